@@ -1,0 +1,36 @@
+# Two commands, each doing all of its own set-up from a fresh clone:
+#   make run    install the app's requirements into .venv and start the app
+#   make test   install the test tools (and Debian's chromium) and run every test
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint bench
+
+run: $(VENV)/.installed-app
+	$(BIN)/python -m streamlit run app.py
+
+test: $(VENV)/.installed-test /usr/bin/chromium
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/python -m ruff check . && $(BIN)/python -m ruff format --check .
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-app: requirements.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-test.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-test.txt
+	touch $@ $(VENV)/.installed-app
+
+# Browser tests drive Debian's chromium through the playwright package (never
+# `playwright install`: browsers cannot be downloaded here).
+/usr/bin/chromium:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium

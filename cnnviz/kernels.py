@@ -1,0 +1,115 @@
+"""Named convolution kernels and validation of kernels typed by a user."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: Largest absolute value a custom kernel may hold; beyond it outputs stop being readable.
+MAX_KERNEL_VALUE = 1e6
+MIN_KERNEL_SIZE, MAX_KERNEL_SIZE = 1, 7
+
+
+def gaussian(size: int = 5, sigma: float = 1.0) -> np.ndarray:
+    """A normalized (sums to 1) Gaussian blur kernel of odd ``size``."""
+    axis = np.arange(size) - (size - 1) / 2
+    bell = np.exp(-(axis**2) / (2 * sigma**2))
+    kernel = np.outer(bell, bell)
+    return kernel / kernel.sum()
+
+
+PRESETS: dict[str, np.ndarray] = {
+    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], float),
+    "box blur": np.full((3, 3), 1 / 9),
+    "gaussian blur": gaussian(5, 1.0),
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float),
+    # Sobel x responds to left-to-right brightness changes, i.e. vertical edges.
+    "sobel x": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], float),
+    "sobel y": np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], float),
+    "prewitt x": np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], float),
+    "prewitt y": np.array([[-1, -1, -1], [0, 0, 0], [1, 1, 1]], float),
+    "laplacian": np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], float),
+    "outline": np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], float),
+    "emboss": np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], float),
+    "motion blur": np.eye(5) / 5,
+}
+
+
+def preset(name: str) -> np.ndarray:
+    """A copy of the named preset kernel.
+
+    Raises:
+        ValueError: for an unknown name.
+    """
+    if name not in PRESETS:
+        raise ValueError(f"Unknown kernel {name!r}; choose one of: {', '.join(PRESETS)}.")
+    return PRESETS[name].copy()
+
+
+def parse_kernel(cells: list[list[object]]) -> np.ndarray:
+    """Turn the cells of an edited grid into a kernel, refusing what cannot be a kernel.
+
+    Cells may hold numbers or strings of numbers (``"1/9"`` is accepted as a fraction).
+
+    Args:
+        cells: rows of cell values, all rows the same length.
+
+    Returns:
+        A float64 array of shape (rows, cols).
+
+    Raises:
+        ValueError: naming the first bad cell (row and column from 1): empty,
+            not a number, NaN, infinite, or beyond ``MAX_KERNEL_VALUE``; or a grid
+            that is ragged or outside 1..7 cells per side.
+    """
+    rows = len(cells)
+    cols = len(cells[0]) if rows else 0
+    if not (MIN_KERNEL_SIZE <= rows <= MAX_KERNEL_SIZE and MIN_KERNEL_SIZE <= cols <= MAX_KERNEL_SIZE):
+        raise ValueError(f"A kernel needs 1 to 7 rows and columns; this one is {rows} x {cols}.")
+    kernel = np.empty((rows, cols))
+    for r, row in enumerate(cells):
+        if len(row) != cols:
+            raise ValueError(f"Row {r + 1} has {len(row)} cells but row 1 has {cols}; every row needs the same length.")
+        for c, cell in enumerate(row):
+            kernel[r, c] = _parse_cell(cell, f"Row {r + 1}, column {c + 1}")
+    return kernel
+
+
+def _parse_cell(cell: object, where: str) -> float:
+    if cell is None or (isinstance(cell, str) and not cell.strip()):
+        raise ValueError(f"{where} is empty; type a number (0 if unsure).")
+    if isinstance(cell, str):
+        text = cell.strip()
+        try:
+            if "/" in text:
+                numerator, denominator = text.split("/", 1)
+                value = float(numerator) / float(denominator)
+            else:
+                value = float(text)
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"{where} holds {cell!r}, which is not a number.") from None
+    else:
+        try:
+            value = float(cell)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(f"{where} holds {cell!r}, which is not a number.") from None
+    if math.isnan(value):
+        raise ValueError(f"{where} is NaN (not a number); a kernel needs real numbers.")
+    if math.isinf(value):
+        raise ValueError(f"{where} is infinite; use a finite number.")
+    if abs(value) > MAX_KERNEL_VALUE:
+        raise ValueError(f"{where} is {value:g}; keep kernel values within +/-{MAX_KERNEL_VALUE:g}.")
+    return value
+
+
+def describe_kernel(kernel: np.ndarray) -> str:
+    """One sentence about what a kernel's weights imply (sum, symmetry), for the page."""
+    total = float(kernel.sum())
+    if np.allclose(kernel, 0):
+        return "All weights are zero: every output pixel is 0 (plus the bias)."
+    if math.isclose(total, 1.0, abs_tol=1e-9):
+        return "The weights sum to 1: flat regions keep their brightness."
+    if math.isclose(total, 0.0, abs_tol=1e-9):
+        return "The weights sum to 0: flat regions become 0, only changes (edges) remain."
+    return f"The weights sum to {total:g}: flat regions are scaled by {total:g}."
