@@ -1,0 +1,128 @@
+"""The PyTorch code each page shows runs and prints what the page says; quiz answers are right."""
+
+import contextlib
+import io
+import random
+import re
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnviz import codegen, quiz
+from cnnviz.arithmetic import LAYER_PRESETS
+
+
+def run_snippet(code: str) -> str:
+    """Execute a snippet as a user pasting it would, and return what it printed."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, "<snippet>", "exec"), {})
+    return printed.getvalue().strip()
+
+
+def promised_shape(code: str) -> str:
+    """The shape the snippet's last comment promises, e.g. 'torch.Size([1, 8, 14, 14])'."""
+    return re.search(r"# (torch\.Size\(\[.*\]\))\s*$", code).group(1)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(input_shape=(3, 32, 32), out_channels=8, kernel_size=3, stride=2, padding=1),
+        dict(input_shape=(1, 28, 28), out_channels=4, kernel_size=5),
+        dict(
+            input_shape=(3, 17, 9),
+            out_channels=2,
+            kernel_size=3,
+            stride=3,
+            dilation=2,
+            padding_mode="reflect",
+            padding=2,
+        ),
+        dict(input_shape=(1, 10, 10), out_channels=1, kernel_size=3, bias=False),
+    ],
+)
+def test_conv2d_snippet_prints_the_promised_shape(settings):
+    code = codegen.conv2d(**settings)
+    assert run_snippet(code) == promised_shape(code)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(input_shape=(4, 9, 9), kind="max", kernel_size=2),
+        dict(input_shape=(4, 9, 9), kind="max", kernel_size=2, ceil_mode=True),
+        dict(input_shape=(1, 7, 7), kind="avg", kernel_size=3, stride=2, padding=1),
+        dict(input_shape=(2, 8, 8), kind="lp", kernel_size=2, norm_type=3),
+    ],
+)
+def test_pool_snippet_prints_the_promised_shape(settings):
+    code = codegen.pool2d(**settings)
+    assert run_snippet(code) == promised_shape(code)
+
+
+def test_ceil_mode_changes_the_promise():
+    floor = promised_shape(codegen.pool2d((1, 9, 9), "max", 2))
+    ceil = promised_shape(codegen.pool2d((1, 9, 9), "max", 2, ceil_mode=True))
+    assert (floor, ceil) == ("torch.Size([1, 1, 4, 4])", "torch.Size([1, 1, 5, 5])")
+
+
+@pytest.mark.parametrize("name", list(LAYER_PRESETS))
+def test_layer_stack_snippet_runs_every_preset(name):
+    input_shape, layers = LAYER_PRESETS[name]
+    code = codegen.layer_stack(input_shape, layers)
+    assert run_snippet(code) == promised_shape(code)
+
+
+def test_impossible_settings_give_no_code():
+    with pytest.raises(ValueError, match="window"):
+        codegen.conv2d((1, 4, 4), 1, kernel_size=7)
+    with pytest.raises(ValueError, match="padding"):
+        codegen.pool2d((1, 8, 8), "lp", 2, padding=1)
+
+
+def test_output_size_questions_are_answerable_and_correct():
+    rng = random.Random(7)
+    for _ in range(200):
+        q = quiz.output_size_question(rng)
+        conv = torch.nn.Conv2d(1, 1, q.kernel_size, q.stride, q.padding, q.dilation)
+        assert conv(torch.zeros(1, 1, q.size, q.size)).shape[-1] == q.answer
+
+
+def test_same_seed_same_questions():
+    first = [quiz.output_size_question(random.Random(3)) for _ in range(3)]
+    again = [quiz.output_size_question(random.Random(3)) for _ in range(3)]
+    assert first == again
+
+
+def test_pooled_value_question_answer_by_hand():
+    q = quiz.PooledValueQuestion(((1, 2, 0, 0), (3, 4, 0, 9), (0, 0, 5, 5), (0, 0, 5, 6)), "max", 2, 2, 0, 1)
+    assert q.answer == 9
+    assert quiz.PooledValueQuestion(
+        q.grid,
+        "avg",
+        2,
+        2,
+        1,
+        1,
+    ).answer == pytest.approx(5.25)
+    rows, cols = q.window
+    assert (rows, cols) == (slice(0, 2), slice(2, 4))
+
+
+def test_pooled_value_questions_match_the_window():
+    rng = random.Random(11)
+    for _ in range(100):
+        q = quiz.pooled_value_question(rng)
+        grid = torch.tensor(q.grid, dtype=torch.float64)
+        rows, cols = q.window
+        window = grid[rows, cols]
+        expected = window.max() if q.kind == "max" else window.mean()
+        assert q.answer == pytest.approx(float(expected))
+        assert F.max_pool2d(grid[None, None], q.kernel_size, q.stride).shape[-1] > q.col
+
+
+def test_is_correct_tolerates_rounding_only():
+    assert quiz.is_correct(5.25, 5.25) and quiz.is_correct(5.25, 5.2500001)
+    assert not quiz.is_correct(5.3, 5.25)
