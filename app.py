@@ -18,8 +18,13 @@ st.set_page_config(page_title="cnnviz", page_icon=":material/grid_view:", layout
 
 with st.sidebar:
     st.segmented_control(
-        "Language / 语言", list(LANGUAGES), format_func=LANGUAGES.get, default=DEFAULT_LANGUAGE,
-        key="lang", bind="query-params", required=True,
+        "Language / 语言",
+        list(LANGUAGES),
+        format_func=LANGUAGES.get,
+        default=DEFAULT_LANGUAGE,
+        key="lang",
+        bind="query-params",
+        required=True,
     )
 
 home = st.Page("pages/home.py", title=ui.t("home.title"), icon=":material/home:", default=True)

@@ -18,5 +18,4 @@ class Lesson:
 
 
 # Each lesson adds its line here, in teaching order.
-LESSONS: tuple[Lesson, ...] = (
-)
+LESSONS: tuple[Lesson, ...] = ()
