@@ -1,0 +1,231 @@
+"""A network written as a few lines of text, checked before anything runs.
+
+One layer per line; ``#`` starts a comment::
+
+    conv 8 k5          # 8 output channels, 5x5 kernel (optional: s<stride> p<padding> d<dilation>)
+    relu
+    pool max 2         # or: pool avg 3 s2 p1
+    dropout 0.25
+    flatten
+    dense 64
+    relu
+    dense 10
+
+Shapes and parameter counts come from ``cnnviz.arithmetic.trace_layers``, so an impossible
+stack is explained, layer by layer, before a tensor is made.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from cnnviz.arithmetic import Conv, Dense, Flatten, Layer, Pool, TracedLayer, trace_layers
+
+#: Activations a spec may name, as torch modules (no shape change, no parameters but PReLU's).
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "prelu": nn.PReLU,
+    "elu": nn.ELU,
+    "selu": nn.SELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "mish": nn.Mish,
+    "softplus": nn.Softplus,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "identity": nn.Identity,
+}
+
+
+@dataclass(frozen=True)
+class Activation:
+    name: str
+
+
+@dataclass(frozen=True)
+class Dropout:
+    rate: float
+
+
+SpecLayer = Layer | Activation | Dropout
+
+_OPTION = re.compile(r"^([ksdp])(\d+)$")
+
+
+def parse_spec(text: str) -> list[SpecLayer]:
+    """Parse a network spec into layers.
+
+    Raises:
+        ValueError: naming the line (from 1) that cannot be read, and why.
+    """
+    layers: list[SpecLayer] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        words = raw.split("#", 1)[0].lower().split()
+        if not words:
+            continue
+        try:
+            layers.append(_parse_line(words))
+        except ValueError as error:
+            raise ValueError(f"Line {number} ({raw.strip()!r}): {error}") from None
+    if not layers:
+        raise ValueError("The network is empty: write at least one layer, e.g. 'conv 8 k3'.")
+    return layers
+
+
+def _parse_line(words: list[str]) -> SpecLayer:
+    kind, args = words[0], words[1:]
+    if kind in ACTIVATIONS and not args:
+        return Activation(kind)
+    if kind == "flatten" and not args:
+        return Flatten()
+    if kind == "dense" and len(args) == 1:
+        return Dense(_positive_int(args[0], "the number of features"))
+    if kind == "dropout" and len(args) == 1:
+        rate = _number(args[0], "the dropout rate")
+        if not 0 <= rate < 1:
+            raise ValueError(f"the dropout rate must be at least 0 and below 1, not {rate:g}.")
+        return Dropout(rate)
+    if kind == "conv" and args:
+        options = _options(args[1:], allowed="ksdp")
+        return Conv(
+            _positive_int(args[0], "the number of channels"),
+            options.get("k", 3),
+            stride=options.get("s", 1),
+            padding=options.get("p", 0),
+            dilation=options.get("d", 1),
+        )
+    if kind == "pool" and len(args) >= 2 and args[0] in ("max", "avg"):
+        options = _options(args[2:], allowed="sp")
+        size = _positive_int(args[1], "the pooling window")
+        return Pool(size, stride=options.get("s"), padding=options.get("p", 0), kind=args[0])
+    known = "conv, pool max|avg, dense, flatten, dropout, " + ", ".join(ACTIVATIONS)
+    raise ValueError(f"cannot read this layer. Known layers: {known}.")
+
+
+def _options(words: list[str], allowed: str) -> dict[str, int]:
+    options = {}
+    for word in words:
+        match = _OPTION.match(word)
+        if not match or match.group(1) not in allowed:
+            names = {"k": "k<kernel>", "s": "s<stride>", "p": "p<padding>", "d": "d<dilation>"}
+            raise ValueError(f"unknown option {word!r}; use {', '.join(names[a] for a in allowed)}.")
+        options[match.group(1)] = int(match.group(2))
+    if options.get("k", 1) < 1 or options.get("s", 1) < 1 or options.get("d", 1) < 1:
+        raise ValueError("kernel, stride and dilation must be at least 1.")
+    return options
+
+
+def _positive_int(word: str, what: str) -> int:
+    if not word.isdigit() or int(word) < 1:
+        raise ValueError(f"{what} must be a whole number of at least 1, not {word!r}.")
+    return int(word)
+
+
+def _number(word: str, what: str) -> float:
+    try:
+        return float(word)
+    except ValueError:
+        raise ValueError(f"{what} must be a number, not {word!r}.") from None
+
+
+def shaped_layers(layers: list[SpecLayer]) -> list[Layer]:
+    """The layers that change shape or hold weights, in order (activations and dropout left out)."""
+    return [layer for layer in layers if isinstance(layer, Conv | Pool | Flatten | Dense)]
+
+
+def check_spec(input_shape: tuple[int, int, int], layers: list[SpecLayer], classes: int) -> list[TracedLayer]:
+    """Trace a spec's shapes and make sure it ends in one score per class.
+
+    Raises:
+        ValueError: for a layer with no output, or a last layer that is not ``dense <classes>``.
+    """
+    rows = trace_layers(input_shape, shaped_layers(layers))
+    if not rows or rows[-1].shape != (classes,):
+        got = "x".join(map(str, rows[-1].shape)) if rows else "nothing"
+        raise ValueError(
+            f"The network must end with one score per class (shape {classes}), e.g. 'flatten' then "
+            f"'dense {classes}'; it ends with shape {got}."
+        )
+    return rows
+
+
+class SeededDropout(nn.Module):
+    """Dropout drawing its masks from its own generator, so a seeded run repeats exactly
+    even while other sessions on the same server draw random numbers."""
+
+    def __init__(self, rate: float, generator: torch.Generator) -> None:
+        super().__init__()
+        self.rate, self.generator = rate, generator
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.rate == 0:
+            return x
+        keep = torch.rand(x.shape, generator=self.generator) >= self.rate
+        return x * keep / (1 - self.rate)
+
+    def extra_repr(self) -> str:
+        return f"p={self.rate}"
+
+
+def build_network(
+    input_shape: tuple[int, int, int], layers: list[SpecLayer], classes: int, seed: int = 0
+) -> nn.Sequential:
+    """Build a checked spec as ``nn.Sequential``, initialized from ``seed`` alone.
+
+    Raises:
+        ValueError: as ``check_spec``.
+    """
+    rows = check_spec(input_shape, layers, classes)
+    shapes = iter(rows)
+    generator = torch.Generator().manual_seed(seed)
+    channels, features = input_shape[0], None
+    modules: list[nn.Module] = []
+    for layer in layers:
+        if isinstance(layer, Activation):
+            modules.append(ACTIVATIONS[layer.name]())
+            continue
+        if isinstance(layer, Dropout):
+            modules.append(SeededDropout(layer.rate, generator))
+            continue
+        row = next(shapes)
+        if isinstance(layer, Conv):
+            modules.append(
+                nn.Conv2d(channels, layer.out_channels, layer.kernel_size, layer.stride, layer.padding, layer.dilation)
+            )
+            channels = layer.out_channels
+        elif isinstance(layer, Pool):
+            pool = nn.MaxPool2d if layer.kind == "max" else nn.AvgPool2d
+            modules.append(pool(layer.kernel_size, layer.stride, layer.padding, ceil_mode=layer.ceil_mode))
+        elif isinstance(layer, Flatten):
+            modules.append(nn.Flatten())
+            features = row.shape[0]
+        else:
+            modules.append(nn.Linear(features, layer.out_features))
+            features = layer.out_features
+    network = nn.Sequential(*modules)
+    _initialize(network, generator)
+    return network
+
+
+def _initialize(network: nn.Module, generator: torch.Generator) -> None:
+    # PyTorch's default init (Kaiming uniform with a=sqrt(5)), drawn from our generator
+    # instead of the global one that every session shares.
+    with torch.no_grad():
+        for module in network.modules():
+            if isinstance(module, nn.Conv2d | nn.Linear):
+                fan_in = module.weight[0].numel()
+                bound = 1 / fan_in**0.5
+                module.weight.copy_((torch.rand(module.weight.shape, generator=generator) * 2 - 1) * bound)
+                module.bias.copy_((torch.rand(module.bias.shape, generator=generator) * 2 - 1) * bound)
+
+
+PRESET_SPECS: dict[str, str] = {
+    "LeNet-5 (digits)": "conv 6 k5 p2\nrelu\npool max 2\nconv 16 k5\nrelu\npool max 2\nflatten\ndense 120\nrelu\ndense 84\nrelu\ndense 10",
+    "Small CNN with dropout": "conv 8 k3 p1\nrelu\npool max 2\nconv 16 k3 p1\nrelu\npool max 2\nflatten\ndropout 0.5\ndense 64\nrelu\ndropout 0.5\ndense 10",
+    "Keras MNIST CNN (article)": "conv 4 k5\ntanh\nconv 8 k3\ntanh\npool max 2\nconv 16 k3\nrelu\npool max 2\nflatten\ndense 128\ntanh\ndense 10",
+}

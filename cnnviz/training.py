@@ -1,0 +1,163 @@
+"""Training a small classifier step by step, as a generator the page can pause and resume.
+
+The output layer and loss are a choice, because the reference articles' claim is about
+them: softmax + cross-entropy learns faster than sigmoid + mean squared error, whose
+gradient carries a sigma'(z) factor that vanishes when a unit is confidently wrong.
+Runs are seeded and repeat exactly: shuffling, dropout and initialization draw from the
+run's own generators, never from the global one other sessions share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Output = Literal["softmax_ce", "sigmoid_mse", "sigmoid_bce"]
+OUTPUTS: tuple[Output, ...] = ("softmax_ce", "sigmoid_mse", "sigmoid_bce")
+Optimizer = Literal["sgd", "adam"]
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """What a run is: each field is a control on the training page."""
+
+    output: Output = "softmax_ce"
+    optimizer: Optimizer = "sgd"
+    learning_rate: float = 0.05
+    momentum: float = 0.9
+    batch_size: int = 64
+    epochs: int = 3
+    seed: int = 0
+    eval_every: int = 20  # steps between held-out evaluations
+
+    def label(self) -> str:
+        """A short name for the run in the comparison chart."""
+        return f"{self.output} · {self.optimizer} lr={self.learning_rate:g} · bs={self.batch_size} · seed {self.seed}"
+
+
+@dataclass(frozen=True)
+class StepMetrics:
+    """Metrics after one optimizer step; held-out fields are None between evaluations."""
+
+    step: int
+    epoch: float  # fractional: 1.5 = half-way through the second epoch
+    train_loss: float
+    train_accuracy: float
+    heldout_loss: float | None = None
+    heldout_accuracy: float | None = None
+
+
+def output_loss(logits: torch.Tensor, labels: torch.Tensor, output: Output) -> torch.Tensor:
+    """The loss of a batch for the chosen output layer.
+
+    Args:
+        logits: (N, K) raw scores z from the last dense layer.
+        labels: (N,) class indices.
+        output: ``softmax_ce`` (softmax then negative log-likelihood), ``sigmoid_mse``
+            (sigmoid per class, squared error against one-hot targets) or ``sigmoid_bce``
+            (sigmoid per class, binary cross-entropy against one-hot targets).
+
+    Raises:
+        ValueError: for an unknown output.
+    """
+    if output == "softmax_ce":
+        return F.cross_entropy(logits, labels)
+    targets = F.one_hot(labels, logits.shape[1]).to(logits.dtype)
+    if output == "sigmoid_mse":
+        return F.mse_loss(torch.sigmoid(logits), targets)
+    if output == "sigmoid_bce":
+        return F.binary_cross_entropy_with_logits(logits, targets)
+    raise ValueError(f"Output must be one of {', '.join(OUTPUTS)}, not {output!r}.")
+
+
+def probabilities(logits: torch.Tensor, output: Output) -> torch.Tensor:
+    """What the network says per class: softmax, or independent sigmoids normalized to sum to 1."""
+    if output == "softmax_ce":
+        return logits.softmax(dim=1)
+    scores = torch.sigmoid(logits)
+    return scores / scores.sum(dim=1, keepdim=True)
+
+
+def _optimizer(network: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
+    if settings.learning_rate <= 0:
+        raise ValueError(f"The learning rate must be above 0, not {settings.learning_rate:g}.")
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(network.parameters(), lr=settings.learning_rate, momentum=settings.momentum)
+    if settings.optimizer == "adam":
+        return torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
+    raise ValueError(f'The optimizer must be "sgd" or "adam", not {settings.optimizer!r}.')
+
+
+@torch.no_grad()
+def evaluate(network: nn.Module, images: torch.Tensor, labels: torch.Tensor, output: Output) -> tuple[float, float]:
+    """(loss, accuracy) of ``network`` on a labelled set, in eval mode; the mode is restored."""
+    was_training = network.training
+    network.eval()
+    try:
+        logits = network(images)
+        return float(output_loss(logits, labels, output)), float((logits.argmax(1) == labels).float().mean())
+    finally:
+        network.train(was_training)
+
+
+def train(
+    network: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    heldout_images: torch.Tensor,
+    heldout_labels: torch.Tensor,
+    settings: TrainSettings,
+) -> Iterator[StepMetrics]:
+    """Train ``network`` in place, yielding metrics after every step.
+
+    The caller owns the network: pass a fresh one (or a deep copy), never a model that
+    other sessions share. Stop pulling from the generator to pause; pull again to resume.
+
+    Args:
+        network: maps (N, C, H, W) float images to (N, K) logits.
+        images: (N, C, H, W) float training images, already normalized.
+        labels: (N,) int64 classes.
+        heldout_images, heldout_labels: the held-out set, evaluated every
+            ``settings.eval_every`` steps and after the last step.
+        settings: the run.
+
+    Yields:
+        ``StepMetrics`` per step.
+
+    Raises:
+        ValueError: for settings that cannot train (batch size, epochs, learning rate,
+            unknown optimizer or output).
+    """
+    if settings.batch_size < 1 or settings.epochs < 1:
+        raise ValueError("The batch size and the number of epochs must be at least 1.")
+    optimizer = _optimizer(network, settings)
+    order_generator = torch.Generator().manual_seed(settings.seed)
+    steps_per_epoch = -(-len(images) // settings.batch_size)
+    total_steps = steps_per_epoch * settings.epochs
+    network.train()
+    step = 0
+    for epoch in range(settings.epochs):
+        order = torch.randperm(len(images), generator=order_generator)
+        for start in range(0, len(images), settings.batch_size):
+            batch = order[start : start + settings.batch_size]
+            logits = network(images[batch])
+            loss = output_loss(logits, labels[batch], settings.output)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            accuracy = float((logits.argmax(1) == labels[batch]).float().mean())
+            heldout = (None, None)
+            if step % settings.eval_every == 0 or step == total_steps:
+                heldout = evaluate(network, heldout_images, heldout_labels, settings.output)
+            yield StepMetrics(step, epoch + (start + len(batch)) / len(images), loss.item(), accuracy, *heldout)
+
+
+def steps_to_accuracy(history: list[StepMetrics], target: float) -> int | None:
+    """The first step whose held-out accuracy reached ``target``, or None if none did."""
+    return next((m.step for m in history if m.heldout_accuracy is not None and m.heldout_accuracy >= target), None)
