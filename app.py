@@ -8,7 +8,7 @@ import logging
 
 import streamlit as st
 
-from cnnviz.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from cnnviz.i18n import LANGUAGES
 from pages import ui
 from pages.registry import LESSONS
 
@@ -16,16 +16,13 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 
 st.set_page_config(page_title="cnnviz", page_icon=":material/grid_view:", layout="wide")
 
+# The language lives in the URL as ?lang=en|zh (kept by hand: a bound widget would put
+# its display label, "简体中文", in the URL).
+if st.session_state.get("lang") not in LANGUAGES:
+    st.session_state["lang"] = ui.lang()
 with st.sidebar:
-    st.segmented_control(
-        "Language / 语言",
-        list(LANGUAGES),
-        format_func=LANGUAGES.get,
-        default=DEFAULT_LANGUAGE,
-        key="lang",
-        bind="query-params",
-        required=True,
-    )
+    st.segmented_control("Language / 语言", list(LANGUAGES), format_func=LANGUAGES.get, key="lang", required=True)
+st.query_params["lang"] = st.session_state["lang"]
 
 home = st.Page("pages/home.py", title=ui.t("home.title"), icon=":material/home:", default=True)
 lessons = [
