@@ -16,6 +16,8 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 
 st.set_page_config(page_title="cnnviz", page_icon=":material/grid_view:", layout="wide")
 
+link_settings = None if "link.checked" in st.session_state else st.query_params.to_dict()
+
 # The language lives in the URL as ?lang=en|zh (kept by hand: a bound widget would put
 # its display label, "简体中文", in the URL).
 if st.session_state.get("lang") not in LANGUAGES:
@@ -32,3 +34,6 @@ lessons = [
 page = st.navigation({"": [home], ui.t("home.lessons"): lessons})
 ui.image_picker()
 page.run()
+if link_settings is not None:
+    st.session_state["link.checked"] = True
+    ui.notice_ignored_link_settings(link_settings)

@@ -15,7 +15,15 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import i18n
-from cnnviz.images import ImageError, LoadedImage, load_image, load_sample, resize_longest_side, sample_names, upscale_nearest
+from cnnviz.images import (
+    ImageError,
+    LoadedImage,
+    load_image,
+    load_sample,
+    resize_longest_side,
+    sample_names,
+    upscale_nearest,
+)
 
 log = logging.getLogger("cnnviz")
 
@@ -50,6 +58,23 @@ def panel(name: str) -> Iterator[None]:
         st.error(t("ui.panel_failed"), icon=":material/error:")
 
 
+def notice_ignored_link_settings(link_settings: dict[str, str]) -> None:
+    """After the first run of a session opened from a link: say which of its settings were
+    not used, because no control has that name (a stale or mistyped link) or the value was
+    invalid (the control fell back to its default and dropped it from the URL)."""
+    ignored = []
+    for key, value in link_settings.items():
+        if key == "lang":
+            continue
+        if key not in st.session_state:
+            ignored.append(f"{key}={value}")
+            del st.query_params[key]
+        elif key not in st.query_params and str(st.session_state[key]) != value:
+            ignored.append(f"{key}={value}")
+    if ignored:
+        st.toast(t("ui.link_ignored", settings=", ".join(ignored)), icon=":material/link_off:")
+
+
 # --- The current image ----------------------------------------------------------------------
 
 
@@ -80,17 +105,16 @@ def image_picker() -> LoadedImage:
     with st.sidebar:
         st.subheader(t("ui.image"))
         names = sample_names()
-        sample = st.selectbox(
-            t("ui.sample"), names, index=names.index(DEFAULT_SAMPLE), key="img", bind="query-params",
-            format_func=lambda name: name.rsplit(".", 1)[0],
-        )
+        sample = st.selectbox(t("ui.sample"), names, index=names.index(DEFAULT_SAMPLE), key="img", bind="query-params")
         upload = st.file_uploader(t("ui.upload"), key="upload", help=t("ui.upload_help"))
         image = _decode_sample(sample)
         if upload is not None:
             try:
                 image = _decode_upload(upload.file_id, upload.getvalue())
             except ImageError as error:
-                st.error(t("ui.upload_refused", name=upload.name, reason=str(error)), icon=":material/image_not_supported:")
+                st.error(
+                    t("ui.upload_refused", name=upload.name, reason=str(error)), icon=":material/image_not_supported:"
+                )
         st.image(resize_longest_side(image.pixels, 240), width="stretch")
         for note in image.notes:
             st.caption(note)

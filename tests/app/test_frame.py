@@ -76,8 +76,28 @@ def test_home_lists_every_lesson_in_english_and_chinese():
 
 
 def test_image_picker_takes_the_sample_from_the_link():
-    at = open_page(img="brick")  # the link carries the name as shown
+    at = open_page(img="brick.jpg")
     assert not at.exception
     assert at.sidebar.selectbox(key="img").value == "brick.jpg"
     assert at.session_state["image"].pixels.shape == (512, 512, 3)
     assert open_page().session_state["image"].pixels.shape == (300, 451, 3)  # the cat, by default
+
+
+@pytest.mark.parametrize(
+    ("link", "ignored"),
+    [
+        ({"img": "nope.png"}, "img=nope.png"),
+        ({"conv.sride": "2"}, "conv.sride=2"),
+        ({"img": "cat.jpg"}, None),
+        ({}, None),
+    ],
+)
+def test_link_settings_that_do_not_apply_are_named_once(link, ignored):
+    at = open_page(**link)
+    assert not at.exception
+    toasts = [toast.value for toast in at.toast]
+    if ignored:
+        assert len(toasts) == 1 and ignored in toasts[0]
+        assert set(at.query_params) == {"lang"}
+    else:
+        assert toasts == []
