@@ -229,3 +229,52 @@ PRESET_SPECS: dict[str, str] = {
     "Small CNN with dropout": "conv 8 k3 p1\nrelu\npool max 2\nconv 16 k3 p1\nrelu\npool max 2\nflatten\ndropout 0.5\ndense 64\nrelu\ndropout 0.5\ndense 10",
     "Keras MNIST CNN (article)": "conv 4 k5\ntanh\nconv 8 k3\ntanh\npool max 2\nconv 16 k3\nrelu\npool max 2\nflatten\ndense 128\ntanh\ndense 10",
 }
+
+
+def with_activation(layers: list[SpecLayer], name: str) -> list[SpecLayer]:
+    """The same stack with every activation replaced by ``name``.
+
+    Raises:
+        ValueError: for an activation we do not know.
+    """
+    if name not in ACTIVATIONS:
+        raise ValueError(f"Unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}.")
+    return [Activation(name) if isinstance(layer, Activation) else layer for layer in layers]
+
+
+def with_dropout(layers: list[SpecLayer], rate: float) -> list[SpecLayer]:
+    """The same stack with every dropout layer at ``rate``; a stack without dropout gets
+    one before each dense layer (where dropout is usually placed). Rate 0 removes them."""
+    if not 0 <= rate < 1:
+        raise ValueError(f"The dropout rate must be at least 0 and below 1, not {rate:g}.")
+    if not any(isinstance(layer, Dropout) for layer in layers):
+        layers = [
+            part for layer in layers for part in ((Dropout(rate), layer) if isinstance(layer, Dense) else (layer,))
+        ]
+    return [
+        Dropout(rate) if isinstance(layer, Dropout) else layer
+        for layer in layers
+        if not (isinstance(layer, Dropout) and rate == 0)
+    ]
+
+
+def format_spec(layers: list[SpecLayer]) -> str:
+    """The text form of a stack, as ``parse_spec`` reads it (a round trip gives the same layers)."""
+    lines = []
+    for layer in layers:
+        if isinstance(layer, Activation):
+            lines.append(layer.name)
+        elif isinstance(layer, Dropout):
+            lines.append(f"dropout {layer.rate:g}")
+        elif isinstance(layer, Flatten):
+            lines.append("flatten")
+        elif isinstance(layer, Dense):
+            lines.append(f"dense {layer.out_features}")
+        elif isinstance(layer, Conv):
+            lines.append(
+                f"conv {layer.out_channels} k{layer.kernel_size} s{layer.stride} p{layer.padding} d{layer.dilation}"
+            )
+        else:
+            stride = f" s{layer.stride}" if layer.stride is not None else ""
+            lines.append(f"pool {layer.kind} {layer.kernel_size}{stride} p{layer.padding}")
+    return "\n".join(lines)

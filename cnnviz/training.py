@@ -9,6 +9,7 @@ run's own generators, never from the global one other sessions share.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -161,3 +162,34 @@ def train(
 def steps_to_accuracy(history: list[StepMetrics], target: float) -> int | None:
     """The first step whose held-out accuracy reached ``target``, or None if none did."""
     return next((m.step for m in history if m.heldout_accuracy is not None and m.heldout_accuracy >= target), None)
+
+
+class TrainingRun:
+    """One run of the training page: its network, its generator and what it has done so far.
+
+    The page keeps these in the session; ``advance`` trains for a bounded time so the page
+    can redraw between slices (and pausing is simply not calling it).
+    """
+
+    def __init__(self, label: str, network: nn.Module, data, settings: TrainSettings, spec: str = "") -> None:
+        """Args: data: a ``cnnviz.datasets.LabelledImages``; the network is trained in place;
+        spec: the network's text form (``cnnviz.netspec``), kept with the run."""
+        self.label, self.network, self.settings, self.spec = label, network, settings, spec
+        self.class_names = data.class_names
+        self.input_shape = data.input_shape
+        self.history: list[StepMetrics] = []
+        self.total_steps = -(-len(data.images) // settings.batch_size) * settings.epochs
+        self._steps = train(network, data.images, data.labels, data.heldout_images, data.heldout_labels, settings)
+
+    @property
+    def done(self) -> bool:
+        return len(self.history) >= self.total_steps
+
+    def advance(self, seconds: float) -> int:
+        """Train until ``seconds`` have passed or the run ends; returns the steps taken."""
+        deadline = time.monotonic() + seconds
+        taken = 0
+        while not self.done and time.monotonic() < deadline:
+            self.history.append(next(self._steps))
+            taken += 1
+        return taken

@@ -18,4 +18,13 @@ class Lesson:
 
 
 # Each lesson adds its line here, in teaching order.
-LESSONS: tuple[Lesson, ...] = ()
+LESSONS: tuple[Lesson, ...] = (
+    Lesson("convolution", "pages/convolution.py", ":material/blur_on:"),
+    Lesson("conv_steps", "pages/conv_steps.py", ":material/grid_on:"),
+    Lesson("output_size", "pages/output_size.py", ":material/straighten:"),
+    Lesson("activations", "pages/activations.py", ":material/show_chart:"),
+    Lesson("losses", "pages/losses.py", ":material/trending_down:"),
+    Lesson("pooling", "pages/pooling.py", ":material/view_module:"),
+    Lesson("feature_maps", "pages/feature_maps.py", ":material/layers:"),
+    Lesson("training", "pages/training.py", ":material/model_training:"),
+)

@@ -1,0 +1,241 @@
+"""Train a CNN live: pick the output layer and loss, the activation, dropout; compare runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from safetensors.torch import save as safetensors_bytes
+
+from cnnviz import datasets, netspec, training, training_plots
+from pages import ui
+
+RUNS = "train.runs"  # session key: label -> TrainingRun, in start order
+QUEUE = "train.queue"  # session key: runs waiting to start, as (label, settings, layers)
+PAUSED = "train.paused"
+SLICE_SECONDS = 0.4  # training time between redraws while a run is active
+HIDDEN_ACTIVATIONS = ("as_written", "relu", "leaky_relu", "sigmoid", "tanh", "elu", "gelu")
+LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0)
+
+
+@st.cache_resource(show_spinner=False)
+def load_data(name: str) -> datasets.LabelledImages:
+    # Shared by every session and never modified: training reads batches, it never writes.
+    return datasets.digits() if name == "digits" else datasets.shape_images()
+
+
+def set_spec_from_preset() -> None:
+    st.session_state["train.spec"] = netspec.PRESET_SPECS[st.session_state["train.preset"]]
+
+
+st.title(ui.t("train.title"))
+st.caption(ui.t("train.intro"))
+st.session_state.setdefault(RUNS, {})
+st.session_state.setdefault(QUEUE, [])
+st.session_state.setdefault(PAUSED, False)
+st.session_state.setdefault("train.spec", next(iter(netspec.PRESET_SPECS.values())))
+
+setup, live = st.columns([2, 3], gap="large")
+with setup:
+    data_name = st.segmented_control(
+        ui.t("train.data"),
+        ["digits", "shapes"],
+        format_func=lambda name: ui.t(f"train.data.{name}"),
+        default="digits",
+        required=True,
+        key="train.data",
+        bind="query-params",
+    )
+    train_size = st.select_slider(
+        ui.t("train.size"), [200, 500, 1000, 2000], value=1000, key="train.size", bind="query-params"
+    )
+    data = load_data(data_name).subset(train_size, heldout=500)
+    with st.expander(ui.t("train.network"), expanded=False):
+        st.selectbox(
+            ui.t("train.preset"), list(netspec.PRESET_SPECS), key="train.preset", on_change=set_spec_from_preset
+        )
+        spec_text = st.text_area(ui.t("train.spec"), key="train.spec", height=200, help=ui.t("train.spec_help"))
+    first, second = st.columns(2)
+    output = first.selectbox(
+        ui.t("train.output"),
+        training.OUTPUTS,
+        format_func=lambda name: ui.t(f"train.output.{name}"),
+        key="train.output",
+        bind="query-params",
+    )
+    activation = second.selectbox(
+        ui.t("train.activation"),
+        HIDDEN_ACTIVATIONS,
+        format_func=lambda name: ui.t("train.as_written") if name == "as_written" else name,
+        key="train.activation",
+        bind="query-params",
+    )
+    dropout = first.slider(ui.t("train.dropout"), 0.0, 0.8, 0.0, 0.1, key="train.dropout", bind="query-params")
+    learning_rate = second.select_slider(
+        ui.t("train.lr"), LEARNING_RATES, value=0.05, key="train.lr", bind="query-params"
+    )
+    optimizer = first.selectbox(
+        ui.t("train.optimizer"),
+        ["sgd", "adam"],
+        format_func=lambda name: ui.t(f"train.optimizer.{name}"),
+        key="train.optimizer",
+        bind="query-params",
+    )
+    batch_size = second.select_slider(
+        ui.t("train.batch"), [16, 32, 64, 128, 256], value=64, key="train.batch", bind="query-params"
+    )
+    epochs = first.slider(ui.t("train.epochs"), 1, 10, 3, key="train.epochs", bind="query-params")
+    seed = second.number_input(ui.t("train.seed"), 0, 9999, 0, key="train.seed", bind="query-params")
+
+    settings = training.TrainSettings(output, optimizer, learning_rate, 0.9, batch_size, epochs, int(seed))
+    with ui.panel("train.check"):
+        try:
+            layers = netspec.parse_spec(spec_text)
+            if activation != "as_written":
+                layers = netspec.with_activation(layers, activation)
+            layers = (
+                netspec.with_dropout(layers, dropout)
+                if dropout or any(isinstance(x, netspec.Dropout) for x in layers)
+                else layers
+            )
+            rows = netspec.check_spec(data.input_shape, layers, len(data.class_names))
+        except ValueError as error:
+            layers = None
+            st.warning(ui.t("train.spec_invalid", reason=str(error)))
+        else:
+            st.dataframe(
+                [
+                    {
+                        ui.t("train.col.layer"): type(r.layer).__name__,
+                        ui.t("train.col.shape"): " x ".join(map(str, r.shape)),
+                        ui.t("train.col.params"): r.params,
+                    }
+                    for r in rows
+                ],
+                hide_index=True,
+                width="stretch",
+                height=min(36 * (len(rows) + 1) + 2, 260),
+            )
+            st.caption(ui.t("train.total_params", count=f"{sum(r.params for r in rows):,}"))
+
+    def queue_run(label_extra: str = "", **changes) -> None:
+        run_settings = training.TrainSettings(**{**settings.__dict__, **changes.get("settings", {})})
+        run_layers = changes.get("layers", layers)
+        label = (
+            f"#{len(st.session_state[RUNS]) + len(st.session_state[QUEUE]) + 1} {label_extra or run_settings.label()}"
+        )
+        st.session_state[QUEUE].append((label, run_settings, run_layers))
+        st.session_state[PAUSED] = False
+
+    start, pause, reset = st.columns(3)
+    if start.button(ui.t("train.start"), type="primary", disabled=layers is None, width="stretch"):
+        queue_run(f"{ui.t(f'train.output.{output}')} · {activation} · dropout {dropout:g} · lr {learning_rate:g}")
+    if pause.button(ui.t("train.resume") if st.session_state[PAUSED] else ui.t("train.pause"), width="stretch"):
+        st.session_state[PAUSED] = not st.session_state[PAUSED]
+    if reset.button(ui.t("train.reset"), width="stretch"):
+        st.session_state[RUNS], st.session_state[QUEUE] = {}, []
+
+    st.markdown(f"**{ui.t('train.compare')}**")
+    loss_compare, dropout_compare = st.columns(2)
+    if loss_compare.button(ui.t("train.compare_losses"), disabled=layers is None, width="stretch"):
+        for name in ("softmax_ce", "sigmoid_mse"):
+            queue_run(ui.t(f"train.output.{name}"), settings={"output": name})
+    if dropout_compare.button(ui.t("train.compare_dropout"), disabled=layers is None, width="stretch"):
+        for rate in (0.0, 0.5):
+            queue_run(
+                f"dropout {rate:g}", layers=netspec.with_dropout(layers, rate), settings={"epochs": max(epochs, 6)}
+            )
+
+
+def active_run() -> training.TrainingRun | None:
+    """The run being trained: the first unfinished one, else the next queued one, started now."""
+    runs = st.session_state[RUNS]
+    current = next((run for run in runs.values() if not run.done), None)
+    if current is None and st.session_state[QUEUE]:
+        label, run_settings, run_layers = st.session_state[QUEUE].pop(0)
+        network = netspec.build_network(data.input_shape, run_layers, len(data.class_names), seed=run_settings.seed)
+        spec = netspec.format_spec(run_layers)
+        current = runs[label] = training.TrainingRun(label, network, data, run_settings, spec)
+    return current
+
+
+running = (
+    any(not r.done for r in st.session_state[RUNS].values()) or bool(st.session_state[QUEUE])
+) and not st.session_state[PAUSED]
+
+
+@st.fragment(run_every=0.1 if running else None)
+def live_view() -> None:
+    runs: dict[str, training.TrainingRun] = st.session_state[RUNS]
+    run = None if st.session_state[PAUSED] else active_run()
+    if run is not None:
+        run.advance(SLICE_SECONDS)
+        if run.done and not st.session_state[QUEUE]:
+            st.rerun()  # the whole page: buttons and the run list change
+    if not runs:
+        st.info(ui.t("train.empty"))
+        return
+    latest = run or list(runs.values())[-1]
+    last = latest.history[-1] if latest.history else None
+    status = ui.t("train.status", label=latest.label, step=len(latest.history), total=latest.total_steps)
+    st.progress(len(latest.history) / latest.total_steps, text=status)
+    if last is not None:
+        heldout = next((m for m in reversed(latest.history) if m.heldout_accuracy is not None), None)
+        a, b, c = st.columns(3)
+        a.metric(ui.t("train.metric.loss"), f"{last.train_loss:.3f}")
+        b.metric(ui.t("train.metric.heldout_acc"), f"{heldout.heldout_accuracy:.1%}" if heldout else "–")
+        c.metric(ui.t("train.metric.epoch"), f"{last.epoch:.2f}")
+    shown = st.multiselect(ui.t("train.shown_runs"), list(runs), default=list(runs)[-4:], key="train.shown")
+    figure = training_plots.learning_curves(
+        {label: runs[label].history for label in shown},
+        (ui.t("train.chart.loss"), ui.t("train.chart.accuracy")),
+        ui.t("train.chart.step"),
+    )
+    st.plotly_chart(figure, key="train.curves")
+    filters, samples = st.columns([1, 2])
+    with filters, ui.panel("train.filters"):
+        sheet = training_plots.first_layer_filters(latest.network)
+        if sheet is not None:
+            st.image(sheet, caption=ui.t("train.filters"), width="stretch")
+    with samples, ui.panel("train.predictions"):
+        show_predictions(latest)
+
+
+def show_predictions(run: training.TrainingRun) -> None:
+    images = data.heldout_images[:6]
+    probabilities = training_plots.predictions(
+        run.network, images, lambda z: training.probabilities(z, run.settings.output)
+    )
+    columns = st.columns(len(images))
+    for column, image, label, probs in zip(
+        columns, images, data.heldout_labels[:6].tolist(), probabilities, strict=True
+    ):
+        pixels = (image.numpy().transpose(1, 2, 0) * 255).astype(np.uint8)
+        best = int(probs.argmax())
+        column.image(pixels.squeeze(), width="stretch")
+        mark = "✓" if best == label else "✗"
+        column.caption(f"{mark} {run.class_names[best]} {probs[best]:.0%}")
+
+
+with live:
+    live_view()
+    finished = {label: run for label, run in st.session_state[RUNS].items() if run.done}
+    if finished:
+        with ui.panel("train.download"):
+            chosen = st.selectbox(
+                ui.t("train.download_pick"), list(finished), index=len(finished) - 1, key="train.download_pick"
+            )
+            run = finished[chosen]
+            metadata = {
+                "spec": run.spec,
+                "classes": ",".join(run.class_names),
+                "input_shape": "x".join(map(str, run.input_shape)),
+            }
+            st.download_button(
+                ui.t("train.download"),
+                safetensors_bytes(run.network.state_dict(), metadata=metadata),
+                file_name="cnnviz_trained.safetensors",
+                mime="application/octet-stream",
+            )
+            # The feature-map and filter pages offer these networks too (this session only).
+            st.session_state["trained_networks"] = finished
+            st.caption(ui.t("train.reuse"))

@@ -1,0 +1,65 @@
+"""The live-training page: checks the network before running, trains, compares, hands the result on."""
+
+from cnnviz import i18n
+from tests.app.conftest import open_page
+
+PAGE = "pages/training.py"
+
+
+def run_until_idle(at, limit: int = 200):
+    """Rerun (each rerun trains one time slice) until no run is active or queued."""
+    for _ in range(limit):
+        runs = at.session_state["train.runs"]
+        if not at.session_state["train.queue"] and all(run.done for run in runs.values()):
+            return at
+        at.run()
+    raise AssertionError("training did not finish")
+
+
+def test_page_checks_the_default_network_before_anything_runs():
+    at = open_page(PAGE)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.iloc[-1].tolist()[1:] == ["10", 850]  # LeNet-5's last layer: 10 scores, 84*10+10 weights
+    assert at.info[0].value == i18n.translate("train.empty")
+
+
+def test_impossible_network_is_explained_and_start_is_disabled():
+    at = open_page(PAGE)
+    at.text_area(key="train.spec").set_value("conv 8 k5\npool max 2\nconv 8 k13\nflatten\ndense 10").run()
+    assert not at.exception
+    assert "Layer 3" in at.warning[0].value
+    assert at.button[0].disabled
+
+
+def test_one_epoch_on_a_tiny_subset_trains_and_offers_the_weights():
+    at = open_page(PAGE, **{"train.size": "200", "train.epochs": "1", "train.batch": "32"})
+    at.button[0].click().run()
+    run_until_idle(at)
+    assert not at.exception
+    (run,) = at.session_state["train.runs"].values()
+    assert len(run.history) == 7  # ceil(200 / 32) steps
+    assert run.history[-1].heldout_accuracy is not None
+    assert run.history[-1].train_loss < run.history[0].train_loss
+    assert "trained_networks" in at.session_state
+    assert [m.label for m in at.metric][:2] == [
+        i18n.translate("train.metric.loss"),
+        i18n.translate("train.metric.heldout_acc"),
+    ]
+
+
+def test_loss_comparison_queues_two_runs_from_the_same_start():
+    at = open_page(PAGE, **{"train.size": "200", "train.epochs": "1"})
+    compare = next(b for b in at.button if b.label == i18n.translate("train.compare_losses"))
+    compare.click().run()
+    run_until_idle(at)
+    runs = list(at.session_state["train.runs"].values())
+    assert [r.settings.output for r in runs] == ["softmax_ce", "sigmoid_mse"]
+    first_weights = [next(r.network.parameters()) for r in runs]
+    assert first_weights[0].shape == first_weights[1].shape
+
+
+def test_page_renders_in_chinese():
+    at = open_page(PAGE, lang="zh")
+    assert not at.exception
+    assert at.title[0].value == i18n.translate("train.title", "zh")
