@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import netspec, training
+from cnnviz import datasets, netspec, training
 from cnnviz.arithmetic import Conv, Dense, Flatten, Pool
 
 SMALL = "conv 8 k3 p1\nrelu\npool max 2\nflatten\ndropout 0.2\ndense 10"
@@ -139,3 +139,55 @@ def test_output_losses_match_their_definitions():
 def test_settings_that_cannot_train_raise_value_error(bad):
     with pytest.raises(ValueError):
         run(bad)
+
+
+@pytest.mark.parametrize("name", list(netspec.PRESET_SPECS))
+def test_format_spec_round_trips(name):
+    layers = netspec.parse_spec(netspec.PRESET_SPECS[name])
+    assert netspec.parse_spec(netspec.format_spec(layers)) == layers
+
+
+def test_dropout_override_sets_inserts_and_removes():
+    with_dropout = netspec.parse_spec(netspec.PRESET_SPECS["Small CNN with dropout"])
+    assert {layer.rate for layer in netspec.with_dropout(with_dropout, 0.2) if isinstance(layer, netspec.Dropout)} == {
+        0.2
+    }
+    assert not any(isinstance(layer, netspec.Dropout) for layer in netspec.with_dropout(with_dropout, 0))
+    plain = netspec.parse_spec("conv 4 k3\nflatten\ndense 16\nrelu\ndense 10")
+    inserted = netspec.with_dropout(plain, 0.5)
+    assert [type(layer).__name__ for layer in inserted] == [
+        "Conv",
+        "Flatten",
+        "Dropout",
+        "Dense",
+        "Activation",
+        "Dropout",
+        "Dense",
+    ]
+
+
+def test_activation_override_replaces_every_activation():
+    layers = netspec.with_activation(netspec.parse_spec(netspec.PRESET_SPECS["Keras MNIST CNN (article)"]), "sigmoid")
+    assert {layer.name for layer in layers if isinstance(layer, netspec.Activation)} == {"sigmoid"}
+    with pytest.raises(ValueError, match="Unknown activation"):
+        netspec.with_activation(layers, "swish")
+
+
+def test_training_run_advances_in_slices_until_done():
+    images, labels = blobs(100)
+    data = datasets.LabelledImages(images[:64], labels[:64], images[64:], labels[64:], tuple("0123456789"))
+    network = netspec.build_network((1, 12, 12), netspec.parse_spec(SMALL), 10)
+    run = training.TrainingRun("r", network, data, training.TrainSettings(batch_size=16, epochs=2), "spec")
+    assert run.total_steps == 8 and not run.done
+    assert run.advance(0) == 0
+    while not run.done:
+        run.advance(0.05)
+    assert len(run.history) == 8 and run.advance(1) == 0
+
+
+def test_shipped_digits_are_the_bundled_networks_split():
+    data = datasets.digits()
+    assert data.images.shape == (2000, 1, 28, 28) and data.heldout_images.shape == (1000, 1, 28, 28)
+    assert float(data.images.min()) >= 0 and float(data.images.max()) <= 1
+    assert data.heldout_labels.bincount().tolist() == [100] * 10
+    assert data.labels[:200].unique().numel() == 10  # any prefix mixes the classes
