@@ -27,7 +27,12 @@ LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 
 def check_settings(
-    height: int, width: int, kernel_shape: tuple[int, int], stride: int, padding: int, dilation: int,
+    height: int,
+    width: int,
+    kernel_shape: tuple[int, int],
+    stride: int,
+    padding: int,
+    dilation: int,
     padding_mode: PaddingMode = "zeros",
 ) -> tuple[int, int]:
     """Validate a convolution's settings and return its output (height, width).
@@ -44,7 +49,9 @@ def check_settings(
             f"than the input ({min(height, width)} pixels); it is {padding}."
         )
     if padding_mode == "circular" and padding > min(height, width):
-        raise ValueError(f"Circular padding wraps the input around, so it cannot exceed its size ({min(height, width)}).")
+        raise ValueError(
+            f"Circular padding wraps the input around, so it cannot exceed its size ({min(height, width)})."
+        )
     return (
         conv_output_size(height, kernel_shape[0], stride, padding, dilation),
         conv_output_size(width, kernel_shape[1], stride, padding, dilation),
@@ -147,12 +154,21 @@ def convolve_image(
 
 
 def pad_grid(grid: np.ndarray, padding: int, padding_mode: PaddingMode = "zeros") -> np.ndarray:
-    """The (H, W) grid with its padding added, as the kernel sees it."""
+    """The grid with its padding added, as the kernel sees it.
+
+    Args:
+        grid: (H, W), or (H, W, C) padded channel by channel.
+
+    Returns:
+        (H + 2*padding, W + 2*padding[, C]) float64.
+    """
+    array = np.asarray(grid, dtype=np.float64)
     if padding == 0:
-        return np.asarray(grid, dtype=float)
-    x = torch.as_tensor(np.asarray(grid, dtype=np.float64))[None, None]
+        return array
+    x = torch.from_numpy(np.ascontiguousarray(np.moveaxis(array, -1, 0) if array.ndim == 3 else array[None]))
     mode = "constant" if padding_mode == "zeros" else padding_mode
-    return F.pad(x, (padding,) * 4, mode=mode)[0, 0].numpy()
+    padded = F.pad(x[None], (padding,) * 4, mode=mode)[0].numpy()  # (C, H', W')
+    return np.moveaxis(padded, 0, -1) if array.ndim == 3 else padded[0]
 
 
 @dataclass(frozen=True)
@@ -214,7 +230,9 @@ def conv_step(
     return ConvStep(row, col, tap_rows, tap_cols, window, applied, products, bias, float(products.sum() + bias))
 
 
-def im2col(x: np.ndarray, kernel_shape: tuple[int, int], stride: int = 1, padding: int = 0, dilation: int = 1) -> np.ndarray:
+def im2col(
+    x: np.ndarray, kernel_shape: tuple[int, int], stride: int = 1, padding: int = 0, dilation: int = 1
+) -> np.ndarray:
     """Unroll every window of x into a column (what ``F.unfold`` does).
 
     Args:
@@ -233,15 +251,135 @@ def im2col(x: np.ndarray, kernel_shape: tuple[int, int], stride: int = 1, paddin
 
 
 def conv_as_matmul(
-    grid: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: int = 0, dilation: int = 1
+    grid: np.ndarray,
+    kernel: np.ndarray,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    *,
+    padding_mode: PaddingMode = "zeros",
+    flip: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cross-correlation of a (H, W) grid as one matrix product.
+    """Convolution of a (H, W) grid as one matrix product.
+
+    Args:
+        grid: (H, W) numbers.
+        kernel: (kh, kw).
+        stride, padding, dilation, padding_mode, flip: see ``conv2d``.
 
     Returns:
         (kernel_row (1, kh*kw), columns (kh*kw, L), output (H', W')) where
-        ``output == (kernel_row @ columns).reshape(H', W')``.
+        ``output == (kernel_row @ columns).reshape(H', W')``; kernel_row is the kernel
+        as applied (already flipped for true convolution), L = H' * W'.
+
+    Raises:
+        ValueError: for settings with no output.
     """
-    out_shape = check_settings(*grid.shape, kernel.shape, stride, padding, dilation)
+    grid = np.asarray(grid, dtype=np.float64)
+    out_shape = check_settings(*grid.shape, kernel.shape, stride, padding, dilation, padding_mode)
+    if padding_mode != "zeros":
+        # F.unfold pads with zeros only: pad the other modes first, as the kernel sees them.
+        grid, padding = pad_grid(grid, padding, padding_mode), 0
     columns = im2col(grid, kernel.shape, stride, padding, dilation)
-    kernel_row = np.asarray(kernel, dtype=np.float64).reshape(1, -1)
+    applied = np.flip(kernel, (0, 1)) if flip else kernel
+    kernel_row = np.asarray(applied, dtype=np.float64).reshape(1, -1)
     return kernel_row, columns, (kernel_row @ columns).reshape(out_shape)
+
+
+def suggest_valid_settings(
+    height: int,
+    width: int,
+    kernel_shape: tuple[int, int],
+    stride: int,
+    padding: int,
+    dilation: int,
+    padding_mode: PaddingMode = "zeros",
+    max_padding: int = 10,
+    max_dilation: int = 10,
+) -> list[tuple[str, int | str]]:
+    """The nearest valid settings when the given ones have no output, one change each.
+
+    For padding and dilation, the valid value closest to the current one (within the
+    limits, e.g. a slider's range); for the padding mode, the first mode that works.
+
+    Returns:
+        ``[(setting name, value), ...]`` with names ``"padding"``, ``"dilation"`` and
+        ``"padding_mode"``; empty when the settings are valid or nothing nearby helps.
+    """
+
+    def valid(**change: int | str) -> bool:
+        settings = {"stride": stride, "padding": padding, "dilation": dilation, "padding_mode": padding_mode}
+        settings.update(change)
+        try:
+            check_settings(height, width, kernel_shape, **settings)
+        except ValueError:
+            return False
+        return True
+
+    if valid():
+        return []
+    suggestions: list[tuple[str, int | str]] = []
+    for name, current, low, high in (("padding", padding, 0, max_padding), ("dilation", dilation, 1, max_dilation)):
+        candidates = sorted(range(low, high + 1), key=lambda value, current=current: (abs(value - current), value))
+        fixed = next((value for value in candidates if valid(**{name: value})), None)
+        if fixed is not None:
+            suggestions.append((name, fixed))
+    mode = next((mode for mode in PADDING_MODES if mode != padding_mode and valid(padding_mode=mode)), None)
+    if mode is not None:
+        suggestions.append(("padding_mode", mode))
+    return suggestions
+
+
+def digit_grid(gray: np.ndarray, size: int) -> np.ndarray:
+    """A small grid of whole numbers 0..9 drawn from an image, for working by hand.
+
+    The image's central square is shrunk to ``size`` x ``size`` cells (each cell the
+    average of its pixels), then the darkest cell becomes 0 and the brightest 9, so the
+    numbers vary even where the image has little contrast.
+
+    Args:
+        gray: (H, W) brightness, any range.
+        size: cells per side, at least 1.
+
+    Returns:
+        (size, size) int64 in 0..9 (all 0 for a flat image).
+
+    Raises:
+        ValueError: for a size below 1 or above the image's shorter side.
+    """
+    side = min(gray.shape[:2])
+    if not 1 <= size <= side:
+        raise ValueError(f"The grid needs 1 to {side} cells per side (the image's shorter side); it is {size}.")
+    top, left = (gray.shape[0] - side) // 2, (gray.shape[1] - side) // 2
+    square = torch.as_tensor(np.asarray(gray[top : top + side, left : left + side], dtype=np.float64))
+    cells = F.adaptive_avg_pool2d(square[None, None], size)[0, 0].numpy()  # (size, size)
+    low, high = cells.min(), cells.max()
+    scaled = (cells - low) / (high - low) if high > low else np.zeros_like(cells)
+    return np.rint(scaled * 9).astype(np.int64)
+
+
+def random_grid(size: int, seed: int) -> np.ndarray:
+    """A (size, size) grid of random whole numbers 0..9, the same for the same seed."""
+    return np.random.default_rng(seed).integers(0, 10, (size, size))
+
+
+#: The output-size rule of ``conv_output_size`` in LaTeX, for one axis.
+OUTPUT_SIZE_FORMULA = r"H_{out} = \left\lfloor \frac{H + 2p - d\,(k-1) - 1}{s} \right\rfloor + 1"
+
+
+def output_size_latex(size: int, kernel_size: int, stride: int, padding: int, dilation: int, symbol: str = "H") -> str:
+    """``OUTPUT_SIZE_FORMULA`` with the numbers filled in, as LaTeX for ``st.latex``.
+
+    The result comes from ``conv_output_size``; this only writes out the working.
+
+    Raises:
+        ValueError: as ``conv_output_size``.
+    """
+    out = conv_output_size(size, kernel_size, stride, padding, dilation)
+    numerator = size + 2 * padding - dilation * (kernel_size - 1) - 1
+    filled = (
+        rf"\left\lfloor \frac{{{size} + 2\cdot{padding} - {dilation}\cdot({kernel_size}-1) - 1}}{{{stride}}} "
+        rf"\right\rfloor + 1"
+    )
+    working = f"{numerator} + 1" if stride == 1 else rf"\left\lfloor {numerator / stride:g} \right\rfloor + 1"
+    return rf"{symbol}_{{out}} = {filled} = {working} = {out}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 
@@ -92,6 +93,9 @@ def _parse_cell(cell: object, where: str) -> float:
     else:
         try:
             value = float(cell)  # type: ignore[arg-type]
+        except OverflowError:
+            # An integer or fraction too large for a float (e.g. 10**400).
+            raise ValueError(f"{where} is far too large; keep kernel values within +/-{MAX_KERNEL_VALUE:g}.") from None
         except (TypeError, ValueError):
             raise ValueError(f"{where} holds {cell!r}, which is not a number.") from None
     if math.isnan(value):
@@ -103,13 +107,38 @@ def _parse_cell(cell: object, where: str) -> float:
     return value
 
 
-def describe_kernel(kernel: np.ndarray) -> str:
-    """One sentence about what a kernel's weights imply (sum, symmetry), for the page."""
-    total = float(kernel.sum())
+WeightSum = Literal["all_zero", "sums_to_one", "sums_to_zero", "scales"]
+
+
+def weight_sum(kernel: np.ndarray) -> tuple[WeightSum, float]:
+    """What a kernel does to a flat (constant) region, from the sum of its weights.
+
+    A flat region of value v becomes ``v * kernel.sum()`` (plus the bias), so the sum
+    says whether a kernel keeps brightness (1), keeps only changes (0) or scales.
+
+    Returns:
+        (kind, total): kind is ``"all_zero"``, ``"sums_to_one"``, ``"sums_to_zero"``
+        or ``"scales"``; total is the sum of the weights.
+    """
+    total = float(np.sum(kernel))
     if np.allclose(kernel, 0):
-        return "All weights are zero: every output pixel is 0 (plus the bias)."
+        return "all_zero", total
     if math.isclose(total, 1.0, abs_tol=1e-9):
-        return "The weights sum to 1: flat regions keep their brightness."
+        return "sums_to_one", total
     if math.isclose(total, 0.0, abs_tol=1e-9):
-        return "The weights sum to 0: flat regions become 0, only changes (edges) remain."
-    return f"The weights sum to {total:g}: flat regions are scaled by {total:g}."
+        return "sums_to_zero", 0.0
+    return "scales", total
+
+
+def describe_kernel(kernel: np.ndarray) -> str:
+    """One sentence about what a kernel's weights imply (their sum), in English.
+
+    Pages show the same sentences in the user's language from ``weight_sum``'s kind.
+    """
+    kind, total = weight_sum(kernel)
+    return {
+        "all_zero": "All weights are zero: every output pixel is 0 (plus the bias).",
+        "sums_to_one": "The weights sum to 1: flat regions keep their brightness.",
+        "sums_to_zero": "The weights sum to 0: flat regions become 0, only changes (edges) remain.",
+        "scales": f"The weights sum to {total:g}: flat regions are scaled by {total:g}.",
+    }[kind]

@@ -13,9 +13,11 @@ from collections.abc import Iterator
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnnviz import i18n
 from cnnviz.images import (
+    UNREADABLE,
     ImageError,
     LoadedImage,
     load_image,
@@ -30,6 +32,9 @@ log = logging.getLogger("cnnviz")
 #: Longest side of an image as sent to the browser; computation uses the full working size.
 DISPLAY_SIDE = 480
 DEFAULT_SAMPLE = "cat.jpg"
+_PREVIEW_SIDE = 240
+# Where the picker remembers the current upload's outcome: ((file_id, size), image or refusal).
+_UPLOAD_STATE = "ui.upload_outcome"
 
 
 def lang() -> str:
@@ -79,13 +84,6 @@ def notice_ignored_link_settings(link_settings: dict[str, str]) -> None:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _decode_upload(file_id: str, _data: bytes) -> LoadedImage:
-    # Keyed by the upload's id rather than its bytes: hashing a 20 MB file on every
-    # rerun would cost more than the rest of the run.
-    return _frozen(load_image(_data))
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
 def _decode_sample(name: str) -> LoadedImage:
     return _frozen(load_sample(name))
 
@@ -94,6 +92,45 @@ def _frozen(image: LoadedImage) -> LoadedImage:
     # Cached images are shared by every session: make accidental in-place edits fail loudly.
     image.pixels.setflags(write=False)
     return image
+
+
+def _decoded_upload(upload: UploadedFile) -> LoadedImage | str:
+    """The upload as an image, or the sentence saying why it cannot be used.
+
+    Remembered in this session under the upload's id and size, refusals included: every
+    rerun (each slider move) would otherwise decode the same file again, or fail on it
+    again. Hashing the bytes instead would cost ~30 ms per rerun for a 25 MB photo. An
+    upload belongs to one session, so it is kept in that session's state rather than in
+    a cache shared by every user.
+    """
+    key = (upload.file_id, upload.size)
+    remembered = st.session_state.get(_UPLOAD_STATE)
+    if remembered is not None and remembered[0] == key:
+        return remembered[1]
+    try:
+        outcome: LoadedImage | str = _frozen(load_image(upload.getvalue()))
+    except ImageError as error:
+        log.info("Upload %r refused: %s", upload.name, error, exc_info=error.__cause__)
+        outcome = str(error)
+    except Exception:  # a bug in the loader must not cost the session its page
+        log.exception("Upload %r could not be loaded", upload.name)
+        outcome = UNREADABLE
+    st.session_state[_UPLOAD_STATE] = (key, outcome)
+    return outcome
+
+
+def _as_code(text: str, limit: int = 80) -> str:
+    """``text`` as Markdown inline code, so a file name is shown as typed: a name such as
+    ``![x](http://host/a.png)`` must not become a link or fetch an image."""
+    shown = "".join(char for char in text if char.isprintable()).replace("`", "'")
+    shown = shown if len(shown) <= limit else shown[: limit - 1] + "…"
+    return f"`{shown or '?'}`"
+
+
+def _preview(pixels: np.ndarray) -> np.ndarray:
+    """The sidebar's thumbnail: longest side at most ``_PREVIEW_SIDE`` (a bounded payload);
+    a tiny image enlarged with square pixels, a 1 x 4000 strip left a strip."""
+    return upscale_nearest(resize_longest_side(pixels, _PREVIEW_SIDE), _PREVIEW_SIDE, _PREVIEW_SIDE)
 
 
 def image_picker() -> LoadedImage:
@@ -108,14 +145,16 @@ def image_picker() -> LoadedImage:
         sample = st.selectbox(t("ui.sample"), names, index=names.index(DEFAULT_SAMPLE), key="img", bind="query-params")
         upload = st.file_uploader(t("ui.upload"), key="upload", help=t("ui.upload_help"))
         image = _decode_sample(sample)
-        if upload is not None:
-            try:
-                image = _decode_upload(upload.file_id, upload.getvalue())
-            except ImageError as error:
-                st.error(
-                    t("ui.upload_refused", name=upload.name, reason=str(error)), icon=":material/image_not_supported:"
-                )
-        st.image(resize_longest_side(image.pixels, 240), width="stretch")
+        if upload is None:
+            st.session_state.pop(_UPLOAD_STATE, None)
+        else:
+            outcome = _decoded_upload(upload)
+            if isinstance(outcome, LoadedImage):
+                image = outcome
+            else:
+                refusal = t("ui.upload_refused", name=_as_code(upload.name), reason=outcome)
+                st.error(refusal, icon=":material/image_not_supported:")
+        st.image(_preview(image.pixels), width="content")
         for note in image.notes:
             st.caption(note)
     st.session_state["image"] = image

@@ -1,0 +1,161 @@
+"""A lightweight Streamlit session: Streamlit's own websocket protocol without a browser.
+
+A browser tab costs ~100 MB and a core's worth of JavaScript on a 2-core machine; this
+client costs almost nothing, so 30 of them measure the server rather than chromium.
+It speaks what the frontend speaks (``streamlit/proto``): it sends ``BackMsg.rerun_script``
+with the page and the widget states, and reads ``ForwardMsg`` deltas until
+``script_finished``. It does not render, fetch media, or report cached message
+hashes (so the server sends every message in full, a little more than a browser gets).
+
+Loopback only: ``connect`` refuses any host but 127.0.0.1 / localhost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from streamlit.proto.Alert_pb2 import Alert
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
+from websockets.asyncio.client import ClientConnection, connect
+
+LOOPBACK = ("127.0.0.1", "localhost")
+
+
+@dataclass
+class Slider:
+    """A numeric ``st.slider`` as the last run described it."""
+
+    widget_id: str
+    label: str
+    low: float
+    high: float
+    step: float
+    value: list[float]
+
+
+@dataclass
+class RunResult:
+    """What one script run sent back."""
+
+    seconds: float
+    status: str  # ForwardMsg.ScriptFinishedStatus name, or "timeout" / "closed"
+    errors: list[str] = field(default_factory=list)
+    sliders: list[Slider] = field(default_factory=list)
+    messages: int = 0
+    payload_bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "FINISHED_SUCCESSFULLY" and not self.errors
+
+
+class Session:
+    """One Streamlit session over one websocket, driven one run at a time."""
+
+    def __init__(self, connection: ClientConnection):
+        self.connection = connection
+        self.page = ""
+        self.widgets: dict[str, WidgetState] = {}
+        self.sliders: list[Slider] = []
+
+    @classmethod
+    async def open(cls, base_url: str, timeout: float = 30.0) -> Session:
+        """Connect to ``base_url`` (``http://127.0.0.1:<port>``)."""
+        parsed = urlparse(base_url)
+        if parsed.hostname not in LOOPBACK:
+            raise ValueError(f"Load tests target the loopback interface only, not {parsed.hostname!r}.")
+        connection = await connect(
+            f"ws://{parsed.netloc}/_stcore/stream", subprotocols=["streamlit"], max_size=None, proxy=None,
+            open_timeout=timeout, ping_interval=None,
+        )  # fmt: skip
+        return cls(connection)
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    async def goto(self, page: str, timeout: float = 120.0) -> RunResult:
+        """Open a page by its URL path ("" for the home page), with its widgets at their defaults."""
+        self.page, self.widgets = page, {}
+        return await self.rerun(timeout)
+
+    async def set_slider(self, slider: Slider, value: float, timeout: float = 120.0) -> RunResult:
+        """Move ``slider`` to ``value`` (one thumb) and rerun, as the browser does after a drag."""
+        state = WidgetState(id=slider.widget_id)
+        state.double_array_value.data.append(float(value))
+        self.widgets[slider.widget_id] = state
+        return await self.rerun(timeout)
+
+    async def move_random_slider(self, rng: random.Random, timeout: float = 120.0) -> RunResult | None:
+        """Move one of the page's sliders to another value; None when the page has no slider to move."""
+        movable = [slider for slider in self.sliders if slider.high > slider.low and len(slider.value) == 1]
+        if not movable:
+            return None
+        slider = rng.choice(movable)
+        sent = self.widgets.get(slider.widget_id)
+        value = sent.double_array_value.data[0] if sent is not None else slider.value[0]
+        steps = round((slider.high - slider.low) / slider.step)
+        current = round((value - slider.low) / slider.step)
+        choices = [step for step in range(steps + 1) if step != current]
+        return await self.set_slider(slider, slider.low + rng.choice(choices) * slider.step, timeout)
+
+    async def rerun(self, timeout: float = 120.0) -> RunResult:
+        """Send the current page and widget states; collect messages until the run finishes."""
+        message = BackMsg(
+            rerun_script=ClientState(
+                page_name=self.page, widget_states=WidgetStates(widgets=list(self.widgets.values()))
+            )
+        )
+        started = time.perf_counter()
+        result = RunResult(seconds=0.0, status="timeout")
+        sliders: list[Slider] = []
+        try:
+            await self.connection.send(message.SerializeToString())
+            async with asyncio.timeout(timeout):
+                while True:
+                    raw = await self.connection.recv()
+                    result.messages += 1
+                    result.payload_bytes += len(raw)
+                    forward = ForwardMsg()
+                    forward.ParseFromString(raw)
+                    kind = forward.WhichOneof("type")
+                    if kind == "delta":
+                        _read_delta(forward, sliders, result.errors)
+                    elif kind == "page_not_found":
+                        result.errors.append(f"page not found: {self.page!r}")
+                    elif kind == "script_finished":
+                        status = ForwardMsg.ScriptFinishedStatus.Name(forward.script_finished)
+                        if status == "FINISHED_EARLY_FOR_RERUN":
+                            continue
+                        result.status = status
+                        break
+        except TimeoutError:
+            result.status = "timeout"
+        except Exception as error:  # the connection closed or a frame was not a ForwardMsg
+            result.status = "closed"
+            result.errors.append(f"{type(error).__name__}: {error}")
+        result.seconds = time.perf_counter() - started
+        result.sliders = self.sliders = sliders
+        return result
+
+
+def _read_delta(forward: ForwardMsg, sliders: list[Slider], errors: list[str]) -> None:
+    delta = forward.delta
+    if delta.WhichOneof("type") != "new_element":
+        return
+    element = delta.new_element
+    kind = element.WhichOneof("type")
+    if kind == "slider" and element.slider.data_type in (0, 1):  # INT or FLOAT (not dates)
+        proto = element.slider
+        value = list(proto.value) if proto.set_value and proto.value else list(proto.default)
+        sliders.append(Slider(proto.id, proto.label, proto.min, proto.max, proto.step or 1.0, value))
+    elif kind == "exception":
+        errors.append(f"exception: {element.exception.type}: {element.exception.message}")
+    elif kind == "alert" and element.alert.format == Alert.ERROR:
+        errors.append(f"st.error: {element.alert.body[:200]}")

@@ -1,0 +1,692 @@
+"""Activation functions: their curves, their slopes, and what those slopes do to training.
+
+Every value is computed by the torch op the registry names (``torch.nn.functional``) and
+every slope by autograd, never by a derivative typed by hand. Grids run in float64 so
+that tiny gradients (0.25**50) stay exact enough to plot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+import torch.nn.functional as F
+
+from cnnviz.convolution import convolve_image
+
+DTYPE = torch.float64
+COLORS = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#4b5563")
+# Shading of flat stretches on the plot, and the (stronger) swatch for the legend.
+FILLS = {
+    "dead": ("rgba(220,38,38,0.13)", "rgba(220,38,38,0.45)"),
+    "saturated": ("rgba(245,158,11,0.16)", "rgba(245,158,11,0.55)"),
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A knob of an activation: its name, slider range and PyTorch's default."""
+
+    name: str
+    low: float
+    high: float
+    default: float
+    step: float
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation function.
+
+    Attributes:
+        key: short name, used in URLs and translation keys.
+        label: its usual name (the same in English and Chinese texts).
+        formula: LaTeX for ``st.latex``.
+        torch_call: the PyTorch call that computes it, shown to students.
+        forward: ``(x, params, generator) -> f(x)``; a generator means training mode
+            (only RReLU uses it: it draws a random slope per element).
+        parameters: its knobs, if any.
+    """
+
+    key: str
+    label: str
+    formula: str
+    torch_call: str
+    forward: Callable[[torch.Tensor, Mapping[str, float], torch.Generator | None], torch.Tensor]
+    parameters: tuple[Parameter, ...] = ()
+
+
+def _rrelu(x: torch.Tensor, p: Mapping[str, float], generator: torch.Generator | None) -> torch.Tensor:
+    if generator is None:  # evaluation: the fixed slope (l + u) / 2
+        return F.rrelu(x, p["lower"], p["upper"], training=False)
+    # F.rrelu in training draws from the global RNG; the aten op takes a generator, so
+    # concurrent sessions cannot disturb each other's draws. Same op, same numbers.
+    noise = torch.empty_like(x)
+    return torch.ops.aten.rrelu_with_noise(x, noise, p["lower"], p["upper"], True, generator)
+
+
+_ACTIVATIONS = (
+    Activation("identity", "Identity", r"f(x) = x", "x", lambda x, p, g: x),
+    Activation(
+        "sigmoid", "Sigmoid", r"\sigma(x) = \dfrac{1}{1 + e^{-x}}", "torch.sigmoid(x)", lambda x, p, g: torch.sigmoid(x)
+    ),
+    Activation(
+        "tanh",
+        "Tanh",
+        r"\tanh(x) = \dfrac{e^{x} - e^{-x}}{e^{x} + e^{-x}} = 2\sigma(2x) - 1",
+        "torch.tanh(x)",
+        lambda x, p, g: torch.tanh(x),
+    ),
+    Activation("relu", "ReLU", r"\mathrm{ReLU}(x) = \max(0,\ x)", "F.relu(x)", lambda x, p, g: F.relu(x)),
+    Activation(
+        "leaky_relu",
+        "Leaky ReLU",
+        r"f(x) = \begin{cases} x & x > 0 \\ s\,x & x \le 0 \end{cases}",
+        "F.leaky_relu(x, negative_slope=s)",
+        lambda x, p, g: F.leaky_relu(x, 0.01),
+        (Parameter("slope", 0.0, 0.5, 0.01, 0.01),),
+    ),
+    Activation(
+        "prelu",
+        "PReLU",
+        r"f(x) = \max(0,\ x) + a \min(0,\ x), \quad a \text{ learned}",
+        "F.prelu(x, weight=a)",
+        lambda x, p, g: F.prelu(x, torch.tensor([p["a"]], dtype=x.dtype)),
+        (Parameter("a", 0.0, 1.0, 0.25, 0.01),),
+    ),
+    Activation(
+        "rrelu",
+        "RReLU",
+        r"f(x) = \begin{cases} x & x \ge 0 \\ a\,x & x < 0 \end{cases}, \quad "
+        r"a \sim U(l, u) \text{ (training)}, \quad a = \tfrac{l + u}{2} \text{ (evaluation)}",
+        "F.rrelu(x, lower=l, upper=u, training=...)",
+        _rrelu,
+        (Parameter("lower", 0.0, 0.5, 0.125, 0.001), Parameter("upper", 0.0, 0.5, 1 / 3, 0.001)),
+    ),
+    Activation(
+        "elu",
+        "ELU",
+        r"f(x) = \begin{cases} x & x > 0 \\ \alpha\,(e^{x} - 1) & x \le 0 \end{cases}",
+        "F.elu(x, alpha)",
+        lambda x, p, g: F.elu(x, p["alpha"]),
+        (Parameter("alpha", 0.1, 3.0, 1.0, 0.1),),
+    ),
+    Activation(
+        "selu",
+        "SELU",
+        r"f(x) = \lambda \begin{cases} x & x > 0 \\ \alpha\,(e^{x} - 1) & x \le 0 \end{cases}, \quad "
+        r"\lambda \approx 1.0507,\ \alpha \approx 1.6733",
+        "F.selu(x)",
+        lambda x, p, g: F.selu(x),
+    ),
+    Activation(
+        "softplus",
+        "Softplus",
+        r"f(x) = \tfrac{1}{\beta} \ln\!\left(1 + e^{\beta x}\right), \quad f'(x) = \sigma(\beta x)",
+        "F.softplus(x, beta)",
+        lambda x, p, g: F.softplus(x, p["beta"]),
+        (Parameter("beta", 0.2, 5.0, 1.0, 0.1),),
+    ),
+    Activation(
+        "gelu",
+        "GELU",
+        r"f(x) = x\,\Phi(x), \quad \Phi = \text{standard normal CDF}",
+        "F.gelu(x)",
+        lambda x, p, g: F.gelu(x),
+    ),
+    Activation("silu", "SiLU / Swish", r"f(x) = x\,\sigma(x)", "F.silu(x)", lambda x, p, g: F.silu(x)),
+    Activation("mish", "Mish", r"f(x) = x \tanh\!\big(\ln(1 + e^{x})\big)", "F.mish(x)", lambda x, p, g: F.mish(x)),
+    Activation(
+        "hardsigmoid",
+        "Hard sigmoid",
+        r"f(x) = \max\!\left(0,\ \min\!\left(1,\ \tfrac{x}{6} + \tfrac{1}{2}\right)\right)",
+        "F.hardsigmoid(x)",
+        lambda x, p, g: F.hardsigmoid(x),
+    ),
+    Activation(
+        "hardtanh", "Hard tanh", r"f(x) = \max(-1,\ \min(1,\ x))", "F.hardtanh(x)", lambda x, p, g: F.hardtanh(x)
+    ),
+)
+#: Every activation, by key, in the order the page lists them.
+ACTIVATIONS: dict[str, Activation] = {activation.key: activation for activation in _ACTIVATIONS}
+
+
+def get(key: str) -> Activation:
+    """The activation called ``key``.
+
+    Raises:
+        ValueError: for an unknown key.
+    """
+    if key not in ACTIVATIONS:
+        raise ValueError(f"Unknown activation {key!r}; choose one of: {', '.join(ACTIVATIONS)}.")
+    return ACTIVATIONS[key]
+
+
+def resolve_params(key: str, params: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The activation's parameters: the given values, defaults for the rest.
+
+    Raises:
+        ValueError: for an unknown parameter, a value outside its range, or RReLU
+            with lower > upper.
+    """
+    activation = get(key)
+    given = dict(params or {})
+    resolved = {}
+    for parameter in activation.parameters:
+        value = float(given.pop(parameter.name, parameter.default))
+        if not parameter.low <= value <= parameter.high:
+            raise ValueError(
+                f"{activation.label}'s {parameter.name} must be between {parameter.low:g} and {parameter.high:g}; "
+                f"it is {value:g}."
+            )
+        resolved[parameter.name] = value
+    if given:
+        raise ValueError(f"{activation.label} has no parameter {', '.join(given)}.")
+    if key == "rrelu" and resolved["lower"] > resolved["upper"]:
+        raise ValueError(
+            f"RReLU draws its slope from U(l, u), so l must not exceed u; here l = {resolved['lower']:g} "
+            f"> u = {resolved['upper']:g}. Swap them."
+        )
+    return resolved
+
+
+def apply(
+    key: str, x: torch.Tensor, params: Mapping[str, float] | None = None, training: bool = False, seed: int = 0
+) -> torch.Tensor:
+    """f(x), elementwise, any shape. ``training`` only changes RReLU (random slopes, seeded)."""
+    generator = torch.Generator().manual_seed(seed) if training else None
+    return get(key).forward(x, resolve_params(key, params), generator)
+
+
+def value_and_slope(
+    key: str, x: torch.Tensor, params: Mapping[str, float] | None = None, training: bool = False, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """f(x) and f'(x) by autograd, elementwise; both detached, same shape as x."""
+    x = x.detach().clone().requires_grad_(True)
+    y = apply(key, x, params, training, seed)
+    # f acts elementwise, so the gradient of sum(f(x)) is f'(x) at every element.
+    (slope,) = torch.autograd.grad(y.sum(), x)
+    return y.detach(), slope
+
+
+@dataclass(frozen=True)
+class Curve:
+    """An activation sampled on a grid: x, f(x) and f'(x), each (points,)."""
+
+    key: str
+    x: np.ndarray
+    y: np.ndarray
+    dy: np.ndarray
+    training: bool = False
+
+
+def curve(
+    key: str,
+    x_min: float = -6.0,
+    x_max: float = 6.0,
+    params: Mapping[str, float] | None = None,
+    points: int = 801,
+    training: bool = False,
+    seed: int = 0,
+) -> Curve:
+    """Sample f and f' on ``points`` evenly spaced x in [x_min, x_max] (0 is on the grid when symmetric).
+
+    Raises:
+        ValueError: for an empty range, fewer than 2 points, or invalid parameters.
+    """
+    if not x_min < x_max:
+        raise ValueError(f"The input range needs its left end below its right end; it is {x_min:g} to {x_max:g}.")
+    if points < 2:
+        raise ValueError("A curve needs at least 2 points.")
+    steps = torch.arange(points, dtype=DTYPE)
+    # Weighted ends rather than linspace: x = 0 is exactly on a symmetric grid with an odd count.
+    x = (x_min * (points - 1 - steps) + x_max * steps) / (points - 1)
+    y, dy = value_and_slope(key, x, params, training, seed)
+    return Curve(key, x.numpy(), y.numpy(), dy.numpy(), training)
+
+
+def softplus_sigmoid_gap(curve: Curve, beta: float) -> float:
+    """Largest |softplus'(x) - sigmoid(beta x)| over a softplus curve: ~1e-16, its slope is the sigmoid."""
+    sigmoid = torch.sigmoid(beta * torch.from_numpy(curve.x))
+    return float((torch.from_numpy(curve.dy) - sigmoid).abs().max())
+
+
+@dataclass(frozen=True)
+class Region:
+    """A stretch of x where the slope is exactly 0 ("dead") or tiny ("saturated")."""
+
+    start: float
+    end: float
+    kind: str
+
+
+def flat_regions(curve: Curve, threshold: float) -> list[Region]:
+    """Where |f'(x)| < threshold on the curve's grid: ``dead`` where f' == 0 exactly, else ``saturated``."""
+    kinds = np.where(curve.dy == 0, "dead", np.where(np.abs(curve.dy) < threshold, "saturated", ""))
+    regions, start = [], 0
+    for i in range(1, len(kinds) + 1):
+        if i == len(kinds) or kinds[i] != kinds[start]:
+            if kinds[start]:
+                regions.append(Region(float(curve.x[start]), float(curve.x[i - 1]), str(kinds[start])))
+            start = i
+    return regions
+
+
+@dataclass(frozen=True)
+class SlopeSummary:
+    """Numbers about one curve's slope: the largest |f'| and where, and the share of the range that is flat."""
+
+    max_slope: float
+    at_x: float
+    dead_share: float
+    saturated_share: float
+
+
+def slope_summary(curve: Curve, threshold: float) -> SlopeSummary:
+    """Largest |f'(x)| on the grid, and the shares of the grid that are dead / saturated."""
+    magnitude = np.abs(curve.dy)
+    best = int(np.argmax(magnitude))
+    dead = curve.dy == 0
+    return SlopeSummary(
+        float(magnitude[best]),
+        float(curve.x[best]),
+        float(dead.mean()),
+        float(((magnitude < threshold) & ~dead).mean()),
+    )
+
+
+def curves_figure(
+    curves: list[Curve],
+    threshold: float,
+    names: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    extra: list[Curve] | None = None,
+) -> go.Figure:
+    """f (solid) and f' (dashed) of several activations, with the first one's flat regions shaded.
+
+    Args:
+        curves: the activations to draw; the first one's dead/saturated stretches are shaded.
+        threshold: |f'| below it counts as saturated.
+        names: display name per key (defaults to the registry's labels).
+        labels: texts: ``x``, ``value``, ``slope`` (legend suffix for f'), ``dead``, ``saturated``,
+            ``training`` (suffix for extra curves).
+        extra: curves drawn as dots (RReLU in training: one random slope per point).
+    """
+    text = {
+        "x": "x",
+        "value": "f(x) and f'(x)",
+        "slope": "slope",
+        "dead": "slope exactly 0",
+        "saturated": "saturated: |slope| < {threshold:g}",
+        "training": "training",
+    } | dict(labels or {})
+    names = dict(names or {})
+    figure = go.Figure()
+    for i, item in enumerate(curves):
+        color, name = COLORS[i % len(COLORS)], names.get(item.key, get(item.key).label)
+        figure.add_scatter(
+            x=item.x,
+            y=item.y,
+            name=f"{name}",
+            line={"color": color, "width": 3},
+            hovertemplate="x = %{x:.4g}<br>f(x) = %{y:.6g}<extra>" + name + "</extra>",
+        )
+        figure.add_scatter(
+            x=item.x,
+            y=item.dy,
+            name=f"{name} {text['slope']}",
+            line={"color": color, "dash": "dash"},
+            hovertemplate="x = %{x:.4g}<br>f'(x) = %{y:.6g}<extra>" + name + "</extra>",
+        )
+    colors = {item.key: COLORS[i % len(COLORS)] for i, item in enumerate(curves)}
+    for item in extra or []:
+        color = colors.get(item.key, "gray")
+        name = f"{names.get(item.key, get(item.key).label)} ({text['training']})"
+        every = max(1, len(item.x) // 120)  # a dot every few grid points stays readable
+        for values, suffix in ((item.y, ""), (item.dy, f" {text['slope']}")):
+            figure.add_scatter(
+                x=item.x[::every],
+                y=values[::every],
+                mode="markers",
+                name=name + suffix,
+                marker={"color": color, "size": 5, "symbol": "circle-open" if suffix else "circle"},
+            )
+    if curves:
+        regions = flat_regions(curves[0], threshold)
+        for region in regions:
+            figure.add_vrect(
+                x0=region.start, x1=region.end, line_width=0, layer="below", fillcolor=FILLS[region.kind][0]
+            )
+        first = names.get(curves[0].key, get(curves[0].key).label)
+        for kind in sorted({region.kind for region in regions}):  # legend entries for the shading shown
+            figure.add_scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=f"{first}: {text[kind].format(threshold=threshold)}",
+                marker={"symbol": "square", "size": 14, "color": FILLS[kind][1]},
+            )
+    figure.update_layout(
+        height=460,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.15},
+        plot_bgcolor="white",
+    )
+    figure.update_xaxes(title=text["x"], zeroline=True, zerolinecolor="#9ca3af", gridcolor="#eef0f3")
+    figure.update_yaxes(title=text["value"], zeroline=True, zerolinecolor="#9ca3af", gridcolor="#eef0f3")
+    return figure
+
+
+# --- Vanishing gradients --------------------------------------------------------------------
+
+INITS = ("normal", "xavier", "he")
+
+
+def layer_gradient_norms(
+    key: str,
+    depth: int,
+    init: str = "xavier",
+    std: float = 1.0,
+    width: int = 64,
+    batch: int = 64,
+    seed: int = 0,
+    params: Mapping[str, float] | None = None,
+) -> np.ndarray:
+    """Gradient norm reaching each layer of a randomly initialized deep MLP.
+
+    The network is ``depth`` square layers ``h <- f(h @ W.T)`` (no biases) on a seeded
+    batch of N(0, 1) inputs; the loss is the outputs' mean projection on a fixed random
+    unit vector, so the backward signal starts at the same size whatever the settings.
+
+    Args:
+        key: the activation after every layer.
+        depth: number of layers, 1..100.
+        init: ``normal`` (N(0, std^2)), ``xavier`` (Glorot normal) or ``he`` (Kaiming normal).
+        std: the standard deviation for ``normal``.
+
+    Returns:
+        (depth,) Frobenius norms of dL/dW, index 0 = the layer next to the input.
+
+    Raises:
+        ValueError: for a depth outside 1..100, an unknown init or a non-positive std.
+    """
+    if not 1 <= depth <= 100:
+        raise ValueError(f"Depth must be 1 to 100 layers; it is {depth}.")
+    if init not in INITS:
+        raise ValueError(f"Initialization must be one of {', '.join(INITS)}, not {init!r}.")
+    if init == "normal" and not std > 0:
+        raise ValueError(f"The weights' standard deviation must be positive; it is {std:g}.")
+    generator = torch.Generator().manual_seed(seed)
+    h = torch.randn(batch, width, dtype=DTYPE, generator=generator)  # (N, width)
+    weights = []
+    for _ in range(depth):
+        weight = torch.empty(width, width, dtype=DTYPE)
+        if init == "normal":
+            torch.nn.init.normal_(weight, 0.0, std, generator=generator)
+        elif init == "xavier":
+            torch.nn.init.xavier_normal_(weight, generator=generator)
+        else:
+            torch.nn.init.kaiming_normal_(weight, nonlinearity="relu", generator=generator)
+        weights.append(weight.requires_grad_(True))
+    direction = torch.randn(width, dtype=DTYPE, generator=generator)
+    direction /= direction.norm()
+    for weight in weights:
+        h = apply(key, h @ weight.T, params)
+    loss = (h @ direction).mean()
+    grads = torch.autograd.grad(loss, weights)
+    return np.array([float(grad.norm()) for grad in grads])
+
+
+def max_slope_power(key: str, depth: int, params: Mapping[str, float] | None = None) -> tuple[float, float]:
+    """The activation's largest |f'| (by autograd, on x in [-10, 10]) and that value to the power ``depth``.
+
+    For sigmoid this is 0.25 and 0.25**depth: the most a chain of ``depth`` sigmoid slopes can keep.
+    """
+    slope = float(np.abs(curve(key, -10.0, 10.0, params, points=2001).dy).max())
+    return slope, slope**depth
+
+
+def gradient_norms_figure(
+    norms: Mapping[str, np.ndarray],
+    reference_slope: float | None = None,
+    names: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Gradient norm per layer on a log scale, one line per activation.
+
+    Args:
+        norms: (depth,) norms per activation key, as ``layer_gradient_norms`` returns.
+        reference_slope: if given, a dashed line ``g_L * slope**(L - l)`` anchored at the
+            first activation's last layer: what multiplying by that slope once per layer leaves.
+        labels: texts: ``layer``, ``norm``, ``reference`` (may use ``{slope}``).
+    """
+    text = {
+        "layer": "layer (1 = next to the input)",
+        "norm": "gradient norm (log scale)",
+        "reference": "x {slope:g} per layer",
+    } | dict(labels or {})
+    names = dict(names or {})
+    figure = go.Figure()
+    for i, (key, values) in enumerate(norms.items()):
+        layers = np.arange(1, len(values) + 1)
+        name = names.get(key, get(key).label)
+        figure.add_scatter(
+            x=layers,
+            y=values,
+            name=name,
+            mode="lines+markers",
+            line={"color": COLORS[i % len(COLORS)]},
+            hovertemplate="layer %{x}: %{y:.3e}<extra>" + name + "</extra>",
+        )
+    if reference_slope is not None and norms:
+        values = next(iter(norms.values()))
+        depth = len(values)
+        layers = np.arange(1, depth + 1)
+        figure.add_scatter(
+            x=layers,
+            y=values[-1] * reference_slope ** (depth - layers),
+            mode="lines",
+            name=text["reference"].format(slope=reference_slope),
+            line={"color": "#6b7280", "dash": "dot"},
+            hovertemplate="layer %{x}: %{y:.3e}<extra></extra>",
+        )
+    figure.update_layout(
+        height=400,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        plot_bgcolor="white",
+        legend={"orientation": "h", "y": -0.2},
+    )
+    figure.update_xaxes(title=text["layer"], gridcolor="#eef0f3")
+    figure.update_yaxes(title=text["norm"], type="log", exponentformat="power", gridcolor="#eef0f3")
+    return figure
+
+
+# --- Dead units -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadUnits:
+    """A hidden layer after one gradient step.
+
+    Attributes:
+        learning_rate: the step's size.
+        passing_share: (width,) share of the batch on which each unit passes a non-zero gradient.
+        dead_fraction: share of units whose slope is exactly 0 on every input: they never update again.
+    """
+
+    learning_rate: float
+    passing_share: np.ndarray
+    dead_fraction: float
+
+
+def _one_step_setup(key: str, params: Mapping[str, float] | None, width: int, inputs: int, batch: int, seed: int):
+    """Inputs, hidden weights and bias, and their gradient under MSE, for a seeded 2-layer net."""
+    generator = torch.Generator().manual_seed(seed)
+    # Non-negative inputs, as a hidden layer receives from a ReLU layer before it (or pixels).
+    x = F.relu(torch.randn(batch, inputs, dtype=DTYPE, generator=generator))  # (N, inputs)
+    target = x @ torch.randn(inputs, dtype=DTYPE, generator=generator)  # (N,)
+    weight = (torch.randn(width, inputs, dtype=DTYPE, generator=generator) * math.sqrt(2 / inputs)).requires_grad_()
+    bias = torch.zeros(width, dtype=DTYPE, requires_grad=True)
+    readout = torch.randn(width, dtype=DTYPE, generator=generator) / math.sqrt(width)
+    prediction = apply(key, x @ weight.T + bias, params) @ readout
+    grad_weight, grad_bias = torch.autograd.grad(F.mse_loss(prediction, target), [weight, bias])
+    return x, weight.detach(), bias.detach(), grad_weight, grad_bias
+
+
+def dead_units_after_step(
+    key: str,
+    learning_rates: list[float],
+    params: Mapping[str, float] | None = None,
+    width: int = 256,
+    inputs: int = 16,
+    batch: int = 256,
+    seed: int = 0,
+) -> list[DeadUnits]:
+    """What one SGD step of each size does to a hidden layer of ``width`` units.
+
+    A seeded two-layer net (``inputs`` -> ``width`` units with this activation -> 1) gets one
+    gradient of the MSE on a batch; for each learning rate the hidden layer takes that
+    step, and a unit counts as dead when autograd gives it slope exactly 0 on every input
+    of the batch: no gradient can reach its weights any more.
+
+    Returns:
+        One ``DeadUnits`` per learning rate, in order.
+
+    Raises:
+        ValueError: for a negative learning rate or invalid parameters.
+    """
+    if any(rate < 0 for rate in learning_rates):
+        raise ValueError("A learning rate cannot be negative.")
+    x, weight, bias, grad_weight, grad_bias = _one_step_setup(key, params, width, inputs, batch, seed)
+    results = []
+    for rate in learning_rates:
+        pre_activation = x @ (weight - rate * grad_weight).T + (bias - rate * grad_bias)  # (N, width)
+        _, slope = value_and_slope(key, pre_activation, params)
+        passing = (slope != 0).to(DTYPE).mean(0)
+        results.append(DeadUnits(float(rate), passing.numpy(), float((passing == 0).to(DTYPE).mean())))
+    return results
+
+
+def dead_fraction_figure(
+    curves: Mapping[str, tuple[list[float], list[float]]],
+    chosen_rate: float | None = None,
+    names: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Share of dead units against the learning rate (log x), one line per activation.
+
+    Args:
+        curves: per key, (learning rates, dead fractions).
+        chosen_rate: a vertical marker at the rate shown elsewhere on the page.
+        labels: texts: ``rate``, ``dead``.
+    """
+    text = {"rate": "learning rate of the one step (log scale)", "dead": "dead units (%)"} | dict(labels or {})
+    names = dict(names or {})
+    figure = go.Figure()
+    for i, (key, (rates, fractions)) in enumerate(curves.items()):
+        name = names.get(key, get(key).label)
+        figure.add_scatter(
+            x=rates,
+            y=100 * np.asarray(fractions),
+            name=name,
+            mode="lines+markers",
+            line={"color": COLORS[i % len(COLORS)]},
+            hovertemplate="lr %{x:.3g}: %{y:.1f}%<extra>" + name + "</extra>",
+        )
+    if chosen_rate:
+        figure.add_vline(x=chosen_rate, line={"color": "#6b7280", "dash": "dot"})
+    figure.update_layout(
+        height=360,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        plot_bgcolor="white",
+        legend={"orientation": "h", "y": -0.25},
+    )
+    figure.update_xaxes(title=text["rate"], type="log", gridcolor="#eef0f3")
+    figure.update_yaxes(title=text["dead"], rangemode="tozero", gridcolor="#eef0f3")
+    return figure
+
+
+def units_figure(passing_share: np.ndarray, label: str = "share of inputs passing a gradient") -> go.Figure:
+    """The hidden units as a square grid of cells: dark = dead (passes a gradient for no input)."""
+    side = math.ceil(math.sqrt(len(passing_share)))
+    grid = np.full(side * side, np.nan)
+    grid[: len(passing_share)] = passing_share
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.reshape(side, side),
+            zmin=0,
+            zmax=1,
+            xgap=2,
+            ygap=2,
+            colorscale=[[0, "#111827"], [0.001, "#fde68a"], [1, "#15803d"]],
+            colorbar={"title": {"text": label, "side": "right"}, "thickness": 10, "tickformat": ".0%"},
+            hovertemplate="unit %{customdata}: %{z:.0%}<extra></extra>",
+            customdata=np.arange(side * side).reshape(side, side),
+        )
+    )
+    figure.update_layout(height=330, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white")
+    figure.update_xaxes(visible=False, constrain="domain")
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    return figure
+
+
+# --- On a real feature map ------------------------------------------------------------------
+
+
+def activate_feature_map(
+    image: np.ndarray, kernel: np.ndarray, key: str, params: Mapping[str, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Convolve a (gray) image with a kernel, then apply the activation to every pixel.
+
+    Args:
+        image: (H, W) or (H, W, 3) floats in 0..1.
+        kernel: (kh, kw).
+
+    Returns:
+        (before, after): the feature map and the activated map, both (H', W') float64.
+    """
+    before = convolve_image(image, kernel, "gray").astype(np.float64)
+    after = apply(key, torch.from_numpy(before), params).numpy()
+    return before, after
+
+
+def histograms_figure(
+    before: np.ndarray, after: np.ndarray, labels: Mapping[str, str] | None = None, bins: int = 60
+) -> go.Figure:
+    """Histograms of a map's values before and after the activation, on shared bins (``torch.histc``).
+
+    Args:
+        labels: texts: ``before``, ``after``, ``value``, ``count``.
+    """
+    text = {"before": "before", "after": "after", "value": "value", "count": "pixels (log scale)"} | dict(labels or {})
+    low = float(min(before.min(), after.min()))
+    high = float(max(before.max(), after.max()))
+    high = high if high > low else low + 1.0
+    edges = np.linspace(low, high, bins + 1)
+    figure = go.Figure()
+    for values, name, color in ((before, text["before"], "#6b7280"), (after, text["after"], COLORS[0])):
+        counts = torch.histc(torch.from_numpy(np.ascontiguousarray(values)), bins=bins, min=low, max=high).numpy()
+        figure.add_bar(
+            x=(edges[:-1] + edges[1:]) / 2,
+            y=counts,
+            width=(high - low) / bins,
+            name=name,
+            marker={"color": color},
+            opacity=0.6,
+            hovertemplate="%{x:.3g}: %{y:.0f}<extra>" + name + "</extra>",
+        )
+    figure.update_layout(
+        barmode="overlay",
+        height=300,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        plot_bgcolor="white",
+        legend={"orientation": "h", "y": 1.12},
+    )
+    figure.update_xaxes(title=text["value"], gridcolor="#eef0f3")
+    figure.update_yaxes(title=text["count"], type="log", gridcolor="#eef0f3")
+    return figure

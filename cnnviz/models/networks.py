@@ -1,0 +1,202 @@
+"""Ready-to-use networks: our trained ones from ``assets/models``, and ImageNet classics from
+a weight file the user already has.
+
+Every network comes as a ``Network``: the model (eval mode, gradients off, never to be
+changed: it is shared by every user) plus its ``Manifest`` (architecture, input,
+normalisation, class names, data set, held-out accuracy, how it was trained). A bundled
+weight file is loaded only if its sha256 matches its manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from torch import nn
+
+from cnnviz.models.architectures import SHOWN_LAYERS, build
+from cnnviz.models.preprocess import PreparedInput, Preprocessing, prepare
+from cnnviz.models.weights import load_weights, read_safetensors, read_state_dict
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "assets" / "models"
+
+#: Our trained networks, by name (their files are ``assets/models/<name>.json`` etc.).
+BUNDLED: tuple[str, ...] = ("digits", "shapes")
+
+#: ImageNet architectures a user can bring weights for: name -> title.
+IMAGENET: dict[str, str] = {"alexnet": "AlexNet", "vgg16": "VGG-16", "resnet18": "ResNet-18"}
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+#: Where ImageNet weight files are looked for: this variable (a folder), then torch's own cache.
+WEIGHTS_DIR_VARIABLE = "CNNVIZ_WEIGHTS_DIR"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything needed to use a weight file, stored beside it as JSON.
+
+    Attributes:
+        name: short name, e.g. "digits".
+        title: display name, e.g. "LeNet-5 (MNIST digits)".
+        architecture: a key of ``architectures.ARCHITECTURES``.
+        input_shape: (C, H, W) the network expects.
+        preprocessing: the recipe from picture to tensor (see ``preprocess``).
+        mean, std: per-channel normalisation.
+        class_names: output classes, in order.
+        dataset: where the training images came from.
+        heldout_accuracy: accuracy on images never used for training (None if unknown).
+        heldout_size: how many such images.
+        weights: file name of the weights, in ``assets/models``.
+        sha256: the weight file's SHA-256.
+        training_command: how to reproduce the weights.
+        sample: file name of the shipped held-out sample (.npz), "" if none.
+        sample_accuracy: the network's accuracy on that sample.
+        notes: anything else worth knowing (training settings, time taken).
+    """
+
+    name: str
+    title: str
+    architecture: str
+    input_shape: tuple[int, int, int]
+    preprocessing: Preprocessing
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    class_names: tuple[str, ...]
+    dataset: str
+    heldout_accuracy: float | None = None
+    heldout_size: int = 0
+    weights: str = ""
+    sha256: str = ""
+    training_command: str = ""
+    sample: str = ""
+    sample_accuracy: float | None = None
+    notes: dict = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        """Read a manifest JSON file."""
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        for key in ("input_shape", "mean", "std", "class_names"):
+            raw[key] = tuple(raw[key])
+        return cls(**raw)
+
+    def write(self, path: Path) -> None:
+        """Write the manifest as indented JSON."""
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Network:
+    """A model ready for inference with the facts needed to feed and read it.
+
+    Attributes:
+        model: eval mode, ``requires_grad`` off; shared, so never modify it.
+        manifest: see ``Manifest``.
+        shown_layers: the module names whose outputs the lessons show, or None for every
+            module with a (C, H, W) output.
+    """
+
+    model: nn.Module
+    manifest: Manifest
+    shown_layers: tuple[str, ...] | None = None
+
+    def prepare(self, pixels: np.ndarray, native: bool = False) -> PreparedInput:
+        """The exact input tensor for ``pixels`` ((H, W, 3) or (H, W) uint8); see ``preprocess.prepare``."""
+        m = self.manifest
+        return prepare(pixels, m.preprocessing, m.input_shape, m.mean, m.std, native=native)
+
+
+def load_bundled(name: str, models_dir: Path = MODELS_DIR) -> Network:
+    """One of our trained networks (``BUNDLED``), its weights checked against the manifest's sha256.
+
+    Raises:
+        ValueError: for a name not in ``BUNDLED``.
+        WeightsError: when the weight file is missing, damaged or replaced.
+    """
+    if name not in BUNDLED:
+        raise ValueError(f"There is no bundled network called {name!r}; choose one of: {', '.join(BUNDLED)}.")
+    manifest = Manifest.read(models_dir / f"{name}.json")
+    state_dict = read_safetensors(models_dir / manifest.weights, manifest.sha256)
+    model = build(manifest.architecture, len(manifest.class_names))
+    return Network(load_weights(model, state_dict, manifest.title), manifest, SHOWN_LAYERS.get(manifest.architecture))
+
+
+def heldout_sample(name: str, models_dir: Path = MODELS_DIR) -> tuple[np.ndarray, np.ndarray]:
+    """The small held-out sample shipped with a bundled network: images it never trained on.
+
+    Returns:
+        images: (N, H, W) uint8 for gray networks, (N, H, W, 3) for colour ones, already in
+            the network's input format (use ``Network.prepare(image, native=True)``).
+        labels: (N,) int64 class indices.
+    """
+    manifest = Manifest.read(models_dir / f"{name}.json")
+    with np.load(models_dir / manifest.sample) as sample:
+        return sample["images"], sample["labels"].astype(np.int64)
+
+
+def imagenet_manifest(architecture: str) -> Manifest:
+    """The manifest of a torchvision ImageNet network (no file: the user brings the weights).
+
+    Raises:
+        ValueError: for an architecture not in ``IMAGENET``.
+    """
+    if architecture not in IMAGENET:
+        raise ValueError(f"Unknown ImageNet network {architecture!r}; choose one of: {', '.join(IMAGENET)}.")
+    classes = json.loads((MODELS_DIR / "imagenet_classes.json").read_text(encoding="utf-8"))
+    return Manifest(
+        name=architecture,
+        title=IMAGENET[architecture],
+        architecture=architecture,
+        input_shape=(3, 224, 224),
+        preprocessing="imagenet",
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        class_names=tuple(classes),
+        dataset="ImageNet (ILSVRC-2012), 1000 classes; weights supplied by the user",
+    )
+
+
+def load_imagenet(architecture: str, source: Path | bytes) -> Network:
+    """An ImageNet network with the user's torchvision weights (e.g. ``resnet18-f37072fd.pth``).
+
+    Args:
+        architecture: a key of ``IMAGENET``.
+        source: the weight file's path, or its bytes (an upload).
+
+    Raises:
+        ValueError: for an unknown architecture.
+        WeightsError: for a file that cannot be read safely or does not fit the
+            architecture; the message names the mismatched weights.
+    """
+    manifest = imagenet_manifest(architecture)
+    state_dict = read_state_dict(source)
+    model = build(architecture, len(manifest.class_names))
+    return Network(load_weights(model, state_dict, manifest.title), manifest, SHOWN_LAYERS.get(architecture))
+
+
+def find_imagenet_weights(folders: list[Path] | None = None) -> dict[str, Path]:
+    """ImageNet weight files already on this computer, by architecture.
+
+    Looks for torchvision's file names (``alexnet-*.pth``, ``vgg16-*.pth``,
+    ``resnet18-*.pth``) in the folder named by the ``CNNVIZ_WEIGHTS_DIR`` environment
+    variable, then in torch's download cache (``$TORCH_HOME/hub/checkpoints``, by default
+    ``~/.cache/torch/hub/checkpoints``), where torchvision keeps what it downloaded. Nothing
+    is downloaded.
+
+    Args:
+        folders: search these instead (for tests).
+    """
+    if folders is None:
+        torch_home = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch"))
+        folders = [Path(os.environ[WEIGHTS_DIR_VARIABLE])] if os.environ.get(WEIGHTS_DIR_VARIABLE) else []
+        folders.append(torch_home / "hub" / "checkpoints")
+    found: dict[str, Path] = {}
+    for folder in folders:
+        for architecture in IMAGENET:
+            matches = sorted(folder.glob(f"{architecture}-*.pth")) if folder.is_dir() else []
+            if matches and architecture not in found:
+                found[architecture] = matches[0]
+    return found

@@ -1,0 +1,175 @@
+"""Reading weight files safely and checking them against an architecture.
+
+Two formats:
+- our own bundled weights are safetensors files (plain tensors, no code can hide in
+  them), checked against the sha256 in their manifest before they are parsed;
+- a user's torchvision ``.pth`` file is a pickle, read only with
+  ``torch.load(weights_only=True)``, which refuses any object that is not a tensor or
+  a plain container, so a file carrying code is rejected without running it.
+
+Every problem raises ``WeightsError`` with a sentence a user can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save as save_safetensors_bytes
+from torch import nn
+
+
+class WeightsError(ValueError):
+    """A weight file that cannot be used; the message says why."""
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 digest of ``data`` as 64 lowercase hex digits."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def save_safetensors(state_dict: Mapping[str, torch.Tensor], path: Path) -> str:
+    """Write ``state_dict`` as a safetensors file and return the file's sha256."""
+    data = save_safetensors_bytes({name: tensor.detach().contiguous().cpu() for name, tensor in state_dict.items()})
+    path.write_bytes(data)
+    return sha256_hex(data)
+
+
+def read_safetensors(path: Path, sha256: str) -> dict[str, torch.Tensor]:
+    """Read a bundled safetensors file after checking its hash.
+
+    The bytes are hashed and parsed from the same read, so the file cannot change in between.
+
+    Raises:
+        WeightsError: when the file is missing, its sha256 differs from ``sha256``
+            (damaged or replaced), or it is not a valid safetensors file.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise WeightsError(f"The weight file {path.name} could not be read ({error.strerror}).") from None
+    actual = sha256_hex(data)
+    if actual != sha256:
+        raise WeightsError(
+            f"The weight file {path.name} is not the one its manifest describes (sha256 {actual[:12]}... "
+            f"instead of {sha256[:12]}...): it was damaged or replaced, so it was not loaded."
+        )
+    try:
+        return load_safetensors_bytes(data)
+    except SafetensorError as error:
+        raise WeightsError(f"The weight file {path.name} is not a valid safetensors file ({error}).") from None
+
+
+def read_state_dict(source: Path | bytes) -> dict[str, torch.Tensor]:
+    """Read a PyTorch weight file (``torch.save`` of a state_dict) without running code.
+
+    Common wrappers are unwrapped: a checkpoint dict holding the weights under
+    ``"state_dict"`` or ``"model"``, and the ``module.`` prefix ``nn.DataParallel`` adds.
+
+    Args:
+        source: a file path, or the file's bytes (an upload).
+
+    Returns:
+        The tensors by parameter name, on the CPU.
+
+    Raises:
+        WeightsError: for a file that is truncated or not a PyTorch file, one that holds
+            Python objects other than tensors (refused unread: it could run code), or
+            one that holds no weights.
+    """
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        loaded = torch.load(stream, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise WeightsError(
+            "The file holds Python objects besides weights, so it was refused without being run: "
+            "only plain weight files (a state_dict saved with torch.save) are loaded."
+        ) from None
+    except Exception as error:  # arbitrary bytes make the parser fail in many ways (IndexError, EOFError...)
+        raise WeightsError(
+            f"The file could not be read as PyTorch weights: it may be truncated or in another format ({error})."
+        ) from None
+    if isinstance(loaded, Mapping):
+        for wrapper in ("state_dict", "model"):
+            if isinstance(loaded.get(wrapper), Mapping):
+                loaded = loaded[wrapper]
+                break
+    tensors = {str(name): value for name, value in loaded.items()} if isinstance(loaded, Mapping) else {}
+    tensors = {name: value for name, value in tensors.items() if isinstance(value, torch.Tensor)}
+    if not tensors:
+        raise WeightsError("The file holds no weights (no named tensors were found in it).")
+    if all(name.startswith("module.") for name in tensors):
+        tensors = {name.removeprefix("module."): value for name, value in tensors.items()}
+    return tensors
+
+
+def mismatch(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> str | None:
+    """What keeps ``state_dict`` from loading into ``model`` with ``strict=True``, in a sentence.
+
+    Returns:
+        None when every name and shape matches; else a sentence naming the missing,
+        unexpected and mis-shaped weights (the first few of each, and how many).
+    """
+    expected = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
+    found = {name: tuple(tensor.shape) for name, tensor in state_dict.items()}
+    missing = [name for name in expected if name not in found]
+    unexpected = [name for name in found if name not in expected]
+    misshaped = [
+        f"{name} is {_shape(found[name])} in the file but {_shape(expected[name])} in the network"
+        for name in expected
+        if name in found and found[name] != expected[name]
+    ]
+    parts = []
+    if missing:
+        parts.append(f"{_count(missing, 'weight')} missing ({_first(missing)})")
+    if unexpected:
+        parts.append(f"{_count(unexpected, 'weight')} not part of this network ({_first(unexpected)})")
+    if misshaped:
+        parts.append(f"{_count(misshaped, 'weight')} the wrong shape ({_first(misshaped)})")
+    return "; ".join(parts) if parts else None
+
+
+def load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor], title: str) -> nn.Module:
+    """Check ``state_dict`` against ``model``, then load it with ``strict=True``.
+
+    Floating-point tensors are converted to float32 (a half-precision file works too).
+
+    Args:
+        model: the architecture, freshly built.
+        state_dict: tensors by name.
+        title: the architecture's name for messages, e.g. "ResNet-18".
+
+    Returns:
+        ``model`` with the weights, in eval mode, with gradients switched off.
+
+    Raises:
+        WeightsError: naming what does not fit (see ``mismatch``).
+    """
+    problem = mismatch(model, state_dict)
+    if problem:
+        raise WeightsError(f"This file does not fit {title}: {problem}.")
+    converted = {name: value.float() if value.is_floating_point() else value for name, value in state_dict.items()}
+    model.load_state_dict(converted, strict=True)
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return " x ".join(map(str, shape)) or "a scalar"
+
+
+def _count(names: list[str], noun: str) -> str:
+    return f"{len(names)} {noun}{'s are' if len(names) > 1 else ' is'}"
+
+
+def _first(names: list[str], shown: int = 3) -> str:
+    more = f", and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more

@@ -1,0 +1,255 @@
+"""The loop: gradient ascent on the input, one step at a time, as a generator.
+
+``render`` yields ``(step, value, image)`` after every step and never prints or draws;
+the page decides what to show. For a fixed ``Recipe.seed`` the run is the same every
+time (the initial image and every random transformation come from one
+``torch.Generator``).
+
+The model is only read: it must be in eval mode, its parameters' ``requires_grad`` and
+``.grad`` are left alone (gradients go to the image only), and the forward hooks that
+capture the target layer exist only inside ``capture``, which removes them on error too.
+Once every layer the objective reads has run, the hook stops the forward pass: the rest
+of the network is never computed.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnviz.optvis import objectives, transforms
+from cnnviz.optvis.objectives import INPUT, Objective
+from cnnviz.optvis.param import ImageSpace, make_image
+from cnnviz.optvis.transforms import Transforms
+
+Parameterization = Literal["pixels", "fourier"]
+PARAMETERIZATIONS: tuple[Parameterization, ...] = ("pixels", "fourier")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Every setting of one run (hashable: pages cache results by it).
+
+    Attributes:
+        size: side of the image in pixels (the network sees size + 2 * pad).
+        steps: gradient steps.
+        learning_rate: Adam's step size.
+        seed: seeds the initial image and the random transformations.
+        parameterization: ``"pixels"`` or ``"fourier"`` (see ``param``).
+        decorrelate: RGB only: optimize in decorrelated colour axes.
+        transforms: random pad / jitter / zoom / turn each step (see ``transforms``).
+        l2: weight of the pixel-decay penalty (``objectives.l2``).
+        tv: weight of the total-variation penalty (``objectives.total_variation``).
+        blur_every: blur the image every this many steps (0: never), Yosinski et al. 2015.
+        blur_sigma: the blur's width in pixels.
+    """
+
+    size: int = 64
+    steps: int = 128
+    learning_rate: float = 0.05
+    seed: int = 0
+    parameterization: Parameterization = "fourier"
+    decorrelate: bool = True
+    transforms: Transforms = field(default_factory=Transforms)
+    l2: float = 0.0
+    tv: float = 0.0
+    blur_every: int = 0
+    blur_sigma: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.parameterization not in PARAMETERIZATIONS:
+            raise ValueError(f"Unknown parameterization {self.parameterization!r}; choose pixels or fourier.")
+        if not 2 <= self.size <= 512:
+            raise ValueError(f"The image side must be 2 to 512 pixels, not {self.size}.")
+        if self.steps < 1 or self.learning_rate <= 0:
+            raise ValueError("Use at least 1 step and a learning rate above 0.")
+        if self.l2 < 0 or self.tv < 0 or self.blur_every < 0 or self.blur_sigma <= 0:
+            raise ValueError("Penalty weights and the blur interval are 0 or more, and the blur width above 0.")
+
+
+class RenderStep(NamedTuple):
+    """One step of ``render``.
+
+    Attributes:
+        step: 1-based step number.
+        value: the objective (without the recipe's penalties) for the image below, as the
+            network saw it this step (transformed).
+        image: float32 in 0..1: (H, W, 3) RGB or (H, W) gray; (N, H, W[, 3]) for a batch.
+    """
+
+    step: int
+    value: float
+    image: np.ndarray
+
+
+class _StopForward(Exception):
+    """Raised by a capture hook once every wanted layer has run: the rest is not computed."""
+
+
+@contextlib.contextmanager
+def capture(model: nn.Module, layers: Sequence[str], stop: bool = True) -> Iterator[dict[str, torch.Tensor]]:
+    """Record the outputs of the named modules while the block runs.
+
+    Only forward passes made by the thread that entered the block are recorded: the
+    model may be shared with other sessions running at the same time. Run the model
+    with ``forward_to`` so that the early stop is caught.
+
+    Args:
+        model: any module; it gains hooks only inside the block.
+        layers: module names, e.g. ["features.3"].
+        stop: end the forward pass once every named layer has run.
+
+    Yields:
+        A dict that fills with name -> output (the tensor itself, still in the graph).
+
+    Raises:
+        ValueError: for a name that is not a module of the model.
+    """
+    owner = threading.get_ident()
+    outputs: dict[str, torch.Tensor] = {}
+    wanted = set(layers)
+
+    def record(name: str):
+        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+            if threading.get_ident() != owner or name in outputs:
+                return
+            outputs[name] = output
+            if stop and wanted <= outputs.keys():
+                raise _StopForward
+
+        return hook
+
+    modules = [_module(model, name) for name in layers]
+    handles = []
+    try:
+        for name, module in zip(layers, modules, strict=True):
+            handles.append(module.register_forward_hook(record(name)))
+        yield outputs
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _module(model: nn.Module, name: str) -> nn.Module:
+    try:
+        return model.get_submodule(name)
+    except AttributeError:
+        names = [n for n, _ in model.named_modules() if n]
+        raise ValueError(f"The network has no layer {name!r}; its layers are: {', '.join(names)}.") from None
+
+
+def forward_to(model: nn.Module, x: torch.Tensor, outputs: dict[str, torch.Tensor], layers: Sequence[str]) -> None:
+    """Run ``model`` on ``x`` inside ``capture`` until every layer in ``layers`` has run.
+
+    Raises:
+        ValueError: when the network cannot take ``x`` (its size or channels), or a layer never ran.
+    """
+    outputs.clear()
+    try:
+        model(x)
+    except _StopForward:
+        pass
+    except RuntimeError as error:
+        raise ValueError(f"The network cannot take a {tuple(x.shape[1:])} input: {error}") from error
+    missing = [name for name in layers if name not in outputs]
+    if missing:
+        raise ValueError(f"The forward pass never ran {', '.join(missing)}.")
+
+
+def layer_output(model: nn.Module, layer: str, x: torch.Tensor) -> torch.Tensor:
+    """One layer's output for a batch of inputs, without gradients, stopping there.
+
+    Args:
+        x: (N, C, H, W), normalised as the network expects.
+
+    Returns:
+        (N, C', H', W') or (N, K).
+    """
+    with capture(model, [layer]) as outputs, torch.no_grad():
+        forward_to(model, x, outputs, [layer])
+        return outputs[layer]
+
+
+def normalise(space: ImageSpace) -> tuple[torch.Tensor, torch.Tensor]:
+    """(scale, shift), each (1, C, 1, 1), with ``x * scale + shift == (x - mean) / std``."""
+    std = torch.tensor(space.std, dtype=torch.float32).view(1, -1, 1, 1)
+    mean = torch.tensor(space.mean, dtype=torch.float32).view(1, -1, 1, 1)
+    return 1 / std, -mean / std
+
+
+def render(
+    model: nn.Module, objective: Objective, recipe: Recipe, space: ImageSpace, batch: int = 1
+) -> Iterator[RenderStep]:
+    """Gradient ascent on the input: the image that makes ``objective`` as large as it can.
+
+    Each step: parameters -> image (0..1) -> normalise -> random transform -> forward
+    (stopped at the deepest layer the objective reads) -> objective minus penalties ->
+    gradient with respect to the image's parameters only -> Adam step; every
+    ``blur_every`` steps the image is blurred.
+
+    Args:
+        model: in eval mode; it is not changed.
+        objective: what to maximize (``objectives``).
+        recipe: every setting of the run.
+        space: the network's channels and normalisation.
+        batch: images optimized together (e.g. one per channel of a gallery, with
+            objectives using ``batch=i``).
+
+    Yields:
+        ``RenderStep`` after every step; the last holds the result.
+
+    Raises:
+        ValueError: for a model in training mode, a layer the model lacks, or an input
+            size the network cannot take (e.g. class scores need the size it was trained on).
+    """
+    if model.training:
+        raise ValueError(
+            "Put the network in evaluation mode (model.eval()) first: dropout and batch norm must not change."
+        )
+    generator = torch.Generator().manual_seed(recipe.seed)
+    shape = (batch, space.channels, recipe.size, recipe.size)
+    image = make_image(recipe.parameterization, shape, generator, recipe.decorrelate, space.colour_sqrt)
+    moves = transforms.random_moves(recipe.transforms, recipe.size, recipe.steps, generator)
+    # maximize=True: ascend ``value`` directly (no negation in the graph); fused: one kernel per step.
+    optimizer = torch.optim.Adam([image.values], lr=recipe.learning_rate, maximize=True, fused=True)
+    penalty = recipe.l2 * objectives.l2() + recipe.tv * objectives.total_variation()
+    penalised = bool(recipe.l2 or recipe.tv)
+    scale, shift = normalise(space)
+    layers = objective.layers
+    with capture(model, layers) as outputs:
+        for step in range(1, recipe.steps + 1):
+            pixels = image.image()  # (N, C, H, W) in 0..1
+            x = torch.addcmul(shift, pixels, scale)
+            x = transforms.apply(x, moves, step - 1, recipe.transforms)
+            forward_to(model, x, outputs, layers)
+            outputs[INPUT] = pixels
+            value = objective(outputs)
+            if step < recipe.steps:  # the last step's image is the result: no update after it
+                ascended = value - penalty(outputs) if penalised else value
+                ascended.backward(inputs=[image.values])  # gradients for the image only, never the model
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                if recipe.blur_every and step % recipe.blur_every == 0:
+                    image.blur_(recipe.blur_sigma)
+            yield RenderStep(step, value.item(), _to_numpy(pixels))
+
+
+def _to_numpy(pixels: torch.Tensor) -> np.ndarray:
+    """(N, C, H, W) -> (H, W[, 3]) for one image, (N, H, W[, 3]) for several."""
+    array = pixels.detach().permute(0, 2, 3, 1).numpy()
+    if array.shape[-1] == 1:
+        array = array[..., 0]
+    return array[0] if len(array) == 1 else array
+
+
+def run(model: nn.Module, objective: Objective, recipe: Recipe, space: ImageSpace, batch: int = 1) -> RenderStep:
+    """``render`` to the end: the last step (its image is the result)."""
+    return collections.deque(render(model, objective, recipe, space, batch), maxlen=1)[0]

@@ -1,0 +1,248 @@
+"""What the Pooling lesson shows: the maps it pools, its formulas as LaTeX, its figures.
+
+The pooling itself (forward, windows, backward, shifts) is in ``cnnviz.pooling``; this
+module prepares inputs for it and draws its results. No LaTeX goes into the plotly
+figures (offline app): the formulas are strings for ``st.latex``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from cnnviz import figures
+from cnnviz.arithmetic import slide_distance
+from cnnviz.convolution import convolve_image, to_gray
+from cnnviz.images import resize_longest_side
+from cnnviz.kernels import preset
+from cnnviz.pooling import BEYOND, INPUT, PADDING, PooledGrid, PoolSettings, ShiftRobustness, check_settings
+
+# --- The maps to pool ----------------------------------------------------------------------
+
+
+def random_grid(size: int, seed: int = 0) -> np.ndarray:
+    """A (size, size) grid of random integers 0..9, the same for the same seed."""
+    if size < 1:
+        raise ValueError(f"The grid needs at least 1 cell per side, not {size}.")
+    return np.random.default_rng(seed).integers(0, 10, size=(size, size)).astype(float)
+
+
+MapSource = Literal["gray", "edges"]
+MAP_SOURCES: tuple[MapSource, ...] = ("gray", "edges")
+
+
+def feature_map(pixels: np.ndarray, source: MapSource, side: int) -> np.ndarray:
+    """The map to pool, from an (H, W, 3) uint8 image shrunk to longest side ``side``.
+
+    Args:
+        source: "gray" (luminance, 0..1) or "edges": Sobel x then ReLU, what one
+            convolution channel detecting vertical edges passes on to a pooling layer.
+
+    Returns:
+        (h, w) float32.
+
+    Raises:
+        ValueError: for an unknown source or a side below 4.
+    """
+    if source not in MAP_SOURCES:
+        raise ValueError(f"The map must be one of {', '.join(MAP_SOURCES)}, not {source!r}.")
+    if side < 4:
+        raise ValueError(f"The image needs at least 4 pixels on its longest side, not {side}.")
+    gray = to_gray(resize_longest_side(pixels, side).astype(np.float32) / 255)
+    if source == "gray":
+        return gray
+    return np.maximum(convolve_image(gray, preset("sobel x"), padding=1), 0)
+
+
+def image_grid(pixels: np.ndarray, size: int, zoom: int = 3) -> np.ndarray:
+    """A (size, size) crop from the centre of an image, as gray integers 0..255.
+
+    The image is first shrunk so that the crop spans about 1/zoom of its shorter side:
+    a crop of the full-size photo would be nearly flat.
+    """
+    if size < 1:
+        raise ValueError(f"The grid needs at least 1 cell per side, not {size}.")
+    height, width = pixels.shape[:2]
+    scale = size * zoom / min(height, width)
+    shape = (max(size, round(width * scale)), max(size, round(height * scale)))
+    gray = np.asarray(Image.fromarray(pixels).convert("L").resize(shape, Image.Resampling.BOX), dtype=np.float64)
+    top, left = (gray.shape[0] - size) // 2, (gray.shape[1] - size) // 2
+    return gray[top : top + size, left : left + size]
+
+
+def shared_display(*maps: np.ndarray) -> list[np.ndarray]:
+    """Maps as uint8 images on one brightness scale (the joint min..max), so they compare fairly."""
+    low = min(float(np.min(m)) for m in maps)
+    high = max(float(np.max(m)) for m in maps)
+    scale = (high - low) or 1.0
+    return [np.round((np.asarray(m, dtype=np.float64) - low) / scale * 255).astype(np.uint8) for m in maps]
+
+
+# --- Formulas ------------------------------------------------------------------------------
+
+
+def size_latex(size: int, settings: PoolSettings, name: str = "H") -> tuple[str, bool]:
+    """The output-size formula with the numbers filled in, as LaTeX.
+
+    The result is ``pool_output_size``'s; the rounded quotient is only spelled out so
+    the student can follow each step.
+
+    Returns:
+        (latex, dropped): ``dropped`` is True when ceil_mode's rounding up would add a
+        window starting inside the right padding, which PyTorch leaves out (the
+        formula's result is then one more than the output size).
+
+    Raises:
+        ValueError: for settings with no output.
+    """
+    out = check_settings(size, size, settings)[0]
+    if settings.kind == "global_avg":
+        return rf"{name}_{{\text{{out}}}} = 1 \quad (K = {name})", False
+    k, stride, pad = settings.kernel_size, settings.stride, settings.padding
+    low, high = (r"\lceil", r"\rceil") if settings.ceil_mode else (r"\lfloor", r"\rfloor")
+    quotient = slide_distance(size, k, pad) / stride
+    rounded = math.ceil(quotient) if settings.ceil_mode else math.floor(quotient)
+    dropped = rounded + 1 != out
+    general = rf"{name}_{{\text{{out}}}} &= \left{low} \frac{{{name} + 2P - K}}{{S}} \right{high} + 1"
+    filled = [
+        rf"\left{low} \frac{{{size} + 2 \cdot {pad} - {k}}}{{{stride}}} \right{high} + 1",
+        rf"{low} {_number(round(quotient, 2))} {high} + 1",
+        rf"{rounded + 1} \;\rightarrow\; {out}" if dropped else str(out),
+    ]
+    # Two lines, so the filled-in formula fits a narrow column.
+    return rf"\begin{{aligned}} {general} \\ &= {' = '.join(filled)} \end{{aligned}}", dropped
+
+
+def window_latex(pooled: PooledGrid, row: int, col: int, max_terms: int = 9) -> str:
+    """The arithmetic of one output cell as LaTeX, e.g. ``\\max(3, 7, 1, 4) = 7``.
+
+    Padding shows as one -inf for max pooling (it never wins; listing it once changes no
+    maximum) and as 0 otherwise; it is left out of an average that does not count it.
+    Cells past the padded input never appear.
+    """
+    kind, settings = pooled.settings.kind, pooled.settings
+    cells = [(r, c) for r, c in pooled.window(row, col) if pooled.region[r, c] != BEYOND]
+    padded = any(pooled.region[cell] == PADDING for cell in cells)
+    if kind == "max" or (kind == "avg" and not settings.count_include_pad):
+        cells = [(r, c) for r, c in cells if pooled.region[r, c] == INPUT]
+    terms = [_number(pooled.layout[cell]) for cell in cells]
+    if kind == "max" and padded:
+        terms.insert(0, r"-\infty")
+    if len(terms) > max_terms:
+        terms = [*terms[: max_terms - 2], r"\dots", terms[-1]]
+    result = _number(pooled.output[row, col])
+    if kind == "max":
+        return rf"\max({', '.join(terms)}) = {result}"
+    if kind == "lp":
+        p = _number(settings.p)
+        powers = " + ".join(t if t == r"\dots" else rf"|{t}|^{{{p}}}" for t in terms)
+        return rf"\left({powers}\right)^{{1/{p}}} = {result}"
+    return rf"\frac{{{' + '.join(terms)}}}{{{len(cells)}}} = {result}"
+
+
+def _number(value: float) -> str:
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+# --- Figures -------------------------------------------------------------------------------
+
+
+def layout_figure(
+    pooled: PooledGrid,
+    title: str = "",
+    cell: tuple[int, int] | None = None,
+    values: np.ndarray | None = None,
+    decimals: int = 2,
+    cell_px: int = 44,
+) -> go.Figure:
+    """The input as the windows see it: padding shaded, the window of ``cell`` outlined.
+
+    Args:
+        pooled: from ``pool_grid``.
+        cell: output cell whose window is outlined (amber), with its winner (max
+            pooling) outlined in black.
+        values: (H, W) numbers to show in the input's place (e.g. gradients); padding is
+            then left blank. Default: the input, with padding written as -inf (max
+            pooling) or 0.
+        decimals: digits after the point.
+        cell_px: approximate cell size in pixels.
+
+    Returns:
+        The figure; cells past the padded input (ceil_mode) are dashed and empty.
+    """
+    grid = pooled.layout.copy()
+    signed = values is not None
+    inside = pooled.region == INPUT
+    if values is not None:
+        grid[inside] = np.asarray(values, dtype=np.float64).ravel()
+    grid[pooled.region != INPUT] = 0.0
+    grid[pooled.region == BEYOND] = np.nan
+    highlight, marked = [], []
+    if cell is not None:
+        highlight = pooled.window(*cell)
+        if pooled.winners is not None:
+            marked = [tuple(int(v) + pooled.offset for v in pooled.winners[cell])]
+    figure = figures.number_grid(
+        grid,
+        title,
+        highlight=highlight,
+        marked=marked,
+        shaded=pooled.region == PADDING,
+        decimals=decimals,
+        signed=signed,
+        cell_px=cell_px,
+    )
+    padding_text = "" if signed else ("−∞" if pooled.settings.kind == "max" else "0")
+    text = np.asarray(figure.data[0].text, dtype=object)
+    text[pooled.region == PADDING] = padding_text
+    text[pooled.region == BEYOND] = ""
+    figure.update_traces(text=text)
+    beyond = [
+        {"type": "rect", "x0": c - 0.5, "x1": c + 0.5, "y0": r - 0.5, "y1": r + 0.5,
+         "line": {"color": "#9ca3af", "dash": "dot"}}
+        for r, c in np.argwhere(pooled.region == BEYOND)
+    ]  # fmt: skip
+    # Above the cell outlines and padding shading, below the window (amber) and winner (black).
+    on_top = [shape for shape in figure.layout.shapes if shape.line.color in (figures.HIGHLIGHT, "black")]
+    below = [shape for shape in figure.layout.shapes if shape.line.color not in (figures.HIGHLIGHT, "black")]
+    figure.layout.shapes = [*below, *beyond, *on_top]
+    return figure
+
+
+def shift_figure(result: ShiftRobustness, measure: Literal["change", "changed"], labels: dict[str, str]) -> go.Figure:
+    """Change against shift, before and after pooling, as two lines.
+
+    Args:
+        measure: "change" (mean |change| / mean |value|) or "changed" (share of values that changed).
+        labels: texts for "unpooled", "pooled", "x", "y" (the page translates them).
+    """
+    before, after = (
+        (result.unpooled_change, result.pooled_change)
+        if measure == "change"
+        else (result.unpooled_changed, result.pooled_changed)
+    )
+    figure = go.Figure()
+    for name, values, colour in ((labels["unpooled"], before, "#6b7280"), (labels["pooled"], after, figures.HIGHLIGHT)):
+        figure.add_trace(
+            go.Scatter(
+                x=result.shifts,
+                y=100 * values,
+                name=name,
+                mode="lines+markers",
+                line={"color": colour, "width": 3},
+                hovertemplate="%{y:.1f}%<extra>" + name + "</extra>",
+            )
+        )
+    figure.update_layout(
+        height=300,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        legend={"orientation": "h", "y": 1.12},
+        xaxis={"title": {"text": labels["x"]}, "dtick": 1},
+        yaxis={"title": {"text": labels["y"]}, "rangemode": "tozero"},
+    )
+    return figure

@@ -1,0 +1,224 @@
+"""Lesson: activation functions, their slopes, vanishing gradients and dead ReLUs."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import activations, figures, kernels
+from cnnviz.images import resize_longest_side
+from pages import ui
+
+PLOT_CONFIG = {"displayModeBar": False}
+KEYS = list(activations.ACTIVATIONS)
+THRESHOLDS = [0.001, 0.005, 0.01, 0.05, 0.1]
+LEARNING_RATES = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0]
+DEAD_COMPARED = ("relu", "leaky_relu", "prelu")
+FEATURE_KERNELS = ("sobel x", "sobel y", "laplacian", "outline", "sharpen", "emboss")
+#: Side the feature-map panel computes at: plenty for a 480-pixel display, and fast.
+FEATURE_SIDE = 384
+
+
+def name(key: str) -> str:
+    return ui.t(f"act.name.{key}")
+
+
+def names() -> dict[str, str]:
+    return {key: name(key) for key in KEYS}
+
+
+def fmt(value: float) -> str:
+    return f"{value:.3g}".replace("-", "−")
+
+
+# --- cached engine calls (every argument hashable: these rerun on each slider move) -----------
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def gradient_norms(keys: tuple[str, ...], depth: int, init: str, std: float) -> dict[str, np.ndarray]:
+    return {key: activations.layer_gradient_norms(key, depth, init, std) for key in keys}
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def dead_units(key: str) -> list[activations.DeadUnits]:
+    return activations.dead_units_after_step(key, [0.0, *LEARNING_RATES])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def feature_maps(pixels: np.ndarray, kernel_name: str, key: str, params: tuple) -> tuple[np.ndarray, np.ndarray]:
+    gray = resize_longest_side(pixels, FEATURE_SIDE).astype(np.float32) / 255
+    return activations.activate_feature_map(gray, kernels.preset(kernel_name), key, dict(params))
+
+
+# --- panels -------------------------------------------------------------------------------
+
+
+def parameter_sliders(key: str) -> dict[str, float]:
+    """One slider per parameter of the activation, keyed ``act.<key>.<parameter>``."""
+    values = {}
+    for parameter in activations.get(key).parameters:
+        values[parameter.name] = st.slider(
+            ui.t("act.param", function=name(key), parameter=ui.t(f"act.param.{parameter.name}")),
+            parameter.low, parameter.high, parameter.default, parameter.step,
+            format="%.3f" if parameter.step < 0.01 else None, key=f"act.{key}.{parameter.name}", bind="query-params",
+        )  # fmt: skip
+    return values
+
+
+def describe(curve: activations.Curve, params: dict[str, float], threshold: float) -> None:
+    """The formula, the PyTorch call, and what the slope does, in numbers from the curve."""
+    activation = activations.get(curve.key)
+    st.latex(activation.formula)
+    st.markdown(f"PyTorch: `{activation.torch_call}`")
+    summary = activations.slope_summary(curve, threshold)
+    st.caption(
+        ui.t(f"act.note.{curve.key}") + " "
+        + ui.t("act.summary", slope=fmt(summary.max_slope), x=fmt(summary.at_x), dead=f"{summary.dead_share:.0%}",
+               saturated=f"{summary.saturated_share:.0%}", threshold=threshold)
+    )  # fmt: skip
+    if curve.key == "softplus":
+        gap = activations.softplus_sigmoid_gap(curve, params["beta"])
+        st.caption(ui.t("act.softplus_check", gap=f"{gap:.1e}"))
+
+
+def curves_panel() -> None:
+    st.subheader(ui.t("act.curves"))
+    chosen = st.multiselect(
+        ui.t("act.functions"), KEYS, default=["sigmoid", "relu"], key="act.functions", bind="query-params",
+        format_func=name, max_selections=6,
+    )  # fmt: skip
+    controls, plot = st.columns([1.2, 3], gap="medium")
+    with controls:
+        low, high = st.slider(ui.t("act.range"), -20.0, 20.0, (-6.0, 6.0), 0.5, key="act.range", bind="query-params")
+        threshold = st.select_slider(
+            ui.t("act.threshold"), THRESHOLDS, value=0.05, key="act.threshold", bind="query-params",
+            help=ui.t("act.threshold_help"),
+        )  # fmt: skip
+        params = {key: parameter_sliders(key) for key in chosen}
+    with plot:
+        if not chosen:
+            st.info(ui.t("act.pick_one"), icon=":material/touch_app:")
+            return
+        try:
+            curves = [activations.curve(key, low, high, params[key]) for key in chosen]
+        except ValueError as error:
+            st.warning(str(error), icon=":material/block:")
+            return
+        # RReLU in training: one random slope per point, drawn beside its evaluation line.
+        extra = [activations.curve(key, low, high, params[key], training=True) for key in chosen if key == "rrelu"]
+        labels = {key: ui.t(f"act.fig.{key}") for key in ("x", "value", "slope", "dead", "saturated", "training")}
+        figure = activations.curves_figure(curves, threshold, names(), labels, extra)
+        st.plotly_chart(figure, width="stretch", config=PLOT_CONFIG)
+        st.caption(ui.t("act.legend", first=name(chosen[0])))
+        if extra:
+            slopes = extra[0].dy[extra[0].x < 0]
+            st.caption(ui.t("act.rrelu_note", low=fmt(slopes.min()), high=fmt(slopes.max()),
+                            eval=fmt(curves[chosen.index("rrelu")].dy[0])))  # fmt: skip
+    for tab, curve in zip(st.tabs([name(curve.key) for curve in curves]), curves, strict=True):
+        with tab:
+            describe(curve, params[curve.key], threshold)
+
+
+def vanishing_panel() -> None:
+    st.subheader(ui.t("act.vanishing"))
+    st.caption(ui.t("act.vanishing_intro"))
+    chosen = st.multiselect(
+        ui.t("act.vg_functions"), KEYS, default=["sigmoid", "tanh", "relu"], key="act.vg_functions",
+        bind="query-params", format_func=name, max_selections=5,
+    )  # fmt: skip
+    controls, plot = st.columns([1.2, 3], gap="medium")
+    with controls:
+        depth = st.slider(ui.t("act.depth"), 1, 50, 20, key="act.depth", bind="query-params")
+        init = st.segmented_control(
+            ui.t("act.init"), activations.INITS, default="xavier", required=True, key="act.init", bind="query-params",
+            format_func=lambda value: ui.t(f"act.init.{value}"),
+        )  # fmt: skip
+        std = st.select_slider(
+            ui.t("act.std"), [0.01, 0.05, 0.1, 0.125, 0.2, 0.5, 1.0, 2.0], value=1.0, key="act.std",
+            bind="query-params", disabled=init != "normal",
+        )  # fmt: skip
+        st.caption(ui.t(f"act.init_help.{init}"))
+    with plot:
+        if not chosen:
+            st.info(ui.t("act.pick_one"), icon=":material/touch_app:")
+            return
+        norms = gradient_norms(tuple(chosen), depth, init, std)
+        sigmoid_slope, power = activations.max_slope_power("sigmoid", depth)
+        labels = {"layer": ui.t("act.fig.layer"), "norm": ui.t("act.fig.norm"), "reference": ui.t("act.fig.reference")}
+        figure = activations.gradient_norms_figure(norms, sigmoid_slope, names(), labels)
+        st.plotly_chart(figure, width="stretch", config=PLOT_CONFIG)
+        st.caption(ui.t("act.reference_note", first=name(chosen[0]), slope=fmt(sigmoid_slope)))
+    metrics = st.columns(len(chosen) + 1)
+    metrics[0].metric(ui.t("act.power", slope=fmt(sigmoid_slope), depth=depth), f"{power:.2e}")
+    for column, key in zip(metrics[1:], chosen, strict=True):
+        column.metric(ui.t("act.first_layer", function=name(key)), f"{norms[key][0]:.2e}")
+    st.caption(ui.t("act.first_layer_help", depth=depth))
+
+
+def dead_panel() -> None:
+    st.subheader(ui.t("act.dead"))
+    st.caption(ui.t("act.dead_intro"))
+    rate = st.select_slider(ui.t("act.lr"), LEARNING_RATES, value=100.0, key="act.lr", bind="query-params")
+    results = {key: dead_units(key) for key in DEAD_COMPARED}
+    curve_column, units_column = st.columns([3, 2], gap="medium")
+    with curve_column:
+        curves = {key: ([r.learning_rate for r in res[1:]], [r.dead_fraction for r in res[1:]]) for key, res in results.items()}
+        labels = {"rate": ui.t("act.fig.rate"), "dead": ui.t("act.fig.dead_share")}
+        st.plotly_chart(activations.dead_fraction_figure(curves, rate, names(), labels), width="stretch", config=PLOT_CONFIG)
+    chosen = {key: next(r for r in res if r.learning_rate == rate) for key, res in results.items()}
+    with units_column:
+        st.markdown(f"**{ui.t('act.units', function=name('relu'), rate=fmt(rate))}**")
+        st.plotly_chart(activations.units_figure(chosen["relu"].passing_share, ui.t("act.fig.passing")),
+                        width="stretch", config=PLOT_CONFIG)  # fmt: skip
+    metrics = st.columns(len(DEAD_COMPARED) + 1)
+    metrics[0].metric(ui.t("act.dead_before", function=name("relu")), f"{results['relu'][0].dead_fraction:.1%}")
+    for column, key in zip(metrics[1:], DEAD_COMPARED, strict=True):
+        column.metric(ui.t("act.dead_after", function=name(key), rate=fmt(rate)), f"{chosen[key].dead_fraction:.1%}")
+    st.caption(ui.t("act.dead_note"))
+
+
+def feature_map_panel() -> None:
+    st.subheader(ui.t("act.feature_map"))
+    columns = st.columns(2)
+    kernel_name = columns[0].selectbox(
+        ui.t("act.kernel"), FEATURE_KERNELS, key="act.kernel", bind="query-params",
+        format_func=lambda value: ui.t(f"act.kernel.{value}"),
+    )  # fmt: skip
+    key = columns[1].selectbox(
+        ui.t("act.fm_function"), KEYS, index=KEYS.index("relu"), key="act.fm_function", bind="query-params",
+        format_func=name,
+    )  # fmt: skip
+    params = {p.name: p.default for p in activations.get(key).parameters}
+    before, after = feature_maps(ui.current_image().pixels, kernel_name, key, tuple(params.items()))
+    left, right, histogram = st.columns([1, 1, 1.3], gap="medium")
+    for column, values, title in ((left, before, ui.t("act.before")), (right, after, ui.t("act.after", function=name(key)))):
+        with column:
+            st.markdown(f"**{title}**")
+            image, scale = figures.map_to_image(values)
+            ui.show_image(image)
+            st.plotly_chart(figures.colour_legend(scale), width="stretch", config=PLOT_CONFIG)
+            st.caption(ui.t("act.map_range", low=fmt(values.min()), high=fmt(values.max()),
+                            negative=f"{(values < 0).mean():.0%}"))  # fmt: skip
+    with histogram:
+        labels = {"before": ui.t("act.fig.before"), "after": ui.t("act.fig.after"), "value": ui.t("act.fig.pixel_value"),
+                  "count": ui.t("act.fig.count")}  # fmt: skip
+        st.plotly_chart(activations.histograms_figure(before, after, labels), width="stretch", config=PLOT_CONFIG)
+        st.caption(ui.t("act.fm_note"))
+
+
+st.title(ui.t("act.title"))
+st.caption(ui.t("act.intro"))
+
+
+@st.fragment
+def lesson_panel(panel_name: str) -> None:
+    """One panel of the page: a widget inside reruns only this panel, and an error stays in it."""
+    with ui.panel(panel_name):
+        PANELS[panel_name]()
+
+
+PANELS = {"act.curves": curves_panel, "act.vanishing": vanishing_panel, "act.dead": dead_panel,
+          "act.feature_map": feature_map_panel}  # fmt: skip
+for panel_name in PANELS:
+    lesson_panel(panel_name)
+    st.divider()

@@ -1,0 +1,230 @@
+"""Lesson: convolution one window at a time, on a grid of numbers small enough to check by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import convolution, figures, kernels
+from pages import ui
+
+SOURCES = ["image", "random"]
+DEFAULT_KERNEL = "sobel x"
+MAX_PADDING, MAX_DILATION = 3, 3
+PLAY_SECONDS = 1.0
+PLOT_CONFIG = {"displayModeBar": False}
+
+
+# --- choices kept in the URL by their id (see the Convolution page) ---------------------------
+
+
+def choice_from_url(key: str, options: list[str], default: str) -> None:
+    """Start a translated choice from the URL's stable id; ``bind="query-params"`` would store
+    the translated label, so a link made in Chinese would not open in English."""
+    if key not in st.session_state:
+        wanted = st.query_params.get(key)
+        st.session_state[key] = wanted if wanted in options else default
+
+
+def choice_to_url(key: str, default: str) -> str:
+    value = st.session_state[key]
+    if value == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = value
+    return value
+
+
+def number(value: float) -> str:
+    """A number as a student writes it: at most 3 decimals, no trailing zeros, a true minus sign."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text.replace("-", "−")
+
+
+# --- controls ----------------------------------------------------------------------------------
+
+
+def grid_controls() -> tuple[np.ndarray, np.ndarray, dict, bool]:
+    """The row of settings above the lesson. Returns (grid (n, n), kernel, geometry settings, flip)."""
+    columns = st.columns([2.2, 1.4, 2.2, 1.1, 1.1, 1.1, 0.7], vertical_alignment="bottom")
+    choice_from_url("steps.source", SOURCES, SOURCES[0])
+    columns[0].segmented_control(
+        ui.t("steps.source"), SOURCES, required=True, key="steps.source", help=ui.t("steps.source_help"),
+        format_func=lambda name: ui.t(f"steps.source.{name}"),
+    )  # fmt: skip
+    source = choice_to_url("steps.source", SOURCES[0])
+    size = columns[1].slider(ui.t("steps.size"), 4, 10, 6, key="steps.size", bind="query-params")
+    names = list(kernels.PRESETS)
+    choice_from_url("steps.kernel", names, DEFAULT_KERNEL)
+    columns[2].selectbox(
+        ui.t("steps.kernel"), names, key="steps.kernel", format_func=lambda name: ui.t(f"conv.preset.{name}")
+    )
+    kernel = kernels.preset(choice_to_url("steps.kernel", DEFAULT_KERNEL))
+    settings = {
+        "stride": columns[3].slider(ui.t("conv.stride"), 1, 3, 1, key="steps.stride", bind="query-params",
+                                    help=ui.t("conv.stride_help")),
+        "padding": columns[4].slider(ui.t("conv.padding"), 0, MAX_PADDING, 1, key="steps.padding",
+                                     bind="query-params", help=ui.t("conv.padding_help")),
+        "dilation": columns[5].slider(ui.t("conv.dilation"), 1, MAX_DILATION, 1, key="steps.dilation",
+                                      bind="query-params", help=ui.t("conv.dilation_help")),
+    }  # fmt: skip
+    with columns[6].popover("", icon=":material/tune:", help=ui.t("steps.more")):
+        modes = list(convolution.PADDING_MODES)
+        choice_from_url("steps.padding_mode", modes, modes[0])
+        settings["padding_mode"] = st.selectbox(
+            ui.t("conv.padding_mode"), modes, key="steps.padding_mode",
+            format_func=lambda mode: ui.t(f"conv.padding_mode.{mode}"),
+        )  # fmt: skip
+        choice_to_url("steps.padding_mode", modes[0])
+        flip = st.toggle(ui.t("conv.flip"), key="steps.flip", bind="query-params", help=ui.t("conv.flip_help"))
+        seed = st.number_input(ui.t("steps.seed"), 0, 9999, 0, key="steps.seed", bind="query-params",
+                               disabled=source != "random")  # fmt: skip
+    if source == "random":
+        grid = convolution.random_grid(size, int(seed))
+    else:
+        grid = convolution.digit_grid(ui.current_image().gray, size)
+    return grid, kernel, settings, flip
+
+
+def move(step: int, total: int) -> None:
+    st.session_state["steps.position"] = (st.session_state["steps.position"] - 1 + step) % total + 1
+
+
+def position_controls(total: int, playing: bool) -> int:
+    """Previous / slider / next / play; returns the 1-based output cell."""
+    position = st.session_state.get("steps.position")
+    if position is None:
+        wanted = st.query_params.get("steps.position", "1")
+        position = int(wanted) if wanted.isdigit() else 1
+    if playing:
+        position = position % total + 1
+    st.session_state["steps.position"] = min(max(position, 1), total)
+    previous, slider, following, play = st.columns([0.6, 8, 0.6, 1.2], vertical_alignment="bottom")
+    previous.button("", icon=":material/chevron_left:", key="steps.previous", help=ui.t("steps.previous"),
+                    on_click=move, args=(-1, total))  # fmt: skip
+    following.button("", icon=":material/chevron_right:", key="steps.next", help=ui.t("steps.next"),
+                     on_click=move, args=(1, total))  # fmt: skip
+    play.toggle(ui.t("steps.play"), key="steps.play")
+    if total == 1:
+        slider.caption(ui.t("steps.position") + ": 1 / 1")
+        return 1
+    position = slider.slider(ui.t("steps.position"), 1, total, key="steps.position")
+    st.query_params["steps.position"] = str(position)
+    return position
+
+
+# --- panels ------------------------------------------------------------------------------------
+
+
+def cell_size(cells: int, room: int, largest: int = 40, smallest: int = 18) -> int:
+    """Pixels per cell so that ``cells`` cells fit in about ``room`` pixels."""
+    return int(min(largest, max(smallest, room // max(cells, 1))))
+
+
+def chart(figure) -> None:
+    st.plotly_chart(figure, width="content", config=PLOT_CONFIG)
+
+
+def sum_text(step: convolution.ConvStep) -> str:
+    """'6×(−1) + 3×0 + … = −10': the products in reading order, as a student writes them."""
+
+    def factor(value: float) -> str:
+        return f"({number(value)})" if value < 0 else number(value)
+
+    terms = [f"{factor(x)}×{factor(w)}" for x, w in zip(step.window.ravel(), step.kernel.ravel(), strict=True)]
+    return " + ".join(terms) + f" = **{number(step.value)}**"
+
+
+def step_panels(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool, position: int,
+                output: np.ndarray) -> None:  # fmt: skip
+    """Input with the window, kernel and products, the output filled so far, and the sum."""
+    out_h, out_w = output.shape
+    row, col = divmod(position - 1, out_w)
+    step = convolution.conv_step(grid, kernel, row, col, **settings, flip=flip)
+    cell = ui.t("steps.cell", index=position, total=output.size, row=row + 1, col=col + 1)
+    st.markdown(f"**{cell}**: {sum_text(step)}")
+    padding = settings["padding"]
+    padded = convolution.pad_grid(grid, padding, settings["padding_mode"])
+    shaded = np.ones(padded.shape, bool)
+    shaded[padding : padding + grid.shape[0], padding : padding + grid.shape[1]] = False
+    taps = [(int(r), int(c)) for r in step.tap_rows for c in step.tap_cols]
+    so_far = np.full(output.shape, np.nan)
+    so_far.flat[:position] = output.flat[:position]
+    input_cell, kernel_cell, output_cell = (
+        cell_size(padded.shape[1], 300), cell_size(kernel.shape[1], 130, 36), cell_size(out_w, 240)
+    )  # fmt: skip
+    widths = [padded.shape[1] * input_cell, kernel.shape[1] * kernel_cell, max(out_w * output_cell, 260)]
+    columns = st.columns([width + 30 for width in widths], gap="medium")
+    with columns[0]:
+        title = ui.t("steps.input" if padding else "steps.input_plain")
+        chart(figures.number_grid(padded, title, highlight=taps, shaded=shaded if padding else None, decimals=0,
+                                  signed=False, cell_px=input_cell))  # fmt: skip
+    with columns[1]:
+        title = ui.t("steps.kernel_flipped" if flip else "steps.kernel_title")
+        chart(figures.number_grid(step.kernel, title, decimals=3, cell_px=kernel_cell))
+        chart(figures.number_grid(step.products, ui.t("steps.products"), decimals=3, cell_px=kernel_cell))
+    with columns[2]:
+        title = ui.t("steps.output", height=out_h, width=out_w)
+        chart(figures.number_grid(so_far, title, highlight=[(row, col)], decimals=2, cell_px=output_cell))
+    st.caption(ui.t("steps.path", stride=settings["stride"], dilation=settings["dilation"]))
+
+
+def im2col_panel(kernel_row: np.ndarray, columns: np.ndarray, output: np.ndarray, position: int) -> None:
+    """Falk's scheme: the columns on top, the kernel row to their left, the output row below them."""
+    st.subheader(ui.t("steps.im2col"))
+    st.caption(ui.t("steps.im2col_intro"))
+    size, count = columns.shape
+    cell = cell_size(count, 700, largest=34, smallest=8)
+    current = position - 1
+    left, right = st.columns([1, 3])
+    with right:
+        chart(figures.number_grid(columns, ui.t("steps.columns", rows=size, cols=count), decimals=0,
+                                  highlight=[(r, current) for r in range(size)], signed=False, cell_px=cell))  # fmt: skip
+    left, right = st.columns([1, 3])
+    with left:
+        chart(figures.number_grid(kernel_row, ui.t("steps.kernel_row", size=size), decimals=2,
+                                  cell_px=cell_size(size, 220, largest=34)))  # fmt: skip
+    with right:
+        chart(figures.number_grid(output.reshape(1, -1), ui.t("steps.output_row", cols=count), decimals=2,
+                                  highlight=[(0, current)], cell_px=cell))  # fmt: skip
+    st.caption(ui.t("steps.im2col_note", index=position))
+
+
+def explain_no_output(error: ValueError, grid: np.ndarray, kernel: np.ndarray, settings: dict) -> None:
+    """The engine's reason, then one button per nearest setting that works."""
+    st.warning(f"**{ui.t('steps.no_output')}** {error}", icon=":material/block:")
+    suggestions = convolution.suggest_valid_settings(
+        *grid.shape, kernel.shape, **settings, max_padding=MAX_PADDING, max_dilation=MAX_DILATION
+    )
+    if suggestions:
+        st.caption(ui.t("conv.nearest"))
+    for name, value in suggestions:
+        shown = ui.t(f"conv.padding_mode.{value}") if name == "padding_mode" else value
+        st.button(
+            ui.t("conv.use_setting", name=ui.t(f"conv.{name}"), value=shown), key=f"steps.use_{name}",
+            on_click=st.session_state.__setitem__, args=(f"steps.{name}", value), icon=":material/auto_fix_high:",
+        )  # fmt: skip
+
+
+def lesson(timed: bool) -> None:
+    """Everything below the title; widget changes rerun only this (and the timer, while playing)."""
+    playing = bool(st.session_state.get("steps.play"))
+    if playing != timed:
+        st.rerun()  # start or stop the timer: it is set when the fragment is defined
+    grid, kernel, settings, flip = grid_controls()
+    try:
+        kernel_row, columns, output = convolution.conv_as_matmul(grid, kernel, **settings, flip=flip)
+    except ValueError as error:
+        explain_no_output(error, grid, kernel, settings)
+        return
+    position = position_controls(output.size, playing)
+    with ui.panel("steps.window"):
+        step_panels(grid, kernel, settings, flip, position, output)
+    with ui.panel("steps.im2col"):
+        im2col_panel(kernel_row, columns, output, position)
+
+
+st.title(ui.t("steps.title"))
+st.caption(ui.t("steps.intro"))
+playing = bool(st.session_state.get("steps.play"))
+st.fragment(lesson, run_every=PLAY_SECONDS if playing else None)(playing)

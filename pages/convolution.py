@@ -1,0 +1,289 @@
+"""Lesson: the current image convolved live with a preset or typed kernel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz import convolution, figures, kernels
+from cnnviz.images import resize_longest_side
+from pages import ui
+
+MAX_PADDING, MAX_DILATION, MAX_STRIDE = 10, 8, 8
+DEFAULT_PRESET = "sobel x"
+SOURCES = ["preset", "custom"]
+PLOT_CONFIG = {"displayModeBar": False}
+#: Where the output has no pixel on the canvas it shares with the input.
+CANVAS_GREY = 235
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def convolve(pixels: np.ndarray, kernel: np.ndarray, channel_mode: str, stride: int, padding: int, dilation: int,
+             padding_mode: str, flip: bool, bias: float) -> dict:  # fmt: skip
+    """Convolve at the working size; keep only browser-sized images (cached per settings).
+
+    Input and output are drawn on canvases of the same size, pixel for pixel, so a stride
+    of 2 visibly halves the output: the input with its padding (what the kernel slides
+    over), the output from its top-left corner on grey.
+
+    Returns:
+        input, output: (h, w[, 3]) uint8 canvases, at most ui.DISPLAY_SIDE per side.
+        scale: the output's ColourScale. shape: the full-size output shape. low, high:
+        its extreme values.
+    """
+    rgb = pixels.astype(np.float32) / 255
+    out = convolution.convolve_image(rgb, kernel, channel_mode, stride, padding, dilation, padding_mode, flip, bias)
+    seen = convolution.to_gray(rgb) if channel_mode == "gray" else rgb
+    padded = np.rint(np.clip(convolution.pad_grid(seen, padding, padding_mode), 0, 1) * 255).astype(np.uint8)
+    shown, scale = figures.map_to_image(out, white_at_least=1.0)  # pixels run 0..1
+    canvas = np.full((*padded.shape[:2], 3), CANVAS_GREY, np.uint8)
+    canvas[: shown.shape[0], : shown.shape[1]] = shown if shown.ndim == 3 else shown[..., None]
+    return {
+        "input": resize_longest_side(padded, ui.DISPLAY_SIDE),
+        "output": resize_longest_side(canvas, ui.DISPLAY_SIDE),
+        "scale": scale,
+        "shape": out.shape,
+        "low": float(out.min()),
+        "high": float(out.max()),
+    }
+
+
+def choice_from_url(key: str, options: list[str], default: str) -> None:
+    """Start a translated choice from the URL's stable id (e.g. ``?conv.preset=sobel x``).
+
+    ``bind="query-params"`` would store the translated label in the URL, so a link made in
+    Chinese would not open in English; these choices keep their id in the URL by hand.
+    """
+    if key not in st.session_state:
+        wanted = st.query_params.get(key)
+        st.session_state[key] = wanted if wanted in options else default
+
+
+def choice_to_url(key: str, default: str) -> str:
+    value = st.session_state[key]
+    if value == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = value
+    return value
+
+
+def fmt(value: float) -> str:
+    return f"{value:.3g}".replace("-", "−")
+
+
+# --- the kernel ------------------------------------------------------------------------------
+
+
+def kernel_to_text(cells: list[list[str]]) -> str:
+    """Rows joined by ';', cells by ',': how a typed kernel travels in the URL."""
+    return ";".join(",".join(row) for row in cells)
+
+
+def text_to_cells(text: str, size: int) -> list[list[str]] | None:
+    cells = [row.split(",") for row in text.split(";")]
+    return cells if len(cells) == size and all(len(row) == size for row in cells) else None
+
+
+def starting_cells(size: int, preset_name: str) -> list[list[str]]:
+    """What the editor starts from: the URL's kernel, else the preset if it has this size, else identity."""
+    from_url = text_to_cells(st.query_params.get("conv.kernel", ""), size)
+    if from_url is not None:
+        return from_url
+    start = kernels.PRESETS.get(preset_name)
+    if start is None or start.shape != (size, size):
+        start = np.zeros((size, size))
+        start[(size - 1) // 2, (size - 1) // 2] = 1
+    return [[f"{value:.4g}" for value in row] for row in start]
+
+
+def custom_kernel(preset_name: str) -> np.ndarray | None:
+    """The editable grid; returns the kernel, or None after showing why its cells are not usable."""
+    size = st.slider(ui.t("conv.size"), 3, kernels.MAX_KERNEL_SIZE, 3, key="conv.size", bind="query-params")
+    start = pd.DataFrame(starting_cells(size, preset_name), columns=[str(c + 1) for c in range(size)])
+    column = st.column_config.TextColumn(width=44)
+    edited = st.data_editor(
+        start, key=f"conv.kernel_{size}", hide_index=True, num_rows="fixed",
+        column_config={name: column for name in start.columns},
+    )  # fmt: skip
+    st.caption(ui.t("conv.editor_help"))
+    cells = [[None if pd.isna(cell) else str(cell) for cell in row] for row in edited.itertuples(index=False)]
+    if not any("," in cell or ";" in cell for row in cells for cell in row if cell):
+        # Kept in the URL (and in the session, where app.py's link check looks) for sharing.
+        text = kernel_to_text([[cell or "" for cell in row] for row in cells])
+        st.query_params["conv.kernel"] = st.session_state["conv.kernel"] = text
+    try:
+        return kernels.parse_kernel(cells)
+    except ValueError as error:
+        st.error(ui.t("conv.bad_kernel", reason=str(error)), icon=":material/edit_off:")
+        return None
+
+
+def describe(kernel: np.ndarray, preset_name: str | None) -> str:
+    kind, total = kernels.weight_sum(kernel)
+    what = ui.t(f"conv.what.{preset_name}") + " " if preset_name else ""
+    return what + ui.t(f"conv.sum.{kind}", total=f"{total:g}")
+
+
+# --- impossible settings ---------------------------------------------------------------------
+
+
+def use_setting(name: str, value: int | str) -> None:
+    st.session_state[f"conv.{name}"] = value
+
+
+def explain_no_output(error: ValueError, height: int, width: int, kernel: np.ndarray, settings: dict) -> None:
+    """The engine's reason, then one button per nearest setting that works."""
+    st.warning(f"**{ui.t('conv.no_output')}** {error}", icon=":material/block:")
+    suggestions = convolution.suggest_valid_settings(
+        height, width, kernel.shape, **settings, max_padding=MAX_PADDING, max_dilation=MAX_DILATION
+    )
+    if suggestions:
+        st.caption(ui.t("conv.nearest"))
+        for name, value in suggestions:
+            shown = ui.t(f"conv.padding_mode.{value}") if name == "padding_mode" else value
+            st.button(
+                ui.t("conv.use_setting", name=ui.t(f"conv.{name}"), value=shown), key=f"conv.use_{name}",
+                on_click=use_setting, args=(name, value), icon=":material/auto_fix_high:",
+            )  # fmt: skip
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def kernel_controls() -> tuple[np.ndarray | None, float, bool]:
+    """Left column: the kernel, what it does, bias and flip. Returns (kernel or None, bias, flip)."""
+    choice_from_url("conv.source", SOURCES, SOURCES[0])
+    st.segmented_control(
+        ui.t("conv.source"), SOURCES, required=True, key="conv.source",
+        format_func=lambda name: ui.t(f"conv.source.{name}"),
+    )  # fmt: skip
+    source = choice_to_url("conv.source", SOURCES[0])
+    names = list(kernels.PRESETS)
+    choice_from_url("conv.preset", names, DEFAULT_PRESET)
+    st.selectbox(
+        ui.t("conv.preset"), names, key="conv.preset", disabled=source == "custom",
+        format_func=lambda name: ui.t(f"conv.preset.{name}"),
+    )  # fmt: skip
+    preset_name = choice_to_url("conv.preset", DEFAULT_PRESET)
+    if source == "custom":
+        kernel, preset_name = custom_kernel(preset_name), None
+    else:
+        kernel = kernels.preset(preset_name)
+    flip = st.toggle(ui.t("conv.flip"), key="conv.flip", bind="query-params", help=ui.t("conv.flip_help"))
+    if kernel is not None:
+        with ui.panel("conv.kernel"):
+            show_kernel(kernel, preset_name, flip)
+    bias = st.slider(ui.t("conv.bias"), -2.0, 2.0, 0.0, 0.1, key="conv.bias", bind="query-params",
+                     help=ui.t("conv.bias_help"))  # fmt: skip
+    return kernel, bias, flip
+
+
+def show_kernel(kernel: np.ndarray, preset_name: str | None, flip: bool) -> None:
+    """The kernel as applied (rotated when flipped), as numbers on colours, and what it does."""
+    applied = np.flip(kernel, (0, 1)) if flip else kernel
+    cell = 44 if kernel.shape[1] <= 4 else 34
+    st.plotly_chart(
+        figures.number_grid(applied, ui.t("conv.kernel_flipped" if flip else "conv.kernel"), decimals=3, cell_px=cell),
+        width="content", config=PLOT_CONFIG,
+    )  # fmt: skip
+    st.caption(describe(kernel, preset_name))
+
+
+def geometry_controls() -> tuple[str, dict]:
+    """The row above the images: channels, stride, padding, padding mode, dilation."""
+    columns = st.columns([3, 2, 2, 2, 2], gap="small")
+    modes = list(convolution.CHANNEL_MODES)
+    choice_from_url("conv.channel_mode", modes, modes[0])
+    columns[0].selectbox(
+        ui.t("conv.channels"), modes, key="conv.channel_mode", help=ui.t("conv.channels_help"),
+        format_func=lambda mode: ui.t(f"conv.channel.{mode}"),
+    )  # fmt: skip
+    channel_mode = choice_to_url("conv.channel_mode", modes[0])
+    padding_modes = list(convolution.PADDING_MODES)
+    choice_from_url("conv.padding_mode", padding_modes, padding_modes[0])
+    settings = {
+        "stride": columns[1].slider(ui.t("conv.stride"), 1, MAX_STRIDE, 1, key="conv.stride", bind="query-params",
+                                    help=ui.t("conv.stride_help")),
+        "padding": columns[2].slider(ui.t("conv.padding"), 0, MAX_PADDING, 0, key="conv.padding",
+                                     bind="query-params", help=ui.t("conv.padding_help")),
+        "padding_mode": columns[3].selectbox(ui.t("conv.padding_mode"), padding_modes, key="conv.padding_mode",
+                                             format_func=lambda mode: ui.t(f"conv.padding_mode.{mode}")),
+        "dilation": columns[4].slider(ui.t("conv.dilation"), 1, MAX_DILATION, 1, key="conv.dilation",
+                                      bind="query-params", help=ui.t("conv.dilation_help")),
+    }  # fmt: skip
+    choice_to_url("conv.padding_mode", padding_modes[0])
+    return channel_mode, settings
+
+
+def shape_latex(height: int, width: int, kernel: np.ndarray, settings: dict) -> None:
+    """The output-size rule, then filled in with this image's numbers for H and W."""
+    geometry = (settings["stride"], settings["padding"], settings["dilation"])
+    rows = [
+        convolution.OUTPUT_SIZE_FORMULA,
+        convolution.output_size_latex(height, kernel.shape[0], *geometry, symbol="H"),
+        convolution.output_size_latex(width, kernel.shape[1], *geometry, symbol="W"),
+    ]
+    aligned = r" \\[4pt] ".join(row.replace("=", "&=", 1) for row in rows)
+    st.latex(r"\small\begin{aligned}" + aligned + r"\end{aligned}")
+    st.caption(ui.t("conv.formula_legend"))
+
+
+def show_output(image, kernel: np.ndarray | None, channel_mode: str, settings: dict, flip: bool,
+                bias: float) -> dict | None:  # fmt: skip
+    """The output with its colour legend, or why there is none. Returns the cached result or None."""
+    if kernel is None:
+        st.markdown(f"**{ui.t('conv.output')}**")
+        st.info(ui.t("conv.fix_kernel"), icon=":material/arrow_back:")
+        return None
+    try:
+        result = convolve(image.pixels, kernel, channel_mode, **settings, flip=flip, bias=bias)
+    except ValueError as error:
+        st.markdown(f"**{ui.t('conv.output')}**")
+        explain_no_output(error, *image.pixels.shape[:2], kernel, settings)
+        return None
+    out_h, out_w = result["shape"][:2]
+    heading = "conv.output_heading_rgb" if len(result["shape"]) == 3 else "conv.output_heading"
+    st.markdown(ui.t(heading, height=out_h, width=out_w))
+    ui.show_image(result["output"])
+    scale = result["scale"]
+    st.plotly_chart(figures.colour_legend(scale), width="stretch", config=PLOT_CONFIG)
+    legend = "conv.legend.diverging" if scale.colours == "diverging" else "conv.legend.gray"
+    if scale.colours == "gray" and scale.low < 0:
+        legend = "conv.legend.gray_signed"
+    st.caption(
+        f"{ui.t('conv.range', low=fmt(result['low']), high=fmt(result['high']))} "
+        f"{ui.t(legend, high=fmt(scale.high))} {ui.t('conv.same_scale')}"
+    )
+    return result
+
+
+@st.fragment
+def lesson() -> None:
+    """Everything below the title; a widget change reruns only this."""
+    image = ui.current_image()
+    height, width = image.pixels.shape[:2]
+    kernel_column, result_column = st.columns([1, 3], gap="medium")
+    with kernel_column:
+        kernel, bias, flip = kernel_controls()
+    with result_column:
+        channel_mode, settings = geometry_controls()
+        input_column, output_column = st.columns(2)
+        result = None  # stays None if the output panel fails
+        with output_column, ui.panel("conv.output"):
+            result = show_output(image, kernel, channel_mode, settings, flip, bias)
+        with input_column, ui.panel("conv.input"):
+            channels = 1 if channel_mode == "gray" else 3
+            st.markdown(ui.t("conv.input_heading", height=height, width=width, channels=channels))
+            ui.show_image(result["input"] if result else image.pixels)
+            st.caption(ui.t("conv.input_note" if settings["padding"] else "conv.input_note_plain"))
+        if result is not None:
+            with ui.panel("conv.formula"):
+                st.markdown(f"**{ui.t('conv.formula')}**")
+                shape_latex(height, width, kernel, settings)
+
+
+st.title(ui.t("conv.title"))
+st.caption(ui.t("conv.intro"))
+lesson()

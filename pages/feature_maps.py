@@ -1,0 +1,357 @@
+"""Feature maps: what every layer of a real, trained network computes for one image."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import features, figures, i18n, models
+from cnnviz.features import FeatureMaps
+from cnnviz.images import upscale_nearest
+from cnnviz.models import Network, WeightsError
+from pages import ui
+
+CHART_CONFIG = {"displayModeBar": False}
+#: Width (pixels) a layer's tile grid may take in the overview.
+GRID_WIDTH = 860
+#: The overview shows at most this many channels per layer (the closer look reaches all).
+OVERVIEW_CHANNELS = 64
+CANVAS_SIDE = 224
+#: ImageNet weight files are large (VGG-16: 528 MB); uploads above this are refused.
+WEIGHTS_UPLOAD_MB = 600
+
+
+# --- networks and cached work --------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def bundled_network(name: str) -> Network:
+    return models.load_bundled(name)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def imagenet_from_file(architecture: str, path: str, modified: float) -> Network:
+    # One at a time: VGG-16 alone is half a gigabyte. ``modified`` reloads a replaced file.
+    return models.load_imagenet(architecture, Path(path))
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def imagenet_from_upload(architecture: str, file_id: str, _data: bytes) -> Network:
+    return models.load_imagenet(architecture, _data)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def heldout(name: str) -> tuple[np.ndarray, np.ndarray]:
+    return models.heldout_sample(name)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def extract(network_key: str, input_digest: str, _network: Network, _tensor) -> FeatureMaps:
+    # Keyed by the exact input tensor's digest: the same picture is computed once.
+    return features.feature_maps(_network.model, _tensor, _network.shown_layers)
+
+
+def class_label(network: Network, index: int) -> str:
+    """A class name in the interface language where we have one (the shapes), else as stored."""
+    name = network.manifest.class_names[index]
+    key = f"fmap.class.{name}"
+    return ui.t(key) if key in i18n.catalogue(i18n.DEFAULT_LANGUAGE) else name
+
+
+def number(value: int) -> str:
+    return f"{value:,}"
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return " × ".join(map(str, shape))
+
+
+# --- choosing the network and the input --------------------------------------------------------
+
+
+def imagenet_networks() -> dict[str, tuple[str, ...]]:
+    """ImageNet networks this session can use: architecture -> how to load it (file or upload)."""
+    available: dict[str, tuple[str, ...]] = {}
+    for architecture, path in models.find_imagenet_weights().items():
+        available[architecture] = ("file", str(path), str(path.stat().st_mtime))
+    upload = st.session_state.get("fmap.weights_file")
+    chosen = st.session_state.get("fmap.weights_arch")
+    if upload is not None and chosen in models.IMAGENET:
+        available[chosen] = ("upload", upload.file_id)
+    return available
+
+
+def load_network(name: str, imagenet: dict[str, tuple[str, ...]]) -> Network:
+    if name in models.BUNDLED:
+        return bundled_network(name)
+    how = imagenet[name]
+    if how[0] == "file":
+        return imagenet_from_file(name, how[1], float(how[2]))
+    return imagenet_from_upload(name, how[1], st.session_state["fmap.weights_file"].getvalue())
+
+
+def imagenet_panel() -> None:
+    """Where ImageNet weights come from, and an upload for a file the user has."""
+    with st.expander(ui.t("fmap.imagenet"), icon=":material/download_done:"):
+        st.markdown(ui.t("fmap.imagenet_help", variable=models.networks.WEIGHTS_DIR_VARIABLE))
+        found = models.find_imagenet_weights()
+        if found:
+            st.caption(ui.t("fmap.imagenet_found", files=", ".join(f"`{path.name}`" for path in found.values())))
+        columns = st.columns([1, 2])
+        columns[0].selectbox(
+            ui.t("fmap.weights_arch"), list(models.IMAGENET), format_func=models.IMAGENET.get, key="fmap.weights_arch"
+        )
+        upload = columns[1].file_uploader(
+            ui.t("fmap.weights_file"), type=["pth", "pt"], key="fmap.weights_file", max_upload_size=WEIGHTS_UPLOAD_MB
+        )
+        if upload is not None:
+            architecture = st.session_state["fmap.weights_arch"]
+            try:
+                imagenet_from_upload(architecture, upload.file_id, upload.getvalue())
+            except WeightsError as error:
+                st.error(ui.t("fmap.weights_refused", reason=str(error)), icon=":material/block:")
+            else:
+                st.success(ui.t("fmap.weights_loaded", title=models.IMAGENET[architecture]), icon=":material/check:")
+
+
+def choose_input(network: Network, name: str) -> tuple[np.ndarray, bool, int | None] | None:
+    """The picture to feed: (pixels, native, true class or None); None while the canvas is empty."""
+    sources = (["heldout", "draw"] if name == "digits" else ["heldout"]) if name in models.BUNDLED else []
+    sources.append("sidebar")
+    source = st.segmented_control(
+        ui.t("fmap.source"), sources, default=sources[0], required=True, key="fmap.source", bind="query-params",
+        format_func=lambda option: ui.t(f"fmap.source.{option}"),
+    )  # fmt: skip
+    if source == "heldout":
+        images, labels = heldout(name)
+        classes = sorted(set(labels.tolist()))
+        chosen = st.segmented_control(
+            ui.t("fmap.class"), classes, default=classes[0], required=True, key="fmap.class", bind="query-params",
+            format_func=lambda index: class_label(network, index),
+        )  # fmt: skip
+        indices = np.flatnonzero(labels == chosen)
+        example = st.slider(ui.t("fmap.example"), 1, len(indices), 1, key="fmap.example", bind="query-params")
+        index = indices[example - 1]
+        return images[index], True, int(labels[index])
+    if source == "draw":
+        return drawing()
+    if name not in models.BUNDLED:
+        st.caption(ui.t("fmap.sidebar_only"))
+    return ui.current_image().pixels, False, None
+
+
+def drawing() -> tuple[np.ndarray, bool, None] | None:
+    """A canvas to draw a digit on (black on white, as on paper)."""
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except Exception:  # the component could not register: say so, keep the page
+        st.info(ui.t("fmap.canvas_missing"), icon=":material/draw:")
+        return None
+    st.caption(ui.t("fmap.draw_help"))
+    result = st_canvas(
+        stroke_width=18, stroke_color="#000000", background_color="#ffffff", height=CANVAS_SIDE, width=CANVAS_SIDE,
+        drawing_mode="freedraw", key="fmap.canvas", return_image_data=True,
+    )  # fmt: skip
+    rgba = getattr(result, "image_data", None) if result is not None else None
+    if rgba is None:
+        return None
+    alpha = rgba[..., 3:4].astype(np.float64) / 255
+    pixels = (rgba[..., :3] * alpha + 255 * (1 - alpha)).round().astype(np.uint8)
+    return (pixels, False, None) if (pixels < 128).any() else None
+
+
+# --- panels ----------------------------------------------------------------------------------
+
+
+def input_panel(network: Network, pixels: np.ndarray, prepared: models.PreparedInput) -> None:
+    original, received = st.columns(2)
+    with original:
+        st.markdown(f"**{ui.t('fmap.original')}**")
+        ui.show_image(pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2), small_side=224)
+        st.caption(ui.t("fmap.original_caption", h=pixels.shape[0], w=pixels.shape[1]))
+    with received:
+        st.markdown(f"**{ui.t('fmap.received')}**")
+        shown = prepared.pixels if prepared.pixels.shape[2] == 3 else np.repeat(prepared.pixels, 3, axis=2)
+        ui.show_image(shown, small_side=224)
+        tensor = prepared.tensor
+        steps = " → ".join(ui.t(f"fmap.step.{step}") for step in prepared.steps)
+        mean = ", ".join(f"{value:.3f}" for value in network.manifest.mean)
+        std = ", ".join(f"{value:.3f}" for value in network.manifest.std)
+        st.caption(
+            ui.t("fmap.received_caption", shape=shape_text(tuple(tensor.shape)), low=f"{float(tensor.min()):.2f}",
+                 high=f"{float(tensor.max()):.2f}", steps=steps, mean=mean, std=std)
+        )  # fmt: skip
+    if prepared.pixels.shape[:2] == (28, 28):
+        with st.expander(ui.t("fmap.numbers")):
+            values = tensor[0, 0].numpy()
+            st.plotly_chart(figures.number_grid(values, decimals=1, cell_px=26), width="content", config=CHART_CONFIG)
+
+
+def prediction_panel(network: Network, maps: FeatureMaps, truth: int | None) -> None:
+    best, probability = maps.top_classes(1)[0]
+    st.markdown(ui.t("fmap.says", label=class_label(network, best), probability=f"{probability:.1%}"))
+    if truth is not None:
+        key = "fmap.right" if truth == best else "fmap.wrong"
+        st.caption(ui.t(key, label=class_label(network, truth)))
+    names = [class_label(network, index) for index in range(len(network.manifest.class_names))]
+    k = min(10, len(names))
+    chart = features.probability_chart(names, maps.probabilities, k, ui.t("fmap.top_k", k=k))
+    st.plotly_chart(chart, width="stretch", config=CHART_CONFIG)
+    accuracy = network.manifest.heldout_accuracy
+    if accuracy is not None:
+        st.caption(ui.t("fmap.accuracy", accuracy=f"{accuracy:.1%}", size=number(network.manifest.heldout_size)))
+
+
+def layer_grid(maps: np.ndarray, bound: float | None) -> np.ndarray:
+    """One image of (up to ``OVERVIEW_CHANNELS``) channels, at most 16 a row, fitting ``GRID_WIDTH``."""
+    shown = maps[:OVERVIEW_CHANNELS]
+    per_row = min(len(shown), 16)
+    return features.tile_grid(shown, bound, columns=per_row, tile=min(96, GRID_WIDTH // per_row - 2))
+
+
+def overview_panel(maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> None:
+    bounds = features.colour_bounds(maps, scale)
+    if scale == "network":
+        st.plotly_chart(features.colour_legend(next(iter(bounds.values())), ui.t("fmap.legend_shared")),
+                        width="stretch", config=CHART_CONFIG)  # fmt: skip
+    else:
+        st.plotly_chart(
+            features.colour_legend(None, ui.t(f"fmap.legend_{scale}")), width="stretch", config=CHART_CONFIG
+        )
+    label, picture = st.columns([1, 5], vertical_alignment="center")
+    label.markdown(f"**{ui.t('fmap.input_layer')}**  \n{shape_text(maps.input.shape)}")
+    picture.image(
+        features.input_tiles(prepared.pixels, tile=96 if prepared.pixels.shape[2] == 1 else 72), width="content"
+    )
+    for layer in maps.layers:
+        label, picture = st.columns([1, 5], vertical_alignment="center")
+        extra = ui.t("fmap.first_channels", shown=OVERVIEW_CHANNELS) if layer.shape[0] > OVERVIEW_CHANNELS else ""
+        label.markdown(f"**{layer.name}** {layer.kind}  \n{shape_text(layer.shape)}  \n"
+                       f"{ui.t('fmap.parameters', count=number(layer.parameters))} {extra}")  # fmt: skip
+        picture.image(layer_grid(layer.maps, bounds[layer.name]), width="content")
+
+
+def closer_panel(network: Network, maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> None:
+    names = [layer.name for layer in maps.layers]
+    name = st.selectbox(
+        ui.t("fmap.layer"), names, key="fmap.layer", bind="query-params",
+        format_func=lambda n: f"{n} · {maps.layer(n).kind} · {shape_text(maps.layer(n).shape)}",
+    )  # fmt: skip
+    layer = maps.layer(name)
+    count = layer.shape[0]
+    channel = (
+        st.slider(ui.t("fmap.channel"), 0, count - 1, 0, key="fmap.channel", bind="query-params") if count > 1 else 0
+    )
+    values = layer.maps[channel]
+    bound = features.colour_bounds(maps, scale)[name]
+    enlarged, where, kernel_column = st.columns(3)
+    with enlarged:
+        st.markdown(f"**{ui.t('fmap.enlarged', channel=channel, layer=name)}**")
+        st.image(upscale_nearest(features.colorize(values, bound), 256), width="stretch")
+        st.caption(ui.t("fmap.map_stats", h=values.shape[0], w=values.shape[1], low=f"{values.min():.3g}",
+                        high=f"{values.max():.3g}", mean=f"{values.mean():.3g}"))  # fmt: skip
+    with where:
+        st.markdown(f"**{ui.t('fmap.overlay')}**")
+        st.image(features.overlay(values, prepared.pixels.squeeze()), width="stretch")
+        st.caption(ui.t("fmap.overlay_caption"))
+    with kernel_column:
+        st.markdown(f"**{ui.t('fmap.kernel')}**")
+        if layer.conv is None:
+            st.caption(ui.t("fmap.kernel_none"))
+        else:
+            weight = features.kernel(network.model, layer.conv, channel)
+            st.image(upscale_nearest(features.kernel_image(weight), 200), width="stretch")
+            key = "fmap.kernel_rgb" if weight.shape[0] == 3 else "fmap.kernel_slices"
+            st.caption(
+                ui.t(key, conv=layer.conv, channel=channel, cin=weight.shape[0], kh=weight.shape[1], kw=weight.shape[2])
+            )
+            if layer.conv != name:
+                st.caption(ui.t("fmap.kernel_from", layer=name, kind=layer.kind, conv=layer.conv))
+    st.markdown(f"**{ui.t('fmap.strongest')}**")
+    strongest = features.strongest_channels(layer.maps, min(6, count))
+    for column, (index, mean) in zip(st.columns(6), strongest, strict=False):
+        column.image(upscale_nearest(features.colorize(layer.maps[index], bound), 96), width="stretch")
+        column.caption(ui.t("fmap.strong_caption", channel=index, mean=f"{mean:.3g}"))
+
+
+def strongest_table(maps: FeatureMaps) -> None:
+    rows = []
+    for layer in maps.layers:
+        top = features.strongest_channels(layer.maps, 3)
+        rows.append({
+            ui.t("fmap.col_layer"): f"{layer.name} ({layer.kind})",
+            ui.t("fmap.col_strongest"): ", ".join(f"#{channel} ({mean:.3g})" for channel, mean in top),
+        })  # fmt: skip
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+st.title(ui.t("fmap.title"))
+st.markdown(ui.t("fmap.intro"))
+
+top, bottom = st.container(), st.container()
+with bottom, ui.panel("fmap.imagenet"):
+    imagenet_panel()
+imagenet = imagenet_networks()
+
+with top:
+    network_names = [*models.BUNDLED, *imagenet]
+    settings, choice = st.columns([2, 3])
+    with settings:
+        network_name = st.selectbox(
+            ui.t("fmap.network"), network_names, key="fmap.network", bind="query-params",
+            format_func=lambda key: ui.t(f"fmap.net.{key}"), help=ui.t("fmap.network_help"),
+        )  # fmt: skip
+        scale = st.segmented_control(
+            ui.t("fmap.scale"), features.COLOUR_SCALES, default="layer", required=True, key="fmap.scale",
+            bind="query-params", format_func=lambda option: ui.t(f"fmap.scale.{option}"), help=ui.t("fmap.scale_help"),
+        )  # fmt: skip
+    try:
+        network = load_network(network_name, imagenet)
+    except WeightsError as error:
+        st.error(ui.t("fmap.weights_refused", reason=str(error)), icon=":material/block:")
+        st.stop()
+    with choice:
+        chosen = choose_input(network, network_name)
+    if chosen is None:
+        st.info(ui.t("fmap.draw_empty"), icon=":material/draw:")
+        st.stop()
+    pixels, native, truth = chosen
+    try:
+        prepared = network.prepare(pixels, native=native)
+    except ValueError:
+        st.warning(ui.t("fmap.no_ink"), icon=":material/block:")
+        st.stop()
+    digest = hashlib.sha1(prepared.tensor.numpy().tobytes()).hexdigest()
+    network_key = f"{network_name}:{imagenet.get(network_name, ('bundled',))}"
+    maps = extract(network_key, digest, network, prepared.tensor)
+
+    seen, predicted = st.columns([3, 2])
+    with seen, ui.panel("fmap.input"):
+        input_panel(network, pixels, prepared)
+    with predicted, ui.panel("fmap.prediction"):
+        st.subheader(ui.t("fmap.prediction"))
+        prediction_panel(network, maps, truth)
+
+    st.subheader(ui.t("fmap.overview"))
+    st.caption(ui.t("fmap.overview_help"))
+    with ui.panel("fmap.overview"):
+        overview_panel(maps, prepared, scale)
+
+    st.subheader(ui.t("fmap.closer"))
+    with ui.panel("fmap.closer"):
+        closer_panel(network, maps, prepared, scale)
+
+    st.subheader(ui.t("fmap.vector"))
+    with ui.panel("fmap.vector"):
+        size = len(maps.penultimate)
+        st.caption(ui.t("fmap.vector_caption", size=number(size)))
+        st.plotly_chart(features.feature_vector_chart(maps.penultimate), width="stretch", config=CHART_CONFIG)
+
+    st.subheader(ui.t("fmap.strongest_all"))
+    with ui.panel("fmap.strongest_all"):
+        strongest_table(maps)

@@ -1,0 +1,244 @@
+"""Output size: why 28 becomes 24. The size formula, where the windows land, PyTorch and
+TensorFlow side by side, transposed convolution, and sizes through whole networks."""
+
+import streamlit as st
+
+from cnnviz import arithmetic, layers, windows
+from cnnviz.arithmetic import SizeError
+from pages import ui
+
+PADDING_MAX = 6
+
+
+def explain(error: SizeError) -> str:
+    """The engine's explanation of an impossible setting, in the session's language."""
+    values = dict(error.values)
+    if "what" in values:
+        values["what"] = ui.t(f"size.what.{values['what']}")
+    text = ui.t(f"size.error.{error.reason}", **values)
+    return ui.t("size.error.in_layer", layer=values["layer"], text=text) if "layer" in values else text
+
+
+def move_sliders(**settings: int) -> None:
+    """Button callback: put the sliders on the nearest setting that works."""
+    for name, value in settings.items():
+        st.session_state[f"size.{name}"] = value
+
+
+def offer_nearest(error: SizeError) -> None:
+    """The engine's explanation, and a button to the nearest valid setting."""
+    st.warning(explain(error), icon=":material/block:")
+    values = error.values
+    if error.reason == "window_too_big" and values["min_padding"] <= PADDING_MAX:
+        fix = {"padding": values["min_padding"]}
+    elif error.reason == "window_too_big":
+        fix = {"kernel": values["max_kernel"]}
+    elif error.reason == "output_padding":
+        fix = {"output_padding": values["max_output_padding"]}
+    else:
+        return
+    (name, value), key = next(iter(fix.items())), error.reason
+    st.button(ui.t(f"size.use.{name}", value=value), on_click=move_sliders, kwargs=fix, key=f"size.fix.{key}")
+
+
+def result_line(key: str | None, code: str, compute, *args, **values: object) -> str:
+    """One framework rule: its code, then the size it gives in bold, or in a few words why it refuses."""
+    try:
+        result = f"**{compute(*args)}**"
+    except SizeError as error:
+        return f"{code} → ✗ {ui.t(f'size.refused.{error.reason}')}"
+    return f"{code} → {result}" if key is None else ui.t(key, code=code, result=result, **values)
+
+
+def describe(layer: arithmetic.Layer) -> str:
+    """A layer in words, e.g. "Conv 5×5, 4 filters, stride 2"."""
+    if isinstance(layer, arithmetic.Conv):
+        parts = [ui.t("size.layer.conv", k=layer.kernel_size, filters=layer.out_channels)]
+        parts += [ui.t("size.layer.stride", value=layer.stride)] if layer.stride != 1 else []
+        parts += [ui.t("size.layer.padding", value=layer.padding)] if layer.padding else []
+        parts += [ui.t("size.layer.dilation", value=layer.dilation)] if layer.dilation != 1 else []
+    elif isinstance(layer, arithmetic.Pool):
+        parts = [ui.t(f"size.layer.{layer.kind}_pool", k=layer.kernel_size)]
+        parts += (
+            [ui.t("size.layer.stride", value=layer.stride)] if layer.stride not in (None, layer.kernel_size) else []
+        )
+        parts += [ui.t("size.layer.padding", value=layer.padding)] if layer.padding else []
+        parts += [ui.t("size.layer.ceil")] if layer.ceil_mode else []
+    elif isinstance(layer, arithmetic.Flatten):
+        parts = [ui.t("size.layer.flatten")]
+    else:
+        parts = [ui.t("size.layer.dense", units=layer.out_features)]
+    return ui.t("size.layer.sep").join(parts)
+
+
+def stack_table(input_shape: tuple[int, int, int], rows: list[arithmetic.TracedLayer]) -> list[dict[str, str]]:
+    """The tracer's rows as table rows (column names translated), the input first."""
+    heads = [ui.t(f"size.stack.{name}") for name in ("layer", "shape", "params", "dense", "saving", "field")]
+    table = [[ui.t("size.stack.input"), " × ".join(map(str, input_shape)), "", "", "", "1 × 1"]]
+    for row in rows:
+        shared = isinstance(row.layer, arithmetic.Conv)  # weight sharing: compare with a dense layer
+        table.append([
+            describe(row.layer),
+            " × ".join(map(str, row.shape)),
+            f"{row.params:,}" if row.params else "–",
+            f"{row.dense_params:,}" if shared else "–",
+            f"× {row.dense_params / row.params:,.0f}" if shared else "–",
+            f"{row.receptive_field} × {row.receptive_field}" if row.receptive_field else ui.t("size.stack.whole"),
+        ])  # fmt: skip
+    return [dict(zip(heads, cells, strict=True)) for cells in table]
+
+
+@st.cache_data(show_spinner=False)
+def torch_check(preset: str) -> list[layers.Mismatch]:
+    # Meta tensors carry shapes only: even VGG-16 at 224 x 224 runs in milliseconds.
+    input_shape, stack = arithmetic.LAYER_PRESETS[preset]
+    return layers.compare_with_torch(input_shape, stack)
+
+
+st.title(ui.t("size.title"))
+st.write(ui.t("size.intro"))
+
+columns = st.columns(5)
+size = columns[0].slider(ui.t("size.input"), 1, 32, 28, key="size.input", bind="query-params")
+kernel = columns[1].slider(ui.t("size.kernel"), 1, 11, 5, key="size.kernel", bind="query-params")
+padding = columns[2].slider(ui.t("size.padding"), 0, PADDING_MAX, 0, key="size.padding", bind="query-params")
+stride = columns[3].slider(ui.t("size.stride"), 1, 6, 1, key="size.stride", bind="query-params")
+dilation = columns[4].slider(ui.t("size.dilation"), 1, 4, 1, key="size.dilation", bind="query-params")
+settings = (kernel, stride, padding, dilation)
+
+out = None
+with ui.panel("size.formula"):
+    result, formula = st.columns([1, 3], vertical_alignment="center")
+    try:
+        out = arithmetic.conv_output_size(size, *settings)
+    except SizeError as error:
+        result.metric(ui.t("size.output"), "—")
+        with formula:
+            offer_nearest(error)
+    else:
+        result.metric(ui.t("size.output"), f"{out} × {out}")
+        result.caption(ui.t("size.input_to_output", size=size, out=out))
+    formula.latex(arithmetic.conv_formula_latex(size, *settings))
+
+if out is not None:
+    with ui.panel("size.windows"):
+        st.subheader(ui.t("size.windows.title"))
+        layout = windows.axis_layout(size, *settings)
+        labels = windows.AxisLabels(
+            padding=ui.t("size.fig.padding"), pixel=ui.t("size.fig.pixel"), unread=ui.t("size.fig.unread"),
+            input_row=ui.t("size.fig.input_row"), windows_row=ui.t("size.fig.windows_row"),
+            output_row=ui.t("size.fig.output_row"), window=ui.t("size.fig.window"),
+        )  # fmt: skip
+        st.plotly_chart(windows.window_figure(layout, labels), config={"displayModeBar": False})
+        room = arithmetic.slide_distance(size, kernel, padding, dilation)
+        lost = max(0, layout.dropped - padding)  # dropped cells that are real pixels, not padding
+        numbers = {"room": room, "stride": stride, "quotient": f"{room / stride:.3g}", "out": out}
+        if layout.dropped:
+            key = "size.floor.pixels" if lost else "size.floor.padding"
+            st.warning(ui.t(key, **numbers, dropped=layout.dropped, lost=lost), icon=":material/crop:")
+        else:
+            st.success(ui.t("size.exact", **numbers, steps=out - 1), icon=":material/check_circle:")
+        if len(layout.unread) > lost:
+            st.info(ui.t("size.gaps", count=len(layout.unread) - lost), icon=":material/more_horiz:")
+
+with ui.panel("size.frameworks"):
+    st.subheader(ui.t("size.frameworks.title"))
+    torch_side, tf_side = st.columns(2, border=True)
+    dilated = f", dilation={dilation}" if dilation > 1 else ""
+    with torch_side:
+        st.markdown(ui.t("size.torch.title"))
+        code = f"`nn.Conv2d(…, {kernel}, stride={stride}, padding={padding}{dilated})`"
+        st.markdown(result_line(None, code, arithmetic.conv_output_size, size, *settings))
+        code = f'`nn.Conv2d(…, {kernel}, padding="same"{dilated})`'
+        if stride == 1:
+            before, after = arithmetic.tf_same_padding(size, kernel, 1, dilation)
+            st.markdown(ui.t("size.torch.same", code=code, result=f"**{size}**", before=before, after=after))
+        else:
+            st.markdown(ui.t("size.torch.same_strided", code=code))
+        for ceil_mode in (False, True):
+            code = (
+                f"`nn.MaxPool2d({kernel}, stride={stride}, padding={padding}{dilated}{', ceil_mode=True' * ceil_mode})`"
+            )
+            key = "size.torch.ceil" if ceil_mode else "size.torch.pool"
+            pool_args = (size, kernel, stride, padding, dilation, ceil_mode)
+            st.markdown(result_line(key, code, arithmetic.pool_output_size, *pool_args))
+    with tf_side:
+        st.markdown(ui.t("size.tf.title"))
+        rate = f", dilation_rate={dilation}" if dilation > 1 else ""
+        code = f'`Conv2D(…, {kernel}, strides={stride}, padding="valid"{rate})`'
+        st.markdown(
+            result_line("size.tf.valid", code, arithmetic.tf_output_size, size, kernel, stride, "valid", dilation)
+        )
+        code = f'`Conv2D(…, {kernel}, strides={stride}, padding="same"{rate})`'
+        try:
+            before, after = arithmetic.tf_same_padding(size, kernel, stride, dilation)
+        except SizeError:
+            before = after = None
+        same_args = (size, kernel, stride, "same", dilation)
+        st.markdown(
+            result_line("size.tf.same", code, arithmetic.tf_output_size, *same_args, before=before, after=after)
+        )
+        st.caption(ui.t("size.tf.no_number"))
+
+with ui.panel("size.transposed"):
+    st.subheader(ui.t("size.transposed.title"))
+    if out is None:
+        st.info(ui.t("size.transposed.needs_output"))
+    else:
+        st.write(ui.t("size.transposed.intro", out=out))
+        control, formula = st.columns([1, 3], vertical_alignment="center")
+        output_padding = control.slider(
+            ui.t("size.output_padding"), 0, 3, 0, key="size.output_padding", bind="query-params"
+        )
+        try:
+            formula.latex(arithmetic.transposed_formula_latex(out, kernel, stride, padding, output_padding, dilation))
+        except SizeError as error:
+            with formula:
+                offer_nearest(error)
+        else:
+            choices = arithmetic.transposed_choices(out, kernel, stride, padding, dilation)
+            listed = ui.t("size.transposed.sep").join(ui.t("size.transposed.pair", op=op, n=n) for op, n in choices)
+            back = arithmetic.uncovered_size(size, *settings)
+            key = "size.transposed.choices" if len(choices) > 1 else "size.transposed.one_choice"
+            st.info(ui.t(key, out=out, listed=listed, size=size, back=back), icon=":material/unfold_more:")
+
+
+@st.fragment
+def stack_tracer() -> None:
+    """The preset picker and its table; reruns alone when another network is picked."""
+    with ui.panel("size.stack"):
+        trace_preset()
+
+
+def trace_preset() -> None:
+    st.subheader(ui.t("size.stack.title"))
+    st.write(ui.t("size.stack.intro"))
+    # The preset lives in the URL by hand, as ?size.preset=vgg16: a bound selectbox would put its
+    # translated label there, so a link would work in one language only (app.py does the same for ?lang).
+    names = list(arithmetic.LAYER_PRESETS)
+    if st.session_state.get("size.preset") not in names:
+        linked = st.query_params.get("size.preset")
+        st.session_state["size.preset"] = linked if linked in names else names[0]
+    preset = st.selectbox(
+        ui.t("size.stack.preset"), names, format_func=lambda name: ui.t(f"size.preset.{name}"), key="size.preset"
+    )
+    if preset == names[0]:
+        st.query_params.pop("size.preset", None)  # like a bound widget: the default keeps the URL clean
+    else:
+        st.query_params["size.preset"] = preset
+    input_shape, stack = arithmetic.LAYER_PRESETS[preset]
+    rows = arithmetic.trace_layers(input_shape, stack)
+    table = stack_table(input_shape, rows)
+    st.table(table, hide_index=True)
+    total = sum(row.params for row in rows)
+    dense = sum(row.dense_params for row in rows)
+    st.caption(ui.t("size.stack.total", total=f"{total:,}", dense=f"{dense:,}"))
+    mismatches = torch_check(preset)
+    if not mismatches:
+        st.success(ui.t("size.stack.verified", count=len(rows)), icon=":material/verified:")
+    for miss in mismatches:
+        st.error(ui.t("size.stack.mismatch", layer=miss.index, ours=miss.traced_shape, torch=miss.torch_shape,
+                      our_params=miss.traced_params, torch_params=miss.torch_params))  # fmt: skip
+
+
+stack_tracer()

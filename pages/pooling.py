@@ -1,0 +1,221 @@
+"""Pooling: window by window on a grid of numbers, its backward pass, on the image, and under shifts."""
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import figures, pooling, pooling_views
+from cnnviz.pooling import PoolSettings
+from pages import ui
+
+CHART_CONFIG = {"displayModeBar": False}
+MAX_SHIFT = 6
+# Input and output are enlarged (nearest neighbour) to at least this, so every pixel is a visible square.
+DISPLAY_SIDE = 480
+# Width (pixels) the input grid may take; its cells shrink from 44 px to fit.
+GRID_WIDTH = 380
+# The impossible settings this page's widgets can reach (arithmetic.SizeError reasons).
+TRANSLATED_ERRORS = ("pool_padding", "window_too_big")
+
+
+def choose(key: str, options: tuple[str, ...], default: str) -> str:
+    """A segmented control labelled ``key``, each option labelled ``key.option``."""
+    return st.segmented_control(
+        ui.t(key), options, default=default, required=True, format_func=lambda option: ui.t(f"{key}.{option}"),
+        key=key, bind="query-params",
+    )  # fmt: skip
+
+
+def setting(widget, name: str, *args, **options):
+    """A layer setting shared through the URL: label ``pool.<name>``, help ``pool.<name>_help``."""
+    key = f"pool.{name}"
+    return widget(ui.t(key), *args, key=key, bind="query-params", help=ui.t(f"{key}_help"), **options)
+
+
+def read_settings() -> PoolSettings:
+    """The pooling layer, from the widgets in the settings column (shared by every panel)."""
+    with st.container(border=True):
+        kind = choose("pool.kind", pooling.POOL_KINDS, "max")
+        windowed = kind != "global_avg"
+        kernel = setting(st.slider, "kernel", 1, 5, 2, disabled=not windowed)
+        stride = setting(st.slider, "stride", 1, 5, 2, disabled=not windowed)
+        padding = setting(st.slider, "padding", 0, 2, 0, disabled=not windowed)
+        ceil_mode = setting(st.toggle, "ceil_mode", False, disabled=not windowed)
+        power = setting(st.slider, "p", 1.0, 8.0, 2.0, 0.5, disabled=kind != "lp")
+        count_include_pad = setting(st.toggle, "count_include_pad", True, disabled=kind != "avg")
+        st.caption(ui.t(f"pool.explain.{kind}"))
+    return PoolSettings(kind, kernel, stride, padding, ceil_mode, count_include_pad, power)
+
+
+def warn_impossible(error: ValueError, height: int, width: int, settings: PoolSettings) -> None:
+    """Why these settings have no output here, and the nearest settings that do."""
+    reason = getattr(error, "reason", None)  # arithmetic.SizeError says what went wrong, to translate
+    why = ui.t(f"pool.error.{reason}", **error.values) if reason in TRANSLATED_ERRORS else str(error)
+    fixed = pooling.nearest_valid(height, width, settings)
+    st.warning(
+        f"{ui.t('pool.impossible', h=height, w=width)} {why}\n\n"
+        f"{ui.t('pool.nearest', kernel=fixed.kernel_size, stride=fixed.stride, padding=fixed.padding)}",
+        icon=":material/block:",
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def grid_from_image(pixels: np.ndarray, size: int) -> np.ndarray:
+    return pooling_views.image_grid(pixels, size)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def map_from_image(pixels: np.ndarray, source: str, side: int) -> np.ndarray:
+    return pooling_views.feature_map(pixels, source, side)
+
+
+def select_cell(shape: tuple[int, int]) -> tuple[int, int]:
+    """A slider over the output cells in reading order (the selected window)."""
+    count = shape[0] * shape[1]
+    if count == 1:
+        return 0, 0
+    if st.session_state.get("pool.cell", 1) > count:
+        st.session_state["pool.cell"] = count
+    index = st.slider(ui.t("pool.cell"), 1, count, 1, key="pool.cell", bind="query-params", help=ui.t("pool.cell_help"))
+    return divmod(index - 1, shape[1])
+
+
+def show_grid(figure) -> None:
+    # Wide enough for the title even above a 1 x 1 grid.
+    figure.update_layout(width=max(figure.layout.width, 240))
+    st.plotly_chart(figure, width="content", config=CHART_CONFIG)
+
+
+@st.fragment
+def grid_section(settings: PoolSettings) -> None:
+    st.subheader(ui.t("pool.grid.header"))
+    source_column, size_column, seed_column = st.columns([5, 3, 2])
+    with source_column:
+        source = choose("pool.grid.source", ("random", "image"), "random")
+    size = size_column.slider(ui.t("pool.grid.size"), 3, 10, 6, key="pool.grid.size", bind="query-params")
+    if source == "random":
+        seed = seed_column.number_input(ui.t("pool.grid.seed"), 0, 999, 0, key="pool.grid.seed", bind="query-params")
+        grid = pooling_views.random_grid(size, int(seed))
+    else:
+        grid = grid_from_image(ui.current_image().pixels, size)
+
+    with ui.panel("pool.forward"):
+        try:
+            pooled = pooling.pool_grid(grid, settings)
+            size_formula, dropped = pooling_views.size_latex(size, settings)
+        except ValueError as error:
+            warn_impossible(error, size, size, settings)
+            return
+        cell = select_cell(pooled.output.shape)
+        cell_px = max(24, min(44, GRID_WIDTH // pooled.layout.shape[1]))
+        input_column, output_column = st.columns([3, 2])
+        with input_column:
+            title = ui.t("pool.input_title", h=size, w=size)
+            show_grid(pooling_views.layout_figure(pooled, title, cell, cell_px=cell_px))
+        with output_column:
+            out_h, out_w = pooled.output.shape
+            title = ui.t("pool.output_title", h=out_h, w=out_w)
+            show_grid(figures.number_grid(pooled.output, title, highlight=[cell], signed=False, cell_px=cell_px))
+        st.latex(pooling_views.window_latex(pooled, *cell))
+        st.caption(ui.t("pool.legend"))
+        edge_note(pooled)
+        st.markdown(ui.t("pool.shape", h=size, w=size, oh=out_h, ow=out_w))
+        st.latex(size_formula)
+        if dropped:
+            st.caption(ui.t("pool.ceil_dropped"))
+
+    with ui.panel("pool.backward"):
+        backward(grid, pooled, cell, cell_px)
+
+
+def edge_note(pooled: pooling.PooledGrid) -> None:
+    """What happens at the far edge (a partial ceil_mode window) and to cells no window reaches."""
+    if pooled.settings.kind == "global_avg":
+        return
+    overhang = max(pooled.overhang)
+    if overhang > 0:
+        st.info(ui.t("pool.edge.partial", n=overhang, kk=pooled.settings.kernel_size**2), icon=":material/crop_free:")
+    unused = int(pooled.unused.sum())
+    if unused:
+        st.info(ui.t("pool.edge.unused", n=unused), icon=":material/visibility_off:")
+
+
+def backward(grid: np.ndarray, pooled: pooling.PooledGrid, cell: tuple[int, int], cell_px: int) -> None:
+    st.subheader(ui.t("pool.backward.header"))
+    st.markdown(ui.t("pool.backward.intro"))
+    choice = choose("pool.upstream", pooling.UPSTREAMS, "ones")
+    upstream = pooling.upstream_gradient(pooled.output.shape, choice, cell)
+    gradient = pooling.route_gradient(grid, pooled.settings, upstream)
+    input_column, upstream_column = st.columns([3, 2])
+    with input_column:
+        title = ui.t("pool.routed_title")
+        show_grid(pooling_views.layout_figure(pooled, title, cell, values=gradient, decimals=3, cell_px=cell_px))
+    with upstream_column:
+        title = ui.t("pool.upstream_title")
+        show_grid(figures.number_grid(upstream, title, highlight=[cell], cell_px=cell_px))
+    st.markdown(ui.t(f"pool.rule.{pooled.settings.kind}"))
+
+
+@st.fragment
+def image_section(settings: PoolSettings) -> None:
+    st.subheader(ui.t("pool.image.header"))
+    source_column, side_column = st.columns(2)
+    with source_column:
+        source = choose("pool.image.source", pooling_views.MAP_SOURCES, "edges")
+    side = side_column.select_slider(
+        ui.t("pool.image.side"), (32, 48, 64, 96, 128, 192), 64, key="pool.image.side", bind="query-params",
+        help=ui.t("pool.image.side_help"),
+    )  # fmt: skip
+    values = map_from_image(ui.current_image().pixels, source, side)
+    height, width = values.shape
+
+    with ui.panel("pool.image"):
+        try:
+            pooled = pooling.pool_map(values, settings)
+        except ValueError as error:
+            warn_impossible(error, height, width, settings)
+            return  # the shift panel below would only repeat the warning
+        else:
+            before, after = pooling_views.shared_display(values, pooled)
+            left, right = st.columns(2)
+            with left:
+                ui.show_image(before, ui.t("pool.image.before", h=height, w=width), small_side=DISPLAY_SIDE)
+            with right:
+                ui.show_image(
+                    after, ui.t("pool.image.after", h=after.shape[0], w=after.shape[1]), small_side=DISPLAY_SIDE
+                )
+            st.caption(ui.t("pool.image.note", ratio=f"{values.size / pooled.size:.1f}"))
+
+    with ui.panel("pool.shift"):
+        st.subheader(ui.t("pool.shift.header"))
+        st.markdown(ui.t("pool.shift.intro"))
+        measure = choose("pool.shift.measure", ("change", "changed"), "change")
+        try:
+            result = pooling.shift_robustness(values, settings, MAX_SHIFT)
+        except ValueError as error:
+            warn_impossible(error, height, width, settings)
+            return
+        labels = {
+            "unpooled": ui.t("pool.shift.unpooled"),
+            "pooled": ui.t("pool.shift.pooled"),
+            "x": ui.t("pool.shift.x"),
+            "y": ui.t(f"pool.shift.y.{measure}"),
+        }
+        st.plotly_chart(pooling_views.shift_figure(result, measure, labels), config=CHART_CONFIG)
+        before, after = (
+            (result.unpooled_change, result.pooled_change)
+            if measure == "change"
+            else (result.unpooled_changed, result.pooled_changed)
+        )
+        st.caption(ui.t("pool.shift.summary", before=f"{100 * before[0]:.0f}", after=f"{100 * after[0]:.0f}"))
+
+
+st.title(ui.t("pool.title"))
+st.markdown(ui.t("pool.intro"))
+settings_column, grid_column = st.columns([1, 2.6], gap="medium")
+with settings_column:
+    settings = read_settings()
+with grid_column:
+    grid_section(settings)
+image_section(settings)
+with st.expander(ui.t("pool.remember.header"), icon=":material/lightbulb:"):
+    st.markdown(ui.t("pool.remember"))

@@ -1,0 +1,186 @@
+"""The step-by-step lesson in AppTest: the window, its arithmetic and the output move together."""
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+
+from cnnviz import convolution, kernels
+from cnnviz.images import load_sample
+from tests.app.conftest import open_page
+
+PAGE = "pages/conv_steps.py"
+AMBER = "#f59e0b"
+
+
+def step_line(at) -> str:
+    """'**Output cell 8 of 36 (row 2, column 2)**: 6×(−1) + … = **−10**'."""
+    return next(m.value for m in at.markdown if m.value.startswith(("**Output cell", "**第")))
+
+
+def shown_sum(at) -> tuple[list[tuple[float, float]], float]:
+    """The products and the result written in the step line, parsed back into numbers."""
+    arithmetic = step_line(at).split("**: ", 1)[1].replace("−", "-")
+    terms, result = arithmetic.split(" = ")
+    pairs = [tuple(float(factor.strip("()")) for factor in term.split("×")) for term in terms.split(" + ")]
+    return pairs, float(result.strip("*"))
+
+
+def figure(at, title_start: str) -> dict:
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        if spec["layout"].get("title", {}).get("text", "").startswith(title_start):
+            return spec
+    raise AssertionError(f"no figure titled {title_start!r}")
+
+
+def values(spec: dict) -> np.ndarray:
+    array = spec["data"][0]["z"]
+    if isinstance(array, dict):  # plotly's typed array
+        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+        return flat.reshape([int(n) for n in str(array["shape"]).split(",")])
+    return np.asarray(array, dtype=float)
+
+
+def taps(at) -> list[tuple[int, int]]:
+    """(row, col) of the amber cells on the input grid: where the kernel reads."""
+    shapes = figure(at, "Input")["layout"]["shapes"]
+    return sorted((round(s["y0"] + 0.5), round(s["x0"] + 0.5)) for s in shapes if s["line"]["color"] == AMBER)
+
+
+@pytest.fixture(scope="module")
+def default():
+    return open_page(PAGE)
+
+
+def test_renders_the_first_step_from_the_sample(default):
+    assert not default.exception
+    assert default.title[0].value == "Convolution step by step"
+    # 6 x 6 grid, padding 1, 3 x 3 kernel: 6 x 6 output, 36 steps.
+    assert step_line(default).startswith("**Output cell 1 of 36 (row 1, column 1)**")
+    grid = convolution.digit_grid(load_sample("cat.jpg").gray, 6)
+    padded = values(figure(default, "Input (grey = padding)"))
+    assert np.array_equal(padded, convolution.pad_grid(grid, 1))
+    # The arithmetic written out is the window times the kernel, and adds up.
+    pairs, result = shown_sum(default)
+    assert [x for x, _ in pairs] == list(padded[0:3, 0:3].ravel())
+    assert [w for _, w in pairs] == list(kernels.preset("sobel x").ravel())
+    assert sum(x * w for x, w in pairs) == result
+    assert taps(default) == [(r, c) for r in range(3) for c in range(3)]
+
+
+def test_the_output_fills_in_up_to_the_current_cell():
+    at = open_page(PAGE)
+    at.slider(key="steps.position").set_value(8).run()
+    assert step_line(at).startswith("**Output cell 8 of 36 (row 2, column 2)**")
+    output = values(figure(at, "Output 6 × 6"))
+    assert np.isfinite(output.ravel()[:8]).all() and np.isnan(output.ravel()[8:]).all()
+    _, result = shown_sum(at)
+    assert output[1, 1] == result
+    assert taps(at) == [(r, c) for r in range(1, 4) for c in range(1, 4)]
+    # im2col: the same number is the kernel row times column 8.
+    output_row = values(figure(at, "Output row 1 × 36"))
+    assert output_row[0, 7] == result
+    assert np.allclose(output_row.reshape(6, 6).ravel()[:8], output.ravel()[:8])
+
+
+def test_next_and_previous_buttons_step_and_wrap():
+    at = open_page(PAGE)
+    at.button(key="steps.next").click().run()
+    assert step_line(at).startswith("**Output cell 2 of 36 (row 1, column 2)**")
+    at.button(key="steps.previous").click().run()
+    at.button(key="steps.previous").click().run()
+    assert step_line(at).startswith("**Output cell 36 of 36 (row 6, column 6)**")
+
+
+def test_play_advances_one_cell_per_run():
+    at = open_page(PAGE)
+    at.toggle(key="steps.play").set_value(True).run()
+    assert not at.exception
+    assert step_line(at).startswith("**Output cell 2 of 36 ")
+    at.run()  # what the timer does every second
+    assert step_line(at).startswith("**Output cell 3 of 36 ")
+    at.toggle(key="steps.play").set_value(False).run()
+    assert step_line(at).startswith("**Output cell 3 of 36 ")
+
+
+def test_grid_size_changes_the_number_of_steps():
+    at = open_page(PAGE)
+    at.slider(key="steps.size").set_value(4).run()
+    assert step_line(at).startswith("**Output cell 1 of 16 ")
+    assert values(figure(at, "Input")).shape == (6, 6)
+
+
+def test_stride_makes_the_window_jump():
+    at = open_page(PAGE, **{"steps.stride": "2"})
+    at.slider(key="steps.position").set_value(2).run()
+    # (6 + 2 - 3) // 2 + 1 = 3 windows per row; the second starts 2 cells to the right.
+    assert step_line(at).startswith("**Output cell 2 of 9 (row 1, column 2)**")
+    assert taps(at) == [(r, c) for r in range(3) for c in range(2, 5)]
+
+
+def test_dilation_spreads_the_taps():
+    at = open_page(PAGE, **{"steps.dilation": "2"})
+    at.slider(key="steps.position").set_value(2).run()
+    # Span 5 on 8 padded cells: 4 x 4 output; taps 2 apart, highlighted one by one.
+    assert step_line(at).startswith("**Output cell 2 of 16 (row 1, column 2)**")
+    assert taps(at) == [(r, c) for r in (0, 2, 4) for c in (1, 3, 5)]
+
+
+def test_position_is_kept_within_a_smaller_output():
+    at = open_page(PAGE, **{"steps.position": "30"})
+    assert step_line(at).startswith("**Output cell 30 of 36 ")
+    at.slider(key="steps.stride").set_value(3).run()
+    assert not at.exception
+    assert step_line(at).startswith("**Output cell 4 of 4 ")
+
+
+def test_random_numbers_follow_the_seed():
+    first = open_page(PAGE, **{"steps.source": "random", "steps.seed": "1"})
+    grid = values(figure(first, "Input"))[1:-1, 1:-1]
+    assert np.array_equal(grid, convolution.random_grid(6, 1))
+    first.number_input(key="steps.seed").set_value(2).run()
+    assert np.array_equal(values(figure(first, "Input"))[1:-1, 1:-1], convolution.random_grid(6, 2))
+
+
+def test_padding_mode_and_flip_change_the_numbers():
+    at = open_page(PAGE, **{"steps.padding_mode": "replicate", "steps.flip": "true"})
+    assert not at.exception
+    padded = values(figure(at, "Input"))
+    assert np.array_equal(padded[0, 1:-1], padded[1, 1:-1])  # the edge row repeated
+    assert np.array_equal(values(figure(at, "Kernel, rotated 180°")), kernels.preset("sobel x")[::-1, ::-1])
+    pairs, result = shown_sum(at)
+    assert [w for _, w in pairs] == [1, 0, -1, 2, 0, -2, 1, 0, -1]
+    assert sum(x * w for x, w in pairs) == result
+
+
+def test_impossible_setting_warns_and_a_suggestion_fixes_it():
+    at = open_page(PAGE, **{"steps.size": "4", "steps.padding": "0", "steps.dilation": "3"})
+    assert not at.exception
+    warning = at.warning[0].value
+    assert "No output with these settings." in warning and "spans 7 pixels" in warning
+    assert [b.label for b in at.button if b.key.startswith("steps.use_")] == ["Padding = 2", "Dilation = 1"]
+    at.button(key="steps.use_padding").click().run()
+    assert not at.warning
+    assert step_line(at).startswith("**Output cell 1 of 4 ")
+
+
+def test_bigger_kernel_writes_out_every_product():
+    at = open_page(PAGE)
+    at.selectbox(key="steps.kernel").set_value("gaussian blur").run()
+    pairs, result = shown_sum(at)
+    assert len(pairs) == 25
+    assert re.search(r"of 16 ", step_line(at))  # 6 + 2 - 5 + 1 = 4 per side
+    # Weights are written with 3 decimals: 25 rounded products may differ from the sum by < 25 * 9 * 0.0005.
+    assert sum(x * w for x, w in pairs) == pytest.approx(result, abs=0.12)
+
+
+def test_chinese():
+    at = open_page()
+    at.session_state["lang"] = "zh"
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.title[0].value == "逐步卷积"
+    assert step_line(at).startswith("**第 1 个输出单元,共 36 个")

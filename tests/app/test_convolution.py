@@ -1,0 +1,189 @@
+"""The Convolution lesson in AppTest: what the page shows changes with every setting."""
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from cnnviz.images import LoadedImage
+from tests.app.conftest import open_page
+
+PAGE = "pages/convolution.py"
+# The default sample, cat.jpg, is 300 x 451; the default kernel is Sobel x (3 x 3).
+DEFAULT_OUTPUT = "**Output** · 298 × 449"
+
+
+def texts(at) -> str:
+    """Everything written on the page, as one string to search."""
+    parts = [*at.markdown, *at.caption, *at.warning, *at.error, *at.info, *at.latex]
+    return "\n".join(element.value for element in parts)
+
+
+def output_heading(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith(("**Output**", "**输出**")))
+
+
+def value_range(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Values from"))
+
+
+def figures(at) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def decoded(array) -> np.ndarray:
+    """A plotly array from a figure's JSON: a list, or a typed array {dtype, bdata, shape}."""
+    if isinstance(array, dict):
+        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+        return flat.reshape([int(n) for n in str(array["shape"]).split(",")])
+    return np.asarray(array)
+
+
+def kernel_figure(at) -> dict:
+    return next(f for f in figures(at) if f["layout"].get("title", {}).get("text", "").startswith("Kernel"))
+
+
+@pytest.fixture(scope="module")
+def default():
+    return open_page(PAGE)
+
+
+def test_renders_the_default_sample_without_an_exception(default):
+    assert not default.exception
+    assert default.title[0].value == "Convolution"
+    assert output_heading(default) == DEFAULT_OUTPUT
+    assert "**Input** · 300 × 451 × 1" in texts(default)
+    # The formula is filled in with this image's numbers and lands on the shown size.
+    latex = default.latex[0].value
+    assert r"\frac{300 + 2\cdot0 - 1\cdot(3-1) - 1}{1}" in latex and "= 298" in latex and "= 449" in latex
+    assert "vertical edges" in texts(default) and "add up to 0" in texts(default)
+    assert np.array_equal(decoded(kernel_figure(default)["data"][0]["z"]), [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "heading"),
+    [
+        ("conv.stride", 2, "**Output** · 149 × 225"),
+        ("conv.padding", 1, "**Output** · 300 × 451"),
+        ("conv.dilation", 2, "**Output** · 296 × 447"),
+    ],
+)
+def test_geometry_changes_the_output_shape(key, value, heading):
+    at = open_page(PAGE)
+    at.slider(key=key).set_value(value).run()
+    assert not at.exception
+    assert output_heading(at) == heading
+    assert heading.split("· ")[1].split(" × ")[0] in at.latex[0].value
+
+
+def test_preset_changes_kernel_description_and_shape():
+    at = open_page(PAGE)
+    at.selectbox(key="conv.preset").set_value("gaussian blur").run()
+    assert not at.exception
+    assert output_heading(at) == "**Output** · 296 × 447"  # a 5 x 5 kernel
+    assert "smooth blur" in texts(at) and "add up to 1" in texts(at)
+    assert decoded(kernel_figure(at)["data"][0]["z"]).shape == (5, 5)
+    # A blur of a 0..1 image never goes negative: the output is drawn as a gray photo.
+    assert "Black = 0" in value_range(at)
+
+
+def test_channel_modes_change_what_is_convolved(default):
+    gray_range = value_range(default)
+    per_channel = open_page(PAGE, **{"conv.channel_mode": "per_channel"})
+    assert output_heading(per_channel) == "**Output** · 298 × 449 × 3"
+    assert "**Input** · 300 × 451 × 3" in texts(per_channel)
+    summed = open_page(PAGE)
+    summed.selectbox(key="conv.channel_mode").set_value("sum").run()
+    assert output_heading(summed) == DEFAULT_OUTPUT
+    # Summing R, G and B (each about as bright as the gray) roughly triples the range.
+    low = float(value_range(summed).split(" from ")[1].split(" to ")[0].replace("−", "-"))
+    gray_low = float(gray_range.split(" from ")[1].split(" to ")[0].replace("−", "-"))
+    assert low < 2 * gray_low < 0
+
+
+def test_flip_rotates_the_kernel_and_mirrors_the_output(default):
+    at = open_page(PAGE)
+    at.toggle(key="conv.flip").set_value(True).run()
+    assert not at.exception
+    figure = kernel_figure(at)
+    assert figure["layout"]["title"]["text"] == "Kernel, rotated 180°"
+    assert np.array_equal(decoded(figure["data"][0]["z"]), [[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+    # Sobel x rotated is its negative: the range swaps ends.
+    assert value_range(default).startswith("Values from −1.98 to 1.93")
+    assert value_range(at).startswith("Values from −1.93 to 1.98")
+
+
+def test_bias_shifts_the_values(default):
+    at = open_page(PAGE)
+    at.slider(key="conv.bias").set_value(1.0).run()
+    assert value_range(at).startswith("Values from −0.984 to 2.93")
+
+
+def test_impossible_setting_warns_and_offers_the_nearest_one():
+    at = open_page(PAGE)
+    at.session_state["image"] = LoadedImage(np.zeros((4, 4, 3), np.uint8), (4, 4))
+    at.selectbox(key="conv.preset").set_value("gaussian blur").run()  # 5 x 5 on a 4 x 4 image
+    assert not at.exception
+    assert "No output with these settings." in at.warning[0].value
+    assert "spans 5 pixels" in at.warning[0].value
+    fix = at.button(key="conv.use_padding")
+    assert fix.label == "Padding = 1"
+    fix.click().run()
+    assert not at.warning
+    assert output_heading(at) == "**Output** · 2 × 2"
+
+
+def test_reflect_padding_too_wide_for_a_tiny_image_warns():
+    at = open_page(PAGE, **{"conv.padding_mode": "reflect", "conv.padding": "4"})
+    at.session_state["image"] = LoadedImage(np.zeros((4, 4, 3), np.uint8), (4, 4))
+    at.run()
+    assert not at.exception
+    assert "Reflect padding" in at.warning[0].value
+    assert at.button(key="conv.use_padding").label == "Padding = 3"
+
+
+def test_custom_kernel_from_the_link_and_its_bad_cell():
+    at = open_page(PAGE, **{"conv.source": "custom", "conv.kernel": "1,2,1;0,abc,0;-1,-2,-1"})
+    assert not at.exception
+    assert "Row 2, column 2 holds 'abc', which is not a number." in at.error[0].value
+    assert "Fix the kernel" in at.info[0].value
+    good = open_page(PAGE, **{"conv.source": "custom", "conv.kernel": "1,2,1;0,0,0;-1,-2,-1"})
+    assert not good.error
+    assert np.array_equal(decoded(kernel_figure(good)["data"][0]["z"]), [[1, 2, 1], [0, 0, 0], [-1, -2, -1]])
+    assert output_heading(good) == DEFAULT_OUTPUT
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("nan", "Row 1, column 2 is NaN"),
+        ("inf", "Row 1, column 2 is infinite"),
+        ("", "Row 1, column 2 is empty"),
+        ("1e9", "Row 1, column 2 is 1e+09; keep kernel values within"),
+        ("two", "Row 1, column 2 holds 'two'"),
+    ],
+)
+def test_bad_cell_typed_in_the_editor_shows_its_message(cell, message):
+    at = open_page(PAGE, **{"conv.source": "custom"})
+    at.session_state["conv.kernel_3"] = {"edited_rows": {0: {"2": cell}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert message in at.error[0].value
+
+
+def test_typed_fraction_is_used():
+    at = open_page(PAGE, **{"conv.source": "custom", "conv.kernel": "1/9,1/9,1/9;1/9,1/9,1/9;1/9,1/9,1/9"})
+    assert not at.error
+    assert "add up to 1" in texts(at)
+    assert list(decoded(kernel_figure(at)["data"][0]["text"])[0]) == ["0.111", "0.111", "0.111"]
+
+
+def test_chinese():
+    at = open_page()
+    at.session_state["lang"] = "zh"
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.title[0].value == "卷积"
+    assert "**输出** · 298 × 449" in texts(at)
+    assert "权重之和为 0" in texts(at)

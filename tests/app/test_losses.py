@@ -1,0 +1,111 @@
+"""The Loss functions page through AppTest: it renders, and its main widgets change what is shown."""
+
+import math
+import re
+
+import pytest
+
+from tests.app.conftest import open_page
+
+PAGE = "pages/losses.py"
+
+
+def metrics(at) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def number(text: str) -> float:
+    return float(text.replace("−", "-"))
+
+
+def steps(text: str) -> int | None:
+    """'after 11 steps' -> 11; 'not within 300 steps' -> None."""
+    return int(re.findall(r"\d+", text)[0]) if text.startswith("after") else None
+
+
+def change(at, kind: str, key: str, value):
+    getattr(at, kind)(key=key).set_value(value)
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def default_page():
+    return open_page(PAGE)
+
+
+def test_renders_every_panel(default_page):
+    at = default_page
+    assert not at.exception
+    assert not at.error and not at.warning
+    assert at.title[0].value == "Loss functions"
+    assert len(at.subheader) == 5
+    assert len(at.tabs) == 5  # one formula per loss
+    assert any(r"\sigma'(z)" in latex.value for latex in at.latex)
+
+
+def test_sigmoid_panel_shows_mse_gradient_vanishing_when_wrong():
+    at = open_page(PAGE)
+    p = 1 / (1 + math.exp(5.0))  # z = -5, target 1
+    shown = metrics(at)
+    assert number(shown["p = σ(z)"]) == pytest.approx(p, rel=1e-3)
+    assert number(shown["dL/dz with MSE"]) == pytest.approx(2 * (p - 1) * p * (1 - p), rel=1e-3)
+    assert number(shown["dL/dz with cross-entropy"]) == pytest.approx(p - 1, rel=1e-3)
+    assert any("confidently wrong" in caption.value for caption in at.caption)
+    change(at, "slider", "loss.z", 3.0)
+    p = 1 / (1 + math.exp(-3.0))
+    assert number(metrics(at)["dL/dz with cross-entropy"]) == pytest.approx(p - 1, rel=1e-3)
+    assert any("on the right side" in caption.value for caption in at.caption)
+    change(at, "segmented_control", "loss.target", 0.0)
+    assert number(metrics(at)["dL/dz with cross-entropy"]) == pytest.approx(p, rel=1e-3)
+
+
+def test_training_run_cross_entropy_needs_fewer_steps():
+    at = open_page(PAGE)
+    shown = metrics(at)
+    mse, ce = steps(shown["MSE: all points right"]), steps(shown["cross-entropy: all points right"])
+    assert ce is not None and mse is not None and ce < mse
+    change(at, "slider", "loss.start_weight", -7.0)
+    shown = metrics(at)
+    assert shown["MSE: all points right"] == "not within 300 steps"
+    assert steps(shown["cross-entropy: all points right"]) > ce  # more confidently wrong: a little longer
+
+
+def test_softmax_logits_and_target_change_probabilities_and_loss():
+    at = open_page(PAGE)
+    logits = [2.0, 1.0, 0.5, -1.0]
+    total = sum(math.exp(z) for z in logits)
+    assert number(metrics(at)["Cross-entropy H(y, p)"]) == pytest.approx(-math.log(math.exp(1.0) / total), rel=1e-3)
+    change(at, "slider", "loss.logit1", 4.0)
+    logits[1] = 4.0
+    total = sum(math.exp(z) for z in logits)
+    assert number(metrics(at)["Cross-entropy H(y, p)"]) == pytest.approx(-math.log(math.exp(4.0) / total), rel=1e-3)
+    assert any("differ by at most" in caption.value for caption in at.caption)
+    change(at, "slider", "loss.smoothing", 0.2)
+    shown = metrics(at)
+    assert number(shown["Entropy of the target H(y)"]) > 0
+    assert number(shown["Cross-entropy H(y, p)"]) == pytest.approx(
+        number(shown["Entropy of the target H(y)"]) + number(shown["KL(y ‖ p)"]), abs=2e-3
+    )
+
+
+def test_outlier_pulls_mse_and_not_huber():
+    at = open_page(PAGE)
+    shown = metrics(at)
+    clean = number(shown["Slope without the outlier"])
+    assert abs(number(shown["Slope, MSE fit"]) - clean) > 5 * abs(number(shown["Slope, Huber fit"]) - clean)
+    change(at, "slider", "loss.outlier", 0.0)
+    shown = metrics(at)
+    assert number(shown["Slope, MSE fit"]) == pytest.approx(clean, abs=0.02)
+
+
+def test_chinese():
+    at = open_page()
+    at.session_state["lang"] = "zh"
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "损失函数"
+    assert "交叉熵" in at.subheader[1].value
+    assert "MSE 的 dL/dz" in metrics(at)

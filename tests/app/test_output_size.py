@@ -1,0 +1,167 @@
+"""The Output size lesson in AppTest: sliders drive the size, formula and explanations shown."""
+
+import re
+
+import pytest
+
+from tests.app.conftest import open_page
+
+PAGE = "pages/output_size.py"
+
+
+def output_metric(at) -> str:
+    return at.metric[0].value
+
+
+def texts(elements) -> str:
+    return "\n".join(element.value for element in elements)
+
+
+@pytest.fixture(scope="module")
+def default_page():
+    return open_page(PAGE)
+
+
+def test_renders_the_seed_articles_28_to_24(default_page):
+    at = default_page
+    assert not at.exception
+    assert not at.error, texts(at.error)
+    assert output_metric(at) == "24 × 24"
+    assert r"\frac{28 + 2 \cdot 0 - 1 \cdot (5 - 1) - 1}{1}" in at.latex[0].value
+    assert at.latex[0].value.endswith(r"\mathbf{24}\end{aligned}")
+    assert "23 ÷ 1 = 23 steps exactly" in texts(at.success)
+    assert len(at.get("plotly_chart")) == 1
+
+
+@pytest.mark.parametrize(
+    "key, value, output, plugged",
+    [
+        ("size.input", 20, 16, r"\frac{20 + 2 \cdot 0"),
+        ("size.kernel", 3, 26, r"1 \cdot (3 - 1)"),
+        ("size.padding", 2, 28, r"28 + 2 \cdot 2"),
+        ("size.stride", 3, 8, r"- 1}{3}"),
+        ("size.dilation", 2, 20, r"2 \cdot (5 - 1)"),
+    ],
+)
+def test_each_slider_changes_the_output_size_and_the_formula(key, value, output, plugged):
+    at = open_page(PAGE)
+    at.slider(key=key).set_value(value).run()
+    assert not at.exception
+    assert output_metric(at) == f"{output} × {output}"
+    assert plugged in at.latex[0].value
+    assert at.latex[0].value.endswith(rf"\mathbf{{{output}}}\end{{aligned}}")
+
+
+def test_an_uneven_stride_explains_the_floor_and_the_never_read_pixel():
+    at = open_page(PAGE, **{"size.stride": "2"})  # (28 - 5) / 2 = 11.5
+    assert output_metric(at) == "12 × 12"
+    warning = texts(at.warning)
+    assert "23 ÷ 2 = 11.5 is not a whole number" in warning and "rounds down" in warning
+    assert "at the end (1) are never read" in warning
+    assert r"\lfloor 11.5 \rfloor" in at.latex[0].value
+
+
+def test_an_uneven_division_that_drops_only_padding_says_so():
+    at = open_page(PAGE, **{"size.input": "8", "size.kernel": "3", "size.padding": "1", "size.stride": "2"})
+    assert output_metric(at) == "4 × 4"
+    assert "only padding at the end is skipped" in texts(at.warning)
+
+
+def test_dilation_with_an_even_stride_skips_pixels_between_taps():
+    at = open_page(PAGE, **{"size.input": "9", "size.kernel": "3", "size.dilation": "2", "size.stride": "2"})
+    assert re.search(r"\d+ input pixels \(amber\) lie between windows", texts(at.info))
+
+
+def test_pytorch_and_tensorflow_side_by_side():
+    at = open_page(PAGE, **{"size.stride": "2"})
+    shown = texts(at.markdown)
+    assert 'padding="same"` → ✗ PyTorch allows padding="same" only with stride 1' in shown
+    assert "ceil_mode=True)` → **13**" in shown  # a last, partial window is kept
+    assert 'padding="same")` → **14** = ⌈n ÷ s⌉: pads 1 before and 2 after' in shown  # TensorFlow, uneven
+    assert 'padding="valid")` → **12**' in shown
+
+
+def test_transposed_convolution_resolves_the_floor_with_output_padding():
+    at = open_page(PAGE, **{"size.stride": "2"})
+    info = texts(at.info)
+    assert "output padding 0 → 27; output padding 1 → 28" in info and "1 gets back the original 28" in info
+    assert at.latex[1].value.endswith(r"\mathbf{27}\end{aligned}")
+    at.slider(key="size.output_padding").set_value(1).run()
+    assert at.latex[1].value.endswith(r"\mathbf{28}\end{aligned}")
+
+
+def test_too_much_output_padding_warns_and_offers_the_nearest_valid_value():
+    at = open_page(PAGE, **{"size.output_padding": "2"})  # stride 1: output padding must be 0
+    assert "Output padding must be smaller than the stride" in texts(at.warning)
+    at.button(key="size.fix.output_padding").click().run()
+    assert at.slider(key="size.output_padding").value == 0
+    assert not at.warning
+
+
+@pytest.mark.parametrize(
+    "query, button_label, setting, value",
+    [
+        ({"size.input": "3"}, "Use padding 1", "size.padding", 1),  # kernel 5 on 3 pixels
+        ({"size.input": "1", "size.kernel": "11", "size.dilation": "4"}, "Use kernel size 1", "size.kernel", 1),
+    ],
+)
+def test_an_impossible_setting_warns_and_offers_the_nearest_valid_one(query, button_label, setting, value):
+    at = open_page(PAGE, **query)
+    assert not at.exception
+    assert output_metric(at) == "—"
+    assert "No window fits" in texts(at.warning)
+    assert at.latex[0].value.endswith(r"\end{aligned}")  # the formula still shows why: a result below 1
+    button = at.button(key="size.fix.window_too_big")
+    assert button.label == button_label
+    button.click().run()
+    assert at.slider(key=setting).value == value
+    assert output_metric(at) == "1 × 1"
+    assert not at.warning
+
+
+@pytest.mark.parametrize(
+    "preset, last_map, flat, layers",
+    [
+        ("keras_mnist", "16 × 4 × 4", "256", 8),
+        ("lenet5", "16 × 5 × 5", "400", 8),
+        ("alexnet", "256 × 6 × 6", "9216", 12),
+        ("vgg16", "512 × 7 × 7", "25088", 22),
+    ],
+)
+def test_each_preset_traces_its_shapes_verified_by_torch(preset, last_map, flat, layers):
+    at = open_page(PAGE)
+    at.selectbox(key="size.preset").set_value(preset).run()
+    assert not at.exception and not at.error
+    table = at.table[0].value
+    shapes = list(table["Output shape (C × H × W)"])
+    assert shapes[shapes.index(flat) - 1] == last_map  # the map just before Flatten
+    assert len(table) == layers + 1  # plus the input row
+    assert f"all {layers} layers match" in texts(at.success)
+
+
+def test_a_shared_link_opens_the_preset_by_its_name():
+    at = open_page(PAGE, **{"size.preset": "vgg16"})
+    assert at.selectbox(key="size.preset").value == "vgg16"
+    assert "512 × 7 × 7" in list(at.table[0].value["Output shape (C × H × W)"])
+
+
+def test_the_keras_table_shows_weight_sharing_and_receptive_fields(default_page):
+    table = default_page.table[0].value
+    first = table.iloc[1]
+    assert first["Layer"] == "Conv 5×5, 4 filters"
+    assert (first["Parameters"], first["A dense layer would need"]) == ("104", "1,808,640")
+    assert list(table["Receptive field"])[:6] == ["1 × 1", "5 × 5", "7 × 7", "8 × 8", "12 × 12", "14 × 14"]
+
+
+def test_chinese():
+    at = open_page(PAGE)
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "输出尺寸:为什么 28 会变成 24"
+    assert at.slider(key="size.stride").label == "步长 s"
+    assert "层" in at.table[0].value.columns
+    assert "卷积 5×5,4 个滤波器" in list(at.table[0].value["层"])
+    assert "已在 PyTorch 中实际运行" in texts(at.success)
+    at.slider(key="size.input").set_value(3).run()
+    assert "一个窗口也放不下" in texts(at.warning)

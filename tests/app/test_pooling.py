@@ -1,0 +1,183 @@
+"""The Pooling page, driven through AppTest: it renders, and every setting changes what is shown."""
+
+import json
+import re
+
+import pytest
+
+from tests.app.conftest import open_page
+
+PAGE = "pages/pooling.py"
+
+
+def grids(at) -> dict[str, list[list[str]]]:
+    """The numbers written in each grid figure, by the figure's title."""
+    shown = {}
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = spec["layout"].get("title", {}).get("text")
+        if title and spec["data"] and "text" in spec["data"][0]:
+            shown[title] = spec["data"][0]["text"]
+    return shown
+
+
+def grid(at, prefix: str) -> list[list[str]]:
+    (match,) = [numbers for title, numbers in grids(at).items() if title.startswith(prefix)]
+    return match
+
+
+def window_formula(at) -> str:
+    return at.latex[0].value
+
+
+def outline_colours(at, prefix: str) -> list[tuple[float, float, str]]:
+    """(x0, y0, colour) of the outlines drawn on a grid (window in amber, winner in black)."""
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        if spec["layout"].get("title", {}).get("text", "").startswith(prefix):
+            return [(s["x0"], s["y0"], s["line"]["color"]) for s in spec["layout"].get("shapes", [])]
+    raise AssertionError(f"no grid titled {prefix!r}")
+
+
+def change(at, kind: str, key: str, value):
+    getattr(at, kind)(key=key).set_value(value)
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def default_page():
+    return open_page(PAGE)
+
+
+def test_renders_with_every_panel(default_page):
+    at = default_page
+    assert not at.exception
+    assert not at.error  # no panel hit its error boundary
+    assert not at.warning
+    assert at.title[0].value == "Pooling"
+    assert set(grids(at)) == {
+        "Input 6 × 6, with padding",
+        "Output 3 × 3",
+        "Gradient passed back to the input",
+        "Gradient at the output",
+    }
+    assert re.fullmatch(r"\\max\(\d, \d, \d, \d\) = \d", window_formula(at).strip("$\n"))
+    assert r"\lfloor 2 \rfloor + 1 = 3" in at.latex[1].value
+    assert len(at.image) == 2  # before and after pooling
+    assert len(at.get("plotly_chart")) == 5  # four grids and the shift chart
+
+
+def test_output_is_the_max_of_each_window(default_page):
+    at = default_page
+    numbers = [[int(v) for v in row] for row in grid(at, "Input")]
+    output = [[int(v) for v in row] for row in grid(at, "Output")]
+    assert output == [
+        [max(numbers[r + i][c + j] for i in (0, 1) for j in (0, 1)) for c in (0, 2, 4)] for r in (0, 2, 4)
+    ]
+
+
+def test_pooling_type_changes_the_numbers():
+    at = open_page(PAGE)
+    before = grid(at, "Output")
+    change(at, "segmented_control", "pool.kind", "avg")
+    assert grid(at, "Output") != before
+    assert window_formula(at).strip("$\n").startswith(r"\frac{")
+    assert any("split evenly" in text.value for text in at.markdown)  # the backward rule follows the type
+    change(at, "segmented_control", "pool.kind", "lp")
+    assert r"^{1/2}" in window_formula(at)
+    lp2 = grid(at, "Output")
+    change(at, "slider", "pool.p", 4.0)
+    assert grid(at, "Output") != lp2 and r"^{1/4}" in window_formula(at)
+    change(at, "segmented_control", "pool.kind", "global_avg")
+    assert "Output 1 × 1" in grids(at)
+
+
+def test_kernel_and_stride_change_the_output_shape():
+    at = open_page(PAGE)
+    change(at, "slider", "pool.kernel", 3)  # (6 - 3) / 2 rounded down, + 1
+    assert "Output 2 × 2" in grids(at)
+    assert len(re.findall(r"\d+", window_formula(at).split("=")[0])) == 9
+    change(at, "slider", "pool.stride", 1)  # (6 - 3) / 1 + 1
+    assert "Output 4 × 4" in grids(at)
+
+
+def test_padding_shows_minus_infinity_for_max_and_zero_for_average():
+    at = open_page(PAGE)
+    change(at, "slider", "pool.padding", 1)
+    padded = grid(at, "Input")
+    assert len(padded) == 8 and padded[0] == ["−∞"] * 8
+    assert "Output 4 × 4" in grids(at)
+    assert window_formula(at).strip("$\n").startswith(r"\max(-\infty, ")
+    change(at, "segmented_control", "pool.kind", "avg")
+    assert grid(at, "Input")[0] == ["0"] * 8
+    corner = float(grid(at, "Input")[1][1])  # the only input cell in the top-left window
+    counted = grid(at, "Output")
+    assert float(counted[0][0]) == pytest.approx(corner / 4)  # three padding zeros count
+    change(at, "toggle", "pool.count_include_pad", False)
+    not_counted = grid(at, "Output")
+    assert float(not_counted[0][0]) == pytest.approx(corner)
+    assert not_counted[1][1] == counted[1][1]  # a window with no padding divides by 4 either way
+
+
+def test_ceil_mode_adds_a_partial_window():
+    at = open_page(PAGE)
+    change(at, "slider", "pool.grid.size", 5)
+    assert "Output 2 × 2" in grids(at)
+    assert any("in no window" in info.value for info in at.info)
+    change(at, "toggle", "pool.ceil_mode", True)
+    assert "Output 3 × 3" in grids(at)
+    assert any("partial window" in info.value for info in at.info)
+    assert grid(at, "Input")[5] == [""] * 6  # the row past the edge is empty
+    assert r"\lceil 1.5 \rceil + 1 = 3" in at.latex[1].value
+
+
+def test_selected_cell_moves_the_window_and_the_gradient():
+    at = open_page(PAGE)
+    first = window_formula(at)
+    first_outline = outline_colours(at, "Input")
+    change(at, "slider", "pool.cell", 9)
+    assert window_formula(at) != first
+    assert outline_colours(at, "Input") != first_outline
+    assert (4 - 0.5, 4 - 0.5, "#f59e0b") in outline_colours(at, "Input")  # window starts at row 4, col 4
+    change(at, "segmented_control", "pool.upstream", "cell")
+    gradient = [[float(v) for v in row] for row in grid(at, "Gradient passed back")]
+    assert sum(map(sum, gradient)) == 1
+    assert all(v == 0 for row in gradient[:4] for v in row)  # only the last window's winner receives it
+
+
+def test_impossible_setting_warns_and_says_what_would_work():
+    at = open_page(PAGE)
+    change(at, "slider", "pool.padding", 2)
+    assert at.warning
+    assert "at most half the window" in at.warning[0].value
+    assert "padding 1" in at.warning[0].value
+    assert not at.error
+    change(at, "slider", "pool.kernel", 5)
+    change(at, "slider", "pool.grid.size", 3)
+    change(at, "slider", "pool.padding", 0)
+    assert "not even one window fits" in at.warning[0].value
+
+
+def test_image_crop_and_image_controls():
+    at = open_page(PAGE)
+    random_numbers = grid(at, "Input")
+    change(at, "segmented_control", "pool.grid.source", "image")
+    crop = grid(at, "Input")
+    assert crop != random_numbers and max(int(v) for row in crop for v in row) > 9
+    assert any("Before pooling: 43 × 64" in image.captions[0] for image in at.image)
+    change(at, "select_slider", "pool.image.side", 32)
+    assert any("After pooling: 10 × 16" in image.captions[0] for image in at.image)
+
+
+def test_chinese():
+    at = open_page(PAGE)
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "池化"
+    assert "输出 3 × 3" in grids(at)
+    assert re.search(r"[\u4e00-\u9fff]{4}", at.markdown[0].value)
+    change(at, "slider", "pool.padding", 2)
+    assert "最多为窗口大小的一半" in at.warning[0].value

@@ -1,0 +1,195 @@
+"""Uploads through the app's sidebar picker (``pages/ui.image_picker``, run by ``app.py``).
+
+Every file of the corpus is uploaded on the home page: a good one becomes
+``st.session_state["image"]`` with the right shape and its notes under the preview; a
+bad one is refused in the sidebar with the loader's sentence while the sample image
+stays in use. Never an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.i18n import translate
+from cnnviz.images import UNREADABLE, ImageError, load_image, load_sample
+from pages import ui
+from tests.app.conftest import open_page
+from tests.corpus import CORPUS, Upload
+
+GOOD = next(upload for upload in CORPUS if upload.name == "large-photo.jpg")
+BAD = next(upload for upload in CORPUS if upload.name == "homework.png")
+
+
+def rerun_app(at: AppTest) -> AppTest:
+    """Run again through ``app.py``, as a browser's rerun does.
+
+    AppTest 1.67 reruns the page a run finished on without ``app.py`` (see CONTRIBUTING),
+    and the picker lives in ``app.py``'s sidebar. Forgetting the finished page makes the
+    next run start from ``app.py`` again; the assertion checks that it did.
+    """
+    at._finished_page_script_hash = ""
+    at.run()
+    assert not at.exception, at.exception
+    assert at.sidebar.file_uploader(key="upload") is not None, "app.py's sidebar did not run"
+    return at
+
+
+def upload(at: AppTest, file: Upload, name: str | None = None) -> AppTest:
+    at.sidebar.file_uploader(key="upload").set_value((name or file.name, file.build(), file.mime))
+    return rerun_app(at)
+
+
+def refusal_of(file: Upload, lang: str = "en", name: str | None = None) -> str:
+    """The sidebar's message for a refused file, in the words of the loader and the catalogue."""
+    with pytest.raises(ImageError) as refused:
+        load_image(file.build())
+    return translate("ui.upload_refused", lang, name=f"`{name or file.name}`", reason=str(refused.value))
+
+
+def assert_sample_in_use(at: AppTest, sample: str = ui.DEFAULT_SAMPLE) -> None:
+    np.testing.assert_array_equal(at.session_state["image"].pixels, load_sample(sample).pixels)
+    assert [caption.value for caption in at.sidebar.caption] == []
+
+
+@pytest.fixture
+def home() -> AppTest:
+    at = open_page()
+    assert not at.exception
+    assert_sample_in_use(at)
+    return at
+
+
+@pytest.fixture(scope="module")
+def classroom() -> AppTest:
+    """One session that uploads the whole corpus, file after file (as a student tries their phone's photos)."""
+    return open_page()
+
+
+@pytest.mark.parametrize("file", CORPUS, ids=str)
+def test_every_upload_is_used_or_refused_in_the_sidebar(classroom: AppTest, file: Upload):
+    at = upload(classroom, file)
+    assert at.title[0].value == translate("home.title", "en"), "the page itself must still render"
+    errors = [error.value for error in at.sidebar.error]
+    if file.loads:
+        assert errors == []
+        image = at.session_state["image"]
+        assert image.pixels.shape == file.shape
+        np.testing.assert_array_equal(image.pixels, load_image(file.build()).pixels)
+        assert [caption.value for caption in at.sidebar.caption] == list(image.notes)
+        assert len(image.notes) == len(file.notes)
+    else:
+        assert errors == [refusal_of(file)]
+        for phrase in file.refusal:
+            assert phrase.lower() in errors[0].lower()
+        assert_sample_in_use(at)
+
+
+def test_good_bad_good_then_removed(home: AppTest):
+    at = upload(home, GOOD)
+    assert at.session_state["image"].pixels.shape == GOOD.shape
+    at = upload(at, BAD)
+    assert [error.value for error in at.sidebar.error] == [refusal_of(BAD)]
+    assert_sample_in_use(at)
+    at = upload(at, GOOD)
+    assert not at.sidebar.error and at.session_state["image"].pixels.shape == GOOD.shape
+    at.sidebar.file_uploader(key="upload").clear()
+    at = rerun_app(at)
+    assert not at.sidebar.error
+    assert_sample_in_use(at)
+
+
+def test_a_refused_upload_leaves_the_chosen_sample_in_use(home: AppTest):
+    at = upload(home, BAD)
+    at.sidebar.selectbox(key="img").select("brick.jpg")
+    at = rerun_app(at)
+    assert [error.value for error in at.sidebar.error] == [refusal_of(BAD)]
+    assert_sample_in_use(at, "brick.jpg")
+
+
+def test_the_refusal_is_in_the_sessions_language():
+    at = open_page(lang="zh")
+    at = upload(at, BAD)
+    assert [error.value for error in at.sidebar.error] == [refusal_of(BAD, "zh")]
+    assert at.sidebar.error[0].value.startswith("无法使用")
+
+
+def test_an_upload_is_decoded_once_and_a_refusal_remembered(home: AppTest, monkeypatch):
+    decoded = []
+
+    def counting_load_image(data: bytes):
+        decoded.append(len(data))
+        return load_image(data)
+
+    monkeypatch.setattr(ui, "load_image", counting_load_image)
+    at = upload(home, GOOD)
+    rerun_app(rerun_app(at))
+    assert len(decoded) == 1 and at.session_state["image"].pixels.shape == GOOD.shape
+    at = upload(at, BAD)
+    rerun_app(rerun_app(at))
+    assert len(decoded) == 2
+    assert [error.value for error in at.sidebar.error] == [refusal_of(BAD)]
+    at = upload(at, BAD)  # the same bytes uploaded again: a new file, decoded again
+    assert len(decoded) == 3
+
+
+def test_a_loader_bug_is_logged_and_refused_without_taking_the_page(home: AppTest, monkeypatch, caplog):
+    def broken_load_image(data: bytes):
+        raise RuntimeError("a bug in the loader")
+
+    monkeypatch.setattr(ui, "load_image", broken_load_image)
+    with caplog.at_level(logging.ERROR, logger="cnnviz"):
+        at = upload(home, GOOD)
+    expected = translate("ui.upload_refused", "en", name=f"`{GOOD.name}`", reason=UNREADABLE)
+    assert [error.value for error in at.sidebar.error] == [expected]
+    assert_sample_in_use(at)
+    assert at.title[0].value == translate("home.title", "en")
+    failures = [record for record in caplog.records if record.name == "cnnviz" and record.exc_info]
+    assert len(failures) == 1 and "a bug in the loader" in str(failures[0].exc_info[1])
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        # Markdown in a file name would become a link, or an image fetched from another host.
+        ("![x](http://example.invalid/a.png)", "`![x](http://example.invalid/a.png)`"),
+        (
+            "[click](http://example.invalid) :red[alert] $x^2$.png",
+            "`[click](http://example.invalid) :red[alert] $x^2$.png`",
+        ),
+        ("a`b`.png", "`a'b'.png`"),  # a backtick would end the code span early
+        ("line\nbreak\t.png", "`linebreak.png`"),
+        ("x" * 200 + ".png", "`" + "x" * 79 + "…`"),
+    ],
+)
+def test_a_file_name_is_shown_as_typed_never_as_markdown(home: AppTest, name: str, shown: str):
+    at = upload(home, BAD, name=name)
+    message = at.sidebar.error[0].value
+    assert message.startswith(f"Could not use {shown}: ")
+    assert message.count("`") == 2
+
+
+def test_large_photo_note_is_shown_under_the_preview(home: AppTest):
+    at = upload(home, GOOD)
+    assert len(at.sidebar.get("image")) == 1
+    assert [caption.value for caption in at.sidebar.caption] == ["Large image (3000 x 2000): computed at 1024 x 683."]
+
+
+@pytest.mark.parametrize(
+    ("shape", "shown"),
+    [
+        ((683, 1024, 3), (160, 240, 3)),
+        ((300, 451, 3), (160, 240, 3)),
+        ((2, 2, 3), (240, 240, 3)),  # each pixel a 120 x 120 square, not a blur
+        ((1, 1, 3), (240, 240, 3)),
+        ((1024, 1, 3), (240, 1, 3)),  # a strip stays a strip (not 240 x 57600)
+        ((1, 1024, 3), (1, 240, 3)),
+        ((28, 28, 3), (224, 224, 3)),
+    ],
+)
+def test_preview_is_bounded(shape, shown):
+    pixels = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    assert ui._preview(pixels).shape == shown

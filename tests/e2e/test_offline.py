@@ -1,0 +1,222 @@
+"""The app works with no network and never reaches for one: a classroom may have none.
+
+The server runs in a network namespace of its own (``unshare -n``: only loopback exists,
+so any other connection fails at the OS), and chromium joins that namespace. Both sides
+also record what they try: in the server, a ``sitecustomize`` module refuses and logs every
+socket connection or name lookup that is not local; in the browser, ``page.route`` sees
+every request a page makes. Every registered page is opened; each must render without an
+error, and neither log may hold a single non-local address.
+
+Without root (no ``unshare``), the recording alone still runs: the server's guard refuses
+connections itself, the browser's routes abort non-local requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Page, Route, sync_playwright
+
+from pages.registry import LESSONS
+from tests.e2e import harness
+
+pytestmark = pytest.mark.e2e
+
+PORT = 8561
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "", None}
+
+# Installed in the server's Python as sitecustomize: refuses and records every non-local
+# connection or name lookup, before any of the app's code runs.
+NETWORK_GUARD = """
+import os
+import socket
+
+_LOG = os.environ["CNNVIZ_NETWORK_LOG"]
+_LOCAL = {"127.0.0.1", "localhost", "::1", "0.0.0.0", ""}
+
+
+def _refuse(what):
+    with open(_LOG, "a", encoding="utf-8") as log:
+        log.write(what + "\\n")
+    raise OSError(f"cnnviz offline test: no network ({what})")
+
+
+def _host(address):
+    return address[0] if isinstance(address, tuple) else str(address)
+
+
+_connect, _connect_ex, _getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+
+def connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and _host(address) not in _LOCAL:
+        _refuse(f"connect {address!r}")
+    return _connect(self, address)
+
+
+def connect_ex(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and _host(address) not in _LOCAL:
+        _refuse(f"connect {address!r}")
+    return _connect_ex(self, address)
+
+
+def getaddrinfo(host, *args, **kwargs):
+    if host not in _LOCAL and host is not None:
+        _refuse(f"lookup {host!r}")
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = connect, connect_ex, getaddrinfo
+"""
+
+
+@dataclass(frozen=True)
+class Offline:
+    url: str
+    server_pid: int
+    network_log: Path  # what the server's guard refused, one line each
+    chromium: Path  # chromium, entering the server's namespace when isolated
+    isolated: bool  # True when the server runs in a network namespace of its own
+
+
+def can_isolate() -> bool:
+    """Root with unshare, nsenter and ip: the server and browser can get a namespace of their own."""
+    if os.geteuid() != 0 or not all(shutil.which(tool) for tool in ("unshare", "nsenter", "ip")):
+        return False
+    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory) -> Iterator[Offline]:
+    """The app on port 8561 with no network, and a chromium that shares its namespace."""
+    folder = tmp_path_factory.mktemp("offline")
+    (folder / "sitecustomize.py").write_text(NETWORK_GUARD, encoding="utf-8")
+    network_log, server_log = folder / "server-network.log", folder / "server.log"
+    network_log.touch()
+    isolated = can_isolate()
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(PORT),
+        "--server.address", "127.0.0.1", "--server.headless", "true",
+    ]  # fmt: skip
+    if isolated:
+        command = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *command]
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(folder), str(harness.ROOT)]),
+        "CNNVIZ_NETWORK_LOG": str(network_log),
+        # Anything that still tries a proxy must fail too.
+        "HTTP_PROXY": "http://192.0.2.1:9",
+        "HTTPS_PROXY": "http://192.0.2.1:9",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    with server_log.open("w") as log:
+        server = subprocess.Popen(
+            command, cwd=harness.ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    chromium = Path(harness.CHROMIUM)
+    if isolated:
+        chromium = folder / "chromium-offline"
+        chromium.write_text(f'#!/bin/sh\nexec nsenter -t {server.pid} -n {harness.CHROMIUM} "$@"\n')
+        chromium.chmod(0o755)
+    try:
+        yield Offline(f"http://127.0.0.1:{PORT}", server.pid, network_log, chromium, isolated)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, 15)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)
+            server.wait(15)
+        log_text = server_log.read_text(errors="replace")
+        if "Traceback" in log_text:
+            print(textwrap.indent(log_text[-4000:], "server| "))
+
+
+def is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in ("data", "blob", "about", "chrome-error") or parsed.hostname in LOCAL_HOSTS
+
+
+def open_when_up(page: Page, url: str, timeout: float = 120.0) -> None:
+    """Go to ``url``, retrying until the server (which only the namespace can reach) answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            harness.open_app(page, url, timeout=90)
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+def test_config_never_phones_home():
+    config = tomllib.loads((harness.ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["client"]["showErrorDetails"] == "none"  # tracebacks stay in the server log
+    assert config["client"]["showErrorLinks"] is False  # no "search Google / ask ChatGPT" links on errors
+    assert config["server"]["headless"] is True  # never opens a browser or asks for an e-mail
+    # No setting may point anywhere: a theme or font URL would be fetched by every browser.
+    assert "http" not in str(config).lower()
+
+
+def test_every_page_renders_without_the_network(offline: Offline):
+    requested: list[str] = []
+    refused: list[str] = []
+
+    def record(route: Route) -> None:
+        requested.append(route.request.url)
+        if is_local(route.request.url):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(offline.chromium), args=list(harness.CHROMIUM_ARGS))
+        try:
+            tab = harness.new_tab(browser)
+            tab.route("**/*", record)
+            open_when_up(tab, offline.url)
+            for path in ["", *(lesson.slug for lesson in LESSONS)]:
+                harness.open_app(tab, f"{offline.url}/{path}")
+                assert tab.locator(f"{harness.MAIN} h1").count() >= 1, f"/{path} shows no title"
+                assert harness.error_texts(tab) == [], f"/{path} shows an error"
+        finally:
+            browser.close()
+    assert requested, "the route recorded nothing: it is not watching the page"
+    assert refused == [], f"the browser tried to reach: {refused}"
+    assert offline.network_log.read_text() == "", f"the server tried to reach: {offline.network_log.read_text()}"
+
+
+def test_the_server_really_has_no_network(offline: Offline):
+    """Guards the test above: inside the namespace there is only loopback, and the guard refuses."""
+    if not offline.isolated:
+        pytest.skip("needs root and unshare: the guard alone is in place")
+    pid, network_log = str(offline.server_pid), offline.network_log
+    links = subprocess.run(["nsenter", "-t", pid, "-n", "ip", "-o", "link"], capture_output=True, text=True, check=True)
+    assert [line.split(":")[1].strip() for line in links.stdout.splitlines()] == ["lo"]
+    probe = "import socket; socket.create_connection(('192.0.2.1', 80), timeout=2)"
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(network_log.parent),
+        "CNNVIZ_NETWORK_LOG": str(network_log) + ".probe",
+    }
+    tried = subprocess.run(
+        ["nsenter", "-t", pid, "-n", sys.executable, "-c", probe], capture_output=True, text=True, env=environment
+    )
+    assert tried.returncode != 0 and "cnnviz offline test: no network" in tried.stderr
+    assert "192.0.2.1" in Path(str(network_log) + ".probe").read_text()

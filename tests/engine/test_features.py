@@ -1,0 +1,197 @@
+"""Feature maps: every layer's output matches the model's own forward pass; hooks never stay behind."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from cnnviz import features, models
+
+
+class TinyNet(nn.Module):
+    """conv -> in-place relu -> pool -> conv -> flatten -> linear -> linear, with hand-set weights."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 2, 3), nn.ReLU(inplace=True), nn.MaxPool2d(2), nn.Conv2d(2, 3, 2)
+        )  # fmt: skip
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(3 * 2 * 2, 5), nn.Linear(5, 4))
+        with torch.no_grad():
+            for index, parameter in enumerate(self.parameters()):
+                parameter.copy_(torch.linspace(-1, 1, parameter.numel()).view_as(parameter) * (index % 3 + 1) / 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class Broken(nn.Module):
+    """Fails halfway through its forward pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3)
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.conv(x)
+        raise RuntimeError("the forward pass broke")
+
+
+def hooks_left(model: nn.Module) -> int:
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
+
+
+@pytest.fixture
+def tiny():
+    return TinyNet().eval()
+
+
+@pytest.fixture
+def image():
+    return torch.linspace(-2, 2, 8 * 8).view(1, 1, 8, 8)
+
+
+def test_every_layer_matches_the_forward_pass(tiny, image):
+    maps = features.feature_maps(tiny, image)
+    assert [layer.name for layer in maps.layers] == ["features.0", "features.1", "features.2", "features.3"]
+    with torch.no_grad():
+        conv = tiny.features[0](image)
+        expected = [conv, conv.clamp(min=0), tiny.features[:3](image), tiny.features(image)]
+    for layer, want in zip(maps.layers, expected, strict=True):
+        assert layer.shape == tuple(want.shape[1:])
+        np.testing.assert_allclose(layer.maps, want[0].numpy(), rtol=1e-6, atol=1e-6)
+    # The in-place ReLU must not have overwritten the recorded convolution output.
+    assert (maps.layer("features.0").maps < 0).any()
+
+
+def test_layer_facts(tiny, image):
+    maps = features.feature_maps(tiny, image)
+    conv, relu, pool, conv2 = maps.layers
+    assert (conv.kind, relu.kind, pool.kind) == ("Conv2d", "ReLU", "MaxPool2d")
+    assert (conv.parameters, relu.parameters, conv2.parameters) == (2 * 9 + 2, 0, 3 * 2 * 4 + 3)
+    assert (conv.conv, relu.conv, pool.conv, conv2.conv) == ("features.0", "features.0", "features.0", "features.3")
+    np.testing.assert_array_equal(maps.input, image[0].numpy())
+
+
+def test_probabilities_and_extracted_features(tiny, image):
+    maps = features.feature_maps(tiny, image)
+    with torch.no_grad():
+        logits = tiny(image)
+        before_last = tiny.head[:2](tiny.features(image))
+    assert maps.probabilities.sum() == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(maps.probabilities, torch.softmax(logits[0].double(), 0).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(maps.penultimate, before_last[0].numpy(), rtol=1e-6)
+    top = maps.top_classes(2)
+    assert top[0][0] == int(logits.argmax()) and top[0][1] >= top[1][1]
+
+
+def test_chosen_layers_only(tiny, image):
+    maps = features.feature_maps(tiny, image, layers=["features.2", "features"])
+    assert [layer.name for layer in maps.layers] == ["features.2", "features"]
+    with pytest.raises(ValueError, match="no layer called nope"):
+        features.feature_maps(tiny, image, layers=["nope"])
+
+
+def test_no_hook_is_left_after_success_or_error(tiny, image):
+    before = {name: p.clone() for name, p in tiny.state_dict().items()}
+    features.feature_maps(tiny, image)
+    assert hooks_left(tiny) == 0
+    with pytest.raises(RuntimeError):  # the wrong number of input channels fails inside the forward pass
+        features.feature_maps(tiny, torch.zeros(1, 3, 8, 8))
+    assert hooks_left(tiny) == 0
+    broken = Broken()
+    with pytest.raises(RuntimeError, match="broke"):
+        features.feature_maps(broken, torch.zeros(1, 1, 5, 5))
+    assert hooks_left(broken) == 0
+    assert not tiny.training
+    assert all(torch.equal(before[name], p) for name, p in tiny.state_dict().items())
+
+
+def test_capture_outputs_removes_hooks_when_the_block_raises(tiny, image):
+    with pytest.raises(KeyError), features.capture_outputs(tiny, ["features.0", "missing"]):
+        pass
+    assert hooks_left(tiny) == 0
+    with pytest.raises(ZeroDivisionError), features.capture_outputs(tiny, ["features.0"]) as events:
+        tiny(image)
+        assert len(events) == 1
+        _ = 1 / 0
+    assert hooks_left(tiny) == 0
+
+
+def test_one_image_at_a_time(tiny):
+    with pytest.raises(ValueError, match=r"\(1, C, H, W\)"):
+        features.feature_maps(tiny, torch.zeros(2, 1, 8, 8))
+
+
+@pytest.mark.parametrize("name", models.BUNDLED)
+def test_bundled_networks_layer_by_layer(name):
+    network = models.load_bundled(name)
+    images, _ = models.heldout_sample(name)
+    x = network.prepare(images[0], native=True).tensor
+    maps = features.feature_maps(network.model, x)
+    assert len(maps.layers) == len(network.model.features)
+    with torch.no_grad():
+        for index, layer in enumerate(maps.layers):
+            want = network.model.features[: index + 1](x)[0]
+            assert layer.name == f"features.{index}" and layer.shape == tuple(want.shape)
+            np.testing.assert_allclose(layer.maps, want.numpy(), rtol=1e-5, atol=1e-5)
+    assert hooks_left(network.model) == 0
+    assert maps.penultimate.shape == (network.model.classifier[-1].in_features,)
+
+
+def test_resnet_blocks_are_shown_whole():
+    model = models.build("resnet18", 1000).eval()
+    layers = models.architectures.SHOWN_LAYERS["resnet18"]
+    maps = features.feature_maps(model, torch.randn(1, 3, 64, 64), layers)
+    assert [layer.name for layer in maps.layers] == list(layers)
+    assert maps.layer("layer2.0").shape == (128, 8, 8) and maps.layer("layer2.0").kind == "BasicBlock"
+    assert maps.layer("layer2.0").conv == "layer2.0.conv2"  # not the shortcut's 1x1 convolution
+    assert maps.penultimate.shape == (512,)
+    assert hooks_left(model) == 0
+
+
+def test_strongest_channels():
+    maps = np.stack([np.full((2, 2), value) for value in (0.5, 2.0, -1.0, 1.0)])
+    assert features.strongest_channels(maps, 2) == [(1, 2.0), (3, 1.0)]
+
+
+def test_colour_bounds(tiny, image):
+    maps = features.feature_maps(tiny, image)
+    per_layer = features.colour_bounds(maps, "layer")
+    assert per_layer["features.0"] == pytest.approx(np.abs(maps.layer("features.0").maps).max())
+    shared = features.colour_bounds(maps, "network")
+    assert set(shared.values()) == {max(per_layer.values())}
+    assert set(features.colour_bounds(maps, "channel").values()) == {None}
+    with pytest.raises(ValueError, match="Colour scale"):
+        features.colour_bounds(maps, "global")
+
+
+def test_colours_tiles_overlay_and_kernels(tiny):
+    values = np.array([[-1.0, 0.0, 1.0]])
+    colours = features.colorize(values, 1.0)
+    assert colours.shape == (1, 3, 3) and colours[0, 1].min() >= 245  # zero is white
+    assert colours[0, 0, 2] > colours[0, 0, 0] and colours[0, 2, 0] > colours[0, 2, 2]  # blue < 0 < red
+    grid = features.tile_grid(np.zeros((5, 4, 4)), 1.0, columns=3, tile=8, gap=2)
+    assert grid.shape == (2 * 10 - 2, 3 * 10 - 2, 3)
+    shrunk = features.tile_grid(np.zeros((2, 100, 50)), None, columns=2, tile=20)
+    assert shrunk.shape == (20, 10 * 2 + 2, 3)
+    painted = features.overlay(np.array([[0.0, 1.0], [0.0, 0.0]]), np.zeros((8, 8), np.uint8), side=16)
+    assert painted.shape == (16, 16, 3) and painted[..., 0].max() > 100 and painted[15, 0].max() == 0
+    weight = features.kernel(tiny, "features.3", 1)
+    assert weight.shape == (2, 2, 2)
+    np.testing.assert_array_equal(weight, tiny.features[3].weight[1].detach().numpy())
+    assert features.kernel_image(np.zeros((3, 5, 5))).shape == (5, 5, 3)
+    assert features.kernel_image(weight).shape == (2, 2 * 2 + 1, 3)  # two 2 x 2 slices side by side
+    with pytest.raises(ValueError, match="not a convolution"):
+        features.kernel(tiny, "features.1", 0)
+    with pytest.raises(ValueError, match="no channel 3"):
+        features.kernel(tiny, "features.3", 3)
+
+
+def test_figures_are_built(tiny, image):
+    maps = features.feature_maps(tiny, image)
+    chart = features.probability_chart(list("abcd"), maps.probabilities, k=3)
+    assert list(chart.data[0].y)[-1] == "abcd"[int(maps.probabilities.argmax())]
+    assert len(features.feature_vector_chart(maps.penultimate).data[0].y) == 5
+    assert features.colour_legend(2.0, "scale").layout.xaxis.ticktext[-1] == "2"
