@@ -29,6 +29,27 @@ from cnnviz.images import (
 
 log = logging.getLogger("cnnviz")
 
+
+def _leave_legacy_pages_folder_mode() -> None:
+    """Make a lesson link work as the first request after the server starts.
+
+    Streamlit assumes an app with a ``pages/`` folder is a legacy multipage app until
+    ``app.py`` calls ``st.navigation``. So if the first visitor opens ``/convolution``,
+    the lesson runs without app.py's frame (no image picker, no language switch), and
+    keeps doing so for every visitor until someone opens ``/``. This module is imported
+    by every lesson: leave legacy mode and rerun, which runs app.py as the router.
+    (AppTest resets the mode before each run; there it is left alone.)
+    """
+    from streamlit import config
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_pages_folder_mode()
+
 #: Longest side of an image as sent to the browser; computation uses the full working size.
 DISPLAY_SIDE = 480
 DEFAULT_SAMPLE = "cat.jpg"
