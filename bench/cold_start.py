@@ -70,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         return statistics.median(start[moment] for start in starts[name])
 
     rows, results = [], {}
-    for moment, label in (("healthy", "server healthy"), ("painted", "first element painted"), ("idle", "first run idle")):
+    for moment, label in (
+        ("healthy", "server healthy"),
+        ("painted", "first element painted"),
+        ("idle", "first run idle"),
+    ):
         bare, cnnviz = median("bare", moment), median("cnnviz", moment)
         goal = GOAL if moment == "painted" else None
         rows.append([label, bare, cnnviz, cnnviz / bare, goal or "-", common.verdict(cnnviz / bare, goal)])

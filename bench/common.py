@@ -49,7 +49,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
         lines.append(
             "| "
             + " | ".join(
-                text.ljust(width) if i == 0 else text.rjust(width) for i, (text, width) in enumerate(zip(row, widths, strict=True))
+                text.ljust(width) if i == 0 else text.rjust(width)
+                for i, (text, width) in enumerate(zip(row, widths, strict=True))
             )
             + " |"
         )

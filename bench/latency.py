@@ -126,11 +126,15 @@ def press(case: Case, quiet_ms: float, timeout_ms: float) -> dict | None:
     return page.evaluate(SETTLED_JS, [quiet_ms, timeout_ms])
 
 
-def measure(browser: Browser, bare_url: str, app_url: str, cases: list[Case], changes: int, warmup: int, quiet_ms: float):
+def measure(
+    browser: Browser, bare_url: str, app_url: str, cases: list[Case], changes: int, warmup: int, quiet_ms: float
+):
     bare_context, app_context = harness.new_context(browser), harness.new_context(browser)
     try:
         for case in cases:
-            open_case(bare_context if case.on_bare_app else app_context, bare_url if case.on_bare_app else app_url, case)
+            open_case(
+                bare_context if case.on_bare_app else app_context, bare_url if case.on_bare_app else app_url, case
+            )
             print(f"  opened {case.name}", file=sys.stderr)
         for round_index in range(warmup + changes):
             for case in cases:

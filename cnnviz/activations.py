@@ -87,7 +87,7 @@ _ACTIVATIONS = (
         "Leaky ReLU",
         r"f(x) = \begin{cases} x & x > 0 \\ s\,x & x \le 0 \end{cases}",
         "F.leaky_relu(x, negative_slope=s)",
-        lambda x, p, g: F.leaky_relu(x, 0.01),
+        lambda x, p, g: F.leaky_relu(x, p["slope"]),
         (Parameter("slope", 0.0, 0.5, 0.01, 0.01),),
     ),
     Activation(
@@ -357,10 +357,14 @@ def curves_figure(
             )
     if curves:
         regions = flat_regions(curves[0], threshold)
-        for region in regions:
-            figure.add_vrect(
-                x0=region.start, x1=region.end, line_width=0, layer="below", fillcolor=FILLS[region.kind][0]
-            )
+        # Plain layout shapes: add_vrect does the same but costs ~30 ms a rectangle.
+        figure.update_layout(
+            shapes=[
+                {"type": "rect", "xref": "x", "yref": "paper", "x0": region.start, "x1": region.end, "y0": 0, "y1": 1,
+                 "line": {"width": 0}, "layer": "below", "fillcolor": FILLS[region.kind][0]}
+                for region in regions
+            ]
+        )  # fmt: skip
         first = names.get(curves[0].key, get(curves[0].key).label)
         for kind in sorted({region.kind for region in regions}):  # legend entries for the shading shown
             figure.add_scatter(
@@ -595,11 +599,12 @@ def dead_fraction_figure(
             y=100 * np.asarray(fractions),
             name=name,
             mode="lines+markers",
-            line={"color": COLORS[i % len(COLORS)]},
+            line={"color": COLORS[i % len(COLORS)], "dash": ("solid", "dash", "dot")[i % 3]},
             hovertemplate="lr %{x:.3g}: %{y:.1f}%<extra>" + name + "</extra>",
         )
     if chosen_rate:
-        figure.add_vline(x=chosen_rate, line={"color": "#6b7280", "dash": "dot"})
+        figure.add_shape(type="line", x0=chosen_rate, x1=chosen_rate, xref="x", y0=0, y1=1, yref="paper",
+                         line={"color": "#6b7280", "dash": "dot"})  # fmt: skip
     figure.update_layout(
         height=360,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},

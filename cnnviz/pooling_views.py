@@ -55,7 +55,8 @@ def feature_map(pixels: np.ndarray, source: MapSource, side: int) -> np.ndarray:
     gray = to_gray(resize_longest_side(pixels, side).astype(np.float32) / 255)
     if source == "gray":
         return gray
-    return np.maximum(convolve_image(gray, preset("sobel x"), padding=1), 0)
+    # Replicated borders: zero padding would turn the image frame itself into an edge.
+    return np.maximum(convolve_image(gray, preset("sobel x"), padding=1, padding_mode="replicate"), 0)
 
 
 def image_grid(pixels: np.ndarray, size: int, zoom: int = 3) -> np.ndarray:

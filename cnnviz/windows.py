@@ -71,74 +71,74 @@ class AxisLabels:
 
 
 WINDOW_COLOURS = ("#2563eb", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04")
+PADDING_FILL, PIXEL_FILL, UNREAD_FILL, UNREAD_LINE = "#e5e7eb", "#dbeafe", "#fde68a", "#d97706"
 _MAX_LANES = 6  # more would make the figure taller than a projector screen
+
+
+def _boxes(
+    name: str, x: list[float], y: list[float], width: list[float], height: float, fill: list[str], line: list[str]
+) -> go.Bar:
+    """Rectangles centred on (x, y) as one bar trace: one trace for many boxes keeps a rerun fast
+    (plotly validates every layout shape on its own)."""
+    return go.Bar(
+        name=name, x=x, y=[height] * len(x), base=[v - height / 2 for v in y], width=width,
+        marker={"color": fill, "line": {"color": line, "width": 2}}, hoverinfo="skip", showlegend=False,
+    )  # fmt: skip
+
+
+def _translucent(colour: str, alpha: float) -> str:
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
 
 
 def window_figure(layout: AxisLayout, labels: AxisLabels | None = None) -> go.Figure:
     """Input cells (padding grey, never-read amber), each window as a bar with its taps, and
     the output pixel each window produces, drawn below its window's centre.
 
-    Windows are spread over a few lanes so that neighbours do not hide each other.
+    Windows are spread over a few lanes so that neighbours do not hide each other. Traces:
+    ``"cells"`` (one box per padded cell), ``"windows"``, ``"outputs"`` (one box per output
+    pixel), the taps, the cell numbers, then three legend entries.
     """
     labels = labels or AxisLabels()
     padded = len(layout.reads)
     lanes = max(1, min(len(layout.starts), -(-layout.span // layout.stride), _MAX_LANES))
     output_y = -(lanes + 1.4)
-    shapes, texts = [], []
-
-    def cell(x: float, y: float, fill: str, line: str = "white", width: float = 1, half: float = 0.46) -> None:
-        shapes.append(
-            {"type": "rect", "x0": x - half, "x1": x + half, "y0": y - 0.42, "y1": y + 0.42,
-             "fillcolor": fill, "line": {"color": line, "width": width}, "layer": "below"}
-        )  # fmt: skip
-
     unread = set(layout.unread)
-    for index in range(padded):
-        pixel = index - layout.padding
-        if not 0 <= pixel < layout.size:
-            cell(index, 0, "#e5e7eb")
-            texts.append((index, 0, "0", "#6b7280"))
-        else:
-            cell(index, 0, "#fde68a" if index in unread else "#dbeafe", "#d97706" if index in unread else "white", 2)
-            texts.append((index, 0, str(pixel + 1), "#1f2937"))
+    cells = range(padded)
+    is_pixel = [0 <= index - layout.padding < layout.size for index in cells]
+    cell_fill = [UNREAD_FILL if i in unread else PIXEL_FILL if is_pixel[i] else PADDING_FILL for i in cells]
+    cell_line = [UNREAD_LINE if i in unread else "white" for i in cells]
+    texts = [(i, 0, str(i - layout.padding + 1) if is_pixel[i] else "0", "#1f2937" if is_pixel[i] else "#6b7280")
+             for i in cells]  # fmt: skip
 
-    tap_x, tap_y, tap_colour, tap_hover = [], [], [], []
-    for number, start in enumerate(layout.starts, start=1):
-        colour = WINDOW_COLOURS[(number - 1) % len(WINDOW_COLOURS)]
-        lane_y = -1.2 - (number - 1) % lanes
-        shapes.append(
-            {"type": "rect", "x0": start - 0.45, "x1": start + layout.span - 0.55, "y0": lane_y - 0.3,
-             "y1": lane_y + 0.3, "fillcolor": colour, "opacity": 0.18, "line": {"color": colour, "width": 2}}
-        )  # fmt: skip
-        for tap in layout.taps:
-            tap_x.append(start + tap)
-            tap_y.append(lane_y)
-            tap_colour.append(colour)
-            tap_hover.append(f"{labels.window} {number} → {labels.output_row} {number}")
-        centre = start + (layout.span - 1) / 2
-        cell(centre, output_y, colour, half=0.44)
-        texts.append((centre, output_y, str(number), "white"))
+    colours = [WINDOW_COLOURS[number % len(WINDOW_COLOURS)] for number in range(len(layout.starts))]
+    lane_ys = [-1.2 - number % lanes for number in range(len(layout.starts))]
+    centres = [start + (layout.span - 1) / 2 for start in layout.starts]
+    texts += [(centre, output_y, str(number), "white") for number, centre in enumerate(centres, start=1)]
+    taps = [(start + tap, y, colour, number)
+            for number, (start, y, colour) in enumerate(zip(layout.starts, lane_ys, colours, strict=True), start=1)
+            for tap in layout.taps]  # fmt: skip
 
-    figure = go.Figure()
-    figure.add_trace(
-        go.Scatter(x=tap_x, y=tap_y, mode="markers", marker={"color": tap_colour, "size": 9},
-                   hovertext=tap_hover, hoverinfo="text", showlegend=False)
+    figure = go.Figure(
+        [
+            _boxes("cells", list(cells), [0] * padded, [0.92] * padded, 0.84, cell_fill, cell_line),
+            _boxes("windows", centres, lane_ys, [layout.span - 0.1] * len(centres), 0.6,
+                   [_translucent(colour, 0.18) for colour in colours], colours),
+            _boxes("outputs", centres, [output_y] * len(centres), [0.88] * len(centres), 0.84, colours, colours),
+            go.Scatter(x=[t[0] for t in taps], y=[t[1] for t in taps], mode="markers", showlegend=False,
+                       marker={"color": [t[2] for t in taps], "size": 9}, hoverinfo="text",
+                       hovertext=[f"{labels.window} {t[3]} → {labels.output_row} {t[3]}" for t in taps]),
+            go.Scatter(x=[t[0] for t in texts], y=[t[1] for t in texts], text=[t[2] for t in texts], mode="text",
+                       textfont={"color": [t[3] for t in texts], "size": 12}, hoverinfo="skip", showlegend=False),
+            *(go.Scatter(x=[None], y=[None], mode="markers", name=name,
+                         marker={"symbol": "square", "size": 14, "color": fill, "line": {"color": line, "width": 2}})
+              for name, fill, line in ((labels.padding, PADDING_FILL, PADDING_FILL),
+                                       (labels.pixel, PIXEL_FILL, PIXEL_FILL),
+                                       (labels.unread, UNREAD_FILL, UNREAD_LINE))),
+        ]
     )  # fmt: skip
-    figure.add_trace(
-        go.Scatter(x=[t[0] for t in texts], y=[t[1] for t in texts], text=[t[2] for t in texts], mode="text",
-                   textfont={"color": [t[3] for t in texts], "size": 12}, hoverinfo="skip", showlegend=False)
-    )  # fmt: skip
-    for name, fill, line in (
-        (labels.padding, "#e5e7eb", "#e5e7eb"),
-        (labels.pixel, "#dbeafe", "#dbeafe"),
-        (labels.unread, "#fde68a", "#d97706"),
-    ):
-        figure.add_trace(
-            go.Scatter(x=[None], y=[None], mode="markers", name=name,
-                       marker={"symbol": "square", "size": 14, "color": fill, "line": {"color": line, "width": 2}})
-        )  # fmt: skip
     figure.update_layout(
-        shapes=shapes,
+        barmode="overlay",
         height=int(70 + 34 * (lanes + 2.4)),
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         plot_bgcolor="white",

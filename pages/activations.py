@@ -162,9 +162,14 @@ def dead_panel() -> None:
     results = {key: dead_units(key) for key in DEAD_COMPARED}
     curve_column, units_column = st.columns([3, 2], gap="medium")
     with curve_column:
-        curves = {key: ([r.learning_rate for r in res[1:]], [r.dead_fraction for r in res[1:]]) for key, res in results.items()}
+        curves = {
+            key: ([r.learning_rate for r in res[1:]], [r.dead_fraction for r in res[1:]])
+            for key, res in results.items()
+        }
         labels = {"rate": ui.t("act.fig.rate"), "dead": ui.t("act.fig.dead_share")}
-        st.plotly_chart(activations.dead_fraction_figure(curves, rate, names(), labels), width="stretch", config=PLOT_CONFIG)
+        st.plotly_chart(
+            activations.dead_fraction_figure(curves, rate, names(), labels), width="stretch", config=PLOT_CONFIG
+        )
     chosen = {key: next(r for r in res if r.learning_rate == rate) for key, res in results.items()}
     with units_column:
         st.markdown(f"**{ui.t('act.units', function=name('relu'), rate=fmt(rate))}**")
@@ -191,7 +196,10 @@ def feature_map_panel() -> None:
     params = {p.name: p.default for p in activations.get(key).parameters}
     before, after = feature_maps(ui.current_image().pixels, kernel_name, key, tuple(params.items()))
     left, right, histogram = st.columns([1, 1, 1.3], gap="medium")
-    for column, values, title in ((left, before, ui.t("act.before")), (right, after, ui.t("act.after", function=name(key)))):
+    for column, values, title in (
+        (left, before, ui.t("act.before")),
+        (right, after, ui.t("act.after", function=name(key))),
+    ):
         with column:
             st.markdown(f"**{title}**")
             image, scale = figures.map_to_image(values)

@@ -216,6 +216,8 @@ def lesson(timed: bool) -> None:
         kernel_row, columns, output = convolution.conv_as_matmul(grid, kernel, **settings, flip=flip)
     except ValueError as error:
         explain_no_output(error, grid, kernel, settings)
+        padded = convolution.pad_grid(grid, settings["padding"], settings["padding_mode"])
+        chart(figures.number_grid(padded, ui.t("steps.input_plain"), decimals=0, signed=False, cell_px=36))
         return
     position = position_controls(output.size, playing)
     with ui.panel("steps.window"):

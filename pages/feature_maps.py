@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from cnnviz import features, figures, i18n, models
+from cnnviz import feature_pictures, features, figures, i18n, models
 from cnnviz.features import FeatureMaps
 from cnnviz.images import upscale_nearest
 from cnnviz.models import Network, WeightsError
@@ -198,7 +198,7 @@ def prediction_panel(network: Network, maps: FeatureMaps, truth: int | None) -> 
         st.caption(ui.t(key, label=class_label(network, truth)))
     names = [class_label(network, index) for index in range(len(network.manifest.class_names))]
     k = min(10, len(names))
-    chart = features.probability_chart(names, maps.probabilities, k, ui.t("fmap.top_k", k=k))
+    chart = feature_pictures.probability_chart(names, maps.probabilities, k, ui.t("fmap.top_k", k=k))
     st.plotly_chart(chart, width="stretch", config=CHART_CONFIG)
     accuracy = network.manifest.heldout_accuracy
     if accuracy is not None:
@@ -206,25 +206,26 @@ def prediction_panel(network: Network, maps: FeatureMaps, truth: int | None) -> 
 
 
 def layer_grid(maps: np.ndarray, bound: float | None) -> np.ndarray:
-    """One image of (up to ``OVERVIEW_CHANNELS``) channels, at most 16 a row, fitting ``GRID_WIDTH``."""
+    """One image of (up to ``OVERVIEW_CHANNELS``) channels fitting ``GRID_WIDTH``: up to 10 in
+    a row, 16 as two rows of 8 (larger tiles), more in rows of 16."""
     shown = maps[:OVERVIEW_CHANNELS]
-    per_row = min(len(shown), 16)
-    return features.tile_grid(shown, bound, columns=per_row, tile=min(96, GRID_WIDTH // per_row - 2))
+    per_row = len(shown) if len(shown) <= 10 else 8 if len(shown) <= 16 else 16
+    return feature_pictures.tile_grid(shown, bound, columns=per_row, tile=min(96, GRID_WIDTH // per_row - 2))
 
 
 def overview_panel(maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> None:
     bounds = features.colour_bounds(maps, scale)
     if scale == "network":
-        st.plotly_chart(features.colour_legend(next(iter(bounds.values())), ui.t("fmap.legend_shared")),
+        st.plotly_chart(feature_pictures.colour_legend(next(iter(bounds.values())), ui.t("fmap.legend_shared")),
                         width="stretch", config=CHART_CONFIG)  # fmt: skip
     else:
         st.plotly_chart(
-            features.colour_legend(None, ui.t(f"fmap.legend_{scale}")), width="stretch", config=CHART_CONFIG
+            feature_pictures.colour_legend(None, ui.t(f"fmap.legend_{scale}")), width="stretch", config=CHART_CONFIG
         )
     label, picture = st.columns([1, 5], vertical_alignment="center")
     label.markdown(f"**{ui.t('fmap.input_layer')}**  \n{shape_text(maps.input.shape)}")
     picture.image(
-        features.input_tiles(prepared.pixels, tile=96 if prepared.pixels.shape[2] == 1 else 72), width="content"
+        feature_pictures.input_tiles(prepared.pixels, tile=96 if prepared.pixels.shape[2] == 1 else 72), width="content"
     )
     for layer in maps.layers:
         label, picture = st.columns([1, 5], vertical_alignment="center")
@@ -250,12 +251,12 @@ def closer_panel(network: Network, maps: FeatureMaps, prepared: models.PreparedI
     enlarged, where, kernel_column = st.columns(3)
     with enlarged:
         st.markdown(f"**{ui.t('fmap.enlarged', channel=channel, layer=name)}**")
-        st.image(upscale_nearest(features.colorize(values, bound), 256), width="stretch")
+        st.image(upscale_nearest(feature_pictures.colorize(values, bound), 256), width="stretch")
         st.caption(ui.t("fmap.map_stats", h=values.shape[0], w=values.shape[1], low=f"{values.min():.3g}",
                         high=f"{values.max():.3g}", mean=f"{values.mean():.3g}"))  # fmt: skip
     with where:
         st.markdown(f"**{ui.t('fmap.overlay')}**")
-        st.image(features.overlay(values, prepared.pixels.squeeze()), width="stretch")
+        st.image(feature_pictures.overlay(values, prepared.pixels.squeeze()), width="stretch")
         st.caption(ui.t("fmap.overlay_caption"))
     with kernel_column:
         st.markdown(f"**{ui.t('fmap.kernel')}**")
@@ -263,7 +264,7 @@ def closer_panel(network: Network, maps: FeatureMaps, prepared: models.PreparedI
             st.caption(ui.t("fmap.kernel_none"))
         else:
             weight = features.kernel(network.model, layer.conv, channel)
-            st.image(upscale_nearest(features.kernel_image(weight), 200), width="stretch")
+            st.image(upscale_nearest(feature_pictures.kernel_image(weight), 200), width="stretch")
             key = "fmap.kernel_rgb" if weight.shape[0] == 3 else "fmap.kernel_slices"
             st.caption(
                 ui.t(key, conv=layer.conv, channel=channel, cin=weight.shape[0], kh=weight.shape[1], kw=weight.shape[2])
@@ -273,7 +274,7 @@ def closer_panel(network: Network, maps: FeatureMaps, prepared: models.PreparedI
     st.markdown(f"**{ui.t('fmap.strongest')}**")
     strongest = features.strongest_channels(layer.maps, min(6, count))
     for column, (index, mean) in zip(st.columns(6), strongest, strict=False):
-        column.image(upscale_nearest(features.colorize(layer.maps[index], bound), 96), width="stretch")
+        column.image(upscale_nearest(feature_pictures.colorize(layer.maps[index], bound), 96), width="stretch")
         column.caption(ui.t("fmap.strong_caption", channel=index, mean=f"{mean:.3g}"))
 
 
@@ -350,7 +351,7 @@ with top:
     with ui.panel("fmap.vector"):
         size = len(maps.penultimate)
         st.caption(ui.t("fmap.vector_caption", size=number(size)))
-        st.plotly_chart(features.feature_vector_chart(maps.penultimate), width="stretch", config=CHART_CONFIG)
+        st.plotly_chart(feature_pictures.feature_vector_chart(maps.penultimate), width="stretch", config=CHART_CONFIG)
 
     st.subheader(ui.t("fmap.strongest_all"))
     with ui.panel("fmap.strongest_all"):

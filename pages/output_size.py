@@ -219,9 +219,8 @@ def trace_preset() -> None:
     if st.session_state.get("size.preset") not in names:
         linked = st.query_params.get("size.preset")
         st.session_state["size.preset"] = linked if linked in names else names[0]
-    preset = st.selectbox(
-        ui.t("size.stack.preset"), names, format_func=lambda name: ui.t(f"size.preset.{name}"), key="size.preset"
-    )
+    labels = {name: ui.t(f"size.preset.{name}") for name in names}  # translated now, not when Streamlit formats
+    preset = st.selectbox(ui.t("size.stack.preset"), names, format_func=labels.get, key="size.preset")
     if preset == names[0]:
         st.query_params.pop("size.preset", None)  # like a bound widget: the default keeps the URL clean
     else:

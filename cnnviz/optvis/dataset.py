@@ -141,7 +141,7 @@ def top_dataset_patches(
                 f"{layer} has {values.shape[1]} channels (0 to {values.shape[1] - 1}); there is no {channel}."
             )
         map_shape = tuple(values.shape[2:])  # (H', W'), or () for a linear layer
-        values = values[:, channel].flatten(1)  # (n, H' * W') or (n, 1)
+        values = values[:, channel].reshape(len(values), -1)  # (n, H' * W') or (n, 1)
         peak, place = values.max(dim=1)
         peaks.append(peak)
         means.append(values.mean(dim=1))

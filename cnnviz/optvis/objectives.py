@@ -85,29 +85,43 @@ def _unit(outputs: Outputs, layer: str, index: int, batch: int | None) -> torch.
     return values if batch is None else values[batch : batch + 1]
 
 
-def channel(layer: str, index: int, batch: int | None = None) -> Objective:
+def _rectified(values: torch.Tensor) -> torch.Tensor:
+    """relu(values), with a gradient of 0.01 where the ReLU is off (the value is exactly the ReLU's).
+
+    A channel that is silent everywhere on the grey starting image would otherwise get no
+    gradient and never move (Lucid's "redirected ReLU" solves the same problem)."""
+    return torch.relu(values) + 0.01 * (values - values.detach()).clamp(max=0)
+
+
+def channel(layer: str, index: int, batch: int | None = None, rectify: bool = False) -> Objective:
     """The mean of one channel over every position (or one unit of a linear layer).
 
     Args:
         layer: a module name, e.g. "features.3".
         index: the channel.
         batch: only this image of a batch (for galleries: one channel per image); None: all.
+        rectify: measure the channel after a ReLU (for a layer whose ReLU follows it):
+            its mean firing, rather than a sum that negative regions cancel.
 
     Raises (when computed):
         ValueError: for a channel the layer does not have.
     """
-    return Objective(
-        lambda outputs: _unit(outputs, layer, index, batch).mean(), (layer,), f"channel {index} of {layer}"
-    )
+
+    def compute(outputs: Outputs) -> torch.Tensor:
+        values = _unit(outputs, layer, index, batch)
+        return (_rectified(values) if rectify else values).mean()
+
+    return Objective(compute, (layer,), f"channel {index} of {layer}")
 
 
 def neuron(
-    layer: str, index: int, row: int | None = None, col: int | None = None, batch: int | None = None
+    layer: str, index: int, row: int | None = None, col: int | None = None, batch: int | None = None, rectify: bool = False
 ) -> Objective:
     """One channel at one position: a single neuron, which sees only its receptive field.
 
     Args:
         row, col: the position in the layer's map; None is the centre.
+        rectify: as for ``channel``.
 
     Raises (when computed):
         ValueError: for a channel or position the layer does not have, or a linear layer.
@@ -122,7 +136,8 @@ def neuron(
         x = width // 2 if col is None else col
         if not (0 <= y < height and 0 <= x < width):
             raise ValueError(f"{layer}'s maps are {height} x {width}; there is no position ({y}, {x}).")
-        return values[:, y, x].mean()
+        value = values[:, y, x]
+        return (_rectified(value) if rectify else value).mean()
 
     return Objective(compute, (layer,), f"neuron {index} of {layer}")
 

@@ -164,6 +164,20 @@ def forward_to(model: nn.Module, x: torch.Tensor, outputs: dict[str, torch.Tenso
         raise ValueError(f"The forward pass never ran {', '.join(missing)}.")
 
 
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread in this block (this thread only, with PyTorch's usual
+    OpenMP build). These networks and images are small: splitting each operation
+    between threads costs more than it saves, and on a busy machine, where the other
+    thread waits for a core, a step takes many times longer."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def layer_output(model: nn.Module, layer: str, x: torch.Tensor) -> torch.Tensor:
     """One layer's output for a batch of inputs, without gradients, stopping there.
 
@@ -173,7 +187,7 @@ def layer_output(model: nn.Module, layer: str, x: torch.Tensor) -> torch.Tensor:
     Returns:
         (N, C', H', W') or (N, K).
     """
-    with capture(model, [layer]) as outputs, torch.no_grad():
+    with capture(model, [layer]) as outputs, torch.no_grad(), one_thread():
         forward_to(model, x, outputs, [layer])
         return outputs[layer]
 
@@ -224,7 +238,7 @@ def render(
     penalised = bool(recipe.l2 or recipe.tv)
     scale, shift = normalise(space)
     layers = objective.layers
-    with capture(model, layers) as outputs:
+    with capture(model, layers) as outputs, one_thread():
         for step in range(1, recipe.steps + 1):
             pixels = image.image()  # (N, C, H, W) in 0..1
             x = torch.addcmul(shift, pixels, scale)

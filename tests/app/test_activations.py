@@ -56,7 +56,7 @@ def test_renders_every_panel_with_engine_numbers(default_page):
         "On a real feature map",
     ]  # fmt: skip
     shown = metrics(at)
-    assert shown["0.25^20: the most 20 sigmoid layers can pass on"] == f"{0.25**20:.2e}"
+    assert shown["0.25^20: sigmoid's best case"] == f"{0.25**20:.2e}"
     assert float(shown["Sigmoid: gradient at layer 1"]) < 1e-8  # vanishes through 20 sigmoid layers
     assert shown["Leaky ReLU: dead after lr 100"] == "0.0%"
     assert float(shown["ReLU: dead after lr 100"].rstrip("%")) > 20
@@ -85,13 +85,16 @@ def test_rrelu_shows_training_draws_and_the_evaluation_slope():
     low, high, evaluation = (float(n) for n in re.findall(r"\d+\.\d+", note))
     assert 0.125 <= low < high <= 1 / 3
     assert evaluation == pytest.approx((0.125 + 1 / 3) / 2, abs=1e-3)
+    change(at, "slider", "act.rrelu.lower", 0.45)  # above the upper bound: refused with the reason
+    assert any("must not exceed" in warning.value for warning in at.warning)
+    assert not at.error
 
 
 def test_depth_and_initialization_change_the_gradient_numbers():
     at = open_page(PAGE)
     relu_xavier = float(metrics(at)["ReLU: gradient at layer 1"])
     change(at, "slider", "act.depth", 10)
-    assert metrics(at)["0.25^10: the most 10 sigmoid layers can pass on"] == f"{0.25**10:.2e}"
+    assert metrics(at)["0.25^10: sigmoid's best case"] == f"{0.25**10:.2e}"
     change(at, "slider", "act.depth", 20)
     change(at, "segmented_control", "act.init", "he")
     relu_he = float(metrics(at)["ReLU: gradient at layer 1"])
@@ -122,7 +125,7 @@ def test_feature_map_panel_follows_the_activation():
 def test_settings_come_from_the_url():
     at = open_page(PAGE, **{"act.depth": "5"})
     assert not at.exception
-    assert "0.25^5: the most 5 sigmoid layers can pass on" in metrics(at)
+    assert "0.25^5: sigmoid's best case" in metrics(at)
 
 
 def test_chinese():

@@ -23,10 +23,18 @@ def test_every_file_exists_in_both_languages():
     assert names["en"] == names["zh"]
 
 
+# Names a Chinese textbook also writes in Latin letters: functions, parameters, initializations.
+KEPT_IN_LATIN = ("act.name.", "act.param.", "act.init.", "loss.fig_residual.huber")
+
+
 def test_chinese_catalogue_is_actually_chinese():
     zh = i18n.catalogue("zh")
     untranslated = [
-        key for key, text in zh.items() if text == i18n.catalogue("en")[key] and re.search("[a-z]{4}", text)
+        key
+        for key, text in zh.items()
+        if text == i18n.catalogue("en")[key]
+        and re.search("[a-z]{4}", re.sub(r"{\w+}", "", text))
+        and not key.startswith(KEPT_IN_LATIN)
     ]
     assert not untranslated, f"English text left in the Chinese catalogue: {untranslated[:10]}"
 

@@ -3,14 +3,21 @@
 import re
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import open_page
+from tests.conftest import ROOT
 
 PAGE = "pages/output_size.py"
 
 
 def output_metric(at) -> str:
     return at.metric[0].value
+
+
+def formula(at, index: int = 0) -> str:
+    """The KaTeX source of the page's ``index``-th formula (st.latex wraps it in $$)."""
+    return at.latex[index].value.strip("$\n")
 
 
 def texts(elements) -> str:
@@ -27,8 +34,8 @@ def test_renders_the_seed_articles_28_to_24(default_page):
     assert not at.exception
     assert not at.error, texts(at.error)
     assert output_metric(at) == "24 × 24"
-    assert r"\frac{28 + 2 \cdot 0 - 1 \cdot (5 - 1) - 1}{1}" in at.latex[0].value
-    assert at.latex[0].value.endswith(r"\mathbf{24}\end{aligned}")
+    assert r"\frac{28 + 2 \cdot 0 - 1 \cdot (5 - 1) - 1}{1}" in formula(at)
+    assert formula(at).endswith(r"\mathbf{24}\end{aligned}")
     assert "23 ÷ 1 = 23 steps exactly" in texts(at.success)
     assert len(at.get("plotly_chart")) == 1
 
@@ -48,8 +55,8 @@ def test_each_slider_changes_the_output_size_and_the_formula(key, value, output,
     at.slider(key=key).set_value(value).run()
     assert not at.exception
     assert output_metric(at) == f"{output} × {output}"
-    assert plugged in at.latex[0].value
-    assert at.latex[0].value.endswith(rf"\mathbf{{{output}}}\end{{aligned}}")
+    assert plugged in formula(at)
+    assert formula(at).endswith(rf"\mathbf{{{output}}}\end{{aligned}}")
 
 
 def test_an_uneven_stride_explains_the_floor_and_the_never_read_pixel():
@@ -58,7 +65,7 @@ def test_an_uneven_stride_explains_the_floor_and_the_never_read_pixel():
     warning = texts(at.warning)
     assert "23 ÷ 2 = 11.5 is not a whole number" in warning and "rounds down" in warning
     assert "at the end (1) are never read" in warning
-    assert r"\lfloor 11.5 \rfloor" in at.latex[0].value
+    assert r"\lfloor 11.5 \rfloor" in formula(at)
 
 
 def test_an_uneven_division_that_drops_only_padding_says_so():
@@ -75,7 +82,7 @@ def test_dilation_with_an_even_stride_skips_pixels_between_taps():
 def test_pytorch_and_tensorflow_side_by_side():
     at = open_page(PAGE, **{"size.stride": "2"})
     shown = texts(at.markdown)
-    assert 'padding="same"` → ✗ PyTorch allows padding="same" only with stride 1' in shown
+    assert 'padding="same")` → ✗ PyTorch allows padding="same" only with stride 1' in shown
     assert "ceil_mode=True)` → **13**" in shown  # a last, partial window is kept
     assert 'padding="same")` → **14** = ⌈n ÷ s⌉: pads 1 before and 2 after' in shown  # TensorFlow, uneven
     assert 'padding="valid")` → **12**' in shown
@@ -85,9 +92,9 @@ def test_transposed_convolution_resolves_the_floor_with_output_padding():
     at = open_page(PAGE, **{"size.stride": "2"})
     info = texts(at.info)
     assert "output padding 0 → 27; output padding 1 → 28" in info and "1 gets back the original 28" in info
-    assert at.latex[1].value.endswith(r"\mathbf{27}\end{aligned}")
+    assert formula(at, 1).endswith(r"\mathbf{27}\end{aligned}")
     at.slider(key="size.output_padding").set_value(1).run()
-    assert at.latex[1].value.endswith(r"\mathbf{28}\end{aligned}")
+    assert formula(at, 1).endswith(r"\mathbf{28}\end{aligned}")
 
 
 def test_too_much_output_padding_warns_and_offers_the_nearest_valid_value():
@@ -110,7 +117,7 @@ def test_an_impossible_setting_warns_and_offers_the_nearest_valid_one(query, but
     assert not at.exception
     assert output_metric(at) == "—"
     assert "No window fits" in texts(at.warning)
-    assert at.latex[0].value.endswith(r"\end{aligned}")  # the formula still shows why: a result below 1
+    assert formula(at).endswith(r"\end{aligned}")  # the formula still shows why: a result below 1
     button = at.button(key="size.fix.window_too_big")
     assert button.label == button_label
     button.click().run()
@@ -154,8 +161,9 @@ def test_the_keras_table_shows_weight_sharing_and_receptive_fields(default_page)
 
 
 def test_chinese():
-    at = open_page(PAGE)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["lang"] = "zh"
+    at.switch_page(PAGE)
     at.run()
     assert not at.exception
     assert at.title[0].value == "输出尺寸:为什么 28 会变成 24"

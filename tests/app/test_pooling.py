@@ -6,6 +6,7 @@ import re
 import pytest
 
 from tests.app.conftest import open_page
+from tests.conftest import ROOT
 
 PAGE = "pages/pooling.py"
 
@@ -169,6 +170,40 @@ def test_image_crop_and_image_controls():
     assert any("Before pooling: 43 × 64" in image.captions[0] for image in at.image)
     change(at, "select_slider", "pool.image.side", 32)
     assert any("After pooling: 10 × 16" in image.captions[0] for image in at.image)
+
+
+def shown_texts(at) -> list[str]:
+    texts = [
+        e.value for kind in ("markdown", "caption", "info", "warning", "subheader", "title") for e in getattr(at, kind)
+    ]
+    widgets = ("slider", "toggle", "segmented_control", "select_slider", "number_input")
+    texts += [w.label for kind in widgets for w in getattr(at, kind)]
+    texts += [option for control in at.segmented_control for option in control.options]
+    return texts + list(grids(at))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("kind", ["max", "avg", "lp", "global_avg"])
+def test_every_text_is_translated(lang, kind):
+    # A missing catalogue key would show as the key itself ("pool....").
+    at = open_page(PAGE)
+    at.session_state["lang"] = lang
+    change(at, "segmented_control", "pool.kind", kind)
+    change(at, "slider", "pool.grid.size", 5)  # unused cells: one more note
+    if kind != "global_avg":  # the window settings are disabled for global pooling
+        change(at, "toggle", "pool.ceil_mode", True)  # a partial window: one more note
+    assert [text for text in shown_texts(at) if "pool." in text or "lesson." in text] == []
+
+
+def test_both_catalogues_hold_the_same_keys_and_placeholders():
+    english, chinese = (
+        json.loads((ROOT / "cnnviz" / "locales" / lang / "pooling.json").read_text(encoding="utf-8"))
+        for lang in ("en", "zh")
+    )
+    assert english.keys() == chinese.keys()
+    for key, text in english.items():
+        assert set(re.findall(r"\{(\w+)\}", text)) == set(re.findall(r"\{(\w+)\}", chinese[key])), key
+        assert chinese[key] != text or not re.search("[a-z]{3}", text), f"{key} is not translated"
 
 
 def test_chinese():

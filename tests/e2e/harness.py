@@ -193,10 +193,12 @@ class AppServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"streamlit exited with {self.process.returncode}:\n{self.log_tail()}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200 and answer.read().strip() == b"ok":
-                        return
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer,
+            ):
+                if answer.status == 200 and answer.read().strip() == b"ok":
+                    return
             time.sleep(0.05)
         raise RuntimeError(f"streamlit did not answer /_stcore/health within {timeout:.0f} s:\n{self.log_tail()}")
 
@@ -219,18 +221,18 @@ def start_server(script: str = "app.py", port: int | None = None, *extra_args: s
     ``extra_args`` are further ``--option value`` pairs for ``streamlit run``.
     """
     port = port or free_port()
-    log = tempfile.NamedTemporaryFile(prefix=f"cnnviz-{Path(script).stem}-{port}-", suffix=".log", delete=False)
+    descriptor, log_path = tempfile.mkstemp(prefix=f"cnnviz-{Path(script).stem}-{port}-", suffix=".log")
     command = [
         sys.executable, "-m", "streamlit", "run", script,
         "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", *extra_args,
     ]  # fmt: skip
     started_at = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-    )
-    log.close()
-    return AppServer(script, port, process, Path(log.name), started_at)
+    with os.fdopen(descriptor, "wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    return AppServer(script, port, process, Path(log_path), started_at)
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page
 from pages.registry import LESSONS
 from tests.e2e import harness
 
-ControlKind = Literal["slider", "selectbox", "radio", "checkbox"]
+ControlKind = Literal["slider", "selectbox", "radio", "segmented", "checkbox"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ SLIDER_THUMB = 'input[type="range"]'
 #: Pages whose main control is not their first slider; None for a page with no control.
 MAIN_CONTROLS: dict[str, Control | None] = {
     "home": None,
+    # Its sliders only matter once a run starts; the data set changes the layer table at once.
+    "training": Control(".st-key-train-data", "segmented"),
 }
 
 
@@ -91,6 +93,8 @@ def move_control(page: Page, control: Control, timeout: float = 60.0) -> tuple[s
             page.locator('[role="option"]:not([aria-selected="true"])').first.click()
         elif control.kind == "radio":
             widget.locator("label:has(input:not(:checked))").first.click()
+        elif control.kind == "segmented":  # st.segmented_control and st.pills
+            widget.locator('button[aria-checked="false"]').first.click()
         elif control.kind == "checkbox":
             widget.locator("label").first.click()
         else:

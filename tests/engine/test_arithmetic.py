@@ -284,10 +284,14 @@ def test_window_figure_marks_every_unread_pixel_and_every_output():
     layout = windows.axis_layout(28, 5, 2)  # 12 windows, pixel 28 never read
     figure = windows.window_figure(layout)
     assert isinstance(figure, go.Figure)
-    amber = [shape for shape in figure.layout.shapes if shape.fillcolor == "#fde68a"]
-    assert len(amber) == len(layout.unread) == 1
-    texts = list(figure.data[1].text)
-    assert [str(n) for n in range(1, 13)] == texts[-12:], "one numbered output cell per window"
+    traces = {trace.name: trace for trace in figure.data if trace.name}
+    cell_fill = list(traces["cells"].marker.color)
+    assert len(cell_fill) == 28 and [i for i, fill in enumerate(cell_fill) if fill == windows.UNREAD_FILL] == [27]
+    assert len(traces["windows"].x) == len(traces["outputs"].x) == 12
+    texts = list(figure.data[4].text)
+    assert texts[-12:] == [str(n) for n in range(1, 13)], "one numbered output cell per window"
+    padded = windows.window_figure(windows.axis_layout(5, 3, 1, padding=2))
+    assert list(padded.data[0].marker.color).count(windows.PADDING_FILL) == 4
 
 
 def test_conv_formula_latex_plugs_in_the_numbers():

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import features, models
+from cnnviz import feature_pictures, features, models
 
 
 class TinyNet(nn.Module):
@@ -169,20 +169,20 @@ def test_colour_bounds(tiny, image):
 
 def test_colours_tiles_overlay_and_kernels(tiny):
     values = np.array([[-1.0, 0.0, 1.0]])
-    colours = features.colorize(values, 1.0)
+    colours = feature_pictures.colorize(values, 1.0)
     assert colours.shape == (1, 3, 3) and colours[0, 1].min() >= 245  # zero is white
     assert colours[0, 0, 2] > colours[0, 0, 0] and colours[0, 2, 0] > colours[0, 2, 2]  # blue < 0 < red
-    grid = features.tile_grid(np.zeros((5, 4, 4)), 1.0, columns=3, tile=8, gap=2)
+    grid = feature_pictures.tile_grid(np.zeros((5, 4, 4)), 1.0, columns=3, tile=8, gap=2)
     assert grid.shape == (2 * 10 - 2, 3 * 10 - 2, 3)
-    shrunk = features.tile_grid(np.zeros((2, 100, 50)), None, columns=2, tile=20)
+    shrunk = feature_pictures.tile_grid(np.zeros((2, 100, 50)), None, columns=2, tile=20)
     assert shrunk.shape == (20, 10 * 2 + 2, 3)
-    painted = features.overlay(np.array([[0.0, 1.0], [0.0, 0.0]]), np.zeros((8, 8), np.uint8), side=16)
+    painted = feature_pictures.overlay(np.array([[0.0, 1.0], [0.0, 0.0]]), np.zeros((8, 8), np.uint8), side=16)
     assert painted.shape == (16, 16, 3) and painted[..., 0].max() > 100 and painted[15, 0].max() == 0
     weight = features.kernel(tiny, "features.3", 1)
     assert weight.shape == (2, 2, 2)
     np.testing.assert_array_equal(weight, tiny.features[3].weight[1].detach().numpy())
-    assert features.kernel_image(np.zeros((3, 5, 5))).shape == (5, 5, 3)
-    assert features.kernel_image(weight).shape == (2, 2 * 2 + 1, 3)  # two 2 x 2 slices side by side
+    assert feature_pictures.kernel_image(np.zeros((3, 5, 5))).shape == (5, 5, 3)
+    assert feature_pictures.kernel_image(weight).shape == (2, 2 * 2 + 1, 3)  # two 2 x 2 slices side by side
     with pytest.raises(ValueError, match="not a convolution"):
         features.kernel(tiny, "features.1", 0)
     with pytest.raises(ValueError, match="no channel 3"):
@@ -191,7 +191,7 @@ def test_colours_tiles_overlay_and_kernels(tiny):
 
 def test_figures_are_built(tiny, image):
     maps = features.feature_maps(tiny, image)
-    chart = features.probability_chart(list("abcd"), maps.probabilities, k=3)
+    chart = feature_pictures.probability_chart(list("abcd"), maps.probabilities, k=3)
     assert list(chart.data[0].y)[-1] == "abcd"[int(maps.probabilities.argmax())]
-    assert len(features.feature_vector_chart(maps.penultimate).data[0].y) == 5
-    assert features.colour_legend(2.0, "scale").layout.xaxis.ticktext[-1] == "2"
+    assert len(feature_pictures.feature_vector_chart(maps.penultimate).data[0].y) == 5
+    assert feature_pictures.colour_legend(2.0, "scale").layout.xaxis.ticktext[-1] == "2"

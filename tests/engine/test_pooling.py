@@ -319,6 +319,8 @@ def test_feature_map_and_image_grid():
     assert edges.shape == (20, 30) and edges.min() >= 0
     strength = edges.max(0)  # per column
     assert strength.argmax() in (14, 15) and strength[:10].max() < 0.1 * strength.max()  # at the edge only
+    flat = np.full((20, 20, 3), 128, np.uint8)
+    assert not pooling_views.feature_map(flat, "edges", 20).any()  # the image's border is not an edge
     grid = pooling_views.image_grid(pixels, 6)
     assert grid.shape == (6, 6) and set(np.unique(grid)) <= set(range(256))
     with pytest.raises(ValueError):

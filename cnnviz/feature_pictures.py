@@ -1,0 +1,211 @@
+"""Pictures of feature maps: colours, tile grids, overlays, kernels and charts.
+
+Colours: one diverging scale everywhere (blue < 0 < red, zero is white), the scale of
+``cnnviz.figures``, so a ReLU's output, which is never negative, shows white to red.
+Pictures are composed here, server-side, as one uint8 image per layer: a browser gets
+one image instead of dozens.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.colors
+import plotly.graph_objects as go
+from PIL import Image
+
+from cnnviz.figures import DIVERGING
+
+
+@functools.cache
+def _diverging_lut() -> np.ndarray:
+    """(256, 3) uint8: the shared diverging colour scale as a lookup table."""
+    colours = plotly.colors.sample_colorscale(DIVERGING, list(np.linspace(0, 1, 256)))
+    return (
+        np.array(
+            [plotly.colors.unlabel_rgb(plotly.colors.convert_colors_to_same_type(c, "rgb")[0][0]) for c in colours]
+        )
+        .round()
+        .clip(0, 255)
+        .astype(np.uint8)
+    )
+
+
+def colorize(values: np.ndarray, bound: float | None = None) -> np.ndarray:
+    """Colour a (H, W) map: -bound is blue, 0 white, +bound red (None: the map's own max |value|).
+
+    Returns:
+        (H, W, 3) uint8.
+    """
+    limit = bound if bound else float(np.abs(values).max()) or 1.0
+    index = np.clip((values / limit + 1) / 2 * 255, 0, 255).round().astype(np.uint8)
+    return _diverging_lut()[index]
+
+
+def tile_grid(maps: np.ndarray, bound: float | None, columns: int, tile: int, gap: int = 2) -> np.ndarray:
+    """All channels of a layer side by side in one image (one picture instead of C).
+
+    Args:
+        maps: (C, H, W).
+        bound: the colour bound (see ``colour_bounds``); None: each tile its own.
+        columns: tiles per row (fewer if there are fewer channels).
+        tile: tile side in pixels for the longer map side: small maps are enlarged by
+            repeating pixels (whole multiples, so every value stays a square), large ones
+            are shrunk.
+        gap: white pixels between tiles.
+
+    Returns:
+        (rows * (h + gap) - gap, columns * (w + gap) - gap, 3) uint8, with (h, w) the tile size.
+    """
+    channels, height, width = maps.shape
+    if max(height, width) <= tile:
+        factor = tile // max(height, width)
+        h, w = height * factor, width * factor
+    else:
+        scale = tile / max(height, width)
+        h, w = max(1, round(height * scale)), max(1, round(width * scale))
+    columns = max(1, min(columns, channels))
+    rows = -(-channels // columns)
+    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, 3), 255, np.uint8)
+    for channel in range(channels):
+        r, c = divmod(channel, columns)
+        picture = colorize(maps[channel], bound)
+        if (h, w) == (height, width):
+            sized = picture
+        elif h >= height:
+            sized = picture.repeat(h // height, 0).repeat(w // width, 1)
+        else:
+            sized = np.asarray(Image.fromarray(picture).resize((w, h), Image.Resampling.BOX))
+        grid[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = sized
+    return grid
+
+
+def input_tiles(pixels: np.ndarray, tile: int, gap: int = 2) -> np.ndarray:
+    """The input picture and, for colour, its red, green and blue channels side by side.
+
+    Each channel is drawn as light of its colour (black = 0, full colour = 255), so the
+    three add up to the picture.
+
+    Args:
+        pixels: (H, W, C) uint8 with C = 1 or 3, the network's input before normalisation.
+        tile: longest side of each tile in pixels.
+
+    Returns:
+        (h, w) for gray or (h, 4 * w + 3 * gap) for colour, x 3, uint8.
+    """
+    if pixels.shape[2] == 1:
+        pictures = [np.repeat(pixels, 3, axis=2)]
+    else:
+        pictures = [pixels] + [pixels * np.eye(3, dtype=np.uint8)[channel] for channel in range(3)]
+    side = max(pixels.shape[:2])
+    sized = [
+        np.asarray(
+            Image.fromarray(p).resize(
+                (round(p.shape[1] * tile / side), round(p.shape[0] * tile / side)),
+                Image.Resampling.NEAREST if side < tile else Image.Resampling.BOX,
+            )
+        )
+        for p in pictures
+    ]
+    spacer = np.full((sized[0].shape[0], gap, 3), 255, np.uint8)
+    return np.concatenate([part for picture in sized for part in (picture, spacer)][:-1], axis=1)
+
+
+def overlay(activation: np.ndarray, image: np.ndarray, side: int = 320, opacity: float = 0.65) -> np.ndarray:
+    """Where a channel fires, painted over the image it looked at.
+
+    Args:
+        activation: (h, W) map; its positive part is shown, scaled to its max.
+        image: (H, W, 3) or (H, W) uint8, the network's input picture.
+        side: longest side of the result.
+        opacity: how strongly the strongest response covers the image.
+
+    Returns:
+        (H', W', 3) uint8; the map is enlarged smoothly to the image's size.
+    """
+    base = Image.fromarray(image).convert("RGB")
+    scale = side / max(base.size)
+    base = base.resize((round(base.width * scale), round(base.height * scale)), Image.Resampling.NEAREST)
+    heat = np.asarray(Image.fromarray(activation.astype(np.float32)).resize(base.size, Image.Resampling.BILINEAR))
+    heat = np.clip(heat, 0, None) / (heat.max() or 1.0)
+    alpha = (heat * opacity)[..., None]
+    red = np.array([220, 38, 38], dtype=np.float64)
+    return (np.asarray(base) * (1 - alpha) + red * alpha).round().astype(np.uint8)
+
+
+def kernel_image(weight: np.ndarray) -> np.ndarray:
+    """A convolution kernel as a picture.
+
+    Args:
+        weight: (C_in, kh, kw), the kernel that makes one output channel.
+
+    Returns:
+        uint8: (kh, kw, 3) as an RGB image for a 3-channel input (zero is mid-grey),
+        else a diverging-colour tile grid of the C_in slices, (rows*(kh+1)-1, cols*(kw+1)-1, 3).
+    """
+    if weight.shape[0] == 3:
+        bound = float(np.abs(weight).max()) or 1.0
+        return ((weight.transpose(1, 2, 0) / bound + 1) / 2 * 255).round().astype(np.uint8)
+    columns = int(np.ceil(np.sqrt(weight.shape[0])))
+    return tile_grid(weight, float(np.abs(weight).max()) or 1.0, columns, tile=max(weight.shape[1:]), gap=1)
+
+
+def colour_legend(bound: float | None, label: str) -> go.Figure:
+    """A slim horizontal colour bar from -bound to +bound, for the tile grids."""
+    ticks = [-1.0, -0.5, 0.0, 0.5, 1.0]
+    text = [f"{tick * bound:.3g}" for tick in ticks] if bound else ["-max", "", "0", "", "+max"]
+    figure = go.Figure(
+        go.Heatmap(
+            z=[np.linspace(-1, 1, 101)],
+            x=np.linspace(-1, 1, 101),
+            colorscale=DIVERGING,
+            zmin=-1,
+            zmax=1,
+            showscale=False,
+            hoverinfo="skip",
+        )
+    )
+    figure.update_layout(
+        height=70, margin={"l": 10, "r": 10, "t": 22, "b": 22}, title={"text": label, "x": 0, "font": {"size": 13}}
+    )
+    figure.update_xaxes(tickvals=ticks, ticktext=text, showgrid=False, zeroline=False)
+    figure.update_yaxes(visible=False)
+    return figure
+
+
+def probability_chart(names: Sequence[str], probabilities: np.ndarray, k: int, title: str = "") -> go.Figure:
+    """Horizontal bars of the ``k`` most probable classes, most probable on top."""
+    order = np.argsort(-probabilities, kind="stable")[:k][::-1]
+    figure = go.Figure(
+        go.Bar(
+            x=probabilities[order],
+            y=[names[i] for i in order],
+            orientation="h",
+            marker_color="#2563eb",
+            text=[f"{probabilities[i]:.1%}" for i in order],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.2%}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title={"text": title, "x": 0},
+        height=60 + 28 * len(order),
+        margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
+    )
+    figure.update_xaxes(range=[0, 1], tickformat=".0%")
+    figure.update_yaxes(type="category")  # class names such as "7" are labels, not numbers
+    return figure
+
+
+def feature_vector_chart(vector: np.ndarray, title: str = "") -> go.Figure:
+    """The extracted feature vector as one bar per number (index on x)."""
+    figure = go.Figure(go.Bar(y=vector, marker_color="#64748b", hovertemplate="#%{x}: %{y:.3g}<extra></extra>"))
+    figure.update_layout(
+        title={"text": title, "x": 0},
+        height=220,
+        bargap=0,
+        margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
+    )
+    return figure
