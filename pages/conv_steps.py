@@ -15,26 +15,6 @@ PLAY_SECONDS = 1.0
 PLOT_CONFIG = {"displayModeBar": False}
 
 
-# --- choices kept in the URL by their id (see the Convolution page) ---------------------------
-
-
-def choice_from_url(key: str, options: list[str], default: str) -> None:
-    """Start a translated choice from the URL's stable id; ``bind="query-params"`` would store
-    the translated label, so a link made in Chinese would not open in English."""
-    if key not in st.session_state:
-        wanted = st.query_params.get(key)
-        st.session_state[key] = wanted if wanted in options else default
-
-
-def choice_to_url(key: str, default: str) -> str:
-    value = st.session_state[key]
-    if value == default:
-        st.query_params.pop(key, None)
-    else:
-        st.query_params[key] = value
-    return value
-
-
 def number(value: float) -> str:
     """A number as a student writes it: at most 3 decimals, no trailing zeros, a true minus sign."""
     text = f"{value:.3f}".rstrip("0").rstrip(".")
@@ -47,19 +27,19 @@ def number(value: float) -> str:
 def grid_controls() -> tuple[np.ndarray, np.ndarray, dict, bool]:
     """The row of settings above the lesson. Returns (grid (n, n), kernel, geometry settings, flip)."""
     columns = st.columns([2.2, 1.4, 2.2, 1.1, 1.1, 1.1, 0.7], vertical_alignment="bottom")
-    choice_from_url("steps.source", SOURCES, SOURCES[0])
+    ui.choice_from_url("steps.source", SOURCES, SOURCES[0])
     columns[0].segmented_control(
         ui.t("steps.source"), SOURCES, required=True, key="steps.source", help=ui.t("steps.source_help"),
         format_func=lambda name: ui.t(f"steps.source.{name}"),
     )  # fmt: skip
-    source = choice_to_url("steps.source", SOURCES[0])
+    source = ui.choice_to_url("steps.source", SOURCES[0])
     size = columns[1].slider(ui.t("steps.size"), 4, 10, 6, key="steps.size", bind="query-params")
     names = list(kernels.PRESETS)
-    choice_from_url("steps.kernel", names, DEFAULT_KERNEL)
+    ui.choice_from_url("steps.kernel", names, DEFAULT_KERNEL)
     columns[2].selectbox(
         ui.t("steps.kernel"), names, key="steps.kernel", format_func=lambda name: ui.t(f"conv.preset.{name}")
     )
-    kernel = kernels.preset(choice_to_url("steps.kernel", DEFAULT_KERNEL))
+    kernel = kernels.preset(ui.choice_to_url("steps.kernel", DEFAULT_KERNEL))
     settings = {
         "stride": columns[3].slider(ui.t("conv.stride"), 1, 3, 1, key="steps.stride", bind="query-params",
                                     help=ui.t("conv.stride_help")),
@@ -70,12 +50,12 @@ def grid_controls() -> tuple[np.ndarray, np.ndarray, dict, bool]:
     }  # fmt: skip
     with columns[6].popover("", icon=":material/tune:", help=ui.t("steps.more")):
         modes = list(convolution.PADDING_MODES)
-        choice_from_url("steps.padding_mode", modes, modes[0])
+        ui.choice_from_url("steps.padding_mode", modes, modes[0])
         settings["padding_mode"] = st.selectbox(
             ui.t("conv.padding_mode"), modes, key="steps.padding_mode",
             format_func=lambda mode: ui.t(f"conv.padding_mode.{mode}"),
         )  # fmt: skip
-        choice_to_url("steps.padding_mode", modes[0])
+        ui.choice_to_url("steps.padding_mode", modes[0])
         flip = st.toggle(ui.t("conv.flip"), key="steps.flip", bind="query-params", help=ui.t("conv.flip_help"))
         seed = st.number_input(ui.t("steps.seed"), 0, 9999, 0, key="steps.seed", bind="query-params",
                                disabled=source != "random")  # fmt: skip

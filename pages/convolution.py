@@ -49,26 +49,6 @@ def convolve(pixels: np.ndarray, kernel: np.ndarray, channel_mode: str, stride: 
     }
 
 
-def choice_from_url(key: str, options: list[str], default: str) -> None:
-    """Start a translated choice from the URL's stable id (e.g. ``?conv.preset=sobel x``).
-
-    ``bind="query-params"`` would store the translated label in the URL, so a link made in
-    Chinese would not open in English; these choices keep their id in the URL by hand.
-    """
-    if key not in st.session_state:
-        wanted = st.query_params.get(key)
-        st.session_state[key] = wanted if wanted in options else default
-
-
-def choice_to_url(key: str, default: str) -> str:
-    value = st.session_state[key]
-    if value == default:
-        st.query_params.pop(key, None)
-    else:
-        st.query_params[key] = value
-    return value
-
-
 def fmt(value: float) -> str:
     return f"{value:.3g}".replace("-", "−")
 
@@ -154,19 +134,19 @@ def explain_no_output(error: ValueError, height: int, width: int, kernel: np.nda
 
 def kernel_controls() -> tuple[np.ndarray | None, float, bool]:
     """Left column: the kernel, what it does, bias and flip. Returns (kernel or None, bias, flip)."""
-    choice_from_url("conv.source", SOURCES, SOURCES[0])
+    ui.choice_from_url("conv.source", SOURCES, SOURCES[0])
     st.segmented_control(
         ui.t("conv.source"), SOURCES, required=True, key="conv.source",
         format_func=lambda name: ui.t(f"conv.source.{name}"),
     )  # fmt: skip
-    source = choice_to_url("conv.source", SOURCES[0])
+    source = ui.choice_to_url("conv.source", SOURCES[0])
     names = list(kernels.PRESETS)
-    choice_from_url("conv.preset", names, DEFAULT_PRESET)
+    ui.choice_from_url("conv.preset", names, DEFAULT_PRESET)
     st.selectbox(
         ui.t("conv.preset"), names, key="conv.preset", disabled=source == "custom",
         format_func=lambda name: ui.t(f"conv.preset.{name}"),
     )  # fmt: skip
-    preset_name = choice_to_url("conv.preset", DEFAULT_PRESET)
+    preset_name = ui.choice_to_url("conv.preset", DEFAULT_PRESET)
     if source == "custom":
         kernel, preset_name = custom_kernel(preset_name), None
     else:
@@ -195,14 +175,14 @@ def geometry_controls() -> tuple[str, dict]:
     """The row above the images: channels, stride, padding, padding mode, dilation."""
     columns = st.columns([3, 2, 2, 2, 2], gap="small")
     modes = list(convolution.CHANNEL_MODES)
-    choice_from_url("conv.channel_mode", modes, modes[0])
+    ui.choice_from_url("conv.channel_mode", modes, modes[0])
     columns[0].selectbox(
         ui.t("conv.channels"), modes, key="conv.channel_mode", help=ui.t("conv.channels_help"),
         format_func=lambda mode: ui.t(f"conv.channel.{mode}"),
     )  # fmt: skip
-    channel_mode = choice_to_url("conv.channel_mode", modes[0])
+    channel_mode = ui.choice_to_url("conv.channel_mode", modes[0])
     padding_modes = list(convolution.PADDING_MODES)
-    choice_from_url("conv.padding_mode", padding_modes, padding_modes[0])
+    ui.choice_from_url("conv.padding_mode", padding_modes, padding_modes[0])
     settings = {
         "stride": columns[1].slider(ui.t("conv.stride"), 1, MAX_STRIDE, 1, key="conv.stride", bind="query-params",
                                     help=ui.t("conv.stride_help")),
@@ -213,7 +193,7 @@ def geometry_controls() -> tuple[str, dict]:
         "dilation": columns[4].slider(ui.t("conv.dilation"), 1, MAX_DILATION, 1, key="conv.dilation",
                                       bind="query-params", help=ui.t("conv.dilation_help")),
     }  # fmt: skip
-    choice_to_url("conv.padding_mode", padding_modes[0])
+    ui.choice_to_url("conv.padding_mode", padding_modes[0])
     return channel_mode, settings
 
 

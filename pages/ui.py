@@ -196,3 +196,38 @@ def show_image(pixels: np.ndarray, caption: str | None = None, small_side: int =
     shown = resize_longest_side(pixels, DISPLAY_SIDE) if max(pixels.shape[:2]) > DISPLAY_SIDE else pixels
     shown = upscale_nearest(shown, small_side)
     st.image(shown, caption=caption, width="stretch")
+
+
+# --- Choices kept in the URL by id, code panels -----------------------------------------------
+
+
+def choice_from_url(key: str, options: list[str], default: str) -> None:
+    """Start a translated choice from the URL's stable id (e.g. ``?conv.preset=sobel_x``).
+
+    ``bind="query-params"`` stores the *translated label* in the URL, so a link made in
+    Chinese would not open in English. Call this before the widget (which takes ``key`` and a
+    ``format_func`` for the label), and :func:`choice_to_url` after it.
+    """
+    if key not in st.session_state:
+        wanted = st.query_params.get(key)
+        st.session_state[key] = wanted if wanted in options else default
+
+
+def choice_to_url(key: str, default: str) -> str:
+    """Write the widget's id to the URL (or drop it when it is the default); return it."""
+    value = st.session_state[key]
+    if value == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = value
+    return value
+
+
+def code_panel(code: str, expanded: bool = False) -> None:
+    """The PyTorch lines that reproduce the page's current settings, copyable.
+
+    ``code`` comes from :mod:`cnnviz.codegen` (a test runs it and compares with the page).
+    """
+    with st.expander(t("ui.code"), expanded=expanded, icon=":material/code:"):
+        st.code(code, language="python")
+        st.caption(t("ui.code_caption"))
