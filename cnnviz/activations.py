@@ -46,7 +46,8 @@ class Activation:
         key: short name, used in URLs and translation keys.
         label: its usual name (the same in English and Chinese texts).
         formula: LaTeX for ``st.latex``.
-        torch_call: the PyTorch call that computes it, shown to students.
+        torch_call: the PyTorch call that computes it (evaluation mode), with ``{parameter}``
+            placeholders for ``str.format``; ``cnnviz.codegen`` fills them in.
         forward: ``(x, params, generator) -> f(x)``; a generator means training mode
             (only RReLU uses it: it draws a random slope per element).
         parameters: its knobs, if any.
@@ -86,7 +87,7 @@ _ACTIVATIONS = (
         "leaky_relu",
         "Leaky ReLU",
         r"f(x) = \begin{cases} x & x > 0 \\ s\,x & x \le 0 \end{cases}",
-        "F.leaky_relu(x, negative_slope=s)",
+        "F.leaky_relu(x, negative_slope={slope})",
         lambda x, p, g: F.leaky_relu(x, p["slope"]),
         (Parameter("slope", 0.0, 0.5, 0.01, 0.01),),
     ),
@@ -94,7 +95,7 @@ _ACTIVATIONS = (
         "prelu",
         "PReLU",
         r"f(x) = \max(0,\ x) + a \min(0,\ x), \quad a \text{ learned}",
-        "F.prelu(x, weight=a)",
+        "F.prelu(x, weight=torch.tensor([{a}], dtype=x.dtype))",
         lambda x, p, g: F.prelu(x, torch.tensor([p["a"]], dtype=x.dtype)),
         (Parameter("a", 0.0, 1.0, 0.25, 0.01),),
     ),
@@ -103,7 +104,7 @@ _ACTIVATIONS = (
         "RReLU",
         r"f(x) = \begin{cases} x & x \ge 0 \\ a\,x & x < 0 \end{cases}, \quad "
         r"a \sim U(l, u) \text{ (training)}, \quad a = \tfrac{l + u}{2} \text{ (evaluation)}",
-        "F.rrelu(x, lower=l, upper=u, training=...)",
+        "F.rrelu(x, lower={lower}, upper={upper}, training=False)",
         _rrelu,
         (Parameter("lower", 0.0, 0.5, 0.125, 0.001), Parameter("upper", 0.0, 0.5, 1 / 3, 0.001)),
     ),
@@ -111,7 +112,7 @@ _ACTIVATIONS = (
         "elu",
         "ELU",
         r"f(x) = \begin{cases} x & x > 0 \\ \alpha\,(e^{x} - 1) & x \le 0 \end{cases}",
-        "F.elu(x, alpha)",
+        "F.elu(x, alpha={alpha})",
         lambda x, p, g: F.elu(x, p["alpha"]),
         (Parameter("alpha", 0.1, 3.0, 1.0, 0.1),),
     ),
@@ -127,7 +128,7 @@ _ACTIVATIONS = (
         "softplus",
         "Softplus",
         r"f(x) = \tfrac{1}{\beta} \ln\!\left(1 + e^{\beta x}\right), \quad f'(x) = \sigma(\beta x)",
-        "F.softplus(x, beta)",
+        "F.softplus(x, beta={beta})",
         lambda x, p, g: F.softplus(x, p["beta"]),
         (Parameter("beta", 0.2, 5.0, 1.0, 0.1),),
     ),
@@ -515,15 +516,15 @@ def gradient_norms_figure(
 
 @dataclass(frozen=True)
 class DeadUnits:
-    """A hidden layer after one gradient step.
+    """A hidden layer after one push: a gradient step of some size, or its biases shifted down.
 
     Attributes:
-        learning_rate: the step's size.
+        amount: the push: the step's learning rate, or how far every bias moved down.
         passing_share: (width,) share of the batch on which each unit passes a non-zero gradient.
         dead_fraction: share of units whose slope is exactly 0 on every input: they never update again.
     """
 
-    learning_rate: float
+    amount: float
     passing_share: np.ndarray
     dead_fraction: float
 
@@ -540,6 +541,13 @@ def _one_step_setup(key: str, params: Mapping[str, float] | None, width: int, in
     prediction = apply(key, x @ weight.T + bias, params) @ readout
     grad_weight, grad_bias = torch.autograd.grad(F.mse_loss(prediction, target), [weight, bias])
     return x, weight.detach(), bias.detach(), grad_weight, grad_bias
+
+
+def _dead_units(key: str, params: Mapping[str, float] | None, pre_activation: torch.Tensor, amount: float):
+    """Units of a (N, width) pre-activation whose autograd slope is exactly 0 on every input."""
+    _, slope = value_and_slope(key, pre_activation, params)
+    passing = (slope != 0).to(DTYPE).mean(0)
+    return DeadUnits(float(amount), passing.numpy(), float((passing == 0).to(DTYPE).mean()))
 
 
 def dead_units_after_step(
@@ -567,43 +575,68 @@ def dead_units_after_step(
     if any(rate < 0 for rate in learning_rates):
         raise ValueError("A learning rate cannot be negative.")
     x, weight, bias, grad_weight, grad_bias = _one_step_setup(key, params, width, inputs, batch, seed)
-    results = []
-    for rate in learning_rates:
-        pre_activation = x @ (weight - rate * grad_weight).T + (bias - rate * grad_bias)  # (N, width)
-        _, slope = value_and_slope(key, pre_activation, params)
-        passing = (slope != 0).to(DTYPE).mean(0)
-        results.append(DeadUnits(float(rate), passing.numpy(), float((passing == 0).to(DTYPE).mean())))
-    return results
+    return [
+        _dead_units(key, params, x @ (weight - rate * grad_weight).T + (bias - rate * grad_bias), rate)  # (N, width)
+        for rate in learning_rates
+    ]
+
+
+def dead_units_after_bias_shift(
+    key: str,
+    shifts: list[float],
+    params: Mapping[str, float] | None = None,
+    width: int = 256,
+    inputs: int = 16,
+    batch: int = 256,
+    seed: int = 0,
+) -> list[DeadUnits]:
+    """What moving every bias down by ``shift`` does to the hidden layer of ``dead_units_after_step``.
+
+    A large update often pushes biases negative; once a ReLU unit's bias is below minus its
+    largest weighted input on the batch, it outputs 0 for every input and is dead.
+
+    Returns:
+        One ``DeadUnits`` per shift, in order.
+
+    Raises:
+        ValueError: for a negative shift or invalid parameters.
+    """
+    if any(shift < 0 for shift in shifts):
+        raise ValueError("The bias shift moves biases down: give it as a non-negative amount.")
+    x, weight, bias, _, _ = _one_step_setup(key, params, width, inputs, batch, seed)
+    return [_dead_units(key, params, x @ weight.T + (bias - shift), shift) for shift in shifts]
 
 
 def dead_fraction_figure(
     curves: Mapping[str, tuple[list[float], list[float]]],
-    chosen_rate: float | None = None,
+    chosen: float | None = None,
     names: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
+    log_x: bool = True,
 ) -> go.Figure:
-    """Share of dead units against the learning rate (log x), one line per activation.
+    """Share of dead units against the push (learning rate or bias shift), one line per activation.
 
     Args:
-        curves: per key, (learning rates, dead fractions).
-        chosen_rate: a vertical marker at the rate shown elsewhere on the page.
-        labels: texts: ``rate``, ``dead``.
+        curves: per key, (amounts, dead fractions).
+        chosen: a vertical marker at the amount shown elsewhere on the page.
+        labels: texts: ``amount`` (x axis), ``dead``.
+        log_x: a log x axis (learning rates); linear for bias shifts.
     """
-    text = {"rate": "learning rate of the one step (log scale)", "dead": "dead units (%)"} | dict(labels or {})
+    text = {"amount": "learning rate of the one step (log scale)", "dead": "dead units (%)"} | dict(labels or {})
     names = dict(names or {})
     figure = go.Figure()
-    for i, (key, (rates, fractions)) in enumerate(curves.items()):
+    for i, (key, (amounts, fractions)) in enumerate(curves.items()):
         name = names.get(key, get(key).label)
         figure.add_scatter(
-            x=rates,
+            x=amounts,
             y=100 * np.asarray(fractions),
             name=name,
             mode="lines+markers",
             line={"color": COLORS[i % len(COLORS)], "dash": ("solid", "dash", "dot")[i % 3]},
-            hovertemplate="lr %{x:.3g}: %{y:.1f}%<extra>" + name + "</extra>",
+            hovertemplate="%{x:.3g}: %{y:.1f}%<extra>" + name + "</extra>",
         )
-    if chosen_rate:
-        figure.add_shape(type="line", x0=chosen_rate, x1=chosen_rate, xref="x", y0=0, y1=1, yref="paper",
+    if chosen is not None:
+        figure.add_shape(type="line", x0=chosen, x1=chosen, xref="x", y0=0, y1=1, yref="paper",
                          line={"color": "#6b7280", "dash": "dot"})  # fmt: skip
     figure.update_layout(
         height=360,
@@ -611,7 +644,7 @@ def dead_fraction_figure(
         plot_bgcolor="white",
         legend={"orientation": "h", "y": -0.25},
     )
-    figure.update_xaxes(title=text["rate"], type="log", gridcolor="#eef0f3")
+    figure.update_xaxes(title=text["amount"], type="log" if log_x else "linear", gridcolor="#eef0f3")
     figure.update_yaxes(title=text["dead"], rangemode="tozero", gridcolor="#eef0f3")
     return figure
 

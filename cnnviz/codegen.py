@@ -2,12 +2,15 @@
 
 Each function returns a short, runnable script that builds the layer, runs it on a
 tensor of the page's shape and prints the result's shape; the last line's comment
-states what it prints, computed by ``cnnviz.arithmetic``. A test runs every snippet
-and checks the comment.
+states what it prints, computed by ``cnnviz.arithmetic``. The activation snippet prints
+f(x) and f'(x) at a few points instead. A test runs every snippet and checks what it prints.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
+from cnnviz import activations
 from cnnviz.arithmetic import Conv, Dense, Flatten, Layer, Pool, conv_output_size, pool_output_size, trace_layers
 
 HEADER = "import torch\nimport torch.nn as nn\n\n"
@@ -31,19 +34,28 @@ def conv2d(
     dilation: int = 1,
     padding_mode: str = "zeros",
     bias: bool = True,
+    groups: int = 1,
 ) -> str:
     """A script building ``nn.Conv2d`` for an input of (C, H, W) and printing the output shape.
 
+    Args:
+        groups: ``C`` convolves each channel with its own kernel (what the convolution
+            lesson calls "each RGB channel"); it must divide C and ``out_channels``.
+
     Raises:
-        ValueError: for settings with no output (from ``conv_output_size``).
+        ValueError: for settings with no output (from ``conv_output_size``) or groups
+            that do not divide the channels.
     """
     channels, height, width = input_shape
+    if groups < 1 or channels % groups or out_channels % groups:
+        raise ValueError(f"groups ({groups}) must divide the input ({channels}) and output ({out_channels}) channels.")
     out = (1, out_channels, *(conv_output_size(s, kernel_size, stride, padding, dilation) for s in (height, width)))
     options = _args(
         stride=stride if stride != 1 else None,
         padding=padding if padding else None,
         dilation=dilation if dilation != 1 else None,
         padding_mode=padding_mode if padding_mode != "zeros" else None,
+        groups=groups if groups != 1 else None,
         bias=None if bias else False,
     )
     layer = f"nn.Conv2d({channels}, {out_channels}, kernel_size={kernel_size}{', ' + options if options else ''})"
@@ -58,38 +70,76 @@ def pool2d(
     padding: int = 0,
     ceil_mode: bool = False,
     norm_type: float = 2.0,
+    count_include_pad: bool = True,
+    values: np.ndarray | None = None,
 ) -> str:
-    """A script building a max, average or Lp pooling layer and printing the output shape.
+    """A script building a max, average, Lp or global average pooling layer and printing the output shape.
 
     Args:
-        kind: ``"max"``, ``"avg"`` or ``"lp"`` (Lp pooling takes no padding in PyTorch).
+        kind: ``"max"``, ``"avg"``, ``"lp"`` (Lp pooling takes no padding in PyTorch) or
+            ``"global_avg"`` (``nn.AdaptiveAvgPool2d(1)``; window settings unused).
+        values: (H, W) numbers to pool (input_shape must be (1, H, W)); the script then
+            prints the pooled numbers too. Default: a random input.
 
     Raises:
         ValueError: for settings with no output or an unknown kind.
     """
     channels, height, width = input_shape
     stride_value = kernel_size if stride is None else stride
-    out = (
-        1,
-        channels,
-        *(pool_output_size(s, kernel_size, stride_value, padding, 1, ceil_mode) for s in (height, width)),
-    )
+    if kind == "global_avg":
+        layer, out_size = "nn.AdaptiveAvgPool2d(1)", (1, 1)
+    else:
+        out_size = tuple(pool_output_size(s, kernel_size, stride_value, padding, 1, ceil_mode) for s in (height, width))
+        layer = _pool_layer(kind, kernel_size, stride, padding, ceil_mode, norm_type, count_include_pad)
+    out = (1, channels, *out_size)
+    if values is None:
+        return _script(f"x = torch.rand(1, {channels}, {height}, {width})  # (N, C, H, W)", f"layer = {layer}", out)
+    rows = ",\n".join(f"    [{', '.join(f'{value:g}' for value in row)}]" for row in np.asarray(values))
+    input_line = f"x = torch.tensor([\n{rows},\n], dtype=torch.float64).reshape(1, 1, {height}, {width})  # (N, C, H, W)"
+    return _script(input_line, f"layer = {layer}\nprint(layer(x)[0, 0])", out)
+
+
+def _pool_layer(
+    kind: str, kernel_size: int, stride: int | None, padding: int, ceil_mode: bool, norm_type: float, pad_counts: bool
+) -> str:
     options = _args(
         stride=stride if stride not in (None, kernel_size) else None,
         padding=padding if padding else None,
         ceil_mode=True if ceil_mode else None,
+        count_include_pad=None if pad_counts or kind != "avg" else False,
     )
+    options = f", {options}" if options else ""
     if kind == "max":
-        layer = f"nn.MaxPool2d({kernel_size}{', ' + options if options else ''})"
-    elif kind == "avg":
-        layer = f"nn.AvgPool2d({kernel_size}{', ' + options if options else ''})"
-    elif kind == "lp":
+        return f"nn.MaxPool2d({kernel_size}{options})"
+    if kind == "avg":
+        return f"nn.AvgPool2d({kernel_size}{options})"
+    if kind == "lp":
         if padding:
             raise ValueError("PyTorch's LPPool2d has no padding option; set padding to 0.")
-        layer = f"nn.LPPool2d({norm_type:g}, {kernel_size}{', ' + options if options else ''})"
-    else:
-        raise ValueError(f'Pooling kind must be "max", "avg" or "lp", not {kind!r}.')
-    return _script(f"x = torch.rand(1, {channels}, {height}, {width})  # (N, C, H, W)", f"layer = {layer}", out)
+        return f"nn.LPPool2d({norm_type:g}, {kernel_size}{options})"
+    raise ValueError(f'Pooling kind must be "max", "avg", "lp" or "global_avg", not {kind!r}.')
+
+
+def activation(key: str, params: dict[str, float], points: tuple[float, ...]) -> str:
+    """A script computing an activation and its slope (by autograd) at a few points, printing both.
+
+    Args:
+        key: an activation of ``cnnviz.activations`` (its ``torch_call`` is filled in with ``params``).
+        params: its parameters (see ``activations.resolve_params``).
+        points: the x values.
+
+    Raises:
+        ValueError: for an unknown activation or invalid parameters.
+    """
+    filled = {name: f"{value:.6g}" for name, value in activations.resolve_params(key, params).items()}
+    call = activations.get(key).torch_call.format(**filled)
+    return (
+        "import torch\nimport torch.nn.functional as F\n\n"
+        f"x = torch.tensor([{', '.join(f'{point:g}' for point in points)}], dtype=torch.float64, requires_grad=True)\n"
+        f"y = {call}\n"
+        "(slope,) = torch.autograd.grad(y.sum(), x)  # f'(x) at each point: f acts elementwise\n"
+        "print(y.detach())\nprint(slope)\n"
+    )
 
 
 def layer_stack(input_shape: tuple[int, int, int], layers: list[Layer], activation: str = "ReLU") -> str:

@@ -142,14 +142,16 @@ def kernel_image(weight: np.ndarray) -> np.ndarray:
         weight: (C_in, kh, kw), the kernel that makes one output channel.
 
     Returns:
-        uint8: (kh, kw, 3) as an RGB image for a 3-channel input (zero is mid-grey),
+        uint8: (kh, kw, 3), a colour picture for a 3-channel input and a gray one for a
+        1-channel input (zero is mid-grey, the largest |weight| black or full colour),
         else a diverging-colour tile grid of the C_in slices, (rows*(kh+1)-1, cols*(kw+1)-1, 3).
     """
-    if weight.shape[0] == 3:
-        bound = float(np.abs(weight).max()) or 1.0
-        return ((weight.transpose(1, 2, 0) / bound + 1) / 2 * 255).round().astype(np.uint8)
+    bound = float(np.abs(weight).max()) or 1.0
+    if weight.shape[0] in (1, 3):
+        picture = ((weight.transpose(1, 2, 0) / bound + 1) / 2 * 255).round().astype(np.uint8)
+        return np.repeat(picture, 3 // weight.shape[0], axis=2)
     columns = int(np.ceil(np.sqrt(weight.shape[0])))
-    return tile_grid(weight, float(np.abs(weight).max()) or 1.0, columns, tile=max(weight.shape[1:]), gap=1)
+    return tile_grid(weight, bound, columns, tile=max(weight.shape[1:]), gap=1)
 
 
 def colour_legend(bound: float | None, label: str) -> go.Figure:

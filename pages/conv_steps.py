@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import convolution, figures, kernels
+from cnnviz import codegen, convolution, figures, kernels
 from pages import ui
 
 SOURCES = ["image", "random"]
@@ -202,6 +202,7 @@ def lesson(timed: bool) -> None:
     position = position_controls(output.size, playing)
     with ui.panel("steps.window"):
         step_panels(grid, kernel, settings, flip, position, output)
+        ui.code_panel(codegen.conv2d((1, *grid.shape), 1, kernel.shape[0], **settings))
     with ui.panel("steps.im2col"):
         im2col_panel(kernel_row, columns, output, position)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import convolution, figures, kernels
+from cnnviz import codegen, convolution, figures, kernels
 from cnnviz.images import resize_longest_side
 from pages import ui
 
@@ -16,6 +16,8 @@ SOURCES = ["preset", "custom"]
 PLOT_CONFIG = {"displayModeBar": False}
 #: Where the output has no pixel on the canvas it shares with the input.
 CANVAS_GREY = 235
+#: The nn.Conv2d doing what each channel mode does: (in_channels, out_channels, groups).
+CONV_CHANNELS = {"gray": (1, 1, 1), "per_channel": (3, 3, 3), "sum": (3, 1, 1)}
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -262,6 +264,9 @@ def lesson() -> None:
             with ui.panel("conv.formula"):
                 st.markdown(f"**{ui.t('conv.formula')}**")
                 shape_latex(height, width, kernel, settings)
+                in_channels, out_channels, groups = CONV_CHANNELS[channel_mode]
+                ui.code_panel(codegen.conv2d((in_channels, height, width), out_channels, kernel.shape[0], **settings,
+                                             groups=groups))  # fmt: skip
 
 
 st.title(ui.t("conv.title"))

@@ -33,30 +33,42 @@ def bundled_network(name: str) -> Network:
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
-def imagenet_from_file(architecture: str, path: str, modified: float) -> Network:
+def network_from_file(architecture: str, path: str, modified: float) -> Network:
     # One at a time: VGG-16 alone is half a gigabyte. ``modified`` reloads a replaced file.
-    return models.load_imagenet(architecture, Path(path))
+    return models.load_user_weights(architecture, Path(path))
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
-def imagenet_from_upload(architecture: str, file_id: str, _data: bytes) -> Network:
-    return models.load_imagenet(architecture, _data)
+def network_from_upload(architecture: str, file_id: str, _data: bytes) -> Network:
+    return models.load_user_weights(architecture, _data)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def network_from_training(label: str, weights_digest: str, _run) -> Network:
+    # A copy per set of weights: the run keeps its own network; identical weights share one copy.
+    return models.from_training(label, _run.network, _run.class_names, _run.input_shape)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def heldout(name: str) -> tuple[np.ndarray, np.ndarray]:
-    return models.heldout_sample(name)
+def heldout(sample: str) -> tuple[np.ndarray, np.ndarray]:
+    return models.sample_images(sample)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def extract(network_key: str, input_digest: str, _network: Network, _tensor) -> FeatureMaps:
-    # Keyed by the exact input tensor's digest: the same picture is computed once.
+    # Keyed by the network's weights and the exact input tensor: the same picture is computed once.
     return features.feature_maps(_network.model, _tensor, _network.shown_layers)
 
 
-def class_label(network: Network, index: int) -> str:
+def digest(*arrays: np.ndarray) -> str:
+    hashed = hashlib.sha1()
+    for array in arrays:
+        hashed.update(np.ascontiguousarray(array).tobytes())
+    return hashed.hexdigest()
+
+
+def class_label(name: str) -> str:
     """A class name in the interface language where we have one (the shapes), else as stored."""
-    name = network.manifest.class_names[index]
     key = f"fmap.class.{name}"
     return ui.t(key) if key in i18n.catalogue(i18n.DEFAULT_LANGUAGE) else name
 
@@ -69,81 +81,114 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return " × ".join(map(str, shape))
 
 
+def url_choice(widget, label: str, options: list[str], default: str, key: str, **settings) -> str:
+    """A choice kept in the URL by its id (``ui.choice_from_url``); a remembered choice that
+    is no longer offered (another network has other classes) falls back to ``default``."""
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+    ui.choice_from_url(key, options, default)
+    widget(label, options, key=key, **settings)
+    return ui.choice_to_url(key, default)
+
+
 # --- choosing the network and the input --------------------------------------------------------
 
+TRAINED = "trained:"  # option ids of networks from the Training page: TRAINED + the run's label
 
-def imagenet_networks() -> dict[str, tuple[str, ...]]:
-    """ImageNet networks this session can use: architecture -> how to load it (file or upload)."""
-    available: dict[str, tuple[str, ...]] = {}
+
+def offered_networks(uploaded: str | None) -> dict[str, str]:
+    """Every network this session can look inside: option id -> a key that changes with its weights.
+
+    Args:
+        uploaded: the architecture of a weight file uploaded and loaded on this page, if any.
+    """
+    offered = {name: name for name in models.BUNDLED}
     for architecture, path in models.find_imagenet_weights().items():
-        available[architecture] = ("file", str(path), str(path.stat().st_mtime))
-    upload = st.session_state.get("fmap.weights_file")
-    chosen = st.session_state.get("fmap.weights_arch")
-    if upload is not None and chosen in models.IMAGENET:
-        available[chosen] = ("upload", upload.file_id)
-    return available
+        offered[architecture] = f"file:{path}:{path.stat().st_mtime}"
+    if uploaded is not None:
+        offered[uploaded] = f"upload:{st.session_state['fmap.weights_file'].file_id}"
+    for label, run in st.session_state.get("trained_networks", {}).items():
+        offered[TRAINED + label] = f"trained:{digest(*(v.numpy() for v in run.network.state_dict().values()))}"
+    return offered
 
 
-def load_network(name: str, imagenet: dict[str, tuple[str, ...]]) -> Network:
-    if name in models.BUNDLED:
-        return bundled_network(name)
-    how = imagenet[name]
-    if how[0] == "file":
-        return imagenet_from_file(name, how[1], float(how[2]))
-    return imagenet_from_upload(name, how[1], st.session_state["fmap.weights_file"].getvalue())
+def network_label(option: str) -> str:
+    if option.startswith(TRAINED):
+        return ui.t("fmap.net.trained", label=option.removeprefix(TRAINED))
+    return ui.t(f"fmap.net.{option}")
 
 
-def imagenet_panel() -> None:
-    """Where ImageNet weights come from, and an upload for a file the user has."""
+def load_network(option: str, weights_key: str) -> Network:
+    if option in models.BUNDLED:
+        return bundled_network(option)
+    if weights_key.startswith("trained:"):
+        label = option.removeprefix(TRAINED)
+        return network_from_training(label, weights_key, st.session_state["trained_networks"][label])
+    if weights_key.startswith("upload:"):
+        upload = st.session_state["fmap.weights_file"]
+        return network_from_upload(option, upload.file_id, upload.getvalue())
+    path = models.find_imagenet_weights()[option]
+    return network_from_file(option, str(path), path.stat().st_mtime)
+
+
+def weights_panel() -> str | None:
+    """Where ImageNet weights come from, and an upload for a weight file the user has.
+
+    Returns:
+        The architecture of the uploaded file when it loaded, else None.
+    """
     with st.expander(ui.t("fmap.imagenet"), icon=":material/download_done:"):
         st.markdown(ui.t("fmap.imagenet_help", variable=models.networks.WEIGHTS_DIR_VARIABLE))
         found = models.find_imagenet_weights()
         if found:
             st.caption(ui.t("fmap.imagenet_found", files=", ".join(f"`{path.name}`" for path in found.values())))
         columns = st.columns([1, 2])
-        columns[0].selectbox(
-            ui.t("fmap.weights_arch"), list(models.IMAGENET), format_func=models.IMAGENET.get, key="fmap.weights_arch"
-        )
+        architecture = columns[0].selectbox(
+            ui.t("fmap.weights_arch"), list(models.USER_ARCHITECTURES), format_func=models.USER_ARCHITECTURES.get,
+            key="fmap.weights_arch",
+        )  # fmt: skip
         upload = columns[1].file_uploader(
-            ui.t("fmap.weights_file"), type=["pth", "pt"], key="fmap.weights_file", max_upload_size=WEIGHTS_UPLOAD_MB
-        )
-        if upload is not None:
-            architecture = st.session_state["fmap.weights_arch"]
-            try:
-                imagenet_from_upload(architecture, upload.file_id, upload.getvalue())
-            except WeightsError as error:
-                st.error(ui.t("fmap.weights_refused", reason=str(error)), icon=":material/block:")
-            else:
-                st.success(ui.t("fmap.weights_loaded", title=models.IMAGENET[architecture]), icon=":material/check:")
+            ui.t("fmap.weights_file"), type=["pth", "pt", "safetensors"], key="fmap.weights_file",
+            max_upload_size=WEIGHTS_UPLOAD_MB,
+        )  # fmt: skip
+        if upload is None:
+            return None
+        try:
+            network_from_upload(architecture, upload.file_id, upload.getvalue())
+        except WeightsError as error:
+            st.error(ui.t("fmap.weights_refused", reason=str(error)), icon=":material/block:")
+            return None
+        st.success(ui.t("fmap.weights_loaded", title=network_label(architecture)), icon=":material/check:")
+        return architecture
 
 
-def choose_input(network: Network, name: str) -> tuple[np.ndarray, bool, int | None] | None:
-    """The picture to feed: (pixels, native, true class or None); None while the canvas is empty."""
-    sources = (["heldout", "draw"] if name == "digits" else ["heldout"]) if name in models.BUNDLED else []
-    sources.append("sidebar")
-    source = st.segmented_control(
-        ui.t("fmap.source"), sources, default=sources[0], required=True, key="fmap.source", bind="query-params",
-        format_func=lambda option: ui.t(f"fmap.source.{option}"),
+def choose_input(network: Network, option: str) -> tuple[np.ndarray, int | None] | None:
+    """The picture to feed: (pixels, true class or None); None while the canvas is empty."""
+    sources = ["heldout", "draw"] if network.manifest.preprocessing == "mnist" else ["heldout"]
+    sources = [*sources, "sidebar"] if network.manifest.sample else ["sidebar"]
+    source = url_choice(
+        st.segmented_control, ui.t("fmap.source"), sources, sources[0], "fmap.source", required=True,
+        format_func=lambda name: ui.t(f"fmap.source.{name}"),
     )  # fmt: skip
     if source == "heldout":
-        images, labels = heldout(name)
-        classes = sorted(set(labels.tolist()))
-        chosen = st.segmented_control(
-            ui.t("fmap.class"), classes, default=classes[0], required=True, key="fmap.class", bind="query-params",
-            format_func=lambda index: class_label(network, index),
+        images, labels = heldout(network.manifest.sample)
+        names = network.manifest.class_names
+        classes = [names[index] for index in sorted(set(labels.tolist()))]
+        chosen = url_choice(
+            st.segmented_control, ui.t("fmap.class"), classes, classes[0], "fmap.class", required=True,
+            format_func=class_label,
         )  # fmt: skip
-        indices = np.flatnonzero(labels == chosen)
+        indices = np.flatnonzero(labels == names.index(chosen))
         example = st.slider(ui.t("fmap.example"), 1, len(indices), 1, key="fmap.example", bind="query-params")
-        index = indices[example - 1]
-        return images[index], True, int(labels[index])
+        index = indices[min(example, len(indices)) - 1]
+        return images[index], int(labels[index])
     if source == "draw":
         return drawing()
-    if name not in models.BUNDLED:
-        st.caption(ui.t("fmap.sidebar_only"))
-    return ui.current_image().pixels, False, None
+    st.caption(ui.t("fmap.sidebar_only"))
+    return ui.current_image().pixels, None
 
 
-def drawing() -> tuple[np.ndarray, bool, None] | None:
+def drawing() -> tuple[np.ndarray, None] | None:
     """A canvas to draw a digit on (black on white, as on paper)."""
     try:
         from streamlit_drawable_canvas import st_canvas
@@ -160,7 +205,7 @@ def drawing() -> tuple[np.ndarray, bool, None] | None:
         return None
     alpha = rgba[..., 3:4].astype(np.float64) / 255
     pixels = (rgba[..., :3] * alpha + 255 * (1 - alpha)).round().astype(np.uint8)
-    return (pixels, False, None) if (pixels < 128).any() else None
+    return (pixels, None) if (pixels < 128).any() else None
 
 
 # --- panels ----------------------------------------------------------------------------------
@@ -192,11 +237,10 @@ def input_panel(network: Network, pixels: np.ndarray, prepared: models.PreparedI
 
 def prediction_panel(network: Network, maps: FeatureMaps, truth: int | None) -> None:
     best, probability = maps.top_classes(1)[0]
-    st.markdown(ui.t("fmap.says", label=class_label(network, best), probability=f"{probability:.1%}"))
+    names = [class_label(name) for name in network.manifest.class_names]
+    st.markdown(ui.t("fmap.says", label=names[best], probability=f"{probability:.1%}"))
     if truth is not None:
-        key = "fmap.right" if truth == best else "fmap.wrong"
-        st.caption(ui.t(key, label=class_label(network, truth)))
-    names = [class_label(network, index) for index in range(len(network.manifest.class_names))]
+        st.caption(ui.t("fmap.right" if truth == best else "fmap.wrong", label=names[truth]))
     k = min(10, len(names))
     chart = feature_pictures.probability_chart(names, maps.probabilities, k, ui.t("fmap.top_k", k=k))
     st.plotly_chart(chart, width="stretch", config=CHART_CONFIG)
@@ -237,12 +281,14 @@ def overview_panel(maps: FeatureMaps, prepared: models.PreparedInput, scale: str
 
 def closer_panel(network: Network, maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> None:
     names = [layer.name for layer in maps.layers]
-    name = st.selectbox(
-        ui.t("fmap.layer"), names, key="fmap.layer", bind="query-params",
+    name = url_choice(
+        st.selectbox, ui.t("fmap.layer"), names, names[0], "fmap.layer",
         format_func=lambda n: f"{n} · {maps.layer(n).kind} · {shape_text(maps.layer(n).shape)}",
     )  # fmt: skip
     layer = maps.layer(name)
     count = layer.shape[0]
+    if st.session_state.get("fmap.channel", 0) >= count:  # the previous layer had more channels
+        st.session_state["fmap.channel"] = 0
     channel = (
         st.slider(ui.t("fmap.channel"), 0, count - 1, 0, key="fmap.channel", bind="query-params") if count > 1 else 0
     )
@@ -265,7 +311,7 @@ def closer_panel(network: Network, maps: FeatureMaps, prepared: models.PreparedI
         else:
             weight = features.kernel(network.model, layer.conv, channel)
             st.image(upscale_nearest(feature_pictures.kernel_image(weight), 200), width="stretch")
-            key = "fmap.kernel_rgb" if weight.shape[0] == 3 else "fmap.kernel_slices"
+            key = {1: "fmap.kernel_gray", 3: "fmap.kernel_rgb"}.get(weight.shape[0], "fmap.kernel_slices")
             st.caption(
                 ui.t(key, conv=layer.conv, channel=channel, cin=weight.shape[0], kh=weight.shape[1], kw=weight.shape[2])
             )
@@ -296,40 +342,39 @@ st.markdown(ui.t("fmap.intro"))
 
 top, bottom = st.container(), st.container()
 with bottom, ui.panel("fmap.imagenet"):
-    imagenet_panel()
-imagenet = imagenet_networks()
+    uploaded = weights_panel()
+offered = offered_networks(uploaded)
 
 with top:
-    network_names = [*models.BUNDLED, *imagenet]
     settings, choice = st.columns([2, 3])
     with settings:
-        network_name = st.selectbox(
-            ui.t("fmap.network"), network_names, key="fmap.network", bind="query-params",
-            format_func=lambda key: ui.t(f"fmap.net.{key}"), help=ui.t("fmap.network_help"),
+        option = url_choice(
+            st.selectbox, ui.t("fmap.network"), list(offered), models.BUNDLED[0], "fmap.network",
+            format_func=network_label, help=ui.t("fmap.network_help"),
         )  # fmt: skip
-        scale = st.segmented_control(
-            ui.t("fmap.scale"), features.COLOUR_SCALES, default="layer", required=True, key="fmap.scale",
-            bind="query-params", format_func=lambda option: ui.t(f"fmap.scale.{option}"), help=ui.t("fmap.scale_help"),
+        scale = url_choice(
+            st.segmented_control, ui.t("fmap.scale"), list(features.COLOUR_SCALES), "layer", "fmap.scale",
+            required=True, format_func=lambda name: ui.t(f"fmap.scale.{name}"), help=ui.t("fmap.scale_help"),
         )  # fmt: skip
     try:
-        network = load_network(network_name, imagenet)
+        network = load_network(option, offered[option])
     except WeightsError as error:
         st.error(ui.t("fmap.weights_refused", reason=str(error)), icon=":material/block:")
         st.stop()
     with choice:
-        chosen = choose_input(network, network_name)
+        chosen = choose_input(network, option)
     if chosen is None:
         st.info(ui.t("fmap.draw_empty"), icon=":material/draw:")
         st.stop()
-    pixels, native, truth = chosen
+    pixels, truth = chosen
+    # A held-out image of the network's own size is fed as it is; anything else goes through the recipe.
+    native = truth is not None and pixels.shape[:2] == tuple(network.manifest.input_shape[1:])
     try:
         prepared = network.prepare(pixels, native=native)
     except ValueError:
         st.warning(ui.t("fmap.no_ink"), icon=":material/block:")
         st.stop()
-    digest = hashlib.sha1(prepared.tensor.numpy().tobytes()).hexdigest()
-    network_key = f"{network_name}:{imagenet.get(network_name, ('bundled',))}"
-    maps = extract(network_key, digest, network, prepared.tensor)
+    maps = extract(offered[option], digest(prepared.tensor.numpy()), network, prepared.tensor)
 
     seen, predicted = st.columns([3, 2])
     with seen, ui.panel("fmap.input"):

@@ -1,13 +1,16 @@
 """Output size: why 28 becomes 24. The size formula, where the windows land, PyTorch and
 TensorFlow side by side, transposed convolution, and sizes through whole networks."""
 
+import random
+
 import streamlit as st
 
-from cnnviz import arithmetic, layers, windows
+from cnnviz import arithmetic, codegen, layers, quiz, windows
 from cnnviz.arithmetic import SizeError
 from pages import ui
 
 PADDING_MAX = 6
+QUESTIONS = 9999  # quiz questions are numbered 1..QUESTIONS; the number seeds the question
 
 
 def explain(error: SizeError) -> str:
@@ -95,8 +98,60 @@ def torch_check(preset: str) -> list[layers.Mismatch]:
     return layers.compare_with_torch(input_shape, stack)
 
 
+def check_guess(number: int, answer: int) -> None:
+    """Reveal button: score the typed guess once per question and remember the outcome."""
+    guess = st.session_state.get("size.quiz.guess")
+    if guess is None or st.session_state.get("size.quiz.outcome", (None,))[0] == number:
+        return
+    right = quiz.is_correct(guess, answer)
+    score = st.session_state.get("size.quiz.score", (0, 0))
+    st.session_state["size.quiz.score"] = (score[0] + right, score[1] + 1)
+    st.session_state["size.quiz.outcome"] = (number, guess, right)
+
+
+def next_question() -> None:
+    st.session_state["size.question"] = st.session_state["size.question"] % QUESTIONS + 1
+    st.session_state["size.quiz.guess"] = None
+
+
+@st.fragment
+def quiz_panel() -> None:
+    """Predict, then reveal: a numbered random question, a typed guess, the answer with its formula."""
+    with ui.panel("size.quiz"), st.container(border=True):
+        st.subheader(ui.t("size.quiz.title"))
+        number = st.number_input(
+            ui.t("size.quiz.number"), 1, QUESTIONS, 1, key="size.question", bind="query-params",
+            help=ui.t("size.quiz.number_help"),
+        )  # fmt: skip
+        question = quiz.output_size_question(random.Random(number))
+        n, k, s, p, d = (question.size, question.kernel_size, question.stride, question.padding, question.dilation)
+        st.markdown(ui.t("size.quiz.question", n=n, k=k, s=s, p=p, d=d))
+        guess_column, reveal_column, new_column, score_column = st.columns(
+            [2, 1.2, 1.2, 1.2], vertical_alignment="bottom"
+        )
+        guess = guess_column.number_input(ui.t("size.quiz.guess"), 0, 1000, None, key="size.quiz.guess")
+        outcome = st.session_state.get("size.quiz.outcome")
+        revealed = outcome is not None and outcome[0] == number
+        reveal_column.button(ui.t("size.quiz.reveal"), key="size.quiz.reveal", type="primary",
+                             disabled=guess is None or revealed, on_click=check_guess, args=(number, question.answer))  # fmt: skip
+        new_column.button(ui.t("size.quiz.new"), key="size.quiz.new", on_click=next_question, icon=":material/casino:")
+        right, asked = st.session_state.get("size.quiz.score", (0, 0))
+        score_column.metric(ui.t("size.quiz.score"), f"{right} / {asked}")
+        if revealed:
+            _, typed, correct = outcome
+            if correct:
+                st.success(ui.t("size.quiz.right", answer=question.answer), icon=":material/check_circle:")
+            else:
+                st.error(ui.t("size.quiz.wrong", guess=typed, answer=question.answer), icon=":material/cancel:")
+            st.latex(arithmetic.conv_formula_latex(n, k, s, p, d))
+        elif guess is None:
+            st.caption(ui.t("size.quiz.type_first"))
+
+
 st.title(ui.t("size.title"))
 st.write(ui.t("size.intro"))
+if st.toggle(ui.t("size.quiz.toggle"), key="size.quiz", bind="query-params", help=ui.t("size.quiz.toggle_help")):
+    quiz_panel()
 
 columns = st.columns(5)
 size = columns[0].slider(ui.t("size.input"), 1, 32, 28, key="size.input", bind="query-params")
@@ -119,6 +174,8 @@ with ui.panel("size.formula"):
         result.metric(ui.t("size.output"), f"{out} × {out}")
         result.caption(ui.t("size.input_to_output", size=size, out=out))
     formula.latex(arithmetic.conv_formula_latex(size, *settings))
+    if out is not None:
+        ui.code_panel(codegen.conv2d((1, size, size), 1, kernel, stride, padding, dilation))
 
 if out is not None:
     with ui.panel("size.windows"):
@@ -213,18 +270,11 @@ def stack_tracer() -> None:
 def trace_preset() -> None:
     st.subheader(ui.t("size.stack.title"))
     st.write(ui.t("size.stack.intro"))
-    # The preset lives in the URL by hand, as ?size.preset=vgg16: a bound selectbox would put its
-    # translated label there, so a link would work in one language only (app.py does the same for ?lang).
     names = list(arithmetic.LAYER_PRESETS)
-    if st.session_state.get("size.preset") not in names:
-        linked = st.query_params.get("size.preset")
-        st.session_state["size.preset"] = linked if linked in names else names[0]
+    ui.choice_from_url("size.preset", names, names[0])
     labels = {name: ui.t(f"size.preset.{name}") for name in names}  # translated now, not when Streamlit formats
-    preset = st.selectbox(ui.t("size.stack.preset"), names, format_func=labels.get, key="size.preset")
-    if preset == names[0]:
-        st.query_params.pop("size.preset", None)  # like a bound widget: the default keeps the URL clean
-    else:
-        st.query_params["size.preset"] = preset
+    st.selectbox(ui.t("size.stack.preset"), names, format_func=labels.get, key="size.preset")
+    preset = ui.choice_to_url("size.preset", names[0])
     input_shape, stack = arithmetic.LAYER_PRESETS[preset]
     rows = arithmetic.trace_layers(input_shape, stack)
     table = stack_table(input_shape, rows)
@@ -238,6 +288,7 @@ def trace_preset() -> None:
     for miss in mismatches:
         st.error(ui.t("size.stack.mismatch", layer=miss.index, ours=miss.traced_shape, torch=miss.torch_shape,
                       our_params=miss.traced_params, torch_params=miss.torch_params))  # fmt: skip
+    ui.code_panel(codegen.layer_stack(input_shape, list(stack)))
 
 
 stack_tracer()

@@ -36,15 +36,15 @@ st.session_state.setdefault("train.spec", next(iter(netspec.PRESET_SPECS.values(
 
 setup, live = st.columns([2, 3], gap="large")
 with setup:
-    data_name = st.segmented_control(
+    ui.choice_from_url("train.data", ["digits", "shapes"], "digits")
+    st.segmented_control(
         ui.t("train.data"),
         ["digits", "shapes"],
         format_func=lambda name: ui.t(f"train.data.{name}"),
-        default="digits",
         required=True,
         key="train.data",
-        bind="query-params",
     )
+    data_name = ui.choice_to_url("train.data", "digits")
     train_size = st.select_slider(
         ui.t("train.size"), [200, 500, 1000, 2000], value=1000, key="train.size", bind="query-params"
     )
@@ -55,31 +55,34 @@ with setup:
         )
         spec_text = st.text_area(ui.t("train.spec"), key="train.spec", height=200, help=ui.t("train.spec_help"))
     first, second = st.columns(2)
-    output = first.selectbox(
+    ui.choice_from_url("train.output", list(training.OUTPUTS), training.OUTPUTS[0])
+    first.selectbox(
         ui.t("train.output"),
         training.OUTPUTS,
         format_func=lambda name: ui.t(f"train.output.{name}"),
         key="train.output",
-        bind="query-params",
     )
-    activation = second.selectbox(
+    output = ui.choice_to_url("train.output", training.OUTPUTS[0])
+    ui.choice_from_url("train.activation", list(HIDDEN_ACTIVATIONS), HIDDEN_ACTIVATIONS[0])
+    second.selectbox(
         ui.t("train.activation"),
         HIDDEN_ACTIVATIONS,
         format_func=lambda name: ui.t("train.as_written") if name == "as_written" else name,
         key="train.activation",
-        bind="query-params",
     )
+    activation = ui.choice_to_url("train.activation", HIDDEN_ACTIVATIONS[0])
     dropout = first.slider(ui.t("train.dropout"), 0.0, 0.8, 0.0, 0.1, key="train.dropout", bind="query-params")
     learning_rate = second.select_slider(
         ui.t("train.lr"), LEARNING_RATES, value=0.05, key="train.lr", bind="query-params"
     )
-    optimizer = first.selectbox(
+    ui.choice_from_url("train.optimizer", ["sgd", "adam"], "sgd")
+    first.selectbox(
         ui.t("train.optimizer"),
         ["sgd", "adam"],
         format_func=lambda name: ui.t(f"train.optimizer.{name}"),
         key="train.optimizer",
-        bind="query-params",
     )
+    optimizer = ui.choice_to_url("train.optimizer", "sgd")
     batch_size = second.select_slider(
         ui.t("train.batch"), [16, 32, 64, 128, 256], value=64, key="train.batch", bind="query-params"
     )

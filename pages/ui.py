@@ -95,10 +95,15 @@ def notice_ignored_link_settings(link_settings: dict[str, str]) -> None:
         if key not in st.session_state:
             ignored.append(f"{key}={value}")
             del st.query_params[key]
-        elif key not in st.query_params and str(st.session_state[key]) != value:
+        elif key not in st.query_params and _as_url_value(st.session_state[key]) != value:
             ignored.append(f"{key}={value}")
     if ignored:
         st.toast(t("ui.link_ignored", settings=", ".join(ignored)), icon=":material/link_off:")
+
+
+def _as_url_value(value: object) -> str:
+    """A setting as the URL writes it (a multiselect's ids comma-joined, see :func:`choices_to_url`)."""
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 # --- The current image ----------------------------------------------------------------------
@@ -221,6 +226,25 @@ def choice_to_url(key: str, default: str) -> str:
     else:
         st.query_params[key] = value
     return value
+
+
+def choices_from_url(key: str, options: list[str], default: list[str]) -> None:
+    """:func:`choice_from_url` for a multiselect: the URL holds comma-joined ids
+    (``?act.functions=relu,tanh``); a list with an unknown id falls back to ``default``."""
+    if key not in st.session_state:
+        wanted = [choice for choice in st.query_params.get(key, "").split(",") if choice]
+        valid = key in st.query_params and all(choice in options for choice in wanted)
+        st.session_state[key] = wanted if valid else list(default)
+
+
+def choices_to_url(key: str, default: list[str]) -> list[str]:
+    """Write the multiselect's ids to the URL (or drop them when they are the default); return them."""
+    values = list(st.session_state[key])
+    if values == list(default):
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = ",".join(values)
+    return values
 
 
 def code_panel(code: str, expanded: bool = False) -> None:

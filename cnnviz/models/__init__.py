@@ -11,7 +11,8 @@ The API other modules use::
     network.manifest.class_names[int(logits.argmax())]
 
     found = models.find_imagenet_weights()            # {"resnet18": Path(...), ...}
-    resnet = models.load_imagenet("resnet18", found["resnet18"])  # or the file's bytes
+    resnet = models.load_user_weights("resnet18", found["resnet18"])  # or the file's bytes
+    mine = models.from_training("run 1", run.network, run.class_names, run.input_shape)
 
 Modules: ``architectures`` (the networks in PyTorch), ``shapes`` (the generated data
 set), ``preprocess`` (picture -> tensor), ``weights`` (reading and checking files),
@@ -23,13 +24,16 @@ from cnnviz.models.architectures import ARCHITECTURES, build
 from cnnviz.models.networks import (
     BUNDLED,
     IMAGENET,
+    USER_ARCHITECTURES,
     Manifest,
     Network,
     find_imagenet_weights,
+    from_training,
     heldout_sample,
     imagenet_manifest,
     load_bundled,
-    load_imagenet,
+    load_user_weights,
+    sample_images,
 )
 from cnnviz.models.preprocess import PreparedInput
 from cnnviz.models.weights import WeightsError
@@ -38,14 +42,17 @@ __all__ = [
     "ARCHITECTURES",
     "BUNDLED",
     "IMAGENET",
+    "USER_ARCHITECTURES",
     "Manifest",
     "Network",
     "PreparedInput",
     "WeightsError",
     "build",
     "find_imagenet_weights",
+    "from_training",
     "heldout_sample",
     "imagenet_manifest",
     "load_bundled",
-    "load_imagenet",
+    "load_user_weights",
+    "sample_images",
 ]

@@ -1,5 +1,6 @@
-"""Ready-to-use networks: our trained ones from ``assets/models``, and ImageNet classics from
-a weight file the user already has.
+"""Ready-to-use networks: our trained ones from ``assets/models``, a known architecture with
+a weight file the user already has (ImageNet classics, or our own retrained), and networks
+trained on the Training page.
 
 Every network comes as a ``Network``: the model (eval mode, gradients off, never to be
 changed: it is shared by every user) plus its ``Manifest`` (architecture, input,
@@ -9,8 +10,11 @@ weight file is loaded only if its sha256 matches its manifest.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -30,6 +34,10 @@ BUNDLED: tuple[str, ...] = ("digits", "shapes")
 IMAGENET: dict[str, str] = {"alexnet": "AlexNet", "vgg16": "VGG-16", "resnet18": "ResNet-18"}
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+#: Architectures a user can bring a weight file for: name -> title. Ours come with the
+#: bundled network that uses them, whose manifest (classes, input) they share.
+USER_ARCHITECTURES: dict[str, str] = {**IMAGENET, "lenet5": "LeNet-5 (digits)", "tinyvgg": "TinyVGG (colour shapes)"}
+_BUNDLED_BY_ARCHITECTURE = {"lenet5": "digits", "tinyvgg": "shapes"}
 #: Where ImageNet weight files are looked for: this variable (a folder), then torch's own cache.
 WEIGHTS_DIR_VARIABLE = "CNNVIZ_WEIGHTS_DIR"
 
@@ -41,7 +49,8 @@ class Manifest:
     Attributes:
         name: short name, e.g. "digits".
         title: display name, e.g. "LeNet-5 (MNIST digits)".
-        architecture: a key of ``architectures.ARCHITECTURES``.
+        architecture: a key of ``architectures.ARCHITECTURES`` ("spec" for a network
+            built on the Training page).
         input_shape: (C, H, W) the network expects.
         preprocessing: the recipe from picture to tensor (see ``preprocess``).
         mean, std: per-channel normalisation.
@@ -132,9 +141,13 @@ def heldout_sample(name: str, models_dir: Path = MODELS_DIR) -> tuple[np.ndarray
             the network's input format (use ``Network.prepare(image, native=True)``).
         labels: (N,) int64 class indices.
     """
-    manifest = Manifest.read(models_dir / f"{name}.json")
-    with np.load(models_dir / manifest.sample) as sample:
-        return sample["images"], sample["labels"].astype(np.int64)
+    return sample_images(Manifest.read(models_dir / f"{name}.json").sample, models_dir)
+
+
+def sample_images(sample: str, models_dir: Path = MODELS_DIR) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out sample file named by a manifest's ``sample`` (see ``heldout_sample``)."""
+    with np.load(models_dir / sample) as data:
+        return data["images"], data["labels"].astype(np.int64)
 
 
 def imagenet_manifest(architecture: str) -> Manifest:
@@ -159,22 +172,69 @@ def imagenet_manifest(architecture: str) -> Manifest:
     )
 
 
-def load_imagenet(architecture: str, source: Path | bytes) -> Network:
-    """An ImageNet network with the user's torchvision weights (e.g. ``resnet18-f37072fd.pth``).
+def load_user_weights(architecture: str, source: Path | bytes) -> Network:
+    """A known architecture with the user's weights, e.g. torchvision's ``resnet18-f37072fd.pth``.
 
     Args:
-        architecture: a key of ``IMAGENET``.
-        source: the weight file's path, or its bytes (an upload).
+        architecture: a key of ``USER_ARCHITECTURES``.
+        source: the weight file's path, or its bytes (an upload): a ``torch.save``d
+            state_dict (read with ``weights_only=True``) or a safetensors file.
 
     Raises:
         ValueError: for an unknown architecture.
         WeightsError: for a file that cannot be read safely or does not fit the
             architecture; the message names the mismatched weights.
     """
-    manifest = imagenet_manifest(architecture)
+    if architecture not in USER_ARCHITECTURES:
+        choices = ", ".join(USER_ARCHITECTURES)
+        raise ValueError(f"Unknown architecture {architecture!r} for a weight file; choose one of: {choices}.")
+    if architecture in IMAGENET:
+        manifest = imagenet_manifest(architecture)
+    else:  # our own architecture, retrained by the user: same classes and input as ours
+        ours = Manifest.read(MODELS_DIR / f"{_BUNDLED_BY_ARCHITECTURE[architecture]}.json")
+        manifest = dataclasses.replace(
+            ours, title=USER_ARCHITECTURES[architecture], heldout_accuracy=None, sha256="", sample_accuracy=None
+        )
     state_dict = read_state_dict(source)
     model = build(architecture, len(manifest.class_names))
     return Network(load_weights(model, state_dict, manifest.title), manifest, SHOWN_LAYERS.get(architecture))
+
+
+def from_training(
+    label: str, model: nn.Module, class_names: Sequence[str], input_shape: tuple[int, int, int]
+) -> Network:
+    """A network trained on the Training page, ready for the lessons that look inside networks.
+
+    The Training page feeds pictures scaled to 0..1 without normalisation: gray 28 x 28
+    MNIST digits, or colour shapes resized to a square.
+
+    Args:
+        label: the run's name.
+        model: the trained network; it is copied, never changed (its run keeps training state).
+        class_names: one name per output.
+        input_shape: (C, H, W) it was trained on.
+
+    Returns:
+        A ``Network`` holding a copy in eval mode with gradients off; its held-out sample is
+        the bundled network's of the same data set (digits for gray, shapes for colour).
+    """
+    copied = copy.deepcopy(model).eval()
+    for parameter in copied.parameters():
+        parameter.requires_grad_(False)
+    channels = input_shape[0]
+    manifest = Manifest(
+        name=label,
+        title=label,
+        architecture="spec",
+        input_shape=tuple(input_shape),
+        preprocessing="mnist" if channels == 1 else "square",
+        mean=(0.0,) * channels,
+        std=(1.0,) * channels,
+        class_names=tuple(class_names),
+        dataset="Trained on the Training page, in this session",
+        sample="digits_heldout.npz" if channels == 1 else "shapes_heldout.npz",
+    )
+    return Network(copied, manifest)
 
 
 def find_imagenet_weights(folders: list[Path] | None = None) -> dict[str, Path]:

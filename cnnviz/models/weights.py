@@ -1,8 +1,9 @@
 """Reading weight files safely and checking them against an architecture.
 
 Two formats:
-- our own bundled weights are safetensors files (plain tensors, no code can hide in
-  them), checked against the sha256 in their manifest before they are parsed;
+- safetensors files hold plain tensors, so no code can hide in them; our bundled weights
+  are such files, checked against the sha256 in their manifest before they are parsed,
+  and a user may bring one too;
 - a user's torchvision ``.pth`` file is a pickle, read only with
   ``torch.load(weights_only=True)``, which refuses any object that is not a tensor or
   a plain container, so a file carrying code is rejected without running it.
@@ -66,8 +67,14 @@ def read_safetensors(path: Path, sha256: str) -> dict[str, torch.Tensor]:
         raise WeightsError(f"The weight file {path.name} is not a valid safetensors file ({error}).") from None
 
 
+def is_safetensors(head: bytes) -> bool:
+    """Whether a file starting with ``head`` (its first 9 bytes or more) is a safetensors
+    file: an 8-byte little-endian header length, then the JSON header."""
+    return len(head) >= 9 and head[8:9] == b"{" and 2 <= int.from_bytes(head[:8], "little") < 100_000_000
+
+
 def read_state_dict(source: Path | bytes) -> dict[str, torch.Tensor]:
-    """Read a PyTorch weight file (``torch.save`` of a state_dict) without running code.
+    """Read a weight file without running code: safetensors, or ``torch.save`` of a state_dict.
 
     Common wrappers are unwrapped: a checkpoint dict holding the weights under
     ``"state_dict"`` or ``"model"``, and the ``module.`` prefix ``nn.DataParallel`` adds.
@@ -83,9 +90,19 @@ def read_state_dict(source: Path | bytes) -> dict[str, torch.Tensor]:
             Python objects other than tensors (refused unread: it could run code), or
             one that holds no weights.
     """
-    stream = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
-        loaded = torch.load(stream, map_location="cpu", weights_only=True)
+        data = source if isinstance(source, bytes) else source.read_bytes()
+    except OSError as error:
+        raise WeightsError(f"The weight file {source.name} could not be read ({error.strerror}).") from None
+    if is_safetensors(data[:9]):
+        try:
+            return _unwrapped(load_safetensors_bytes(data))
+        except SafetensorError as error:
+            raise WeightsError(
+                f"The file could not be read as safetensors weights: it may be truncated ({error})."
+            ) from None
+    try:
+        loaded = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise WeightsError(
             "The file holds Python objects besides weights, so it was refused without being run: "
@@ -95,6 +112,10 @@ def read_state_dict(source: Path | bytes) -> dict[str, torch.Tensor]:
         raise WeightsError(
             f"The file could not be read as PyTorch weights: it may be truncated or in another format ({error})."
         ) from None
+    return _unwrapped(loaded)
+
+
+def _unwrapped(loaded: object) -> dict[str, torch.Tensor]:
     if isinstance(loaded, Mapping):
         for wrapper in ("state_dict", "model"):
             if isinstance(loaded.get(wrapper), Mapping):

@@ -1,12 +1,17 @@
 """The Output size lesson in AppTest: sliders drive the size, formula and explanations shown."""
 
+import random
 import re
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
+from torch import nn
 
+from cnnviz import quiz
 from tests.app.conftest import open_page
 from tests.conftest import ROOT
+from tests.snippets import printed_shape
 
 PAGE = "pages/output_size.py"
 
@@ -173,3 +178,108 @@ def test_chinese():
     assert "已在 PyTorch 中实际运行" in texts(at.success)
     at.slider(key="size.input").set_value(3).run()
     assert "一个窗口也放不下" in texts(at.warning)
+
+
+# --- PyTorch code, quiz, shareable links -------------------------------------------------------
+
+
+def test_the_shown_conv2d_code_prints_the_pages_output_size():
+    at = open_page(PAGE, **{"size.input": "17", "size.kernel": "3", "size.padding": "2", "size.stride": "3",
+                            "size.dilation": "2"})  # fmt: skip
+    side = int(output_metric(at).split(" × ")[0])
+    assert side == nn.Conv2d(1, 1, 3, stride=3, padding=2, dilation=2)(torch.zeros(1, 1, 17, 17)).shape[-1] == 6
+    assert printed_shape(at.code[0].value) == (1, 1, side, side)
+
+
+@pytest.mark.parametrize("preset, output", [("keras_mnist", (1, 10)), ("alexnet", (1, 1000))])
+def test_the_shown_stack_code_prints_the_tables_last_shape(preset, output):
+    at = open_page(PAGE, **{"size.preset": preset})
+    last_row = at.table[0].value.iloc[-1]["Output shape (C × H × W)"]
+    assert printed_shape(at.code[-1].value) == output == (1, int(last_row))
+
+
+def quiz_page(number: int) -> tuple[AppTest, quiz.OutputSizeQuestion]:
+    at = open_page(PAGE, **{"size.quiz": "true", "size.question": str(number)})
+    question = quiz.output_size_question(random.Random(number))
+    asked = texts(at.markdown)
+    assert f"**{question.size} × {question.size}**" in asked
+    assert f"**k = {question.kernel_size}**, stride **s = {question.stride}**" in asked
+    assert f"padding **p = {question.padding}** and dilation **d = {question.dilation}**" in asked
+    return at, question
+
+
+def torch_side(question: quiz.OutputSizeQuestion) -> int:
+    conv = nn.Conv2d(1, 1, question.kernel_size, question.stride, question.padding, question.dilation)
+    return conv(torch.zeros(1, 1, question.size, question.size)).shape[-1]
+
+
+def test_quiz_a_right_answer_scores_and_reveals_the_formula():
+    at, question = quiz_page(7)
+    answer = torch_side(question)
+    assert at.button(key="size.quiz.reveal").disabled  # nothing typed yet: nothing to reveal
+    at.number_input(key="size.quiz.guess").set_value(answer).run()
+    at.button(key="size.quiz.reveal").click().run()
+    assert not at.exception
+    assert f"Right: the output is {answer} × {answer}" in texts(at.success)
+    assert "1 / 1" in [metric.value for metric in at.metric]
+    assert formula(at, 0).endswith(rf"\mathbf{{{answer}}}\end{{aligned}}")  # the quiz's formula comes first
+
+
+def test_quiz_a_wrong_answer_is_corrected_and_a_new_question_follows():
+    at, question = quiz_page(7)
+    answer = torch_side(question)
+    at.number_input(key="size.quiz.guess").set_value(answer + 1).run()
+    at.button(key="size.quiz.reveal").click().run()
+    assert f"you said {answer + 1}, the output is {answer} × {answer}" in texts(at.error)
+    assert "0 / 1" in [metric.value for metric in at.metric]
+    assert at.button(key="size.quiz.reveal").disabled  # one answer per question
+    at.button(key="size.quiz.new").click().run()
+    assert at.number_input(key="size.question").value == 8
+    assert at.number_input(key="size.quiz.guess").value is None and not at.error
+    assert at.query_params["size.question"] == ["8"]
+    following = quiz.output_size_question(random.Random(8))
+    at.number_input(key="size.quiz.guess").set_value(torch_side(following)).run()
+    at.button(key="size.quiz.reveal").click().run()
+    assert "1 / 2" in [metric.value for metric in at.metric]
+
+
+@pytest.mark.parametrize(
+    "lang, title", [("en", "Output size: why 28 becomes 24"), ("zh", "输出尺寸:为什么 28 会变成 24")]
+)
+def test_a_shared_link_opens_the_same_view_in_either_language(lang, title):
+    link = {"size.input": "20", "size.kernel": "3", "size.padding": "1", "size.stride": "2", "size.dilation": "2",
+            "size.output_padding": "1", "size.preset": "lenet5", "size.quiz": "true", "size.question": "12"}  # fmt: skip
+    at = open_page(PAGE, lang=lang, **link)
+    assert not at.exception
+    assert at.title[0].value == title
+    sliders = ("size.input", "size.kernel", "size.padding", "size.stride", "size.dilation", "size.output_padding")
+    assert [at.slider(key=key).value for key in sliders] == [int(link[key]) for key in sliders]
+    assert output_metric(at) == "9 × 9"  # (20 + 2 - 2*2 - 1) / 2 = 8.5, rounded down, plus 1
+    assert at.selectbox(key="size.preset").value == "lenet5"
+    assert at.toggle(key="size.quiz").value and at.number_input(key="size.question").value == 12
+    assert {key: at.query_params[key][0] for key in link} == link  # the URL still holds the whole view
+
+
+NOTICING_FRAME = """
+import runpy
+import streamlit as st
+from pages import ui
+
+link = st.query_params.to_dict()  # as app.py does on a session's first run
+runpy.run_path({page!r})
+ui.notice_ignored_link_settings(link)
+"""
+
+
+def test_invalid_link_values_fall_back_to_defaults_with_a_notice():
+    at = AppTest.from_string(NOTICING_FRAME.format(page=str(ROOT / PAGE)), default_timeout=120)
+    for key, value in {"size.input": "999", "size.stride": "two", "size.preset": "resnet", "size.kernel": "3"}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    assert at.slider(key="size.input").value == 28 and at.slider(key="size.stride").value == 1
+    assert at.slider(key="size.kernel").value == 3  # the valid value is kept
+    assert at.selectbox(key="size.preset").value == "keras_mnist"
+    notice = at.toast[0].value
+    assert all(part in notice for part in ("size.input=999", "size.stride=two", "size.preset=resnet"))
+    assert "size.kernel" not in notice

@@ -63,3 +63,19 @@ def test_page_renders_in_chinese():
     at = open_page(PAGE, lang="zh")
     assert not at.exception
     assert at.title[0].value == i18n.translate("train.title", "zh")
+
+
+def test_a_link_made_in_chinese_opens_the_same_settings_in_english():
+    link = {
+        "train.output": "sigmoid_mse",
+        "train.optimizer": "adam",
+        "train.data": "shapes",
+        "train.activation": "tanh",
+    }
+    for lang in ("zh", "en"):
+        at = open_page(PAGE, lang=lang, **link)
+        assert not at.exception
+        assert at.selectbox(key="train.output").value == "sigmoid_mse"
+        assert at.selectbox(key="train.optimizer").value == "adam"
+        assert at.selectbox(key="train.activation").value == "tanh"
+        assert at.session_state["train.data"] == "shapes"

@@ -2,7 +2,9 @@
 
 The pages come from ``pages/registry.py`` (read at import time, so a lesson added
 there is tested without editing this file) plus the home page. Each page's main
-control is its first slider unless ``MAIN_CONTROLS`` says otherwise.
+control is its first slider unless ``MAIN_CONTROLS`` says otherwise; a page that shows
+the sidebar's image only in some mode names the URL settings of that mode in
+``IMAGE_MODES``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ MAIN_CONTROLS: dict[str, Control | None] = {
     "training": Control(".st-key-train-data", "segmented"),
 }
 
+#: URL settings (a query string) that make a page compute on the sidebar's image, for
+#: pages whose default input is something else.
+IMAGE_MODES: dict[str, str] = {
+    "feature_maps": "fmap.source=sidebar",  # the default input is a held-out digit
+}
+
 
 @dataclass(frozen=True)
 class AppPage:
@@ -57,6 +65,11 @@ class AppPage:
     def uses_image(self) -> bool:
         """Whether the page computes on the sidebar's image, so an upload must change its output."""
         return "current_image(" in (harness.ROOT / self.script).read_text(encoding="utf-8")
+
+    @property
+    def image_mode(self) -> str:
+        """The query string (maybe empty) under which the page shows the sidebar's image."""
+        return IMAGE_MODES.get(self.slug, "")
 
 
 HOME = AppPage("home", "", "pages/home.py")

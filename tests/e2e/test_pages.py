@@ -1,5 +1,6 @@
 """Every page in headless chromium: it opens cleanly, its main control changes what it shows,
-an upload goes through and a bad upload is refused while the page keeps working.
+an upload is used where the page computes on the sidebar's image; and a bad upload is
+refused while the page keeps working.
 
 A screenshot of each page is left in ``tests/e2e/screenshots/`` for people to look at.
 """
@@ -46,8 +47,8 @@ def _refusal(name: str, data: bytes) -> str:
     return translate("ui.upload_refused", "en", name=name, reason=str(refused.value))
 
 
-def _open(tab: Page, server: harness.AppServer, app_page: AppPage) -> None:
-    harness.open_app(tab, f"{server.url}/{app_page.url_path}")
+def _open(tab: Page, server: harness.AppServer, app_page: AppPage, query: str = "") -> None:
+    harness.open_app(tab, f"{server.url}/{app_page.url_path}" + (f"?{query}" if query else ""))
     if app_page is not HOME:
         # An unknown URL path would silently show the home page instead.
         active = tab.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')
@@ -72,11 +73,16 @@ def _assert_control_changes_output(tab: Page, app_page: AppPage) -> None:
     assert after != before, f"moving {app_page.control} did not change what {app_page.slug} shows"
 
 
+def _upload(tab: Page, name: str, data: bytes) -> None:
+    with harness.rerun(tab):
+        tab.set_input_files(harness.UPLOAD_INPUT, files=[{"name": name, "mimeType": "image/png", "buffer": data}])
+
+
 @pytest.mark.parametrize("app_page", PAGES, ids=lambda app_page: app_page.slug)
 def test_page_works_in_the_browser(tab: Page, app_server: harness.AppServer, app_page: AppPage):
-    """One page, one session (opening a page is the slow part, so it is done once):
-    it opens without an error, its main control changes what it shows, an upload is
-    used, and a bad upload is refused while the page keeps working."""
+    """One page, one session (opening a page is the slow part, so it is done once, twice for a
+    page that shows the sidebar's image only in another mode): it opens without an error, its
+    main control changes what it shows, and an upload is what it then computes on."""
     _open(tab, app_server, app_page)
     _screenshot(tab, app_page.slug)
     _assert_no_errors(tab)
@@ -86,9 +92,30 @@ def test_page_works_in_the_browser(tab: Page, app_server: harness.AppServer, app
     if app_page.control is not None:
         _assert_control_changes_output(tab, app_page)
         _assert_no_errors(tab)
+    if app_page.uses_image:
+        if app_page.image_mode:
+            _open(tab, app_server, app_page, app_page.image_mode)
+        _assert_upload_is_used(tab, app_page)
+
+
+def test_bad_upload_is_refused_and_the_page_keeps_working(tab: Page, app_server: harness.AppServer):
+    """On the first lesson that computes on the image (the sidebar is the same on every page):
+    a file that is no picture replaces a good upload, is refused with the reason, the sample
+    is back in use, and the page's control still works."""
+    app_page = next(app_page for app_page in PAGES if app_page.uses_image and not app_page.image_mode)
+    _open(tab, app_server, app_page)
     sample_image = _sidebar_image(tab)
-    _assert_upload_is_used(tab, app_page, sample_image)
-    _assert_bad_upload_is_refused(tab, app_page, sample_image)
+    _upload(tab, "stripes.png", _photo())
+    assert _sidebar_image(tab) != sample_image
+    name, data = NOT_AN_IMAGE
+    _upload(tab, name, data)
+    _assert_no_errors(tab, harness.MAIN)
+    refusals = harness.error_texts(tab, harness.SIDEBAR)
+    assert len(refusals) == 1, f"expected one refusal in the sidebar, got {refusals}"
+    assert _refusal(name, data) in refusals[0]
+    assert _sidebar_image(tab) == sample_image, "the sample should be back in use after a refused upload"
+    _assert_control_changes_output(tab, app_page)
+    _assert_no_errors(tab, harness.MAIN)
 
 
 def _assert_links_every_lesson(tab: Page) -> None:
@@ -99,28 +126,10 @@ def _assert_links_every_lesson(tab: Page) -> None:
     assert sorted(link.rstrip("/").rsplit("/", 1)[-1] for link in links) == sorted(lesson.slug for lesson in LESSONS)
 
 
-def _assert_upload_is_used(tab: Page, app_page: AppPage, sample_image: str) -> None:
-    before = harness.fingerprint(tab)
-    with harness.rerun(tab):
-        tab.set_input_files(
-            harness.UPLOAD_INPUT, files=[{"name": "stripes.png", "mimeType": "image/png", "buffer": _photo()}]
-        )
+def _assert_upload_is_used(tab: Page, app_page: AppPage) -> None:
+    sample_image, before = _sidebar_image(tab), harness.fingerprint(tab)
+    _upload(tab, "stripes.png", _photo())
     _assert_no_errors(tab)
     assert _sidebar_image(tab) != sample_image, "the sidebar still shows the sample after an upload"
-    if app_page.uses_image:
-        assert harness.fingerprint(tab) != before, f"{app_page.slug} uses the image but did not change after an upload"
+    assert harness.fingerprint(tab) != before, f"{app_page.slug} uses the image but did not change after an upload"
     _screenshot(tab, f"{app_page.slug}-upload")
-
-
-def _assert_bad_upload_is_refused(tab: Page, app_page: AppPage, sample_image: str) -> None:
-    name, data = NOT_AN_IMAGE
-    with harness.rerun(tab):
-        tab.set_input_files(harness.UPLOAD_INPUT, files=[{"name": name, "mimeType": "image/png", "buffer": data}])
-    _assert_no_errors(tab, harness.MAIN)
-    refusals = harness.error_texts(tab, harness.SIDEBAR)
-    assert len(refusals) == 1, f"expected one refusal in the sidebar, got {refusals}"
-    assert _refusal(name, data) in refusals[0]
-    assert _sidebar_image(tab) == sample_image, "the sample should be back in use after a refused upload"
-    if app_page.control is not None:
-        _assert_control_changes_output(tab, app_page)
-        _assert_no_errors(tab, harness.MAIN)

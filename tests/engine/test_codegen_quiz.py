@@ -1,7 +1,5 @@
 """The PyTorch code each page shows runs and prints what the page says; quiz answers are right."""
 
-import contextlib
-import io
 import random
 import re
 
@@ -11,14 +9,7 @@ import torch.nn.functional as F
 
 from cnnviz import codegen, quiz
 from cnnviz.arithmetic import LAYER_PRESETS
-
-
-def run_snippet(code: str) -> str:
-    """Execute a snippet as a user pasting it would, and return what it printed."""
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(compile(code, "<snippet>", "exec"), {})
-    return printed.getvalue().strip()
+from tests.snippets import run_snippet
 
 
 def promised_shape(code: str) -> str:
@@ -41,6 +32,7 @@ def promised_shape(code: str) -> str:
             padding=2,
         ),
         dict(input_shape=(1, 10, 10), out_channels=1, kernel_size=3, bias=False),
+        dict(input_shape=(3, 12, 10), out_channels=3, kernel_size=3, groups=3),
     ],
 )
 def test_conv2d_snippet_prints_the_promised_shape(settings):
@@ -75,9 +67,18 @@ def test_layer_stack_snippet_runs_every_preset(name):
     assert run_snippet(code) == promised_shape(code)
 
 
+def test_grouped_conv2d_snippet_gives_each_channel_its_own_kernel():
+    code = codegen.conv2d((3, 12, 10), 3, kernel_size=3, groups=3)
+    namespace = {}
+    exec(compile(code.replace("print(", "(", 1), "<snippet>", "exec"), namespace)
+    assert namespace["layer"].weight.shape == (3, 1, 3, 3)  # one 3 x 3 kernel per channel
+
+
 def test_impossible_settings_give_no_code():
     with pytest.raises(ValueError, match="window"):
         codegen.conv2d((1, 4, 4), 1, kernel_size=7)
+    with pytest.raises(ValueError, match="groups"):
+        codegen.conv2d((3, 8, 8), 2, kernel_size=3, groups=3)
     with pytest.raises(ValueError, match="padding"):
         codegen.pool2d((1, 8, 8), "lp", 2, padding=1)
 

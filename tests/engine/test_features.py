@@ -181,7 +181,10 @@ def test_colours_tiles_overlay_and_kernels(tiny):
     weight = features.kernel(tiny, "features.3", 1)
     assert weight.shape == (2, 2, 2)
     np.testing.assert_array_equal(weight, tiny.features[3].weight[1].detach().numpy())
-    assert feature_pictures.kernel_image(np.zeros((3, 5, 5))).shape == (5, 5, 3)
+    rgb = feature_pictures.kernel_image(np.array([[[2.0, 0.0]], [[0.0, -2.0]], [[1.0, 0.0]]]))  # (3, 1, 2)
+    assert rgb.tolist() == [[[255, 128, 191], [128, 0, 128]]]  # zero is mid-grey, +max full, -max none
+    gray = feature_pictures.kernel_image(np.array([[[-1.0, 0.5]]]))
+    assert gray.tolist() == [[[0, 0, 0], [191, 191, 191]]]
     assert feature_pictures.kernel_image(weight).shape == (2, 2 * 2 + 1, 3)  # two 2 x 2 slices side by side
     with pytest.raises(ValueError, match="not a convolution"):
         features.kernel(tiny, "features.1", 0)

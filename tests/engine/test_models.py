@@ -105,7 +105,7 @@ def resnet_file(tmp_path_factory) -> tuple[Path, dict]:
 
 def test_locally_written_imagenet_weights_load_strictly(resnet_file):
     path, state = resnet_file
-    network = models.load_imagenet("resnet18", path)
+    network = models.load_user_weights("resnet18", path)
     loaded = network.model.state_dict()
     assert all(torch.equal(loaded[name], value) for name, value in state.items())
     assert not network.model.training
@@ -117,17 +117,17 @@ def test_locally_written_imagenet_weights_load_strictly(resnet_file):
 
 def test_weights_from_uploaded_bytes_and_checkpoint_wrappers(resnet_file, tmp_path):
     path, state = resnet_file
-    assert models.load_imagenet("resnet18", path.read_bytes()).manifest.title == "ResNet-18"
+    assert models.load_user_weights("resnet18", path.read_bytes()).manifest.title == "ResNet-18"
     wrapped = tmp_path / "checkpoint.pth"
     torch.save({"epoch": 90, "state_dict": {f"module.{k}": v for k, v in state.items()}}, wrapped)
-    models.load_imagenet("resnet18", wrapped)
+    models.load_user_weights("resnet18", wrapped)
 
 
 def test_wrong_network_is_refused_with_names(tmp_path):
     path = tmp_path / "lenet.pth"
     torch.save(models.build("lenet5", 10).state_dict(), path)
     with pytest.raises(WeightsError) as caught:
-        models.load_imagenet("resnet18", path)
+        models.load_user_weights("resnet18", path)
     message = str(caught.value)
     assert message.startswith("This file does not fit ResNet-18:")
     assert "122 weights are missing (conv1.weight, bn1.weight, bn1.bias, and 119 more)" in message
@@ -141,25 +141,25 @@ def test_wrong_shapes_are_refused_with_both_shapes(resnet_file, tmp_path):
     torch.save(changed, path)
     with pytest.raises(WeightsError, match=r"2 weights are the wrong shape \(fc.weight is 10 x 512 in the file but "
                                            r"1000 x 512 in the network, fc.bias is 10 in the file but 1000"):  # fmt: skip
-        models.load_imagenet("resnet18", path)
+        models.load_user_weights("resnet18", path)
 
 
 def test_truncated_file_is_refused(resnet_file, tmp_path):
     path = tmp_path / "resnet18-cut.pth"
     path.write_bytes(resnet_file[0].read_bytes()[:1_000_000])
     with pytest.raises(WeightsError, match="truncated"):
-        models.load_imagenet("resnet18", path)
+        models.load_user_weights("resnet18", path)
 
 
 def test_not_a_weight_file_is_refused(tmp_path):
     path = tmp_path / "notes.pth"
     path.write_text("these are not weights")
     with pytest.raises(WeightsError, match="could not be read as PyTorch weights"):
-        models.load_imagenet("alexnet", path)
+        models.load_user_weights("alexnet", path)
     empty = tmp_path / "empty.pth"
     torch.save({"epoch": 3}, empty)
     with pytest.raises(WeightsError, match="holds no weights"):
-        models.load_imagenet("alexnet", empty)
+        models.load_user_weights("alexnet", empty)
 
 
 class Payload:
@@ -184,8 +184,56 @@ def test_a_file_carrying_code_is_refused_without_running_it(tmp_path, writer):
             pickle.dump(content, file)
     for source in (path, path.read_bytes()):
         with pytest.raises(WeightsError, match="refused without being run"):
-            models.load_imagenet("resnet18", source)
+            models.load_user_weights("resnet18", source)
     assert not marker.exists()
+
+
+def test_safetensors_files_load_and_a_damaged_one_is_refused(tmp_path):
+    state = models.build("lenet5", 10).state_dict()
+    path = tmp_path / "my_lenet.safetensors"
+    weights.save_safetensors(state, path)
+    for source in (path, path.read_bytes()):
+        loaded = models.load_user_weights("lenet5", source).model.state_dict()
+        assert all(torch.equal(loaded[name], value) for name, value in state.items())
+    with pytest.raises(WeightsError, match="could not be read as safetensors"):
+        models.load_user_weights("lenet5", path.read_bytes()[:-100])
+
+
+def test_our_architectures_take_user_weights_with_our_classes(tmp_path):
+    path = tmp_path / "retrained.pth"
+    torch.save(models.build("lenet5", 10).state_dict(), path)
+    network = models.load_user_weights("lenet5", path)
+    assert network.manifest.class_names == models.load_bundled("digits").manifest.class_names
+    assert network.manifest.heldout_accuracy is None and network.manifest.sample == "digits_heldout.npz"
+    torch.save(models.build("tinyvgg", 10).state_dict(), path)
+    with pytest.raises(WeightsError, match=r"This file does not fit LeNet-5 \(digits\):.*the wrong shape \(features.0.weight "
+                                           r"is 10 x 3 x 3 x 3 in the file but 6 x 1 x 5 x 5 in the network"):  # fmt: skip
+        models.load_user_weights("lenet5", path)
+    with pytest.raises(ValueError, match="Unknown architecture 'googlenet' for a weight file"):
+        models.load_user_weights("googlenet", path)
+
+
+def test_a_missing_file_is_refused(tmp_path):
+    with pytest.raises(WeightsError, match="could not be read"):
+        models.load_user_weights("alexnet", tmp_path / "alexnet-gone.pth")
+
+
+def test_a_network_from_the_training_page_is_a_copy_in_eval_mode():
+    from cnnviz import netspec
+
+    trained = netspec.build_network((1, 28, 28), netspec.parse_spec(netspec.PRESET_SPECS["Small CNN with dropout"]), 10)
+    trained.train()
+    network = models.from_training("run 1", trained, [str(d) for d in range(10)], (1, 28, 28))
+    assert trained.training and all(p.requires_grad for p in trained.parameters())  # the run's own is untouched
+    assert not network.model.training and not any(p.requires_grad for p in network.model.parameters())
+    assert network.model is not trained and network.model[0].weight is not trained[0].weight
+    assert torch.equal(network.model[0].weight, trained[0].weight)
+    images, _ = models.sample_images(network.manifest.sample)
+    prepared = network.prepare(images[0], native=True)
+    assert torch.allclose(prepared.tensor[0, 0], torch.from_numpy(images[0] / 255).float())  # 0..1, no normalisation
+    colour = models.from_training("run 2", torch.nn.Flatten(), ["a", "b"], (3, 32, 32))
+    assert colour.manifest.preprocessing == "square" and colour.manifest.sample == "shapes_heldout.npz"
+    assert colour.prepare(np.zeros((64, 64, 3), np.uint8)).tensor.shape == (1, 3, 32, 32)
 
 
 def test_half_precision_weights_load_as_float32(tmp_path):

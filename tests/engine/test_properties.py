@@ -20,8 +20,9 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from cnnviz import arithmetic, convolution, kernels
+from cnnviz import arithmetic, convolution, figures, kernels, pooling
 from cnnviz.arithmetic import Conv, Dense, Flatten, Pool
+from cnnviz.pooling import PoolSettings
 
 PROPERTY = settings(max_examples=80, deadline=None)
 
@@ -514,6 +515,161 @@ def test_conv_as_matmul_is_the_definition(height, width, kh, kw, options, seed):
     np.testing.assert_allclose((kernel_row @ columns).reshape(output.shape), output)
 
 
+@PROPERTY
+@given(
+    st.integers(1, 12),
+    st.integers(1, 12),
+    st.integers(1, 7),
+    st.integers(1, 7),
+    st.integers(1, 4),
+    st.integers(0, 10),
+    st.integers(1, 8),
+    padding_modes,
+)
+def test_suggested_settings_are_the_nearest_that_torch_accepts(height, width, kh, kw, stride, padding, dilation, mode):
+    """What the page offers when a setting has no output: for padding and dilation the
+    closest value (within the sliders' ranges) torch runs, for the mode the first one it runs."""
+    grid, weight = np.zeros((1, height, width)), np.zeros((1, 1, kh, kw))
+    current = {"padding": padding, "dilation": dilation, "padding_mode": mode}
+
+    def accepts(**change) -> bool:
+        settings = {**current, **change}
+        return torch_accepts(grid, weight, stride, settings["padding"], settings["dilation"], settings["padding_mode"])
+
+    suggestions = dict(
+        convolution.suggest_valid_settings(
+            height, width, (kh, kw), stride, padding, dilation, mode, max_padding=10, max_dilation=8
+        )
+    )
+    if accepts():
+        assert suggestions == {}
+        return
+    event("suggested")
+    for name, low, high in (("padding", 0, 10), ("dilation", 1, 8)):
+        working = [value for value in range(low, high + 1) if accepts(**{name: value})]
+        nearest = min(working, key=lambda value, name=name: (abs(value - current[name]), value), default=None)
+        assert suggestions.get(name) == nearest
+    modes = [other for other in convolution.PADDING_MODES if other != mode and accepts(padding_mode=other)]
+    assert suggestions.get("padding_mode") == (modes[0] if modes else None)
+
+
+# --- Pooling --------------------------------------------------------------------------------
+
+TORCH_POOL = {"max": F.max_pool2d, "avg": F.avg_pool2d}
+
+
+@st.composite
+def pool_settings(draw, kinds=("max", "avg")) -> PoolSettings:
+    """Settings a slider could give, valid or not for a given map."""
+    kernel = draw(st.integers(1, 5))
+    return PoolSettings(
+        kind=draw(st.sampled_from(kinds)),
+        kernel_size=kernel,
+        stride=draw(st.integers(1, 4)),
+        padding=draw(st.integers(0, 3)),
+        ceil_mode=draw(st.booleans()),
+        count_include_pad=draw(st.booleans()),
+    )
+
+
+def torch_pool(x: torch.Tensor, settings: PoolSettings) -> torch.Tensor:
+    args = (settings.kernel_size, settings.stride, settings.padding)
+    if settings.kind == "max":
+        return F.max_pool2d(x, *args, ceil_mode=settings.ceil_mode)
+    return F.avg_pool2d(x, *args, ceil_mode=settings.ceil_mode, count_include_pad=settings.count_include_pad)
+
+
+def distinct_map(height: int, width: int, seed: int) -> np.ndarray:
+    """(H, W) values without ties, so every max-pooling window has one winner."""
+    return np.random.default_rng(seed).permutation(height * width).reshape(height, width) / (height * width)
+
+
+@PROPERTY
+@given(st.integers(1, 8), st.integers(1, 8), pool_settings(), st.integers(0, 2**16))
+def test_route_gradient_is_torchs_autograd(height, width, settings, seed):
+    grid = distinct_map(height, width, seed)
+    x = torch.tensor(grid[None, None], requires_grad=True)
+    try:
+        out = torch_pool(x, settings)
+    except RuntimeError:
+        refused(pooling.route_gradient, grid, settings, np.ones((1, 1)))
+        return
+    event("compared with torch")
+    upstream = np.random.default_rng(seed + 1).integers(-3, 4, out.shape[-2:]).astype(float)
+    (expected,) = torch.autograd.grad(out, x, grad_outputs=torch.as_tensor(upstream)[None, None])
+    np.testing.assert_allclose(pooling.route_gradient(grid, settings, upstream), expected[0, 0].numpy(), atol=1e-12)
+    np.testing.assert_allclose(pooling.pool_grid(grid, settings).output, out[0, 0].detach().numpy(), atol=1e-12)
+
+
+@PROPERTY
+@given(st.integers(1, 8), st.integers(1, 8), st.integers(1, 4), st.integers(1, 4), st.floats(1, 6), st.integers(0, 99))
+def test_lp_pooling_is_torchs_on_non_negative_maps(height, width, kernel, stride, p, seed):
+    """On values >= 0 and whole windows, Lp pooling is torch's lp_pool2d (which also takes signed
+    values to the power p as they are, and scales partial windows: see tests/engine/test_pooling.py)."""
+    grid = np.random.default_rng(seed).uniform(0.1, 1, (height, width))
+    settings = PoolSettings("lp", kernel, stride, p=p)
+    if kernel > min(height, width):
+        refused(pooling.pool_map, grid, settings)
+        return
+    expected = F.lp_pool2d(torch.as_tensor(grid)[None, None], p, kernel, stride)[0, 0].numpy()
+    np.testing.assert_allclose(pooling.pool_map(grid, settings), expected, rtol=1e-9)
+
+
+out_of_range_pooling = st.one_of(
+    st.builds(PoolSettings, kernel_size=st.integers(-3, 0)),
+    st.builds(PoolSettings, stride=st.integers(-3, 0)),
+    st.builds(PoolSettings, padding=st.integers(-3, -1)),
+    st.builds(PoolSettings, kernel_size=st.integers(1, 5), padding=st.integers(3, 6)),  # more than half the kernel
+    st.builds(PoolSettings, kind=st.sampled_from(["min", "median", "", "MAX"])),
+    st.builds(
+        PoolSettings,
+        kind=st.just("lp"),
+        p=st.floats(max_value=0.999) | st.floats(min_value=pooling.MAX_P + 0.001) | st.just(math.nan),
+    ),
+)
+
+
+@PROPERTY
+@given(out_of_range_pooling, st.integers(1, 8), st.integers(1, 8))
+def test_out_of_range_pooling_settings_are_refused_everywhere(settings, height, width):
+    grid = np.ones((height, width))
+    refused(pooling.check_settings, height, width, settings)
+    refused(pooling.pool_map, grid, settings)
+    refused(pooling.pool_grid, grid, settings)
+    refused(pooling.route_gradient, grid, settings, np.ones((1, 1)))
+
+
+@PROPERTY
+@given(st.integers(1, 6), st.integers(1, 6), pool_settings(("max", "avg", "lp")), st.sampled_from([math.nan, math.inf]))
+def test_a_map_with_nan_or_infinity_is_refused(height, width, settings, bad):
+    grid = np.ones((height, width))
+    grid[height // 2, width // 2] = bad
+    assert "finite" in str(refused(pooling.pool_map, grid, settings))
+
+
+@PROPERTY
+@given(
+    st.integers(1, 8),
+    st.integers(1, 8),
+    st.sampled_from(["max", "avg", "lp"]),
+    st.integers(-2, 9),
+    st.integers(-2, 5),
+    st.integers(-2, 5),
+    st.booleans(),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+def test_nearest_valid_pooling_settings_always_work(height, width, kind, kernel, stride, padding, ceil_mode, p):
+    """The pooling page offers ``nearest_valid`` when settings have no output: it must have one."""
+    asked = PoolSettings(kind, kernel, stride, padding, ceil_mode, p=p)
+    fixed = pooling.nearest_valid(height, width, asked)
+    output = pooling.pool_map(np.ones((height, width)), fixed)
+    assert output.shape == pooling.check_settings(height, width, fixed)
+    if kind != "lp":
+        assert output.shape == torch_pool(torch.ones(1, 1, height, width), fixed).shape[-2:]
+    if 1 <= kernel <= min(height, width) and stride >= 1 and 0 <= padding <= kernel // 2:
+        assert (fixed.kernel_size, fixed.stride, fixed.padding) == (kernel, stride, padding), "valid settings stay"
+
+
 # --- Kernels typed by hand ------------------------------------------------------------------
 
 numbers = st.one_of(
@@ -586,3 +742,25 @@ def test_parse_kernel_refuses_ragged_grids(cols, rows, data):
     lengths = [cols] * rows
     lengths[bad_row] = data.draw(st.integers(0, 9).filter(lambda length: length != cols), label="bad length")
     assert str(refused(kernels.parse_kernel, [["1"] * length for length in lengths])).startswith(f"Row {bad_row + 1} ")
+
+
+extreme_weights = st.one_of(
+    st.sampled_from([0.0, -0.0, kernels.MAX_KERNEL_VALUE, -kernels.MAX_KERNEL_VALUE, 1e-300, 5e-324]),
+    st.floats(-kernels.MAX_KERNEL_VALUE, kernels.MAX_KERNEL_VALUE),
+)
+
+
+@PROPERTY
+@given(st.integers(1, 7), st.integers(1, 7), st.sampled_from(convolution.CHANNEL_MODES), st.data())
+def test_any_accepted_kernel_gives_a_finite_output_that_can_be_drawn(rows, cols, channel_mode, data):
+    """The largest values a student may type, the tiniest and all zeros: the output stays finite,
+    an all-zero kernel gives zeros, and the page's colouring of it works."""
+    kernel = kernels.parse_kernel([[data.draw(extreme_weights) for _ in range(cols)] for _ in range(rows)])
+    image = np.random.default_rng(rows * cols).uniform(0, 1, (8, 9, 3))  # room for a 7 x 7 kernel
+    output = convolution.convolve_image(image, kernel, channel_mode)
+    assert np.isfinite(output).all()
+    if kernels.weight_sum(kernel)[0] == "all_zero":
+        event("all zero")
+        assert np.abs(output).max() <= 1e-6
+    shown, scale = figures.map_to_image(output, white_at_least=1.0)
+    assert shown.dtype == np.uint8 and math.isfinite(scale.low) and math.isfinite(scale.high)

@@ -1,0 +1,158 @@
+"""What the lesson asks of a network: its targets, the two presets, and the held-out comparison.
+
+A target is a channel or a single neuron of a convolution, or a class score of the last
+layer, optionally negated ("what this filter dislikes most"). A convolution's channel is
+measured after the ReLU that follows it: the mean of a linear map before its ReLU is
+maximized by a flat image (each pixel's gain is the sum of the kernel's weights), which
+says nothing about the filter's pattern; after the ReLU, positions that do not fire stop
+cancelling those that do, and the filter's pattern appears, repeated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnnviz.optvis import objectives
+from cnnviz.optvis.objectives import Objective
+from cnnviz.optvis.param import ImageSpace, colour_sqrt
+from cnnviz.optvis.render import Recipe, layer_output
+from cnnviz.optvis.transforms import Transforms
+
+TargetKind = Literal["channel", "neuron", "class"]
+TARGET_KINDS: tuple[TargetKind, ...] = ("channel", "neuron", "class")
+
+#: The page's two lessons: what plain gradient ascent on pixels makes, and what the
+#: Fourier parameterization with decorrelated colour and random transformations makes.
+PRESETS: dict[str, Recipe] = {
+    "pixels": Recipe(parameterization="pixels", decorrelate=False, learning_rate=0.05),
+    "lucid": Recipe(
+        parameterization="fourier",
+        decorrelate=True,
+        learning_rate=0.05,
+        transforms=Transforms(pad=4, jitter=4, scale=0.1, rotate=10),
+    ),
+}
+
+
+def image_space(channels: int, mean: tuple[float, ...], std: tuple[float, ...], sample: np.ndarray | None = None) -> ImageSpace:
+    """The images a network takes, with its data's colour correlations for RGB networks.
+
+    Args:
+        channels: 1 or 3.
+        mean, std: the network's normalisation.
+        sample: (N, H, W, 3) uint8 pictures of its data set (RGB only), for ``colour_sqrt``;
+            None uses ImageNet's.
+    """
+    colour = colour_sqrt(sample) if channels == 3 and sample is not None else None
+    return ImageSpace(channels, tuple(mean), tuple(std), colour)
+
+
+def conv_layers(model: nn.Module) -> list[str]:
+    """The names of the model's convolutions, in order: the layers whose channels are filters."""
+    return [name for name, module in model.named_modules() if isinstance(module, nn.Conv2d)]
+
+
+def class_layer(model: nn.Module) -> str:
+    """The name of the last linear layer: the class scores.
+
+    Raises:
+        ValueError: for a model without one.
+    """
+    names = [name for name, module in model.named_modules() if isinstance(module, nn.Linear)]
+    if not names:
+        raise ValueError("This network has no linear layer, so no class scores to maximize.")
+    return names[-1]
+
+
+def target(kind: TargetKind, layer: str, index: int, negative: bool = False) -> Objective:
+    """The objective for one target (see the module docstring for why channels are rectified).
+
+    Args:
+        kind: ``"channel"`` (mean over the map), ``"neuron"`` (the centre position) or ``"class"``.
+        layer: a convolution's name, or the class layer's for ``"class"``.
+        index: channel or class.
+        negative: minimize instead (before the ReLU: a rectified value cannot go below 0).
+
+    Raises:
+        ValueError: for an unknown kind.
+    """
+    if kind == "class":
+        objective = objectives.class_logit(layer, index)
+    elif kind == "channel":
+        objective = objectives.channel(layer, index, rectify=not negative)
+    elif kind == "neuron":
+        objective = objectives.neuron(layer, index, rectify=not negative)
+    else:
+        raise ValueError(f"Unknown target {kind!r}; choose one of: {', '.join(TARGET_KINDS)}.")
+    return -objective if negative else objective
+
+
+def gallery(layer: str, channels: int) -> Objective:
+    """Channel ``i`` of ``layer`` for image ``i`` of a batch: one run makes a whole gallery.
+
+    Each image's gradient comes only from its own channel, so the batch is ``channels``
+    independent runs sharing each forward pass."""
+    return sum(objectives.channel(layer, i, batch=i, rectify=True) for i in range(channels))
+
+
+def sized(recipe: Recipe, kind: TargetKind, input_side: int, **settings: object) -> Recipe:
+    """``recipe`` with ``settings`` changed; a class score needs the network's own input size,
+    so padding is dropped and the side fixed for it."""
+    recipe = replace(recipe, **settings)
+    if kind == "class":
+        recipe = replace(recipe, size=input_side, transforms=replace(recipe.transforms, pad=0))
+    return recipe
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The objective on a synthesized image and on each image of a sample.
+
+    Attributes:
+        ours: the objective on the synthesized image (untransformed).
+        sample: (N,) the objective on each sample image.
+    """
+
+    ours: float
+    sample: np.ndarray
+
+    @property
+    def best(self) -> float:
+        return float(self.sample.max())
+
+    @property
+    def ratio(self) -> float | None:
+        """ours / best, or None when the best is not above 0 (a ratio would mislead)."""
+        return self.ours / self.best if self.best > 0 else None
+
+
+def compare_with_sample(
+    model: nn.Module, objective: Objective, image: np.ndarray, space: ImageSpace, inputs: torch.Tensor
+) -> Comparison:
+    """Does the synthesized image beat every real one at its own objective?
+
+    Args:
+        model: in eval mode.
+        objective: one reading a single layer, without ``batch`` (e.g. from ``target``).
+        image: (H, W) or (H, W, 3) float in 0..1, a ``render`` result.
+        space: the network's normalisation.
+        inputs: (N, C, H, W) normalised sample images.
+
+    Raises:
+        ValueError: for an objective reading several layers, or an image the network cannot take.
+    """
+    if len(objective.layers) != 1:
+        raise ValueError("Compare one target at a time.")
+    (layer,) = objective.layers
+    pixels = torch.from_numpy(np.asarray(image, dtype=np.float32)).reshape(*image.shape[:2], -1).permute(2, 0, 1)
+    mean = torch.tensor(space.mean).view(-1, 1, 1)
+    std = torch.tensor(space.std).view(-1, 1, 1)
+    ours = layer_output(model, layer, ((pixels - mean) / std)[None])
+    theirs = layer_output(model, layer, inputs)
+    sample = [objective({layer: theirs[i : i + 1]}).item() for i in range(len(theirs))]
+    return Comparison(objective({layer: ours}).item(), np.array(sample))

@@ -1,0 +1,48 @@
+"""Write the home page's lesson thumbnails and the README's screenshot from the running app.
+
+    .venv/bin/python -m tests.e2e.make_pictures
+
+Starts the app, opens every lesson in headless Chromium at a projector's 1280 x 720,
+and saves ``assets/thumbnails/<slug>.png`` (the top of the lesson's main panel, scaled
+down) and ``assets/screenshot.png`` (the convolution lesson, whole window). Re-run it
+when a page's look changes; the pictures are committed, the app never makes them.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+from playwright.sync_api import sync_playwright
+
+from pages.registry import LESSONS
+from tests.conftest import ROOT
+from tests.e2e import harness
+
+THUMBNAIL_SIZE = (480, 270)
+WINDOW = {"width": 1280, "height": 720}
+
+
+def main() -> None:
+    thumbnails = ROOT / "assets" / "thumbnails"
+    thumbnails.mkdir(parents=True, exist_ok=True)
+    with harness.serve() as server, sync_playwright() as playwright:
+        browser = harness.launch_chromium(playwright)
+        for lesson in LESSONS:
+            page = browser.new_context(viewport=WINDOW).new_page()
+            page.add_init_script(harness.PROBE_JS)
+            harness.open_app(page, f"{server.url}/{lesson.slug}?lang=en")
+            main_panel = page.locator(harness.MAIN).bounding_box()
+            shot = Image.open(io.BytesIO(page.screenshot(clip={**main_panel, "height": WINDOW["height"]})))
+            shot.convert("RGB").resize(THUMBNAIL_SIZE, Image.Resampling.LANCZOS).save(
+                thumbnails / f"{lesson.slug}.png", optimize=True
+            )
+            if lesson.slug == "convolution":
+                page.screenshot(path=ROOT / "assets" / "screenshot.png")
+            page.context.close()
+            print(f"{lesson.slug}: done")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
