@@ -3,7 +3,8 @@
 A browser tab costs ~100 MB and a core's worth of JavaScript on a 2-core machine; this
 client costs almost nothing, so 30 of them measure the server rather than chromium.
 It speaks what the frontend speaks (``streamlit/proto``): it sends ``BackMsg.rerun_script``
-with the page and the widget states, and reads ``ForwardMsg`` deltas until
+with the page and the widget states (and, for a widget inside an ``st.fragment``, that
+fragment's id, so only the fragment reruns), and reads ``ForwardMsg`` deltas until
 ``script_finished``. It does not render, fetch media, or report cached message
 hashes (so the server sends every message in full, a little more than a browser gets).
 
@@ -30,7 +31,7 @@ LOOPBACK = ("127.0.0.1", "localhost")
 
 @dataclass
 class Slider:
-    """A numeric ``st.slider`` as the last run described it."""
+    """A numeric ``st.slider`` or an ``st.select_slider`` (by option index) as the last run described it."""
 
     widget_id: str
     label: str
@@ -38,6 +39,8 @@ class Slider:
     high: float
     step: float
     value: list[float]
+    fragment_id: str = ""  # the st.fragment it sits in: moving it reruns only that fragment
+    options: list[str] = field(default_factory=list)  # a select_slider's labels; its values are indices
 
 
 @dataclass
@@ -53,7 +56,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == "FINISHED_SUCCESSFULLY" and not self.errors
+        return self.status in ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY") and not self.errors
 
 
 class Session:
@@ -63,6 +66,7 @@ class Session:
         self.connection = connection
         self.page = ""
         self.widgets: dict[str, WidgetState] = {}
+        self.positions: dict[str, float] = {}  # the value (select_slider: index) each moved slider was set to
         self.sliders: list[Slider] = []
 
     @classmethod
@@ -82,15 +86,20 @@ class Session:
 
     async def goto(self, page: str, timeout: float = 120.0) -> RunResult:
         """Open a page by its URL path ("" for the home page), with its widgets at their defaults."""
-        self.page, self.widgets = page, {}
+        self.page, self.widgets, self.positions = page, {}, {}
         return await self.rerun(timeout)
 
     async def set_slider(self, slider: Slider, value: float, timeout: float = 120.0) -> RunResult:
-        """Move ``slider`` to ``value`` (one thumb) and rerun, as the browser does after a drag."""
+        """Move ``slider`` to ``value`` (one thumb; a select_slider's option index) and rerun, as the
+        browser does after a drag. A select_slider's state is its option's label, as the browser sends it."""
         state = WidgetState(id=slider.widget_id)
-        state.double_array_value.data.append(float(value))
+        if slider.options:
+            state.string_array_value.data.append(slider.options[round(value)])
+        else:
+            state.double_array_value.data.append(float(value))
         self.widgets[slider.widget_id] = state
-        return await self.rerun(timeout)
+        self.positions[slider.widget_id] = value
+        return await self.rerun(timeout, slider.fragment_id)
 
     async def move_random_slider(self, rng: random.Random, timeout: float = 120.0) -> RunResult | None:
         """Move one of the page's sliders to another value; None when the page has no slider to move."""
@@ -98,18 +107,22 @@ class Session:
         if not movable:
             return None
         slider = rng.choice(movable)
-        sent = self.widgets.get(slider.widget_id)
-        value = sent.double_array_value.data[0] if sent is not None else slider.value[0]
+        value = self.positions.get(slider.widget_id, slider.value[0])
         steps = round((slider.high - slider.low) / slider.step)
         current = round((value - slider.low) / slider.step)
         choices = [step for step in range(steps + 1) if step != current]
         return await self.set_slider(slider, slider.low + rng.choice(choices) * slider.step, timeout)
 
-    async def rerun(self, timeout: float = 120.0) -> RunResult:
-        """Send the current page and widget states; collect messages until the run finishes."""
+    async def rerun(self, timeout: float = 120.0, fragment_id: str = "") -> RunResult:
+        """Send the current page and widget states; collect messages until the run finishes.
+
+        With ``fragment_id`` only that fragment reruns, and only its sliders are renewed.
+        """
         message = BackMsg(
             rerun_script=ClientState(
-                page_name=self.page, widget_states=WidgetStates(widgets=list(self.widgets.values()))
+                page_name=self.page,
+                widget_states=WidgetStates(widgets=list(self.widgets.values())),
+                fragment_id=fragment_id,
             )
         )
         started = time.perf_counter()
@@ -141,6 +154,9 @@ class Session:
             result.status = "closed"
             result.errors.append(f"{type(error).__name__}: {error}")
         result.seconds = time.perf_counter() - started
+        if fragment_id:
+            renewed = {slider.widget_id for slider in sliders}
+            sliders = [slider for slider in self.sliders if slider.widget_id not in renewed] + sliders
         result.sliders = self.sliders = sliders
         return result
 
@@ -154,7 +170,10 @@ def _read_delta(forward: ForwardMsg, sliders: list[Slider], errors: list[str]) -
     if kind == "slider" and element.slider.data_type in (0, 1):  # INT or FLOAT (not dates)
         proto = element.slider
         value = list(proto.value) if proto.set_value and proto.value else list(proto.default)
-        sliders.append(Slider(proto.id, proto.label, proto.min, proto.max, proto.step or 1.0, value))
+        sliders.append(
+            Slider(proto.id, proto.label, proto.min, proto.max, proto.step or 1.0, value, delta.fragment_id,
+                   list(proto.options))
+        )  # fmt: skip
     elif kind == "exception":
         errors.append(f"exception: {element.exception.type}: {element.exception.message}")
     elif kind == "alert" and element.alert.format == Alert.ERROR:

@@ -95,7 +95,9 @@ def pool2d(
     if values is None:
         return _script(f"x = torch.rand(1, {channels}, {height}, {width})  # (N, C, H, W)", f"layer = {layer}", out)
     rows = ",\n".join(f"    [{', '.join(f'{value:g}' for value in row)}]" for row in np.asarray(values))
-    input_line = f"x = torch.tensor([\n{rows},\n], dtype=torch.float64).reshape(1, 1, {height}, {width})  # (N, C, H, W)"
+    input_line = (
+        f"x = torch.tensor([\n{rows},\n], dtype=torch.float64).reshape(1, 1, {height}, {width})  # (N, C, H, W)"
+    )
     return _script(input_line, f"layer = {layer}\nprint(layer(x)[0, 0])", out)
 
 

@@ -103,7 +103,8 @@ def _parse_cell(cell: object, where: str) -> float:
     if math.isinf(value):
         raise ValueError(f"{where} is infinite; use a finite number.")
     if abs(value) > MAX_KERNEL_VALUE:
-        raise ValueError(f"{where} is {value:g}; keep kernel values within +/-{MAX_KERNEL_VALUE:g}.")
+        # Seven digits, so a value just over the limit (1000001) does not read as the limit itself.
+        raise ValueError(f"{where} is {value:.7g}; keep kernel values within +/-{MAX_KERNEL_VALUE:g}.")
     return value
 
 

@@ -1,13 +1,15 @@
 """Where a convolution's windows land along one axis: which pixels they read, which they never do.
 
 ``axis_layout`` works it out from ``cnnviz.arithmetic`` (never recomputing the size
-formula); ``window_figure`` draws it for the Output size lesson.
+formula); ``window_figure`` draws it for the Output size lesson, and ``grid_figure`` shows
+what it means for the whole image: the never-read rows and columns.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import plotly.graph_objects as go
 
 from cnnviz.arithmetic import effective_kernel_size, uncovered_size, window_starts
@@ -150,4 +152,41 @@ def window_figure(layout: AxisLayout, labels: AxisLabels | None = None) -> go.Fi
         tickvals=[0, -1.2 - (lanes - 1) / 2, output_y],
         ticktext=[labels.input_row, labels.windows_row, labels.output_row],
     )  # fmt: skip
+    return figure
+
+
+#: ``read_map`` values.
+PADDING, READ, UNREAD = 0, 1, 2
+
+
+def read_map(layout: AxisLayout) -> np.ndarray:
+    """What each cell of the padded square input is: ``PADDING``, ``READ`` or ``UNREAD``.
+
+    A 2-D window is a row window crossed with a column window (same settings along both
+    axes), so a pixel is read exactly when its row and its column are both read.
+
+    Returns:
+        (size + 2*padding, size + 2*padding) int array.
+    """
+    read = np.asarray(layout.reads) > 0
+    is_pixel = np.zeros(len(layout.reads), bool)
+    is_pixel[layout.padding : layout.padding + layout.size] = True
+    pixel = is_pixel[:, None] & is_pixel[None, :]
+    return np.where(pixel, np.where(read[:, None] & read[None, :], READ, UNREAD), PADDING)
+
+
+def grid_figure(layout: AxisLayout, side_px: int = 170) -> go.Figure:
+    """The whole padded input from above: padding grey, read pixels blue, never-read rows and
+    columns amber (the colours of ``window_figure``)."""
+    cells = read_map(layout)
+    # Three flat steps over z = 0, 1, 2.
+    scale = [[0, PADDING_FILL], [1 / 3, PADDING_FILL], [1 / 3, PIXEL_FILL], [2 / 3, PIXEL_FILL],
+             [2 / 3, UNREAD_FILL], [1, UNREAD_FILL]]  # fmt: skip
+    gap = 1 if len(cells) <= 40 else 0
+    figure = go.Figure(
+        go.Heatmap(z=cells, zmin=0, zmax=2, colorscale=scale, showscale=False, xgap=gap, ygap=gap, hoverinfo="skip")
+    )
+    figure.update_layout(width=side_px, height=side_px, margin={"l": 0, "r": 0, "t": 0, "b": 0}, plot_bgcolor="white")
+    figure.update_xaxes(visible=False, constrain="domain")
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     return figure

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+import torch
 
-from cnnviz import activations, figures, kernels
+from cnnviz import activations, codegen, figures, kernels
 from cnnviz.images import resize_longest_side
 from pages import ui
 
@@ -13,10 +14,14 @@ PLOT_CONFIG = {"displayModeBar": False}
 KEYS = list(activations.ACTIVATIONS)
 THRESHOLDS = [0.001, 0.005, 0.01, 0.05, 0.1]
 LEARNING_RATES = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0]
+BIAS_SHIFTS = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0]
+DEAD_CAUSES = ("lr", "bias")
 DEAD_COMPARED = ("relu", "leaky_relu", "prelu")
 FEATURE_KERNELS = ("sobel x", "sobel y", "laplacian", "outline", "sharpen", "emboss")
 #: Side the feature-map panel computes at: plenty for a 480-pixel display, and fast.
 FEATURE_SIDE = 384
+#: Where the table (and the PyTorch snippet) gives exact values: at, around and away from 0.
+SAMPLE_POINTS = (-2.0, -0.5, -0.001, 0.0, 0.001, 0.5, 2.0)
 
 
 def name(key: str) -> str:
@@ -40,14 +45,32 @@ def gradient_norms(keys: tuple[str, ...], depth: int, init: str, std: float) -> 
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def dead_units(key: str) -> list[activations.DeadUnits]:
-    return activations.dead_units_after_step(key, [0.0, *LEARNING_RATES])
+def dead_units(key: str, cause: str) -> list[activations.DeadUnits]:
+    if cause == "lr":
+        return activations.dead_units_after_step(key, [0.0, *LEARNING_RATES])
+    return activations.dead_units_after_bias_shift(key, BIAS_SHIFTS)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def feature_maps(pixels: np.ndarray, kernel_name: str, key: str, params: tuple) -> tuple[np.ndarray, np.ndarray]:
     gray = resize_longest_side(pixels, FEATURE_SIDE).astype(np.float32) / 255
     return activations.activate_feature_map(gray, kernels.preset(kernel_name), key, dict(params))
+
+
+# --- choices kept in the URL by id (a link made in Chinese opens the same view in English) -------
+
+
+def pick_functions(key: str, label: str, default: list[str], most: int) -> list[str]:
+    ui.choices_from_url(key, KEYS, default)
+    st.multiselect(ui.t(label), KEYS, key=key, format_func=name, max_selections=most)
+    return ui.choices_to_url(key, default)
+
+
+def pick_one(widget, key: str, options: list[str] | tuple[str, ...], default: str, label: str, **options_kw) -> str:
+    """A translated single choice: ``widget`` (selectbox or segmented_control) with its id in the URL."""
+    ui.choice_from_url(key, list(options), default)
+    widget(ui.t(label), options, key=key, **options_kw)
+    return ui.choice_to_url(key, default)
 
 
 # --- panels -------------------------------------------------------------------------------
@@ -66,10 +89,18 @@ def parameter_sliders(key: str) -> dict[str, float]:
 
 
 def describe(curve: activations.Curve, params: dict[str, float], threshold: float) -> None:
-    """The formula, the PyTorch call, and what the slope does, in numbers from the curve."""
-    activation = activations.get(curve.key)
-    st.latex(activation.formula)
-    st.markdown(f"PyTorch: `{activation.torch_call}`")
+    """The formula, exact values around 0 with the PyTorch code that gives them, and what the slope does."""
+    st.latex(activations.get(curve.key).formula)
+    x = torch.tensor(SAMPLE_POINTS, dtype=activations.DTYPE)
+    values, slopes = activations.value_and_slope(curve.key, x, params)
+    columns = {
+        f"x = {point:g}": [value, slope]
+        for point, value, slope in zip(SAMPLE_POINTS, values.tolist(), slopes.tolist(), strict=True)
+    }
+    number = st.column_config.NumberColumn(format="%.6g")
+    st.dataframe({"": ["f(x)", "f'(x)"]} | columns, hide_index=True, column_config=dict.fromkeys(columns, number))
+    st.caption(ui.t("act.at_zero"))
+    ui.code_panel(codegen.activation(curve.key, params, SAMPLE_POINTS))
     summary = activations.slope_summary(curve, threshold)
     st.caption(
         ui.t(f"act.note.{curve.key}") + " "
@@ -83,10 +114,7 @@ def describe(curve: activations.Curve, params: dict[str, float], threshold: floa
 
 def curves_panel() -> None:
     st.subheader(ui.t("act.curves"))
-    chosen = st.multiselect(
-        ui.t("act.functions"), KEYS, default=["sigmoid", "relu"], key="act.functions", bind="query-params",
-        format_func=name, max_selections=6,
-    )  # fmt: skip
+    chosen = pick_functions("act.functions", "act.functions", ["sigmoid", "relu"], 6)
     controls, plot = st.columns([1.2, 3], gap="medium")
     with controls:
         low, high = st.slider(ui.t("act.range"), -20.0, 20.0, (-6.0, 6.0), 0.5, key="act.range", bind="query-params")
@@ -122,17 +150,12 @@ def curves_panel() -> None:
 def vanishing_panel() -> None:
     st.subheader(ui.t("act.vanishing"))
     st.caption(ui.t("act.vanishing_intro"))
-    chosen = st.multiselect(
-        ui.t("act.vg_functions"), KEYS, default=["sigmoid", "tanh", "relu"], key="act.vg_functions",
-        bind="query-params", format_func=name, max_selections=5,
-    )  # fmt: skip
+    chosen = pick_functions("act.vg_functions", "act.vg_functions", ["sigmoid", "tanh", "relu"], 5)
     controls, plot = st.columns([1.2, 3], gap="medium")
     with controls:
         depth = st.slider(ui.t("act.depth"), 1, 50, 20, key="act.depth", bind="query-params")
-        init = st.segmented_control(
-            ui.t("act.init"), activations.INITS, default="xavier", required=True, key="act.init", bind="query-params",
-            format_func=lambda value: ui.t(f"act.init.{value}"),
-        )  # fmt: skip
+        init = pick_one(st.segmented_control, "act.init", activations.INITS, "xavier", "act.init", required=True,
+                        format_func=lambda value: ui.t(f"act.init.{value}"))  # fmt: skip
         std = st.select_slider(
             ui.t("act.std"), [0.01, 0.05, 0.1, 0.125, 0.2, 0.5, 1.0, 2.0], value=1.0, key="act.std",
             bind="query-params", disabled=init != "normal",
@@ -158,41 +181,42 @@ def vanishing_panel() -> None:
 def dead_panel() -> None:
     st.subheader(ui.t("act.dead"))
     st.caption(ui.t("act.dead_intro"))
-    rate = st.select_slider(ui.t("act.lr"), LEARNING_RATES, value=100.0, key="act.lr", bind="query-params")
-    results = {key: dead_units(key) for key in DEAD_COMPARED}
+    cause = pick_one(st.segmented_control, "act.dead_cause", DEAD_CAUSES, "lr", "act.dead_cause", required=True,
+                     format_func=lambda value: ui.t(f"act.dead_cause.{value}"))  # fmt: skip
+    if cause == "lr":
+        amount = st.select_slider(ui.t("act.lr"), LEARNING_RATES, value=100.0, key="act.lr", bind="query-params")
+    else:
+        amount = st.select_slider(ui.t("act.bias"), BIAS_SHIFTS, value=2.0, key="act.bias", bind="query-params",
+                                  help=ui.t("act.bias_help"))  # fmt: skip
+    results = {key: dead_units(key, cause) for key in DEAD_COMPARED}
+    shown = {key: res[1:] if cause == "lr" else res for key, res in results.items()}  # no 0 on a log axis
     curve_column, units_column = st.columns([3, 2], gap="medium")
     with curve_column:
-        curves = {
-            key: ([r.learning_rate for r in res[1:]], [r.dead_fraction for r in res[1:]])
-            for key, res in results.items()
-        }
-        labels = {"rate": ui.t("act.fig.rate"), "dead": ui.t("act.fig.dead_share")}
-        st.plotly_chart(
-            activations.dead_fraction_figure(curves, rate, names(), labels), width="stretch", config=PLOT_CONFIG
-        )
-    chosen = {key: next(r for r in res if r.learning_rate == rate) for key, res in results.items()}
+        curves = {key: ([r.amount for r in res], [r.dead_fraction for r in res]) for key, res in shown.items()}
+        labels = {"amount": ui.t(f"act.fig.{cause}"), "dead": ui.t("act.fig.dead_share")}
+        figure = activations.dead_fraction_figure(curves, amount, names(), labels, log_x=cause == "lr")
+        st.plotly_chart(figure, width="stretch", config=PLOT_CONFIG)
+    chosen = {key: next(r for r in res if r.amount == amount) for key, res in results.items()}
     with units_column:
-        st.markdown(f"**{ui.t('act.units', function=name('relu'), rate=fmt(rate))}**")
+        st.markdown(f"**{ui.t(f'act.units.{cause}', function=name('relu'), amount=fmt(amount))}**")
         st.plotly_chart(activations.units_figure(chosen["relu"].passing_share, ui.t("act.fig.passing")),
                         width="stretch", config=PLOT_CONFIG)  # fmt: skip
     metrics = st.columns(len(DEAD_COMPARED) + 1)
     metrics[0].metric(ui.t("act.dead_before", function=name("relu")), f"{results['relu'][0].dead_fraction:.1%}")
     for column, key in zip(metrics[1:], DEAD_COMPARED, strict=True):
-        column.metric(ui.t("act.dead_after", function=name(key), rate=fmt(rate)), f"{chosen[key].dead_fraction:.1%}")
+        label = ui.t(f"act.dead_after.{cause}", function=name(key), amount=fmt(amount))
+        column.metric(label, f"{chosen[key].dead_fraction:.1%}")
     st.caption(ui.t("act.dead_note"))
 
 
 def feature_map_panel() -> None:
     st.subheader(ui.t("act.feature_map"))
     columns = st.columns(2)
-    kernel_name = columns[0].selectbox(
-        ui.t("act.kernel"), FEATURE_KERNELS, key="act.kernel", bind="query-params",
-        format_func=lambda value: ui.t(f"act.kernel.{value}"),
-    )  # fmt: skip
-    key = columns[1].selectbox(
-        ui.t("act.fm_function"), KEYS, index=KEYS.index("relu"), key="act.fm_function", bind="query-params",
-        format_func=name,
-    )  # fmt: skip
+    with columns[0]:
+        kernel_name = pick_one(st.selectbox, "act.kernel", FEATURE_KERNELS, FEATURE_KERNELS[0], "act.kernel",
+                               format_func=lambda value: ui.t(f"act.kernel.{value}"))  # fmt: skip
+    with columns[1]:
+        key = pick_one(st.selectbox, "act.fm_function", KEYS, "relu", "act.fm_function", format_func=name)
     params = {p.name: p.default for p in activations.get(key).parameters}
     before, after = feature_maps(ui.current_image().pixels, kernel_name, key, tuple(params.items()))
     left, right, histogram = st.columns([1, 1, 1.3], gap="medium")

@@ -162,7 +162,7 @@ def weights_panel() -> str | None:
         return architecture
 
 
-def choose_input(network: Network, option: str) -> tuple[np.ndarray, int | None] | None:
+def choose_input(network: Network) -> tuple[np.ndarray, int | None] | None:
     """The picture to feed: (pixels, true class or None); None while the canvas is empty."""
     sources = ["heldout", "draw"] if network.manifest.preprocessing == "mnist" else ["heldout"]
     sources = [*sources, "sidebar"] if network.manifest.sample else ["sidebar"]
@@ -175,12 +175,12 @@ def choose_input(network: Network, option: str) -> tuple[np.ndarray, int | None]
         names = network.manifest.class_names
         classes = [names[index] for index in sorted(set(labels.tolist()))]
         chosen = url_choice(
-            st.segmented_control, ui.t("fmap.class"), classes, classes[0], "fmap.class", required=True,
+            st.segmented_control, ui.t("fmap.class"), classes, classes[0], "fmap.class", required=True, wrap=True,
             format_func=class_label,
         )  # fmt: skip
         indices = np.flatnonzero(labels == names.index(chosen))
         example = st.slider(ui.t("fmap.example"), 1, len(indices), 1, key="fmap.example", bind="query-params")
-        index = indices[min(example, len(indices)) - 1]
+        index = indices[example - 1]
         return images[index], int(labels[index])
     if source == "draw":
         return drawing()
@@ -287,8 +287,6 @@ def closer_panel(network: Network, maps: FeatureMaps, prepared: models.PreparedI
     )  # fmt: skip
     layer = maps.layer(name)
     count = layer.shape[0]
-    if st.session_state.get("fmap.channel", 0) >= count:  # the previous layer had more channels
-        st.session_state["fmap.channel"] = 0
     channel = (
         st.slider(ui.t("fmap.channel"), 0, count - 1, 0, key="fmap.channel", bind="query-params") if count > 1 else 0
     )
@@ -362,7 +360,7 @@ with top:
         st.error(ui.t("fmap.weights_refused", reason=str(error)), icon=":material/block:")
         st.stop()
     with choice:
-        chosen = choose_input(network, option)
+        chosen = choose_input(network)
     if chosen is None:
         st.info(ui.t("fmap.draw_empty"), icon=":material/draw:")
         st.stop()

@@ -27,6 +27,16 @@ def training_runs(start_weight: float, rate: float, steps: int) -> list[losses.T
     return [losses.train_one_unit(key, start_weight, rate, steps) for key in ("mse", "bce")]
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def sigmoid_curves(target: float) -> losses.SigmoidLossCurves:
+    return losses.sigmoid_loss_curves(target)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def residual_curves(delta: float) -> dict:
+    return losses.residual_curves(delta)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def fits(shift: float, delta: float) -> losses.OutlierFits:
     return losses.outlier_fits(shift, delta)
@@ -59,7 +69,7 @@ def sigmoid_panel() -> None:
         st.metric(ui.t("loss.mse_grad"), fmt(mse_grad))
         st.metric(ui.t("loss.ce_grad"), fmt(ce_grad))
     with plot:
-        curves = losses.sigmoid_loss_curves(target)
+        curves = sigmoid_curves(target)
         figure = losses.sigmoid_loss_figure(curves, z, texts("fig_sigmoid", "loss", "grad", "z", "mse", "ce"))
         st.plotly_chart(figure, width="stretch", config=PLOT_CONFIG)
         st.latex(
@@ -101,8 +111,11 @@ def softmax_panel() -> None:
                       bind="query-params")
             for i in range(len(CLASSES))
         ]  # fmt: skip
-        target = st.selectbox(ui.t("loss.target_class"), range(len(CLASSES)), index=1, key="loss.target_class",
-                              bind="query-params", format_func=lambda i: class_names[i])  # fmt: skip
+        # The class's id in the URL, not its translated name: a link made in Chinese opens in English.
+        ui.choice_from_url("loss.target_class", list(CLASSES), CLASSES[1])
+        st.selectbox(ui.t("loss.target_class"), CLASSES, key="loss.target_class",
+                     format_func=lambda name: ui.t(f"loss.class.{name}"))  # fmt: skip
+        target = CLASSES.index(ui.choice_to_url("loss.target_class", CLASSES[1]))
         smoothing = st.slider(ui.t("loss.smoothing"), 0.0, 0.5, 0.0, 0.05, key="loss.smoothing", bind="query-params",
                               help=ui.t("loss.smoothing_help"))  # fmt: skip
     with plot:
@@ -130,7 +143,7 @@ def huber_panel() -> None:
         st.plotly_chart(losses.outlier_figure(result, labels), width="stretch", config=PLOT_CONFIG)
     with right:
         labels = texts("fig_residual", "loss", "grad", "r", "mse", "huber")
-        st.plotly_chart(losses.residual_figure(losses.residual_curves(delta), delta, labels), width="stretch",
+        st.plotly_chart(losses.residual_figure(residual_curves(delta), delta, labels), width="stretch",
                         config=PLOT_CONFIG)  # fmt: skip
     metrics = st.columns(3)
     metrics[0].metric(ui.t("loss.slope_clean"), fmt(result.fits["mse_clean"][0], 3))

@@ -29,19 +29,23 @@ def move_sliders(**settings: int) -> None:
 
 
 def offer_nearest(error: SizeError) -> None:
-    """The engine's explanation, and a button to the nearest valid setting."""
+    """The engine's explanation, and one button per nearest valid setting."""
     st.warning(explain(error), icon=":material/block:")
     values = error.values
-    if error.reason == "window_too_big" and values["min_padding"] <= PADDING_MAX:
-        fix = {"padding": values["min_padding"]}
-    elif error.reason == "window_too_big":
-        fix = {"kernel": values["max_kernel"]}
+    fixes = {}
+    if error.reason == "window_too_big":
+        if values["min_padding"] <= PADDING_MAX:
+            fixes["padding"] = values["min_padding"]
+        fixes["kernel"] = values["max_kernel"]
     elif error.reason == "output_padding":
-        fix = {"output_padding": values["max_output_padding"]}
-    else:
+        fixes["output_padding"] = values["max_output_padding"]
+    if not fixes:
         return
-    (name, value), key = next(iter(fix.items())), error.reason
-    st.button(ui.t(f"size.use.{name}", value=value), on_click=move_sliders, kwargs=fix, key=f"size.fix.{key}")
+    for column, (name, value) in zip(st.columns(len(fixes)), fixes.items(), strict=True):
+        column.button(
+            ui.t(f"size.use.{name}", value=value), on_click=move_sliders, kwargs={name: value}, key=f"size.fix.{name}",
+            icon=":material/auto_fix_high:", width="stretch",
+        )  # fmt: skip
 
 
 def result_line(key: str | None, code: str, compute, *args, **values: object) -> str:
@@ -98,6 +102,22 @@ def torch_check(preset: str) -> list[layers.Mismatch]:
     return layers.compare_with_torch(input_shape, stack)
 
 
+def explain_windows(
+    layout: windows.AxisLayout, size: int, kernel: int, stride: int, padding: int, dilation: int, out: int
+) -> None:
+    """Whether the windows fit exactly; if not, what the floor drops; and any pixels skipped between windows."""
+    room = arithmetic.slide_distance(size, kernel, padding, dilation)
+    lost = max(0, layout.dropped - padding)  # dropped cells that are real pixels, not padding
+    numbers = {"room": room, "stride": stride, "quotient": f"{room / stride:.3g}", "out": out}
+    if layout.dropped:
+        key = "size.floor.pixels" if lost else "size.floor.padding"
+        st.warning(ui.t(key, **numbers, dropped=layout.dropped, lost=lost), icon=":material/crop:")
+    else:
+        st.success(ui.t("size.exact", **numbers, steps=out - 1), icon=":material/check_circle:")
+    if len(layout.unread) > lost:
+        st.info(ui.t("size.gaps", count=len(layout.unread) - lost), icon=":material/more_horiz:")
+
+
 def check_guess(number: int, answer: int) -> None:
     """Reveal button: score the typed guess once per question and remember the outcome."""
     guess = st.session_state.get("size.quiz.guess")
@@ -118,22 +138,26 @@ def next_question() -> None:
 def quiz_panel() -> None:
     """Predict, then reveal: a numbered random question, a typed guess, the answer with its formula."""
     with ui.panel("size.quiz"), st.container(border=True):
-        st.subheader(ui.t("size.quiz.title"))
-        number = st.number_input(
+        heading, number_column = st.columns([5, 1], vertical_alignment="bottom")
+        number = number_column.number_input(
             ui.t("size.quiz.number"), 1, QUESTIONS, 1, key="size.question", bind="query-params",
             help=ui.t("size.quiz.number_help"),
         )  # fmt: skip
         question = quiz.output_size_question(random.Random(number))
-        n, k, s, p, d = (question.size, question.kernel_size, question.stride, question.padding, question.dilation)
-        st.markdown(ui.t("size.quiz.question", n=n, k=k, s=s, p=p, d=d))
+        n, k, s, p, d = question.size, question.kernel_size, question.stride, question.padding, question.dilation
+        heading.markdown(
+            f"**:material/quiz: {ui.t('size.quiz.title')}**  \n{ui.t('size.quiz.question', n=n, k=k, s=s, p=p, d=d)}"
+        )
         guess_column, reveal_column, new_column, score_column = st.columns(
-            [2, 1.2, 1.2, 1.2], vertical_alignment="bottom"
+            [2, 1.3, 1.3, 1.4], vertical_alignment="bottom"
         )
         guess = guess_column.number_input(ui.t("size.quiz.guess"), 0, 1000, None, key="size.quiz.guess")
         outcome = st.session_state.get("size.quiz.outcome")
         revealed = outcome is not None and outcome[0] == number
-        reveal_column.button(ui.t("size.quiz.reveal"), key="size.quiz.reveal", type="primary",
-                             disabled=guess is None or revealed, on_click=check_guess, args=(number, question.answer))  # fmt: skip
+        reveal_column.button(
+            ui.t("size.quiz.reveal"), key="size.quiz.reveal", type="primary", disabled=guess is None or revealed,
+            help=ui.t("size.quiz.type_first"), on_click=check_guess, args=(number, question.answer),
+        )  # fmt: skip
         new_column.button(ui.t("size.quiz.new"), key="size.quiz.new", on_click=next_question, icon=":material/casino:")
         right, asked = st.session_state.get("size.quiz.score", (0, 0))
         score_column.metric(ui.t("size.quiz.score"), f"{right} / {asked}")
@@ -144,13 +168,15 @@ def quiz_panel() -> None:
             else:
                 st.error(ui.t("size.quiz.wrong", guess=typed, answer=question.answer), icon=":material/cancel:")
             st.latex(arithmetic.conv_formula_latex(n, k, s, p, d))
-        elif guess is None:
-            st.caption(ui.t("size.quiz.type_first"))
 
 
 st.title(ui.t("size.title"))
-st.write(ui.t("size.intro"))
-if st.toggle(ui.t("size.quiz.toggle"), key="size.quiz", bind="query-params", help=ui.t("size.quiz.toggle_help")):
+intro, quiz_switch = st.columns([4, 1], vertical_alignment="center")
+intro.write(ui.t("size.intro"))
+quiz_on = quiz_switch.toggle(
+    ui.t("size.quiz.toggle"), key="size.quiz", bind="query-params", help=ui.t("size.quiz.toggle_help")
+)
+if quiz_on:
     quiz_panel()
 
 columns = st.columns(5)
@@ -163,7 +189,7 @@ settings = (kernel, stride, padding, dilation)
 
 out = None
 with ui.panel("size.formula"):
-    result, formula = st.columns([1, 3], vertical_alignment="center")
+    result, formula = st.columns([1.3, 2.7], vertical_alignment="center")
     try:
         out = arithmetic.conv_output_size(size, *settings)
     except SizeError as error:
@@ -174,8 +200,6 @@ with ui.panel("size.formula"):
         result.metric(ui.t("size.output"), f"{out} × {out}")
         result.caption(ui.t("size.input_to_output", size=size, out=out))
     formula.latex(arithmetic.conv_formula_latex(size, *settings))
-    if out is not None:
-        ui.code_panel(codegen.conv2d((1, size, size), 1, kernel, stride, padding, dilation))
 
 if out is not None:
     with ui.panel("size.windows"):
@@ -187,16 +211,14 @@ if out is not None:
             output_row=ui.t("size.fig.output_row"), window=ui.t("size.fig.window"),
         )  # fmt: skip
         st.plotly_chart(windows.window_figure(layout, labels), config={"displayModeBar": False})
-        room = arithmetic.slide_distance(size, kernel, padding, dilation)
-        lost = max(0, layout.dropped - padding)  # dropped cells that are real pixels, not padding
-        numbers = {"room": room, "stride": stride, "quotient": f"{room / stride:.3g}", "out": out}
-        if layout.dropped:
-            key = "size.floor.pixels" if lost else "size.floor.padding"
-            st.warning(ui.t(key, **numbers, dropped=layout.dropped, lost=lost), icon=":material/crop:")
-        else:
-            st.success(ui.t("size.exact", **numbers, steps=out - 1), icon=":material/check_circle:")
-        if len(layout.unread) > lost:
-            st.info(ui.t("size.gaps", count=len(layout.unread) - lost), icon=":material/more_horiz:")
+        if not layout.unread:
+            explain_windows(layout, size, kernel, stride, padding, dilation, out)
+        else:  # never-read pixels: show that they are whole rows and columns of the image
+            explanation, whole = st.columns([4, 1])
+            with explanation:
+                explain_windows(layout, size, kernel, stride, padding, dilation, out)
+                st.caption(ui.t("size.grid.caption", size=size))
+            whole.plotly_chart(windows.grid_figure(layout), width="content", config={"displayModeBar": False})
 
 with ui.panel("size.frameworks"):
     st.subheader(ui.t("size.frameworks.title"))
@@ -236,6 +258,8 @@ with ui.panel("size.frameworks"):
             result_line("size.tf.same", code, arithmetic.tf_output_size, *same_args, before=before, after=after)
         )
         st.caption(ui.t("size.tf.no_number"))
+    if out is not None:
+        ui.code_panel(codegen.conv2d((1, size, size), 1, kernel, stride, padding, dilation))
 
 with ui.panel("size.transposed"):
     st.subheader(ui.t("size.transposed.title"))

@@ -1,9 +1,11 @@
 """Pooling: window by window on a grid of numbers, its backward pass, on the image, and under shifts."""
 
+import random
+
 import numpy as np
 import streamlit as st
 
-from cnnviz import figures, pooling, pooling_views
+from cnnviz import codegen, figures, pooling, pooling_views, quiz
 from cnnviz.pooling import PoolSettings
 from pages import ui
 
@@ -18,11 +20,12 @@ TRANSLATED_ERRORS = ("pool_padding", "window_too_big")
 
 
 def choose(key: str, options: tuple[str, ...], default: str) -> str:
-    """A segmented control labelled ``key``, each option labelled ``key.option``."""
-    return st.segmented_control(
-        ui.t(key), options, default=default, required=True, format_func=lambda option: ui.t(f"{key}.{option}"),
-        key=key, bind="query-params",
+    """A segmented control labelled ``key``, each option labelled ``key.option``; the URL holds the option's id."""
+    ui.choice_from_url(key, list(options), default)
+    st.segmented_control(
+        ui.t(key), options, required=True, format_func=lambda option: ui.t(f"{key}.{option}"), key=key
     )  # fmt: skip
+    return ui.choice_to_url(key, default)
 
 
 def setting(widget, name: str, *args, **options):
@@ -66,6 +69,11 @@ def grid_from_image(pixels: np.ndarray, size: int) -> np.ndarray:
 @st.cache_data(max_entries=32, show_spinner=False)
 def map_from_image(pixels: np.ndarray, source: str, side: int) -> np.ndarray:
     return pooling_views.feature_map(pixels, source, side)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def shifted(values: np.ndarray, settings: PoolSettings) -> pooling.ShiftRobustness:
+    return pooling.shift_robustness(values, settings, MAX_SHIFT)
 
 
 def select_cell(shape: tuple[int, int]) -> tuple[int, int]:
@@ -122,9 +130,26 @@ def grid_section(settings: PoolSettings) -> None:
         st.latex(size_formula)
         if dropped:
             st.caption(ui.t("pool.ceil_dropped"))
+        code_panel(grid, pooled)
 
     with ui.panel("pool.backward"):
         backward(grid, pooled, cell, cell_px)
+
+
+def code_panel(grid: np.ndarray, pooled: pooling.PooledGrid) -> None:
+    """The PyTorch layer for these settings, run on this grid."""
+    settings = pooled.settings
+    try:
+        code = codegen.pool2d(
+            (1, *grid.shape), settings.kind, settings.kernel_size, settings.stride, settings.padding,
+            settings.ceil_mode, settings.p, settings.count_include_pad, values=grid,
+        )  # fmt: skip
+    except ValueError as error:  # LPPool2d has no padding
+        st.caption(str(error))
+        return
+    ui.code_panel(code)
+    if settings.kind == "lp" and max(pooled.overhang) > 0:
+        st.caption(ui.t("pool.code_lp_ceil"))
 
 
 def edge_note(pooled: pooling.PooledGrid) -> None:
@@ -190,7 +215,7 @@ def image_section(settings: PoolSettings) -> None:
         st.markdown(ui.t("pool.shift.intro"))
         measure = choose("pool.shift.measure", ("change", "changed"), "change")
         try:
-            result = pooling.shift_robustness(values, settings, MAX_SHIFT)
+            result = shifted(values, settings)
         except ValueError as error:
             warn_impossible(error, height, width, settings)
             return
@@ -209,6 +234,65 @@ def image_section(settings: PoolSettings) -> None:
         st.caption(ui.t("pool.shift.summary", before=f"{100 * before[0]:.0f}", after=f"{100 * after[0]:.0f}"))
 
 
+def check_guess(answer: float) -> None:
+    guess = st.session_state["pool.quiz.guess"]
+    if guess is None:  # nothing typed yet: nothing to score
+        return
+    right, asked = st.session_state.get("pool.quiz.score", (0, 0))
+    st.session_state["pool.quiz.score"] = (right + quiz.is_correct(guess, answer), asked + 1)
+    st.session_state["pool.quiz.revealed"] = guess
+
+
+def next_question() -> None:
+    st.session_state["pool.quiz.number"] = st.session_state.get("pool.quiz.number", 0) + 1
+    st.session_state["pool.quiz.guess"] = None
+    st.session_state.pop("pool.quiz.revealed", None)
+
+
+@st.fragment
+def quiz_section() -> None:
+    """Predict, then reveal: a random question, the user's guess, then the answer with its window."""
+    with ui.panel("pool.quiz"):
+        quiz_panel()
+
+
+def quiz_panel() -> None:
+    st.subheader(ui.t("pool.quiz.header"))
+    st.markdown(ui.t("pool.quiz.intro"))
+    seed = st.columns([1, 3])[0].number_input(ui.t("pool.quiz.seed"), 0, 999, 0, key="pool.quiz.seed",
+                                              bind="query-params", help=ui.t("pool.quiz.seed_help"))  # fmt: skip
+    question = quiz.pooled_value_question(random.Random(1000 * int(seed) + st.session_state.get("pool.quiz.number", 0)))
+    settings = PoolSettings(question.kind, question.kernel_size, question.stride)
+    pooled = pooling.pool_grid(np.array(question.grid, dtype=float), settings)
+    revealed = st.session_state.get("pool.quiz.revealed")
+    cell = (question.row, question.col)
+    kind = ui.t(f"pool.kind.{question.kind}")
+    st.markdown(ui.t("pool.quiz.question", kind=kind, k=question.kernel_size, s=question.stride,
+                     row=question.row + 1, col=question.col + 1))  # fmt: skip
+    grid_column, answer_column = st.columns([3, 2])
+    with grid_column:
+        size = len(question.grid)
+        title = ui.t("pool.quiz.grid", h=size, w=size)
+        show_grid(pooling_views.layout_figure(pooled, title, cell if revealed is not None else None))
+    with answer_column:
+        st.session_state.setdefault("pool.quiz.guess", None)
+        # A form sends the typed number with the click: no rerun between typing and checking.
+        with st.form("pool.quiz.form", border=False):
+            st.number_input(ui.t("pool.quiz.guess"), step=0.25, key="pool.quiz.guess", disabled=revealed is not None)
+            st.form_submit_button(ui.t("pool.quiz.check"), key="pool.quiz.check", on_click=check_guess,
+                                  args=(question.answer,), disabled=revealed is not None, type="primary")  # fmt: skip
+        if revealed is not None:
+            if quiz.is_correct(revealed, question.answer):
+                st.success(ui.t("pool.quiz.right", answer=f"{question.answer:g}"), icon=":material/check:")
+            else:
+                st.info(ui.t("pool.quiz.wrong", guess=f"{revealed:g}", answer=f"{question.answer:g}"),
+                        icon=":material/close:")  # fmt: skip
+            st.latex(pooling_views.window_latex(pooled, *cell))
+        st.button(ui.t("pool.quiz.next"), key="pool.quiz.next", on_click=next_question, icon=":material/casino:")
+        right, asked = st.session_state.get("pool.quiz.score", (0, 0))
+        st.metric(ui.t("pool.quiz.score"), f"{right} / {asked}")
+
+
 st.title(ui.t("pool.title"))
 st.markdown(ui.t("pool.intro"))
 settings_column, grid_column = st.columns([1, 2.6], gap="medium")
@@ -217,5 +301,6 @@ with settings_column:
 with grid_column:
     grid_section(settings)
 image_section(settings)
+quiz_section()
 with st.expander(ui.t("pool.remember.header"), icon=":material/lightbulb:"):
     st.markdown(ui.t("pool.remember"))

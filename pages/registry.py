@@ -26,5 +26,6 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("losses", "pages/losses.py", ":material/trending_down:"),
     Lesson("pooling", "pages/pooling.py", ":material/view_module:"),
     Lesson("feature_maps", "pages/feature_maps.py", ":material/layers:"),
+    Lesson("filter_viz", "pages/filter_viz.py", ":material/auto_awesome:"),
     Lesson("training", "pages/training.py", ":material/model_training:"),
 )

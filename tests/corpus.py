@@ -136,6 +136,14 @@ def gif_header_only(width: int, height: int) -> bytes:
     return screen + frame + b"\x3b"
 
 
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """An 8 x 8 JPEG whose frame header (SOF0) claims ``width`` x ``height``."""
+    data = bytearray(encode(Image.new("RGB", (8, 8), RED), "JPEG"))
+    frame = data.index(b"\xff\xc0")  # marker, length (2), precision (1), then height and width
+    data[frame + 5 : frame + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
 def truncated(data: bytes, keep: float) -> bytes:
     return data[: int(len(data) * keep)]
 
@@ -555,6 +563,8 @@ REFUSED: tuple[Upload, ...] = (
     Upload("bomb-100000x100000.png", lambda: png_by_hand(100_000, 100_000, 8, 2, None), refusal=("10,000 megapixels",)),
     Upload("bomb-9000x9000.png", lambda: png_by_hand(9000, 9000, 8, 2, None), refusal=("9000 x 9000", "81 megapixels")),
     Upload("bomb-65535x65535.gif", lambda: gif_header_only(65535, 65535), refusal=("4,295 megapixels",)),
+    Upload("bomb-65500x65500.jpg", lambda: jpeg_claiming(65500, 65500), refusal=("4,290 megapixels",)),
+    Upload("bomb-9000x8000.jpg", lambda: jpeg_claiming(9000, 8000), refusal=("9000 x 8000", "72 megapixels")),
     Upload("homework.png", lambda: b"My homework: a cat, drawn in words.\n" * 20, refusal=("text file",)),
     # 4096 bytes of it are sampled, which cuts a 3-byte character in two: still text.
     Upload("notes-zh.png", lambda: "这是一只猫。".encode() * 400, refusal=("text file",)),

@@ -162,6 +162,12 @@ def normalizer(mean: torch.Tensor, std: torch.Tensor) -> Callable[[torch.Tensor]
     return lambda batch: (batch - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
 
 
+def training_command(name: str, epochs: int) -> str:
+    """The command that reproduces a network trained for ``epochs`` (named only when not the recipe's)."""
+    extra = f" --epochs {epochs}" if epochs != RECIPES[name].epochs else ""
+    return f"python -m cnnviz.models.train {name}{extra}"
+
+
 def train(name: str, epochs: int | None, out: Path) -> Manifest:
     """Train one bundled network and write ``<name>.safetensors``, ``.json`` and ``_heldout.npz``."""
     torch.manual_seed(SEED)
@@ -199,7 +205,7 @@ def train(name: str, epochs: int | None, out: Path) -> Manifest:
         heldout_size=len(heldout_labels),
         weights=f"{name}.safetensors",
         sha256=save_safetensors(model.state_dict(), out / f"{name}.safetensors"),
-        training_command=f"python -m cnnviz.models.train {name}",
+        training_command=training_command(name, epochs),
         sample=f"{name}_heldout.npz",
         sample_accuracy=round(sample_accuracy, 4),
         notes={

@@ -104,9 +104,10 @@ def read_state_dict(source: Path | bytes) -> dict[str, torch.Tensor]:
     try:
         loaded = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
-        raise WeightsError(
-            "The file holds Python objects besides weights, so it was refused without being run: "
-            "only plain weight files (a state_dict saved with torch.save) are loaded."
+        raise WeightsError(  # torch cannot tell a file carrying code from other pickled data
+            "The file is not plain weights (it holds Python objects besides tensors, or is no PyTorch weight file "
+            "at all), so it was refused without being run: only a state_dict saved with torch.save, or a "
+            "safetensors file, is loaded."
         ) from None
     except Exception as error:  # arbitrary bytes make the parser fail in many ways (IndexError, EOFError...)
         raise WeightsError(

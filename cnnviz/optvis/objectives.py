@@ -115,7 +115,12 @@ def channel(layer: str, index: int, batch: int | None = None, rectify: bool = Fa
 
 
 def neuron(
-    layer: str, index: int, row: int | None = None, col: int | None = None, batch: int | None = None, rectify: bool = False
+    layer: str,
+    index: int,
+    row: int | None = None,
+    col: int | None = None,
+    batch: int | None = None,
+    rectify: bool = False,
 ) -> Objective:
     """One channel at one position: a single neuron, which sees only its receptive field.
 

@@ -192,6 +192,29 @@ def layer_output(model: nn.Module, layer: str, x: torch.Tensor) -> torch.Tensor:
         return outputs[layer]
 
 
+class AdamAscent:
+    """Adam (Kingma & Ba, 2015) climbing one tensor: ``torch.optim.Adam(maximize=True)``'s
+    arithmetic, written out because the first ``torch.optim`` optimizer a process builds
+    imports TorchDynamo, which takes 3 to 7 seconds: the page's first run would wait for it."""
+
+    def __init__(self, values: torch.Tensor, learning_rate: float, betas: tuple[float, float] = (0.9, 0.999)) -> None:
+        self.values, self.learning_rate, self.betas = values, learning_rate, betas
+        self.mean = torch.zeros_like(values)  # running mean of the gradient
+        self.square = torch.zeros_like(values)  # running mean of its square
+        self.steps = 0
+
+    @torch.no_grad()
+    def step(self, eps: float = 1e-8) -> None:
+        """Move ``values`` up its ``.grad``, then clear the gradient."""
+        gradient, (beta1, beta2) = self.values.grad, self.betas
+        self.steps += 1
+        self.mean.lerp_(gradient, 1 - beta1)
+        self.square.mul_(beta2).addcmul_(gradient, gradient, value=1 - beta2)
+        denominator = (self.square / (1 - beta2**self.steps)).sqrt_().add_(eps)
+        self.values.addcdiv_(self.mean, denominator, value=self.learning_rate / (1 - beta1**self.steps))
+        self.values.grad = None
+
+
 def normalise(space: ImageSpace) -> tuple[torch.Tensor, torch.Tensor]:
     """(scale, shift), each (1, C, 1, 1), with ``x * scale + shift == (x - mean) / std``."""
     std = torch.tensor(space.std, dtype=torch.float32).view(1, -1, 1, 1)
@@ -232,8 +255,7 @@ def render(
     shape = (batch, space.channels, recipe.size, recipe.size)
     image = make_image(recipe.parameterization, shape, generator, recipe.decorrelate, space.colour_sqrt)
     moves = transforms.random_moves(recipe.transforms, recipe.size, recipe.steps, generator)
-    # maximize=True: ascend ``value`` directly (no negation in the graph); fused: one kernel per step.
-    optimizer = torch.optim.Adam([image.values], lr=recipe.learning_rate, maximize=True, fused=True)
+    optimizer = AdamAscent(image.values, recipe.learning_rate)
     penalty = recipe.l2 * objectives.l2() + recipe.tv * objectives.total_variation()
     penalised = bool(recipe.l2 or recipe.tv)
     scale, shift = normalise(space)
@@ -250,7 +272,6 @@ def render(
                 ascended = value - penalty(outputs) if penalised else value
                 ascended.backward(inputs=[image.values])  # gradients for the image only, never the model
                 optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
                 if recipe.blur_every and step % recipe.blur_every == 0:
                     image.blur_(recipe.blur_sigma)
             yield RenderStep(step, value.item(), _to_numpy(pixels))

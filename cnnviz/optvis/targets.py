@@ -34,12 +34,14 @@ PRESETS: dict[str, Recipe] = {
         parameterization="fourier",
         decorrelate=True,
         learning_rate=0.05,
-        transforms=Transforms(pad=4, jitter=4, scale=0.1, rotate=10),
+        transforms=Transforms(pad=4, jitter=4, scale=0.1, rotate=10.0),
     ),
 }
 
 
-def image_space(channels: int, mean: tuple[float, ...], std: tuple[float, ...], sample: np.ndarray | None = None) -> ImageSpace:
+def image_space(
+    channels: int, mean: tuple[float, ...], std: tuple[float, ...], sample: np.ndarray | None = None
+) -> ImageSpace:
     """The images a network takes, with its data's colour correlations for RGB networks.
 
     Args:
@@ -69,7 +71,7 @@ def class_layer(model: nn.Module) -> str:
     return names[-1]
 
 
-def target(kind: TargetKind, layer: str, index: int, negative: bool = False) -> Objective:
+def target(kind: TargetKind, layer: str, index: int, negative: bool = False, batch: int | None = None) -> Objective:
     """The objective for one target (see the module docstring for why channels are rectified).
 
     Args:
@@ -77,27 +79,27 @@ def target(kind: TargetKind, layer: str, index: int, negative: bool = False) -> 
         layer: a convolution's name, or the class layer's for ``"class"``.
         index: channel or class.
         negative: minimize instead (before the ReLU: a rectified value cannot go below 0).
+        batch: only this image of a batch (galleries); None: all.
 
     Raises:
         ValueError: for an unknown kind.
     """
     if kind == "class":
-        objective = objectives.class_logit(layer, index)
+        objective = objectives.class_logit(layer, index, batch)
     elif kind == "channel":
-        objective = objectives.channel(layer, index, rectify=not negative)
+        objective = objectives.channel(layer, index, batch, rectify=not negative)
     elif kind == "neuron":
-        objective = objectives.neuron(layer, index, rectify=not negative)
+        objective = objectives.neuron(layer, index, batch=batch, rectify=not negative)
     else:
         raise ValueError(f"Unknown target {kind!r}; choose one of: {', '.join(TARGET_KINDS)}.")
     return -objective if negative else objective
 
 
-def gallery(layer: str, channels: int) -> Objective:
-    """Channel ``i`` of ``layer`` for image ``i`` of a batch: one run makes a whole gallery.
-
-    Each image's gradient comes only from its own channel, so the batch is ``channels``
-    independent runs sharing each forward pass."""
-    return sum(objectives.channel(layer, i, batch=i, rectify=True) for i in range(channels))
+def gallery(kind: TargetKind, layer: str, count: int, negative: bool = False) -> Objective:
+    """Target ``i`` (channel or class) for image ``i`` of a batch of ``count``: one run makes a
+    whole gallery. Each image's gradient comes only from its own target, so the batch is
+    ``count`` independent runs sharing each forward pass."""
+    return sum(target(kind, layer, i, negative, batch=i) for i in range(count))
 
 
 def sized(recipe: Recipe, kind: TargetKind, input_side: int, **settings: object) -> Recipe:

@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 
+from pages import ui
 from tests.app.conftest import open_page
 
 PAGE = "pages/activations.py"
@@ -137,3 +138,94 @@ def test_chinese():
     assert at.title[0].value == "激活函数"
     assert "梯度消失" in at.subheader[1].value
     assert any("此范围内最大导数" in caption.value for caption in at.caption)
+
+
+def in_link(at, key: str) -> str:
+    """A setting as the page's URL holds it."""
+    value = at.query_params[key]
+    return value[-1] if isinstance(value, list) else value
+
+
+LINK = {"act.functions": "softplus,tanh", "act.vg_functions": "relu", "act.init": "he", "act.dead_cause": "bias",
+        "act.bias": "3.0", "act.kernel": "laplacian", "act.fm_function": "tanh"}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_link_opens_the_same_view_in_either_language(lang):
+    at = open_page(PAGE, lang=lang, **LINK)
+    assert not at.exception and not at.error
+    assert at.multiselect(key="act.functions").value == ["softplus", "tanh"]
+    assert at.multiselect(key="act.vg_functions").value == ["relu"]
+    assert at.segmented_control(key="act.init").value == "he"
+    assert at.segmented_control(key="act.dead_cause").value == "bias"
+    assert at.selectbox(key="act.kernel").value == "laplacian"
+    assert at.selectbox(key="act.fm_function").value == "tanh"
+    names = trace_names(at)
+    assert "Softplus" in names and "Tanh" in names and "Sigmoid" not in names  # proper names in both languages
+    # The numbers follow the link: ReLU with He init keeps its gradient; a bias shift of 3 kills most ReLUs.
+    shown = list(metrics(at).values())
+    assert 0.1 < float(shown[1]) < 10
+    assert float(shown[3].rstrip("%")) > 50 and shown[4] == shown[5] == "0.0%"
+    assert {key: in_link(at, key) for key in LINK} == LINK  # ids, not translated labels
+
+
+def test_a_choice_made_in_chinese_goes_into_the_link_as_an_id(monkeypatch):
+    # Chinese for the whole test: AppTest also calls the widgets' format_func outside the script run, where
+    # the session's language is not visible (a translated selectbox would not find its own label).
+    monkeypatch.setattr(ui, "lang", lambda: "zh")
+    at = open_page(PAGE)
+    assert at.title[0].value == "激活函数"
+    change(at, "multiselect", "act.functions", ["gelu", "elu"])
+    change(at, "segmented_control", "act.dead_cause", "bias")
+    change(at, "selectbox", "act.kernel", "outline")
+    assert in_link(at, "act.functions") == "gelu,elu"
+    assert in_link(at, "act.kernel") == "outline"
+    assert in_link(at, "act.dead_cause") == "bias"
+    monkeypatch.undo()
+    english = open_page(PAGE, **{key: in_link(at, key) for key in ("act.functions", "act.dead_cause", "act.kernel")})
+    assert english.multiselect(key="act.functions").value == ["gelu", "elu"]
+    assert english.segmented_control(key="act.dead_cause").value == "bias"
+    assert english.selectbox(key="act.kernel").value == "outline"
+    assert "ReLU: dead after bias −2" in metrics(english)
+    change(english, "multiselect", "act.functions", ["sigmoid", "relu"])  # back to the default: out of the link
+    assert "act.functions" not in english.query_params
+
+
+def test_a_stale_link_falls_back_to_the_defaults():
+    at = open_page(PAGE, **{"act.functions": "relu,swishy", "act.init": "orthogonal"})
+    assert not at.exception
+    assert at.multiselect(key="act.functions").value == ["sigmoid", "relu"]
+    assert at.segmented_control(key="act.init").value == "xavier"
+
+
+def test_a_bias_shift_kills_relus_but_not_leaky_ones():
+    at = open_page(PAGE)
+    change(at, "segmented_control", "act.dead_cause", "bias")
+    small = float(metrics(at)["ReLU: dead after bias −2"].rstrip("%"))
+    assert 30 < small < 50  # the articles' "up to 40%"
+    change(at, "select_slider", "act.bias", 4.0)
+    assert float(metrics(at)["ReLU: dead after bias −4"].rstrip("%")) > small
+    assert metrics(at)["Leaky ReLU: dead after bias −4"] == metrics(at)["PReLU: dead after bias −4"] == "0.0%"
+
+
+def run_snippet(code: str) -> dict:
+    namespace: dict = {}
+    exec(compile(code, "<snippet>", "exec"), namespace)  # the page's own snippet
+    return namespace
+
+
+def test_the_code_shown_reproduces_the_table_of_values_and_slopes():
+    at = open_page(PAGE)
+    change(at, "multiselect", "act.functions", ["leaky_relu", "relu", "softplus"])
+    change(at, "slider", "act.leaky_relu.slope", 0.2)
+    change(at, "slider", "act.softplus.beta", 2.0)
+    assert len(at.code) == len(at.dataframe) == 3  # one per function, in its tab
+    for code, table in zip(at.code, at.dataframe, strict=True):
+        namespace = run_snippet(code.value)
+        shown = table.value.drop(columns=[""]).to_numpy(dtype=float)  # rows: f(x), f'(x)
+        assert [float(c.removeprefix("x = ")) for c in table.value.columns[1:]] == namespace["x"].tolist()
+        np.testing.assert_allclose(shown[0], namespace["y"].detach().numpy(), rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(shown[1], namespace["slope"].numpy(), rtol=1e-6, atol=1e-12)
+    leaky, relu, _ = (table.value.drop(columns=[""]).to_numpy(dtype=float) for table in at.dataframe)
+    assert leaky[1].tolist() == pytest.approx([0.2, 0.2, 0.2, 0.2, 1, 1, 1])  # torch: leaky'(0) = its slope
+    assert relu[1].tolist() == [0, 0, 0, 0, 1, 1, 1]  # torch: relu'(0) = 0

@@ -10,6 +10,7 @@ import pytest
 from cnnviz import convolution, kernels
 from cnnviz.images import load_sample
 from tests.app.conftest import open_page
+from tests.snippets import printed_shape
 
 PAGE = "pages/conv_steps.py"
 AMBER = "#f59e0b"
@@ -184,3 +185,22 @@ def test_chinese():
     assert not at.exception
     assert at.title[0].value == "逐步卷积"
     assert step_line(at).startswith("**第 1 个输出单元,共 36 个")
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        {},
+        {"steps.size": "9", "steps.kernel": "motion blur", "steps.stride": "2", "steps.padding": "3",
+         "steps.dilation": "2", "steps.padding_mode": "circular"},
+    ],
+)  # fmt: skip
+def test_the_shown_code_reproduces_the_output_shape(link):
+    at = open_page(PAGE, **link)
+    code = at.code[0].value
+    side = int(link.get("steps.size", 6))
+    assert f"torch.rand(1, 1, {side}, {side})" in code
+    assert ("padding_mode='circular'" in code) == bool(link)
+    _, _, height, width = printed_shape(code)
+    figure(at, f"Output {height} × {width}")  # the page's output grid has the same shape
+    assert re.search(rf"of {height * width} ", step_line(at))

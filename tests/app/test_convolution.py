@@ -8,6 +8,7 @@ import pytest
 
 from cnnviz.images import LoadedImage
 from tests.app.conftest import open_page
+from tests.snippets import printed_shape
 
 PAGE = "pages/convolution.py"
 # The default sample, cat.jpg, is 300 x 451; the default kernel is Sobel x (3 x 3).
@@ -187,3 +188,24 @@ def test_chinese():
     assert at.title[0].value == "卷积"
     assert "**输出** · 298 × 449" in texts(at)
     assert "权重之和为 0" in texts(at)
+
+
+@pytest.mark.parametrize(
+    ("link", "channels", "in_code"),
+    [
+        ({}, 1, "nn.Conv2d(1, 1, kernel_size=3)"),
+        (
+            {"conv.stride": "3", "conv.padding": "4", "conv.dilation": "2", "conv.padding_mode": "reflect",
+             "conv.channel_mode": "per_channel"},
+            3,
+            "stride=3, padding=4, dilation=2, padding_mode='reflect', groups=3",
+        ),
+        ({"conv.channel_mode": "sum", "conv.preset": "gaussian blur"}, 1, "nn.Conv2d(3, 1, kernel_size=5)"),
+    ],
+)  # fmt: skip
+def test_the_shown_code_reproduces_the_output_shape(link, channels, in_code):
+    at = open_page(PAGE, **link)
+    code = at.code[0].value
+    assert in_code in code and f"torch.rand(1, {1 if not link else 3}, 300, 451)" in code  # the cat, 300 x 451
+    height, width = (int(n) for n in output_heading(at).split("· ")[1].split(" × ")[:2])
+    assert printed_shape(code) == (1, channels, height, width)

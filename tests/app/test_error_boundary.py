@@ -1,6 +1,7 @@
 """``ui.panel``: one failing panel says so in one short line, its traceback goes to the
 server log, and the rest of the page renders. Streamlit's own st.rerun / st.stop are
-not failures and pass through."""
+not failures and pass through. On every lesson, whatever draws a result (a chart, an
+image, a formula, a table) sits inside a panel: breaking it never shows a traceback."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import logging
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.i18n import translate
+from pages.registry import LESSONS
+from tests.app.conftest import open_page
 from tests.conftest import ROOT
 
 # A page with three panels; the ``mode`` in session state says what the middle one does.
@@ -117,3 +121,24 @@ def test_st_rerun_passes_through(page, caplog):
     assert at.session_state["runs"] == 2, "st.rerun must start a second run, not be swallowed"
     assert markdown(at)[-1] == "last panel"
     assert panel_failures(caplog) == []
+
+
+# --- Every lesson: what a panel draws fails inside its panel -----------------------------------
+
+#: The elements that draw computed results; if one fails outside a panel, the page shows a traceback.
+DRAWING_ELEMENTS = ("plotly_chart", "image", "latex", "dataframe")
+
+
+@pytest.mark.parametrize("element", DRAWING_ELEMENTS)
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.slug)
+def test_a_failing_drawing_stays_in_its_panel_on_every_lesson(lesson, element, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"st.{element} is broken")
+
+    monkeypatch.setattr(st, element, broken)
+    with caplog.at_level(logging.ERROR, logger="cnnviz"):
+        at = open_page(lesson.script)
+    assert not at.exception, f"st.{element} failed outside a panel on {lesson.slug}"
+    assert at.title, "the lesson's title must still render"
+    shown = [error.value for error in at.error]
+    assert shown.count(translate("ui.panel_failed", "en")) == len(panel_failures(caplog))

@@ -1,9 +1,14 @@
-"""The feature-map page: renders for each network and input, follows its widgets, speaks Chinese."""
+"""The feature-map page: every network and input, its widgets change what is shown, weight files, Chinese."""
 
+import io
+import pickle
+
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
-from cnnviz import models
+from cnnviz import datasets, images, models, netspec, training
 from tests.app.conftest import open_page
 
 PAGE = "pages/feature_maps.py"
@@ -18,47 +23,130 @@ def texts(at) -> str:
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
 
 
+def ok(at) -> bool:
+    return not at.exception and not at.error
+
+
 def test_default_is_a_digit_it_never_saw():
     at = open_page(PAGE)
-    assert not at.exception and not at.error
+    assert ok(at)
     shown = texts(at)
     assert "The network says **0**" in shown and "Correct: this test image is a 0." in shown
     assert "**features.3** Conv2d  \n16 × 10 × 10  \n2,416 parameters" in shown
-    assert "Tensor 1 × 1 × 28 × 28" in shown
+    assert "**features.0** Conv2d  \n6 × 28 × 28  \n156 parameters" in shown  # 6 x (5 x 5 + 1)
+    assert "Tensor 1 × 1 × 28 × 28" in shown and "right 98.5% of the time" in shown
+    assert "Kernel 0 of features.0: 5 × 5 weights on the gray input" in shown
+    assert "The 84 numbers the last layer reads" in shown
     assert len(at.get("plotly_chart")) >= 3  # probabilities, legend, feature vector
 
 
-def test_layer_channel_and_network_change_what_is_shown():
+def test_layer_and_channel_change_what_is_shown():
     at = open_page(PAGE)
     before = image_urls(at)
     at.slider(key="fmap.channel").set_value(3).run()
-    assert not at.exception
-    after_channel = image_urls(at)
-    assert after_channel != before and "Channel 3 of features.0" in texts(at)
-    at.selectbox(key="fmap.layer").set_value("features.3").run()
-    assert "16 × 10 × 10 map" not in texts(at) and "Channel 3 of features.3" in texts(at)
-    assert "Kernel 3 of features.3: one 5 × 5 slice for each of the 6 input channels" in texts(at)
-    at.selectbox(key="fmap.network").set_value("shapes").run()
-    assert not at.exception and not at.error
+    assert ok(at) and "Channel 3 of features.0" in texts(at)
+    assert image_urls(at) != before
+    at.selectbox(key="fmap.layer").set_value("features.3").run()  # another layer starts at its channel 0
+    assert "Channel 0 of features.3" in texts(at) and at.query_params["fmap.layer"] == "features.3"
+    at.slider(key="fmap.channel").set_value(15).run()
+    assert "Kernel 15 of features.3: one 5 × 5 slice for each of the 6 input channels" in texts(at)
+    at.selectbox(key="fmap.layer").set_value("features.2").run()  # 6 channels: channel 15 is gone
+    assert ok(at) and " of features.2" in texts(at) and "Channel 15" not in texts(at)
+    assert "features.2 (MaxPool2d) has no kernel of its own" in texts(at)
+
+
+def test_the_colour_network_on_its_test_images():
+    at = open_page(PAGE, **{"fmap.network": "shapes", "fmap.class": "star", "fmap.example": "2"})
+    assert ok(at) and at.slider(key="fmap.example").value == 2
+    assert at.selectbox(key="fmap.network").value == "shapes"
+    shown = texts(at)
+    assert "this test image is a star" in shown and "Tensor 1 × 3 × 64 × 64" in shown
     assert at.selectbox(key="fmap.layer").options[-1].startswith("features.9")
+    assert "Kernel 0 of features.0: 3 × 3 weights for each of the 3 colour channels" in shown
     assert "circle" in at.button_group(key="fmap.class").options
-    assert "Tensor 1 × 3 × 64 × 64" in texts(at)
+    at.button_group(key="fmap.class").set_value("dots").run()
+    assert ok(at) and "this test image is a dots" in texts(at) and at.query_params["fmap.class"] == "dots"
 
 
-def test_the_other_class_and_the_sidebar_image():
-    # Bound choices carry their label in the URL (Streamlit serialises the displayed option).
-    at = open_page(PAGE, **{"fmap.network": "Colour shapes: TinyVGG, trained on generated shapes", "fmap.example": "2"})
-    assert not at.exception and at.slider(key="fmap.example").value == 2
-    at.button_group(key="fmap.class").set_value(3).run()
-    assert "this test image is a star" in texts(at)
-    at.button_group(key="fmap.source").set_value("sidebar").run()
-    assert not at.exception and "Steps: central square → resized → normalised" in texts(at)
+def test_the_sidebar_image_and_an_uploaded_one():
+    at = open_page(PAGE, **{"fmap.network": "shapes", "fmap.source": "sidebar"})
+    assert ok(at) and "Steps: central square → resized → normalised" in texts(at)
+    assert "The network says" in texts(at) and "Correct:" not in texts(at)
+    before = image_urls(at)
+    picture = np.zeros((90, 120, 3), np.uint8)
+    picture[:, ::12] = 255  # vertical stripes
+    encoded = io.BytesIO()
+    Image.fromarray(picture).save(encoded, format="PNG")
+    at.session_state["image"] = images.load_image(encoded.getvalue())  # what the sidebar's uploader does
+    at.run()
+    assert ok(at) and "90 × 120 pixels" in texts(at) and image_urls(at) != before
 
 
 def test_draw_a_digit_starts_empty():
-    at = open_page(PAGE, **{"fmap.source": "Draw a digit"})
+    at = open_page(PAGE, **{"fmap.source": "draw"})
     assert not at.exception and at.button_group(key="fmap.source").value == "draw"
     assert any("draw a digit" in info.value for info in at.info)
+
+
+def test_a_network_trained_on_the_training_page():
+    data = datasets.digits().subset(64, heldout=32)
+    layers = netspec.parse_spec(netspec.PRESET_SPECS["LeNet-5 (digits)"])
+    network = netspec.build_network(data.input_shape, layers, 10, seed=0)
+    run = training.TrainingRun("#1 mine", network, data, training.TrainSettings(epochs=1, batch_size=32))
+    while not run.done:
+        run.advance(5)
+    at = open_page(PAGE)
+    at.session_state["trained_networks"] = {"#1 mine": run}
+    at.run()
+    assert "Trained by you: #1 mine" in at.selectbox(key="fmap.network").options
+    at.selectbox(key="fmap.network").set_value("trained:#1 mine").run()
+    assert ok(at)
+    shown = texts(at)
+    assert "Tensor 1 × 1 × 28 × 28" in shown and "**0** Conv2d  \n6 × 28 × 28  \n156 parameters" in shown
+    assert run.network.training  # the run's own network was copied, not switched to eval mode
+
+
+def uploaded_weights(at, architecture: str, name: str, content: bytes):
+    at.selectbox(key="fmap.weights_arch").set_value(architecture)
+    at.file_uploader(key="fmap.weights_file").upload(name, content)
+    return at.run()
+
+
+def saved(state) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def test_uploaded_weights_for_a_known_architecture():
+    at = uploaded_weights(open_page(PAGE), "lenet5", "mine.pth", saved(models.build("lenet5", 10).state_dict()))
+    assert ok(at) and "LeNet-5 (digits, your weights) loaded" in at.success[0].value
+    at.selectbox(key="fmap.network").set_value("lenet5").run()
+    assert ok(at) and "Tensor 1 × 1 × 28 × 28" in texts(at)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (saved(models.build("tinyvgg", 10).state_dict()), "does not fit LeNet-5 (digits): 6 weights are missing"),
+        (saved(models.build("lenet5", 10).state_dict())[:2000], "it may be truncated"),
+    ],
+)
+def test_a_wrong_uploaded_file_is_explained(content, message):
+    at = uploaded_weights(open_page(PAGE), "lenet5", "wrong.pth", content)
+    assert not at.exception and message in at.error[0].value
+    assert "LeNet-5 (digits, your weights)" not in at.selectbox(key="fmap.network").options
+
+
+class Payload:
+    def __reduce__(self):
+        return (print, ("the payload ran",))
+
+
+def test_an_uploaded_file_carrying_code_is_refused():
+    content = pickle.dumps({"features.0.weight": torch.zeros(6, 1, 5, 5), "x": Payload()})
+    at = uploaded_weights(open_page(PAGE), "lenet5", "evil.pth", content)
+    assert not at.exception and "refused without being run" in at.error[0].value
 
 
 def test_chinese():
@@ -77,10 +165,8 @@ def weights_folder(tmp_path, monkeypatch):
 
 def test_imagenet_network_from_the_weights_folder(weights_folder):
     torch.save(models.build("resnet18", 1000).state_dict(), weights_folder / "resnet18-0000abcd.pth")
-    at = open_page(PAGE)
-    assert "ResNet-18 (ImageNet, your weights)" in at.selectbox(key="fmap.network").options
-    at.selectbox(key="fmap.network").set_value("resnet18").run()
-    assert not at.exception and not at.error
+    at = open_page(PAGE, **{"fmap.network": "resnet18"})
+    assert ok(at) and at.selectbox(key="fmap.network").value == "resnet18"
     shown = texts(at)
     assert "Tensor 1 × 3 × 224 × 224" in shown and "**layer4.1** BasicBlock" in shown
     assert "(first 64 channels shown)" in shown

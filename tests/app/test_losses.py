@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from pages import ui
 from tests.app.conftest import open_page
 
 PAGE = "pages/losses.py"
@@ -109,3 +110,27 @@ def test_chinese():
     assert at.title[0].value == "损失函数"
     assert "交叉熵" in at.subheader[1].value
     assert "MSE 的 dL/dz" in metrics(at)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_link_opens_the_same_view_in_either_language(lang):
+    link = {"loss.target_class": "fish", "loss.logit3": "3.0", "loss.z": "2.0", "loss.outlier": "0.0"}
+    at = open_page(PAGE, lang=lang, **link)
+    assert not at.exception and not at.error and not at.warning
+    assert at.selectbox(key="loss.target_class").value == "fish"
+    logits = [2.0, 1.0, 0.5, 3.0]
+    expected = -math.log(math.exp(3.0) / sum(math.exp(z) for z in logits))  # -ln p(fish)
+    shown = [metric.value for metric in at.metric]
+    shown = [number(value) for value in shown[:3]] + shown[3:5] + [number(value) for value in shown[5:]]
+    p = 1 / (1 + math.exp(-2.0))
+    assert shown[0] == pytest.approx(p, rel=1e-3)  # p = sigma(z) at z = 2
+    assert shown[5] == pytest.approx(expected, rel=1e-3)  # cross-entropy of the softmax
+    assert shown[9] == pytest.approx(shown[8], abs=0.02) and shown[10] == pytest.approx(shown[8], abs=0.02)
+
+
+def test_the_target_class_goes_into_the_link_as_an_id(monkeypatch):
+    monkeypatch.setattr(ui, "lang", lambda: "zh")  # AppTest formats options outside the run: Chinese there too
+    at = open_page(PAGE)
+    change(at, "selectbox", "loss.target_class", "bird")
+    assert at.query_params["loss.target_class"] in ("bird", ["bird"])
+    assert "鸟" in at.selectbox(key="loss.target_class").options[2]

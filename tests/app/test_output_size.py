@@ -17,7 +17,8 @@ PAGE = "pages/output_size.py"
 
 
 def output_metric(at) -> str:
-    return at.metric[0].value
+    """The lesson's "Output size" metric (the quiz's score, "right / answered", is the other one)."""
+    return next(metric.value for metric in at.metric if " / " not in metric.value)
 
 
 def formula(at, index: int = 0) -> str:
@@ -70,6 +71,8 @@ def test_an_uneven_stride_explains_the_floor_and_the_never_read_pixel():
     warning = texts(at.warning)
     assert "23 ÷ 2 = 11.5 is not a whole number" in warning and "rounds down" in warning
     assert "at the end (1) are never read" in warning
+    assert "whole rows and columns (amber)" in texts(at.caption)
+    assert len(at.get("plotly_chart")) == 2  # the row of windows, and the whole input from above
     assert r"\lfloor 11.5 \rfloor" in formula(at)
 
 
@@ -114,6 +117,7 @@ def test_too_much_output_padding_warns_and_offers_the_nearest_valid_value():
     "query, button_label, setting, value",
     [
         ({"size.input": "3"}, "Use padding 1", "size.padding", 1),  # kernel 5 on 3 pixels
+        ({"size.input": "3"}, "Use kernel size 3", "size.kernel", 3),
         ({"size.input": "1", "size.kernel": "11", "size.dilation": "4"}, "Use kernel size 1", "size.kernel", 1),
     ],
 )
@@ -123,7 +127,7 @@ def test_an_impossible_setting_warns_and_offers_the_nearest_valid_one(query, but
     assert output_metric(at) == "—"
     assert "No window fits" in texts(at.warning)
     assert formula(at).endswith(r"\end{aligned}")  # the formula still shows why: a result below 1
-    button = at.button(key="size.fix.window_too_big")
+    button = at.button(key=setting.replace("size.", "size.fix."))
     assert button.label == button_label
     button.click().run()
     assert at.slider(key=setting).value == value
@@ -236,7 +240,7 @@ def test_quiz_a_wrong_answer_is_corrected_and_a_new_question_follows():
     at.button(key="size.quiz.new").click().run()
     assert at.number_input(key="size.question").value == 8
     assert at.number_input(key="size.quiz.guess").value is None and not at.error
-    assert at.query_params["size.question"] == ["8"]
+    assert at.query_params["size.question"] == "8"
     following = quiz.output_size_question(random.Random(8))
     at.number_input(key="size.quiz.guess").set_value(torch_side(following)).run()
     at.button(key="size.quiz.reveal").click().run()
@@ -257,7 +261,7 @@ def test_a_shared_link_opens_the_same_view_in_either_language(lang, title):
     assert output_metric(at) == "9 × 9"  # (20 + 2 - 2*2 - 1) / 2 = 8.5, rounded down, plus 1
     assert at.selectbox(key="size.preset").value == "lenet5"
     assert at.toggle(key="size.quiz").value and at.number_input(key="size.question").value == 12
-    assert {key: at.query_params[key][0] for key in link} == link  # the URL still holds the whole view
+    assert {key: at.query_params[key] for key in link} == link  # the URL still holds the whole view
 
 
 NOTICING_FRAME = """

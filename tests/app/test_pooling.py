@@ -3,8 +3,12 @@
 import json
 import re
 
+import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 
+from cnnviz.figures import HIGHLIGHT
 from tests.app.conftest import open_page
 from tests.conftest import ROOT
 
@@ -58,7 +62,7 @@ def test_renders_with_every_panel(default_page):
     assert not at.error  # no panel hit its error boundary
     assert not at.warning
     assert at.title[0].value == "Pooling"
-    assert set(grids(at)) == {
+    assert {title for title in grids(at) if not title.startswith("Quiz input")} == {
         "Input 6 × 6, with padding",
         "Output 3 × 3",
         "Gradient passed back to the input",
@@ -67,7 +71,7 @@ def test_renders_with_every_panel(default_page):
     assert re.fullmatch(r"\\max\(\d, \d, \d, \d\) = \d", window_formula(at).strip("$\n"))
     assert r"\lfloor 2 \rfloor + 1 = 3" in at.latex[1].value
     assert len(at.image) == 2  # before and after pooling
-    assert len(at.get("plotly_chart")) == 5  # four grids and the shift chart
+    assert len(at.get("plotly_chart")) == 6  # four grids, the shift chart and the quiz grid
 
 
 def test_output_is_the_max_of_each_window(default_page):
@@ -216,3 +220,114 @@ def test_chinese():
     assert re.search(r"[\u4e00-\u9fff]{4}", at.markdown[0].value)
     change(at, "slider", "pool.padding", 2)
     assert "最多为窗口大小的一半" in at.warning[0].value
+
+
+# --- Predict, then reveal ---------------------------------------------------------------------
+
+QUESTION = re.compile(r"\*\*(Max|Average)\*\* pooling, window (\d) × \d, stride (\d), .*\(row (\d+), column (\d+)\)")
+
+
+def quiz_answer(at) -> tuple[float, int]:
+    """The asked value worked out with torch from the question and grid the page shows; and the window's side."""
+    (kind, k, s, row, col), *_ = [QUESTION.search(m.value).groups() for m in at.markdown if QUESTION.search(m.value)]
+    numbers = torch.tensor([[float(v) for v in r] for r in grid(at, "Quiz input")], dtype=torch.float64)
+    pool = F.max_pool2d if kind == "Max" else F.avg_pool2d
+    return float(pool(numbers[None, None], int(k), int(s))[0, 0, int(row) - 1, int(col) - 1]), int(k)
+
+
+def score(at) -> str:
+    return {metric.label: metric.value for metric in at.metric}["Score (right / asked)"]
+
+
+def window_outlined(at) -> int:
+    return sum(colour == HIGHLIGHT for *_, colour in outline_colours(at, "Quiz input"))
+
+
+def answer(at, guess: float):
+    """Type the guess and press Check: one submission of the quiz form."""
+    at.number_input(key="pool.quiz.guess").set_value(guess)
+    at.button(key="pool.quiz.check").click().run()
+    assert not at.exception
+    return at
+
+
+def test_quiz_scores_a_right_and_a_wrong_answer_and_reveals_the_window():
+    at = open_page(PAGE)
+    assert score(at) == "0 / 0" and window_outlined(at) == 0  # nothing given away before the guess
+    at.button(key="pool.quiz.check").click().run()
+    assert score(at) == "0 / 0" and window_outlined(at) == 0  # nothing typed: nothing scored
+    value, k = quiz_answer(at)
+    answer(at, round(value, 2))
+    assert score(at) == "1 / 1"
+    assert at.success and f"the answer is {value:g}" in at.success[0].value
+    assert window_outlined(at) == k * k
+    assert at.button(key="pool.quiz.check").disabled  # one guess per question
+
+    at.button(key="pool.quiz.next").click().run()
+    assert window_outlined(at) == 0 and at.number_input(key="pool.quiz.guess").value is None
+    value, _ = quiz_answer(at)
+    answer(at, value + 1)
+    assert score(at) == "1 / 2"
+    assert not at.success and any(f"the answer is {value:g}" in info.value for info in at.info)
+    assert not at.error
+
+
+def test_the_same_question_set_gives_the_same_questions():
+    first, again = open_page(PAGE, **{"pool.quiz.seed": "5"}), open_page(PAGE, **{"pool.quiz.seed": "5"})
+    assert grid(first, "Quiz input") == grid(again, "Quiz input")
+    assert grid(first, "Quiz input") != grid(open_page(PAGE), "Quiz input")
+
+
+# --- Code panel, links ------------------------------------------------------------------------
+
+
+def run_snippet(code: str) -> np.ndarray:
+    """Run the page's snippet; return what its layer makes of its input, (H', W')."""
+    namespace: dict = {}
+    exec(compile(code, "<snippet>", "exec"), namespace)  # the page's own snippet
+    return namespace["layer"](namespace["x"])[0, 0].numpy()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"pool.kind": "avg", "pool.padding": "1", "pool.count_include_pad": "false"},
+        {"pool.kernel": "3", "pool.stride": "2", "pool.ceil_mode": "true", "pool.grid.size": "8"},
+        {"pool.kind": "lp", "pool.p": "3.0", "pool.grid.source": "image"},
+        {"pool.kind": "global_avg"},
+    ],
+)
+def test_the_code_shown_reproduces_the_output_grid(settings):
+    at = open_page(PAGE, **settings)
+    assert not at.warning
+    (code,) = at.code
+    pooled = run_snippet(code.value)
+    shown = np.array([[float(v) for v in row] for row in grid(at, "Output")])
+    assert pooled.shape == shown.shape
+    np.testing.assert_allclose(pooled, shown, atol=0.005)  # the grid shows two decimals
+    printed_shape = re.search(r"# torch\.Size\(\[1, 1, (\d+), (\d+)\]\)\s*$", code.value).groups()
+    assert tuple(map(int, printed_shape)) == shown.shape
+
+
+def test_lp_with_padding_says_pytorch_has_none():
+    at = open_page(PAGE, **{"pool.kind": "lp", "pool.padding": "1"})
+    assert not at.code and any("no padding option" in caption.value for caption in at.caption)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_link_opens_the_same_view_in_either_language(lang):
+    link = {"pool.kind": "avg", "pool.grid.source": "image", "pool.upstream": "cell", "pool.image.source": "gray",
+            "pool.shift.measure": "changed", "pool.kernel": "3", "pool.stride": "1"}  # fmt: skip
+    at = open_page(PAGE, lang=lang, **link)
+    assert not at.exception and not at.error and not at.warning
+    controls = {key: at.segmented_control(key=key).value for key in link if not key.endswith(("kernel", "stride"))}
+    assert controls == {key: value for key, value in link.items() if key in controls}
+    output = [[float(v) for v in row] for row in grid(at, "输出 " if lang == "zh" else "Output")]
+    crop = np.array([[float(v) for v in row] for row in grid(at, "输入" if lang == "zh" else "Input")])
+    expected = F.avg_pool2d(torch.from_numpy(crop)[None, None], 3, 1)[0, 0].numpy()
+    assert len(output) == 4 and np.allclose(output, expected, atol=0.005)  # a 6 x 6 image crop, averaged 3 x 3
+    routed = np.array(
+        [[float(v) for v in row] for row in grid(at, "传回输入的梯度" if lang == "zh" else "Gradient passed")]
+    )
+    assert sorted(set(routed.ravel())) == [0, 0.111] and np.count_nonzero(routed) == 9  # one cell's 1, split in 9

@@ -3,22 +3,29 @@
 Every file of the corpus is uploaded on the home page: a good one becomes
 ``st.session_state["image"]`` with the right shape and its notes under the preview; a
 bad one is refused in the sidebar with the loader's sentence while the sample image
-stays in use. Never an exception.
+stays in use. Then the files that stress a page (one pixel, strips, a large photo, the
+conversions, refusals) are uploaded on every lesson that computes on the image, with
+``app.py`` and the lesson in the same run, as the server runs them. Never an exception.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest, app_test
 
 from cnnviz.i18n import translate
 from cnnviz.images import UNREADABLE, ImageError, load_image, load_sample
 from pages import ui
+from pages.registry import LESSONS, Lesson
 from tests.app.conftest import open_page
+from tests.conftest import ROOT
 from tests.corpus import CORPUS, Upload
+from tests.engine.test_untrusted_weights import WritesAFile, layouts, written
 
 GOOD = next(upload for upload in CORPUS if upload.name == "large-photo.jpg")
 BAD = next(upload for upload in CORPUS if upload.name == "homework.png")
@@ -193,3 +200,94 @@ def test_large_photo_note_is_shown_under_the_preview(home: AppTest):
 def test_preview_is_bounded(shape, shown):
     pixels = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
     assert ui._preview(pixels).shape == shown
+
+
+# --- Uploads on the lessons ------------------------------------------------------------------
+
+#: The lessons that compute on the sidebar's image.
+IMAGE_LESSONS = tuple(lesson for lesson in LESSONS if "current_image(" in (ROOT / lesson.script).read_text("utf-8"))
+#: What a page must survive: images one pixel wide or high, tiny, large, converted; and refusals.
+STRESSING = (
+    "dot-1x1.png",
+    "tiny-2x2.png",
+    "strip-1x4000.png",
+    "strip-4000x1.png",
+    "large-portrait-photo.jpg",
+    "animated.gif",
+    "cmyk.jpg",
+    "gray16.png",
+    "transparent.png",
+    "empty.jpg",
+    "truncated.jpg",
+    "bomb-100000x100000.png",
+    "drawing.svg",
+    "homework.png",
+)
+ON_LESSONS = tuple(upload for upload in CORPUS if upload.name in STRESSING)
+
+
+class _RouterPagesManager(PagesManager):
+    """Leaves Streamlit's legacy ``pages/`` mode, as ``ui._leave_legacy_pages_folder_mode`` does on
+    the server: ``app.py`` then runs every time, sidebar included, and ``st.navigation`` runs the
+    lesson. (Left alone, AppTest runs a lesson without ``app.py``: no picker, no upload.)"""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
+def run_with_frame(at: AppTest) -> AppTest:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app_test, "PagesManager", _RouterPagesManager)
+        at.run()
+    return at
+
+
+@pytest.fixture(scope="module", params=IMAGE_LESSONS, ids=lambda lesson: lesson.slug)
+def lesson_page(request) -> Iterator[tuple[Lesson, AppTest, str]]:
+    """One session on one lesson, used for every file in turn; and the lesson's title with the sample."""
+    lesson = request.param
+    at = run_with_frame(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120))
+    run_with_frame(at.switch_page(lesson.script))
+    assert not at.exception, at.exception
+    assert at.sidebar.file_uploader(key="upload") is not None, "app.py's sidebar did not run with the lesson"
+    yield lesson, at, at.title[0].value
+
+
+@pytest.mark.parametrize("file", ON_LESSONS, ids=str)
+def test_every_lesson_on_the_image_takes_each_upload_or_its_refusal(lesson_page, file: Upload, caplog):
+    lesson, at, title = lesson_page
+    at.sidebar.file_uploader(key="upload").set_value((file.name, file.build(), file.mime))
+    with caplog.at_level(logging.ERROR, logger="cnnviz"):
+        run_with_frame(at)
+    assert not at.exception, f"{lesson.slug} raised on {file.name}: {at.exception[0].message}"
+    assert at.title[0].value == title, "the lesson itself must still render"
+    failed = [record.getMessage() for record in caplog.records if record.name == "cnnviz" and record.exc_info]
+    assert failed == [], f"{lesson.slug}: a panel failed on {file.name} instead of explaining (see the log)"
+    assert translate("ui.panel_failed", "en") not in [error.value for error in at.main.error]
+    errors = [error.value for error in at.sidebar.error]
+    if file.loads:
+        assert errors == []
+        assert at.session_state["image"].pixels.shape == file.shape
+        assert [caption.value for caption in at.sidebar.caption] == list(at.session_state["image"].notes)
+    else:
+        assert errors == [refusal_of(file)]
+        assert_sample_in_use(at)
+
+
+# --- A weight file carrying code, uploaded on the Feature maps page ---------------------------
+
+
+def test_a_weight_upload_carrying_code_is_refused_on_the_page_and_never_runs(tmp_path):
+    marker = tmp_path / "marker.txt"
+    evil = written(layouts(WritesAFile(marker))["a value"], "torch.save")
+    at = open_page("pages/feature_maps.py")
+    at.file_uploader(key="fmap.weights_file").set_value(("resnet18-f37072fd.pth", evil, "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    (refusal,) = at.error
+    assert (
+        refusal.value.startswith(translate("fmap.weights_refused", "en", reason=""))
+        and "refused without being run" in refusal.value
+    )
+    assert not marker.exists(), "the payload ran"

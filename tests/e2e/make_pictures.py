@@ -21,6 +21,7 @@ from tests.e2e import harness
 
 THUMBNAIL_SIZE = (480, 270)
 WINDOW = {"width": 1280, "height": 720}
+TOP, SIDE_MARGIN = 190, 60  # pixels of the window left out of a thumbnail
 
 
 def main() -> None:
@@ -32,8 +33,11 @@ def main() -> None:
             page = browser.new_context(viewport=WINDOW).new_page()
             page.add_init_script(harness.PROBE_JS)
             harness.open_app(page, f"{server.url}/{lesson.slug}?lang=en")
-            main_panel = page.locator(harness.MAIN).bounding_box()
-            shot = Image.open(io.BytesIO(page.screenshot(clip={**main_panel, "height": WINDOW["height"]})))
+            # Below the title and the introduction (the card on the home page says those).
+            box = page.locator(harness.MAIN).bounding_box()
+            width = box["width"] - 2 * SIDE_MARGIN
+            clip = {"x": box["x"] + SIDE_MARGIN, "y": TOP, "width": width, "height": width * 9 / 16}
+            shot = Image.open(io.BytesIO(page.screenshot(clip=clip, full_page=True)))
             shot.convert("RGB").resize(THUMBNAIL_SIZE, Image.Resampling.LANCZOS).save(
                 thumbnails / f"{lesson.slug}.png", optimize=True
             )

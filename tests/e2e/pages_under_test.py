@@ -17,7 +17,7 @@ from playwright.sync_api import Locator, Page
 from pages.registry import LESSONS
 from tests.e2e import harness
 
-ControlKind = Literal["slider", "selectbox", "radio", "segmented", "checkbox"]
+ControlKind = Literal["slider", "selectbox", "radio", "segmented", "checkbox", "button"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ MAIN_CONTROLS: dict[str, Control | None] = {
     "home": None,
     # Its sliders only matter once a run starts; the data set changes the layer table at once.
     "training": Control(".st-key-train-data", "segmented"),
+    # Shows nothing computed until Run is pressed (an optimisation, not a live view).
+    "filter_viz": Control(".st-key-fviz-run", "button"),
 }
 
 #: URL settings (a query string) that make a page compute on the sidebar's image, for
@@ -110,6 +112,8 @@ def move_control(page: Page, control: Control, timeout: float = 60.0) -> tuple[s
             widget.locator('button[aria-checked="false"]').first.click()
         elif control.kind == "checkbox":
             widget.locator("label").first.click()
+        elif control.kind == "button":
+            widget.locator("button").first.click()
         else:
             raise ValueError(f"Unknown control kind {control.kind!r}.")
     return before, harness.fingerprint(page)

@@ -22,14 +22,16 @@ import textwrap
 import time
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Page, Route, sync_playwright
 
+from cnnviz.images import MAX_BYTES, load_image
 from pages.registry import LESSONS
+from tests.corpus import CORPUS, oversized
 from tests.e2e import harness
 
 pytestmark = pytest.mark.e2e
@@ -173,33 +175,92 @@ def test_config_never_phones_home():
     assert "http" not in str(config).lower()
 
 
-def test_every_page_renders_without_the_network(offline: Offline):
-    requested: list[str] = []
-    refused: list[str] = []
+@dataclass
+class Traffic:
+    """What a tab asked for: every request, and the non-local ones, which were refused."""
 
-    def record(route: Route) -> None:
-        requested.append(route.request.url)
+    requested: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    def record(self, route: Route) -> None:
+        self.requested.append(route.request.url)
         if is_local(route.request.url):
             route.continue_()
         else:
-            refused.append(route.request.url)
+            self.refused.append(route.request.url)
             route.abort("internetdisconnected")
 
+
+@contextlib.contextmanager
+def offline_tab(offline: Offline) -> Iterator[tuple[Page, Traffic]]:
+    """A chromium tab on the app whose every request is recorded, and refused unless local."""
+    traffic = Traffic()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(offline.chromium), args=list(harness.CHROMIUM_ARGS))
         try:
             tab = harness.new_tab(browser)
-            tab.route("**/*", record)
+            tab.route("**/*", traffic.record)
             open_when_up(tab, offline.url)
-            for path in ["", *(lesson.slug for lesson in LESSONS)]:
-                harness.open_app(tab, f"{offline.url}/{path}")
-                assert tab.locator(f"{harness.MAIN} h1").count() >= 1, f"/{path} shows no title"
-                assert harness.error_texts(tab) == [], f"/{path} shows an error"
+            yield tab, traffic
         finally:
             browser.close()
-    assert requested, "the route recorded nothing: it is not watching the page"
-    attempts = {"browser": sorted(set(refused)), "server": offline.network_log.read_text().splitlines()}
+
+
+def test_every_page_renders_without_the_network(offline: Offline):
+    with offline_tab(offline) as (tab, traffic):
+        for path in ["", *(lesson.slug for lesson in LESSONS)]:
+            harness.open_app(tab, f"{offline.url}/{path}")
+            assert tab.locator(f"{harness.MAIN} h1").count() >= 1, f"/{path} shows no title"
+            assert harness.error_texts(tab) == [], f"/{path} shows an error"
+    assert traffic.requested, "the route recorded nothing: it is not watching the page"
+    attempts = {"browser": sorted(set(traffic.refused)), "server": offline.network_log.read_text().splitlines()}
     assert attempts == {"browser": [], "server": []}, f"tried to reach the network: {attempts}"
+
+
+#: Corpus files uploaded in the browser: shapes that stress a page, conversions, refusals.
+BROWSER_UPLOADS = tuple(
+    upload
+    for upload in CORPUS
+    if upload.name
+    in (
+        "transparent.png",
+        "animated.gif",
+        "dot-1x1.png",
+        "strip-1x4000.png",
+        "large-portrait-photo.jpg",
+        "bomb-100000x100000.png",
+        "truncated.jpg",
+        "drawing.svg",
+        "homework.png",
+    )
+)
+SIDEBAR_CAPTIONS = f'{harness.SIDEBAR} [data-testid="stCaptionContainer"]'
+
+
+def test_uploads_are_used_or_refused_in_the_browser(offline: Offline):
+    """On the Convolution lesson, offline: each file's notes or refusal in the sidebar, nothing
+    wrong in the lesson; a file over the upload limit is refused by the browser before it is sent."""
+    with offline_tab(offline) as (tab, _):
+        harness.open_app(tab, f"{offline.url}/convolution")
+        for upload in BROWSER_UPLOADS:
+            data = upload.build()
+            with harness.rerun(tab):
+                file = {"name": upload.name, "mimeType": upload.mime, "buffer": data}
+                tab.set_input_files(harness.UPLOAD_INPUT, files=[file])
+            assert harness.error_texts(tab, harness.MAIN) == [], f"the lesson shows an error after {upload.name}"
+            shown = {
+                "errors": harness.error_texts(tab, harness.SIDEBAR),
+                "notes": tab.locator(SIDEBAR_CAPTIONS).all_inner_texts(),
+            }
+            if upload.loads:
+                assert shown == {"errors": [], "notes": list(load_image(data).notes)}, upload.name
+            else:
+                assert len(shown["errors"]) == 1 and shown["notes"] == [], upload.name
+                assert all(phrase.lower() in shown["errors"][0].lower() for phrase in upload.refusal), shown
+        too_large = {"name": "huge.png", "mimeType": "image/png", "buffer": oversized()}
+        tab.set_input_files(harness.UPLOAD_INPUT, files=[too_large])
+        limit = tab.locator(harness.SIDEBAR).get_by_text(f"File must be {MAX_BYTES // 2**20}.0MB or smaller.")
+        limit.wait_for(state="visible")
 
 
 def test_the_server_really_has_no_network(offline: Offline):

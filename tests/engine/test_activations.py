@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz import activations, convolution, kernels
+from cnnviz import activations, codegen, convolution, kernels
 
 DTYPE = torch.float64
 # A dense grid plus the points where kinks sit (0, ±1, ±3) and their close neighbours.
@@ -262,3 +262,32 @@ def test_figures_hold_the_engine_numbers_and_no_latex():
     ]
     for item in [figure, *others]:
         assert "$" not in json.dumps(item.to_plotly_json(), default=str)  # LaTeX would fetch MathJax
+
+
+def test_bias_shift_kills_relus_that_are_negative_on_every_input():
+    shifts = [0.0, 1.0, 2.0, 3.0, 6.0]
+    relu = activations.dead_units_after_bias_shift("relu", shifts)
+    fractions = [result.dead_fraction for result in relu]
+    assert fractions[0] == 0.0 and fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert 0.3 < fractions[2] < 0.5  # shift 2: the articles' "up to 40%"
+    # By hand: a unit is dead once the shift reaches its largest weighted input on the batch.
+    x, weight, *_ = activations._one_step_setup("relu", None, 256, 16, 256, 0)
+    largest = (x @ weight.T).max(0).values  # (width,)
+    assert fractions == [float((largest <= shift).to(DTYPE).mean()) for shift in shifts]
+    for key in ("leaky_relu", "prelu"):
+        assert all(r.dead_fraction == 0.0 for r in activations.dead_units_after_bias_shift(key, shifts))
+    with pytest.raises(ValueError, match="non-negative"):
+        activations.dead_units_after_bias_shift("relu", [-1.0])
+
+
+@pytest.mark.parametrize("key", REFERENCE)
+def test_code_snippet_prints_the_torch_values_and_slopes_at_and_around_zero(key):
+    params, op = REFERENCE[key]
+    points = (-2.0, -1e-3, 0.0, 1e-3, 0.5)
+    namespace: dict = {}
+    exec(compile(codegen.activation(key, params, points), "<snippet>", "exec"), namespace)  # prints, as pasted
+    x = torch.tensor(points, dtype=DTYPE)
+    torch.testing.assert_close(namespace["y"].detach(), op(x), rtol=0, atol=1e-12)
+    torch.testing.assert_close(namespace["slope"], autograd_slope(op, x), rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="between"):
+        codegen.activation("elu", {"alpha": 9.0}, points)

@@ -12,6 +12,7 @@ import functools
 import itertools
 import math
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 import torch
@@ -292,6 +293,28 @@ def test_window_figure_marks_every_unread_pixel_and_every_output():
     assert texts[-12:] == [str(n) for n in range(1, 13)], "one numbered output cell per window"
     padded = windows.window_figure(windows.axis_layout(5, 3, 1, padding=2))
     assert list(padded.data[0].marker.color).count(windows.PADDING_FILL) == 4
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel_size", "stride", "padding", "dilation"),
+    [(28, 5, 2, 0, 1), (13, 3, 3, 1, 2), (8, 3, 2, 1, 1), (6, 3, 1, 0, 1)],
+)
+def test_read_map_is_the_2d_convolutions_gradient(size, kernel_size, stride, padding, dilation):
+    # With an all-ones kernel, d(sum of outputs)/d(input) > 0 exactly where some window reads the pixel.
+    image = torch.zeros(1, 1, size, size, requires_grad=True)
+    F.conv2d(image, torch.ones(1, 1, kernel_size, kernel_size), stride=stride, padding=padding,
+             dilation=dilation).sum().backward()  # fmt: skip
+    cells = windows.read_map(windows.axis_layout(size, kernel_size, stride, padding, dilation))
+    inside = cells[padding : padding + size, padding : padding + size]
+    assert (inside == windows.READ).tolist() == (image.grad[0, 0] > 0).tolist()
+    assert (inside != windows.PADDING).all() and (cells == windows.PADDING).sum() == (size + 2 * padding) ** 2 - size**2
+
+
+def test_grid_figure_draws_the_never_read_last_row_and_column():
+    figure = windows.grid_figure(windows.axis_layout(28, 5, 2))  # pixel 28 is never read along either axis
+    cells = np.asarray(figure.data[0].z)
+    assert cells.shape == (28, 28) and (cells == windows.UNREAD).sum() == 28 + 28 - 1
+    assert (cells[-1] == windows.UNREAD).all() and (cells[:, -1] == windows.UNREAD).all()
 
 
 def test_conv_formula_latex_plugs_in_the_numbers():

@@ -140,6 +140,35 @@ def test_bundled_networks_layer_by_layer(name):
     assert maps.penultimate.shape == (network.model.classifier[-1].in_features,)
 
 
+@pytest.mark.parametrize("name", models.BUNDLED)
+def test_predictions_on_the_shipped_heldout_sample(name):
+    # The page's path (hooks, softmax) must predict exactly what the network does on its own.
+    network = models.load_bundled(name)
+    images, labels = models.heldout_sample(name)
+    predicted = []
+    for image in images:
+        maps = features.feature_maps(network.model, network.prepare(image, native=True).tensor)
+        assert maps.probabilities.sum() == pytest.approx(1.0, abs=1e-9)
+        predicted.append(maps.top_classes(1)[0][0])
+    batch = torch.cat([network.prepare(image, native=True).tensor for image in images])
+    with torch.no_grad():
+        assert predicted == network.model(batch).argmax(1).tolist()
+    assert np.mean(np.array(predicted) == labels) == pytest.approx(network.manifest.sample_accuracy, abs=1e-4)
+
+
+def test_alexnet_layer_by_layer():
+    model = models.build("alexnet", 1000).eval()
+    x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    maps = features.feature_maps(model, x)
+    assert [layer.name for layer in maps.layers] == [f"features.{i}" for i in range(13)] + ["avgpool"]
+    with torch.no_grad():
+        for index, layer in enumerate(maps.layers[:13]):
+            np.testing.assert_allclose(layer.maps, model.features[: index + 1](x)[0].numpy(), rtol=1e-4, atol=1e-4)
+    assert maps.layer("features.0").shape == (64, 55, 55) and maps.layer("avgpool").shape == (256, 6, 6)
+    assert maps.layer("features.12").conv == "features.10" and maps.penultimate.shape == (4096,)
+    assert hooks_left(model) == 0
+
+
 def test_resnet_blocks_are_shown_whole():
     model = models.build("resnet18", 1000).eval()
     layers = models.architectures.SHOWN_LAYERS["resnet18"]

@@ -147,3 +147,15 @@ def test_describe_kernel_follows_the_weight_sum():
     assert "keep their brightness" in kernels.describe_kernel(kernels.preset("gaussian blur"))
     assert "scaled by 2" in kernels.describe_kernel(np.full((2, 2), 0.5))
     assert "zero" in kernels.describe_kernel(np.zeros((3, 3)))
+
+
+def test_a_value_just_over_the_limit_is_not_shown_as_the_limit():
+    with pytest.raises(ValueError, match=r"Row 1, column 1 is 1000001; keep kernel values within \+/-1e\+06\."):
+        kernels.parse_kernel([[1_000_001]])
+    assert kernels.parse_kernel([[kernels.MAX_KERNEL_VALUE, -kernels.MAX_KERNEL_VALUE]]).tolist() == [[1e6, -1e6]]
+
+
+def test_an_all_zero_kernel_is_a_kernel():
+    kernel = kernels.parse_kernel([["0", "0.0", "-0"]] * 3)
+    assert kernel.shape == (3, 3) and not kernel.any()
+    assert kernels.weight_sum(kernel) == ("all_zero", 0.0)

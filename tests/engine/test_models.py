@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from cnnviz import models
-from cnnviz.models import architectures, networks, preprocess, shapes, weights
+from cnnviz.models import architectures, networks, preprocess, shapes, train, weights
 from cnnviz.models.weights import WeightsError
 
 
@@ -259,7 +259,8 @@ def test_manifest_describes_its_weight_file(name):
     manifest = models.Manifest.read(networks.MODELS_DIR / f"{name}.json")
     data = (networks.MODELS_DIR / manifest.weights).read_bytes()
     assert weights.sha256_hex(data) == manifest.sha256
-    assert manifest.training_command == f"python -m cnnviz.models.train {name}"
+    epochs = "" if manifest.notes["epochs"] == train.RECIPES[name].epochs else f" --epochs {manifest.notes['epochs']}"
+    assert manifest.training_command == f"python -m cnnviz.models.train {name}{epochs}"
     assert manifest.architecture in architectures.ARCHITECTURES
     assert len(manifest.mean) == len(manifest.std) == manifest.input_shape[0]
     assert manifest.heldout_size >= 1000 and manifest.dataset

@@ -17,7 +17,7 @@ from cnnviz.optvis import objectives, targets
 from cnnviz.optvis.dataset import receptive_field, top_dataset_patches
 from cnnviz.optvis.objectives import INPUT
 from cnnviz.optvis.param import ImageSpace, colour_sqrt, make_image
-from cnnviz.optvis.render import Recipe, capture, layer_output, render, run
+from cnnviz.optvis.render import AdamAscent, Recipe, capture, layer_output, render, run
 from cnnviz.optvis.transforms import Moves, Transforms, apply, random_moves
 from tests.conftest import ROOT
 
@@ -331,17 +331,18 @@ def digits():
 
 @pytest.mark.skipif(not DIGITS.exists(), reason="the digits network is not built yet")
 def test_digits_class_scores_beat_every_held_out_digit(digits):
-    """Measured (96 steps, Fourier + transforms, seed 0): each synthesized digit's score
-    is 1.3x to 2x the best of the 200 held-out digits' scores for that class."""
+    """Measured (Fourier + transforms, seed 0): after 256 steps each synthesized digit's
+    score is 1.14x (the thin "1") to 1.86x the best of the 200 held-out digits' scores for
+    that class; after 96 steps the "1" is still below (0.96x)."""
     model, space, inputs = digits
-    recipe = Recipe(size=28, steps=96, learning_rate=0.1, transforms=Transforms(jitter=2, scale=0.1, rotate=10))
-    for digit in (0, 3, 7):
+    recipe = Recipe(size=28, steps=256, learning_rate=0.1, transforms=Transforms(jitter=2, scale=0.1, rotate=10))
+    for digit in (1, 3, 8):  # the three lowest ratios of the ten
         objective = targets.target("class", "classifier.5", digit)
         image = run(model, objective, recipe, space).image
         comparison = targets.compare_with_sample(model, objective, image, space, inputs)
         expected = layer_output(model, "classifier.5", inputs)[:, digit].numpy()
         np.testing.assert_allclose(comparison.sample, expected, rtol=1e-5)
-        assert comparison.ratio > 1.2, (digit, comparison.ratio)
+        assert comparison.ratio > 1.1, (digit, comparison.ratio)
 
 
 def exact_best(score, shape: tuple[int, int]) -> tuple[float, float]:
@@ -368,12 +369,13 @@ def test_digits_first_layer_results_reach_the_exact_optimum_and_show_the_filter(
 
     def pre_relu(x: torch.Tensor, channel: int) -> torch.Tensor:  # (28, 28) pixels in 0..1 -> (28, 28)
         normalised = ((x - space.mean[0]) / space.std[0])[None, None]
-        return F.conv2d(normalised, conv.weight[channel : channel + 1], conv.bias[channel : channel + 1], padding=2)[0, 0]
+        weight, bias = conv.weight[channel : channel + 1], conv.bias[channel : channel + 1]
+        return F.conv2d(normalised, weight, bias, padding=2)[0, 0]
 
     for channel in range(conv.out_channels):
         for objective, score in (
-            (objectives.channel("features.0", channel), lambda x: pre_relu(x, channel).mean()),
-            (objectives.neuron("features.0", channel), lambda x: pre_relu(x, channel)[14, 14]),
+            (objectives.channel("features.0", channel), lambda x, c=channel: pre_relu(x, c).mean()),
+            (objectives.neuron("features.0", channel), lambda x, c=channel: pre_relu(x, c)[14, 14]),
         ):
             image = torch.from_numpy(run(model, objective, recipe, space).image)
             low, high = exact_best(score, (28, 28))
@@ -387,7 +389,9 @@ def test_digits_first_layer_results_reach_the_exact_optimum_and_show_the_filter(
 
 
 def test_receptive_field_matches_the_gradient_support():
-    model = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3, stride=2), nn.ReLU()).eval()
+    model = nn.Sequential(
+        nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3, stride=2), nn.ReLU()
+    ).eval()
     field = receptive_field(model, "2")
     assert (field.size, field.jump, field.start) == (8, 4, -1)
     # Without the max pool's routing (an average pool has the same window), every pixel of the field counts.
@@ -422,3 +426,17 @@ def test_top_dataset_patches_are_the_strongest_images_cut_to_the_receptive_field
     assert logits.field is None and (logits.positions == -1).all()
     assert logits.patches[0].shape == (16, 16, 3)
     assert hook_count(model) == 0
+
+
+def test_the_ascent_step_is_torch_adam_maximizing():
+    start = torch.randn(2, 3, 5, 5, generator=torch.Generator().manual_seed(0))
+    ours, theirs = start.clone().requires_grad_(True), start.clone().requires_grad_(True)
+    mine, reference = AdamAscent(ours, 0.05), torch.optim.Adam([theirs], lr=0.05, maximize=True)
+    for _ in range(20):
+        for values in (ours, theirs):
+            (values.sin() * values).sum().backward()
+        mine.step()
+        reference.step()
+        reference.zero_grad(set_to_none=True)
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+    assert ours.grad is None

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz import pooling, pooling_views
+from cnnviz import codegen, pooling, pooling_views
 from cnnviz.arithmetic import pool_output_size
 from cnnviz.pooling import BEYOND, INPUT, PADDING, PoolSettings
 
@@ -429,3 +429,30 @@ def test_any_settings_either_agree_with_torch_or_raise_value_error(kind, height,
         torch.testing.assert_close(ours, F.avg_pool2d(x, kernel, stride, padding, ceil_mode=ceil))
     else:
         assert ours.shape == F.lp_pool2d(x, 2, kernel, stride, ceil_mode=ceil).shape
+
+
+# --- The PyTorch code the page shows ----------------------------------------------------------
+
+CODE_CASES = [
+    PoolSettings("max", 2, 2),
+    PoolSettings("max", 3, 2, 1, ceil_mode=True),
+    PoolSettings("avg", 3, 1, 1, count_include_pad=False),
+    PoolSettings("avg", 2, 3, 1, ceil_mode=True),
+    PoolSettings("lp", 2, 1, p=3.0),
+    PoolSettings("global_avg"),
+]
+
+
+@pytest.mark.parametrize("settings", CODE_CASES, ids=str)
+def test_code_for_a_grid_reproduces_the_engine(settings):
+    grid = np.random.default_rng(3).integers(0, 10, size=(7, 7)).astype(float)
+    code = codegen.pool2d(
+        (1, 7, 7), settings.kind, settings.kernel_size, settings.stride, settings.padding, settings.ceil_mode,
+        settings.p, settings.count_include_pad, values=grid,
+    )  # fmt: skip
+    namespace: dict = {}
+    exec(compile(code, "<snippet>", "exec"), namespace)  # prints, as a pasted snippet would
+    np.testing.assert_array_equal(namespace["x"][0, 0].numpy(), grid)
+    ours = pooling.pool_map(grid, settings)
+    np.testing.assert_allclose(namespace["layer"](namespace["x"])[0, 0].numpy(), ours, rtol=1e-12)
+    assert code.rstrip().endswith(f"# torch.Size([1, 1, {ours.shape[0]}, {ours.shape[1]}])")

@@ -1,0 +1,416 @@
+"""Filter visualization: the input a filter (or a class) wants most, made live by gradient ascent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+import torch
+
+from cnnviz import feature_pictures, i18n, models
+from cnnviz.images import upscale_nearest
+from cnnviz.models import Network
+from cnnviz.optvis import targets
+from cnnviz.optvis.dataset import TopPatches, top_dataset_patches
+from cnnviz.optvis.param import ImageSpace
+from cnnviz.optvis.render import Recipe, layer_output, render
+from cnnviz.optvis.targets import Comparison
+from cnnviz.optvis.transforms import Transforms
+from pages import ui
+
+SIZES = (28, 32, 48, 64, 96, 128)
+RATES = (0.01, 0.02, 0.05, 0.1, 0.2)
+#: Finished runs kept per session (each is a few small images).
+KEPT_RESULTS = 12
+RESULTS = "fviz.results"
+#: A copy of the settings: Streamlit forgets a page's widget values when another page runs.
+KEPT_SETTINGS = "fviz.kept_settings"
+#: How often a run redraws its picture and curve: about this many times per run.
+REDRAWS = 16
+TILE = 112
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished run: the image(s), the objective at every step, and (single target) the held-out comparison."""
+
+    image: np.ndarray  # (H, W[, 3]) or (N, H, W[, 3]) float in 0..1
+    values: tuple[float, ...]
+    comparison: Comparison | None
+
+
+# --- networks and cached work --------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def bundled_network(name: str) -> Network:
+    return models.load_bundled(name)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def heldout(name: str) -> tuple[np.ndarray, torch.Tensor, ImageSpace]:
+    """The held-out pictures, the same as network inputs, and the network's image space."""
+    network = bundled_network(name)
+    pictures, _ = models.heldout_sample(name)
+    inputs = torch.cat([network.prepare(picture, native=True).tensor for picture in pictures])
+    m = network.manifest
+    return (
+        pictures,
+        inputs,
+        targets.image_space(m.input_shape[0], m.mean, m.std, pictures if pictures.ndim == 4 else None),
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def strongest_patches(name: str, layer: str, index: int) -> TopPatches:
+    pictures, inputs, _ = heldout(name)
+    return top_dataset_patches(bundled_network(name).model, layer, index, inputs, pictures, count=6)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def map_on_picture(name: str, layer: str, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the picture as the network receives it, (H, W[, 3]) uint8; the layer's output for it, (C, H', W') or (K,))."""
+    network = bundled_network(name)
+    prepared = network.prepare(pixels)
+    return prepared.pixels.squeeze(), layer_output(network.model, layer, prepared.tensor)[0].numpy()
+
+
+def available_networks() -> list[str]:
+    return [name for name in models.BUNDLED if (models.networks.MODELS_DIR / f"{name}.json").exists()]
+
+
+def class_label(network: Network, index: int) -> str:
+    name = network.manifest.class_names[index]
+    key = f"fmap.class.{name}"
+    return ui.t(key) if key in i18n.catalogue(i18n.DEFAULT_LANGUAGE) else name
+
+
+def as_uint8(image: np.ndarray) -> np.ndarray:
+    return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+def url_choice(widget, label: str, options: list[str], default: str, key: str, **settings) -> str:
+    """A translated choice kept in the URL by id; a remembered value no longer offered falls back to ``default``."""
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+    ui.choice_from_url(key, options, default)
+    widget(label, options, key=key, **settings)
+    return ui.choice_to_url(key, default)
+
+
+def keep_in_range(key: str, low: int, high: int) -> None:
+    """A remembered slider value outside a new range (another layer) is moved inside it."""
+    if key in st.session_state and not low <= st.session_state[key] <= high:
+        st.session_state[key] = min(max(st.session_state[key], low), high)
+
+
+def preset_settings(recipe: Recipe) -> dict[str, object]:
+    """The regularizer widgets' values that make ``recipe``: on/off switches and strengths."""
+    moves = recipe.transforms
+    settings: dict[str, object] = {"fviz.param": recipe.parameterization, "fviz.decorrelate": recipe.decorrelate}
+    for name, value in (("jitter", moves.jitter), ("scale", moves.scale), ("rotate", moves.rotate), ("pad", moves.pad),
+                        ("l2", recipe.l2), ("tv", recipe.tv), ("blur", recipe.blur_every)):  # fmt: skip
+        settings[f"fviz.{name}_on"] = bool(value)
+        if value:
+            settings[f"fviz.{name}"] = value
+    return settings
+
+
+def apply_preset(name: str) -> None:
+    for key, value in preset_settings(targets.PRESETS[name]).items():
+        st.session_state[key] = value  # the bound widgets write it to the URL
+
+
+def switched_slider(column, name: str, low, high, default, step, on_default: bool = False) -> float:
+    """A regularizer: an on/off switch and its strength (0 when off)."""
+    on = column.toggle(ui.t(f"fviz.{name}"), on_default, key=f"fviz.{name}_on", bind="query-params",
+                       help=ui.t(f"fviz.{name}_help"))  # fmt: skip
+    value = column.slider(ui.t(f"fviz.{name}_strength"), low, high, default, step, key=f"fviz.{name}",
+                          bind="query-params", disabled=not on)  # fmt: skip
+    return value if on else 0
+
+
+def regularizer_settings() -> dict[str, object]:
+    """The parameterization, transformations and penalties, from their widgets."""
+    lucid = targets.PRESETS["lucid"]
+    moves = lucid.transforms
+    first, second, third = st.columns(3)
+    with first:
+        parameterization = url_choice(
+            st.segmented_control, ui.t("fviz.param"), ["pixels", "fourier"], lucid.parameterization, "fviz.param",
+            format_func=lambda option: ui.t(f"fviz.param.{option}"), required=True, help=ui.t("fviz.param_help"),
+        )  # fmt: skip
+        decorrelate = st.toggle(ui.t("fviz.decorrelate"), lucid.decorrelate, key="fviz.decorrelate",
+                                bind="query-params", help=ui.t("fviz.decorrelate_help"))  # fmt: skip
+        pad = switched_slider(st, "pad", 0, 16, moves.pad, 1, True)
+    jitter = switched_slider(second, "jitter", 0, 16, moves.jitter, 1, True)
+    scale = switched_slider(second, "scale", 0.0, 0.5, moves.scale, 0.05, True)
+    rotate = switched_slider(second, "rotate", 0.0, 45.0, moves.rotate, 1.0, True)
+    l2 = switched_slider(third, "l2", 0.0, 100.0, 30.0, 1.0)
+    tv = switched_slider(third, "tv", 0.0, 100.0, 20.0, 1.0)
+    blur_every = switched_slider(third, "blur", 1, 32, 4, 1)
+    return {
+        "parameterization": parameterization,
+        "decorrelate": decorrelate,
+        "transforms": Transforms(pad=int(pad), jitter=int(jitter), scale=float(scale), rotate=float(rotate)),
+        "l2": float(l2),
+        "tv": float(tv),
+        "blur_every": int(blur_every),
+    }
+
+
+# --- running ---------------------------------------------------------------------------------------
+
+
+def run_live(
+    network: Network, objective, recipe: Recipe, space: ImageSpace, batch: int
+) -> tuple[np.ndarray, tuple[float, ...]]:
+    """Drive the engine's generator: a progress bar, the picture as it forms, the objective curve."""
+    progress = st.progress(0.0, text=ui.t("fviz.starting"))
+    picture, curve = st.columns([1, 2])
+    picture_slot, curve_slot = picture.empty(), curve.empty()
+    every = max(1, recipe.steps // REDRAWS)
+    values: list[float] = []
+    for step in render(network.model, objective, recipe, space, batch):
+        values.append(step.value)
+        if step.step % every == 0 or step.step == recipe.steps:
+            progress.progress(step.step / recipe.steps,
+                              text=ui.t("fviz.progress", step=step.step, steps=recipe.steps, value=f"{step.value:.3g}"))  # fmt: skip
+            shown = step.image if batch == 1 else step.image[0]
+            picture_slot.image(upscale_nearest(as_uint8(shown), 224), width="stretch")
+            curve_slot.line_chart(values, height=220, x_label=ui.t("fviz.step"), y_label=ui.t("fviz.objective"))
+    progress.empty()
+    picture_slot.empty()
+    curve_slot.empty()
+    return step.image, tuple(values)
+
+
+def remember(key: Choice, result: Result) -> None:
+    kept = st.session_state.setdefault(RESULTS, {})
+    kept[key] = result
+    while len(kept) > KEPT_RESULTS:
+        kept.pop(next(iter(kept)))
+
+
+# --- panels ------------------------------------------------------------------------------------------
+
+
+def result_panel(result: Result, sample_size: int) -> None:
+    st.markdown(f"**{ui.t('fviz.result')}**")
+    ui.show_image(as_uint8(result.image), small_side=256)
+    comparison = result.comparison
+    if comparison is None:
+        return
+    if comparison.ratio is not None:
+        st.caption(ui.t("fviz.ratio", ratio=f"{comparison.ratio:.2f}", ours=f"{comparison.ours:.3g}",
+                        best=f"{comparison.best:.3g}", n=sample_size))  # fmt: skip
+    else:
+        st.caption(ui.t("fviz.no_ratio", ours=f"{comparison.ours:.3g}", best=f"{comparison.best:.3g}", n=sample_size))
+
+
+def curve_panel(result: Result) -> None:
+    st.line_chart(list(result.values), height=220, x_label=ui.t("fviz.step"), y_label=ui.t("fviz.objective"))
+    first, last = result.values[0], result.values[-1]
+    st.caption(ui.t("fviz.curve_caption", first=f"{first:.3g}", last=f"{last:.3g}", steps=len(result.values)))
+
+
+def patches_panel(name: str, layer: str, index: int) -> None:
+    st.markdown(f"**{ui.t('fviz.patches')}**")
+    top = strongest_patches(name, layer, index)
+    columns = st.columns(3)
+    for i, (patch, value) in enumerate(zip(top.patches, top.values, strict=True)):
+        with columns[i % 3]:
+            st.image(upscale_nearest(patch, 96), width="stretch")
+            st.caption(f"{value:.3g}")
+    key = "fviz.patches_field" if top.field is not None else "fviz.patches_whole"
+    st.caption(ui.t(key, n=len(top.means), size=top.field.size if top.field else 0))
+
+
+def user_map_panel(network: Network, choice: Choice) -> None:
+    st.markdown(f"**{ui.t('fviz.your_image')}**")
+    layer, index = choice.layer, choice.index
+    try:
+        seen, output = map_on_picture(choice.name, layer, ui.current_image().pixels)
+    except ValueError:  # the digits recipe found no ink to centre
+        st.warning(ui.t("fviz.no_ink"), icon=":material/block:")
+        return
+    if choice.kind == "class":
+        ui.show_image(seen, small_side=192)
+        st.caption(ui.t("fviz.your_score", label=class_label(network, index), score=f"{output[index]:.3g}"))
+        return
+    values = output[index]
+    st.image(upscale_nearest(feature_pictures.colorize(values), 256), width="stretch")
+    st.caption(ui.t("fviz.your_map", layer=layer, channel=index, h=values.shape[0], w=values.shape[1],
+                    high=f"{values.max():.3g}"))  # fmt: skip
+
+
+def gallery_panel(result: Result, network: Network, kind: str) -> None:
+    per_row = 8
+    for first in range(0, len(result.image), per_row):
+        for offset, column in enumerate(st.columns(per_row)):
+            index = first + offset
+            if index < len(result.image):
+                column.image(upscale_nearest(as_uint8(result.image[index]), TILE), width="stretch")
+                label = class_label(network, index) if kind == "class" else ui.t("fviz.channel_n", channel=index)
+                column.caption(label)
+
+
+# --- the page ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What to run, read from the widgets."""
+
+    name: str
+    mode: str
+    kind: str
+    layer: str
+    index: int  # the channel or class; in gallery mode, how many
+    negative: bool
+    recipe: Recipe
+
+
+def choose_target(network: Network) -> tuple[str, str, str, int, bool]:
+    """(mode, kind, layer, index or gallery size, negative) from the target widgets."""
+    top = st.columns([2, 2, 1])
+    with top[0]:
+        mode = url_choice(st.segmented_control, ui.t("fviz.mode"), ["single", "gallery"], "single", "fviz.mode",
+                          format_func=lambda option: ui.t(f"fviz.mode.{option}"), required=True)  # fmt: skip
+    with top[1]:
+        kind = url_choice(st.segmented_control, ui.t("fviz.kind"), list(targets.TARGET_KINDS), "channel", "fviz.kind",
+                          format_func=lambda option: ui.t(f"fviz.kind.{option}"), required=True,
+                          help=ui.t("fviz.kind_help"))  # fmt: skip
+    negative = top[2].toggle(ui.t("fviz.negative"), False, key="fviz.negative", bind="query-params",
+                             help=ui.t("fviz.negative_help"))  # fmt: skip
+    which = st.columns(2)
+    if kind == "class":
+        layer = targets.class_layer(network.model)
+        count = len(network.manifest.class_names)
+        which[0].markdown(ui.t("fviz.class_layer", layer=layer))
+    else:
+        layers = targets.conv_layers(network.model)
+        layer = url_choice(which[0].selectbox, ui.t("fviz.layer"), layers, layers[-1], "fviz.layer")
+        count = network.model.get_submodule(layer).out_channels
+    if mode == "gallery":
+        keep_in_range("fviz.count", 1, count)
+        index = which[1].slider(ui.t("fviz.count"), 1, count, min(8, count), key="fviz.count", bind="query-params")
+    else:
+        keep_in_range("fviz.index", 0, count - 1)
+        label = "fviz.class" if kind == "class" else "fviz.channel"
+        index = which[1].slider(ui.t(label), 0, count - 1, 0, key="fviz.index", bind="query-params")
+        if kind == "class":
+            which[1].caption(class_label(network, index))
+    return mode, kind, layer, index, negative
+
+
+def choose_recipe(network: Network, kind: str, presets, settings_area) -> Recipe:
+    """The two presets (in ``presets``: two columns), the optimizer's settings and the regularizers
+    (in ``settings_area``, below the results)."""
+    for column, preset in zip(presets, targets.PRESETS, strict=True):
+        column.button(ui.t(f"fviz.preset.{preset}"), key=f"fviz.preset.{preset}", on_click=apply_preset, args=(preset,),
+                      help=ui.t(f"fviz.preset.{preset}_help"), width="stretch", icon=":material/tune:")  # fmt: skip
+    native = network.manifest.input_shape[1]
+    with settings_area.expander(ui.t("fviz.regularizers"), expanded=True, icon=":material/auto_fix_high:"):
+        regularizers = regularizer_settings()
+    with settings_area.expander(ui.t("fviz.optimizer"), expanded=True, icon=":material/speed:"):
+        row = st.columns(4)
+        steps = row[0].slider(ui.t("fviz.steps"), 8, 512, 128, 8, key="fviz.steps", bind="query-params")
+        rate = row[1].select_slider(ui.t("fviz.rate"), RATES, 0.05, key="fviz.rate", bind="query-params")
+        size = row[2].select_slider(ui.t("fviz.size"), SIZES, 64, key="fviz.size", bind="query-params",
+                                    disabled=kind == "class", help=ui.t("fviz.size_help", side=native))  # fmt: skip
+        seed = row[3].number_input(ui.t("fviz.seed"), 0, 9999, 0, key="fviz.seed", bind="query-params")
+    settings = {"size": size, "steps": steps, "learning_rate": rate, "seed": int(seed), **regularizers}
+    return targets.sized(Recipe(), kind, native, **settings)
+
+
+def choose(presets, settings_area) -> Choice:
+    names = available_networks()
+    name = url_choice(st.selectbox, ui.t("fviz.network"), names, names[0], "fviz.network",
+                      format_func=lambda key: ui.t(f"fviz.net.{key}"))  # fmt: skip
+    network = bundled_network(name)
+    mode, kind, layer, index, negative = choose_target(network)
+    return Choice(name, mode, kind, layer, index, negative, choose_recipe(network, kind, presets, settings_area))
+
+
+def run_panel(choice: Choice, network: Network, clicked: bool) -> Result | None:
+    """The finished result for these settings (remembered, or made now if Run was ``clicked``), or None."""
+    _, inputs, space = heldout(choice.name)
+    if choice.mode == "gallery":
+        objective, batch = targets.gallery(choice.kind, choice.layer, choice.index, choice.negative), choice.index
+    else:
+        objective, batch = targets.target(choice.kind, choice.layer, choice.index, choice.negative), 1
+    result = st.session_state.get(RESULTS, {}).get(choice)
+    if result is not None or not clicked:
+        if result is None:
+            st.info(ui.t("fviz.press_run"), icon=":material/play_arrow:")
+        return result
+    try:
+        image, values = run_live(network, objective, choice.recipe, space, batch)
+    except ValueError as error:
+        st.warning(str(error), icon=":material/block:")
+        return None
+    comparison = targets.compare_with_sample(network.model, objective, image, space, inputs) if batch == 1 else None
+    result = Result(image, values, comparison)
+    remember(choice, result)
+    return result
+
+
+def results_panel(choice: Choice, network: Network, result: Result) -> None:
+    if choice.mode == "gallery":
+        with ui.panel("fviz.gallery"):
+            st.subheader(ui.t("fviz.gallery_title", count=choice.index, layer=choice.layer))
+            gallery_panel(result, network, choice.kind)
+    else:
+        synthesized, patches, yours = st.columns(3)
+        with synthesized, ui.panel("fviz.result"):
+            result_panel(result, len(heldout(choice.name)[0]))
+        with patches, ui.panel("fviz.patches"):
+            patches_panel(choice.name, choice.layer, choice.index)
+        with yours, ui.panel("fviz.your_image"):
+            user_map_panel(network, choice)
+    with ui.panel("fviz.curve"):
+        curve_panel(result)
+
+
+def restore_settings() -> None:
+    """Back from another page: the settings as they were (a link's own settings win)."""
+    for key, value in st.session_state.get(KEPT_SETTINGS, {}).items():
+        if key not in st.session_state and key not in st.query_params:
+            st.session_state[key] = value
+
+
+def keep_settings() -> None:
+    buttons = ("fviz.run", "fviz.preset.")  # a button's state cannot be set
+    st.session_state[KEPT_SETTINGS] = {
+        key: value
+        for key, value in st.session_state.items()
+        if key.startswith("fviz.") and key not in (RESULTS, KEPT_SETTINGS) and not key.startswith(buttons)
+    }
+
+
+restore_settings()
+st.title(ui.t("fviz.title"))
+st.markdown(ui.t("fviz.intro"))
+target_area, action_area, result_area, settings_area = (st.container() for _ in range(4))
+with action_area:
+    st.markdown(f"**{ui.t('fviz.presets')}**")
+    *presets, run_column = st.columns([2, 2, 1])
+    clicked = run_column.button(ui.t("fviz.run"), key="fviz.run", type="primary", icon=":material/play_arrow:",
+                                width="stretch")  # fmt: skip
+
+choice = None
+with target_area, ui.panel("fviz.settings"):
+    choice = choose(presets, settings_area)
+if choice is None:
+    st.stop()
+keep_settings()
+network = bundled_network(choice.name)
+with result_area, ui.panel("fviz.run"):
+    result = run_panel(choice, network, clicked)
+    if result is not None:
+        results_panel(choice, network, result)
