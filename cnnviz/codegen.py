@@ -62,6 +62,54 @@ def conv2d(
     return _script(f"x = torch.rand(1, {channels}, {height}, {width})  # (N, C, H, W)", f"layer = {layer}", out)
 
 
+def _matrix(values: np.ndarray) -> str:
+    """A 2-D array as a nested Python list literal, one row per line, numbers as typed (``1``, ``0.0625``)."""
+    rows = ",\n".join("    [" + ", ".join(f"{float(value):g}" for value in row) + "]" for row in values)
+    return f"[\n{rows},\n]"
+
+
+def conv2d_on_grid(
+    grid: np.ndarray,
+    kernel: np.ndarray,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    padding_mode: str = "zeros",
+    flip: bool = False,
+) -> str:
+    """A script convolving this very grid with this very kernel in ``nn.Conv2d`` and printing
+    the output numbers, so the step-by-step lesson can be checked cell by cell.
+
+    Args:
+        grid: (H, W) numbers. kernel: (k, k) weights.
+        flip: true convolution: PyTorch computes cross-correlation, so the script flips the
+            kernel first.
+
+    Raises:
+        ValueError: for settings with no output (from ``conv_output_size``).
+    """
+    height, width = grid.shape
+    out = [conv_output_size(side, kernel.shape[0], stride, padding, dilation) for side in (height, width)]
+    options = _args(
+        stride=stride if stride != 1 else None,
+        padding=padding if padding else None,
+        dilation=dilation if dilation != 1 else None,
+        padding_mode=padding_mode if padding_mode != "zeros" else None,
+    )
+    weights = "kernel.flip(0, 1)  # true convolution: PyTorch does not flip, so flip by hand" if flip else "kernel"
+    return (
+        f"{HEADER}grid = torch.tensor({_matrix(grid)}, dtype=torch.float64)\n"
+        f"kernel = torch.tensor({_matrix(kernel)}, dtype=torch.float64)\n"
+        f"layer = nn.Conv2d(1, 1, kernel_size={kernel.shape[0]}, {options + ', ' if options else ''}bias=False, "
+        "dtype=torch.float64)\n"
+        "with torch.no_grad():\n"
+        f"    layer.weight[0, 0] = {weights}\n"
+        "    out = layer(grid[None, None])[0, 0]  # (1, 1, H, W) in and out\n"
+        f"print(out.shape)  # torch.Size([{out[0]}, {out[1]}])\n"
+        "print(out)\n"
+    )
+
+
 def pool2d(
     input_shape: tuple[int, int, int],
     kind: str,
@@ -146,7 +194,8 @@ def activation(key: str, params: dict[str, float], points: tuple[float, ...]) ->
 
 def layer_stack(input_shape: tuple[int, int, int], layers: list[Layer], activation: str = "ReLU") -> str:
     """A script building an ``nn.Sequential`` for a stack, with an activation after each
-    convolution and hidden dense layer, and printing the output shape.
+    convolution and hidden dense layer, then running it one module at a time and printing
+    each module's output shape; each layer's line has the shape it will print as a comment.
 
     Raises:
         ValueError: naming the first layer with no output.
@@ -154,6 +203,7 @@ def layer_stack(input_shape: tuple[int, int, int], layers: list[Layer], activati
     traced = trace_layers(input_shape, layers)
     lines, channels, features = [], input_shape[0], None
     for index, (layer, row) in enumerate(zip(layers, traced, strict=True)):
+        shape = f"  # -> {(1, *row.shape)}"
         if isinstance(layer, Conv):
             options = _args(
                 stride=layer.stride if layer.stride != 1 else None,
@@ -162,6 +212,7 @@ def layer_stack(input_shape: tuple[int, int, int], layers: list[Layer], activati
             )
             lines.append(
                 f"nn.Conv2d({channels}, {layer.out_channels}, {layer.kernel_size}{', ' + options if options else ''}),"
+                + shape
             )
             lines.append(f"nn.{activation}(),")
             channels = layer.out_channels
@@ -172,21 +223,23 @@ def layer_stack(input_shape: tuple[int, int, int], layers: list[Layer], activati
                 padding=layer.padding if layer.padding else None,
                 ceil_mode=True if layer.ceil_mode else None,
             )
-            lines.append(f"nn.{name}({layer.kernel_size}{', ' + options if options else ''}),")
+            lines.append(f"nn.{name}({layer.kernel_size}{', ' + options if options else ''}),{shape}")
         elif isinstance(layer, Flatten):
-            lines.append("nn.Flatten(),")
+            lines.append(f"nn.Flatten(),{shape}")
             features = row.shape[0]
         elif isinstance(layer, Dense):
-            lines.append(f"nn.Linear({features}, {layer.out_features}),")
+            lines.append(f"nn.Linear({features}, {layer.out_features}),{shape}")
             if index < len(layers) - 1:
                 lines.append(f"nn.{activation}(),")
             features = layer.out_features
     body = "\n".join(f"    {line}" for line in lines)
     channels, height, width = input_shape
-    return _script(
-        f"x = torch.rand(1, {channels}, {height}, {width})  # (N, C, H, W)",
-        f"layer = nn.Sequential(\n{body}\n)",
-        (1, *traced[-1].shape),
+    return (
+        f"{HEADER}x = torch.rand(1, {channels}, {height}, {width})  # (N, C, H, W)\n"
+        f"model = nn.Sequential(\n{body}\n)\n"
+        "for module in model:  # one layer at a time, to see every shape\n"
+        "    x = module(x)\n"
+        '    print(f"{type(module).__name__:<10}", tuple(x.shape))\n'
     )
 
 

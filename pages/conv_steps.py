@@ -202,7 +202,7 @@ def lesson(timed: bool) -> None:
     position = position_controls(output.size, playing)
     with ui.panel("steps.window"):
         step_panels(grid, kernel, settings, flip, position, output)
-        ui.code_panel(codegen.conv2d((1, *grid.shape), 1, kernel.shape[0], **settings))
+        ui.code_panel(codegen.conv2d_on_grid(grid, kernel, **settings, flip=flip))
     with ui.panel("steps.im2col"):
         im2col_panel(kernel_row, columns, output, position)
 

@@ -144,7 +144,7 @@ def weights_panel() -> str | None:
             st.caption(ui.t("fmap.imagenet_found", files=", ".join(f"`{path.name}`" for path in found.values())))
         columns = st.columns([1, 2])
         architecture = columns[0].selectbox(
-            ui.t("fmap.weights_arch"), list(models.USER_ARCHITECTURES), format_func=models.USER_ARCHITECTURES.get,
+            ui.t("fmap.weights_arch"), list(models.USER_ARCHITECTURES), format_func=network_label,
             key="fmap.weights_arch",
         )  # fmt: skip
         upload = columns[1].file_uploader(

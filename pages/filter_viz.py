@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import numpy as np
 import streamlit as st
@@ -189,9 +189,9 @@ def run_live(
     return step.image, tuple(values)
 
 
-def remember(key: Choice, result: Result) -> None:
+def remember(choice: Choice, result: Result) -> None:
     kept = st.session_state.setdefault(RESULTS, {})
-    kept[key] = result
+    kept[astuple(choice)] = result
     while len(kept) > KEPT_RESULTS:
         kept.pop(next(iter(kept)))
 
@@ -344,7 +344,8 @@ def run_panel(choice: Choice, network: Network, clicked: bool) -> Result | None:
         objective, batch = targets.gallery(choice.kind, choice.layer, choice.index, choice.negative), choice.index
     else:
         objective, batch = targets.target(choice.kind, choice.layer, choice.index, choice.negative), 1
-    result = st.session_state.get(RESULTS, {}).get(choice)
+    # By value: each run of this script defines a new Choice class, and instances of two never compare equal.
+    result = st.session_state.get(RESULTS, {}).get(astuple(choice))
     if result is not None or not clicked:
         if result is None:
             st.info(ui.t("fviz.press_run"), icon=":material/play_arrow:")

@@ -228,12 +228,12 @@ def choice_to_url(key: str, default: str) -> str:
     return value
 
 
-def choices_from_url(key: str, options: list[str], default: list[str]) -> None:
+def choices_from_url(key: str, options: list[str], default: list[str], most: int | None = None) -> None:
     """:func:`choice_from_url` for a multiselect: the URL holds comma-joined ids
-    (``?act.functions=relu,tanh``); a list with an unknown id falls back to ``default``."""
+    (``?act.functions=relu,tanh``); a list with an unknown id, or more than ``most``, falls back to ``default``."""
     if key not in st.session_state:
         wanted = [choice for choice in st.query_params.get(key, "").split(",") if choice]
-        valid = key in st.query_params and all(choice in options for choice in wanted)
+        valid = key in st.query_params and set(wanted) <= set(options) and len(wanted) <= (most or len(options))
         st.session_state[key] = wanted if valid else list(default)
 
 

@@ -12,7 +12,8 @@ The API other modules use::
 
     found = models.find_imagenet_weights()            # {"resnet18": Path(...), ...}
     resnet = models.load_user_weights("resnet18", found["resnet18"])  # or the file's bytes
-    mine = models.from_training("run 1", run.network, run.class_names, run.input_shape)
+    mine = models.from_training("run 1", run.network, run.class_names, run.input_shape)  # a copy
+    downloaded = models.load_user_weights("spec", data)  # a Training-page download (its spec inside)
 
 Modules: ``architectures`` (the networks in PyTorch), ``shapes`` (the generated data
 set), ``preprocess`` (picture -> tensor), ``weights`` (reading and checking files),

@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
+from cnnviz import netspec
 from cnnviz.models.architectures import SHOWN_LAYERS, build
 from cnnviz.models.preprocess import PreparedInput, Preprocessing, prepare
-from cnnviz.models.weights import load_weights, read_safetensors, read_state_dict
+from cnnviz.models.weights import WeightsError, load_weights, read_safetensors, read_state_dict, safetensors_metadata
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "assets" / "models"
 
@@ -36,7 +37,13 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 #: Architectures a user can bring a weight file for: name -> title. Ours come with the
 #: bundled network that uses them, whose manifest (classes, input) they share.
-USER_ARCHITECTURES: dict[str, str] = {**IMAGENET, "lenet5": "LeNet-5 (digits)", "tinyvgg": "TinyVGG (colour shapes)"}
+#: "spec" is a network downloaded from the Training page: the file names its layers.
+USER_ARCHITECTURES: dict[str, str] = {
+    **IMAGENET,
+    "lenet5": "LeNet-5 (digits)",
+    "tinyvgg": "TinyVGG (colour shapes)",
+    "spec": "A network from the Training page",
+}
 _BUNDLED_BY_ARCHITECTURE = {"lenet5": "digits", "tinyvgg": "shapes"}
 #: Where ImageNet weight files are looked for: this variable (a folder), then torch's own cache.
 WEIGHTS_DIR_VARIABLE = "CNNVIZ_WEIGHTS_DIR"
@@ -176,7 +183,8 @@ def load_user_weights(architecture: str, source: Path | bytes) -> Network:
     """A known architecture with the user's weights, e.g. torchvision's ``resnet18-f37072fd.pth``.
 
     Args:
-        architecture: a key of ``USER_ARCHITECTURES``.
+        architecture: a key of ``USER_ARCHITECTURES``; "spec" for a file downloaded from the
+            Training page, whose metadata names its layers, classes and input shape.
         source: the weight file's path, or its bytes (an upload): a ``torch.save``d
             state_dict (read with ``weights_only=True``) or a safetensors file.
 
@@ -188,6 +196,8 @@ def load_user_weights(architecture: str, source: Path | bytes) -> Network:
     if architecture not in USER_ARCHITECTURES:
         choices = ", ".join(USER_ARCHITECTURES)
         raise ValueError(f"Unknown architecture {architecture!r} for a weight file; choose one of: {choices}.")
+    if architecture == "spec":
+        return _from_training_file(source if isinstance(source, bytes) else source.read_bytes())
     if architecture in IMAGENET:
         manifest = imagenet_manifest(architecture)
     else:  # our own architecture, retrained by the user: same classes and input as ours
@@ -221,8 +231,12 @@ def from_training(
     copied = copy.deepcopy(model).eval()
     for parameter in copied.parameters():
         parameter.requires_grad_(False)
+    return Network(copied, _training_manifest(label, class_names, input_shape))
+
+
+def _training_manifest(label: str, class_names: Sequence[str], input_shape: tuple[int, int, int]) -> Manifest:
     channels = input_shape[0]
-    manifest = Manifest(
+    return Manifest(
         name=label,
         title=label,
         architecture="spec",
@@ -231,10 +245,28 @@ def from_training(
         mean=(0.0,) * channels,
         std=(1.0,) * channels,
         class_names=tuple(class_names),
-        dataset="Trained on the Training page, in this session",
+        dataset="Trained on the Training page",
         sample="digits_heldout.npz" if channels == 1 else "shapes_heldout.npz",
     )
-    return Network(copied, manifest)
+
+
+def _from_training_file(data: bytes) -> Network:
+    """A network downloaded from the Training page: a safetensors file whose metadata holds
+    its layer spec, class names and input shape."""
+    metadata = safetensors_metadata(data)
+    try:
+        classes = metadata["classes"].split(",")
+        input_shape = tuple(int(size) for size in metadata["input_shape"].split("x"))
+        model = netspec.build_network(input_shape, netspec.parse_spec(metadata["spec"]), len(classes))
+    except KeyError:
+        raise WeightsError(
+            "This file does not say which network it holds: only a .safetensors file downloaded from the "
+            "Training page carries its layers; for other files choose their network."
+        ) from None
+    except (ValueError, TypeError) as error:
+        raise WeightsError(f"The network described in this file cannot be built: {error}") from None
+    model = load_weights(model, read_state_dict(data), USER_ARCHITECTURES["spec"])
+    return Network(model, _training_manifest(USER_ARCHITECTURES["spec"], classes, input_shape))
 
 
 def find_imagenet_weights(folders: list[Path] | None = None) -> dict[str, Path]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import pickle
 from collections.abc import Mapping
 from pathlib import Path
@@ -71,6 +72,19 @@ def is_safetensors(head: bytes) -> bool:
     """Whether a file starting with ``head`` (its first 9 bytes or more) is a safetensors
     file: an 8-byte little-endian header length, then the JSON header."""
     return len(head) >= 9 and head[8:9] == b"{" and 2 <= int.from_bytes(head[:8], "little") < 100_000_000
+
+
+def safetensors_metadata(data: bytes) -> dict[str, str]:
+    """The text metadata stored in a safetensors file's header (empty when there is none or the
+    header cannot be read; ``read_state_dict`` reports damaged files)."""
+    if not is_safetensors(data[:9]):
+        return {}
+    try:
+        header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])
+    except ValueError:
+        return {}
+    metadata = header.get("__metadata__") if isinstance(header, dict) else None
+    return {str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {}
 
 
 def read_state_dict(source: Path | bytes) -> dict[str, torch.Tensor]:

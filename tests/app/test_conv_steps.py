@@ -1,6 +1,8 @@
 """The step-by-step lesson in AppTest: the window, its arithmetic and the output move together."""
 
 import base64
+import contextlib
+import io
 import json
 import re
 
@@ -10,7 +12,6 @@ import pytest
 from cnnviz import convolution, kernels
 from cnnviz.images import load_sample
 from tests.app.conftest import open_page
-from tests.snippets import printed_shape
 
 PAGE = "pages/conv_steps.py"
 AMBER = "#f59e0b"
@@ -192,15 +193,21 @@ def test_chinese():
     [
         {},
         {"steps.size": "9", "steps.kernel": "motion blur", "steps.stride": "2", "steps.padding": "3",
-         "steps.dilation": "2", "steps.padding_mode": "circular"},
+         "steps.dilation": "2", "steps.padding_mode": "circular", "steps.flip": "true"},
+        {"steps.source": "random", "steps.seed": "5", "steps.kernel": "gaussian blur", "steps.padding": "0"},
     ],
 )  # fmt: skip
-def test_the_shown_code_reproduces_the_output_shape(link):
+def test_the_shown_code_reproduces_the_output_numbers(link):
     at = open_page(PAGE, **link)
     code = at.code[0].value
-    side = int(link.get("steps.size", 6))
-    assert f"torch.rand(1, 1, {side}, {side})" in code
-    assert ("padding_mode='circular'" in code) == bool(link)
-    _, _, height, width = printed_shape(code)
-    figure(at, f"Output {height} × {width}")  # the page's output grid has the same shape
+    assert ("padding_mode='circular'" in code) == ("steps.padding_mode" in link)
+    assert ("kernel.flip(0, 1)" in code) == ("steps.flip" in link)
+    namespace = {}
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        exec(compile(code, "<snippet>", "exec"), namespace)  # a fresh namespace, as a user pasting it
+    out = namespace["out"].numpy()
+    height, width = out.shape
+    assert printed.getvalue().startswith(f"torch.Size([{height}, {width}])")
     assert re.search(rf"of {height * width} ", step_line(at))
+    shown = values(figure(at, f"Output row 1 × {height * width}"))  # every output number, in reading order
+    assert np.allclose(shown.ravel(), out.ravel(), atol=1e-4)  # weights are written with 6 significant digits

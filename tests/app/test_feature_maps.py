@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from safetensors.torch import save
 
 from cnnviz import datasets, images, models, netspec, training
 from tests.app.conftest import open_page
@@ -31,7 +32,7 @@ def test_default_is_a_digit_it_never_saw():
     at = open_page(PAGE)
     assert ok(at)
     shown = texts(at)
-    assert "The network says **0**" in shown and "Correct: this test image is a 0." in shown
+    assert "The network says **0**" in shown and "Correct: this test image is labelled “0”." in shown
     assert "**features.3** Conv2d  \n16 × 10 × 10  \n2,416 parameters" in shown
     assert "**features.0** Conv2d  \n6 × 28 × 28  \n156 parameters" in shown  # 6 x (5 x 5 + 1)
     assert "Tensor 1 × 1 × 28 × 28" in shown and "right 98.5% of the time" in shown
@@ -60,12 +61,12 @@ def test_the_colour_network_on_its_test_images():
     assert ok(at) and at.slider(key="fmap.example").value == 2
     assert at.selectbox(key="fmap.network").value == "shapes"
     shown = texts(at)
-    assert "this test image is a star" in shown and "Tensor 1 × 3 × 64 × 64" in shown
+    assert "this test image is labelled “star”" in shown and "Tensor 1 × 3 × 64 × 64" in shown
     assert at.selectbox(key="fmap.layer").options[-1].startswith("features.9")
     assert "Kernel 0 of features.0: 3 × 3 weights for each of the 3 colour channels" in shown
     assert "circle" in at.button_group(key="fmap.class").options
     at.button_group(key="fmap.class").set_value("dots").run()
-    assert ok(at) and "this test image is a dots" in texts(at) and at.query_params["fmap.class"] == "dots"
+    assert ok(at) and "test image is labelled “dots”" in texts(at) and at.query_params["fmap.class"] == "dots"
 
 
 def test_the_sidebar_image_and_an_uploaded_one():
@@ -123,6 +124,18 @@ def test_uploaded_weights_for_a_known_architecture():
     assert ok(at) and "LeNet-5 (digits, your weights) loaded" in at.success[0].value
     at.selectbox(key="fmap.network").set_value("lenet5").run()
     assert ok(at) and "Tensor 1 × 1 × 28 × 28" in texts(at)
+
+
+def test_a_network_downloaded_from_the_training_page_can_be_uploaded():
+    spec = "conv 8 k5 p2\nrelu\npool max 2\nflatten\ndense 10"
+    network = netspec.build_network((1, 28, 28), netspec.parse_spec(spec), 10)
+    metadata = {"spec": spec, "classes": ",".join("0123456789"), "input_shape": "1x28x28"}
+    at = uploaded_weights(
+        open_page(PAGE), "spec", "cnnviz_trained.safetensors", save(network.state_dict(), metadata=metadata)
+    )
+    assert ok(at)
+    at.selectbox(key="fmap.network").set_value("spec").run()
+    assert ok(at) and "**0** Conv2d  \n8 × 28 × 28  \n208 parameters" in texts(at)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ conversions, refusals) are uploaded on every lesson that computes on the image, 
 from __future__ import annotations
 
 import logging
+import tomllib
 from collections.abc import Iterator
 
 import numpy as np
@@ -19,7 +20,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
 from cnnviz.i18n import translate
-from cnnviz.images import UNREADABLE, ImageError, load_image, load_sample
+from cnnviz.images import MAX_BYTES, UNREADABLE, ImageError, load_image, load_sample
 from pages import ui
 from pages.registry import LESSONS, Lesson
 from tests.app.conftest import open_page
@@ -291,3 +292,10 @@ def test_a_weight_upload_carrying_code_is_refused_on_the_page_and_never_runs(tmp
         and "refused without being run" in refusal.value
     )
     assert not marker.exists(), "the payload ran"
+
+
+def test_the_servers_upload_limit_is_the_loaders():
+    """The browser refuses files over server.maxUploadSize (MB of 2**20 bytes) before sending them;
+    the loader refuses what is over MAX_BYTES. One limit, so both say the same number."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text("utf-8"))
+    assert config["server"]["maxUploadSize"] * 2**20 == MAX_BYTES

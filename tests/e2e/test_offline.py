@@ -5,7 +5,8 @@ so any other connection fails at the OS), and chromium joins that namespace. Bot
 also record what they try: in the server, a ``sitecustomize`` module refuses and logs every
 socket connection or name lookup that is not local; in the browser, ``page.route`` sees
 every request a page makes. Every registered page is opened; each must render without an
-error, and neither log may hold a single non-local address.
+error, and neither log may hold a single non-local address. Then files of the upload corpus
+(``tests/corpus.py``) are uploaded in the browser, offline, and one over the upload limit.
 
 Without root (no ``unshare``), the recording alone still runs: the server's guard refuses
 connections itself, the browser's routes abort non-local requests.
@@ -237,7 +238,7 @@ BROWSER_UPLOADS = tuple(
 SIDEBAR_CAPTIONS = f'{harness.SIDEBAR} [data-testid="stCaptionContainer"]'
 
 
-def test_uploads_are_used_or_refused_in_the_browser(offline: Offline):
+def test_uploads_are_used_or_refused_in_the_browser(offline: Offline, tmp_path: Path):
     """On the Convolution lesson, offline: each file's notes or refusal in the sidebar, nothing
     wrong in the lesson; a file over the upload limit is refused by the browser before it is sent."""
     with offline_tab(offline) as (tab, _):
@@ -257,8 +258,9 @@ def test_uploads_are_used_or_refused_in_the_browser(offline: Offline):
             else:
                 assert len(shown["errors"]) == 1 and shown["notes"] == [], upload.name
                 assert all(phrase.lower() in shown["errors"][0].lower() for phrase in upload.refusal), shown
-        too_large = {"name": "huge.png", "mimeType": "image/png", "buffer": oversized()}
-        tab.set_input_files(harness.UPLOAD_INPUT, files=[too_large])
+        too_large = tmp_path / "huge.png"  # a path, not a buffer: 25 MB would crawl through the protocol
+        too_large.write_bytes(oversized())
+        tab.set_input_files(harness.UPLOAD_INPUT, files=too_large, timeout=120_000)
         limit = tab.locator(harness.SIDEBAR).get_by_text(f"File must be {MAX_BYTES // 2**20}.0MB or smaller.")
         limit.wait_for(state="visible")
 

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz import codegen, quiz
-from cnnviz.arithmetic import LAYER_PRESETS
-from tests.snippets import run_snippet
+from cnnviz.arithmetic import LAYER_PRESETS, trace_layers
+from tests.snippets import printed_layer_shapes, promised_layer_shapes, run_snippet
 
 
 def promised_shape(code: str) -> str:
@@ -61,10 +61,12 @@ def test_ceil_mode_changes_the_promise():
 
 
 @pytest.mark.parametrize("name", list(LAYER_PRESETS))
-def test_layer_stack_snippet_runs_every_preset(name):
+def test_layer_stack_snippet_prints_every_layers_shape_as_promised(name):
     input_shape, layers = LAYER_PRESETS[name]
     code = codegen.layer_stack(input_shape, layers)
-    assert run_snippet(code) == promised_shape(code)
+    printed = printed_layer_shapes(code)
+    assert printed == promised_layer_shapes(code) and len(printed) == len(layers)
+    assert printed == [(1, *row.shape) for row in trace_layers(input_shape, layers)]
 
 
 def test_grouped_conv2d_snippet_gives_each_channel_its_own_kernel():

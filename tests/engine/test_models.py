@@ -236,6 +236,42 @@ def test_a_network_from_the_training_page_is_a_copy_in_eval_mode():
     assert colour.prepare(np.zeros((64, 64, 3), np.uint8)).tensor.shape == (1, 3, 32, 32)
 
 
+def training_download(spec: str, input_shape=(1, 28, 28), classes="0,1,2,3,4,5,6,7,8,9") -> tuple[bytes, dict]:
+    """A file as the Training page's download button writes it: weights plus the spec in the metadata."""
+    from safetensors.torch import save
+
+    from cnnviz import netspec
+
+    network = netspec.build_network(input_shape, netspec.parse_spec(spec), len(classes.split(",")), seed=3)
+    metadata = {"spec": spec, "classes": classes, "input_shape": "x".join(map(str, input_shape))}
+    return save(network.state_dict(), metadata=metadata), network.state_dict()
+
+
+def test_a_network_downloaded_from_the_training_page_loads_from_its_spec():
+    data, state = training_download("conv 4 k3\nrelu\npool max 2\nflatten\ndropout 0.5\ndense 10")
+    network = models.load_user_weights("spec", data)
+    assert all(torch.equal(network.model.state_dict()[name], value) for name, value in state.items())
+    assert network.manifest.class_names[9] == "9" and network.manifest.preprocessing == "mnist"
+    assert not network.model.training and network.model[0].weight.shape == (4, 1, 3, 3)
+
+
+def test_a_training_page_file_that_does_not_fit_its_spec_is_refused():
+    data, _ = training_download("conv 4 k3\nflatten\ndense 10")
+    header = weights.safetensors_metadata(data)
+    assert header["spec"] == "conv 4 k3\nflatten\ndense 10"
+    from safetensors.torch import load, save
+
+    wrong = save(load(data), metadata={**header, "spec": "conv 8 k3\nflatten\ndense 10"})
+    with pytest.raises(
+        WeightsError, match=r"does not fit A network from the Training page: .*0.weight is 4 x 1 x 3 x 3"
+    ):
+        models.load_user_weights("spec", wrong)
+    with pytest.raises(WeightsError, match="cannot be built: Line 1"):
+        models.load_user_weights("spec", save(load(data), metadata={**header, "spec": "conv"}))
+    with pytest.raises(WeightsError, match="does not say which network it holds"):
+        models.load_user_weights("spec", save(load(data)))
+
+
 def test_half_precision_weights_load_as_float32(tmp_path):
     state = {name: value.half() if value.is_floating_point() else value for name, value in
              models.build("lenet5", 10).state_dict().items()}  # fmt: skip
