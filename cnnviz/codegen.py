@@ -3,7 +3,9 @@
 Each function returns a short, runnable script that builds the layer, runs it on a
 tensor of the page's shape and prints the result's shape; the last line's comment
 states what it prints, computed by ``cnnviz.arithmetic``. The activation snippet prints
-f(x) and f'(x) at a few points instead. A test runs every snippet and checks what it prints.
+f(x) and f'(x) at a few points instead; the grid snippet prints the output numbers too, and
+the layer-stack snippet the shape after every layer. A test runs every snippet and checks
+what it prints.
 """
 
 from __future__ import annotations
@@ -142,11 +144,8 @@ def pool2d(
     out = (1, channels, *out_size)
     if values is None:
         return _script(f"x = torch.rand(1, {channels}, {height}, {width})  # (N, C, H, W)", f"layer = {layer}", out)
-    rows = ",\n".join(f"    [{', '.join(f'{value:g}' for value in row)}]" for row in np.asarray(values))
-    input_line = (
-        f"x = torch.tensor([\n{rows},\n], dtype=torch.float64).reshape(1, 1, {height}, {width})  # (N, C, H, W)"
-    )
-    return _script(input_line, f"layer = {layer}\nprint(layer(x)[0, 0])", out)
+    input_line = f"x = torch.tensor({_matrix(values)}, dtype=torch.float64).reshape(1, 1, {height}, {width})"
+    return _script(f"{input_line}  # (N, C, H, W)", f"layer = {layer}\nprint(layer(x)[0, 0])", out)
 
 
 def _pool_layer(

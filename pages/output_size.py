@@ -173,10 +173,9 @@ def quiz_panel() -> None:
 st.title(ui.t("size.title"))
 intro, quiz_switch = st.columns([4, 1], vertical_alignment="center")
 intro.caption(ui.t("size.intro"))
-quiz_on = quiz_switch.toggle(
+if quiz_switch.toggle(
     ui.t("size.quiz.toggle"), key="size.quiz", bind="query-params", help=ui.t("size.quiz.toggle_help")
-)
-if quiz_on:
+):
     quiz_panel()
 
 columns = st.columns(5)

@@ -1,8 +1,11 @@
 """The PyTorch code each page shows runs and prints what the page says; quiz answers are right."""
 
+import contextlib
+import io
 import random
 import re
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -74,6 +77,19 @@ def test_grouped_conv2d_snippet_gives_each_channel_its_own_kernel():
     namespace = {}
     exec(compile(code.replace("print(", "(", 1), "<snippet>", "exec"), namespace)
     assert namespace["layer"].weight.shape == (3, 1, 3, 3)  # one 3 x 3 kernel per channel
+
+
+@pytest.mark.parametrize(("flip", "expected"), [(False, -4), (True, 4)])
+def test_conv2d_on_grid_snippet_computes_the_hand_worked_numbers(flip, expected):
+    grid = np.arange(1, 10).reshape(3, 3)
+    kernel = np.array([[1, 0], [0, -1]])  # top-left minus bottom-right: 1 - 5 = -4 everywhere
+    namespace = {}
+    code = codegen.conv2d_on_grid(grid, kernel, flip=flip)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, "<snippet>", "exec"), namespace)
+    assert namespace["out"].tolist() == [[expected, expected]] * 2
+    assert printed.getvalue().startswith("torch.Size([2, 2])") and "torch.Size([2, 2])" in code
 
 
 def test_impossible_settings_give_no_code():
