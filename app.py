@@ -14,7 +14,7 @@ from pages.registry import LESSONS
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-st.set_page_config(page_title="cnnviz", page_icon=":material/grid_view:", layout="wide")
+st.set_page_config(page_title="cnnviz", page_icon="assets/icon.png", layout="wide")
 # A projector shows 1280 x 720: give the lesson the space Streamlit leaves empty above it.
 st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
 

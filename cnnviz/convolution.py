@@ -334,8 +334,9 @@ def digit_grid(gray: np.ndarray, size: int) -> np.ndarray:
     """A small grid of whole numbers 0..9 drawn from an image, for working by hand.
 
     The image's central square is shrunk to ``size`` x ``size`` cells (each cell the
-    average of its pixels), then the darkest cell becomes 0 and the brightest 9, so the
-    numbers vary even where the image has little contrast.
+    average of its pixels; a square smaller than the grid has its pixels repeated), then
+    the darkest cell becomes 0 and the brightest 9, so the numbers vary even where the
+    image has little contrast.
 
     Args:
         gray: (H, W) brightness, any range.
@@ -345,11 +346,11 @@ def digit_grid(gray: np.ndarray, size: int) -> np.ndarray:
         (size, size) int64 in 0..9 (all 0 for a flat image).
 
     Raises:
-        ValueError: for a size below 1 or above the image's shorter side.
+        ValueError: for a size below 1.
     """
     side = min(gray.shape[:2])
-    if not 1 <= size <= side:
-        raise ValueError(f"The grid needs 1 to {side} cells per side (the image's shorter side); it is {size}.")
+    if size < 1:
+        raise ValueError(f"The grid needs at least 1 cell per side; it is {size}.")
     top, left = (gray.shape[0] - side) // 2, (gray.shape[1] - side) // 2
     square = torch.as_tensor(np.asarray(gray[top : top + side, left : left + side], dtype=np.float64))
     cells = F.adaptive_avg_pool2d(square[None, None], size)[0, 0].numpy()  # (size, size)

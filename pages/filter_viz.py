@@ -315,13 +315,13 @@ def choose_recipe(network: Network, kind: str, presets, settings_area) -> Recipe
     for column, preset in zip(presets, targets.PRESETS, strict=True):
         column.button(ui.t(f"fviz.preset.{preset}"), key=f"fviz.preset.{preset}", on_click=apply_preset, args=(preset,),
                       help=ui.t(f"fviz.preset.{preset}_help"), width="stretch", icon=":material/tune:")  # fmt: skip
-    native = network.manifest.input_shape[1]
+    native, lucid = network.manifest.input_shape[1], targets.PRESETS["lucid"]
     with settings_area.expander(ui.t("fviz.regularizers"), expanded=True, icon=":material/auto_fix_high:"):
         regularizers = regularizer_settings()
     with settings_area.expander(ui.t("fviz.optimizer"), expanded=True, icon=":material/speed:"):
         row = st.columns(4)
         steps = row[0].slider(ui.t("fviz.steps"), 8, 512, 128, 8, key="fviz.steps", bind="query-params")
-        rate = row[1].select_slider(ui.t("fviz.rate"), RATES, 0.05, key="fviz.rate", bind="query-params")
+        rate = row[1].select_slider(ui.t("fviz.rate"), RATES, lucid.learning_rate, key="fviz.rate", bind="query-params")
         size = row[2].select_slider(ui.t("fviz.size"), SIZES, 64, key="fviz.size", bind="query-params",
                                     disabled=kind == "class", help=ui.t("fviz.size_help", side=native))  # fmt: skip
         seed = row[3].number_input(ui.t("fviz.seed"), 0, 9999, 0, key="fviz.seed", bind="query-params")

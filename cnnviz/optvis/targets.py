@@ -29,11 +29,11 @@ TARGET_KINDS: tuple[TargetKind, ...] = ("channel", "neuron", "class")
 #: The page's two lessons: what plain gradient ascent on pixels makes, and what the
 #: Fourier parameterization with decorrelated colour and random transformations makes.
 PRESETS: dict[str, Recipe] = {
-    "pixels": Recipe(parameterization="pixels", decorrelate=False, learning_rate=0.05),
+    "pixels": Recipe(parameterization="pixels", decorrelate=False, learning_rate=0.1),
     "lucid": Recipe(
         parameterization="fourier",
         decorrelate=True,
-        learning_rate=0.05,
+        learning_rate=0.1,
         transforms=Transforms(pad=4, jitter=4, scale=0.1, rotate=10.0),
     ),
 }

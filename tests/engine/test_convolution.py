@@ -248,8 +248,8 @@ def test_other_invalid_arguments_raise_value_error():
         conv.conv_step(GRID, KERNEL, 2, 0)
     with pytest.raises(ValueError, match="outside"):
         conv.conv_step(GRID, KERNEL, 0, -1)
-    with pytest.raises(ValueError, match="cells per side"):
-        conv.digit_grid(np.zeros((5, 8)), 6)
+    with pytest.raises(ValueError, match="at least 1 cell"):
+        conv.digit_grid(np.zeros((5, 8)), 0)
 
 
 @settings(max_examples=300, deadline=None)
@@ -321,6 +321,12 @@ def test_digit_grid_maps_darkest_to_0_and_brightest_to_9():
     assert ramp.dtype == np.int64 and ramp.min() == 0 and ramp.max() == 9
     assert (np.diff(ramp, axis=1) > 0).all() and (ramp == ramp[0]).all()
     assert np.array_equal(conv.digit_grid(np.ones((8, 8)), 4), np.zeros((4, 4)))
+
+
+def test_digit_grid_repeats_the_pixels_of_an_image_smaller_than_the_grid():
+    two_by_two = np.array([[0.0, 1.0], [1.0, 0.0]])
+    assert np.array_equal(conv.digit_grid(two_by_two, 4), np.kron([[0, 9], [9, 0]], np.ones((2, 2))))
+    assert np.array_equal(conv.digit_grid(np.ones((1, 1)), 6), np.zeros((6, 6)))
 
 
 def test_random_grid_is_reproducible():
