@@ -241,7 +241,7 @@ def prediction_panel(network: Network, maps: FeatureMaps, truth: int | None) -> 
     st.markdown(ui.t("fmap.says", label=names[best], probability=f"{probability:.1%}"))
     if truth is not None:
         st.caption(ui.t("fmap.right" if truth == best else "fmap.wrong", label=names[truth]))
-    k = min(10, len(names))
+    k = min(5, len(names))
     chart = feature_pictures.probability_chart(names, maps.probabilities, k, ui.t("fmap.top_k", k=k))
     st.plotly_chart(chart, width="stretch", config=CHART_CONFIG)
     accuracy = network.manifest.heldout_accuracy
@@ -374,7 +374,7 @@ with top:
         st.stop()
     maps = extract(offered[option], digest(prepared.tensor.numpy()), network, prepared.tensor)
 
-    seen, predicted = st.columns([3, 2])
+    seen, predicted = st.columns([1, 1], gap="large")
     with seen, ui.panel("fmap.input"):
         input_panel(network, pixels, prepared)
     with predicted, ui.panel("fmap.prediction"):
