@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from cnnviz import feature_pictures, features, figures, i18n, models
+from cnnviz import feature_pictures, features, figures, models
 from cnnviz.features import FeatureMaps
 from cnnviz.images import upscale_nearest
 from cnnviz.models import Network, WeightsError
@@ -67,28 +67,12 @@ def digest(*arrays: np.ndarray) -> str:
     return hashed.hexdigest()
 
 
-def class_label(name: str) -> str:
-    """A class name in the interface language where we have one (the shapes), else as stored."""
-    key = f"fmap.class.{name}"
-    return ui.t(key) if key in i18n.catalogue(i18n.DEFAULT_LANGUAGE) else name
-
-
 def number(value: int) -> str:
     return f"{value:,}"
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
     return " × ".join(map(str, shape))
-
-
-def url_choice(widget, label: str, options: list[str], default: str, key: str, **settings) -> str:
-    """A choice kept in the URL by its id (``ui.choice_from_url``); a remembered choice that
-    is no longer offered (another network has other classes) falls back to ``default``."""
-    if key in st.session_state and st.session_state[key] not in options:
-        del st.session_state[key]
-    ui.choice_from_url(key, options, default)
-    widget(label, options, key=key, **settings)
-    return ui.choice_to_url(key, default)
 
 
 # --- choosing the network and the input --------------------------------------------------------
@@ -166,7 +150,7 @@ def choose_input(network: Network) -> tuple[np.ndarray, int | None] | None:
     """The picture to feed: (pixels, true class or None); None while the canvas is empty."""
     sources = ["heldout", "draw"] if network.manifest.preprocessing == "mnist" else ["heldout"]
     sources = [*sources, "sidebar"] if network.manifest.sample else ["sidebar"]
-    source = url_choice(
+    source = ui.url_choice(
         st.segmented_control, ui.t("fmap.source"), sources, sources[0], "fmap.source", required=True,
         format_func=lambda name: ui.t(f"fmap.source.{name}"),
     )  # fmt: skip
@@ -174,9 +158,9 @@ def choose_input(network: Network) -> tuple[np.ndarray, int | None] | None:
         images, labels = heldout(network.manifest.sample)
         names = network.manifest.class_names
         classes = [names[index] for index in sorted(set(labels.tolist()))]
-        chosen = url_choice(
+        chosen = ui.url_choice(
             st.segmented_control, ui.t("fmap.class"), classes, classes[0], "fmap.class", required=True, wrap=True,
-            format_func=class_label,
+            format_func=ui.class_label,
         )  # fmt: skip
         indices = np.flatnonzero(labels == names.index(chosen))
         example = st.slider(ui.t("fmap.example"), 1, len(indices), 1, key="fmap.example", bind="query-params")
@@ -237,7 +221,7 @@ def input_panel(network: Network, pixels: np.ndarray, prepared: models.PreparedI
 
 def prediction_panel(network: Network, maps: FeatureMaps, truth: int | None) -> None:
     best, probability = maps.top_classes(1)[0]
-    names = [class_label(name) for name in network.manifest.class_names]
+    names = [ui.class_label(name) for name in network.manifest.class_names]
     st.markdown(ui.t("fmap.says", label=names[best], probability=f"{probability:.1%}"))
     if truth is not None:
         st.caption(ui.t("fmap.right" if truth == best else "fmap.wrong", label=names[truth]))
@@ -281,7 +265,7 @@ def overview_panel(maps: FeatureMaps, prepared: models.PreparedInput, scale: str
 
 def closer_panel(network: Network, maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> None:
     names = [layer.name for layer in maps.layers]
-    name = url_choice(
+    name = ui.url_choice(
         st.selectbox, ui.t("fmap.layer"), names, names[0], "fmap.layer",
         format_func=lambda n: f"{n} · {maps.layer(n).kind} · {shape_text(maps.layer(n).shape)}",
     )  # fmt: skip
@@ -346,11 +330,11 @@ offered = offered_networks(uploaded)
 with top:
     settings, choice = st.columns([2, 3])
     with settings:
-        option = url_choice(
+        option = ui.url_choice(
             st.selectbox, ui.t("fmap.network"), list(offered), models.BUNDLED[0], "fmap.network",
             format_func=network_label, help=ui.t("fmap.network_help"),
         )  # fmt: skip
-        scale = url_choice(
+        scale = ui.url_choice(
             st.segmented_control, ui.t("fmap.scale"), list(features.COLOUR_SCALES), "layer", "fmap.scale",
             required=True, format_func=lambda name: ui.t(f"fmap.scale.{name}"), help=ui.t("fmap.scale_help"),
         )  # fmt: skip

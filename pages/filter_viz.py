@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from cnnviz import feature_pictures, i18n, models
+from cnnviz import feature_pictures, models
 from cnnviz.images import upscale_nearest
 from cnnviz.models import Network
 from cnnviz.optvis import targets
@@ -80,26 +80,11 @@ def available_networks() -> list[str]:
     return [name for name in models.BUNDLED if (models.networks.MODELS_DIR / f"{name}.json").exists()]
 
 
-def class_label(network: Network, index: int) -> str:
-    name = network.manifest.class_names[index]
-    key = f"fmap.class.{name}"
-    return ui.t(key) if key in i18n.catalogue(i18n.DEFAULT_LANGUAGE) else name
-
-
 def as_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
 
 
 # --- settings ------------------------------------------------------------------------------------
-
-
-def url_choice(widget, label: str, options: list[str], default: str, key: str, **settings) -> str:
-    """A translated choice kept in the URL by id; a remembered value no longer offered falls back to ``default``."""
-    if key in st.session_state and st.session_state[key] not in options:
-        del st.session_state[key]
-    ui.choice_from_url(key, options, default)
-    widget(label, options, key=key, **settings)
-    return ui.choice_to_url(key, default)
 
 
 def keep_in_range(key: str, low: int, high: int) -> None:
@@ -140,7 +125,7 @@ def regularizer_settings() -> dict[str, object]:
     moves = lucid.transforms
     first, second, third = st.columns(3)
     with first:
-        parameterization = url_choice(
+        parameterization = ui.url_choice(
             st.segmented_control, ui.t("fviz.param"), ["pixels", "fourier"], lucid.parameterization, "fviz.param",
             format_func=lambda option: ui.t(f"fviz.param.{option}"), required=True, help=ui.t("fviz.param_help"),
         )  # fmt: skip
@@ -241,7 +226,13 @@ def user_map_panel(network: Network, choice: Choice) -> None:
         return
     if choice.kind == "class":
         ui.show_image(seen, small_side=192)
-        st.caption(ui.t("fviz.your_score", label=class_label(network, index), score=f"{output[index]:.3g}"))
+        st.caption(
+            ui.t(
+                "fviz.your_score",
+                label=ui.class_label(network.manifest.class_names[index]),
+                score=f"{output[index]:.3g}",
+            )
+        )
         return
     values = output[index]
     st.image(upscale_nearest(feature_pictures.colorize(values), 256), width="stretch")
@@ -256,7 +247,11 @@ def gallery_panel(result: Result, network: Network, kind: str) -> None:
             index = first + offset
             if index < len(result.image):
                 column.image(upscale_nearest(as_uint8(result.image[index]), TILE), width="stretch")
-                label = class_label(network, index) if kind == "class" else ui.t("fviz.channel_n", channel=index)
+                label = (
+                    ui.class_label(network.manifest.class_names[index])
+                    if kind == "class"
+                    else ui.t("fviz.channel_n", channel=index)
+                )
                 column.caption(label)
 
 
@@ -280,10 +275,10 @@ def choose_target(network: Network) -> tuple[str, str, str, int, bool]:
     """(mode, kind, layer, index or gallery size, negative) from the target widgets."""
     top = st.columns([2, 2, 1])
     with top[0]:
-        mode = url_choice(st.segmented_control, ui.t("fviz.mode"), ["single", "gallery"], "single", "fviz.mode",
+        mode = ui.url_choice(st.segmented_control, ui.t("fviz.mode"), ["single", "gallery"], "single", "fviz.mode",
                           format_func=lambda option: ui.t(f"fviz.mode.{option}"), required=True)  # fmt: skip
     with top[1]:
-        kind = url_choice(st.segmented_control, ui.t("fviz.kind"), list(targets.TARGET_KINDS), "channel", "fviz.kind",
+        kind = ui.url_choice(st.segmented_control, ui.t("fviz.kind"), list(targets.TARGET_KINDS), "channel", "fviz.kind",
                           format_func=lambda option: ui.t(f"fviz.kind.{option}"), required=True,
                           help=ui.t("fviz.kind_help"))  # fmt: skip
     negative = top[2].toggle(ui.t("fviz.negative"), False, key="fviz.negative", bind="query-params",
@@ -295,7 +290,7 @@ def choose_target(network: Network) -> tuple[str, str, str, int, bool]:
         which[0].markdown(ui.t("fviz.class_layer", layer=layer))
     else:
         layers = targets.conv_layers(network.model)
-        layer = url_choice(which[0].selectbox, ui.t("fviz.layer"), layers, layers[-1], "fviz.layer")
+        layer = ui.url_choice(which[0].selectbox, ui.t("fviz.layer"), layers, layers[-1], "fviz.layer")
         count = network.model.get_submodule(layer).out_channels
     if mode == "gallery":
         keep_in_range("fviz.count", 1, count)
@@ -305,7 +300,7 @@ def choose_target(network: Network) -> tuple[str, str, str, int, bool]:
         label = "fviz.class" if kind == "class" else "fviz.channel"
         index = which[1].slider(ui.t(label), 0, count - 1, 0, key="fviz.index", bind="query-params")
         if kind == "class":
-            which[1].caption(class_label(network, index))
+            which[1].caption(ui.class_label(network.manifest.class_names[index]))
     return mode, kind, layer, index, negative
 
 
@@ -331,7 +326,7 @@ def choose_recipe(network: Network, kind: str, presets, settings_area) -> Recipe
 
 def choose(presets, settings_area) -> Choice:
     names = available_networks()
-    name = url_choice(st.selectbox, ui.t("fviz.network"), names, names[0], "fviz.network",
+    name = ui.url_choice(st.selectbox, ui.t("fviz.network"), names, names[0], "fviz.network",
                       format_func=lambda key: ui.t(f"fviz.net.{key}"))  # fmt: skip
     network = bundled_network(name)
     mode, kind, layer, index, negative = choose_target(network)

@@ -247,6 +247,25 @@ def choices_to_url(key: str, default: list[str]) -> list[str]:
     return values
 
 
+def url_choice(widget, label: str, options: list[str], default: str, key: str, **settings) -> str:
+    """``widget(label, options, key=key, **settings)`` with its choice kept in the URL by id.
+
+    A remembered choice that is no longer offered (another network has other classes)
+    falls back to ``default``. ``widget`` is e.g. ``st.selectbox`` or ``column.segmented_control``.
+    """
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+    choice_from_url(key, options, default)
+    widget(label, options, key=key, **settings)
+    return choice_to_url(key, default)
+
+
+def class_label(name: str) -> str:
+    """A class name in the interface language where the catalogue has one (the shapes), else as stored."""
+    key = f"fmap.class.{name}"
+    return t(key) if key in i18n.catalogue(i18n.DEFAULT_LANGUAGE) else name
+
+
 def code_panel(code: str, expanded: bool = False) -> None:
     """The PyTorch lines that reproduce the page's current settings, copyable.
 

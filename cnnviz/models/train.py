@@ -143,7 +143,7 @@ RECIPES = {
         "square",
         shapes.SHAPE_CLASSES,
         "cnnviz.models.shapes, generated: 8,000 training images (seed 1), 2,000 held out (seed 2)",
-        epochs=8,
+        epochs=16,
     ),
 }
 
