@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz import activations, codegen, convolution, kernels
+from cnnviz import activation_views, activations, codegen, convolution, kernels
 
 DTYPE = torch.float64
 # A dense grid plus the points where kinks sit (0, ±1, ±3) and their close neighbours.
@@ -247,18 +247,18 @@ def test_feature_map_is_the_convolution_then_the_activation():
 
 def test_figures_hold_the_engine_numbers_and_no_latex():
     curves = [activations.curve("sigmoid"), activations.curve("relu")]
-    figure = activations.curves_figure(curves, 0.05)
+    figure = activation_views.curves_figure(curves, 0.05)
     np.testing.assert_array_equal(figure.data[1].y, curves[0].dy)  # sigmoid's slope, dashed
     assert len(figure.layout.shapes) == len(activations.flat_regions(curves[0], 0.05))
     before, after = activations.activate_feature_map(np.random.default_rng(1).random((16, 16)), np.eye(3), "tanh")
-    histograms = activations.histograms_figure(before, after)
+    histograms = activation_views.histograms_figure(before, after)
     assert [sum(trace.y) for trace in histograms.data] == [before.size, after.size]
     norms = {"sigmoid": activations.layer_gradient_norms("sigmoid", 5)}
     others = [
         histograms,
-        activations.gradient_norms_figure(norms, 0.25),
-        activations.dead_fraction_figure({"relu": ([1.0, 10.0], [0.0, 0.1])}, 10.0),
-        activations.units_figure(np.linspace(0, 1, 10)),
+        activation_views.gradient_norms_figure(norms, 0.25),
+        activation_views.dead_fraction_figure({"relu": ([1.0, 10.0], [0.0, 0.1])}, 10.0),
+        activation_views.units_figure(np.linspace(0, 1, 10)),
     ]
     for item in [figure, *others]:
         assert "$" not in json.dumps(item.to_plotly_json(), default=str)  # LaTeX would fetch MathJax
