@@ -467,13 +467,17 @@ def activate_feature_map(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Convolve a (gray) image with a kernel, then apply the activation to every pixel.
 
+    The image is padded by repeating its edge pixels ("same" size), so any image, even
+    1 x 1, has a feature map.
+
     Args:
         image: (H, W) or (H, W, 3) floats in 0..1.
-        kernel: (kh, kw).
+        kernel: (k, k), k odd.
 
     Returns:
-        (before, after): the feature map and the activated map, both (H', W') float64.
+        (before, after): the feature map and the activated map, both (H, W) float64.
     """
-    before = convolve_image(image, kernel, "gray").astype(np.float64)
+    padding = kernel.shape[0] // 2
+    before = convolve_image(image, kernel, "gray", padding=padding, padding_mode="replicate").astype(np.float64)
     after = apply(key, torch.from_numpy(before), params).numpy()
     return before, after

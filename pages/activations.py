@@ -66,13 +66,6 @@ def pick_functions(key: str, label: str, default: list[str], most: int) -> list[
     return ui.choices_to_url(key, default)
 
 
-def pick_one(widget, key: str, options: list[str] | tuple[str, ...], default: str, label: str, **options_kw) -> str:
-    """A translated single choice: ``widget`` (selectbox or segmented_control) with its id in the URL."""
-    ui.choice_from_url(key, list(options), default)
-    widget(ui.t(label), options, key=key, **options_kw)
-    return ui.choice_to_url(key, default)
-
-
 # --- panels -------------------------------------------------------------------------------
 
 
@@ -154,7 +147,7 @@ def vanishing_panel() -> None:
     controls, plot = st.columns([1.2, 3], gap="medium")
     with controls:
         depth = st.slider(ui.t("act.depth"), 1, 50, 20, key="act.depth", bind="query-params")
-        init = pick_one(st.segmented_control, "act.init", activations.INITS, "xavier", "act.init", required=True,
+        init = ui.url_choice(st.segmented_control, ui.t("act.init"), list(activations.INITS), "xavier", "act.init", required=True,
                         format_func=lambda value: ui.t(f"act.init.{value}"))  # fmt: skip
         std = st.select_slider(
             ui.t("act.std"), [0.01, 0.05, 0.1, 0.125, 0.2, 0.5, 1.0, 2.0], value=1.0, key="act.std",
@@ -181,7 +174,7 @@ def vanishing_panel() -> None:
 def dead_panel() -> None:
     st.subheader(ui.t("act.dead"))
     st.caption(ui.t("act.dead_intro"))
-    cause = pick_one(st.segmented_control, "act.dead_cause", DEAD_CAUSES, "lr", "act.dead_cause", required=True,
+    cause = ui.url_choice(st.segmented_control, ui.t("act.dead_cause"), list(DEAD_CAUSES), "lr", "act.dead_cause", required=True,
                      format_func=lambda value: ui.t(f"act.dead_cause.{value}"))  # fmt: skip
     if cause == "lr":
         amount = st.select_slider(ui.t("act.lr"), LEARNING_RATES, value=100.0, key="act.lr", bind="query-params")
@@ -213,22 +206,22 @@ def feature_map_panel() -> None:
     st.subheader(ui.t("act.feature_map"))
     columns = st.columns(2)
     with columns[0]:
-        kernel_name = pick_one(st.selectbox, "act.kernel", FEATURE_KERNELS, FEATURE_KERNELS[0], "act.kernel",
+        kernel_name = ui.url_choice(st.selectbox, ui.t("act.kernel"), list(FEATURE_KERNELS), FEATURE_KERNELS[0], "act.kernel",
                                format_func=lambda value: ui.t(f"act.kernel.{value}"))  # fmt: skip
     with columns[1]:
-        key = pick_one(st.selectbox, "act.fm_function", KEYS, "relu", "act.fm_function", format_func=name)
+        key = ui.url_choice(st.selectbox, ui.t("act.fm_function"), list(KEYS), "relu", "act.fm_function", format_func=name)
     params = {p.name: p.default for p in activations.get(key).parameters}
     before, after = feature_maps(ui.current_image().pixels, kernel_name, key, tuple(params.items()))
     left, right, histogram = st.columns([1, 1, 1.3], gap="medium")
-    for column, values, title in (
-        (left, before, ui.t("act.before")),
-        (right, after, ui.t("act.after", function=name(key))),
+    for column, values, title, side in (
+        (left, before, ui.t("act.before"), "before"),
+        (right, after, ui.t("act.after", function=name(key)), "after"),
     ):
         with column:
             st.markdown(f"**{title}**")
             image, scale = figures.map_to_image(values)
             ui.show_image(image)
-            st.plotly_chart(figures.colour_legend(scale), width="stretch", config=PLOT_CONFIG)
+            st.plotly_chart(figures.colour_legend(scale), width="stretch", config=PLOT_CONFIG, key=f"act.legend.{side}")
             st.caption(ui.t("act.map_range", low=fmt(values.min()), high=fmt(values.max()),
                             negative=f"{(values < 0).mean():.0%}"))  # fmt: skip
     with histogram:

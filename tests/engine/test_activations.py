@@ -241,8 +241,15 @@ def test_feature_map_is_the_convolution_then_the_activation():
     before, after = activations.activate_feature_map(image, kernels.preset("sobel x"), "relu")
     gray = torch.from_numpy(convolution.to_gray(image).astype(np.float64))[None, None]
     sobel = torch.from_numpy(kernels.preset("sobel x"))[None, None]
-    np.testing.assert_allclose(before, F.conv2d(gray, sobel)[0, 0].numpy(), atol=1e-5)
+    same_size = F.conv2d(F.pad(gray, (1, 1, 1, 1), mode="replicate"), sobel)[0, 0].numpy()
+    assert before.shape == (20, 24)
+    np.testing.assert_allclose(before, same_size, atol=1e-5)
     np.testing.assert_array_equal(after, np.maximum(before, 0))
+
+
+def test_feature_map_of_a_one_pixel_image_is_one_value():
+    before, after = activations.activate_feature_map(np.full((1, 1), 0.5), kernels.preset("sobel x"), "relu")
+    assert before.shape == after.shape == (1, 1) and before[0, 0] == 0  # a flat image has no edge
 
 
 def test_figures_hold_the_engine_numbers_and_no_latex():
