@@ -140,14 +140,15 @@ def convolve_image(
     pixels = np.asarray(image, dtype=np.float32)
     if channel_mode == "gray" or pixels.ndim == 2:
         pixels = to_gray(pixels)[..., None]
-    x = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None]  # (1, C, H, W)
+    # (1, C, H, W), contiguous: a channels-last view would skip one copy but takes a slower kernel.
+    x = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None]
     channels = x.shape[1]
     weight = torch.as_tensor(kernel, dtype=torch.float32)[None, None]  # (1, 1, kh, kw)
     if channel_mode == "per_channel":
         weight, groups, outputs = weight.expand(channels, 1, -1, -1), channels, channels
     else:
         weight, groups, outputs = weight.expand(1, channels, -1, -1), 1, 1
-    bias_tensor = torch.full((outputs,), float(bias))
+    bias_tensor = torch.full((outputs,), float(bias)) if bias else None
     out = conv2d(x, weight.contiguous(), bias_tensor, stride, padding, dilation, padding_mode, flip, groups)[0]
     out = out.numpy()
     return out.transpose(1, 2, 0) if channel_mode == "per_channel" and channels > 1 else out[0]

@@ -9,6 +9,7 @@ one image instead of dozens.
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,6 +43,14 @@ def colorize(values: np.ndarray, bound: float | None = None) -> np.ndarray:
     limit = bound if bound else float(np.abs(values).max()) or 1.0
     index = np.clip((values / limit + 1) / 2 * 255, 0, 255).round().astype(np.uint8)
     return _diverging_lut()[index]
+
+
+def png(picture: np.ndarray) -> bytes:
+    """A uint8 picture, (H, W, 3) or (H, W), as PNG bytes: what a browser is sent, made once
+    for a cached picture instead of on every rerun."""
+    encoded = io.BytesIO()
+    Image.fromarray(picture).save(encoded, format="PNG")
+    return encoded.getvalue()
 
 
 def tile_grid(maps: np.ndarray, bound: float | None, columns: int, tile: int, gap: int = 2) -> np.ndarray:

@@ -61,21 +61,20 @@ def number_grid(
     rows, cols = grid.shape
     bound = float(np.nanmax(np.abs(grid))) if grid.size and np.isfinite(grid).any() else 1.0
     bound = bound or 1.0
-    heatmap = go.Heatmap(
-        z=grid,
-        text=_number_text(grid, decimals),
-        texttemplate="%{text}" if cell_px >= 18 else "",
-        textfont={"size": 13 if cell_px >= 36 else 10},
-        colorscale=DIVERGING if signed else "Blues",
-        zmid=0 if signed else None,
-        zmin=-bound if signed else None,
-        zmax=bound if signed else None,
-        showscale=False,
-        xgap=1,
-        ygap=1,
-        hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>",
-    )
-    figure = go.Figure(heatmap)
+    heatmap = {
+        "type": "heatmap",
+        "z": grid,
+        "text": _number_text(grid, decimals),
+        "texttemplate": "%{text}" if cell_px >= 18 else "",
+        "textfont": {"size": 13 if cell_px >= 36 else 10},
+        "colorscale": _colorscale(DIVERGING if signed else "Blues"),
+        "showscale": False,
+        "xgap": 1,
+        "ygap": 1,
+        "hovertemplate": "row %{y}, col %{x}: %{z}<extra></extra>",
+    }
+    if signed:
+        heatmap.update(zmid=0, zmin=-bound, zmax=bound)
     shapes = []
     for r, c in zip(*np.nonzero(np.isnan(grid)), strict=True):  # empty cells (not computed yet) keep an outline
         shapes.append(_cell_shape(r, c, line="#d1d5db", width=1))
@@ -86,22 +85,26 @@ def number_grid(
         shapes.append(_cell_shape(r, c, line=HIGHLIGHT, width=3))
     for r, c in marked or []:
         shapes.append(_cell_shape(r, c, line="black", width=4))
-    figure.update_layout(
-        title={"text": title, "x": 0, "font": {"size": 15}},
-        shapes=shapes,
-        width=max(cols * cell_px + 20, 140),
-        height=rows * cell_px + (52 if title else 20),
-        margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
-        plot_bgcolor="white",
-    )
-    # Fixed ranges: rows or columns that are all NaN (cells not computed yet) keep their place.
-    figure.update_xaxes(
-        range=[-0.5, cols - 0.5], showticklabels=False, showgrid=False, zeroline=False, ticks="", constrain="domain"
-    )
-    figure.update_yaxes(
-        range=[rows - 0.5, -0.5], showticklabels=False, showgrid=False, zeroline=False, ticks="", scaleanchor="x"
-    )
-    return figure
+    hidden = {"showticklabels": False, "showgrid": False, "zeroline": False, "ticks": ""}
+    layout = {
+        "title": {"text": title, "x": 0, "font": {"size": 15}},
+        "shapes": shapes,
+        "width": max(cols * cell_px + 20, 140),
+        "height": rows * cell_px + (52 if title else 20),
+        "margin": {"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
+        "plot_bgcolor": "white",
+        # Fixed ranges: rows or columns that are all NaN (cells not computed yet) keep their place.
+        "xaxis": {"range": [-0.5, cols - 0.5], "constrain": "domain", **hidden},
+        "yaxis": {"range": [rows - 0.5, -0.5], "scaleanchor": "x", **hidden},
+    }
+    # The spec above is valid by construction: skipping plotly's validation makes the figure ~10x cheaper.
+    return go.Figure({"data": [heatmap], "layout": layout}, _validate=False)
+
+
+@functools.cache
+def _colorscale(name: str) -> tuple:
+    """A named plotly colour scale as plotly.js takes it (stops and colours; "_r" names reversed)."""
+    return go.Heatmap(colorscale=name).colorscale
 
 
 def _cell_shape(row: int, col: int, line: str, width: float, fill: str = "rgba(0,0,0,0)") -> dict:

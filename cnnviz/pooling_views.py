@@ -199,20 +199,22 @@ def layout_figure(
         cell_px=cell_px,
     )
     padding_text = "" if signed else ("−∞" if pooled.settings.kind == "max" else "0")
-    text = np.asarray(figure.data[0].text, dtype=object)
+    spec = figure.to_dict()  # plain dicts: editing them skips plotly's (slow) property validation
+    text = np.array(spec["data"][0]["text"], dtype=object)
     text[pooled.region == PADDING] = padding_text
     text[pooled.region == BEYOND] = ""
-    figure.update_traces(text=text)
+    spec["data"][0]["text"] = text
     beyond = [
         {"type": "rect", "x0": c - 0.5, "x1": c + 0.5, "y0": r - 0.5, "y1": r + 0.5,
          "line": {"color": "#9ca3af", "dash": "dot"}}
         for r, c in np.argwhere(pooled.region == BEYOND)
     ]  # fmt: skip
     # Above the cell outlines and padding shading, below the window (amber) and winner (black).
-    on_top = [shape for shape in figure.layout.shapes if shape.line.color in (figures.HIGHLIGHT, "black")]
-    below = [shape for shape in figure.layout.shapes if shape.line.color not in (figures.HIGHLIGHT, "black")]
-    figure.layout.shapes = [*below, *beyond, *on_top]
-    return figure
+    shapes = spec["layout"].get("shapes", [])
+    on_top = [shape for shape in shapes if shape["line"]["color"] in (figures.HIGHLIGHT, "black")]
+    below = [shape for shape in shapes if shape["line"]["color"] not in (figures.HIGHLIGHT, "black")]
+    spec["layout"]["shapes"] = [*below, *beyond, *on_top]
+    return go.Figure(spec, _validate=False)
 
 
 def shift_figure(result: ShiftRobustness, measure: Literal["change", "changed"], labels: dict[str, str]) -> go.Figure:

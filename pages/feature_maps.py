@@ -241,29 +241,88 @@ def layer_grid(maps: np.ndarray, bound: float | None) -> np.ndarray:
     return feature_pictures.tile_grid(shown, bound, columns=per_row, tile=min(96, GRID_WIDTH // per_row - 2))
 
 
-def overview_panel(maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> None:
-    bounds = features.colour_bounds(maps, scale)
+# Rendered pictures (PNG bytes) and charts, cached by what they show: ``maps_key`` names the
+# network's weights and the input (the key of ``extract``); the underscored arguments are what
+# the other arguments name, so a slider move redraws only the picture it changes.
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def overview_pictures(maps_key: str, scale: str, _maps: FeatureMaps, _prepared) -> tuple[bytes, list[bytes]]:
+    bounds = features.colour_bounds(_maps, scale)
+    pixels = _prepared.pixels
+    tiles = feature_pictures.input_tiles(pixels, tile=96 if pixels.shape[2] == 1 else 72)
+    grids = [feature_pictures.png(layer_grid(layer.maps, bounds[layer.name])) for layer in _maps.layers]
+    return feature_pictures.png(tiles), grids
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def channel_pictures(
+    maps_key: str, layer_name: str, channel: int, scale: str, _maps: FeatureMaps, _prepared
+) -> tuple[bytes, bytes]:
+    """The channel enlarged, and where it fires over the input."""
+    values = _maps.layer(layer_name).maps[channel]
+    bound = features.colour_bounds(_maps, scale)[layer_name]
+    enlarged = upscale_nearest(feature_pictures.colorize(values, bound), 256)
+    return feature_pictures.png(enlarged), feature_pictures.png(
+        feature_pictures.overlay(values, _prepared.pixels.squeeze())
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def strongest_pictures(
+    maps_key: str, layer_name: str, scale: str, _maps: FeatureMaps
+) -> list[tuple[int, float, bytes]]:
+    """(channel, mean, picture) of the layer's six strongest channels."""
+    maps = _maps.layer(layer_name).maps
+    bound = features.colour_bounds(_maps, scale)[layer_name]
+    return [
+        (index, mean, feature_pictures.png(upscale_nearest(feature_pictures.colorize(maps[index], bound), 96)))
+        for index, mean in features.strongest_channels(maps, min(6, len(maps)))
+    ]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def kernel_picture(network_key: str, conv: str, channel: int, _network: Network) -> tuple[bytes, tuple[int, ...]]:
+    """The kernel that makes ``channel`` of ``conv``, and its (C_in, kh, kw) shape."""
+    weight = features.kernel(_network.model, conv, channel)
+    return feature_pictures.png(upscale_nearest(feature_pictures.kernel_image(weight), 200)), weight.shape
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def colour_legend(bound: float | None, label: str):
+    return feature_pictures.colour_legend(bound, label)
+
+
+def overview_panel(maps_key: str, maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> None:
     if scale == "network":
-        st.plotly_chart(feature_pictures.colour_legend(next(iter(bounds.values())), ui.t("fmap.legend_shared")),
-                        width="stretch", config=CHART_CONFIG)  # fmt: skip
+        legend = colour_legend(next(iter(features.colour_bounds(maps, scale).values())), ui.t("fmap.legend_shared"))
     else:
-        st.plotly_chart(
-            feature_pictures.colour_legend(None, ui.t(f"fmap.legend_{scale}")), width="stretch", config=CHART_CONFIG
-        )
+        legend = colour_legend(None, ui.t(f"fmap.legend_{scale}"))
+    st.plotly_chart(legend, width="stretch", config=CHART_CONFIG)
+    tiles, grids = overview_pictures(maps_key, scale, maps, prepared)
     label, picture = st.columns([1, 5], vertical_alignment="center")
     label.markdown(f"**{ui.t('fmap.input_layer')}**  \n{shape_text(maps.input.shape)}")
-    picture.image(
-        feature_pictures.input_tiles(prepared.pixels, tile=96 if prepared.pixels.shape[2] == 1 else 72), width="content"
-    )
-    for layer in maps.layers:
+    picture.image(tiles, width="content")
+    for layer, grid in zip(maps.layers, grids, strict=True):
         label, picture = st.columns([1, 5], vertical_alignment="center")
         extra = ui.t("fmap.first_channels", shown=OVERVIEW_CHANNELS) if layer.shape[0] > OVERVIEW_CHANNELS else ""
         label.markdown(f"**{layer.name}** {layer.kind}  \n{shape_text(layer.shape)}  \n"
                        f"{ui.t('fmap.parameters', count=number(layer.parameters))} {extra}")  # fmt: skip
-        picture.image(layer_grid(layer.maps, bounds[layer.name]), width="content")
+        picture.image(grid, width="content")
 
 
-def closer_panel(network: Network, maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> None:
+@st.fragment
+def closer_panel(
+    network_key: str, network: Network, maps_key: str, maps: FeatureMaps, prepared: models.PreparedInput, scale: str
+) -> None:
+    """One layer and channel up close: moving its layer or channel reruns only this panel."""
+    with ui.panel("fmap.closer"):
+        closer_view(network_key, network, maps_key, maps, prepared, scale)
+
+
+def closer_view(
+    network_key: str, network: Network, maps_key: str, maps: FeatureMaps, prepared: models.PreparedInput, scale: str
+) -> None:
     names = [layer.name for layer in maps.layers]
     name = ui.url_choice(
         st.selectbox, ui.t("fmap.layer"), names, names[0], "fmap.layer",
@@ -275,34 +334,33 @@ def closer_panel(network: Network, maps: FeatureMaps, prepared: models.PreparedI
         st.slider(ui.t("fmap.channel"), 0, count - 1, 0, key="fmap.channel", bind="query-params") if count > 1 else 0
     )
     values = layer.maps[channel]
-    bound = features.colour_bounds(maps, scale)[name]
+    enlarged_picture, overlay_picture = channel_pictures(maps_key, name, channel, scale, maps, prepared)
     enlarged, where, kernel_column = st.columns(3)
     with enlarged:
         st.markdown(f"**{ui.t('fmap.enlarged', channel=channel, layer=name)}**")
-        st.image(upscale_nearest(feature_pictures.colorize(values, bound), 256), width="stretch")
+        st.image(enlarged_picture, width="stretch")
         st.caption(ui.t("fmap.map_stats", h=values.shape[0], w=values.shape[1], low=f"{values.min():.3g}",
                         high=f"{values.max():.3g}", mean=f"{values.mean():.3g}"))  # fmt: skip
     with where:
         st.markdown(f"**{ui.t('fmap.overlay')}**")
-        st.image(feature_pictures.overlay(values, prepared.pixels.squeeze()), width="stretch")
+        st.image(overlay_picture, width="stretch")
         st.caption(ui.t("fmap.overlay_caption"))
     with kernel_column:
         st.markdown(f"**{ui.t('fmap.kernel')}**")
         if layer.conv is None:
             st.caption(ui.t("fmap.kernel_none"))
         else:
-            weight = features.kernel(network.model, layer.conv, channel)
-            st.image(upscale_nearest(feature_pictures.kernel_image(weight), 200), width="stretch")
-            key = {1: "fmap.kernel_gray", 3: "fmap.kernel_rgb"}.get(weight.shape[0], "fmap.kernel_slices")
-            st.caption(
-                ui.t(key, conv=layer.conv, channel=channel, cin=weight.shape[0], kh=weight.shape[1], kw=weight.shape[2])
-            )
+            picture, (cin, kh, kw) = kernel_picture(network_key, layer.conv, channel, network)
+            st.image(picture, width="stretch")
+            key = {1: "fmap.kernel_gray", 3: "fmap.kernel_rgb"}.get(cin, "fmap.kernel_slices")
+            st.caption(ui.t(key, conv=layer.conv, channel=channel, cin=cin, kh=kh, kw=kw))
             if layer.conv != name:
                 st.caption(ui.t("fmap.kernel_from", layer=name, kind=layer.kind, conv=layer.conv))
     st.markdown(f"**{ui.t('fmap.strongest')}**")
-    strongest = features.strongest_channels(layer.maps, min(6, count))
-    for column, (index, mean) in zip(st.columns(6), strongest, strict=False):
-        column.image(upscale_nearest(feature_pictures.colorize(layer.maps[index], bound), 96), width="stretch")
+    for column, (index, mean, picture) in zip(
+        st.columns(6), strongest_pictures(maps_key, name, scale, maps), strict=False
+    ):
+        column.image(picture, width="stretch")
         column.caption(ui.t("fmap.strong_caption", channel=index, mean=f"{mean:.3g}"))
 
 
@@ -317,37 +375,13 @@ def strongest_table(maps: FeatureMaps) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
-# --- the page ----------------------------------------------------------------------------------
-
-st.title(ui.t("fmap.title"))
-st.markdown(ui.t("fmap.intro"))
-
-top, bottom = st.container(), st.container()
-with bottom, ui.panel("fmap.imagenet"):
-    uploaded = weights_panel()
-offered = offered_networks(uploaded)
-
-with top:
-    settings, choice = st.columns([2, 3])
-    with settings:
-        option = ui.url_choice(
-            st.selectbox, ui.t("fmap.network"), list(offered), models.BUNDLED[0], "fmap.network",
-            format_func=network_label, help=ui.t("fmap.network_help"),
-        )  # fmt: skip
-        scale = ui.url_choice(
-            st.segmented_control, ui.t("fmap.scale"), list(features.COLOUR_SCALES), "layer", "fmap.scale",
-            required=True, format_func=lambda name: ui.t(f"fmap.scale.{name}"), help=ui.t("fmap.scale_help"),
-        )  # fmt: skip
-    try:
-        network = load_network(option, offered[option])
-    except WeightsError as error:
-        st.error(ui.t("fmap.weights_refused", reason=str(error)), icon=":material/block:")
-        st.stop()
-    with choice:
-        chosen = choose_input(network)
+@st.fragment
+def lesson(network_key: str, network: Network, scale: str) -> None:
+    """Everything computed from the input: choosing another input reruns only this part."""
+    chosen = choose_input(network)
     if chosen is None:
         st.info(ui.t("fmap.draw_empty"), icon=":material/draw:")
-        st.stop()
+        return
     pixels, truth = chosen
     # A held-out image of the network's own size is fed as it is; anything else goes through the recipe.
     native = truth is not None and pixels.shape[:2] == tuple(network.manifest.input_shape[1:])
@@ -355,8 +389,10 @@ with top:
         prepared = network.prepare(pixels, native=native)
     except ValueError:
         st.warning(ui.t("fmap.no_ink"), icon=":material/block:")
-        st.stop()
-    maps = extract(offered[option], digest(prepared.tensor.numpy()), network, prepared.tensor)
+        return
+    input_digest = digest(prepared.tensor.numpy())
+    maps = extract(network_key, input_digest, network, prepared.tensor)
+    maps_key = f"{network_key}|{input_digest}"
 
     seen, predicted = st.columns([1, 1], gap="large")
     with seen, ui.panel("fmap.input"):
@@ -368,11 +404,10 @@ with top:
     st.subheader(ui.t("fmap.overview"))
     st.caption(ui.t("fmap.overview_help"))
     with ui.panel("fmap.overview"):
-        overview_panel(maps, prepared, scale)
+        overview_panel(maps_key, maps, prepared, scale)
 
     st.subheader(ui.t("fmap.closer"))
-    with ui.panel("fmap.closer"):
-        closer_panel(network, maps, prepared, scale)
+    closer_panel(network_key, network, maps_key, maps, prepared, scale)
 
     st.subheader(ui.t("fmap.vector"))
     with ui.panel("fmap.vector"):
@@ -383,3 +418,33 @@ with top:
     st.subheader(ui.t("fmap.strongest_all"))
     with ui.panel("fmap.strongest_all"):
         strongest_table(maps)
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+st.title(ui.t("fmap.title"))
+st.markdown(ui.t("fmap.intro"))
+
+top, bottom = st.container(), st.container()
+with bottom, ui.panel("fmap.imagenet"):
+    uploaded = weights_panel()
+offered = offered_networks(uploaded)
+
+with top:
+    network_column, scale_column = st.columns([2, 3])
+    with network_column:
+        option = ui.url_choice(
+            st.selectbox, ui.t("fmap.network"), list(offered), models.BUNDLED[0], "fmap.network",
+            format_func=network_label, help=ui.t("fmap.network_help"),
+        )  # fmt: skip
+    with scale_column:
+        scale = ui.url_choice(
+            st.segmented_control, ui.t("fmap.scale"), list(features.COLOUR_SCALES), "layer", "fmap.scale",
+            required=True, format_func=lambda name: ui.t(f"fmap.scale.{name}"), help=ui.t("fmap.scale_help"),
+        )  # fmt: skip
+    try:
+        network = load_network(option, offered[option])
+    except WeightsError as error:
+        st.error(ui.t("fmap.weights_refused", reason=str(error)), icon=":material/block:")
+        st.stop()
+    lesson(offered[option], network, scale)
