@@ -229,23 +229,16 @@ def shift_figure(result: ShiftRobustness, measure: Literal["change", "changed"],
         if measure == "change"
         else (result.unpooled_changed, result.pooled_changed)
     )
-    figure = go.Figure()
-    for name, values, colour in ((labels["unpooled"], before, "#6b7280"), (labels["pooled"], after, figures.HIGHLIGHT)):
-        figure.add_trace(
-            go.Scatter(
-                x=result.shifts,
-                y=100 * values,
-                name=name,
-                mode="lines+markers",
-                line={"color": colour, "width": 3},
-                hovertemplate="%{y:.1f}%<extra>" + name + "</extra>",
-            )
-        )
-    figure.update_layout(
-        height=300,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        legend={"orientation": "h", "y": 1.12},
-        xaxis={"title": {"text": labels["x"]}, "dtick": 1},
-        yaxis={"title": {"text": labels["y"]}, "rangemode": "tozero"},
-    )
-    return figure
+    lines = [
+        {"type": "scatter", "x": result.shifts, "y": 100 * values, "name": name, "mode": "lines+markers",
+         "line": {"color": colour, "width": 3}, "hovertemplate": "%{y:.1f}%<extra>" + name + "</extra>"}
+        for name, values, colour in ((labels["unpooled"], before, "#6b7280"), (labels["pooled"], after, figures.HIGHLIGHT))
+    ]  # fmt: skip
+    layout = {
+        "height": 300,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "legend": {"orientation": "h", "y": 1.12},
+        "xaxis": {"title": {"text": labels["x"]}, "dtick": 1},
+        "yaxis": {"title": {"text": labels["y"]}, "rangemode": "tozero"},
+    }
+    return go.Figure({"data": lines, "layout": layout}, _validate=False)  # valid by construction: skip validation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz import codegen, convolution, figures, kernels
@@ -105,6 +106,21 @@ def chart(figure) -> None:
     st.plotly_chart(figure, width="content", config=PLOT_CONFIG)
 
 
+# One figure per view (numbers, outlined cells, translated title), shared by every session: the
+# player and the position slider revisit the same steps. st.cache_resource hands back the same
+# object, which nobody changes (plotly_chart copies it); st.cache_data would unpickle each hit,
+# and unpickling a figure re-validates it: slower than building it.
+@st.cache_resource(max_entries=512, show_spinner=False)
+def grid_figure(
+    values: np.ndarray, title: str, highlight: tuple[tuple[int, int], ...] = (), shaded: np.ndarray | None = None,
+    decimals: int = 2, signed: bool = True, cell_px: int = 44,
+) -> go.Figure:  # fmt: skip
+    """``figures.number_grid``, cached."""
+    return figures.number_grid(
+        values, title, highlight=list(highlight), shaded=shaded, decimals=decimals, signed=signed, cell_px=cell_px
+    )
+
+
 def sum_text(step: convolution.ConvStep) -> str:
     """'6×(−1) + 3×0 + … = −10': the products in reading order, as a student writes them."""
 
@@ -127,7 +143,7 @@ def step_panels(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool
     padded = convolution.pad_grid(grid, padding, settings["padding_mode"])
     shaded = np.ones(padded.shape, bool)
     shaded[padding : padding + grid.shape[0], padding : padding + grid.shape[1]] = False
-    taps = [(int(r), int(c)) for r in step.tap_rows for c in step.tap_cols]
+    taps = tuple((int(r), int(c)) for r in step.tap_rows for c in step.tap_cols)
     so_far = np.full(output.shape, np.nan)
     so_far.flat[:position] = output.flat[:position]
     input_cell, kernel_cell, output_cell = (
@@ -137,15 +153,15 @@ def step_panels(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool
     columns = st.columns([width + 30 for width in widths], gap="medium")
     with columns[0]:
         title = ui.t("steps.input" if padding else "steps.input_plain")
-        chart(figures.number_grid(padded, title, highlight=taps, shaded=shaded if padding else None, decimals=0,
-                                  signed=False, cell_px=input_cell))  # fmt: skip
+        chart(grid_figure(padded, title, taps, shaded if padding else None, decimals=0, signed=False,
+                          cell_px=input_cell))  # fmt: skip
     with columns[1]:
         title = ui.t("steps.kernel_flipped" if flip else "steps.kernel_title")
-        chart(figures.number_grid(step.kernel, title, decimals=3, cell_px=kernel_cell))
-        chart(figures.number_grid(step.products, ui.t("steps.products"), decimals=3, cell_px=kernel_cell))
+        chart(grid_figure(step.kernel, title, decimals=3, cell_px=kernel_cell))
+        chart(grid_figure(step.products, ui.t("steps.products"), decimals=3, cell_px=kernel_cell))
     with columns[2]:
         title = ui.t("steps.output", height=out_h, width=out_w)
-        chart(figures.number_grid(so_far, title, highlight=[(row, col)], decimals=2, cell_px=output_cell))
+        chart(grid_figure(so_far, title, ((row, col),), decimals=2, cell_px=output_cell))
     st.caption(ui.t("steps.path", stride=settings["stride"], dilation=settings["dilation"]))
 
 
@@ -158,15 +174,15 @@ def im2col_panel(kernel_row: np.ndarray, columns: np.ndarray, output: np.ndarray
     current = position - 1
     left, right = st.columns([1, 3])
     with right:
-        chart(figures.number_grid(columns, ui.t("steps.columns", rows=size, cols=count), decimals=0,
-                                  highlight=[(r, current) for r in range(size)], signed=False, cell_px=cell))  # fmt: skip
+        chart(grid_figure(columns, ui.t("steps.columns", rows=size, cols=count), tuple((r, current) for r in range(size)),
+                          decimals=0, signed=False, cell_px=cell))  # fmt: skip
     left, right = st.columns([1, 3])
     with left:
-        chart(figures.number_grid(kernel_row, ui.t("steps.kernel_row", size=size), decimals=2,
-                                  cell_px=cell_size(size, 220, largest=34)))  # fmt: skip
+        chart(grid_figure(kernel_row, ui.t("steps.kernel_row", size=size), decimals=2,
+                          cell_px=cell_size(size, 220, largest=34)))  # fmt: skip
     with right:
-        chart(figures.number_grid(output.reshape(1, -1), ui.t("steps.output_row", cols=count), decimals=2,
-                                  highlight=[(0, current)], cell_px=cell))  # fmt: skip
+        chart(grid_figure(output.reshape(1, -1), ui.t("steps.output_row", cols=count), ((0, current),), decimals=2,
+                          cell_px=cell))  # fmt: skip
     st.caption(ui.t("steps.im2col_note", index=position))
 
 
@@ -197,7 +213,7 @@ def lesson(timed: bool) -> None:
     except ValueError as error:
         explain_no_output(error, grid, kernel, settings)
         padded = convolution.pad_grid(grid, settings["padding"], settings["padding_mode"])
-        chart(figures.number_grid(padded, ui.t("steps.input_plain"), decimals=0, signed=False, cell_px=36))
+        chart(grid_figure(padded, ui.t("steps.input_plain"), decimals=0, signed=False, cell_px=36))
         return
     position = position_controls(output.size, playing)
     with ui.panel("steps.window"):

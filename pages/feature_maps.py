@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz import feature_pictures, features, figures, models
@@ -241,9 +242,10 @@ def layer_grid(maps: np.ndarray, bound: float | None) -> np.ndarray:
     return feature_pictures.tile_grid(shown, bound, columns=per_row, tile=min(96, GRID_WIDTH // per_row - 2))
 
 
-# Rendered pictures (PNG bytes) and charts, cached by what they show: ``maps_key`` names the
-# network's weights and the input (the key of ``extract``); the underscored arguments are what
-# the other arguments name, so a slider move redraws only the picture it changes.
+# Rendered pictures and charts, cached by what they show: ``maps_key`` names the network's
+# weights and the input (the key of ``extract``); the underscored arguments are what the other
+# arguments name, so a slider move redraws only the picture it changes. Pictures are PNG bytes,
+# shown with output_format="PNG" so Streamlit sends them as they are (lossless, not re-encoded).
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -263,9 +265,8 @@ def channel_pictures(
     values = _maps.layer(layer_name).maps[channel]
     bound = features.colour_bounds(_maps, scale)[layer_name]
     enlarged = upscale_nearest(feature_pictures.colorize(values, bound), 256)
-    return feature_pictures.png(enlarged), feature_pictures.png(
-        feature_pictures.overlay(values, _prepared.pixels.squeeze())
-    )
+    overlay = feature_pictures.overlay(values, _prepared.pixels.squeeze())
+    return feature_pictures.png(enlarged), feature_pictures.png(overlay)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -288,8 +289,10 @@ def kernel_picture(network_key: str, conv: str, channel: int, _network: Network)
     return feature_pictures.png(upscale_nearest(feature_pictures.kernel_image(weight), 200)), weight.shape
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def colour_legend(bound: float | None, label: str):
+@st.cache_resource(max_entries=16, show_spinner=False)
+def colour_legend(bound: float | None, label: str) -> go.Figure:
+    # One shared figure, only read (st.plotly_chart copies it): unpickling a cache_data copy
+    # would take longer than building it.
     return feature_pictures.colour_legend(bound, label)
 
 
@@ -302,13 +305,13 @@ def overview_panel(maps_key: str, maps: FeatureMaps, prepared: models.PreparedIn
     tiles, grids = overview_pictures(maps_key, scale, maps, prepared)
     label, picture = st.columns([1, 5], vertical_alignment="center")
     label.markdown(f"**{ui.t('fmap.input_layer')}**  \n{shape_text(maps.input.shape)}")
-    picture.image(tiles, width="content")
+    picture.image(tiles, width="content", output_format="PNG")
     for layer, grid in zip(maps.layers, grids, strict=True):
         label, picture = st.columns([1, 5], vertical_alignment="center")
         extra = ui.t("fmap.first_channels", shown=OVERVIEW_CHANNELS) if layer.shape[0] > OVERVIEW_CHANNELS else ""
         label.markdown(f"**{layer.name}** {layer.kind}  \n{shape_text(layer.shape)}  \n"
                        f"{ui.t('fmap.parameters', count=number(layer.parameters))} {extra}")  # fmt: skip
-        picture.image(grid, width="content")
+        picture.image(grid, width="content", output_format="PNG")
 
 
 @st.fragment
@@ -338,12 +341,12 @@ def closer_view(
     enlarged, where, kernel_column = st.columns(3)
     with enlarged:
         st.markdown(f"**{ui.t('fmap.enlarged', channel=channel, layer=name)}**")
-        st.image(enlarged_picture, width="stretch")
+        st.image(enlarged_picture, width="stretch", output_format="PNG")
         st.caption(ui.t("fmap.map_stats", h=values.shape[0], w=values.shape[1], low=f"{values.min():.3g}",
                         high=f"{values.max():.3g}", mean=f"{values.mean():.3g}"))  # fmt: skip
     with where:
         st.markdown(f"**{ui.t('fmap.overlay')}**")
-        st.image(overlay_picture, width="stretch")
+        st.image(overlay_picture, width="stretch", output_format="PNG")
         st.caption(ui.t("fmap.overlay_caption"))
     with kernel_column:
         st.markdown(f"**{ui.t('fmap.kernel')}**")
@@ -351,7 +354,7 @@ def closer_view(
             st.caption(ui.t("fmap.kernel_none"))
         else:
             picture, (cin, kh, kw) = kernel_picture(network_key, layer.conv, channel, network)
-            st.image(picture, width="stretch")
+            st.image(picture, width="stretch", output_format="PNG")
             key = {1: "fmap.kernel_gray", 3: "fmap.kernel_rgb"}.get(cin, "fmap.kernel_slices")
             st.caption(ui.t(key, conv=layer.conv, channel=channel, cin=cin, kh=kh, kw=kw))
             if layer.conv != name:
@@ -360,7 +363,7 @@ def closer_view(
     for column, (index, mean, picture) in zip(
         st.columns(6), strongest_pictures(maps_key, name, scale, maps), strict=False
     ):
-        column.image(picture, width="stretch")
+        column.image(picture, width="stretch", output_format="PNG")
         column.caption(ui.t("fmap.strong_caption", channel=index, mean=f"{mean:.3g}"))
 
 

@@ -3,6 +3,7 @@
 import random
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz import codegen, figures, pooling, pooling_views, quiz
@@ -72,6 +73,21 @@ def map_from_image(pixels: np.ndarray, source: str, side: int) -> np.ndarray:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def pooled_grid(grid: np.ndarray, settings: PoolSettings) -> pooling.PooledGrid:
+    return pooling.pool_grid(grid, settings)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def pooled_map(values: np.ndarray, settings: PoolSettings) -> np.ndarray:
+    return pooling.pool_map(values, settings)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def routed(grid: np.ndarray, settings: PoolSettings, upstream: np.ndarray) -> np.ndarray:
+    return pooling.route_gradient(grid, settings, upstream)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def shifted(values: np.ndarray, settings: PoolSettings) -> pooling.ShiftRobustness:
     return pooling.shift_robustness(values, settings, MAX_SHIFT)
 
@@ -87,9 +103,36 @@ def select_cell(shape: tuple[int, int]) -> tuple[int, int]:
     return divmod(index - 1, shape[1])
 
 
-def show_grid(figure) -> None:
-    # Wide enough for the title even above a 1 x 1 grid.
-    figure.update_layout(width=max(figure.layout.width, 240))
+# Figures are cached per view (settings, grid, selected cell, translated title) and shared by
+# every session: st.cache_resource hands back the same object, which nobody changes (plotly_chart
+# copies it). st.cache_data would unpickle each hit, and unpickling a figure rebuilds and
+# re-validates it: slower than building it.
+@st.cache_resource(max_entries=256, show_spinner=False)
+def window_figure(
+    grid: np.ndarray, settings: PoolSettings, title: str, cell: tuple[int, int] | None,
+    values: np.ndarray | None = None, decimals: int = 2, cell_px: int = 44,
+) -> go.Figure:  # fmt: skip
+    """``pooling_views.layout_figure`` of ``grid`` pooled, keyed by the grid (cheaper to hash than its PooledGrid)."""
+    pooled = pooling.pool_grid(grid, settings)
+    return widened(pooling_views.layout_figure(pooled, title, cell, values=values, decimals=decimals, cell_px=cell_px))
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def numbers_figure(values: np.ndarray, title: str, cell: tuple[int, int], signed: bool, cell_px: int) -> go.Figure:
+    return widened(figures.number_grid(values, title, highlight=[cell], signed=signed, cell_px=cell_px))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def shift_chart(result: pooling.ShiftRobustness, measure: str, labels: dict[str, str]) -> go.Figure:
+    return pooling_views.shift_figure(result, measure, labels)
+
+
+def widened(figure: go.Figure) -> go.Figure:
+    """Wide enough for the title even above a 1 x 1 grid."""
+    return figure.update_layout(width=max(figure.layout.width, 240))
+
+
+def show_grid(figure: go.Figure) -> None:
     st.plotly_chart(figure, width="content", config=CHART_CONFIG)
 
 
@@ -108,7 +151,7 @@ def grid_section(settings: PoolSettings) -> None:
 
     with ui.panel("pool.forward"):
         try:
-            pooled = pooling.pool_grid(grid, settings)
+            pooled = pooled_grid(grid, settings)
             size_formula, dropped = pooling_views.size_latex(size, settings)
         except ValueError as error:
             warn_impossible(error, size, size, settings)
@@ -118,11 +161,11 @@ def grid_section(settings: PoolSettings) -> None:
         input_column, output_column = st.columns([3, 2])
         with input_column:
             title = ui.t("pool.input_title", h=size, w=size)
-            show_grid(pooling_views.layout_figure(pooled, title, cell, cell_px=cell_px))
+            show_grid(window_figure(grid, settings, title, cell, cell_px=cell_px))
         with output_column:
             out_h, out_w = pooled.output.shape
             title = ui.t("pool.output_title", h=out_h, w=out_w)
-            show_grid(figures.number_grid(pooled.output, title, highlight=[cell], signed=False, cell_px=cell_px))
+            show_grid(numbers_figure(pooled.output, title, cell, signed=False, cell_px=cell_px))
         st.latex(pooling_views.window_latex(pooled, *cell))
         st.caption(ui.t("pool.legend"))
         edge_note(pooled)
@@ -169,14 +212,14 @@ def backward(grid: np.ndarray, pooled: pooling.PooledGrid, cell: tuple[int, int]
     st.markdown(ui.t("pool.backward.intro"))
     choice = choose("pool.upstream", pooling.UPSTREAMS, "ones")
     upstream = pooling.upstream_gradient(pooled.output.shape, choice, cell)
-    gradient = pooling.route_gradient(grid, pooled.settings, upstream)
+    gradient = routed(grid, pooled.settings, upstream)
     input_column, upstream_column = st.columns([3, 2])
     with input_column:
         title = ui.t("pool.routed_title")
-        show_grid(pooling_views.layout_figure(pooled, title, cell, values=gradient, decimals=3, cell_px=cell_px))
+        show_grid(window_figure(grid, pooled.settings, title, cell, values=gradient, decimals=3, cell_px=cell_px))
     with upstream_column:
         title = ui.t("pool.upstream_title")
-        show_grid(figures.number_grid(upstream, title, highlight=[cell], cell_px=cell_px))
+        show_grid(numbers_figure(upstream, title, cell, signed=True, cell_px=cell_px))
     st.markdown(ui.t(f"pool.rule.{pooled.settings.kind}"))
 
 
@@ -195,7 +238,7 @@ def image_section(settings: PoolSettings) -> None:
 
     with ui.panel("pool.image"):
         try:
-            pooled = pooling.pool_map(values, settings)
+            pooled = pooled_map(values, settings)
         except ValueError as error:
             warn_impossible(error, height, width, settings)
             return  # the shift panel below would only repeat the warning
@@ -225,7 +268,7 @@ def image_section(settings: PoolSettings) -> None:
             "x": ui.t("pool.shift.x"),
             "y": ui.t(f"pool.shift.y.{measure}"),
         }
-        st.plotly_chart(pooling_views.shift_figure(result, measure, labels), config=CHART_CONFIG)
+        st.plotly_chart(shift_chart(result, measure, labels), config=CHART_CONFIG)
         before, after = (
             (result.unpooled_change, result.pooled_change)
             if measure == "change"
@@ -263,7 +306,8 @@ def quiz_panel() -> None:
                                               bind="query-params", help=ui.t("pool.quiz.seed_help"))  # fmt: skip
     question = quiz.pooled_value_question(random.Random(1000 * int(seed) + st.session_state.get("pool.quiz.number", 0)))
     settings = PoolSettings(question.kind, question.kernel_size, question.stride)
-    pooled = pooling.pool_grid(np.array(question.grid, dtype=float), settings)
+    grid = np.array(question.grid, dtype=float)
+    pooled = pooled_grid(grid, settings)
     revealed = st.session_state.get("pool.quiz.revealed")
     cell = (question.row, question.col)
     kind = ui.t(f"pool.kind.{question.kind}")
@@ -273,7 +317,7 @@ def quiz_panel() -> None:
     with grid_column:
         size = len(question.grid)
         title = ui.t("pool.quiz.grid", h=size, w=size)
-        show_grid(pooling_views.layout_figure(pooled, title, cell if revealed is not None else None))
+        show_grid(window_figure(grid, settings, title, cell if revealed is not None else None))
     with answer_column:
         st.session_state.setdefault("pool.quiz.guess", None)
         # A form sends the typed number with the click: no rerun between typing and checking.

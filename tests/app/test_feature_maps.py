@@ -5,11 +5,12 @@ import pickle
 
 import numpy as np
 import pytest
+import streamlit as st
 import torch
 from PIL import Image
 from safetensors.torch import save
 
-from cnnviz import datasets, images, models, netspec, training
+from cnnviz import datasets, feature_pictures, features, images, models, netspec, training
 from tests.app.conftest import open_page
 
 PAGE = "pages/feature_maps.py"
@@ -54,6 +55,35 @@ def test_layer_and_channel_change_what_is_shown():
     at.selectbox(key="fmap.layer").set_value("features.2").run()  # 6 channels: channel 15 is gone
     assert ok(at) and " of features.2" in texts(at) and "Channel 15" not in texts(at)
     assert "features.2 (MaxPool2d) has no kernel of its own" in texts(at)
+
+
+def counted(monkeypatch, module, name: str) -> list[tuple]:
+    """Replace ``module.name`` by a wrapper that records the arguments of every call."""
+    calls, original = [], getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapper)
+    return calls
+
+
+def test_a_new_channel_reuses_the_forward_pass_and_the_overview(monkeypatch):
+    st.cache_data.clear()
+    forward_passes = counted(monkeypatch, features, "feature_maps")
+    grids = counted(monkeypatch, feature_pictures, "tile_grid")
+    overlays = counted(monkeypatch, feature_pictures, "overlay")
+    at = open_page(PAGE)
+    assert ok(at) and len(forward_passes) == 1 and len(overlays) == 1
+    drawn = len(grids)
+    assert drawn == len(at.selectbox(key="fmap.layer").options)  # one tile grid per layer
+    at.slider(key="fmap.channel").set_value(3).run()
+    assert ok(at) and "Channel 3 of features.0" in texts(at)
+    assert len(forward_passes) == 1 and len(grids) == drawn  # the network and the overview are not redone
+    assert len(overlays) == 2 and overlays[-1][0].shape == (28, 28)  # only the new channel is drawn
+    at.slider(key="fmap.channel").set_value(0).run()
+    assert ok(at) and len(overlays) == 2  # channel 0 again: its pictures come from the cache
 
 
 def test_the_colour_network_on_its_test_images():

@@ -1,8 +1,11 @@
 """Pooling engine: against torch's pooling functions and against gradients worked by hand."""
 
 import itertools
+import json
 
 import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 import torch
 import torch.nn.functional as F
@@ -308,6 +311,20 @@ def test_layout_figure_shades_padding_and_marks_the_window_and_winner():
     assert (winner.x0, winner.y0) == (c - 0.5, r - 0.5)
     gradients = pooling_views.layout_figure(pooled, values=np.full((4, 4), 0.5))
     assert np.asarray(gradients.data[0].text)[0, 0] == ""
+
+
+def test_figures_built_without_validation_are_what_plotly_validates():
+    """number_grid, layout_figure and shift_figure skip plotly's validation (speed): plotly accepts them as they are."""
+    pooled = pooling.pool_grid(GRID_4X4, PoolSettings("max", 3, 2, padding=1, ceil_mode=True))
+    shifts = pooling.shift_robustness(np.arange(64.0).reshape(8, 8) % 5, PoolSettings("max", 2, 2), 3)
+    labels = {"unpooled": "before", "pooled": "after", "x": "shift", "y": "change"}
+    for figure in (
+        pooling_views.layout_figure(pooled, "title", cell=(0, 1)),
+        pooling_views.layout_figure(pooled, values=np.full((4, 4), 0.5)),
+        pooling_views.shift_figure(shifts, "changed", labels),
+    ):
+        validated = go.Figure(figure.to_dict())  # raises on any property plotly does not know
+        assert json.loads(pio.to_json(validated)) == json.loads(pio.to_json(figure))
 
 
 def test_feature_map_and_image_grid():
