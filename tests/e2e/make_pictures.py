@@ -21,7 +21,7 @@ from tests.e2e import harness
 
 THUMBNAIL_SIZE = (480, 270)
 WINDOW = {"width": 1280, "height": 720}
-TOP, SIDE_MARGIN = 190, 60  # pixels of the window left out of a thumbnail
+TOP, SIDE_MARGIN = 170, 60  # pixels of the window left out of a thumbnail
 
 
 def main() -> None:
