@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import astuple, dataclass
 
 import numpy as np
@@ -23,6 +24,8 @@ SIZES = (28, 32, 48, 64, 96, 128)
 RATES = (0.01, 0.02, 0.05, 0.1, 0.2)
 #: Finished runs kept per session (each is a few small images).
 KEPT_RESULTS = 12
+TRAINED = "trained:"  # option ids of networks from the Training page: TRAINED + the run's label
+TRAINED_RUNS = "trained_networks"  # where the Training page leaves its finished runs
 RESULTS = "fviz.results"
 #: A copy of the settings: Streamlit forgets a page's widget values when another page runs.
 KEPT_SETTINGS = "fviz.kept_settings"
@@ -48,11 +51,29 @@ def bundled_network(name: str) -> Network:
     return models.load_bundled(name)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def heldout(name: str) -> tuple[np.ndarray, torch.Tensor, ImageSpace]:
+@st.cache_resource(max_entries=4, show_spinner=False)
+def trained_network(weights_digest: str, _run) -> Network:
+    # A copy per set of weights, shared by sessions only when the weights are identical.
+    return models.from_training(_run.label, _run.network, _run.class_names, _run.input_shape)
+
+
+def resolve(option: str) -> tuple[str, Network]:
+    """The network behind a choice, and a key that changes with its weights (for the caches)."""
+    if not option.startswith(TRAINED):
+        return option, bundled_network(option)
+    run = st.session_state[TRAINED_RUNS][option.removeprefix(TRAINED)]
+    hashed = hashlib.sha1()
+    for tensor in run.network.state_dict().values():
+        hashed.update(tensor.numpy().tobytes())
+    key = TRAINED + hashed.hexdigest()
+    return key, trained_network(key, run)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def heldout(name: str, _network: Network) -> tuple[np.ndarray, torch.Tensor, ImageSpace]:
     """The held-out pictures, the same as network inputs, and the network's image space."""
-    network = bundled_network(name)
-    pictures, _ = models.heldout_sample(name)
+    network = _network
+    pictures, _ = models.sample_images(network.manifest.sample)
     inputs = torch.cat([network.prepare(picture, native=True).tensor for picture in pictures])
     m = network.manifest
     return (
@@ -63,21 +84,29 @@ def heldout(name: str) -> tuple[np.ndarray, torch.Tensor, ImageSpace]:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def strongest_patches(name: str, layer: str, index: int) -> TopPatches:
-    pictures, inputs, _ = heldout(name)
-    return top_dataset_patches(bundled_network(name).model, layer, index, inputs, pictures, count=6)
+def strongest_patches(name: str, layer: str, index: int, _network: Network) -> TopPatches:
+    pictures, inputs, _ = heldout(name, _network)
+    return top_dataset_patches(_network.model, layer, index, inputs, pictures, count=6)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def map_on_picture(name: str, layer: str, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def map_on_picture(name: str, layer: str, pixels: np.ndarray, _network: Network) -> tuple[np.ndarray, np.ndarray]:
     """(the picture as the network receives it, (H, W[, 3]) uint8; the layer's output for it, (C, H', W') or (K,))."""
-    network = bundled_network(name)
+    network = _network
     prepared = network.prepare(pixels)
     return prepared.pixels.squeeze(), layer_output(network.model, layer, prepared.tensor)[0].numpy()
 
 
 def available_networks() -> list[str]:
-    return [name for name in models.BUNDLED if (models.networks.MODELS_DIR / f"{name}.json").exists()]
+    """The bundled networks, then those trained on the Training page in this session."""
+    bundled = [name for name in models.BUNDLED if (models.networks.MODELS_DIR / f"{name}.json").exists()]
+    return bundled + [TRAINED + label for label in st.session_state.get(TRAINED_RUNS, {})]
+
+
+def network_label(option: str) -> str:
+    if option.startswith(TRAINED):
+        return ui.t("fmap.net.trained", label=option.removeprefix(TRAINED))
+    return ui.t(f"fviz.net.{option}")
 
 
 def as_uint8(image: np.ndarray) -> np.ndarray:
@@ -204,9 +233,9 @@ def curve_panel(result: Result) -> None:
     st.caption(ui.t("fviz.curve_caption", first=f"{first:.3g}", last=f"{last:.3g}", steps=len(result.values)))
 
 
-def patches_panel(name: str, layer: str, index: int) -> None:
+def patches_panel(name: str, layer: str, index: int, network: Network) -> None:
     st.markdown(f"**{ui.t('fviz.patches')}**")
-    top = strongest_patches(name, layer, index)
+    top = strongest_patches(name, layer, index, network)
     columns = st.columns(3)
     for i, (patch, value) in enumerate(zip(top.patches, top.values, strict=True)):
         with columns[i % 3]:
@@ -220,7 +249,7 @@ def user_map_panel(network: Network, choice: Choice) -> None:
     st.markdown(f"**{ui.t('fviz.your_image')}**")
     layer, index = choice.layer, choice.index
     try:
-        seen, output = map_on_picture(choice.name, layer, ui.current_image().pixels)
+        seen, output = map_on_picture(choice.name, layer, ui.current_image().pixels, network)
     except ValueError:  # the digits recipe found no ink to centre
         st.warning(ui.t("fviz.no_ink"), icon=":material/block:")
         return
@@ -324,18 +353,19 @@ def choose_recipe(network: Network, kind: str, presets, settings_area) -> Recipe
     return targets.sized(Recipe(), kind, native, **settings)
 
 
-def choose(presets, settings_area) -> Choice:
+def choose(presets, settings_area) -> tuple[Choice, Network]:
     names = available_networks()
-    name = ui.url_choice(st.selectbox, ui.t("fviz.network"), names, names[0], "fviz.network",
-                      format_func=lambda key: ui.t(f"fviz.net.{key}"))  # fmt: skip
-    network = bundled_network(name)
+    option = ui.url_choice(st.selectbox, ui.t("fviz.network"), names, names[0], "fviz.network",
+                           format_func=network_label)  # fmt: skip
+    name, network = resolve(option)
     mode, kind, layer, index, negative = choose_target(network)
-    return Choice(name, mode, kind, layer, index, negative, choose_recipe(network, kind, presets, settings_area))
+    recipe = choose_recipe(network, kind, presets, settings_area)
+    return Choice(name, mode, kind, layer, index, negative, recipe), network
 
 
 def run_panel(choice: Choice, network: Network, clicked: bool) -> Result | None:
     """The finished result for these settings (remembered, or made now if Run was ``clicked``), or None."""
-    _, inputs, space = heldout(choice.name)
+    _, inputs, space = heldout(choice.name, network)
     if choice.mode == "gallery":
         objective, batch = targets.gallery(choice.kind, choice.layer, choice.index, choice.negative), choice.index
     else:
@@ -365,9 +395,9 @@ def results_panel(choice: Choice, network: Network, result: Result) -> None:
     else:
         synthesized, patches, yours = st.columns(3)
         with synthesized, ui.panel("fviz.result"):
-            result_panel(result, len(heldout(choice.name)[0]))
+            result_panel(result, len(heldout(choice.name, network)[0]))
         with patches, ui.panel("fviz.patches"):
-            patches_panel(choice.name, choice.layer, choice.index)
+            patches_panel(choice.name, choice.layer, choice.index, network)
         with yours, ui.panel("fviz.your_image"):
             user_map_panel(network, choice)
     with ui.panel("fviz.curve"):
@@ -400,13 +430,13 @@ with action_area:
     clicked = run_column.button(ui.t("fviz.run"), key="fviz.run", type="primary", icon=":material/play_arrow:",
                                 width="stretch")  # fmt: skip
 
-choice = None
+chosen = None
 with target_area, ui.panel("fviz.settings"):
-    choice = choose(presets, settings_area)
-if choice is None:
+    chosen = choose(presets, settings_area)
+if chosen is None:
     st.stop()
+choice, network = chosen
 keep_settings()
-network = bundled_network(choice.name)
 with result_area, ui.panel("fviz.run"):
     result = run_panel(choice, network, clicked)
     if result is not None:

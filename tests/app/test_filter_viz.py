@@ -75,3 +75,28 @@ def test_chinese():
     at = open_page(PAGE, lang="zh")
     assert not at.exception
     assert at.title[0].value == "滤波器想看什么：激活最大化"
+
+
+def test_a_network_trained_on_the_training_page_can_be_visualized():
+    from cnnviz import datasets, netspec, training
+
+    data = datasets.digits().subset(64, heldout=32)
+    layers = netspec.parse_spec(netspec.PRESET_SPECS["LeNet-5 (digits)"])
+    network = netspec.build_network(data.input_shape, layers, 10, seed=0)
+    run = training.TrainingRun("#1 mine", network, data, training.TrainSettings(epochs=1, batch_size=32))
+    while not run.done:
+        run.advance(5)
+    at = open_page(PAGE, **SHORT)
+    at.session_state["trained_networks"] = {"#1 mine": run}
+    at.run()
+    assert "Trained by you: #1 mine" in at.selectbox(key="fviz.network").options
+    at.selectbox(key="fviz.network").set_value("trained:#1 mine").run()
+    first_conv = at.selectbox(key="fviz.layer").options[0]
+    at.selectbox(key="fviz.layer").set_value(first_conv).run()
+    at.button(key="fviz.run").click().run()
+    assert not at.exception and not at.error and not at.warning
+    [(key, result)] = at.session_state["fviz.results"].items()
+    assert key[0].startswith("trained:") and key[0] != "trained:#1 mine"  # keyed by the weights, not the label
+    assert len(result.values) == 8 and result.values[-1] > result.values[0]  # the ascent climbs
+    assert "the best of 200 held-out images" in texts(at)  # the digits sample, as for the bundled network
+    assert run.network.training  # the run's own network was copied, not switched to eval mode
