@@ -22,6 +22,28 @@ def open_page(script: str | None = None, **query: str) -> AppTest:
     return at.run()
 
 
+def change(at: AppTest, kind: str, key: str, value) -> AppTest:
+    """Set the widget of ``kind`` (e.g. "slider") with ``key`` to ``value``, rerun, and check no exception."""
+    getattr(at, kind)(key=key).set_value(value)
+    at.run()
+    assert not at.exception
+    return at
+
+
 @pytest.fixture
 def page():
     return open_page
+
+
+@pytest.fixture(scope="module")
+def trained_run():
+    """A LeNet-5 trained for one epoch on 64 digits, as the Training page leaves it in the session."""
+    from cnnviz import datasets, netspec, training
+
+    data = datasets.digits().subset(64, heldout=32)
+    layers = netspec.parse_spec(netspec.PRESET_SPECS["LeNet-5 (digits)"])
+    network = netspec.build_network(data.input_shape, layers, 10, seed=0)
+    run = training.TrainingRun("#1 mine", network, data, training.TrainSettings(epochs=1, batch_size=32))
+    while not run.done:
+        run.advance(5)
+    return run

@@ -9,7 +9,7 @@ import pytest
 
 from cnnviz import activations
 from pages import ui
-from tests.app.conftest import open_page
+from tests.app.conftest import change, open_page
 
 PAGE = "pages/activations.py"
 
@@ -34,13 +34,6 @@ def trace_values(at, name: str, axis: str = "y") -> np.ndarray:
     if isinstance(data, dict):
         return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
     return np.asarray(data, dtype=float)
-
-
-def change(at, kind: str, key: str, value):
-    getattr(at, kind)(key=key).set_value(value)
-    at.run()
-    assert not at.exception
-    return at
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from safetensors.torch import save
 
-from cnnviz import datasets, feature_pictures, features, images, models, netspec, training
+from cnnviz import feature_pictures, features, images, models, netspec
 from tests.app.conftest import open_page
 
 PAGE = "pages/feature_maps.py"
@@ -119,13 +119,8 @@ def test_draw_a_digit_starts_empty():
     assert any("draw a digit" in info.value for info in at.info)
 
 
-def test_a_network_trained_on_the_training_page():
-    data = datasets.digits().subset(64, heldout=32)
-    layers = netspec.parse_spec(netspec.PRESET_SPECS["LeNet-5 (digits)"])
-    network = netspec.build_network(data.input_shape, layers, 10, seed=0)
-    run = training.TrainingRun("#1 mine", network, data, training.TrainSettings(epochs=1, batch_size=32))
-    while not run.done:
-        run.advance(5)
+def test_a_network_trained_on_the_training_page(trained_run):
+    run = trained_run
     at = open_page(PAGE)
     at.session_state["trained_networks"] = {"#1 mine": run}
     at.run()

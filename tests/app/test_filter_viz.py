@@ -77,15 +77,8 @@ def test_chinese():
     assert at.title[0].value == "滤波器想看什么：激活最大化"
 
 
-def test_a_network_trained_on_the_training_page_can_be_visualized():
-    from cnnviz import datasets, netspec, training
-
-    data = datasets.digits().subset(64, heldout=32)
-    layers = netspec.parse_spec(netspec.PRESET_SPECS["LeNet-5 (digits)"])
-    network = netspec.build_network(data.input_shape, layers, 10, seed=0)
-    run = training.TrainingRun("#1 mine", network, data, training.TrainSettings(epochs=1, batch_size=32))
-    while not run.done:
-        run.advance(5)
+def test_a_network_trained_on_the_training_page_can_be_visualized(trained_run):
+    run = trained_run
     at = open_page(PAGE, **SHORT)
     at.session_state["trained_networks"] = {"#1 mine": run}
     at.run()

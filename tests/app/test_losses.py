@@ -6,7 +6,7 @@ import re
 import pytest
 
 from pages import ui
-from tests.app.conftest import open_page
+from tests.app.conftest import change, open_page
 
 PAGE = "pages/losses.py"
 
@@ -22,13 +22,6 @@ def number(text: str) -> float:
 def steps(text: str) -> int | None:
     """'after 11 steps' -> 11; 'not within 300 steps' -> None."""
     return int(re.findall(r"\d+", text)[0]) if text.startswith("after") else None
-
-
-def change(at, kind: str, key: str, value):
-    getattr(at, kind)(key=key).set_value(value)
-    at.run()
-    assert not at.exception
-    return at
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz.figures import HIGHLIGHT
-from tests.app.conftest import open_page
+from tests.app.conftest import change, open_page
 from tests.conftest import ROOT
 
 PAGE = "pages/pooling.py"
@@ -42,13 +42,6 @@ def outline_colours(at, prefix: str) -> list[tuple[float, float, str]]:
         if spec["layout"].get("title", {}).get("text", "").startswith(prefix):
             return [(s["x0"], s["y0"], s["line"]["color"]) for s in spec["layout"].get("shapes", [])]
     raise AssertionError(f"no grid titled {prefix!r}")
-
-
-def change(at, kind: str, key: str, value):
-    getattr(at, kind)(key=key).set_value(value)
-    at.run()
-    assert not at.exception
-    return at
 
 
 @pytest.fixture(scope="module")
