@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cnnviz.arithmetic import Conv, Flatten, Layer, Pool, trace_layers
+from cnnviz.arithmetic import Conv, Dense, Flatten, Layer, Pool, trace_layers
 
 
 def build_torch_stack(
@@ -35,20 +35,33 @@ def build_torch_stack(
     modules: list[nn.Module] = []
     channels = input_channels
     for layer in layers:
+        modules.append(layer_module(layer, None if isinstance(layer, Dense) else channels, device))
         if isinstance(layer, Conv):
-            modules.append(
-                nn.Conv2d(channels, layer.out_channels, layer.kernel_size, layer.stride, layer.padding,
-                          layer.dilation, device=device)
-            )  # fmt: skip
             channels = layer.out_channels
-        elif isinstance(layer, Pool):
-            pool = nn.MaxPool2d if layer.kind == "max" else nn.AvgPool2d
-            modules.append(pool(layer.kernel_size, layer.stride, layer.padding, ceil_mode=layer.ceil_mode))
-        elif isinstance(layer, Flatten):
-            modules.append(nn.Flatten())
-        else:
-            modules.append(nn.LazyLinear(layer.out_features, device=device))
     return nn.Sequential(*modules)
+
+
+def layer_module(layer: Layer, inputs: int | None, device: str = "cpu") -> nn.Module:
+    """One layer as a ``torch.nn`` module.
+
+    Args:
+        layer: the layer.
+        inputs: what the module needs to know of its input: channels for a convolution,
+            features for a dense layer (``None`` gives ``nn.LazyLinear``, sized on first use);
+            pooling and flatten ignore it.
+        device: where its parameters live.
+    """
+    if isinstance(layer, Conv):
+        return nn.Conv2d(inputs, layer.out_channels, layer.kernel_size, layer.stride, layer.padding, layer.dilation,
+                         device=device)  # fmt: skip
+    if isinstance(layer, Pool):
+        pool = nn.MaxPool2d if layer.kind == "max" else nn.AvgPool2d
+        return pool(layer.kernel_size, layer.stride, layer.padding, ceil_mode=layer.ceil_mode)
+    if isinstance(layer, Flatten):
+        return nn.Flatten()
+    if inputs is None:
+        return nn.LazyLinear(layer.out_features, device=device)
+    return nn.Linear(inputs, layer.out_features, device=device)
 
 
 def run_torch_stack(

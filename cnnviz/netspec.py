@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from cnnviz.arithmetic import Conv, Dense, Flatten, Layer, Pool, TracedLayer, trace_layers
+from cnnviz.layers import layer_module
 
 #: Activations a spec may name, as torch modules (no shape change, no parameters but PReLU's).
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -180,33 +181,18 @@ def build_network(
     Raises:
         ValueError: as ``check_spec``.
     """
-    rows = check_spec(input_shape, layers, classes)
-    shapes = iter(rows)
+    shapes = iter(row.shape for row in check_spec(input_shape, layers, classes))
     generator = torch.Generator().manual_seed(seed)
-    channels, features = input_shape[0], None
+    input_of_next = input_shape  # (C, H, W), then (features,) after the flatten
     modules: list[nn.Module] = []
     for layer in layers:
         if isinstance(layer, Activation):
             modules.append(ACTIVATIONS[layer.name]())
-            continue
-        if isinstance(layer, Dropout):
+        elif isinstance(layer, Dropout):
             modules.append(SeededDropout(layer.rate, generator))
-            continue
-        row = next(shapes)
-        if isinstance(layer, Conv):
-            modules.append(
-                nn.Conv2d(channels, layer.out_channels, layer.kernel_size, layer.stride, layer.padding, layer.dilation)
-            )
-            channels = layer.out_channels
-        elif isinstance(layer, Pool):
-            pool = nn.MaxPool2d if layer.kind == "max" else nn.AvgPool2d
-            modules.append(pool(layer.kernel_size, layer.stride, layer.padding, ceil_mode=layer.ceil_mode))
-        elif isinstance(layer, Flatten):
-            modules.append(nn.Flatten())
-            features = row.shape[0]
-        else:
-            modules.append(nn.Linear(features, layer.out_features))
-            features = layer.out_features
+        else:  # channels for a convolution, features for a dense layer: both the first axis
+            modules.append(layer_module(layer, input_of_next[0]))
+            input_of_next = next(shapes)
     network = nn.Sequential(*modules)
     _initialize(network, generator)
     return network
