@@ -209,7 +209,9 @@ def feature_map_panel() -> None:
         kernel_name = ui.url_choice(st.selectbox, ui.t("act.kernel"), list(FEATURE_KERNELS), FEATURE_KERNELS[0], "act.kernel",
                                format_func=lambda value: ui.t(f"act.kernel.{value}"))  # fmt: skip
     with columns[1]:
-        key = ui.url_choice(st.selectbox, ui.t("act.fm_function"), list(KEYS), "relu", "act.fm_function", format_func=name)
+        key = ui.url_choice(
+            st.selectbox, ui.t("act.fm_function"), list(KEYS), "relu", "act.fm_function", format_func=name
+        )
     params = {p.name: p.default for p in activations.get(key).parameters}
     before, after = feature_maps(ui.current_image().pixels, kernel_name, key, tuple(params.items()))
     left, right, histogram = st.columns([1, 1, 1.3], gap="medium")

@@ -192,14 +192,7 @@ def explain_no_output(error: ValueError, grid: np.ndarray, kernel: np.ndarray, s
     suggestions = convolution.suggest_valid_settings(
         *grid.shape, kernel.shape, **settings, max_padding=MAX_PADDING, max_dilation=MAX_DILATION
     )
-    if suggestions:
-        st.caption(ui.t("conv.nearest"))
-    for name, value in suggestions:
-        shown = ui.t(f"conv.padding_mode.{value}") if name == "padding_mode" else value
-        st.button(
-            ui.t("conv.use_setting", name=ui.t(f"conv.{name}"), value=shown), key=f"steps.use_{name}",
-            on_click=st.session_state.__setitem__, args=(f"steps.{name}", value), icon=":material/auto_fix_high:",
-        )  # fmt: skip
+    ui.setting_buttons(suggestions, "steps")
 
 
 def lesson(timed: bool) -> None:

@@ -111,24 +111,13 @@ def describe(kernel: np.ndarray, preset_name: str | None) -> str:
 # --- impossible settings ---------------------------------------------------------------------
 
 
-def use_setting(name: str, value: int | str) -> None:
-    st.session_state[f"conv.{name}"] = value
-
-
 def explain_no_output(error: ValueError, height: int, width: int, kernel: np.ndarray, settings: dict) -> None:
     """The engine's reason, then one button per nearest setting that works."""
     st.warning(f"**{ui.t('conv.no_output')}** {error}", icon=":material/block:")
     suggestions = convolution.suggest_valid_settings(
         height, width, kernel.shape, **settings, max_padding=MAX_PADDING, max_dilation=MAX_DILATION
     )
-    if suggestions:
-        st.caption(ui.t("conv.nearest"))
-        for name, value in suggestions:
-            shown = ui.t(f"conv.padding_mode.{value}") if name == "padding_mode" else value
-            st.button(
-                ui.t("conv.use_setting", name=ui.t(f"conv.{name}"), value=shown), key=f"conv.use_{name}",
-                on_click=use_setting, args=(name, value), icon=":material/auto_fix_high:",
-            )  # fmt: skip
+    ui.setting_buttons(suggestions, "conv")
 
 
 # --- the page --------------------------------------------------------------------------------

@@ -266,6 +266,19 @@ def class_label(name: str) -> str:
     return t(key) if key in i18n.catalogue(i18n.DEFAULT_LANGUAGE) else name
 
 
+def setting_buttons(suggestions: list[tuple[str, int | str]], prefix: str) -> None:
+    """One button per suggested setting (``convolution.suggest_valid_settings``) that sets the
+    widget ``<prefix>.<name>`` to it; the words are the convolution lesson's (``conv.*``)."""
+    if suggestions:
+        st.caption(t("conv.nearest"))
+    for name, value in suggestions:
+        shown = t(f"conv.padding_mode.{value}") if name == "padding_mode" else value
+        st.button(
+            t("conv.use_setting", name=t(f"conv.{name}"), value=shown), key=f"{prefix}.use_{name}",
+            on_click=st.session_state.__setitem__, args=(f"{prefix}.{name}", value), icon=":material/auto_fix_high:",
+        )  # fmt: skip
+
+
 def code_panel(code: str, expanded: bool = False) -> None:
     """The PyTorch lines that reproduce the page's current settings, copyable.
 
