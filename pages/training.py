@@ -34,7 +34,7 @@ st.session_state.setdefault(QUEUE, [])
 st.session_state.setdefault(PAUSED, False)
 st.session_state.setdefault("train.spec", next(iter(netspec.PRESET_SPECS.values())))
 
-setup, live = st.columns([2, 3], gap="large")
+setup, live = st.columns([1, 1], gap="large")  # wide enough for the labels at 1280 px
 with setup:
     ui.choice_from_url("train.data", ["digits", "shapes"], "digits")
     st.segmented_control(
