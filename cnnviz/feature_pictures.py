@@ -8,30 +8,14 @@ one image instead of dozens.
 
 from __future__ import annotations
 
-import functools
 import io
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image
 
-from cnnviz.figures import DIVERGING
-
-
-@functools.cache
-def _diverging_lut() -> np.ndarray:
-    """(256, 3) uint8: the shared diverging colour scale as a lookup table."""
-    colours = plotly.colors.sample_colorscale(DIVERGING, list(np.linspace(0, 1, 256)))
-    return (
-        np.array(
-            [plotly.colors.unlabel_rgb(plotly.colors.convert_colors_to_same_type(c, "rgb")[0][0]) for c in colours]
-        )
-        .round()
-        .clip(0, 255)
-        .astype(np.uint8)
-    )
+from cnnviz.figures import DIVERGING, colour_bar_html, colour_lut
 
 
 def colorize(values: np.ndarray, bound: float | None = None) -> np.ndarray:
@@ -42,7 +26,7 @@ def colorize(values: np.ndarray, bound: float | None = None) -> np.ndarray:
     """
     limit = bound if bound else float(np.abs(values).max()) or 1.0
     index = np.clip((values / limit + 1) / 2 * 255, 0, 255).round().astype(np.uint8)
-    return _diverging_lut()[index]
+    return colour_lut(DIVERGING)[index]
 
 
 def png(picture: np.ndarray) -> bytes:
@@ -163,27 +147,11 @@ def kernel_image(weight: np.ndarray) -> np.ndarray:
     return tile_grid(weight, bound, columns, tile=max(weight.shape[1:]), gap=1)
 
 
-def colour_legend(bound: float | None, label: str) -> go.Figure:
-    """A slim horizontal colour bar from -bound to +bound, for the tile grids."""
+def colour_legend(bound: float | None, label: str) -> str:
+    """A slim horizontal colour bar from -bound to +bound (HTML), for the tile grids."""
     ticks = [-1.0, -0.5, 0.0, 0.5, 1.0]
-    text = [f"{tick * bound:.3g}" for tick in ticks] if bound else ["-max", "", "0", "", "+max"]
-    figure = go.Figure(
-        go.Heatmap(
-            z=[np.linspace(-1, 1, 101)],
-            x=np.linspace(-1, 1, 101),
-            colorscale=DIVERGING,
-            zmin=-1,
-            zmax=1,
-            showscale=False,
-            hoverinfo="skip",
-        )
-    )
-    figure.update_layout(
-        height=70, margin={"l": 10, "r": 10, "t": 22, "b": 22}, title={"text": label, "x": 0, "font": {"size": 13}}
-    )
-    figure.update_xaxes(tickvals=ticks, ticktext=text, showgrid=False, zeroline=False)
-    figure.update_yaxes(visible=False)
-    return figure
+    text = [f"{tick * bound:.3g}".replace("-", "−") for tick in ticks] if bound else ["−max", "", "0", "", "+max"]
+    return colour_bar_html("diverging", [((tick + 1) / 2, words) for tick, words in zip(ticks, text, strict=True)], label)
 
 
 def probability_chart(names: Sequence[str], probabilities: np.ndarray, k: int, title: str = "") -> go.Figure:

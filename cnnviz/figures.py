@@ -1,26 +1,29 @@
-"""Plotly figures shared by several lessons: grids of numbers and signed heatmaps.
+"""Pictures shared by several lessons: grids of numbers, maps as images, colour bars.
 
-Functions return a ``go.Figure`` and never show it. No LaTeX in figures: plotly
-would fetch MathJax from a CDN, and the app must work offline.
+Functions return HTML or arrays and never show them. Grids and colour bars are HTML,
+not plotly charts: the browser draws a table at once, and slider moves stay instant.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import plotly.colors
-import plotly.graph_objects as go
 
 # Blue for negative, white for zero, red for positive: zero is always the middle.
 DIVERGING = "RdBu_r"
 HIGHLIGHT = "#f59e0b"
 
 
-def _number_text(values: np.ndarray, decimals: int) -> np.ndarray:
+def number_text(values: np.ndarray, decimals: int) -> np.ndarray:
+    """Each value as a grid cell writes it: ``decimals`` digits, trailing zeros dropped, NaN blank."""
+
     def fmt(value: float) -> str:
         if not np.isfinite(value):
             return ""  # cells not computed yet (NaN) stay blank
@@ -28,123 +31,6 @@ def _number_text(values: np.ndarray, decimals: int) -> np.ndarray:
         return "0" if text in ("-0", "") else text
 
     return np.vectorize(fmt)(values)
-
-
-def number_grid(
-    values: np.ndarray,
-    title: str = "",
-    highlight: list[tuple[int, int]] | None = None,
-    marked: list[tuple[int, int]] | None = None,
-    shaded: np.ndarray | None = None,
-    decimals: int = 2,
-    signed: bool = True,
-    cell_px: int = 44,
-) -> go.Figure:
-    """A grid of numbers as coloured cells with the values written in them.
-
-    Args:
-        values: (H, W).
-        title: shown above the grid.
-        highlight: (row, col) cells outlined in amber (e.g. the current window).
-        marked: (row, col) cells outlined thickly in black (e.g. the max-pool winner).
-        shaded: (H, W) bool, cells drawn hatched grey (e.g. padding, uncovered pixels).
-        decimals: digits after the point in the cell text (trailing zeros dropped).
-        signed: colour with zero at the centre (blue < 0 < red); else a light sequential scale.
-        cell_px: approximate cell size in pixels, to size the figure; below 18 the
-            numbers are left out (they would not fit) and show on hover.
-
-    Returns:
-        The figure; row 0 is drawn at the top, as in a matrix. NaN cells are drawn empty,
-        with a light outline.
-    """
-    grid = np.asarray(values, dtype=float)
-    rows, cols = grid.shape
-    bound = float(np.nanmax(np.abs(grid))) if grid.size and np.isfinite(grid).any() else 1.0
-    bound = bound or 1.0
-    heatmap = {
-        "type": "heatmap",
-        "z": grid,
-        "text": _number_text(grid, decimals),
-        "texttemplate": "%{text}" if cell_px >= 18 else "",
-        "textfont": {"size": 13 if cell_px >= 36 else 10},
-        "colorscale": _colorscale(DIVERGING if signed else "Blues"),
-        "showscale": False,
-        "xgap": 1,
-        "ygap": 1,
-        "hovertemplate": "row %{y}, col %{x}: %{z}<extra></extra>",
-    }
-    if signed:
-        heatmap.update(zmid=0, zmin=-bound, zmax=bound)
-    shapes = []
-    for r, c in zip(*np.nonzero(np.isnan(grid)), strict=True):  # empty cells (not computed yet) keep an outline
-        shapes.append(_cell_shape(r, c, line="#d1d5db", width=1))
-    if shaded is not None:
-        for r, c in zip(*np.nonzero(shaded), strict=True):
-            shapes.append(_cell_shape(r, c, line="#9ca3af", fill="rgba(156,163,175,0.45)", width=0))
-    for r, c in highlight or []:
-        shapes.append(_cell_shape(r, c, line=HIGHLIGHT, width=3))
-    for r, c in marked or []:
-        shapes.append(_cell_shape(r, c, line="black", width=4))
-    hidden = {"showticklabels": False, "showgrid": False, "zeroline": False, "ticks": ""}
-    layout = {
-        "title": {"text": title, "x": 0, "font": {"size": 15}},
-        "shapes": shapes,
-        "width": max(cols * cell_px + 20, 140),
-        "height": rows * cell_px + (52 if title else 20),
-        "margin": {"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
-        "plot_bgcolor": "white",
-        # Fixed ranges: rows or columns that are all NaN (cells not computed yet) keep their place.
-        "xaxis": {"range": [-0.5, cols - 0.5], "constrain": "domain", **hidden},
-        "yaxis": {"range": [rows - 0.5, -0.5], "scaleanchor": "x", **hidden},
-    }
-    # The spec above is valid by construction: skipping plotly's validation makes the figure ~10x cheaper.
-    return go.Figure({"data": [heatmap], "layout": layout}, _validate=False)
-
-
-@functools.cache
-def _colorscale(name: str) -> tuple:
-    """A named plotly colour scale as plotly.js takes it (stops and colours; "_r" names reversed)."""
-    return go.Heatmap(colorscale=name).colorscale
-
-
-def _cell_shape(row: int, col: int, line: str, width: float, fill: str = "rgba(0,0,0,0)") -> dict:
-    return {
-        "type": "rect",
-        "x0": col - 0.5,
-        "x1": col + 0.5,
-        "y0": row - 0.5,
-        "y1": row + 0.5,
-        "line": {"color": line, "width": width},
-        "fillcolor": fill,
-    }
-
-
-def signed_heatmap(values: np.ndarray, title: str = "", height: int = 420) -> go.Figure:
-    """A large map (e.g. a convolution output) with a colour bar centred on zero.
-
-    Args:
-        values: (H, W) floats; NaN shows as a gap.
-    """
-    grid = np.asarray(values, dtype=float)
-    finite = grid[np.isfinite(grid)]
-    bound = float(np.abs(finite).max()) if finite.size else 1.0
-    figure = go.Figure(
-        go.Heatmap(
-            z=grid,
-            colorscale=DIVERGING,
-            zmid=0,
-            zmin=-(bound or 1.0),
-            zmax=bound or 1.0,
-            colorbar={"title": {"text": "value"}, "thickness": 12},
-            hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        title={"text": title, "x": 0}, height=height, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10}
-    )
-    figure.update_xaxes(showticklabels=False, constrain="domain")
-    figure.update_yaxes(autorange="reversed", showticklabels=False, scaleanchor="x")
-    return figure
 
 
 # --- Maps shown as images ----------------------------------------------------------------------
@@ -171,13 +57,6 @@ class ColourScale:
     clipped: bool = False
 
 
-@functools.cache
-def _diverging_lut() -> np.ndarray:
-    """(256, 3) uint8: DIVERGING sampled at 256 levels, index 128 is zero."""
-    samples = plotly.colors.sample_colorscale(DIVERGING, list(np.linspace(0, 1, 256)))
-    return np.array([[int(v) for v in re.findall(r"\d+", colour)[:3]] for colour in samples], dtype=np.uint8)
-
-
 def map_to_image(values: np.ndarray, white_at_least: float = 0.0) -> tuple[np.ndarray, ColourScale]:
     """Colour a map so that zero can be read off it; a map that is never negative stays a photo.
 
@@ -194,7 +73,7 @@ def map_to_image(values: np.ndarray, white_at_least: float = 0.0) -> tuple[np.nd
             (1.0 for images in 0..1, so a blur keeps its brightness instead of being stretched).
 
     Returns:
-        (uint8 image, (H, W, 3) or (H, W); the scale used, for ``colour_legend``).
+        (uint8 image, (H, W, 3) or (H, W); the scale used, for ``scale_legend_html``).
     """
     grid = np.nan_to_num(np.asarray(values, dtype=np.float64))
     low, high = (float(grid.min()), float(grid.max())) if grid.size else (0.0, 0.0)
@@ -206,29 +85,149 @@ def map_to_image(values: np.ndarray, white_at_least: float = 0.0) -> tuple[np.nd
     clipped = bound < extreme
     levels = np.rint((np.clip(grid / bound, -1, 1) + 1) * 127.5).astype(np.uint8)  # 0 -> 128
     colours = "diverging" if grid.ndim == 2 else "gray"
-    image = _diverging_lut()[levels] if grid.ndim == 2 else levels
+    image = colour_lut(DIVERGING)[levels] if grid.ndim == 2 else levels
     return image, ColourScale(colours, -bound, bound, clipped)
 
 
-def colour_legend(scale: ColourScale, title: str = "") -> go.Figure:
-    """A thin horizontal colour bar for ``map_to_image``'s scale, with zero marked."""
-    positions = np.linspace(scale.low, scale.high, 64)
-    colours = DIVERGING if scale.colours == "diverging" else "Greys_r"
-    ticks = sorted({scale.low, 0.0, scale.high})
-    labels = [f"{tick:.3g}".replace("-", "−") for tick in ticks]
+# --- Grids and colour bars as HTML -------------------------------------------------------------
+# A grid of numbers or a colour bar is a table or a gradient: the browser draws HTML at once,
+# where a plotly chart costs tens of milliseconds to draw on every slider move.
+
+#: Cell classes: "window" (amber outline), "winner" (black outline), "shaded" (hatched grey),
+#: "beyond" (dotted, empty), "empty" (not computed yet).
+GRID_STYLE = (
+    "<style>"
+    ".cnnviz-grid{margin:0 0 .5rem 0}"
+    ".cnnviz-grid figcaption{font-weight:600;font-size:15px;margin:0 0 6px 0;white-space:nowrap}"
+    ".cnnviz-grid table{border-collapse:separate;border-spacing:1px;table-layout:fixed;margin:0;border:none;"
+    "font-variant-numeric:tabular-nums;line-height:1}"
+    ".cnnviz-grid td{padding:0;border:none;text-align:center;vertical-align:middle;overflow:hidden;"
+    "white-space:nowrap;color:#111827}"
+    ".cnnviz-grid td.light{color:#fff}"
+    ".cnnviz-grid td.empty{box-shadow:inset 0 0 0 1px #d1d5db}"
+    ".cnnviz-grid td.shaded{background:repeating-linear-gradient(135deg,#9ca3af 0 2px,#e5e7eb 2px 6px)}"
+    ".cnnviz-grid td.beyond{outline:1px dotted #9ca3af;outline-offset:-3px}"
+    f".cnnviz-grid td.window{{box-shadow:inset 0 0 0 3px {HIGHLIGHT}}}"
+    ".cnnviz-grid td.winner{box-shadow:inset 0 0 0 4px #000}"
+    "</style>"
+)
+
+
+@functools.cache
+def colour_lut(name: str) -> np.ndarray:
+    """(256, 3) uint8: the named plotly colour scale at 256 levels (DIVERGING: index 128 is zero)."""
+    samples = plotly.colors.sample_colorscale(name, list(np.linspace(0, 1, 256)))
+    return np.array([[int(float(v)) for v in re.findall(r"[\d.]+", colour)[:3]] for colour in samples], np.uint8)
+
+
+def _cell_levels(grid: np.ndarray, signed: bool) -> np.ndarray:
+    """Each cell's index into the colour scale: zero in the middle when signed, else min .. max."""
+    finite = grid[np.isfinite(grid)]
+    if signed:
+        bound = float(np.abs(finite).max()) if finite.size else 0.0
+        scaled = grid / (bound or 1.0) * 0.5 + 0.5
+    else:
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        scaled = (grid - low) / ((high - low) or 1.0) if high > low else np.zeros_like(grid)
+    return np.rint(np.clip(np.nan_to_num(scaled), 0, 1) * 255).astype(int)
+
+
+def number_grid_html(
+    values: np.ndarray,
+    title: str = "",
+    highlight: Iterable[tuple[int, int]] = (),
+    marked: Iterable[tuple[int, int]] = (),
+    shaded: np.ndarray | None = None,
+    dotted: np.ndarray | None = None,
+    text: np.ndarray | None = None,
+    decimals: int = 2,
+    signed: bool = True,
+    cell_px: int = 44,
+) -> str:
+    """A grid of numbers as coloured cells with the values written in them, as an HTML table.
+
+    Args:
+        values: (H, W); row 0 is drawn at the top, as in a matrix.
+        title: shown above the grid.
+        highlight: (row, col) cells outlined in amber (e.g. the current window).
+        marked: (row, col) cells outlined thickly in black (e.g. the max-pool winner).
+        shaded: (H, W) bool, cells drawn hatched grey (e.g. padding, pixels never read).
+        dotted: (H, W) bool, cells drawn empty with a dotted outline (e.g. past the input).
+        text: (H, W) strings written in the cells instead of the values.
+        decimals: digits after the point in the cell text (trailing zeros dropped).
+        signed: colour with zero at the centre (blue < 0 < red); else light to dark blue
+            from the smallest to the largest value.
+        cell_px: cell size in pixels; below 18 the numbers are left out (they would not
+            fit) and show on hover.
+
+    Returns:
+        HTML (a ``<figure>`` with its own style). NaN cells are empty, with a light outline.
+    """
+    grid = np.asarray(values, dtype=float)
+    rows, cols = grid.shape
+    words = number_text(grid, decimals) if text is None else np.asarray(text, dtype=object)
+    colours = colour_lut(DIVERGING if signed else "Blues")[_cell_levels(grid, signed)]
+    light = colours @ np.array([0.299, 0.587, 0.114]) < 140  # a dark cell gets white numbers
+    classes = np.full(grid.shape, "", dtype=object)
+    classes[light] = "light"
+    for mask, name in ((np.isnan(grid), "empty"), (shaded, "shaded"), (dotted, "beyond")):
+        if mask is not None:
+            classes[np.asarray(mask, bool)] = name
+    for cells, name in ((highlight, "window"), (marked, "winner")):
+        for r, c in cells:
+            classes[r, c] = f"{classes[r, c]} {name}".strip()
+    size = f"width:{cell_px}px;height:{cell_px}px;min-width:{cell_px}px"
+    rows_html = []
+    for r in range(rows):
+        cells = []
+        for c in range(cols):
+            value, kind = grid[r, c], classes[r, c]
+            filled = not ({"empty", "shaded", "beyond"} & set(kind.split()))
+            style = size + (";background:rgb({},{},{})".format(*colours[r, c]) if filled else "")
+            shown = "" if "beyond" in kind or cell_px < 18 else html.escape(str(words[r, c]))
+            hover = f"row {r}, col {c}: {'' if np.isnan(value) else f'{value:.6g}'}"
+            cells.append(f'<td class="{kind}" style="{style}" title="{hover}">{shown}</td>')
+        rows_html.append("<tr>" + "".join(cells) + "</tr>")
+    caption = f"<figcaption>{html.escape(title)}</figcaption>" if title else ""
+    font = 13 if cell_px >= 36 else 10
+    return (
+        f'{GRID_STYLE}<figure class="cnnviz-grid">{caption}'
+        f'<table style="font-size:{font}px"><tbody>{"".join(rows_html)}</tbody></table></figure>'
+    )
+
+
+def colour_bar_html(colours: Literal["diverging", "gray"], ticks: Sequence[tuple[float, str]], title: str = "") -> str:
+    """A thin horizontal colour bar with labelled ticks, as HTML.
+
+    Args:
+        colours: "diverging" (blue, white, red) or "gray" (black to white).
+        ticks: (position from 0 = left to 1 = right, label).
+        title: shown above the bar.
+    """
+    lut = colour_lut(DIVERGING) if colours == "diverging" else np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, 1)
+    stops = ",".join(f"rgb({r},{g},{b})" for r, g, b in lut[np.linspace(0, 255, 11).astype(int)])
+    labels = "".join(
+        f'<span style="position:absolute;left:{100 * position:.2f}%;transform:translateX(-{100 * position:.0f}%)">'
+        f"{html.escape(label)}</span>"
+        for position, label in ticks
+    )
+    heading = f'<div style="font-size:13px;margin-bottom:2px">{html.escape(title)}</div>' if title else ""
+    return (
+        f'<div class="cnnviz-colour-bar" style="margin:4px 0 .5rem 0">{heading}'
+        f'<div style="height:14px;border-radius:2px;background:linear-gradient(to right,{stops})"></div>'
+        f'<div style="position:relative;height:16px;font-size:12px;margin-top:2px">{labels}</div></div>'
+    )
+
+
+def scale_legend_html(scale: ColourScale, title: str = "") -> str:
+    """``colour_bar_html`` for ``map_to_image``'s scale: its two ends and zero."""
+    positions = sorted({scale.low, 0.0, scale.high})
+    labels = [f"{value:.3g}".replace("-", "−") for value in positions]
     if scale.clipped:
         labels[0], labels[-1] = "≤ " + labels[0], "≥ " + labels[-1]
-    figure = go.Figure(
-        go.Heatmap(
-            z=[positions], x=positions, colorscale=colours, showscale=False, hoverinfo="skip",
-            zmin=scale.low, zmax=scale.high,
-        )
-    )  # fmt: skip
-    figure.update_layout(
-        title={"text": title, "x": 0, "font": {"size": 13}},
-        height=84 if title else 60,
-        margin={"l": 24, "r": 24, "t": 28 if title else 4, "b": 30},
+    span = (scale.high - scale.low) or 1.0
+    return colour_bar_html(
+        scale.colours,
+        [((value - scale.low) / span, label) for value, label in zip(positions, labels, strict=True)],
+        title,
     )
-    figure.update_xaxes(tickvals=ticks, ticktext=labels, showgrid=False, ticks="outside", fixedrange=True)
-    figure.update_yaxes(visible=False, fixedrange=True)
-    return figure

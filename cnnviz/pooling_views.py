@@ -153,68 +153,46 @@ def _number(value: float) -> str:
 # --- Figures -------------------------------------------------------------------------------
 
 
-def layout_figure(
+def layout_html(
     pooled: PooledGrid,
     title: str = "",
     cell: tuple[int, int] | None = None,
     values: np.ndarray | None = None,
     decimals: int = 2,
     cell_px: int = 44,
-) -> go.Figure:
-    """The input as the windows see it: padding shaded, the window of ``cell`` outlined.
+) -> str:
+    """The input as the windows see it (an HTML grid): padding shaded, the window of ``cell`` outlined.
 
     Args:
         pooled: from ``pool_grid``.
         cell: output cell whose window is outlined (amber), with its winner (max
             pooling) outlined in black.
         values: (H, W) numbers to show in the input's place (e.g. gradients); padding is
-            then left blank. Default: the input, with padding written as -inf (max
+            then left blank. Default: the input, with padding written as −∞ (max
             pooling) or 0.
         decimals: digits after the point.
         cell_px: approximate cell size in pixels.
 
     Returns:
-        The figure; cells past the padded input (ceil_mode) are dashed and empty.
+        ``figures.number_grid_html``; cells past the padded input (ceil_mode) are dotted and empty.
     """
     grid = pooled.layout.copy()
     signed = values is not None
     inside = pooled.region == INPUT
     if values is not None:
         grid[inside] = np.asarray(values, dtype=np.float64).ravel()
-    grid[pooled.region != INPUT] = 0.0
-    grid[pooled.region == BEYOND] = np.nan
+    grid[~inside] = 0.0
     highlight, marked = [], []
     if cell is not None:
         highlight = pooled.window(*cell)
         if pooled.winners is not None:
             marked = [tuple(int(v) + pooled.offset for v in pooled.winners[cell])]
-    figure = figures.number_grid(
-        grid,
-        title,
-        highlight=highlight,
-        marked=marked,
-        shaded=pooled.region == PADDING,
-        decimals=decimals,
-        signed=signed,
-        cell_px=cell_px,
-    )
-    padding_text = "" if signed else ("−∞" if pooled.settings.kind == "max" else "0")
-    spec = figure.to_dict()  # plain dicts: editing them skips plotly's (slow) property validation
-    text = np.array(spec["data"][0]["text"], dtype=object)
-    text[pooled.region == PADDING] = padding_text
-    text[pooled.region == BEYOND] = ""
-    spec["data"][0]["text"] = text
-    beyond = [
-        {"type": "rect", "x0": c - 0.5, "x1": c + 0.5, "y0": r - 0.5, "y1": r + 0.5,
-         "line": {"color": "#9ca3af", "dash": "dot"}}
-        for r, c in np.argwhere(pooled.region == BEYOND)
-    ]  # fmt: skip
-    # Above the cell outlines and padding shading, below the window (amber) and winner (black).
-    shapes = spec["layout"].get("shapes", [])
-    on_top = [shape for shape in shapes if shape["line"]["color"] in (figures.HIGHLIGHT, "black")]
-    below = [shape for shape in shapes if shape["line"]["color"] not in (figures.HIGHLIGHT, "black")]
-    spec["layout"]["shapes"] = [*below, *beyond, *on_top]
-    return go.Figure(spec, _validate=False)
+    text = figures.number_text(grid, decimals).astype(object)
+    text[pooled.region == PADDING] = "" if signed else ("−∞" if pooled.settings.kind == "max" else "0")
+    return figures.number_grid_html(
+        grid, title, highlight=highlight, marked=marked, shaded=pooled.region == PADDING,
+        dotted=pooled.region == BEYOND, text=text, decimals=decimals, signed=signed, cell_px=cell_px,
+    )  # fmt: skip
 
 
 def shift_figure(result: ShiftRobustness, measure: Literal["change", "changed"], labels: dict[str, str]) -> go.Figure:

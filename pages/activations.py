@@ -215,15 +215,15 @@ def feature_map_panel() -> None:
     params = {p.name: p.default for p in activations.get(key).parameters}
     before, after = feature_maps(ui.current_image().pixels, kernel_name, key, tuple(params.items()))
     left, right, histogram = st.columns([1, 1, 1.3], gap="medium")
-    for column, values, title, side in (
-        (left, before, ui.t("act.before"), "before"),
-        (right, after, ui.t("act.after", function=name(key)), "after"),
+    for column, values, title in (
+        (left, before, ui.t("act.before")),
+        (right, after, ui.t("act.after", function=name(key))),
     ):
         with column:
             st.markdown(f"**{title}**")
             image, scale = figures.map_to_image(values)
             ui.show_image(image)
-            st.plotly_chart(figures.colour_legend(scale), width="stretch", config=PLOT_CONFIG, key=f"act.legend.{side}")
+            st.html(figures.scale_legend_html(scale))
             st.caption(ui.t("act.map_range", low=fmt(values.min()), high=fmt(values.max()),
                             negative=f"{(values < 0).mean():.0%}"))  # fmt: skip
     with histogram:

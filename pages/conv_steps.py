@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz import codegen, convolution, figures, kernels
@@ -13,7 +12,6 @@ SOURCES = ["image", "random"]
 DEFAULT_KERNEL = "sobel x"
 MAX_PADDING, MAX_DILATION = 3, 3
 PLAY_SECONDS = 1.0
-PLOT_CONFIG = {"displayModeBar": False}
 
 
 def number(value: float) -> str:
@@ -102,23 +100,21 @@ def cell_size(cells: int, room: int, largest: int = 40, smallest: int = 18) -> i
     return int(min(largest, max(smallest, room // max(cells, 1))))
 
 
-def chart(figure) -> None:
-    st.plotly_chart(figure, width="content", config=PLOT_CONFIG)
-
-
-# One figure per view (numbers, outlined cells, translated title), shared by every session: the
-# player and the position slider revisit the same steps. st.cache_resource hands back the same
-# object, which nobody changes (plotly_chart copies it); st.cache_data would unpickle each hit,
-# and unpickling a figure re-validates it: slower than building it.
-@st.cache_resource(max_entries=512, show_spinner=False)
-def grid_figure(
+# One grid per view (numbers, outlined cells, translated title), shared by every session: the
+# player and the position slider revisit the same steps.
+@st.cache_data(max_entries=512, show_spinner=False)
+def grid_html(
     values: np.ndarray, title: str, highlight: tuple[tuple[int, int], ...] = (), shaded: np.ndarray | None = None,
     decimals: int = 2, signed: bool = True, cell_px: int = 44,
-) -> go.Figure:  # fmt: skip
-    """``figures.number_grid``, cached."""
-    return figures.number_grid(
-        values, title, highlight=list(highlight), shaded=shaded, decimals=decimals, signed=signed, cell_px=cell_px
+) -> str:  # fmt: skip
+    """``figures.number_grid_html``, cached."""
+    return figures.number_grid_html(
+        values, title, highlight=highlight, shaded=shaded, decimals=decimals, signed=signed, cell_px=cell_px
     )
+
+
+def chart(html: str) -> None:
+    st.html(html, width="content")
 
 
 def sum_text(step: convolution.ConvStep) -> str:
@@ -153,15 +149,15 @@ def step_panels(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool
     columns = st.columns([width + 30 for width in widths], gap="medium")
     with columns[0]:
         title = ui.t("steps.input" if padding else "steps.input_plain")
-        chart(grid_figure(padded, title, taps, shaded if padding else None, decimals=0, signed=False,
+        chart(grid_html(padded, title, taps, shaded if padding else None, decimals=0, signed=False,
                           cell_px=input_cell))  # fmt: skip
     with columns[1]:
         title = ui.t("steps.kernel_flipped" if flip else "steps.kernel_title")
-        chart(grid_figure(step.kernel, title, decimals=3, cell_px=kernel_cell))
-        chart(grid_figure(step.products, ui.t("steps.products"), decimals=3, cell_px=kernel_cell))
+        chart(grid_html(step.kernel, title, decimals=3, cell_px=kernel_cell))
+        chart(grid_html(step.products, ui.t("steps.products"), decimals=3, cell_px=kernel_cell))
     with columns[2]:
         title = ui.t("steps.output", height=out_h, width=out_w)
-        chart(grid_figure(so_far, title, ((row, col),), decimals=2, cell_px=output_cell))
+        chart(grid_html(so_far, title, ((row, col),), decimals=2, cell_px=output_cell))
     st.caption(ui.t("steps.path", stride=settings["stride"], dilation=settings["dilation"]))
 
 
@@ -174,14 +170,14 @@ def im2col_panel(kernel_row: np.ndarray, columns: np.ndarray, output: np.ndarray
     current = position - 1
     left, right = st.columns([1, 3])
     with right:
-        chart(grid_figure(columns, ui.t("steps.columns", rows=size, cols=count), tuple((r, current) for r in range(size)),
+        chart(grid_html(columns, ui.t("steps.columns", rows=size, cols=count), tuple((r, current) for r in range(size)),
                           decimals=0, signed=False, cell_px=cell))  # fmt: skip
     left, right = st.columns([1, 3])
     with left:
-        chart(grid_figure(kernel_row, ui.t("steps.kernel_row", size=size), decimals=2,
+        chart(grid_html(kernel_row, ui.t("steps.kernel_row", size=size), decimals=2,
                           cell_px=cell_size(size, 220, largest=34)))  # fmt: skip
     with right:
-        chart(grid_figure(output.reshape(1, -1), ui.t("steps.output_row", cols=count), ((0, current),), decimals=2,
+        chart(grid_html(output.reshape(1, -1), ui.t("steps.output_row", cols=count), ((0, current),), decimals=2,
                           cell_px=cell))  # fmt: skip
     st.caption(ui.t("steps.im2col_note", index=position))
 
@@ -206,7 +202,7 @@ def lesson(timed: bool) -> None:
     except ValueError as error:
         explain_no_output(error, grid, kernel, settings)
         padded = convolution.pad_grid(grid, settings["padding"], settings["padding_mode"])
-        chart(grid_figure(padded, ui.t("steps.input_plain"), decimals=0, signed=False, cell_px=36))
+        chart(grid_html(padded, ui.t("steps.input_plain"), decimals=0, signed=False, cell_px=36))
         return
     position = position_controls(output.size, playing)
     with ui.panel("steps.window"):

@@ -13,7 +13,6 @@ from pages import ui
 MAX_PADDING, MAX_DILATION, MAX_STRIDE = 10, 8, 8
 DEFAULT_PRESET = "sobel x"
 SOURCES = ["preset", "custom"]
-PLOT_CONFIG = {"displayModeBar": False}
 #: Where the output has no pixel on the canvas it shares with the input.
 CANVAS_GREY = 235
 #: The nn.Conv2d doing what each channel mode does: (in_channels, out_channels, groups).
@@ -155,10 +154,8 @@ def show_kernel(kernel: np.ndarray, preset_name: str | None, flip: bool) -> None
     """The kernel as applied (rotated when flipped), as numbers on colours, and what it does."""
     applied = np.flip(kernel, (0, 1)) if flip else kernel
     cell = 44 if kernel.shape[1] <= 4 else 34
-    st.plotly_chart(
-        figures.number_grid(applied, ui.t("conv.kernel_flipped" if flip else "conv.kernel"), decimals=3, cell_px=cell),
-        width="content", config=PLOT_CONFIG,
-    )  # fmt: skip
+    title = ui.t("conv.kernel_flipped" if flip else "conv.kernel")
+    st.html(figures.number_grid_html(applied, title, decimals=3, cell_px=cell), width="content")
     st.caption(describe(kernel, preset_name))
 
 
@@ -219,7 +216,7 @@ def show_output(image, kernel: np.ndarray | None, channel_mode: str, settings: d
     st.markdown(ui.t(heading, height=out_h, width=out_w))
     ui.show_image(result["output"])
     scale = result["scale"]
-    st.plotly_chart(figures.colour_legend(scale), width="stretch", config=PLOT_CONFIG)
+    st.html(figures.scale_legend_html(scale))
     legend = "conv.legend.diverging" if scale.colours == "diverging" else "conv.legend.gray"
     if scale.colours == "gray" and scale.low < 0:
         legend = "conv.legend.gray_signed"

@@ -6,7 +6,6 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz import feature_pictures, features, figures, models
@@ -217,7 +216,7 @@ def input_panel(network: Network, pixels: np.ndarray, prepared: models.PreparedI
     if prepared.pixels.shape[:2] == (28, 28):
         with st.expander(ui.t("fmap.numbers")):
             values = tensor[0, 0].numpy()
-            st.plotly_chart(figures.number_grid(values, decimals=1, cell_px=26), width="content", config=CHART_CONFIG)
+            st.html(number_grid(values), width="content")
 
 
 def prediction_panel(network: Network, maps: FeatureMaps, truth: int | None) -> None:
@@ -289,19 +288,19 @@ def kernel_picture(network_key: str, conv: str, channel: int, _network: Network)
     return feature_pictures.png(upscale_nearest(feature_pictures.kernel_image(weight), 200)), weight.shape
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def colour_legend(bound: float | None, label: str) -> go.Figure:
-    # One shared figure, only read (st.plotly_chart copies it): unpickling a cache_data copy
-    # would take longer than building it.
-    return feature_pictures.colour_legend(bound, label)
+@st.cache_data(max_entries=16, show_spinner=False)
+def number_grid(values: np.ndarray) -> str:
+    """The 28 x 28 input as numbers (cached: ~800 cells of HTML)."""
+    return figures.number_grid_html(values, decimals=1, cell_px=26)
 
 
 def overview_panel(maps_key: str, maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> None:
     if scale == "network":
-        legend = colour_legend(next(iter(features.colour_bounds(maps, scale).values())), ui.t("fmap.legend_shared"))
+        bound = next(iter(features.colour_bounds(maps, scale).values()))
+        legend = feature_pictures.colour_legend(bound, ui.t("fmap.legend_shared"))
     else:
-        legend = colour_legend(None, ui.t(f"fmap.legend_{scale}"))
-    st.plotly_chart(legend, width="stretch", config=CHART_CONFIG)
+        legend = feature_pictures.colour_legend(None, ui.t(f"fmap.legend_{scale}"))
+    st.html(legend)
     tiles, grids = overview_pictures(maps_key, scale, maps, prepared)
     label, picture = st.columns([1, 5], vertical_alignment="center")
     label.markdown(f"**{ui.t('fmap.input_layer')}**  \n{shape_text(maps.input.shape)}")

@@ -103,37 +103,30 @@ def select_cell(shape: tuple[int, int]) -> tuple[int, int]:
     return divmod(index - 1, shape[1])
 
 
-# Figures are cached per view (settings, grid, selected cell, translated title) and shared by
-# every session: st.cache_resource hands back the same object, which nobody changes (plotly_chart
-# copies it). st.cache_data would unpickle each hit, and unpickling a figure rebuilds and
-# re-validates it: slower than building it.
-@st.cache_resource(max_entries=256, show_spinner=False)
-def window_figure(
+# Grids are cached per view (settings, grid, selected cell, translated title) and shared by every session.
+@st.cache_data(max_entries=256, show_spinner=False)
+def window_grid(
     grid: np.ndarray, settings: PoolSettings, title: str, cell: tuple[int, int] | None,
     values: np.ndarray | None = None, decimals: int = 2, cell_px: int = 44,
-) -> go.Figure:  # fmt: skip
-    """``pooling_views.layout_figure`` of ``grid`` pooled, keyed by the grid (cheaper to hash than its PooledGrid)."""
+) -> str:  # fmt: skip
+    """``pooling_views.layout_html`` of ``grid`` pooled, keyed by the grid (cheaper to hash than its PooledGrid)."""
     pooled = pooling.pool_grid(grid, settings)
-    return widened(pooling_views.layout_figure(pooled, title, cell, values=values, decimals=decimals, cell_px=cell_px))
+    return pooling_views.layout_html(pooled, title, cell, values=values, decimals=decimals, cell_px=cell_px)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
-def numbers_figure(values: np.ndarray, title: str, cell: tuple[int, int], signed: bool, cell_px: int) -> go.Figure:
-    return widened(figures.number_grid(values, title, highlight=[cell], signed=signed, cell_px=cell_px))
+@st.cache_data(max_entries=256, show_spinner=False)
+def numbers_grid(values: np.ndarray, title: str, cell: tuple[int, int], signed: bool, cell_px: int) -> str:
+    return figures.number_grid_html(values, title, highlight=[cell], signed=signed, cell_px=cell_px)
 
 
+# One shared figure, only read (st.plotly_chart copies it): unpickling a cache_data copy re-validates it.
 @st.cache_resource(max_entries=64, show_spinner=False)
 def shift_chart(result: pooling.ShiftRobustness, measure: str, labels: dict[str, str]) -> go.Figure:
     return pooling_views.shift_figure(result, measure, labels)
 
 
-def widened(figure: go.Figure) -> go.Figure:
-    """Wide enough for the title even above a 1 x 1 grid."""
-    return figure.update_layout(width=max(figure.layout.width, 240))
-
-
-def show_grid(figure: go.Figure) -> None:
-    st.plotly_chart(figure, width="content", config=CHART_CONFIG)
+def show_grid(html: str) -> None:
+    st.html(html, width="content")
 
 
 @st.fragment
@@ -161,11 +154,11 @@ def grid_section(settings: PoolSettings) -> None:
         input_column, output_column = st.columns([3, 2])
         with input_column:
             title = ui.t("pool.input_title", h=size, w=size)
-            show_grid(window_figure(grid, settings, title, cell, cell_px=cell_px))
+            show_grid(window_grid(grid, settings, title, cell, cell_px=cell_px))
         with output_column:
             out_h, out_w = pooled.output.shape
             title = ui.t("pool.output_title", h=out_h, w=out_w)
-            show_grid(numbers_figure(pooled.output, title, cell, signed=False, cell_px=cell_px))
+            show_grid(numbers_grid(pooled.output, title, cell, signed=False, cell_px=cell_px))
         st.latex(pooling_views.window_latex(pooled, *cell))
         st.caption(ui.t("pool.legend"))
         edge_note(pooled)
@@ -216,10 +209,10 @@ def backward(grid: np.ndarray, pooled: pooling.PooledGrid, cell: tuple[int, int]
     input_column, upstream_column = st.columns([3, 2])
     with input_column:
         title = ui.t("pool.routed_title")
-        show_grid(window_figure(grid, pooled.settings, title, cell, values=gradient, decimals=3, cell_px=cell_px))
+        show_grid(window_grid(grid, pooled.settings, title, cell, values=gradient, decimals=3, cell_px=cell_px))
     with upstream_column:
         title = ui.t("pool.upstream_title")
-        show_grid(numbers_figure(upstream, title, cell, signed=True, cell_px=cell_px))
+        show_grid(numbers_grid(upstream, title, cell, signed=True, cell_px=cell_px))
     st.markdown(ui.t(f"pool.rule.{pooled.settings.kind}"))
 
 
@@ -317,7 +310,7 @@ def quiz_panel() -> None:
     with grid_column:
         size = len(question.grid)
         title = ui.t("pool.quiz.grid", h=size, w=size)
-        show_grid(window_figure(grid, settings, title, cell if revealed is not None else None))
+        show_grid(window_grid(grid, settings, title, cell if revealed is not None else None))
     with answer_column:
         st.session_state.setdefault("pool.quiz.guess", None)
         # A form sends the typed number with the click: no rerun between typing and checking.

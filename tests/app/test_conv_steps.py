@@ -1,9 +1,7 @@
 """The step-by-step lesson in AppTest: the window, its arithmetic and the output move together."""
 
-import base64
 import contextlib
 import io
-import json
 import re
 
 import numpy as np
@@ -12,9 +10,9 @@ import pytest
 from cnnviz import convolution, kernels
 from cnnviz.images import load_sample
 from tests.app.conftest import open_page
+from tests.grids import Grid, page_grids
 
 PAGE = "pages/conv_steps.py"
-AMBER = "#f59e0b"
 
 
 def step_line(at) -> str:
@@ -30,26 +28,21 @@ def shown_sum(at) -> tuple[list[tuple[float, float]], float]:
     return pairs, float(result.strip("*"))
 
 
-def figure(at, title_start: str) -> dict:
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        if spec["layout"].get("title", {}).get("text", "").startswith(title_start):
-            return spec
-    raise AssertionError(f"no figure titled {title_start!r}")
+def figure(at, title_start: str) -> Grid:
+    for grid in page_grids(at):
+        if grid.title.startswith(title_start):
+            return grid
+    raise AssertionError(f"no grid titled {title_start!r}")
 
 
-def values(spec: dict) -> np.ndarray:
-    array = spec["data"][0]["z"]
-    if isinstance(array, dict):  # plotly's typed array
-        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
-        return flat.reshape([int(n) for n in str(array["shape"]).split(",")])
-    return np.asarray(array, dtype=float)
+def values(grid: Grid) -> np.ndarray:
+    """The numbers behind the cells (their hover text holds 6 significant digits; blank = not computed)."""
+    return np.array([[float(cell.hover.split(": ")[1] or "nan") for cell in row] for row in grid.rows])
 
 
 def taps(at) -> list[tuple[int, int]]:
     """(row, col) of the amber cells on the input grid: where the kernel reads."""
-    shapes = figure(at, "Input")["layout"]["shapes"]
-    return sorted((round(s["y0"] + 0.5), round(s["x0"] + 0.5)) for s in shapes if s["line"]["color"] == AMBER)
+    return sorted(figure(at, "Input").cells_with("window"))
 
 
 @pytest.fixture(scope="module")

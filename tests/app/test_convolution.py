@@ -1,13 +1,11 @@
 """The Convolution lesson in AppTest: what the page shows changes with every setting."""
 
-import base64
-import json
-
 import numpy as np
 import pytest
 
 from cnnviz.images import LoadedImage
 from tests.app.conftest import open_page
+from tests.grids import Grid, page_grids
 from tests.snippets import printed_shape
 
 PAGE = "pages/convolution.py"
@@ -29,20 +27,13 @@ def value_range(at) -> str:
     return next(c.value for c in at.caption if c.value.startswith("Values from"))
 
 
-def figures(at) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+def kernel_figure(at) -> Grid:
+    return next(grid for grid in page_grids(at) if grid.title.startswith("Kernel"))
 
 
-def decoded(array) -> np.ndarray:
-    """A plotly array from a figure's JSON: a list, or a typed array {dtype, bdata, shape}."""
-    if isinstance(array, dict):
-        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
-        return flat.reshape([int(n) for n in str(array["shape"]).split(",")])
-    return np.asarray(array)
-
-
-def kernel_figure(at) -> dict:
-    return next(f for f in figures(at) if f["layout"].get("title", {}).get("text", "").startswith("Kernel"))
+def kernel_values(at) -> np.ndarray:
+    """The kernel's numbers (each cell's hover text holds 6 significant digits)."""
+    return np.array([[float(cell.hover.split(": ")[1]) for cell in row] for row in kernel_figure(at).rows])
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +50,7 @@ def test_renders_the_default_sample_without_an_exception(default):
     latex = default.latex[0].value
     assert r"\frac{300 + 2\cdot0 - 1\cdot(3-1) - 1}{1}" in latex and "= 298" in latex and "= 449" in latex
     assert "vertical edges" in texts(default) and "add up to 0" in texts(default)
-    assert np.array_equal(decoded(kernel_figure(default)["data"][0]["z"]), [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+    assert np.array_equal(kernel_values(default), [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
 
 
 @pytest.mark.parametrize(
@@ -84,7 +75,7 @@ def test_preset_changes_kernel_description_and_shape():
     assert not at.exception
     assert output_heading(at) == "**Output** · 296 × 447"  # a 5 x 5 kernel
     assert "smooth blur" in texts(at) and "add up to 1" in texts(at)
-    assert decoded(kernel_figure(at)["data"][0]["z"]).shape == (5, 5)
+    assert kernel_values(at).shape == (5, 5)
     # A blur of a 0..1 image never goes negative: the output is drawn as a gray photo.
     assert "Black = 0" in value_range(at)
 
@@ -107,9 +98,8 @@ def test_flip_rotates_the_kernel_and_mirrors_the_output(default):
     at = open_page(PAGE)
     at.toggle(key="conv.flip").set_value(True).run()
     assert not at.exception
-    figure = kernel_figure(at)
-    assert figure["layout"]["title"]["text"] == "Kernel, rotated 180°"
-    assert np.array_equal(decoded(figure["data"][0]["z"]), [[1, 0, -1], [2, 0, -2], [1, 0, -1]])
+    assert kernel_figure(at).title == "Kernel, rotated 180°"
+    assert np.array_equal(kernel_values(at), [[1, 0, -1], [2, 0, -2], [1, 0, -1]])
     # Sobel x rotated is its negative: the range swaps ends.
     assert value_range(default).startswith("Values from −1.98 to 1.93")
     assert value_range(at).startswith("Values from −1.93 to 1.98")
@@ -151,7 +141,7 @@ def test_custom_kernel_from_the_link_and_its_bad_cell():
     assert "Fix the kernel" in at.info[0].value
     good = open_page(PAGE, **{"conv.source": "custom", "conv.kernel": "1,2,1;0,0,0;-1,-2,-1"})
     assert not good.error
-    assert np.array_equal(decoded(kernel_figure(good)["data"][0]["z"]), [[1, 2, 1], [0, 0, 0], [-1, -2, -1]])
+    assert np.array_equal(kernel_values(good), [[1, 2, 1], [0, 0, 0], [-1, -2, -1]])
     assert output_heading(good) == DEFAULT_OUTPUT
 
 
@@ -177,7 +167,7 @@ def test_typed_fraction_is_used():
     at = open_page(PAGE, **{"conv.source": "custom", "conv.kernel": "1/9,1/9,1/9;1/9,1/9,1/9;1/9,1/9,1/9"})
     assert not at.error
     assert "add up to 1" in texts(at)
-    assert list(decoded(kernel_figure(at)["data"][0]["text"])[0]) == ["0.111", "0.111", "0.111"]
+    assert kernel_figure(at).texts[0] == ["0.111", "0.111", "0.111"]
 
 
 def test_chinese():

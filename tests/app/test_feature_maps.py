@@ -39,7 +39,8 @@ def test_default_is_a_digit_it_never_saw():
     assert "Tensor 1 × 1 × 28 × 28" in shown and "right 98.5% of the time" in shown
     assert "Kernel 0 of features.0: 5 × 5 weights on the gray input" in shown
     assert "The 84 numbers the last layer reads" in shown
-    assert len(at.get("plotly_chart")) >= 3  # probabilities, legend, feature vector
+    assert len(at.get("plotly_chart")) == 2  # probabilities, feature vector
+    assert any("cnnviz-colour-bar" in element.proto.body for element in at.get("html"))  # the legend
 
 
 def test_layer_and_channel_change_what_is_shown():

@@ -8,22 +8,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz.figures import HIGHLIGHT
 from tests.app.conftest import change, open_page
 from tests.conftest import ROOT
+from tests.grids import page_grids
 
 PAGE = "pages/pooling.py"
 
 
 def grids(at) -> dict[str, list[list[str]]]:
-    """The numbers written in each grid figure, by the figure's title."""
-    shown = {}
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        title = spec["layout"].get("title", {}).get("text")
-        if title and spec["data"] and "text" in spec["data"][0]:
-            shown[title] = spec["data"][0]["text"]
-    return shown
+    """The numbers written in each grid, by the grid's title."""
+    return {shown.title: shown.texts for shown in page_grids(at) if shown.title}
 
 
 def grid(at, prefix: str) -> list[list[str]]:
@@ -35,12 +29,11 @@ def window_formula(at) -> str:
     return at.latex[0].value
 
 
-def outline_colours(at, prefix: str) -> list[tuple[float, float, str]]:
-    """(x0, y0, colour) of the outlines drawn on a grid (window in amber, winner in black)."""
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        if spec["layout"].get("title", {}).get("text", "").startswith(prefix):
-            return [(s["x0"], s["y0"], s["line"]["color"]) for s in spec["layout"].get("shapes", [])]
+def outlined(at, prefix: str, kind: str = "window") -> list[tuple[int, int]]:
+    """(row, col) of the cells outlined on a grid: "window" (amber) or "winner" (black)."""
+    for shown in page_grids(at):
+        if shown.title.startswith(prefix):
+            return shown.cells_with(kind)
     raise AssertionError(f"no grid titled {prefix!r}")
 
 
@@ -64,7 +57,8 @@ def test_renders_with_every_panel(default_page):
     assert re.fullmatch(r"\\max\(\d, \d, \d, \d\) = \d", window_formula(at).strip("$\n"))
     assert r"\lfloor 2 \rfloor + 1 = 3" in at.latex[1].value
     assert len(at.image) == 2  # before and after pooling
-    assert len(at.get("plotly_chart")) == 6  # four grids, the shift chart and the quiz grid
+    assert len(page_grids(at)) == 5  # four grids and the quiz grid
+    assert len(at.get("plotly_chart")) == 1  # the shift chart
 
 
 def test_output_is_the_max_of_each_window(default_page):
@@ -134,11 +128,11 @@ def test_ceil_mode_adds_a_partial_window():
 def test_selected_cell_moves_the_window_and_the_gradient():
     at = open_page(PAGE)
     first = window_formula(at)
-    first_outline = outline_colours(at, "Input")
+    first_outline = outlined(at, "Input")
     change(at, "slider", "pool.cell", 9)
     assert window_formula(at) != first
-    assert outline_colours(at, "Input") != first_outline
-    assert (4 - 0.5, 4 - 0.5, "#f59e0b") in outline_colours(at, "Input")  # window starts at row 4, col 4
+    assert outlined(at, "Input") != first_outline
+    assert min(outlined(at, "Input")) == (4, 4)  # window starts at row 4, col 4
     change(at, "segmented_control", "pool.upstream", "cell")
     gradient = [[float(v) for v in row] for row in grid(at, "Gradient passed back")]
     assert sum(map(sum, gradient)) == 1
@@ -233,7 +227,7 @@ def score(at) -> str:
 
 
 def window_outlined(at) -> int:
-    return sum(colour == HIGHLIGHT for *_, colour in outline_colours(at, "Quiz input"))
+    return len(outlined(at, "Quiz input"))
 
 
 def answer(at, guess: float):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from cnnviz import codegen, pooling, pooling_views
 from cnnviz.arithmetic import pool_output_size
 from cnnviz.pooling import BEYOND, INPUT, PADDING, PoolSettings
+from tests.grids import read_grids
 
 SHAPES = [(5, 5), (6, 7), (7, 4)]
 GRID = [
@@ -299,32 +300,31 @@ def test_window_latex_spells_out_each_kind():
     assert pooling_views.window_latex(lp, 0, 1) == r"\left(|4|^{2}\right)^{1/2} = 4"
 
 
-def test_layout_figure_shades_padding_and_marks_the_window_and_winner():
+def test_layout_grid_shades_padding_and_marks_the_window_and_winner():
     pooled = pooling.pool_grid(GRID_4X4, PoolSettings("max", 3, 2, padding=1, ceil_mode=True))
-    figure = pooling_views.layout_figure(pooled, cell=(0, 1))
-    text = np.asarray(figure.data[0].text)
-    assert text[0, 0] == "−∞" and text[1, 1] == "1"
-    window_outlines = [s for s in figure.layout.shapes if s.line.color == "#f59e0b"]
-    assert len(window_outlines) == 9
-    (winner,) = [s for s in figure.layout.shapes if s.line.color == "black"]
+    (grid,) = read_grids(pooling_views.layout_html(pooled, "Input", cell=(0, 1)))
+    assert grid.title == "Input"
+    assert grid.texts[0][0] == "−∞" and grid.texts[1][1] == str(int(GRID_4X4[0, 0]))
+    assert (len(grid.rows), len(grid.rows[0])) == pooled.layout.shape
+    assert sorted(grid.cells_with("window")) == sorted(pooled.window(0, 1))
+    assert len(grid.cells_with("window")) == 9
     r, c = pooled.winners[0, 1] + pooled.offset
-    assert (winner.x0, winner.y0) == (c - 0.5, r - 0.5)
-    gradients = pooling_views.layout_figure(pooled, values=np.full((4, 4), 0.5))
-    assert np.asarray(gradients.data[0].text)[0, 0] == ""
+    assert grid.cells_with("winner") == [(r, c)]
+    assert set(grid.cells_with("shaded")) == set(map(tuple, np.argwhere(pooled.region == PADDING)))
+    beyond = set(map(tuple, np.argwhere(pooled.region == BEYOND)))
+    assert beyond and set(grid.cells_with("beyond")) == beyond
+    assert all(grid.texts[r][c] == "" for r, c in beyond)
+    (gradients,) = read_grids(pooling_views.layout_html(pooled, values=np.full((4, 4), 0.5)))
+    assert gradients.texts[0][0] == "" and gradients.texts[1][1] == "0.5"
 
 
-def test_figures_built_without_validation_are_what_plotly_validates():
-    """number_grid, layout_figure and shift_figure skip plotly's validation (speed): plotly accepts them as they are."""
-    pooled = pooling.pool_grid(GRID_4X4, PoolSettings("max", 3, 2, padding=1, ceil_mode=True))
+def test_shift_figure_built_without_validation_is_what_plotly_validates():
+    """shift_figure skips plotly's validation (speed): plotly accepts it as it is."""
     shifts = pooling.shift_robustness(np.arange(64.0).reshape(8, 8) % 5, PoolSettings("max", 2, 2), 3)
     labels = {"unpooled": "before", "pooled": "after", "x": "shift", "y": "change"}
-    for figure in (
-        pooling_views.layout_figure(pooled, "title", cell=(0, 1)),
-        pooling_views.layout_figure(pooled, values=np.full((4, 4), 0.5)),
-        pooling_views.shift_figure(shifts, "changed", labels),
-    ):
-        validated = go.Figure(figure.to_dict())  # raises on any property plotly does not know
-        assert json.loads(pio.to_json(validated)) == json.loads(pio.to_json(figure))
+    figure = pooling_views.shift_figure(shifts, "changed", labels)
+    validated = go.Figure(figure.to_dict())  # raises on any property plotly does not know
+    assert json.loads(pio.to_json(validated)) == json.loads(pio.to_json(figure))
 
 
 def test_feature_map_and_image_grid():
