@@ -5,6 +5,7 @@ offers the language switch and the image picker in the sidebar, then runs the pa
 """
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
@@ -15,8 +16,7 @@ from pages.registry import LESSONS
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 st.set_page_config(page_title="cnnviz", page_icon="assets/icon.png", layout="wide")
-# A projector shows 1280 x 720: give the lesson the space Streamlit leaves empty above it.
-st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
+st.html(Path(__file__).parent / "assets" / "app.css")  # once per page load: fragment reruns keep it
 
 link_settings = None if "link.checked" in st.session_state else st.query_params.to_dict()
 

@@ -93,25 +93,6 @@ def map_to_image(values: np.ndarray, white_at_least: float = 0.0) -> tuple[np.nd
 # A grid of numbers or a colour bar is a table or a gradient: the browser draws HTML at once,
 # where a plotly chart costs tens of milliseconds to draw on every slider move.
 
-#: Cell classes: "window" (amber outline), "winner" (black outline), "shaded" (hatched grey),
-#: "beyond" (dotted, empty), "empty" (not computed yet).
-GRID_STYLE = (
-    "<style>"
-    ".cnnviz-grid{margin:0 0 .5rem 0}"
-    ".cnnviz-grid figcaption{font-weight:600;font-size:15px;margin:0 0 6px 0;white-space:nowrap}"
-    ".cnnviz-grid table{border-collapse:separate;border-spacing:1px;table-layout:fixed;margin:0;border:none;"
-    "font-variant-numeric:tabular-nums;line-height:1}"
-    ".cnnviz-grid td{padding:0;border:none;text-align:center;vertical-align:middle;overflow:hidden;"
-    "white-space:nowrap;color:#111827}"
-    ".cnnviz-grid td.light{color:#fff}"
-    ".cnnviz-grid td.empty{box-shadow:inset 0 0 0 1px #d1d5db}"
-    ".cnnviz-grid td.shaded{background:repeating-linear-gradient(135deg,#9ca3af 0 2px,#e5e7eb 2px 6px)}"
-    ".cnnviz-grid td.beyond{outline:1px dotted #9ca3af;outline-offset:-3px}"
-    f".cnnviz-grid td.window{{box-shadow:inset 0 0 0 3px {HIGHLIGHT}}}"
-    ".cnnviz-grid td.winner{box-shadow:inset 0 0 0 4px #000}"
-    "</style>"
-)
-
 
 @functools.cache
 def colour_lut(name: str) -> np.ndarray:
@@ -161,7 +142,9 @@ def number_grid_html(
             fit) and show on hover.
 
     Returns:
-        HTML (a ``<figure>`` with its own style). NaN cells are empty, with a light outline.
+        HTML: a ``<figure class="cnnviz-grid">`` whose cells carry classes (window, winner,
+        shaded, beyond, empty, light) that the app's stylesheet (assets/app.css) draws.
+        NaN cells are empty, with a light outline.
     """
     grid = np.asarray(values, dtype=float)
     rows, cols = grid.shape
@@ -191,9 +174,18 @@ def number_grid_html(
     caption = f"<figcaption>{html.escape(title)}</figcaption>" if title else ""
     font = 13 if cell_px >= 36 else 10
     return (
-        f'{GRID_STYLE}<figure class="cnnviz-grid">{caption}'
+        f'<figure class="cnnviz-grid">{caption}'
         f'<table style="font-size:{font}px"><tbody>{"".join(rows_html)}</tbody></table></figure>'
     )
+
+
+def side_by_side_html(*columns: str, gap_px: int = 32) -> str:
+    """HTML blocks in a row, top-aligned, wrapping onto the next line when the page is narrow.
+
+    One element instead of one per block: a browser redraws a page's elements one by one.
+    """
+    cells = "".join(f"<div>{column}</div>" for column in columns)
+    return f'<div style="display:flex;flex-wrap:wrap;align-items:flex-start;gap:8px {gap_px}px">{cells}</div>'
 
 
 def colour_bar_html(colours: Literal["diverging", "gray"], ticks: Sequence[tuple[float, str]], title: str = "") -> str:

@@ -145,19 +145,18 @@ def step_panels(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool
     input_cell, kernel_cell, output_cell = (
         cell_size(padded.shape[1], 300), cell_size(kernel.shape[1], 130, 36), cell_size(out_w, 240)
     )  # fmt: skip
-    widths = [padded.shape[1] * input_cell, kernel.shape[1] * kernel_cell, max(out_w * output_cell, 260)]
-    columns = st.columns([width + 30 for width in widths], gap="medium")
-    with columns[0]:
-        title = ui.t("steps.input" if padding else "steps.input_plain")
-        chart(grid_html(padded, title, taps, shaded if padding else None, decimals=0, signed=False,
-                          cell_px=input_cell))  # fmt: skip
-    with columns[1]:
-        title = ui.t("steps.kernel_flipped" if flip else "steps.kernel_title")
-        chart(grid_html(step.kernel, title, decimals=3, cell_px=kernel_cell))
-        chart(grid_html(step.products, ui.t("steps.products"), decimals=3, cell_px=kernel_cell))
-    with columns[2]:
-        title = ui.t("steps.output", height=out_h, width=out_w)
-        chart(grid_html(so_far, title, ((row, col),), decimals=2, cell_px=output_cell))
+    input_title = ui.t("steps.input" if padding else "steps.input_plain")
+    kernel_title = ui.t("steps.kernel_flipped" if flip else "steps.kernel_title")
+    chart(
+        figures.side_by_side_html(
+            grid_html(padded, input_title, taps, shaded if padding else None, decimals=0, signed=False,
+                      cell_px=input_cell),
+            grid_html(step.kernel, kernel_title, decimals=3, cell_px=kernel_cell)
+            + grid_html(step.products, ui.t("steps.products"), decimals=3, cell_px=kernel_cell),
+            grid_html(so_far, ui.t("steps.output", height=out_h, width=out_w), ((row, col),), decimals=2,
+                      cell_px=output_cell),
+        )
+    )  # fmt: skip
     st.caption(ui.t("steps.path", stride=settings["stride"], dilation=settings["dilation"]))
 
 
@@ -168,17 +167,24 @@ def im2col_panel(kernel_row: np.ndarray, columns: np.ndarray, output: np.ndarray
     size, count = columns.shape
     cell = cell_size(count, 700, largest=34, smallest=8)
     current = position - 1
-    left, right = st.columns([1, 3])
-    with right:
-        chart(grid_html(columns, ui.t("steps.columns", rows=size, cols=count), tuple((r, current) for r in range(size)),
-                          decimals=0, signed=False, cell_px=cell))  # fmt: skip
-    left, right = st.columns([1, 3])
-    with left:
-        chart(grid_html(kernel_row, ui.t("steps.kernel_row", size=size), decimals=2,
-                          cell_px=cell_size(size, 220, largest=34)))  # fmt: skip
-    with right:
-        chart(grid_html(output.reshape(1, -1), ui.t("steps.output_row", cols=count), ((0, current),), decimals=2,
-                          cell_px=cell))  # fmt: skip
+    kernel_side = cell_size(size, 220, largest=34)
+    columns_grid = grid_html(
+        columns,
+        ui.t("steps.columns", rows=size, cols=count),
+        tuple((r, current) for r in range(size)),
+        decimals=0,
+        signed=False,
+        cell_px=cell,
+    )
+    kernel_grid = grid_html(kernel_row, ui.t("steps.kernel_row", size=size), decimals=2, cell_px=kernel_side)
+    output_grid = grid_html(output.reshape(1, -1), ui.t("steps.output_row", cols=count), ((0, current),),
+                            decimals=2, cell_px=cell)  # fmt: skip
+    # Falk's scheme as a 2 x 2 table: the columns top right, the kernel row left of the output row.
+    chart(
+        '<div style="display:grid;grid-template-columns:max-content max-content;gap:8px 24px;align-items:end;'
+        'max-width:100%;overflow-x:auto">'
+        f"<div></div><div>{columns_grid}</div><div>{kernel_grid}</div><div>{output_grid}</div></div>"
+    )
     st.caption(ui.t("steps.im2col_note", index=position))
 
 
