@@ -178,109 +178,113 @@ if quiz_switch.toggle(
 ):
     quiz_panel()
 
-columns = st.columns(5)
-size = columns[0].slider(ui.t("size.input"), 1, 32, 28, key="size.input", bind="query-params")
-kernel = columns[1].slider(ui.t("size.kernel"), 1, 11, 5, key="size.kernel", bind="query-params")
-padding = columns[2].slider(ui.t("size.padding"), 0, PADDING_MAX, 0, key="size.padding", bind="query-params")
-stride = columns[3].slider(ui.t("size.stride"), 1, 6, 1, key="size.stride", bind="query-params")
-dilation = columns[4].slider(ui.t("size.dilation"), 1, 4, 1, key="size.dilation", bind="query-params")
-settings = (kernel, stride, padding, dilation)
 
-out = None
-with ui.panel("size.formula"):
-    result, formula = st.columns([1.3, 2.7], vertical_alignment="center")
-    try:
-        out = arithmetic.conv_output_size(size, *settings)
-    except SizeError as error:
-        result.metric(ui.t("size.output"), "—")
-        with formula:
-            offer_nearest(error)
-    else:
-        result.metric(ui.t("size.output"), f"{out} × {out}")
-        result.caption(ui.t("size.input_to_output", size=size, out=out))
-    formula.latex(arithmetic.conv_formula_latex(size, *settings))
+@st.fragment
+def calculator() -> None:
+    """The five sliders and everything computed from them; moving one reruns only this."""
+    columns = st.columns(5)
+    size = columns[0].slider(ui.t("size.input"), 1, 32, 28, key="size.input", bind="query-params")
+    kernel = columns[1].slider(ui.t("size.kernel"), 1, 11, 5, key="size.kernel", bind="query-params")
+    padding = columns[2].slider(ui.t("size.padding"), 0, PADDING_MAX, 0, key="size.padding", bind="query-params")
+    stride = columns[3].slider(ui.t("size.stride"), 1, 6, 1, key="size.stride", bind="query-params")
+    dilation = columns[4].slider(ui.t("size.dilation"), 1, 4, 1, key="size.dilation", bind="query-params")
+    settings = (kernel, stride, padding, dilation)
 
-if out is not None:
-    with ui.panel("size.windows"):
-        st.subheader(ui.t("size.windows.title"))
-        layout = windows.axis_layout(size, *settings)
-        labels = windows.AxisLabels(
-            padding=ui.t("size.fig.padding"), pixel=ui.t("size.fig.pixel"), unread=ui.t("size.fig.unread"),
-            input_row=ui.t("size.fig.input_row"), windows_row=ui.t("size.fig.windows_row"),
-            output_row=ui.t("size.fig.output_row"), window=ui.t("size.fig.window"),
-        )  # fmt: skip
-        st.plotly_chart(windows.window_figure(layout, labels), config={"displayModeBar": False})
-        if not layout.unread:
-            explain_windows(layout, size, kernel, stride, padding, dilation, out)
-        else:  # never-read pixels: show that they are whole rows and columns of the image
-            explanation, whole = st.columns([4, 1])
-            with explanation:
-                explain_windows(layout, size, kernel, stride, padding, dilation, out)
-                st.caption(ui.t("size.grid.caption", size=size))
-            whole.plotly_chart(windows.grid_figure(layout), width="content", config={"displayModeBar": False})
-
-with ui.panel("size.frameworks"):
-    st.subheader(ui.t("size.frameworks.title"))
-    torch_side, tf_side = st.columns(2, border=True)
-    dilated = f", dilation={dilation}" if dilation > 1 else ""
-    with torch_side:
-        st.markdown(ui.t("size.torch.title"))
-        code = f"`nn.Conv2d(…, {kernel}, stride={stride}, padding={padding}{dilated})`"
-        st.markdown(result_line(None, code, arithmetic.conv_output_size, size, *settings))
-        code = f'`nn.Conv2d(…, {kernel}, padding="same"{dilated})`'
-        if stride == 1:
-            before, after = arithmetic.tf_same_padding(size, kernel, 1, dilation)
-            st.markdown(ui.t("size.torch.same", code=code, result=f"**{size}**", before=before, after=after))
-        else:
-            st.markdown(ui.t("size.torch.same_strided", code=code))
-        for ceil_mode in (False, True):
-            code = (
-                f"`nn.MaxPool2d({kernel}, stride={stride}, padding={padding}{dilated}{', ceil_mode=True' * ceil_mode})`"
-            )
-            key = "size.torch.ceil" if ceil_mode else "size.torch.pool"
-            pool_args = (size, kernel, stride, padding, dilation, ceil_mode)
-            st.markdown(result_line(key, code, arithmetic.pool_output_size, *pool_args))
-    with tf_side:
-        st.markdown(ui.t("size.tf.title"))
-        rate = f", dilation_rate={dilation}" if dilation > 1 else ""
-        code = f'`Conv2D(…, {kernel}, strides={stride}, padding="valid"{rate})`'
-        st.markdown(
-            result_line("size.tf.valid", code, arithmetic.tf_output_size, size, kernel, stride, "valid", dilation)
-        )
-        code = f'`Conv2D(…, {kernel}, strides={stride}, padding="same"{rate})`'
+    out = None
+    with ui.panel("size.formula"):
+        result, formula = st.columns([1.3, 2.7], vertical_alignment="center")
         try:
-            before, after = arithmetic.tf_same_padding(size, kernel, stride, dilation)
-        except SizeError:
-            before = after = None
-        same_args = (size, kernel, stride, "same", dilation)
-        st.markdown(
-            result_line("size.tf.same", code, arithmetic.tf_output_size, *same_args, before=before, after=after)
-        )
-        st.caption(ui.t("size.tf.no_number"))
-    if out is not None:
-        ui.code_panel(codegen.conv2d((1, size, size), 1, kernel, stride, padding, dilation))
-
-with ui.panel("size.transposed"):
-    st.subheader(ui.t("size.transposed.title"))
-    if out is None:
-        st.info(ui.t("size.transposed.needs_output"))
-    else:
-        st.write(ui.t("size.transposed.intro", out=out))
-        control, formula = st.columns([1, 3], vertical_alignment="center")
-        output_padding = control.slider(
-            ui.t("size.output_padding"), 0, 3, 0, key="size.output_padding", bind="query-params"
-        )
-        try:
-            formula.latex(arithmetic.transposed_formula_latex(out, kernel, stride, padding, output_padding, dilation))
+            out = arithmetic.conv_output_size(size, *settings)
         except SizeError as error:
+            result.metric(ui.t("size.output"), "—")
             with formula:
                 offer_nearest(error)
         else:
-            choices = arithmetic.transposed_choices(out, kernel, stride, padding, dilation)
-            listed = ui.t("size.transposed.sep").join(ui.t("size.transposed.pair", op=op, n=n) for op, n in choices)
-            back = arithmetic.uncovered_size(size, *settings)
-            key = "size.transposed.choices" if len(choices) > 1 else "size.transposed.one_choice"
-            st.info(ui.t(key, out=out, listed=listed, size=size, back=back), icon=":material/unfold_more:")
+            result.metric(ui.t("size.output"), f"{out} × {out}")
+            result.caption(ui.t("size.input_to_output", size=size, out=out))
+        formula.latex(arithmetic.conv_formula_latex(size, *settings))
+
+    if out is not None:
+        with ui.panel("size.windows"):
+            st.subheader(ui.t("size.windows.title"))
+            layout = windows.axis_layout(size, *settings)
+            labels = windows.AxisLabels(
+                padding=ui.t("size.fig.padding"), pixel=ui.t("size.fig.pixel"), unread=ui.t("size.fig.unread"),
+                input_row=ui.t("size.fig.input_row"), windows_row=ui.t("size.fig.windows_row"),
+                output_row=ui.t("size.fig.output_row"), window=ui.t("size.fig.window"),
+            )  # fmt: skip
+            st.plotly_chart(windows.window_figure(layout, labels), config={"displayModeBar": False})
+            if not layout.unread:
+                explain_windows(layout, size, kernel, stride, padding, dilation, out)
+            else:  # never-read pixels: show that they are whole rows and columns of the image
+                explanation, whole = st.columns([4, 1])
+                with explanation:
+                    explain_windows(layout, size, kernel, stride, padding, dilation, out)
+                    st.caption(ui.t("size.grid.caption", size=size))
+                whole.plotly_chart(windows.grid_figure(layout), width="content", config={"displayModeBar": False})
+
+    with ui.panel("size.frameworks"):
+        st.subheader(ui.t("size.frameworks.title"))
+        torch_side, tf_side = st.columns(2, border=True)
+        dilated = f", dilation={dilation}" if dilation > 1 else ""
+        with torch_side:
+            st.markdown(ui.t("size.torch.title"))
+            code = f"`nn.Conv2d(…, {kernel}, stride={stride}, padding={padding}{dilated})`"
+            st.markdown(result_line(None, code, arithmetic.conv_output_size, size, *settings))
+            code = f'`nn.Conv2d(…, {kernel}, padding="same"{dilated})`'
+            if stride == 1:
+                before, after = arithmetic.tf_same_padding(size, kernel, 1, dilation)
+                st.markdown(ui.t("size.torch.same", code=code, result=f"**{size}**", before=before, after=after))
+            else:
+                st.markdown(ui.t("size.torch.same_strided", code=code))
+            for ceil_mode in (False, True):
+                code = f"`nn.MaxPool2d({kernel}, stride={stride}, padding={padding}{dilated}{', ceil_mode=True' * ceil_mode})`"
+                key = "size.torch.ceil" if ceil_mode else "size.torch.pool"
+                pool_args = (size, kernel, stride, padding, dilation, ceil_mode)
+                st.markdown(result_line(key, code, arithmetic.pool_output_size, *pool_args))
+        with tf_side:
+            st.markdown(ui.t("size.tf.title"))
+            rate = f", dilation_rate={dilation}" if dilation > 1 else ""
+            code = f'`Conv2D(…, {kernel}, strides={stride}, padding="valid"{rate})`'
+            st.markdown(
+                result_line("size.tf.valid", code, arithmetic.tf_output_size, size, kernel, stride, "valid", dilation)
+            )
+            code = f'`Conv2D(…, {kernel}, strides={stride}, padding="same"{rate})`'
+            try:
+                before, after = arithmetic.tf_same_padding(size, kernel, stride, dilation)
+            except SizeError:
+                before = after = None
+            same_args = (size, kernel, stride, "same", dilation)
+            st.markdown(
+                result_line("size.tf.same", code, arithmetic.tf_output_size, *same_args, before=before, after=after)
+            )
+            st.caption(ui.t("size.tf.no_number"))
+        if out is not None:
+            ui.code_panel(codegen.conv2d((1, size, size), 1, kernel, stride, padding, dilation))
+
+    with ui.panel("size.transposed"):
+        st.subheader(ui.t("size.transposed.title"))
+        if out is None:
+            st.info(ui.t("size.transposed.needs_output"))
+        else:
+            st.write(ui.t("size.transposed.intro", out=out))
+            control, formula = st.columns([1, 3], vertical_alignment="center")
+            output_padding = control.slider(
+                ui.t("size.output_padding"), 0, 3, 0, key="size.output_padding", bind="query-params"
+            )
+            try:
+                formula.latex(
+                    arithmetic.transposed_formula_latex(out, kernel, stride, padding, output_padding, dilation)
+                )
+            except SizeError as error:
+                with formula:
+                    offer_nearest(error)
+            else:
+                choices = arithmetic.transposed_choices(out, kernel, stride, padding, dilation)
+                listed = ui.t("size.transposed.sep").join(ui.t("size.transposed.pair", op=op, n=n) for op, n in choices)
+                back = arithmetic.uncovered_size(size, *settings)
+                key = "size.transposed.choices" if len(choices) > 1 else "size.transposed.one_choice"
+                st.info(ui.t(key, out=out, listed=listed, size=size, back=back), icon=":material/unfold_more:")
 
 
 @st.fragment
@@ -314,4 +318,5 @@ def trace_preset() -> None:
     ui.code_panel(codegen.layer_stack(input_shape, list(stack)))
 
 
+calculator()
 stack_tracer()

@@ -330,14 +330,21 @@ def quiz_panel() -> None:
         st.metric(ui.t("pool.quiz.score"), f"{right} / {asked}")
 
 
+@st.fragment
+def lesson() -> None:
+    """The settings and the two sections they feed; moving a setting reruns only this."""
+    settings_column, grid_column = st.columns([1, 2.6], gap="medium")
+    with settings_column:
+        settings = read_settings()
+    with grid_column:
+        grid_section(settings)
+    image_section(settings)
+
+
 st.title(ui.t("pool.title"))
 st.markdown(ui.t("pool.intro"))
-settings_column, grid_column = st.columns([1, 2.6], gap="medium")
-with settings_column:
-    settings = read_settings()
-with grid_column:
-    grid_section(settings)
-image_section(settings)
+
+lesson()
 quiz_section()
 with st.expander(ui.t("pool.remember.header"), icon=":material/lightbulb:"):
     st.markdown(ui.t("pool.remember"))
