@@ -1,0 +1,396 @@
+"""Small charts as SVG text: lines, dots, bars and shaded bands on two axes, with a legend.
+
+Why not plotly here: a browser redraws a plotly chart in ~65 ms after every slider move
+(measured in chromium, see bench/RESULTS.md), an SVG of the same lines in ~2 ms. The
+lessons' charts are simple (a few curves, some bars), so they are drawn as SVG and shown
+with ``st.html``. Texts use ``currentColor``, so a chart follows the light or dark theme.
+
+Build a ``Chart``, add marks in drawing order (first drawn is below), call ``svg()``:
+
+    chart = Chart(x_label="x", y_label="f(x)")
+    chart.band(-6, 0, "rgba(220,38,38,0.13)", legend="dead")
+    chart.line(x, y, "#2563eb", legend="ReLU")
+    html = chart.svg()
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FONT_PX = 12
+GRID = "#e5e7eb"
+ZERO = "#9ca3af"
+#: Rough width of a character at FONT_PX, to lay out the legend and the margins.
+CHAR_PX = 6.6
+_CLIP_IDS = itertools.count()
+
+
+def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
+    """About ``count`` round numbers (1, 2 or 5 times a power of ten apart) covering [low, high]."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low] if math.isfinite(low) else []
+    raw = (high - low) / max(count - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    ticks = [first + i * step for i in range(int((high - first) / step + 1e-9) + 1)]
+    return [0.0 if abs(t) < step * 1e-9 else round(t, 12) for t in ticks]
+
+
+def tick_text(value: float) -> str:
+    """A tick label: short, with a true minus sign."""
+    text = f"{value:.4g}"
+    return text.replace("-", "−") if value < 0 else text
+
+
+def _escape(text: str) -> str:
+    return html.escape(str(text), quote=True)
+
+
+@dataclass
+class _Mark:
+    kind: str  # "line", "dots", "bars", "band", "hline", "vline", "text"
+    x: np.ndarray
+    y: np.ndarray
+    colour: str
+    legend: str | None = None
+    width: float = 2.0
+    dashed: bool = False
+    hollow: bool = False
+    size: float = 4.0
+    hover: Sequence[str] | None = None
+    words: str = ""
+
+
+@dataclass
+class Chart:
+    """A chart on x and y axes (numbers; ``categories`` for labelled bars), drawn by ``svg()``.
+
+    Attributes:
+        width, height: the chart's size in pixels (it shrinks with a narrower column).
+        x_range, y_range: the visible ranges; None fits the data (y with a little room).
+        y_log: a logarithmic y axis (values <= 0 are left out).
+        categories: names along the y axis for ``hbars`` charts, top to bottom.
+    """
+
+    width: int = 640
+    height: int = 340
+    title: str = ""
+    x_label: str = ""
+    y_label: str = ""
+    x_range: tuple[float, float] | None = None
+    y_range: tuple[float, float] | None = None
+    y_log: bool = False
+    categories: list[str] | None = None
+    marks: list[_Mark] = field(default_factory=list)
+
+    # --- marks ------------------------------------------------------------------------------
+
+    def line(self, x, y, colour: str, legend: str | None = None, width: float = 2.0, dashed: bool = False) -> Chart:
+        """A polyline through (x, y); NaN and infinite points break it."""
+        self.marks.append(_Mark("line", _floats(x), _floats(y), colour, legend, width, dashed))
+        return self
+
+    def dots(self, x, y, colour: str, legend: str | None = None, size: float = 4.0, hollow: bool = False,
+             hover: Sequence[str] | None = None) -> Chart:  # fmt: skip
+        """A dot at each (x, y); ``hover`` gives each dot a tooltip."""
+        self.marks.append(_Mark("dots", _floats(x), _floats(y), colour, legend, size=size, hollow=hollow, hover=hover))
+        return self
+
+    def bars(self, x, heights, colour: str, legend: str | None = None, bar_width: float | None = None,
+             hover: Sequence[str] | None = None) -> Chart:  # fmt: skip
+        """Vertical bars from 0 to ``heights`` centred on ``x`` (``bar_width`` in x units)."""
+        x = _floats(x)
+        width = bar_width if bar_width is not None else (float(np.min(np.diff(np.sort(x)))) if len(x) > 1 else 1.0)
+        self.marks.append(_Mark("bars", x, _floats(heights), colour, legend, width=width * 0.85, hover=hover))
+        return self
+
+    def hbars(self, values, colour: str, hover: Sequence[str] | None = None) -> Chart:
+        """Horizontal bars, one per category (``categories``, top to bottom), from 0 to each value."""
+        rows = np.arange(len(values), dtype=float)[::-1]  # the first category on top
+        self.marks.append(_Mark("hbars", _floats(values), rows, colour, hover=hover))
+        return self
+
+    def band(self, x0: float, x1: float, fill: str, legend: str | None = None, legend_fill: str | None = None) -> Chart:
+        """A shaded stretch of x over the whole height (e.g. where a slope is zero)."""
+        self.marks.append(_Mark("band", _floats([x0, x1]), _floats([0, 0]), fill, legend, words=legend_fill or fill))
+        return self
+
+    def hline(self, y: float, colour: str = ZERO, dashed: bool = True, legend: str | None = None) -> Chart:
+        self.marks.append(_Mark("hline", _floats([]), _floats([y]), colour, legend, 1.5, dashed))
+        return self
+
+    def vline(self, x: float, colour: str = ZERO, dashed: bool = True, legend: str | None = None) -> Chart:
+        self.marks.append(_Mark("vline", _floats([x]), _floats([]), colour, legend, 1.5, dashed))
+        return self
+
+    def text(self, x: float, y: float, words: str, colour: str = "currentColor") -> Chart:
+        """A label centred at (x, y)."""
+        self.marks.append(_Mark("text", _floats([x]), _floats([y]), colour, words=words))
+        return self
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def svg(self) -> str:
+        """The chart as one ``<svg>`` element."""
+        x_low, x_high = self._x_limits()
+        y_low, y_high = self._y_limits()
+        legend_rows = self._legend_rows()
+        left = 14 + (FONT_PX + 6 if self.y_label else 0) + self._y_tick_width(y_low, y_high)
+        top = 8 + (FONT_PX + 10 if self.title else 0)
+        bottom = 22 + (FONT_PX + 8 if self.x_label else 0) + len(legend_rows) * (FONT_PX + 8)
+        plot = _Frame(left, top, self.width - left - 14, self.height - top - bottom, x_low, x_high, y_low, y_high,
+                      self.y_log)  # fmt: skip
+        parts = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width} {self.height}" '
+            f'width="100%" style="max-width:{self.width}px;height:auto;font-size:{FONT_PX}px;font-family:inherit" '
+            f'role="img">',
+            f'<defs><clipPath id="{plot.clip_id}"><rect x="{plot.left}" y="{plot.top}" width="{plot.width}" '
+            f'height="{plot.height}"/></clipPath></defs>',
+        ]
+        if self.title:
+            parts.append(f'<text x="{left}" y="{8 + FONT_PX}" font-weight="600" fill="currentColor" '
+                         f'font-size="{FONT_PX + 2}">{_escape(self.title)}</text>')  # fmt: skip
+        parts += [plot.band(mark) for mark in self.marks if mark.kind == "band"]
+        parts += self._axes(plot)
+        parts.append(f'<g clip-path="url(#{plot.clip_id})">')
+        parts += [plot.draw(mark) for mark in self.marks if mark.kind != "band"]
+        parts.append("</g>")
+        parts += self._legend(legend_rows, left, self.height - len(legend_rows) * (FONT_PX + 8) + FONT_PX - 2)
+        parts.append("</svg>")
+        return "".join(parts)
+
+    def _x_limits(self) -> tuple[float, float]:
+        if self.x_range:
+            return self.x_range
+        if self.categories is not None:
+            values = np.concatenate([m.x for m in self.marks if m.kind == "hbars"] or [np.zeros(1)])
+            return min(0.0, float(np.nanmin(values))), max(float(np.nanmax(values)), 1e-12)
+        xs = [m.x for m in self.marks if m.kind in ("line", "dots", "bars", "band", "vline", "text")]
+        low, high = _finite_span(np.concatenate(xs) if xs else np.zeros(1))
+        padding = max((m.width for m in self.marks if m.kind == "bars"), default=0.0) / 2
+        return low - padding, high + padding
+
+    def _y_limits(self) -> tuple[float, float]:
+        if self.y_range:
+            return self.y_range
+        if self.categories is not None:
+            return -0.5, len(self.categories) - 0.5
+        ys = [m.y for m in self.marks if m.kind in ("line", "dots", "hline", "text")]
+        ys += [np.append(m.y, 0.0) for m in self.marks if m.kind == "bars"]
+        values = np.concatenate(ys) if ys else np.zeros(1)
+        if self.y_log:
+            positive = values[np.isfinite(values) & (values > 0)]
+            low, high = (float(positive.min()), float(positive.max())) if positive.size else (1.0, 10.0)
+            return 10 ** math.floor(math.log10(low)), 10 ** math.ceil(math.log10(high) + 1e-12)
+        low, high = _finite_span(values)
+        room = (high - low) * 0.05
+        return low - room, high + room
+
+    def _y_ticks(self, low: float, high: float) -> list[tuple[float, str]]:
+        if self.categories is not None:  # the first category on top
+            return [(float(len(self.categories) - 1 - i), name) for i, name in enumerate(self.categories)]
+        if self.y_log:
+            first, last = round(math.log10(low)), round(math.log10(high))
+            every = max(1, math.ceil((last - first) / 7))
+            return [(10.0**p, f"1e{p}" if abs(p) > 3 else tick_text(10.0**p)) for p in range(first, last + 1, every)]
+        return [(t, tick_text(t)) for t in nice_ticks(low, high)]
+
+    def _y_tick_width(self, low: float, high: float) -> float:
+        return max((len(label) for _, label in self._y_ticks(low, high)), default=1) * CHAR_PX + 6
+
+    def _axes(self, plot: _Frame) -> list[str]:
+        parts = []
+        for value, label in self._y_ticks(plot.y_low, plot.y_high):
+            y = plot.y_px(value)
+            if self.categories is None:
+                colour = ZERO if value == 0 and not self.y_log else GRID
+                parts.append(f'<line x1="{plot.left}" x2="{plot.right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{colour}"/>')
+            parts.append(f'<text x="{plot.left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="currentColor">'
+                         f"{_escape(label)}</text>")  # fmt: skip
+        for value in nice_ticks(plot.x_low, plot.x_high, max(3, int(plot.width // 70))):
+            x = plot.x_px(value)
+            colour = ZERO if value == 0 else GRID
+            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{plot.top}" y2="{plot.bottom}" stroke="{colour}"/>')
+            parts.append(f'<text x="{x:.1f}" y="{plot.bottom + FONT_PX + 4}" text-anchor="middle" '
+                         f'fill="currentColor">{tick_text(value)}</text>')  # fmt: skip
+        parts.append(f'<rect x="{plot.left}" y="{plot.top}" width="{plot.width}" height="{plot.height}" '
+                     'fill="none" stroke="#d1d5db"/>')  # fmt: skip
+        if self.x_label:
+            parts.append(f'<text x="{plot.left + plot.width / 2:.1f}" y="{plot.bottom + 2 * FONT_PX + 10}" '
+                         f'text-anchor="middle" fill="currentColor">{_escape(self.x_label)}</text>')  # fmt: skip
+        if self.y_label:
+            middle = plot.top + plot.height / 2
+            parts.append(f'<text transform="translate({4 + FONT_PX},{middle:.1f}) rotate(-90)" text-anchor="middle" '
+                         f'fill="currentColor">{_escape(self.y_label)}</text>')  # fmt: skip
+        return parts
+
+    def _legend_rows(self) -> list[list[_Mark]]:
+        rows: list[list[_Mark]] = [[]]
+        used = 0.0
+        for mark in (m for m in self.marks if m.legend):
+            width = 34 + len(mark.legend) * CHAR_PX
+            if rows[-1] and used + width > self.width - 20:
+                rows.append([])
+                used = 0.0
+            rows[-1].append(mark)
+            used += width
+        return rows if rows[0] else []
+
+    def _legend(self, rows: list[list[_Mark]], left: float, top: float) -> list[str]:
+        parts = []
+        for r, row in enumerate(rows):
+            x, y = left, top + r * (FONT_PX + 8)
+            for mark in row:
+                parts.append(_swatch(mark, x, y - 4))
+                parts.append(f'<text x="{x + 26}" y="{y}" fill="currentColor">{_escape(mark.legend)}</text>')
+                x += 34 + len(mark.legend) * CHAR_PX
+        return parts
+
+
+@dataclass
+class _Frame:
+    """The plotting area in pixels and the data ranges it shows."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+    x_low: float
+    x_high: float
+    y_low: float
+    y_high: float
+    y_log: bool
+
+    @property
+    def right(self) -> float:
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> float:
+        return self.top + self.height
+
+    clip_id: str = field(default_factory=lambda: f"cnnviz-plot-{next(_CLIP_IDS)}")  # unique on a page
+
+    def x_px(self, x):
+        return self.left + (np.asarray(x, float) - self.x_low) / ((self.x_high - self.x_low) or 1.0) * self.width
+
+    def y_px(self, y):
+        y = np.asarray(y, float)
+        if self.y_log:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.where(y > 0, np.log10(np.where(y > 0, y, 1.0)), np.nan)
+            low, high = math.log10(self.y_low), math.log10(self.y_high)
+        else:
+            low, high = self.y_low, self.y_high
+        return self.bottom - (y - low) / ((high - low) or 1.0) * self.height
+
+    def band(self, mark: _Mark) -> str:
+        x0, x1 = sorted(float(v) for v in self.x_px(np.clip(mark.x, self.x_low, self.x_high)))
+        return f'<rect x="{x0:.1f}" y="{self.top}" width="{x1 - x0:.1f}" height="{self.height}" fill="{mark.colour}"/>'
+
+    def draw(self, mark: _Mark) -> str:
+        if mark.kind == "line":
+            dash = ' stroke-dasharray="6 4"' if mark.dashed else ""
+            paths = [
+                f'<polyline points="{_points(self.x_px(mark.x[run]), self.y_px(mark.y[run]))}" fill="none" '
+                f'stroke="{mark.colour}" stroke-width="{mark.width}"{dash} stroke-linejoin="round"/>'
+                for run in _finite_runs(mark.x, self.y_px(mark.y))
+            ]
+            return "".join(paths)
+        if mark.kind == "dots":
+            fill = "none" if mark.hollow else mark.colour
+            xs, ys = self.x_px(mark.x), self.y_px(mark.y)
+            hover = mark.hover or [None] * len(xs)
+            return "".join(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{mark.size / 2 + 0.5:.1f}" fill="{fill}" stroke="{mark.colour}">'
+                + (f"<title>{_escape(tip)}</title>" if tip else "")
+                + "</circle>"
+                for x, y, tip in zip(xs, ys, hover, strict=True)
+                if np.isfinite(x) and np.isfinite(y)
+            )
+        if mark.kind == "bars":
+            return self._bars(mark)
+        if mark.kind == "hbars":
+            return self._hbars(mark)
+        if mark.kind in ("hline", "vline"):
+            dash = ' stroke-dasharray="5 4"' if mark.dashed else ""
+            if mark.kind == "hline":
+                y = float(self.y_px(mark.y[0]))
+                return (
+                    f'<line x1="{self.left}" x2="{self.right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{mark.colour}"{dash}/>'
+                )
+            x = float(self.x_px(mark.x[0]))
+            return f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{self.top}" y2="{self.bottom}" stroke="{mark.colour}"{dash}/>'
+        x, y = float(self.x_px(mark.x[0])), float(self.y_px(mark.y[0]))
+        return (f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" fill="{mark.colour}">'
+                f"{_escape(mark.words)}</text>")  # fmt: skip
+
+    def _bars(self, mark: _Mark) -> str:
+        zero = float(self.y_px(self.y_low if self.y_log else min(max(0.0, self.y_low), self.y_high)))
+        half = float(abs(self.x_px(mark.width) - self.x_px(0))) / 2
+        hover = mark.hover or [None] * len(mark.x)
+        parts = []
+        for x, height, tip in zip(self.x_px(mark.x), self.y_px(mark.y), hover, strict=True):
+            if not (np.isfinite(x) and np.isfinite(height)):
+                continue
+            top, size = min(height, zero), abs(zero - height)
+            title = f"<title>{_escape(tip)}</title>" if tip else ""
+            parts.append(f'<rect x="{x - half:.1f}" y="{top:.1f}" width="{2 * half:.1f}" height="{size:.1f}" '
+                         f'fill="{mark.colour}">{title}</rect>')  # fmt: skip
+        return "".join(parts)
+
+    def _hbars(self, mark: _Mark) -> str:
+        zero = float(self.x_px(0.0))
+        half = self.height / max(self.y_high - self.y_low, 1) * 0.35
+        hover = mark.hover or [None] * len(mark.x)
+        parts = []
+        for value, row, tip in zip(mark.x, mark.y, hover, strict=True):
+            x, y = float(self.x_px(value)), float(self.y_px(row))
+            title = f"<title>{_escape(tip)}</title>" if tip else ""
+            parts.append(f'<rect x="{min(x, zero):.1f}" y="{y - half:.1f}" width="{abs(x - zero):.1f}" '
+                         f'height="{2 * half:.1f}" fill="{mark.colour}">{title}</rect>')  # fmt: skip
+        return "".join(parts)
+
+
+def _swatch(mark: _Mark, x: float, y: float) -> str:
+    if mark.kind in ("line", "hline", "vline"):
+        dash = ' stroke-dasharray="5 3"' if mark.dashed else ""
+        return (f'<line x1="{x}" x2="{x + 20}" y1="{y}" y2="{y}" stroke="{mark.colour}" '
+                f'stroke-width="{min(mark.width, 3)}"{dash}/>')  # fmt: skip
+    if mark.kind == "dots":
+        fill = "none" if mark.hollow else mark.colour
+        return f'<circle cx="{x + 10}" cy="{y}" r="4" fill="{fill}" stroke="{mark.colour}"/>'
+    colour = mark.words if mark.kind == "band" else mark.colour
+    return f'<rect x="{x + 3}" y="{y - 6}" width="14" height="12" fill="{colour}"/>'
+
+
+def _floats(values) -> np.ndarray:
+    return np.asarray(values, dtype=float).ravel()
+
+
+def _finite_span(values: np.ndarray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return 0.0, 1.0
+    low, high = float(finite.min()), float(finite.max())
+    return (low - 0.5, high + 0.5) if high == low else (low, high)
+
+
+def _finite_runs(x: np.ndarray, y_px: np.ndarray) -> list[slice]:
+    """Slices of consecutive points where both coordinates are finite (a line breaks at the others)."""
+    good = np.isfinite(x) & np.isfinite(y_px)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], good.astype(int), [0]])))
+    return [slice(start, end) for start, end in zip(edges[::2], edges[1::2], strict=True) if end - start >= 2]
+
+
+def _points(xs: np.ndarray, ys: np.ndarray) -> str:
+    # Points farther than the plot's own size are clipped anyway; keep the numbers short.
+    xs, ys = np.clip(xs, -1e5, 1e5), np.clip(ys, -1e5, 1e5)
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
