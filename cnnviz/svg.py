@@ -35,12 +35,16 @@ def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
     """About ``count`` round numbers (1, 2 or 5 times a power of ten apart) covering [low, high]."""
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         return [low] if math.isfinite(low) else []
-    raw = (high - low) / max(count - 1, 1)
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.ceil(low / step - 1e-9) * step
-    ticks = [first + i * step for i in range(int((high - first) / step + 1e-9) + 1)]
-    return [0.0 if abs(t) < step * 1e-9 else round(t, 12) for t in ticks]
+    power = 10 ** math.floor(math.log10((high - low) / max(count - 1, 1)))
+    steps = [m * power for m in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50)]
+
+    def ticks_with(step: float) -> list[float]:
+        first = math.ceil(low / step - 1e-9) * step
+        return [round(first + i * step, 12) for i in range(int((high - first) / step + 1e-9) + 1)]
+
+    # The step whose tick count is nearest ``count``; on a tie, the finer one.
+    best = min(steps, key=lambda step: (abs(len(ticks_with(step)) - count), -len(ticks_with(step))))
+    return [0.0 if abs(t) < best * 1e-9 else t for t in ticks_with(best)]
 
 
 def tick_text(value: float) -> str:

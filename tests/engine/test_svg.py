@@ -1,0 +1,110 @@
+"""SVG charts: the pixels of every mark map back to the numbers they draw."""
+
+import math
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from cnnviz import svg
+
+NS = {"svg": "http://www.w3.org/2000/svg"}
+
+
+def parse(text: str) -> ET.Element:
+    return ET.fromstring(text)  # raises on anything that is not well-formed XML
+
+
+def frame(root: ET.Element) -> tuple[float, float, float, float]:
+    """(left, top, width, height) of the plotting area: its outline rectangle."""
+    (outline,) = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("stroke") == "#d1d5db"]
+    return tuple(float(outline.get(k)) for k in ("x", "y", "width", "height"))
+
+
+def points(polyline: ET.Element) -> np.ndarray:
+    return np.array([[float(v) for v in pair.split(",")] for pair in polyline.get("points").split()])
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [(0, 1, [0, 0.2, 0.4, 0.6, 0.8, 1.0]), (-6, 6, [-6, -4, -2, 0, 2, 4, 6]), (0.5, 3.7, [0.5, 1, 1.5, 2, 2.5, 3, 3.5])],
+)
+def test_nice_ticks_are_round_and_cover_the_range(low, high, expected):
+    assert svg.nice_ticks(low, high) == pytest.approx(expected)
+
+
+def test_a_line_lands_where_its_numbers_say():
+    chart = svg.Chart(x_range=(0, 10), y_range=(-1, 1), x_label="x", y_label="y")
+    chart.line([0, 5, 10], [-1, 0, 1], "#2563eb", legend="diagonal")
+    root = parse(chart.svg())
+    left, top, width, height = frame(root)
+    (line,) = root.iterfind(".//svg:polyline", NS)
+    expected = [[left, top + height], [left + width / 2, top + height / 2], [left + width, top]]
+    assert points(line).tolist() == [pytest.approx(point, abs=0.06) for point in expected]
+    texts = [t.text for t in root.iterfind(".//svg:text", NS)]
+    assert "diagonal" in texts and "x" in texts and "y" in texts and "−1" in texts  # a true minus sign
+
+
+def test_nan_and_infinity_break_a_line_into_runs():
+    chart = svg.Chart(x_range=(0, 6), y_range=(0, 1))
+    chart.line(np.arange(7), [0.1, 0.2, np.nan, 0.3, 0.4, np.inf, 0.5], "red")
+    runs = [len(points(p)) for p in parse(chart.svg()).iterfind(".//svg:polyline", NS)]
+    assert runs == [2, 2]  # the last point alone is not a line
+
+
+def test_log_axis_puts_each_power_of_ten_a_step_apart():
+    chart = svg.Chart(y_log=True, x_range=(0, 2))
+    chart.dots([0, 1, 2], [1e-4, 1e-2, 1.0], "black")
+    root = parse(chart.svg())
+    ys = [float(c.get("cy")) for c in root.iterfind(".//svg:circle", NS)]
+    assert ys[0] - ys[1] == pytest.approx(ys[1] - ys[2], abs=0.2)
+    assert {"1e-4", "0.01", "1"} <= {t.text for t in root.iterfind(".//svg:text", NS)}
+
+
+def test_bars_rise_from_zero_to_their_heights():
+    chart = svg.Chart(y_range=(0, 4))
+    chart.bars([1, 2], [2, 4], "blue", hover=["two", "four"])
+    root = parse(chart.svg())
+    _, top, _, height = frame(root)
+    bars = [r for r in root.iterfind(".//svg:rect", NS) if r.get("fill") == "blue"]
+    assert [float(r.get("height")) for r in bars] == pytest.approx([height / 2, height], abs=0.11)
+    assert all(float(r.get("y")) + float(r.get("height")) == pytest.approx(top + height, abs=0.11) for r in bars)
+    assert [r.find("svg:title", NS).text for r in bars] == ["two", "four"]
+
+
+def test_horizontal_bars_list_the_first_category_on_top():
+    chart = svg.Chart(categories=["cat", "dog"], x_range=(0, 1))
+    chart.hbars([0.8, 0.2], "green")
+    root = parse(chart.svg())
+    cat, dog = [r for r in root.iterfind(".//svg:rect", NS) if r.get("fill") == "green"]
+    assert float(cat.get("y")) < float(dog.get("y"))
+    assert float(cat.get("width")) == pytest.approx(4 * float(dog.get("width")), rel=0.01)
+    labels = {t.text: float(t.get("y")) for t in root.iterfind(".//svg:text", NS)}
+    assert labels["cat"] < labels["dog"]
+
+
+def test_a_band_spans_its_stretch_of_x_over_the_whole_height():
+    chart = svg.Chart(x_range=(-4, 4), y_range=(0, 1))
+    chart.band(-4, 0, "pink", legend="dead")
+    root = parse(chart.svg())
+    left, _, width, _ = frame(root)
+    (band,) = [r for r in root.iterfind(".//svg:rect", NS) if r.get("fill") == "pink" and r.get("height")
+               and float(r.get("height")) > 20]  # fmt: skip
+    assert float(band.get("x")) == pytest.approx(left, abs=0.06)
+    assert float(band.get("width")) == pytest.approx(width / 2, abs=0.11)
+
+
+def test_texts_are_escaped_and_clip_paths_do_not_collide():
+    first = svg.Chart(title="<b>&</b>").line([0, 1], [0, 1], "red", legend="a<b").svg()
+    second = svg.Chart().line([0, 1], [0, 1], "red").svg()
+    titles = [t.text for t in parse(first).iterfind(".//svg:text", NS)]
+    assert "<b>&</b>" in titles and "a<b" in titles
+    clip_ids = [parse(s).find(".//svg:clipPath", NS).get("id") for s in (first, second)]
+    assert clip_ids[0] != clip_ids[1]
+
+
+def test_an_empty_or_flat_chart_still_draws():
+    assert parse(svg.Chart().svg()).tag.endswith("svg")
+    flat = svg.Chart().line([0, 1, 2], [3, 3, 3], "red").svg()
+    (line,) = parse(flat).iterfind(".//svg:polyline", NS)
+    assert all(math.isfinite(v) for v in points(line).ravel())
