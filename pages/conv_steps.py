@@ -197,11 +197,9 @@ def explain_no_output(error: ValueError, grid: np.ndarray, kernel: np.ndarray, s
     ui.setting_buttons(suggestions, "steps")
 
 
-def lesson(timed: bool) -> None:
-    """Everything below the title; widget changes rerun only this (and the timer, while playing)."""
-    playing = bool(st.session_state.get("steps.play"))
-    if playing != timed:
-        st.rerun()  # start or stop the timer: it is set when the fragment is defined
+@st.fragment
+def lesson() -> None:
+    """Everything below the title; a change of the grid or the layer reruns only this."""
     grid, kernel, settings, flip = grid_controls()
     try:
         kernel_row, columns, output = convolution.conv_as_matmul(grid, kernel, **settings, flip=flip)
@@ -210,6 +208,18 @@ def lesson(timed: bool) -> None:
         padded = convolution.pad_grid(grid, settings["padding"], settings["padding_mode"])
         chart(grid_html(padded, ui.t("steps.input_plain"), decimals=0, signed=False, cell_px=36))
         return
+    playing = bool(st.session_state.get("steps.play"))
+    st.fragment(steps, run_every=PLAY_SECONDS if playing else None)(
+        grid, kernel, settings, flip, kernel_row, columns, output, playing
+    )
+
+
+def steps(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool, kernel_row: np.ndarray,
+          columns: np.ndarray, output: np.ndarray, timed: bool) -> None:  # fmt: skip
+    """The output cell being worked out: stepping (by hand or by the player's timer) reruns only this."""
+    playing = bool(st.session_state.get("steps.play"))
+    if playing != timed:
+        st.rerun()  # start or stop the timer: it is set when the fragment is defined
     position = position_controls(output.size, playing)
     with ui.panel("steps.window"):
         step_panels(grid, kernel, settings, flip, position, output)
@@ -220,5 +230,4 @@ def lesson(timed: bool) -> None:
 
 st.title(ui.t("steps.title"))
 st.caption(ui.t("steps.intro"))
-playing = bool(st.session_state.get("steps.play"))
-st.fragment(lesson, run_every=PLAY_SECONDS if playing else None)(playing)
+lesson()
