@@ -1,37 +1,47 @@
 """What the Activation functions lesson draws: curves with their flat stretches shaded,
 gradient norms per layer, dead units, histograms of a feature map.
 
-The numbers come from ``cnnviz.activations``; these functions only draw them and return
-the ``go.Figure``. No LaTeX inside plotly (the app works offline): formulas go in ``st.latex``.
+The numbers come from ``cnnviz.activations``; these functions only draw them, as SVG text
+(``cnnviz.svg``) that the page shows through ``st.html``: a browser redraws an SVG in ~2 ms
+after a slider move, a plotly chart in ~65 ms. No LaTeX in the charts: formulas go in ``st.latex``.
 """
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping
 
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
 from cnnviz.activations import Curve, flat_regions, get
+from cnnviz.svg import FONT_PX, Chart
 
 COLORS = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#4b5563")
+GREY = "#6b7280"
 # Shading of flat stretches on the plot, and the (stronger) swatch for the legend.
 FILLS = {
     "dead": ("rgba(220,38,38,0.13)", "rgba(220,38,38,0.45)"),
     "saturated": ("rgba(245,158,11,0.16)", "rgba(245,158,11,0.55)"),
 }
+# A dead unit's cell, then the colours from "passes a gradient for a few inputs" to "for all".
+DEAD_CELL = "#111827"
+PASSING_COLOURS = ((0xFD, 0xE6, 0x8A), (0x15, 0x80, 0x3D))
 
 
-def curves_figure(
+def _name(names: Mapping[str, str] | None, key: str) -> str:
+    return (names or {}).get(key, get(key).label)
+
+
+def curves_chart(
     curves: list[Curve],
     threshold: float,
     names: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     extra: list[Curve] | None = None,
-) -> go.Figure:
-    """f (solid) and f' (dashed) of several activations, with the first one's flat regions shaded.
+) -> str:
+    """f (solid) and f' (dashed) of several activations, with the first one's flat regions shaded (SVG).
 
     Args:
         curves: the activations to draw; the first one's dead/saturated stretches are shaded.
@@ -49,75 +59,34 @@ def curves_figure(
         "saturated": "saturated: |slope| < {threshold:g}",
         "training": "training",
     } | dict(labels or {})
-    names = dict(names or {})
-    figure = go.Figure()
-    for i, item in enumerate(curves):
-        color, name = COLORS[i % len(COLORS)], names.get(item.key, get(item.key).label)
-        figure.add_scatter(
-            x=item.x,
-            y=item.y,
-            name=f"{name}",
-            line={"color": color, "width": 3},
-            hovertemplate="x = %{x:.4g}<br>f(x) = %{y:.6g}<extra>" + name + "</extra>",
-        )
-        figure.add_scatter(
-            x=item.x,
-            y=item.dy,
-            name=f"{name} {text['slope']}",
-            line={"color": color, "dash": "dash"},
-            hovertemplate="x = %{x:.4g}<br>f'(x) = %{y:.6g}<extra>" + name + "</extra>",
-        )
-    colors = {item.key: COLORS[i % len(COLORS)] for i, item in enumerate(curves)}
+    chart = Chart(width=640, height=460, x_label=text["x"], y_label=text["value"])
+    colours = {item.key: COLORS[i % len(COLORS)] for i, item in enumerate(curves)}
+    for item in curves:
+        chart.line(item.x, item.y, colours[item.key], _name(names, item.key), width=3)
+        chart.line(item.x, item.dy, colours[item.key], f"{_name(names, item.key)} {text['slope']}", dashed=True)
     for item in extra or []:
-        color = colors.get(item.key, "gray")
-        name = f"{names.get(item.key, get(item.key).label)} ({text['training']})"
+        name = f"{_name(names, item.key)} ({text['training']})"
         every = max(1, len(item.x) // 120)  # a dot every few grid points stays readable
-        for values, suffix in ((item.y, ""), (item.dy, f" {text['slope']}")):
-            figure.add_scatter(
-                x=item.x[::every],
-                y=values[::every],
-                mode="markers",
-                name=name + suffix,
-                marker={"color": color, "size": 5, "symbol": "circle-open" if suffix else "circle"},
-            )
+        colour = colours.get(item.key, GREY)
+        chart.dots(item.x[::every], item.y[::every], colour, name, size=5)
+        chart.dots(item.x[::every], item.dy[::every], colour, f"{name} {text['slope']}", size=5, hollow=True)
     if curves:
-        regions = flat_regions(curves[0], threshold)
-        # Plain layout shapes: add_vrect does the same but costs ~30 ms a rectangle.
-        figure.update_layout(
-            shapes=[
-                {"type": "rect", "xref": "x", "yref": "paper", "x0": region.start, "x1": region.end, "y0": 0, "y1": 1,
-                 "line": {"width": 0}, "layer": "below", "fillcolor": FILLS[region.kind][0]}
-                for region in regions
-            ]
-        )  # fmt: skip
-        first = names.get(curves[0].key, get(curves[0].key).label)
-        for kind in sorted({region.kind for region in regions}):  # legend entries for the shading shown
-            figure.add_scatter(
-                x=[None],
-                y=[None],
-                mode="markers",
-                name=f"{first}: {text[kind].format(threshold=threshold)}",
-                marker={"symbol": "square", "size": 14, "color": FILLS[kind][1]},
-            )
-    figure.update_layout(
-        height=460,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        hovermode="closest",
-        legend={"orientation": "h", "y": -0.15},
-        plot_bgcolor="white",
-    )
-    figure.update_xaxes(title=text["x"], zeroline=True, zerolinecolor="#9ca3af", gridcolor="#eef0f3")
-    figure.update_yaxes(title=text["value"], zeroline=True, zerolinecolor="#9ca3af", gridcolor="#eef0f3")
-    return figure
+        first = _name(names, curves[0].key)
+        shown: set[str] = set()
+        for region in sorted(flat_regions(curves[0], threshold), key=lambda region: region.kind):
+            legend = None if region.kind in shown else f"{first}: {text[region.kind].format(threshold=threshold)}"
+            chart.band(region.start, region.end, FILLS[region.kind][0], legend, FILLS[region.kind][1])
+            shown.add(region.kind)
+    return chart.svg()
 
 
-def gradient_norms_figure(
+def gradient_norms_chart(
     norms: Mapping[str, np.ndarray],
     reference_slope: float | None = None,
     names: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
-) -> go.Figure:
-    """Gradient norm per layer on a log scale, one line per activation.
+) -> str:
+    """Gradient norm per layer on a log scale, one line with a dot per layer for each activation (SVG).
 
     Args:
         norms: (depth,) norms per activation key, as ``layer_gradient_norms`` returns.
@@ -130,112 +99,120 @@ def gradient_norms_figure(
         "norm": "gradient norm (log scale)",
         "reference": "x {slope:g} per layer",
     } | dict(labels or {})
-    names = dict(names or {})
-    figure = go.Figure()
+    chart = Chart(width=640, height=400, x_label=text["layer"], y_label=text["norm"], y_log=True)
+    depth = max((len(values) for values in norms.values()), default=1)
+    chart.x_range = (0.5, depth + 0.5)  # room for the end dots
     for i, (key, values) in enumerate(norms.items()):
-        layers = np.arange(1, len(values) + 1)
-        name = names.get(key, get(key).label)
-        figure.add_scatter(
-            x=layers,
-            y=values,
-            name=name,
-            mode="lines+markers",
-            line={"color": COLORS[i % len(COLORS)]},
-            hovertemplate="layer %{x}: %{y:.3e}<extra>" + name + "</extra>",
-        )
+        layers, name = np.arange(1, len(values) + 1), _name(names, key)
+        chart.line(layers, values, COLORS[i % len(COLORS)], name)
+        hover = [f"{name}, layer {layer}: {value:.3e}" for layer, value in zip(layers, values, strict=True)]
+        chart.dots(layers, values, COLORS[i % len(COLORS)], size=5, hover=hover)
     if reference_slope is not None and norms:
         values = next(iter(norms.values()))
-        depth = len(values)
-        layers = np.arange(1, depth + 1)
-        figure.add_scatter(
-            x=layers,
-            y=values[-1] * reference_slope ** (depth - layers),
-            mode="lines",
-            name=text["reference"].format(slope=reference_slope),
-            line={"color": "#6b7280", "dash": "dot"},
-            hovertemplate="layer %{x}: %{y:.3e}<extra></extra>",
-        )
-    figure.update_layout(
-        height=400,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.2},
-    )
-    figure.update_xaxes(title=text["layer"], gridcolor="#eef0f3")
-    figure.update_yaxes(title=text["norm"], type="log", exponentformat="power", gridcolor="#eef0f3")
-    return figure
+        layers = np.arange(1, len(values) + 1)
+        reference = values[-1] * reference_slope ** (len(values) - layers)
+        chart.line(layers, reference, GREY, text["reference"].format(slope=reference_slope), width=1.5, dashed=True)
+    return chart.svg()
 
 
-def dead_fraction_figure(
+def dead_fraction_chart(
     curves: Mapping[str, tuple[list[float], list[float]]],
     chosen: float | None = None,
     names: Mapping[str, str] | None = None,
     labels: Mapping[str, str] | None = None,
     log_x: bool = True,
-) -> go.Figure:
-    """Share of dead units against the push (learning rate or bias shift), one line per activation.
+) -> str:
+    """Share of dead units against the push (learning rate or bias shift), one line per activation (SVG).
+
+    Lines that coincide (leaky units never die) stay visible: thick dashes under thin ones, big hollow
+    dots under small filled ones.
 
     Args:
-        curves: per key, (amounts, dead fractions).
+        curves: per key, (amounts, dead fractions); amounts > 0 on a log axis.
         chosen: a vertical marker at the amount shown elsewhere on the page.
         labels: texts: ``amount`` (x axis), ``dead``.
         log_x: a log x axis (learning rates); linear for bias shifts.
     """
     text = {"amount": "learning rate of the one step (log scale)", "dead": "dead units (%)"} | dict(labels or {})
-    names = dict(names or {})
-    figure = go.Figure()
-    for i, (key, (amounts, fractions)) in enumerate(curves.items()):
-        name = names.get(key, get(key).label)
-        figure.add_scatter(
-            x=amounts,
-            y=100 * np.asarray(fractions),
-            name=name,
-            mode="lines+markers",
-            line={"color": COLORS[i % len(COLORS)], "dash": ("solid", "dash", "dot")[i % 3]},
-            hovertemplate="%{x:.3g}: %{y:.1f}%<extra>" + name + "</extra>",
-        )
+    amounts = np.concatenate([np.asarray(a, dtype=float) for a, _ in curves.values()] or [np.ones(1)])
+    low, high = float(amounts.min()), float(amounts.max())
+    # Room for the end dots to stay whole: 4% of the span, as a factor on a log axis.
+    x_range = (low / (high / low) ** 0.04, high * (high / low) ** 0.04) if log_x else (
+        low - 0.04 * ((high - low) or 1.0), high + 0.04 * ((high - low) or 1.0))  # fmt: skip
+    highest = max((100 * max(fractions, default=0.0) for _, fractions in curves.values()), default=0.0)
+    chart = Chart(
+        width=560, height=360, x_label=text["amount"], y_label=text["dead"], x_log=log_x, x_range=x_range,
+        y_range=(0.0, max(1.05 * highest, 1.0)),
+    )  # fmt: skip
+    styles = ({"width": 2.0, "dashed": False}, {"width": 4.0, "dashed": True}, {"width": 1.5, "dashed": True})
+    for i, (key, (amounts_of_key, fractions)) in enumerate(curves.items()):
+        colour, name = COLORS[i % len(COLORS)], _name(names, key)
+        x, percents = np.asarray(amounts_of_key, dtype=float), 100 * np.asarray(fractions, dtype=float)
+        chart.line(x, percents, colour, name, **styles[i % 3])
+        hover = [f"{name}, {a:.3g}: {p:.1f}%" for a, p in zip(amounts_of_key, percents, strict=True)]
+        chart.dots(x, percents, colour, size=(6, 10, 5)[i % 3], hollow=i % 3 == 1, hover=hover)
     if chosen is not None:
-        figure.add_shape(type="line", x0=chosen, x1=chosen, xref="x", y0=0, y1=1, yref="paper",
-                         line={"color": "#6b7280", "dash": "dot"})  # fmt: skip
-    figure.update_layout(
-        height=360,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.25},
+        chart.vline(float(chosen), GREY)
+    return chart.svg()
+
+
+def passing_colour(share: float) -> str:
+    """A unit's cell colour: DEAD_CELL when it passes a gradient for no input, else yellow (few) to green (all)."""
+    if share <= 0:
+        return DEAD_CELL
+    low, high = np.array(PASSING_COLOURS, dtype=float)
+    red, green, blue = np.rint(low + min(share, 1.0) * (high - low)).astype(int)
+    return f"rgb({red},{green},{blue})"
+
+
+def units_grid(passing_share: np.ndarray, label: str = "share of inputs passing a gradient", cell_px: int = 18) -> str:
+    """The hidden units as a square grid of cells, row by row; dark = dead (passes a gradient for no input).
+
+    An SVG of its own (``cnnviz.svg`` draws charts on axes, not grids): a cell per unit with its share
+    on hover, and a colour bar below from 0% (dead) to 100%.
+    """
+    side = max(1, math.ceil(math.sqrt(len(passing_share))))
+    step = cell_px + 2
+    cells = [
+        f'<rect x="{(i % side) * step}" y="{(i // side) * step}" width="{cell_px}" height="{cell_px}" '
+        f'fill="{passing_colour(share)}"><title>unit {i}: {share:.0%}</title></rect>'
+        for i, share in enumerate(np.asarray(passing_share, dtype=float))
+    ]
+    width = side * step
+    bar_top = width + 8
+    height = bar_top + 2 * FONT_PX + 22
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+        f'style="max-width:{width}px;height:auto;font-size:{FONT_PX}px;font-family:inherit" role="img">'
+        + "".join(cells)
+        + _passing_bar(width, bar_top, label)
+        + "</svg>"
     )
-    figure.update_xaxes(title=text["amount"], type="log" if log_x else "linear", gridcolor="#eef0f3")
-    figure.update_yaxes(title=text["dead"], rangemode="tozero", gridcolor="#eef0f3")
-    return figure
 
 
-def units_figure(passing_share: np.ndarray, label: str = "share of inputs passing a gradient") -> go.Figure:
-    """The hidden units as a square grid of cells: dark = dead (passes a gradient for no input)."""
-    side = math.ceil(math.sqrt(len(passing_share)))
-    grid = np.full(side * side, np.nan)
-    grid[: len(passing_share)] = passing_share
-    figure = go.Figure(
-        go.Heatmap(
-            z=grid.reshape(side, side),
-            zmin=0,
-            zmax=1,
-            xgap=2,
-            ygap=2,
-            colorscale=[[0, "#111827"], [0.001, "#fde68a"], [1, "#15803d"]],
-            colorbar={"title": {"text": label, "side": "right"}, "thickness": 10, "tickformat": ".0%"},
-            hovertemplate="unit %{customdata}: %{z:.0%}<extra></extra>",
-            customdata=np.arange(side * side).reshape(side, side),
-        )
-    )
-    figure.update_layout(height=330, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white")
-    figure.update_xaxes(visible=False, constrain="domain")
-    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    return figure
+def _passing_bar(width: float, top: float, label: str) -> str:
+    """The grid's colour bar: a dark block for 0%, then 20 steps from yellow (a few %) to green (100%)."""
+    dead_px, steps = 14, 20
+    step = (width - dead_px - 4) / steps
+    blocks = [f'<rect x="0" y="{top}" width="{dead_px}" height="10" fill="{DEAD_CELL}"/>']
+    blocks += [
+        f'<rect x="{dead_px + 4 + k * step:.1f}" y="{top}" width="{step + 0.5:.1f}" height="10" '
+        f'fill="{passing_colour((k + 1) / steps)}"/>'
+        for k in range(steps)
+    ]
+    ticks = ((dead_px / 2, "middle", "0%"), ((dead_px + width) / 2, "middle", "50%"), (width, "end", "100%"))
+    blocks += [
+        f'<text x="{x:.1f}" y="{top + 10 + FONT_PX + 2}" text-anchor="{anchor}" fill="currentColor">{words}</text>'
+        for x, anchor, words in ticks
+    ]
+    blocks.append(f'<text x="0" y="{top + 2 * FONT_PX + 18}" fill="currentColor">{html.escape(label)}</text>')
+    return "".join(blocks)
 
 
-def histograms_figure(
+def histograms_chart(
     before: np.ndarray, after: np.ndarray, labels: Mapping[str, str] | None = None, bins: int = 60
-) -> go.Figure:
-    """Histograms of a map's values before and after the activation, on shared bins (``torch.histc``).
+) -> str:
+    """Histograms of a map's values before and after the activation, on shared bins (``torch.histc``), log y (SVG).
 
     Args:
         labels: texts: ``before``, ``after``, ``value``, ``count``.
@@ -245,25 +222,16 @@ def histograms_figure(
     high = float(max(before.max(), after.max()))
     high = high if high > low else low + 1.0
     edges = np.linspace(low, high, bins + 1)
-    figure = go.Figure()
-    for values, name, color in ((before, text["before"], "#6b7280"), (after, text["after"], COLORS[0])):
-        counts = torch.histc(torch.from_numpy(np.ascontiguousarray(values)), bins=bins, min=low, max=high).numpy()
-        figure.add_bar(
-            x=(edges[:-1] + edges[1:]) / 2,
-            y=counts,
-            width=(high - low) / bins,
-            name=name,
-            marker={"color": color},
-            opacity=0.6,
-            hovertemplate="%{x:.3g}: %{y:.0f}<extra>" + name + "</extra>",
-        )
-    figure.update_layout(
-        barmode="overlay",
-        height=300,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        plot_bgcolor="white",
-        legend={"orientation": "h", "y": 1.12},
-    )
-    figure.update_xaxes(title=text["value"], gridcolor="#eef0f3")
-    figure.update_yaxes(title=text["count"], type="log", gridcolor="#eef0f3")
-    return figure
+    centres = (edges[:-1] + edges[1:]) / 2
+    counts = [
+        torch.histc(torch.from_numpy(np.ascontiguousarray(values)), bins=bins, min=low, max=high).numpy()
+        for values in (before, after)
+    ]
+    top = 10 ** math.ceil(math.log10(max(float(np.max(c)) for c in counts)) + 1e-12)
+    # The y axis starts at 0.5: a bin holding one pixel still shows.
+    chart = Chart(width=460, height=320, x_label=text["value"], y_label=text["count"], y_log=True, y_range=(0.5, top))
+    for values, name, colour in ((counts[0], text["before"], "rgba(107,114,128,0.6)"),
+                                 (counts[1], text["after"], "rgba(37,99,235,0.6)")):  # fmt: skip
+        hover = [f"{name}, {x:.3g}: {count:.0f}" for x, count in zip(centres, values, strict=True)]
+        chart.bars(centres, values, colour, name, bar_width=(high - low) / bins / 0.85, hover=hover)
+    return chart.svg()

@@ -12,10 +12,10 @@ import io
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 from PIL import Image
 
 from cnnviz.figures import DIVERGING, colour_bar_html, colour_lut
+from cnnviz.svg import Chart
 
 
 def colorize(values: np.ndarray, bound: float | None = None) -> np.ndarray:
@@ -151,40 +151,44 @@ def colour_legend(bound: float | None, label: str) -> str:
     """A slim horizontal colour bar from -bound to +bound (HTML), for the tile grids."""
     ticks = [-1.0, -0.5, 0.0, 0.5, 1.0]
     text = [f"{tick * bound:.3g}".replace("-", "−") for tick in ticks] if bound else ["−max", "", "0", "", "+max"]
-    return colour_bar_html("diverging", [((tick + 1) / 2, words) for tick, words in zip(ticks, text, strict=True)], label)
-
-
-def probability_chart(names: Sequence[str], probabilities: np.ndarray, k: int, title: str = "") -> go.Figure:
-    """Horizontal bars of the ``k`` most probable classes, most probable on top."""
-    order = np.argsort(-probabilities, kind="stable")[:k][::-1]
-    figure = go.Figure(
-        go.Bar(
-            x=probabilities[order],
-            y=[names[i] for i in order],
-            orientation="h",
-            marker_color="#2563eb",
-            text=[f"{probabilities[i]:.1%}" for i in order],
-            textposition="auto",
-            hovertemplate="%{y}: %{x:.2%}<extra></extra>",
-        )
+    return colour_bar_html(
+        "diverging", [((tick + 1) / 2, words) for tick, words in zip(ticks, text, strict=True)], label
     )
-    figure.update_layout(
-        title={"text": title, "x": 0},
-        height=60 + 28 * len(order),
-        margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
-    )
-    figure.update_xaxes(range=[0, 1], tickformat=".0%")
-    figure.update_yaxes(type="category")  # class names such as "7" are labels, not numbers
-    return figure
 
 
-def feature_vector_chart(vector: np.ndarray, title: str = "") -> go.Figure:
-    """The extracted feature vector as one bar per number (index on x)."""
-    figure = go.Figure(go.Bar(y=vector, marker_color="#64748b", hovertemplate="#%{x}: %{y:.3g}<extra></extra>"))
-    figure.update_layout(
-        title={"text": title, "x": 0},
-        height=220,
-        bargap=0,
-        margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
+def probability_chart(names: Sequence[str], probabilities: np.ndarray, k: int, title: str = "") -> str:
+    """Horizontal bars of the ``k`` most probable classes, most probable on top, as SVG.
+
+    The axis is in percent; each bar is labelled with its percentage, also its tooltip.
+    """
+    order = np.argsort(-probabilities, kind="stable")[:k]
+    percents = 100 * probabilities[order]
+    chart = Chart(
+        width=440, height=56 + 28 * len(order), title=title, x_range=(0, 100), categories=[names[i] for i in order]
     )
-    return figure
+    chart.hbars(percents, "#2563eb", hover=[f"{names[i]}: {probabilities[i]:.2%}" for i in order])
+    for row, percent in enumerate(percents):
+        # Past the end of a short bar, inside the end of a long one (white on blue).
+        inside = percent > 85
+        chart.text(percent - 7 if inside else percent + 6, len(order) - 1 - row, f"{percent:.1f}%",
+                   "#ffffff" if inside else "currentColor")  # fmt: skip
+    return chart.svg()
+
+
+#: Longer feature vectors (AlexNet's and VGG's 4096) are drawn as one line: their bars would be
+#: thinner than a pixel, too thin to point at, and 4096 of them make a 400 kB SVG.
+MAX_VECTOR_BARS = 1024
+
+
+def feature_vector_chart(vector: np.ndarray, title: str = "") -> str:
+    """The extracted feature vector as one bar per number (index on x), as SVG.
+
+    Up to ``MAX_VECTOR_BARS`` numbers each get a bar with its index and value as tooltip;
+    a longer vector is one line through its numbers.
+    """
+    chart = Chart(width=900, height=220, title=title)
+    indices = np.arange(len(vector))
+    if len(vector) > MAX_VECTOR_BARS:
+        return chart.line(indices, vector, "#64748b", width=1).svg()
+    hover = [f"#{index}: {value:.3g}" for index, value in enumerate(vector)]
+    return chart.bars(indices, vector, "#64748b", bar_width=1.0, hover=hover).svg()

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import plotly.colors
 
 # Blue for negative, white for zero, red for positive: zero is always the middle.
 DIVERGING = "RdBu_r"
@@ -97,6 +96,8 @@ def map_to_image(values: np.ndarray, white_at_least: float = 0.0) -> tuple[np.nd
 @functools.cache
 def colour_lut(name: str) -> np.ndarray:
     """(256, 3) uint8: the named plotly colour scale at 256 levels (DIVERGING: index 128 is zero)."""
+    import plotly.colors  # here, not at the top: the app's first page needs no colour scale (87 ms)
+
     samples = plotly.colors.sample_colorscale(name, list(np.linspace(0, 1, 256)))
     return np.array([[int(float(v)) for v in re.findall(r"[\d.]+", colour)[:3]] for colour in samples], np.uint8)
 

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 import torch
 import torch.nn.functional as F
-from plotly.subplots import make_subplots
+
+from cnnviz import svg
 
 DTYPE = torch.float64
 MSE_COLOR, CE_COLOR, HUBER_COLOR, CLEAN_COLOR = "#dc2626", "#2563eb", "#059669", "#6b7280"
@@ -360,35 +360,33 @@ def outlier_fits(outlier_shift: float = 15.0, delta: float = 1.0, points: int = 
     return OutlierFits(x.numpy(), y.numpy(), outlier, fits)
 
 
-# --- Figures --------------------------------------------------------------------------------
+# --- Figures: SVG charts (cnnviz.svg), shown with st.html --------------------------------------
+
+POINT_COLOR, TARGET_COLOR = "#6b7280", "#111827"
+#: Height of one legend row in a chart (svg.Chart lays them out this way); lets two charts' plots line up.
+LEGEND_ROW_PX = svg.FONT_PX + 8
 
 
-def _vline(x: float, col: int, color: str, width: float = 2) -> dict:
-    """A dotted vertical line across subplot ``col`` of a one-row figure (cheaper than ``add_vline``)."""
-    axis = "x" if col == 1 else f"x{col}"
-    return {"type": "line", "xref": axis, "yref": f"{axis.replace('x', 'y')} domain", "x0": x, "x1": x, "y0": 0,
-            "y1": 1, "line": {"color": color, "dash": "dot", "width": width}}  # fmt: skip
+def _curve_pair(
+    titles: tuple[str, str], x_label: str, curves: Sequence[tuple[str, str, np.ndarray, np.ndarray, np.ndarray]],
+    width: int, height: int,
+) -> tuple[svg.Chart, svg.Chart]:  # fmt: skip
+    """Two charts on the same x: each curve ``(name, colour, x, left_y, right_y)`` drawn on both."""
+    left = svg.Chart(width, height, titles[0], x_label)
+    right = svg.Chart(width, height, titles[1], x_label)
+    for name, colour, x, left_y, right_y in curves:
+        left.line(x, left_y, colour, legend=name, width=3)
+        right.line(x, right_y, colour, legend=name, width=3)
+    return left, right
 
 
-def _style(figure: go.Figure, height: int) -> go.Figure:
-    figure.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.2},
-    )
-    figure.update_xaxes(gridcolor="#eef0f3", zerolinecolor="#9ca3af")
-    figure.update_yaxes(gridcolor="#eef0f3", zerolinecolor="#9ca3af")
-    return figure
-
-
-def sigmoid_loss_figure(
+def sigmoid_loss_svgs(
     curves: SigmoidLossCurves, marker_z: float | None = None, labels: dict[str, str] | None = None
-) -> go.Figure:
-    """Loss (left) and dL/dz (right) against z for MSE and cross-entropy on a sigmoid output.
+) -> tuple[str, str]:
+    """Loss (left) and dL/dz (right) against z for MSE and cross-entropy on a sigmoid output: two SVG charts.
 
     Args:
-        marker_z: a vertical line at this z on both panels.
+        marker_z: a dashed vertical line at this z on both charts, and a dot on each curve there.
         labels: texts: ``loss``, ``grad``, ``z``, ``mse``, ``ce``.
     """
     text = {
@@ -398,41 +396,25 @@ def sigmoid_loss_figure(
         "mse": "MSE",
         "ce": "cross-entropy",
     } | dict(labels or {})
-    figure = make_subplots(rows=1, cols=2, subplot_titles=(text["loss"], text["grad"]), horizontal_spacing=0.08)
-    for values, grads, name, color in (
-        (curves.mse, curves.mse_grad, text["mse"], MSE_COLOR),
-        (curves.ce, curves.ce_grad, text["ce"], CE_COLOR),
-    ):
-        template = "z = %{x:.3g}<br>%{y:.6g}<extra>" + name + "</extra>"
-        figure.add_scatter(
-            x=curves.z,
-            y=values,
-            name=name,
-            line={"color": color, "width": 3},
-            hovertemplate=template,
-            legendgroup=name,
-            row=1,
-            col=1,
-        )
-        figure.add_scatter(
-            x=curves.z,
-            y=grads,
-            name=name,
-            line={"color": color, "width": 3},
-            hovertemplate=template,
-            legendgroup=name,
-            showlegend=False,
-            row=1,
-            col=2,
-        )
+    series = [
+        (text["mse"], MSE_COLOR, curves.z, curves.mse, curves.mse_grad),
+        (text["ce"], CE_COLOR, curves.z, curves.ce, curves.ce_grad),
+    ]
+    left, right = _curve_pair((text["loss"], text["grad"]), text["z"], series, 330, 300)
+    for chart in (left, right):
+        chart.x_range = (float(curves.z[0]), float(curves.z[-1]))
     if marker_z is not None:
-        figure.update_layout(shapes=[_vline(marker_z, col, "#6b7280") for col in (1, 2)])
-    figure.update_xaxes(title=text["z"])
-    return _style(figure, 380)
+        for chart in (left, right):
+            chart.vline(marker_z, POINT_COLOR)
+        for name, colour, z, loss_values, grads in series:
+            for chart, values in ((left, loss_values), (right, grads)):
+                value = float(np.interp(marker_z, z, values))  # the grid has the slider's points
+                chart.dots([marker_z], [value], colour, size=9, hover=[f"{name}, z = {marker_z:.3g}: {value:.4g}"])
+    return left.svg(), right.svg()
 
 
-def trajectories_figure(runs: Sequence[Trajectory], labels: dict[str, str] | None = None) -> go.Figure:
-    """Accuracy (left) and gradient size (right, log) per step for each training run.
+def trajectories_svgs(runs: Sequence[Trajectory], labels: dict[str, str] | None = None) -> tuple[str, str]:
+    """SVG charts of accuracy (left, dashed where each run first gets every point right) and gradient size (log).
 
     Args:
         labels: texts: ``accuracy``, ``grad``, ``step``, and a name per loss key (``mse``, ``bce``).
@@ -444,83 +426,56 @@ def trajectories_figure(runs: Sequence[Trajectory], labels: dict[str, str] | Non
         "mse": "MSE",
         "bce": "cross-entropy",
     } | dict(labels or {})
-    figure = make_subplots(rows=1, cols=2, subplot_titles=(text["accuracy"], text["grad"]), horizontal_spacing=0.08)
+    colours = {"mse": MSE_COLOR, "bce": CE_COLOR}
+    series = [
+        (text[run.loss_key], colours[run.loss_key], np.arange(len(run.loss)), 100 * run.accuracy, run.grad_norm)
+        for run in runs
+    ]
+    accuracy, gradient = _curve_pair((text["accuracy"], text["grad"]), text["step"], series, 440, 300)
+    accuracy.y_range = (-5.0, 105.0)
+    gradient.y_log = True
     for run in runs:
-        name, color = text[run.loss_key], MSE_COLOR if run.loss_key == "mse" else CE_COLOR
-        steps = np.arange(len(run.loss))
-        figure.add_scatter(
-            x=steps,
-            y=100 * run.accuracy,
-            name=name,
-            line={"color": color, "width": 3},
-            legendgroup=name,
-            hovertemplate="step %{x}: %{y:.0f}%<extra>" + name + "</extra>",
-            row=1,
-            col=1,
-        )
-        figure.add_scatter(
-            x=steps,
-            y=run.grad_norm,
-            name=name,
-            line={"color": color, "width": 3},
-            legendgroup=name,
-            showlegend=False,
-            hovertemplate="step %{x}: %{y:.3e}<extra>" + name + "</extra>",
-            row=1,
-            col=2,
-        )
         if run.solved_at is not None:
-            figure.add_shape(_vline(run.solved_at, 1, color))
-    figure.update_xaxes(title=text["step"])
-    figure.update_yaxes(range=[-5, 105], row=1, col=1)
-    figure.update_yaxes(type="log", exponentformat="power", row=1, col=2)
-    return _style(figure, 360)
+            accuracy.vline(run.solved_at, colours[run.loss_key])
+    return accuracy.svg(), gradient.svg()
 
 
-def softmax_figure(
+def _signed(value: float) -> str:
+    return f"{value:+.3f}".replace("-", "−")
+
+
+def softmax_svgs(
     result: SoftmaxResult, class_names: Sequence[str], labels: dict[str, str] | None = None
-) -> go.Figure:
-    """Per class: the probability and the target (left), and dL/dz (right)."""
+) -> tuple[str, str]:
+    """SVG charts with a row per class: the probability with the target marked (left), and dL/dz (right)."""
     text = {"probability": "probability p", "target": "target y", "grad": "dL/dz = p - y"} | dict(labels or {})
-    figure = make_subplots(rows=1, cols=2, subplot_titles=(text["probability"], text["grad"]), horizontal_spacing=0.1)
     names = list(class_names)
-    figure.add_bar(
-        x=names,
-        y=result.probabilities,
-        name=text["probability"],
-        marker={"color": CE_COLOR},
-        text=[f"{p:.3f}" for p in result.probabilities],
-        textposition="outside",
-        row=1,
-        col=1,
-    )
-    figure.add_scatter(
-        x=names,
-        y=result.target,
-        name=text["target"],
-        mode="markers",
-        marker={"symbol": "line-ew-open", "size": 40, "color": "#111827", "line": {"width": 3}},
-        row=1,
-        col=1,
-    )
-    figure.add_bar(
-        x=names,
-        y=result.gradient,
-        name=text["grad"],
-        showlegend=False,
-        text=[f"{g:+.3f}" for g in result.gradient],
-        textposition="outside",
-        marker={"color": [MSE_COLOR if g < 0 else CLEAN_COLOR for g in result.gradient]},
-        row=1,
-        col=2,
-    )
-    figure.update_yaxes(range=[0, 1.15], row=1, col=1)
-    figure.update_yaxes(range=[-1.15, 1.15], row=1, col=2)
-    return _style(figure, 340)
+    rows = np.arange(len(names))[::-1]  # hbars put the first class on top
+    height = 60 + 44 * len(names)
+    chances = svg.Chart(330, height, text["probability"], x_range=(0.0, 1.3), categories=names)
+    chances.hbars(result.probabilities, CE_COLOR, hover=[
+        f"{name}: p = {p:.3f}, y = {y:.3f}" for name, p, y in zip(names, result.probabilities, result.target, strict=True)
+    ])  # fmt: skip
+    # The target as a short upright tick on each class's bar: one line, broken by NaN between classes.
+    tick_x = np.repeat(result.target, 3)
+    tick_x[2::3] = np.nan
+    tick_y = np.stack([rows - 0.4, rows + 0.4, rows], axis=1).ravel()
+    chances.line(tick_x, tick_y, TARGET_COLOR, legend=text["target"], width=3)
+    for p, y, row in zip(result.probabilities, result.target, rows, strict=True):
+        chances.text(max(p, y) + 0.14, row, f"{p:.3f}")  # right of the bar and of the target tick
+    # No legend here: a shorter chart keeps both plots the same height.
+    gradient = svg.Chart(330, height - LEGEND_ROW_PX, text["grad"], x_range=(-1.6, 1.6), categories=names)
+    pushes_up = result.gradient < 0  # gradient descent raises this logit
+    hover = [f"{name}: dL/dz = {_signed(g)}" for name, g in zip(names, result.gradient, strict=True)]
+    gradient.hbars(np.where(pushes_up, result.gradient, 0.0), MSE_COLOR, hover=hover)
+    gradient.hbars(np.where(pushes_up, 0.0, result.gradient), CLEAN_COLOR, hover=hover)
+    for g, row in zip(result.gradient, rows, strict=True):
+        gradient.text(g + (0.28 if g >= 0 else -0.28), row, _signed(g))
+    return chances.svg(), gradient.svg()
 
 
-def residual_figure(curves: dict[str, np.ndarray], delta: float, labels: dict[str, str] | None = None) -> go.Figure:
-    """Loss (left) and dL/dr (right) of one residual r, MSE against Huber."""
+def residual_svgs(curves: dict[str, np.ndarray], delta: float, labels: dict[str, str] | None = None) -> tuple[str, str]:
+    """SVG charts of the loss of one residual r and of dL/dr, MSE against Huber, with |r| = delta marked."""
     text = {
         "loss": "loss of one point",
         "grad": "its gradient dL/dr",
@@ -528,28 +483,20 @@ def residual_figure(curves: dict[str, np.ndarray], delta: float, labels: dict[st
         "mse": "MSE",
         "huber": "Huber",
     } | dict(labels or {})
-    figure = make_subplots(rows=1, cols=2, subplot_titles=(text["loss"], text["grad"]), horizontal_spacing=0.08)
-    for key, color in (("mse", MSE_COLOR), ("huber", HUBER_COLOR)):
-        name = text[key]
-        for col, values in ((1, curves[key]), (2, curves[f"{key}_grad"])):
-            figure.add_scatter(
-                x=curves["r"],
-                y=values,
-                name=name,
-                line={"color": color, "width": 3},
-                legendgroup=name,
-                showlegend=col == 1,
-                hovertemplate="r = %{x:.3g}: %{y:.4g}<extra>" + name + "</extra>",
-                row=1,
-                col=col,
-            )
-    figure.update_layout(shapes=[_vline(edge, col, HUBER_COLOR, 1) for col in (1, 2) for edge in (-delta, delta)])
-    figure.update_xaxes(title=text["r"])
-    return _style(figure, 320)
+    series = [
+        (text[key], colour, curves["r"], curves[key], curves[f"{key}_grad"])
+        for key, colour in (("mse", MSE_COLOR), ("huber", HUBER_COLOR))
+    ]
+    loss, gradient = _curve_pair((text["loss"], text["grad"]), text["r"], series, 440, 230)
+    for chart in (loss, gradient):
+        chart.x_range = (float(curves["r"][0]), float(curves["r"][-1]))
+        chart.vline(-delta, HUBER_COLOR, legend="|r| = δ")
+        chart.vline(delta, HUBER_COLOR)
+    return loss.svg(), gradient.svg()
 
 
-def outlier_figure(fits: OutlierFits, labels: dict[str, str] | None = None) -> go.Figure:
-    """The points (outlier in red), the MSE and Huber lines fitted to all points, and the clean fit."""
+def outlier_svg(fits: OutlierFits, labels: dict[str, str] | None = None) -> str:
+    """The points (outlier in red), the MSE and Huber lines fitted to all points, and the clean fit, as SVG."""
     text = {
         "points": "points",
         "outlier": "outlier",
@@ -558,42 +505,17 @@ def outlier_figure(fits: OutlierFits, labels: dict[str, str] | None = None) -> g
         "clean": "fit without the outlier",
     } | dict(labels or {})
     inliers = np.arange(len(fits.x)) != fits.outlier
-    figure = go.Figure()
-    figure.add_scatter(
-        x=fits.x[inliers],
-        y=fits.y[inliers],
-        mode="markers",
-        name=text["points"],
-        marker={"color": "#111827", "size": 9},
-    )
-    figure.add_scatter(
-        x=fits.x[~inliers],
-        y=fits.y[~inliers],
-        mode="markers",
-        name=text["outlier"],
-        marker={"color": MSE_COLOR, "size": 14, "symbol": "x"},
-    )
+    hover = [f"x = {x:.3g}, y = {y:.3g}" for x, y in zip(fits.x, fits.y, strict=True)]
+    chart = svg.Chart(440, 470, x_label="x", y_label="y")
     ends = np.array([fits.x.min(), fits.x.max()])
-    for key, color, dash in (
-        ("mse_clean", CLEAN_COLOR, "dot"),
-        ("mse", MSE_COLOR, "solid"),
-        ("huber", HUBER_COLOR, "solid"),
-    ):
+    for key, colour, dashed in (("mse_clean", CLEAN_COLOR, True), ("mse", MSE_COLOR, False),
+                                ("huber", HUBER_COLOR, False)):  # fmt: skip
         slope, intercept = fits.fits[key]
         name = text["clean"] if key == "mse_clean" else text[key]
-        figure.add_scatter(
-            x=ends,
-            y=slope * ends + intercept,
-            mode="lines",
-            name=f"{name}: y = {slope:.3f} x {'−' if intercept < 0 else '+'} {abs(intercept):.3f}",
-            line={"color": color, "width": 3, "dash": dash},
-        )
-    figure.update_layout(
-        height=380,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        plot_bgcolor="white",
-        legend={"orientation": "h", "y": -0.15},
-    )
-    figure.update_xaxes(title="x", gridcolor="#eef0f3")
-    figure.update_yaxes(title="y", gridcolor="#eef0f3")
-    return figure
+        equation = f"y = {slope:.3f} x {'−' if intercept < 0 else '+'} {abs(intercept):.3f}"
+        chart.line(ends, slope * ends + intercept, colour, legend=f"{name}: {equation}", width=3, dashed=dashed)
+    chart.dots(fits.x[inliers], fits.y[inliers], TARGET_COLOR, legend=text["points"], size=8,
+               hover=[tip for tip, keep in zip(hover, inliers, strict=True) if keep])  # fmt: skip
+    chart.dots(fits.x[~inliers], fits.y[~inliers], MSE_COLOR, legend=text["outlier"], size=14, hollow=True,
+               hover=[hover[fits.outlier]])  # fmt: skip
+    return chart.svg()

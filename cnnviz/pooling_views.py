@@ -1,8 +1,8 @@
 """What the Pooling lesson shows: the maps it pools, its formulas as LaTeX, its figures.
 
 The pooling itself (forward, windows, backward, shifts) is in ``cnnviz.pooling``; this
-module prepares inputs for it and draws its results. No LaTeX goes into the plotly
-figures (offline app): the formulas are strings for ``st.latex``.
+module prepares inputs for it and draws its results. The formulas are LaTeX strings for
+``st.latex``; the figures are HTML grids and SVG charts.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import math
 from typing import Literal
 
 import numpy as np
-import plotly.graph_objects as go
 from PIL import Image
 
 from cnnviz import figures
@@ -20,6 +19,7 @@ from cnnviz.convolution import convolve_image, to_gray
 from cnnviz.images import resize_longest_side
 from cnnviz.kernels import preset
 from cnnviz.pooling import BEYOND, INPUT, PADDING, PooledGrid, PoolSettings, ShiftRobustness, check_settings
+from cnnviz.svg import Chart
 
 # --- The maps to pool ----------------------------------------------------------------------
 
@@ -195,8 +195,8 @@ def layout_html(
     )  # fmt: skip
 
 
-def shift_figure(result: ShiftRobustness, measure: Literal["change", "changed"], labels: dict[str, str]) -> go.Figure:
-    """Change against shift, before and after pooling, as two lines.
+def shift_figure(result: ShiftRobustness, measure: Literal["change", "changed"], labels: dict[str, str]) -> str:
+    """Change against shift, before and after pooling, as two lines with a dot per shift (SVG).
 
     Args:
         measure: "change" (mean |change| / mean |value|) or "changed" (share of values that changed).
@@ -207,16 +207,15 @@ def shift_figure(result: ShiftRobustness, measure: Literal["change", "changed"],
         if measure == "change"
         else (result.unpooled_changed, result.pooled_changed)
     )
-    lines = [
-        {"type": "scatter", "x": result.shifts, "y": 100 * values, "name": name, "mode": "lines+markers",
-         "line": {"color": colour, "width": 3}, "hovertemplate": "%{y:.1f}%<extra>" + name + "</extra>"}
-        for name, values, colour in ((labels["unpooled"], before, "#6b7280"), (labels["pooled"], after, figures.HIGHLIGHT))
-    ]  # fmt: skip
-    layout = {
-        "height": 300,
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-        "legend": {"orientation": "h", "y": 1.12},
-        "xaxis": {"title": {"text": labels["x"]}, "dtick": 1},
-        "yaxis": {"title": {"text": labels["y"]}, "rangemode": "tozero"},
-    }
-    return go.Figure({"data": lines, "layout": layout}, _validate=False)  # valid by construction: skip validation
+    shifts = np.asarray(result.shifts, dtype=float)
+    highest = 100 * max(float(np.max(before)), float(np.max(after)))
+    chart = Chart(
+        height=300, x_label=labels["x"], y_label=labels["y"],
+        x_range=(shifts.min() - 0.3, shifts.max() + 0.3),  # room for the end dots
+        y_range=(0.0, 1.05 * highest or 1.0),  # from zero
+    )  # fmt: skip
+    for name, values, colour in ((labels["unpooled"], before, "#6b7280"), (labels["pooled"], after, figures.HIGHLIGHT)):
+        percents = 100 * np.asarray(values, dtype=float)
+        chart.line(shifts, percents, colour, legend=name, width=3)
+        chart.dots(shifts, percents, colour, size=7, hover=[f"{name}: {p:.1f}%" for p in percents])
+    return chart.svg()

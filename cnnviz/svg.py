@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import itertools
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -53,6 +54,23 @@ def tick_text(value: float) -> str:
     return text.replace("-", "−") if value < 0 else text
 
 
+def log_ticks(low: float, high: float) -> list[tuple[float, str]]:
+    """Ticks of a log axis: powers of ten (every few when there are many), with 2 and 5 between
+    them when the range spans less than two decades."""
+    first, last = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
+    every = max(1, math.ceil((last - first) / 7))
+    values = [10.0**p for p in range(first, last + 1, every)]
+    if last - first < 2:
+        values = sorted(v * m for v in [10.0**p for p in range(first - 1, last + 1)] for m in (1, 2, 5))
+        values = [v for v in values if low * (1 - 1e-9) <= v <= high * (1 + 1e-9)]
+    return [(v, f"1e{round(math.log10(v))}" if v < 1e-3 or v >= 1e5 else f"{v:g}") for v in values]
+
+
+def text_width(text: str) -> float:
+    """About how wide ``text`` is at FONT_PX: Chinese characters are about twice a Latin letter."""
+    return sum(2 * CHAR_PX if unicodedata.east_asian_width(char) in "WF" else CHAR_PX for char in str(text))
+
+
 def _escape(text: str) -> str:
     return html.escape(str(text), quote=True)
 
@@ -79,7 +97,7 @@ class Chart:
     Attributes:
         width, height: the chart's size in pixels (it shrinks with a narrower column).
         x_range, y_range: the visible ranges; None fits the data (y with a little room).
-        y_log: a logarithmic y axis (values <= 0 are left out).
+        x_log, y_log: a logarithmic axis (values <= 0 are left out).
         categories: names along the y axis for ``hbars`` charts, top to bottom.
     """
 
@@ -90,6 +108,7 @@ class Chart:
     y_label: str = ""
     x_range: tuple[float, float] | None = None
     y_range: tuple[float, float] | None = None
+    x_log: bool = False
     y_log: bool = False
     categories: list[str] | None = None
     marks: list[_Mark] = field(default_factory=list)
@@ -150,7 +169,7 @@ class Chart:
         top = 8 + (FONT_PX + 10 if self.title else 0)
         bottom = 22 + (FONT_PX + 8 if self.x_label else 0) + len(legend_rows) * (FONT_PX + 8)
         plot = _Frame(left, top, self.width - left - 14, self.height - top - bottom, x_low, x_high, y_low, y_high,
-                      self.y_log)  # fmt: skip
+                      self.x_log, self.y_log)  # fmt: skip
         parts = [
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width} {self.height}" '
             f'width="100%" style="max-width:{self.width}px;height:auto;font-size:{FONT_PX}px;font-family:inherit" '
@@ -177,6 +196,8 @@ class Chart:
             values = np.concatenate([m.x for m in self.marks if m.kind == "hbars"] or [np.zeros(1)])
             return min(0.0, float(np.nanmin(values))), max(float(np.nanmax(values)), 1e-12)
         xs = [m.x for m in self.marks if m.kind in ("line", "dots", "bars", "band", "vline", "text")]
+        if self.x_log:
+            return _decades(np.concatenate(xs) if xs else np.ones(1))
         low, high = _finite_span(np.concatenate(xs) if xs else np.zeros(1))
         padding = max((m.width for m in self.marks if m.kind == "bars"), default=0.0) / 2
         return low - padding, high + padding
@@ -190,9 +211,7 @@ class Chart:
         ys += [np.append(m.y, 0.0) for m in self.marks if m.kind == "bars"]
         values = np.concatenate(ys) if ys else np.zeros(1)
         if self.y_log:
-            positive = values[np.isfinite(values) & (values > 0)]
-            low, high = (float(positive.min()), float(positive.max())) if positive.size else (1.0, 10.0)
-            return 10 ** math.floor(math.log10(low)), 10 ** math.ceil(math.log10(high) + 1e-12)
+            return _decades(values)
         low, high = _finite_span(values)
         room = (high - low) * 0.05
         return low - room, high + room
@@ -201,13 +220,16 @@ class Chart:
         if self.categories is not None:  # the first category on top
             return [(float(len(self.categories) - 1 - i), name) for i, name in enumerate(self.categories)]
         if self.y_log:
-            first, last = round(math.log10(low)), round(math.log10(high))
-            every = max(1, math.ceil((last - first) / 7))
-            return [(10.0**p, f"1e{p}" if abs(p) > 3 else tick_text(10.0**p)) for p in range(first, last + 1, every)]
+            return log_ticks(low, high)
         return [(t, tick_text(t)) for t in nice_ticks(low, high)]
 
+    def _x_ticks(self, plot: _Frame) -> list[tuple[float, str]]:
+        if self.x_log:
+            return log_ticks(plot.x_low, plot.x_high)
+        return [(t, tick_text(t)) for t in nice_ticks(plot.x_low, plot.x_high, max(3, int(plot.width // 70)))]
+
     def _y_tick_width(self, low: float, high: float) -> float:
-        return max((len(label) for _, label in self._y_ticks(low, high)), default=1) * CHAR_PX + 6
+        return max((text_width(label) for _, label in self._y_ticks(low, high)), default=CHAR_PX) + 6
 
     def _axes(self, plot: _Frame) -> list[str]:
         parts = []
@@ -218,12 +240,12 @@ class Chart:
                 parts.append(f'<line x1="{plot.left}" x2="{plot.right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{colour}"/>')
             parts.append(f'<text x="{plot.left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="currentColor">'
                          f"{_escape(label)}</text>")  # fmt: skip
-        for value in nice_ticks(plot.x_low, plot.x_high, max(3, int(plot.width // 70))):
+        for value, label in self._x_ticks(plot):
             x = plot.x_px(value)
             colour = ZERO if value == 0 else GRID
             parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{plot.top}" y2="{plot.bottom}" stroke="{colour}"/>')
             parts.append(f'<text x="{x:.1f}" y="{plot.bottom + FONT_PX + 4}" text-anchor="middle" '
-                         f'fill="currentColor">{tick_text(value)}</text>')  # fmt: skip
+                         f'fill="currentColor">{_escape(label)}</text>')  # fmt: skip
         parts.append(f'<rect x="{plot.left}" y="{plot.top}" width="{plot.width}" height="{plot.height}" '
                      'fill="none" stroke="#d1d5db"/>')  # fmt: skip
         if self.x_label:
@@ -239,7 +261,7 @@ class Chart:
         rows: list[list[_Mark]] = [[]]
         used = 0.0
         for mark in (m for m in self.marks if m.legend):
-            width = 34 + len(mark.legend) * CHAR_PX
+            width = 34 + text_width(mark.legend)
             if rows[-1] and used + width > self.width - 20:
                 rows.append([])
                 used = 0.0
@@ -254,7 +276,7 @@ class Chart:
             for mark in row:
                 parts.append(_swatch(mark, x, y - 4))
                 parts.append(f'<text x="{x + 26}" y="{y}" fill="currentColor">{_escape(mark.legend)}</text>')
-                x += 34 + len(mark.legend) * CHAR_PX
+                x += 34 + text_width(mark.legend)
         return parts
 
 
@@ -270,6 +292,7 @@ class _Frame:
     x_high: float
     y_low: float
     y_high: float
+    x_log: bool
     y_log: bool
 
     @property
@@ -283,17 +306,10 @@ class _Frame:
     clip_id: str = field(default_factory=lambda: f"cnnviz-plot-{next(_CLIP_IDS)}")  # unique on a page
 
     def x_px(self, x):
-        return self.left + (np.asarray(x, float) - self.x_low) / ((self.x_high - self.x_low) or 1.0) * self.width
+        return self.left + _fraction(x, self.x_low, self.x_high, self.x_log) * self.width
 
     def y_px(self, y):
-        y = np.asarray(y, float)
-        if self.y_log:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                y = np.where(y > 0, np.log10(np.where(y > 0, y, 1.0)), np.nan)
-            low, high = math.log10(self.y_low), math.log10(self.y_high)
-        else:
-            low, high = self.y_low, self.y_high
-        return self.bottom - (y - low) / ((high - low) or 1.0) * self.height
+        return self.bottom - _fraction(y, self.y_low, self.y_high, self.y_log) * self.height
 
     def band(self, mark: _Mark) -> str:
         x0, x1 = sorted(float(v) for v in self.x_px(np.clip(mark.x, self.x_low, self.x_high)))
@@ -373,6 +389,23 @@ def _swatch(mark: _Mark, x: float, y: float) -> str:
         return f'<circle cx="{x + 10}" cy="{y}" r="4" fill="{fill}" stroke="{mark.colour}"/>'
     colour = mark.words if mark.kind == "band" else mark.colour
     return f'<rect x="{x + 3}" y="{y - 6}" width="14" height="12" fill="{colour}"/>'
+
+
+def _fraction(values, low: float, high: float, log: bool) -> np.ndarray:
+    """Where values sit between low (0) and high (1), on a linear or log scale (NaN for values <= 0 on log)."""
+    values = np.asarray(values, float)
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)), np.nan)
+        low, high = math.log10(low), math.log10(high)
+    return (values - low) / ((high - low) or 1.0)
+
+
+def _decades(values: np.ndarray) -> tuple[float, float]:
+    """The powers of ten just around the positive values (a log axis' range)."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    low, high = (float(positive.min()), float(positive.max())) if positive.size else (1.0, 10.0)
+    return 10 ** math.floor(math.log10(low) + 1e-12), 10 ** math.ceil(math.log10(high) - 1e-12)
 
 
 def _floats(values) -> np.ndarray:

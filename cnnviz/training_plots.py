@@ -2,72 +2,67 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-import plotly.graph_objects as go
 import torch
-from plotly.subplots import make_subplots
 from torch import nn
 
+from cnnviz.figures import side_by_side_html
 from cnnviz.images import to_display, upscale_nearest
+from cnnviz.svg import Chart
 from cnnviz.training import StepMetrics
 
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777")
+#: Alpha appended to a run's colour for its training line (#rrggbbaa): lighter than held-out.
+TRAIN_ALPHA = "99"
 
 
-def learning_curves(runs: dict[str, list[StepMetrics]], titles: tuple[str, str], step_label: str = "step") -> go.Figure:
-    """Loss (left) and accuracy (right) per step for several runs on one chart.
+def learning_curves(runs: dict[str, list[StepMetrics]], titles: tuple[str, str], step_label: str = "step") -> str:
+    """Loss (left) and accuracy (right) per step for several runs: two SVG charts side by side (HTML).
 
-    Training values are thin dotted lines (noisy, one batch each); held-out values are
-    thick lines with markers. Each run keeps its colour in both panels.
+    Training values are thin dotted lines (noisy, one batch each, smoothed over 5 steps);
+    held-out values are thick lines with a dot per evaluation. Each run keeps its colour
+    in both panels, and both panels name the runs in their legend.
 
     Args:
         runs: label -> the run's metrics, in step order.
         titles: the two panels' titles (loss, accuracy).
+        step_label: the x axis' title.
     """
-    figure = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
+    x_range, top_loss = _ranges(runs)
+    loss = Chart(480, 340, titles[0], step_label, x_range=x_range, y_range=(0.0, top_loss))
+    accuracy = Chart(480, 340, titles[1], step_label, x_range=x_range, y_range=(0.0, 1.02))
     for index, (label, history) in enumerate(runs.items()):
         colour = PALETTE[index % len(PALETTE)]
         steps = [m.step for m in history]
         heldout = [m for m in history if m.heldout_loss is not None]
-        for col, train_values, heldout_values in (
-            (1, [m.train_loss for m in history], [m.heldout_loss for m in heldout]),
-            (2, [m.train_accuracy for m in history], [m.heldout_accuracy for m in heldout]),
+        for chart, train_values, heldout_values in (
+            (loss, [m.train_loss for m in history], [m.heldout_loss for m in heldout]),
+            (accuracy, [m.train_accuracy for m in history], [m.heldout_accuracy for m in heldout]),
         ):
-            figure.add_trace(
-                go.Scatter(
-                    x=steps,
-                    y=_smooth(train_values),
-                    mode="lines",
-                    line={"color": colour, "width": 1, "dash": "dot"},
-                    name=f"{label} (train)",
-                    legendgroup=label,
-                    showlegend=False,
-                    opacity=0.6,
-                ),
-                row=1,
-                col=col,
-            )
-            figure.add_trace(
-                go.Scatter(
-                    x=[m.step for m in heldout],
-                    y=heldout_values,
-                    mode="lines+markers",
-                    line={"color": colour, "width": 3},
-                    marker={"size": 5},
-                    name=label,
-                    legendgroup=label,
-                    showlegend=col == 1,
-                ),
-                row=1,
-                col=col,
-            )
-    figure.update_yaxes(rangemode="tozero", row=1, col=1)
-    figure.update_yaxes(range=[0, 1.02], row=1, col=2)
-    figure.update_xaxes(title_text=step_label)
-    figure.update_layout(
-        height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.25, "x": 0}
-    )
-    return figure
+            chart.line(steps, _smooth(train_values), colour + TRAIN_ALPHA, width=1, dashed=True)
+            heldout_steps = [m.step for m in heldout]
+            chart.line(heldout_steps, heldout_values, colour, legend=label, width=3)
+            hover = [f"{label} · {step_label} {s}: {v:.3g}" for s, v in zip(heldout_steps, heldout_values, strict=True)]
+            chart.dots(heldout_steps, heldout_values, colour, size=5, hover=hover)
+    return side_by_side_html(_sized(loss), _sized(accuracy), gap_px=16)
+
+
+def _ranges(runs: dict[str, list[StepMetrics]]) -> tuple[tuple[float, float], float]:
+    """The steps shown (with room for the last dots) and the top of the loss axis (from 0)."""
+    steps = [m.step for history in runs.values() for m in history] or [0]
+    room = 0.02 * (max(steps) - min(steps)) or 0.5
+    losses = [m.train_loss for history in runs.values() for m in history]
+    losses += [m.heldout_loss for history in runs.values() for m in history if m.heldout_loss is not None]
+    top_loss = max((v for v in losses if math.isfinite(v)), default=0.0) * 1.05 or 1.0
+    return (min(steps) - room, max(steps) + room), top_loss
+
+
+def _sized(chart: Chart) -> str:
+    """The chart's SVG in a block of the chart's width: in a flex row an SVG of width 100%
+    alone would shrink to the browser's default 300 pixels."""
+    return f'<div style="width:{chart.width}px;max-width:100%">{chart.svg()}</div>'
 
 
 def _smooth(values: list[float], window: int = 5) -> list[float]:

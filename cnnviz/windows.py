@@ -1,16 +1,18 @@
 """Where a convolution's windows land along one axis: which pixels they read, which they never do.
 
 ``axis_layout`` works it out from ``cnnviz.arithmetic`` (never recomputing the size
-formula); ``window_figure`` draws it for the Output size lesson, and ``grid_figure`` shows
-what it means for the whole image: the never-read rows and columns.
+formula); ``window_svg`` draws it for the Output size lesson, and ``grid_svg`` shows
+what it means for the whole image: the never-read rows and columns. Both are SVG strings
+(a page shows them as images in ``st.html``): a browser redraws them far faster than a plotly chart.
 """
 
 from __future__ import annotations
 
+import html
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 
 from cnnviz.arithmetic import effective_kernel_size, uncovered_size, window_starts
 
@@ -61,7 +63,7 @@ def axis_layout(size: int, kernel_size: int, stride: int = 1, padding: int = 0, 
 
 @dataclass(frozen=True)
 class AxisLabels:
-    """The words in ``window_figure`` (pages pass them translated)."""
+    """The words in ``window_svg`` and ``grid_svg`` (pages pass them translated)."""
 
     padding: str = "padding (zeros)"
     pixel: str = "input pixel"
@@ -69,90 +71,158 @@ class AxisLabels:
     input_row: str = "input"
     windows_row: str = "windows"
     output_row: str = "output"
-    window: str = "window"
 
 
 WINDOW_COLOURS = ("#2563eb", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04")
 PADDING_FILL, PIXEL_FILL, UNREAD_FILL, UNREAD_LINE = "#e5e7eb", "#dbeafe", "#fde68a", "#d97706"
 _MAX_LANES = 6  # more would make the figure taller than a projector screen
+_ROW_WIDTH = 880  # the cells' row at its natural size, in pixels, when cells of 20 to 30 fit in it
+_LANE = 28  # one lane of windows
+_GAP = 12  # between the input row, the lanes and the output row
+_LEGEND = 30  # the legend's row at the top
+_FONT = 13
+_LABEL_COLOUR, _PIXEL_TEXT, _PADDING_TEXT = "#4b5563", "#1f2937", "#6b7280"
 
 
-def _boxes(
-    name: str, x: list[float], y: list[float], width: list[float], height: float, fill: list[str], line: list[str]
-) -> go.Bar:
-    """Rectangles centred on (x, y) as one bar trace: one trace for many boxes keeps a rerun fast
-    (plotly validates every layout shape on its own)."""
-    return go.Bar(
-        name=name, x=x, y=[height] * len(x), base=[v - height / 2 for v in y], width=width,
-        marker={"color": fill, "line": {"color": line, "width": 2}}, hoverinfo="skip", showlegend=False,
-    )  # fmt: skip
+@dataclass(frozen=True)
+class _Frame:
+    """Where ``window_svg`` puts things, in its units (screen pixels at natural size)."""
+
+    left: float  # the row labels' column
+    pitch: float  # one input cell
+    lanes: int
+
+    @property
+    def box(self) -> float:
+        return self.pitch - 3  # a white gap between neighbouring squares
+
+    @property
+    def lanes_top(self) -> float:
+        return _LEGEND + self.box + _GAP
+
+    @property
+    def output_top(self) -> float:
+        return self.lanes_top + self.lanes * _LANE + _GAP
+
+    def x(self, cell: float) -> float:
+        """The left edge of padded cell ``cell`` (fractions for points inside it)."""
+        return self.left + cell * self.pitch
 
 
-def _translucent(colour: str, alpha: float) -> str:
-    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red},{green},{blue},{alpha})"
+def _text_width(text: str, font_px: float = _FONT) -> float:
+    """Roughly how wide ``text`` is drawn: full width for CJK characters, about half otherwise."""
+    return sum(1.0 if unicodedata.east_asian_width(char) in "WF" else 0.55 for char in text) * font_px
 
 
-def window_figure(layout: AxisLayout, labels: AxisLabels | None = None) -> go.Figure:
-    """Input cells (padding grey, never-read amber), each window as a bar with its taps, and
-    the output pixel each window produces, drawn below its window's centre.
+def _svg(width: float, height: float, body: list[str], font_px: int | None = None, units: float = 1.0) -> str:
+    """An SVG, ``width`` x ``height`` pixels at its natural size, shrinking with a narrower
+    column; its drawing has ``units`` units per pixel. Texts use the page's font."""
+    font = f' font-size="{font_px}" font-family="inherit"' if font_px else ""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" style="max-width:{width:g}px;height:auto" '
+        f'viewBox="0 0 {width * units:g} {height * units:g}"{font}>{"".join(body)}</svg>'
+    )
 
-    Windows are spread over a few lanes so that neighbours do not hide each other. Traces:
-    ``"cells"`` (one box per padded cell), ``"windows"``, ``"outputs"`` (one box per output
-    pixel), the taps, the cell numbers, then three legend entries.
+
+def _box(x: float, y: float, width: float, height: float, fill: str, line: str = "none", opacity: float = 1.0,
+         rounded: bool = True) -> str:  # fmt: skip
+    """A rectangle from its top-left corner; ``opacity`` is the fill's, the 2-unit outline stays solid."""
+    corners = ' rx="2"' if rounded else ""
+    faded = f' fill-opacity="{opacity:g}"' if opacity < 1 else ""
+    outline = f' stroke="{line}" stroke-width="2"' if line != "none" else ""
+    return f'<rect x="{x:g}" y="{y:g}" width="{width:g}" height="{height:g}"{corners} fill="{fill}"{faded}{outline}/>'
+
+
+def _label(x: float, y: float, text: str, colour: str, anchor: str = "middle") -> str:
+    """Text centred vertically on ``y``."""
+    return (
+        f'<text x="{x:g}" y="{y:g}" fill="{colour}" text-anchor="{anchor}" '
+        f'dominant-baseline="central">{html.escape(text)}</text>'
+    )
+
+
+def _group(kind: str, *parts: str) -> str:
+    """Shapes that draw one thing, under a class that names it (tests read the drawing by them)."""
+    return f'<g class="{kind}">{"".join(parts)}</g>'
+
+
+def _legend(x: float, labels: AxisLabels) -> tuple[list[str], float]:
+    """Three swatches with their words, in a row starting at ``x``; and where the row ends."""
+    parts = []
+    for kind, name, fill, line in (("padding", labels.padding, PADDING_FILL, PADDING_FILL),
+                                   ("pixel", labels.pixel, PIXEL_FILL, PIXEL_FILL),
+                                   ("unread", labels.unread, UNREAD_FILL, UNREAD_LINE)):  # fmt: skip
+        swatch = _box(x, _LEGEND / 2 - 8, 16, 16, fill, line)
+        words = _label(x + 22, _LEGEND / 2, name, _LABEL_COLOUR, "start")
+        parts.append(_group(f"legend legend-{kind}", swatch, words))
+        x += 22 + _text_width(name) + 22
+    return parts, x - 22
+
+
+def _input_cells(layout: AxisLayout, frame: _Frame) -> list[str]:
+    """One numbered square per padded cell: padding grey with a 0, pixels blue, never-read amber."""
+    unread = set(layout.unread)
+    parts = []
+    for index in range(len(layout.reads)):
+        pixel = index - layout.padding + 1  # 1-based, as the lesson counts
+        if not 1 <= pixel <= layout.size:
+            kind, fill, line, text, colour = "padding", PADDING_FILL, "none", "0", _PADDING_TEXT
+        elif index in unread:
+            kind, fill, line, text, colour = "unread", UNREAD_FILL, UNREAD_LINE, str(pixel), _PIXEL_TEXT
+        else:
+            kind, fill, line, text, colour = "pixel", PIXEL_FILL, "none", str(pixel), _PIXEL_TEXT
+        square = _box(frame.x(index) + 1.5, _LEGEND, frame.box, frame.box, fill, line)
+        number = _label(frame.x(index + 0.5), _LEGEND + frame.box / 2, text, colour)
+        parts.append(_group(f"cell {kind}", square, number))
+    return parts
+
+
+def _windows_and_outputs(layout: AxisLayout, frame: _Frame) -> list[str]:
+    """Each window as a bar with a dot per kernel tap, in its lane, and its numbered output pixel."""
+    parts = []
+    for number, start in enumerate(layout.starts, start=1):
+        colour = WINDOW_COLOURS[(number - 1) % len(WINDOW_COLOURS)]
+        middle = frame.lanes_top + ((number - 1) % frame.lanes + 0.5) * _LANE
+        bar = _box(frame.x(start) + 1.5, middle - 9, layout.span * frame.pitch - 3, 18, colour, colour, 0.18)
+        taps = [f'<circle cx="{frame.x(start + tap + 0.5):g}" cy="{middle:g}" r="4.5" fill="{colour}"/>'
+                for tap in layout.taps]  # fmt: skip
+        parts.append(_group("window", bar, *taps))
+        centre = frame.x(start + layout.span / 2)
+        square = _box(centre - frame.box / 2, frame.output_top, frame.box, frame.box, colour)
+        number_text = _label(centre, frame.output_top + frame.box / 2, str(number), "white")
+        parts.append(_group("output", square, number_text))
+    return parts
+
+
+def window_svg(layout: AxisLayout, labels: AxisLabels | None = None) -> str:
+    """Where the windows land along one row, as an SVG that shrinks to fit its column.
+
+    Input cells (padding grey, never-read amber), each window as a bar with a dot per tap,
+    and the output pixel each window produces, drawn below its window's centre. Windows are
+    spread over a few lanes so that neighbours do not hide each other; colours cycle
+    through ``WINDOW_COLOURS``. Cells narrow from 30 to 20 pixels as the input grows, so
+    that up to 44 padded cells still show their numbers on a 1280-pixel screen.
+
+    Returns:
+        An ``<svg>`` whose groups carry classes: ``cell`` with ``padding``, ``pixel`` or
+        ``unread``; ``window`` (bar and taps); ``output``; ``row-label``; ``legend`` with
+        ``legend-padding``, ``legend-pixel`` or ``legend-unread``.
     """
     labels = labels or AxisLabels()
     padded = len(layout.reads)
-    lanes = max(1, min(len(layout.starts), -(-layout.span // layout.stride), _MAX_LANES))
-    output_y = -(lanes + 1.4)
-    unread = set(layout.unread)
-    cells = range(padded)
-    is_pixel = [0 <= index - layout.padding < layout.size for index in cells]
-    cell_fill = [UNREAD_FILL if i in unread else PIXEL_FILL if is_pixel[i] else PADDING_FILL for i in cells]
-    cell_line = [UNREAD_LINE if i in unread else "white" for i in cells]
-    texts = [(i, 0, str(i - layout.padding + 1) if is_pixel[i] else "0", "#1f2937" if is_pixel[i] else "#6b7280")
-             for i in cells]  # fmt: skip
-
-    colours = [WINDOW_COLOURS[number % len(WINDOW_COLOURS)] for number in range(len(layout.starts))]
-    lane_ys = [-1.2 - number % lanes for number in range(len(layout.starts))]
-    centres = [start + (layout.span - 1) / 2 for start in layout.starts]
-    texts += [(centre, output_y, str(number), "white") for number, centre in enumerate(centres, start=1)]
-    taps = [(start + tap, y, colour, number)
-            for number, (start, y, colour) in enumerate(zip(layout.starts, lane_ys, colours, strict=True), start=1)
-            for tap in layout.taps]  # fmt: skip
-
-    figure = go.Figure(
-        [
-            _boxes("cells", list(cells), [0] * padded, [0.92] * padded, 0.84, cell_fill, cell_line),
-            _boxes("windows", centres, lane_ys, [layout.span - 0.1] * len(centres), 0.6,
-                   [_translucent(colour, 0.18) for colour in colours], colours),
-            _boxes("outputs", centres, [output_y] * len(centres), [0.88] * len(centres), 0.84, colours, colours),
-            go.Scatter(x=[t[0] for t in taps], y=[t[1] for t in taps], mode="markers", showlegend=False,
-                       marker={"color": [t[2] for t in taps], "size": 9}, hoverinfo="text",
-                       hovertext=[f"{labels.window} {t[3]} → {labels.output_row} {t[3]}" for t in taps]),
-            go.Scatter(x=[t[0] for t in texts], y=[t[1] for t in texts], text=[t[2] for t in texts], mode="text",
-                       textfont={"color": [t[3] for t in texts], "size": 12}, hoverinfo="skip", showlegend=False),
-            *(go.Scatter(x=[None], y=[None], mode="markers", name=name,
-                         marker={"symbol": "square", "size": 14, "color": fill, "line": {"color": line, "width": 2}})
-              for name, fill, line in ((labels.padding, PADDING_FILL, PADDING_FILL),
-                                       (labels.pixel, PIXEL_FILL, PIXEL_FILL),
-                                       (labels.unread, UNREAD_FILL, UNREAD_LINE))),
-        ]
-    )  # fmt: skip
-    figure.update_layout(
-        barmode="overlay",
-        height=int(70 + 34 * (lanes + 2.4)),
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        plot_bgcolor="white",
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+    rows = (labels.input_row, labels.windows_row, labels.output_row)
+    frame = _Frame(
+        left=max(_text_width(row) for row in rows) + 16,
+        pitch=min(30, max(20, _ROW_WIDTH // padded)),
+        lanes=max(1, min(len(layout.starts), -(-layout.span // layout.stride), _MAX_LANES)),
     )
-    figure.update_xaxes(range=[-0.6, padded - 0.4], showticklabels=False, showgrid=False, zeroline=False)
-    figure.update_yaxes(
-        range=[output_y - 0.6, 0.6], showgrid=False, zeroline=False, tickfont={"size": 13},
-        tickvals=[0, -1.2 - (lanes - 1) / 2, output_y],
-        ticktext=[labels.input_row, labels.windows_row, labels.output_row],
-    )  # fmt: skip
-    return figure
+    legend, legend_end = _legend(frame.left, labels)
+    middles = (_LEGEND + frame.box / 2, frame.lanes_top + frame.lanes * _LANE / 2, frame.output_top + frame.box / 2)
+    row_labels = [f'<g class="row-label">{_label(frame.left - 10, y, text, _LABEL_COLOUR, "end")}</g>'
+                  for text, y in zip(rows, middles, strict=True)]  # fmt: skip
+    body = [*legend, *row_labels, *_input_cells(layout, frame), *_windows_and_outputs(layout, frame)]
+    width, height = max(frame.x(padded), legend_end) + 2, frame.output_top + frame.box + 2
+    return _svg(width, height, body, _FONT)
 
 
 #: ``read_map`` values.
@@ -175,18 +245,21 @@ def read_map(layout: AxisLayout) -> np.ndarray:
     return np.where(pixel, np.where(read[:, None] & read[None, :], READ, UNREAD), PADDING)
 
 
-def grid_figure(layout: AxisLayout, side_px: int = 170) -> go.Figure:
-    """The whole padded input from above: padding grey, read pixels blue, never-read rows and
-    columns amber (the colours of ``window_figure``)."""
-    cells = read_map(layout)
-    # Three flat steps over z = 0, 1, 2.
-    scale = [[0, PADDING_FILL], [1 / 3, PADDING_FILL], [1 / 3, PIXEL_FILL], [2 / 3, PIXEL_FILL],
-             [2 / 3, UNREAD_FILL], [1, UNREAD_FILL]]  # fmt: skip
-    gap = 1 if len(cells) <= 40 else 0
-    figure = go.Figure(
-        go.Heatmap(z=cells, zmin=0, zmax=2, colorscale=scale, showscale=False, xgap=gap, ygap=gap, hoverinfo="skip")
-    )
-    figure.update_layout(width=side_px, height=side_px, margin={"l": 0, "r": 0, "t": 0, "b": 0}, plot_bgcolor="white")
-    figure.update_xaxes(visible=False, constrain="domain")
-    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    return figure
+def grid_svg(layout: AxisLayout, side_px: int = 170) -> str:
+    """The whole padded input from above, as a ``side_px`` square SVG: padding grey, read
+    pixels blue, never-read rows and columns amber (the colours of ``window_svg``).
+
+    Returns:
+        An ``<svg>`` in cell units (cell (row, col) spans x = col..col+1, y = row..row+1,
+        padded coordinates); the never-read pixels are the stripes in ``<g class="unread">``,
+        one per never-read row and one per never-read column, as ``read_map`` has them.
+    """
+    padded, first, size = len(layout.reads), layout.padding, layout.size
+    body = [_box(0, 0, padded, padded, PADDING_FILL, rounded=False),
+            _box(first, first, size, size, PIXEL_FILL, rounded=False)]  # fmt: skip
+    stripes = [(first, cell, size, 1) for cell in layout.unread] + [(cell, first, 1, size) for cell in layout.unread]
+    body.append(_group("unread", *(_box(*stripe, UNREAD_FILL, rounded=False) for stripe in stripes)))
+    if padded <= 40:  # white lines between cells, one screen pixel wide, while there is room for them
+        lines = "".join(f"M0 {i}H{padded}M{i} 0V{padded}" for i in range(1, padded))
+        body.append(f'<path d="{lines}" stroke="white" stroke-width="{padded / side_px:.3g}"/>')
+    return _svg(side_px, side_px, body, units=padded / side_px)

@@ -10,7 +10,6 @@ from cnnviz import activation_views, activations, codegen, figures, kernels
 from cnnviz.images import resize_longest_side
 from pages import ui
 
-PLOT_CONFIG = {"displayModeBar": False}
 KEYS = list(activations.ACTIVATIONS)
 THRESHOLDS = [0.001, 0.005, 0.01, 0.05, 0.1]
 LEARNING_RATES = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0]
@@ -128,8 +127,7 @@ def curves_panel() -> None:
         # RReLU in training: one random slope per point, drawn beside its evaluation line.
         extra = [activations.curve(key, low, high, params[key], training=True) for key in chosen if key == "rrelu"]
         labels = {key: ui.t(f"act.fig.{key}") for key in ("x", "value", "slope", "dead", "saturated", "training")}
-        figure = activation_views.curves_figure(curves, threshold, names(), labels, extra)
-        st.plotly_chart(figure, width="stretch", config=PLOT_CONFIG)
+        ui.show_svg(activation_views.curves_chart(curves, threshold, names(), labels, extra))
         st.caption(ui.t("act.legend", first=name(chosen[0])))
         if extra:
             slopes = extra[0].dy[extra[0].x < 0]
@@ -161,8 +159,7 @@ def vanishing_panel() -> None:
         norms = gradient_norms(tuple(chosen), depth, init, std)
         sigmoid_slope, power = activations.max_slope_power("sigmoid", depth)
         labels = {"layer": ui.t("act.fig.layer"), "norm": ui.t("act.fig.norm"), "reference": ui.t("act.fig.reference")}
-        figure = activation_views.gradient_norms_figure(norms, sigmoid_slope, names(), labels)
-        st.plotly_chart(figure, width="stretch", config=PLOT_CONFIG)
+        ui.show_svg(activation_views.gradient_norms_chart(norms, sigmoid_slope, names(), labels))
         st.caption(ui.t("act.reference_note", first=name(chosen[0]), slope=fmt(sigmoid_slope)))
     metrics = st.columns(len(chosen) + 1)
     metrics[0].metric(ui.t("act.power", slope=fmt(sigmoid_slope), depth=depth), f"{power:.2e}")
@@ -187,13 +184,11 @@ def dead_panel() -> None:
     with curve_column:
         curves = {key: ([r.amount for r in res], [r.dead_fraction for r in res]) for key, res in shown.items()}
         labels = {"amount": ui.t(f"act.fig.{cause}"), "dead": ui.t("act.fig.dead_share")}
-        figure = activation_views.dead_fraction_figure(curves, amount, names(), labels, log_x=cause == "lr")
-        st.plotly_chart(figure, width="stretch", config=PLOT_CONFIG)
+        ui.show_svg(activation_views.dead_fraction_chart(curves, amount, names(), labels, log_x=cause == "lr"))
     chosen = {key: next(r for r in res if r.amount == amount) for key, res in results.items()}
     with units_column:
         st.markdown(f"**{ui.t(f'act.units.{cause}', function=name('relu'), amount=fmt(amount))}**")
-        st.plotly_chart(activation_views.units_figure(chosen["relu"].passing_share, ui.t("act.fig.passing")),
-                        width="stretch", config=PLOT_CONFIG)  # fmt: skip
+        ui.show_svg(activation_views.units_grid(chosen["relu"].passing_share, ui.t("act.fig.passing")))
     metrics = st.columns(len(DEAD_COMPARED) + 1)
     metrics[0].metric(ui.t("act.dead_before", function=name("relu")), f"{results['relu'][0].dead_fraction:.1%}")
     for column, key in zip(metrics[1:], DEAD_COMPARED, strict=True):
@@ -229,7 +224,7 @@ def feature_map_panel() -> None:
     with histogram:
         labels = {"before": ui.t("act.fig.before"), "after": ui.t("act.fig.after"), "value": ui.t("act.fig.pixel_value"),
                   "count": ui.t("act.fig.count")}  # fmt: skip
-        st.plotly_chart(activation_views.histograms_figure(before, after, labels), width="stretch", config=PLOT_CONFIG)
+        ui.show_svg(activation_views.histograms_chart(before, after, labels))
         st.caption(ui.t("act.fm_note"))
 
 

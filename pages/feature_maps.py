@@ -14,7 +14,6 @@ from cnnviz.images import upscale_nearest
 from cnnviz.models import Network, WeightsError
 from pages import ui
 
-CHART_CONFIG = {"displayModeBar": False}
 #: Width (pixels) a layer's tile grid may take in the overview.
 GRID_WIDTH = 860
 #: The overview shows at most this many channels per layer (the closer look reaches all).
@@ -226,8 +225,7 @@ def prediction_panel(network: Network, maps: FeatureMaps, truth: int | None) -> 
     if truth is not None:
         st.caption(ui.t("fmap.right" if truth == best else "fmap.wrong", label=names[truth]))
     k = min(5, len(names))
-    chart = feature_pictures.probability_chart(names, maps.probabilities, k, ui.t("fmap.top_k", k=k))
-    st.plotly_chart(chart, width="stretch", config=CHART_CONFIG)
+    ui.show_svg(probability_svg(maps.probabilities, tuple(names), k, ui.t("fmap.top_k", k=k)))
     accuracy = network.manifest.heldout_accuracy
     if accuracy is not None:
         st.caption(ui.t("fmap.accuracy", accuracy=f"{accuracy:.1%}", size=number(network.manifest.heldout_size)))
@@ -286,6 +284,17 @@ def kernel_picture(network_key: str, conv: str, channel: int, _network: Network)
     """The kernel that makes ``channel`` of ``conv``, and its (C_in, kh, kw) shape."""
     weight = features.kernel(_network.model, conv, channel)
     return feature_pictures.png(upscale_nearest(feature_pictures.kernel_image(weight), 200)), weight.shape
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def probability_svg(probabilities: np.ndarray, names: tuple[str, ...], k: int, title: str) -> str:
+    return feature_pictures.probability_chart(names, probabilities, k, title)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def feature_vector_svg(maps_key: str, _vector: np.ndarray) -> str:
+    """The feature-vector chart (up to thousands of bars), built once per network and input."""
+    return feature_pictures.feature_vector_chart(_vector)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -415,7 +424,7 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     with ui.panel("fmap.vector"):
         size = len(maps.penultimate)
         st.caption(ui.t("fmap.vector_caption", size=number(size)))
-        st.plotly_chart(feature_pictures.feature_vector_chart(maps.penultimate), width="stretch", config=CHART_CONFIG)
+        ui.show_svg(feature_vector_svg(maps_key, maps.penultimate))
 
     st.subheader(ui.t("fmap.strongest_all"))
     with ui.panel("fmap.strongest_all"):

@@ -7,7 +7,6 @@ import streamlit as st
 from cnnviz import losses
 from pages import ui
 
-PLOT_CONFIG = {"displayModeBar": False}
 CLASSES = ("cat", "dog", "bird", "fish")
 DEFAULT_LOGITS = (2.0, 1.0, 0.5, -1.0)
 RATES = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
@@ -70,8 +69,7 @@ def sigmoid_panel() -> None:
         st.metric(ui.t("loss.ce_grad"), fmt(ce_grad))
     with plot:
         curves = sigmoid_curves(target)
-        figure = losses.sigmoid_loss_figure(curves, z, texts("fig_sigmoid", "loss", "grad", "z", "mse", "ce"))
-        st.plotly_chart(figure, width="stretch", config=PLOT_CONFIG)
+        ui.show_svg(*losses.sigmoid_loss_svgs(curves, z, texts("fig_sigmoid", "loss", "grad", "z", "mse", "ce")))
         st.latex(
             r"\frac{\partial L_{\mathrm{MSE}}}{\partial z} = 2\,(p - y)\,\underbrace{p\,(1 - p)}_{\sigma'(z)}"
             r"\qquad\qquad \frac{\partial L_{\mathrm{CE}}}{\partial z} = p - y"
@@ -91,7 +89,7 @@ def training_panel() -> None:
     steps = columns[2].slider(ui.t("loss.steps"), 50, 1000, 300, 50, key="loss.steps", bind="query-params")
     runs = training_runs(start, rate, steps)
     labels = texts("fig_training", "accuracy", "grad", "step", "mse", "bce")
-    st.plotly_chart(losses.trajectories_figure(runs, labels), width="stretch", config=PLOT_CONFIG)
+    ui.show_svg(*losses.trajectories_svgs(runs, labels))
     metrics = st.columns(2)
     for column, run in zip(metrics, runs, strict=True):
         name = labels[run.loss_key]
@@ -120,8 +118,7 @@ def softmax_panel() -> None:
                               help=ui.t("loss.smoothing_help"))  # fmt: skip
     with plot:
         result = losses.softmax_cross_entropy(logits, target, smoothing)
-        figure = losses.softmax_figure(result, class_names, texts("fig_softmax", "probability", "target", "grad"))
-        st.plotly_chart(figure, width="stretch", config=PLOT_CONFIG)
+        ui.show_svg(*losses.softmax_svgs(result, class_names, texts("fig_softmax", "probability", "target", "grad")))
         metrics = st.columns(3)
         metrics[0].metric(ui.t("loss.ce_value"), fmt(result.loss))
         metrics[1].metric(ui.t("loss.entropy"), fmt(result.entropy))
@@ -140,11 +137,10 @@ def huber_panel() -> None:
     left, right = st.columns(2, gap="medium")
     with left:
         labels = texts("fig_outlier", "points", "outlier", "clean", "mse", "huber")
-        st.plotly_chart(losses.outlier_figure(result, labels), width="stretch", config=PLOT_CONFIG)
+        ui.show_svg(losses.outlier_svg(result, labels))
     with right:
         labels = texts("fig_residual", "loss", "grad", "r", "mse", "huber")
-        st.plotly_chart(losses.residual_figure(residual_curves(delta), delta, labels), width="stretch",
-                        config=PLOT_CONFIG)  # fmt: skip
+        ui.show_svg(*losses.residual_svgs(residual_curves(delta), delta, labels))
     metrics = st.columns(3)
     metrics[0].metric(ui.t("loss.slope_clean"), fmt(result.fits["mse_clean"][0], 3))
     for column, key in zip(metrics[1:], ("mse", "huber"), strict=True):

@@ -211,9 +211,9 @@ def calculator() -> None:
             labels = windows.AxisLabels(
                 padding=ui.t("size.fig.padding"), pixel=ui.t("size.fig.pixel"), unread=ui.t("size.fig.unread"),
                 input_row=ui.t("size.fig.input_row"), windows_row=ui.t("size.fig.windows_row"),
-                output_row=ui.t("size.fig.output_row"), window=ui.t("size.fig.window"),
+                output_row=ui.t("size.fig.output_row"),
             )  # fmt: skip
-            st.plotly_chart(windows.window_figure(layout, labels), config={"displayModeBar": False})
+            ui.show_svg(windows.window_svg(layout, labels))
             if not layout.unread:
                 explain_windows(layout, size, kernel, stride, padding, dilation, out)
             else:  # never-read pixels: show that they are whole rows and columns of the image
@@ -221,7 +221,8 @@ def calculator() -> None:
                 with explanation:
                     explain_windows(layout, size, kernel, stride, padding, dilation, out)
                     st.caption(ui.t("size.grid.caption", size=size))
-                whole.plotly_chart(windows.grid_figure(layout), width="content", config={"displayModeBar": False})
+                with whole:
+                    ui.show_svg(windows.grid_svg(layout))
 
     with ui.panel("size.frameworks"):
         st.subheader(ui.t("size.frameworks.title"))

@@ -3,14 +3,12 @@
 import random
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz import codegen, figures, pooling, pooling_views, quiz
 from cnnviz.pooling import PoolSettings
 from pages import ui
 
-CHART_CONFIG = {"displayModeBar": False}
 MAX_SHIFT = 6
 # Input and output are enlarged (nearest neighbour) to at least this, so every pixel is a visible square.
 DISPLAY_SIDE = 480
@@ -119,9 +117,8 @@ def numbers_grid(values: np.ndarray, title: str, cell: tuple[int, int], signed: 
     return figures.number_grid_html(values, title, highlight=[cell], signed=signed, cell_px=cell_px)
 
 
-# One shared figure, only read (st.plotly_chart copies it): unpickling a cache_data copy re-validates it.
-@st.cache_resource(max_entries=64, show_spinner=False)
-def shift_chart(result: pooling.ShiftRobustness, measure: str, labels: dict[str, str]) -> go.Figure:
+@st.cache_data(max_entries=64, show_spinner=False)
+def shift_chart(result: pooling.ShiftRobustness, measure: str, labels: dict[str, str]) -> str:
     return pooling_views.shift_figure(result, measure, labels)
 
 
@@ -261,7 +258,7 @@ def image_section(settings: PoolSettings) -> None:
             "x": ui.t("pool.shift.x"),
             "y": ui.t(f"pool.shift.y.{measure}"),
         }
-        st.plotly_chart(shift_chart(result, measure, labels), config=CHART_CONFIG)
+        ui.show_svg(shift_chart(result, measure, labels))
         before, after = (
             (result.unpooled_change, result.pooled_change)
             if measure == "change"

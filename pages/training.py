@@ -188,12 +188,12 @@ def live_view() -> None:
         b.metric(ui.t("train.metric.heldout_acc"), f"{heldout.heldout_accuracy:.1%}" if heldout else "–")
         c.metric(ui.t("train.metric.epoch"), f"{last.epoch:.2f}")
     shown = st.multiselect(ui.t("train.shown_runs"), list(runs), default=list(runs)[-4:], key="train.shown")
-    figure = training_plots.learning_curves(
+    curves = training_plots.learning_curves(
         {label: runs[label].history for label in shown},
         (ui.t("train.chart.loss"), ui.t("train.chart.accuracy")),
         ui.t("train.chart.step"),
     )
-    st.plotly_chart(figure, key="train.curves")
+    ui.show_svg(curves)
     filters, samples = st.columns([1, 2])
     with filters, ui.panel("train.filters"):
         sheet = training_plots.first_layer_filters(latest.network)

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from cnnviz import i18n
+from cnnviz import figures, i18n
 from cnnviz.images import (
     UNREADABLE,
     ImageError,
@@ -201,6 +201,16 @@ def show_image(pixels: np.ndarray, caption: str | None = None, small_side: int =
     shown = resize_longest_side(pixels, DISPLAY_SIDE) if max(pixels.shape[:2]) > DISPLAY_SIDE else pixels
     shown = upscale_nearest(shown, small_side)
     st.image(shown, caption=caption, width="stretch")
+
+
+def show_svg(*svgs: str, gap_px: int = 16) -> None:
+    """Draw SVG charts (``cnnviz.svg``) inline, several side by side in one element: page font and
+    theme colours, ``<title>`` tooltips.
+
+    Not ``st.html``: its sanitiser keeps HTML only and drops ``<svg>``. A markdown element
+    passes the SVG to the page as it is (one HTML block: the SVG text holds no blank line).
+    """
+    st.markdown(svgs[0] if len(svgs) == 1 else figures.side_by_side_html(*svgs, gap_px=gap_px), unsafe_allow_html=True)
 
 
 # --- Choices kept in the URL by id, code panels -----------------------------------------------

@@ -11,6 +11,7 @@ from PIL import Image
 from safetensors.torch import save
 
 from cnnviz import feature_pictures, features, images, models, netspec
+from tests import svg_charts
 from tests.app.conftest import open_page
 
 PAGE = "pages/feature_maps.py"
@@ -39,8 +40,41 @@ def test_default_is_a_digit_it_never_saw():
     assert "Tensor 1 × 1 × 28 × 28" in shown and "right 98.5% of the time" in shown
     assert "Kernel 0 of features.0: 5 × 5 weights on the gray input" in shown
     assert "The 84 numbers the last layer reads" in shown
-    assert len(at.get("plotly_chart")) == 2  # probabilities, feature vector
+    assert not at.get("plotly_chart")
     assert any("cnnviz-colour-bar" in element.proto.body for element in at.get("html"))  # the legend
+
+
+def test_probability_and_feature_vector_charts_show_the_networks_own_numbers():
+    at = open_page(PAGE)
+    probabilities, vector = lenet_on_the_first_test_zero()
+    probability_chart, vector_chart = svg_charts.page_charts(at)
+    _, _, plot_width, _ = svg_charts.frame(probability_chart)
+    bars = sorted(svg_charts.rects(probability_chart, "#2563eb"), key=lambda bar: float(bar.get("y")))
+    top5 = np.argsort(-probabilities, kind="stable")[:5]
+    assert [svg_charts.hover(bar) for bar in bars] == [f"{i}: {probabilities[i]:.2%}" for i in top5]
+    widths = [float(bar.get("width")) for bar in bars]  # the longest, the network's answer, on top
+    assert widths == pytest.approx([plot_width * probabilities[i] for i in top5], abs=0.1)
+    assert f"{probabilities[0]:.1%}" in svg_charts.texts(probability_chart)  # 99.8%, as the sentence says
+    assert "Softmax probabilities, top 5" in svg_charts.texts(probability_chart)
+    vector_bars = svg_charts.rects(vector_chart, "#64748b")
+    assert [svg_charts.hover(bar) for bar in vector_bars] == [f"#{i}: {v:.3g}" for i, v in enumerate(vector)]
+    assert len(vector_bars) == 84
+
+
+def lenet_on_the_first_test_zero() -> tuple[np.ndarray, np.ndarray]:
+    """Softmax and penultimate features of the bundled LeNet-5 on the page's default input, in plain torch."""
+    network = models.load_bundled("digits")
+    pictures, labels = models.sample_images(network.manifest.sample)
+    tensor = network.prepare(pictures[np.flatnonzero(labels == 0)[0]], native=True).tensor
+    penultimate = []
+    last = [m for m in network.model.modules() if isinstance(m, torch.nn.Linear)][-1]
+    hook = last.register_forward_hook(lambda module, inputs, output: penultimate.append(inputs[0]))
+    try:
+        with torch.no_grad():
+            logits = network.model(tensor)
+    finally:
+        hook.remove()
+    return torch.softmax(logits.double().flatten(), 0).numpy(), penultimate[0].flatten().numpy()
 
 
 def test_layer_and_channel_change_what_is_shown():

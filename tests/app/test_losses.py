@@ -5,8 +5,10 @@ import re
 
 import pytest
 
+from cnnviz import losses
 from pages import ui
 from tests.app.conftest import change, open_page
+from tests.charts import charts
 
 PAGE = "pages/losses.py"
 
@@ -17,6 +19,16 @@ def metrics(at) -> dict[str, str]:
 
 def number(text: str) -> float:
     return float(text.replace("−", "-"))
+
+
+def page_charts(at) -> list[list]:
+    """The SVG charts of each element that shows any (``ui.show_svg``), in page order."""
+    return [charts(element.value) for element in at.markdown if "<svg" in element.value]
+
+
+def dot_heights(chart) -> dict[str, tuple[float, float]]:
+    """(z, value) of each marked point, by colour, read back through the axis ticks."""
+    return {dot.colour: (dot.x, dot.y) for dot in chart.dots()}
 
 
 def steps(text: str) -> int | None:
@@ -47,9 +59,22 @@ def test_sigmoid_panel_shows_mse_gradient_vanishing_when_wrong():
     assert number(shown["dL/dz with MSE"]) == pytest.approx(2 * (p - 1) * p * (1 - p), rel=1e-3)
     assert number(shown["dL/dz with cross-entropy"]) == pytest.approx(p - 1, rel=1e-3)
     assert any("confidently wrong" in caption.value for caption in at.caption)
+    loss_chart, grad_chart = page_charts(at)[0]
+    assert loss_chart.legend == grad_chart.legend == ["MSE", "cross-entropy"]
+    # The marked points sit at the losses and gradients at z = -5, within a pixel or two.
+    for chart, expected in ((loss_chart, {losses.MSE_COLOR: (p - 1) ** 2, losses.CE_COLOR: -math.log(p)}),
+                            (grad_chart, {losses.MSE_COLOR: 2 * (p - 1) * p * (1 - p), losses.CE_COLOR: p - 1})):  # fmt: skip
+        marked = dot_heights(chart)
+        for colour, value in expected.items():
+            assert chart.x_px(marked[colour][0]) == pytest.approx(chart.x_px(-5.0), abs=1.5)
+            assert chart.y_px(marked[colour][1]) == pytest.approx(chart.y_px(value), abs=1.5)
     change(at, "slider", "loss.z", 3.0)
     p = 1 / (1 + math.exp(-3.0))
     assert number(metrics(at)["dL/dz with cross-entropy"]) == pytest.approx(p - 1, rel=1e-3)
+    loss_chart = page_charts(at)[0][0]
+    z, ce = dot_heights(loss_chart)[losses.CE_COLOR]
+    assert loss_chart.x_px(z) == pytest.approx(loss_chart.x_px(3.0), abs=1.5)
+    assert loss_chart.y_px(ce) == pytest.approx(loss_chart.y_px(-math.log(p)), abs=1.5)
     assert any("on the right side" in caption.value for caption in at.caption)
     change(at, "segmented_control", "loss.target", 0.0)
     assert number(metrics(at)["dL/dz with cross-entropy"]) == pytest.approx(p, rel=1e-3)
@@ -63,7 +88,13 @@ def test_training_run_cross_entropy_needs_fewer_steps():
     change(at, "slider", "loss.start_weight", -7.0)
     shown = metrics(at)
     assert shown["MSE: all points right"] == "not within 300 steps"
-    assert steps(shown["cross-entropy: all points right"]) > ce  # more confidently wrong: a little longer
+    slower = steps(shown["cross-entropy: all points right"])
+    assert slower > ce  # more confidently wrong: a little longer
+    accuracy, gradient = page_charts(at)[1]
+    assert accuracy.vlines(losses.MSE_COLOR) == []  # MSE never gets there: no line
+    (solved,) = accuracy.vlines(losses.CE_COLOR)
+    assert accuracy.x_px(solved) == pytest.approx(accuracy.x_px(slower), abs=1.5)
+    assert gradient.y_log and gradient.legend == ["MSE", "cross-entropy"]
 
 
 def test_softmax_logits_and_target_change_probabilities_and_loss():
@@ -92,6 +123,10 @@ def test_outlier_pulls_mse_and_not_huber():
     change(at, "slider", "loss.outlier", 0.0)
     shown = metrics(at)
     assert number(shown["Slope, MSE fit"]) == pytest.approx(clean, abs=0.02)
+    (outlier_chart,) = page_charts(at)[3]
+    (line,) = outlier_chart.lines(losses.MSE_COLOR)
+    drawn_slope = (line[1, 1] - line[0, 1]) / (line[1, 0] - line[0, 0])
+    assert drawn_slope == pytest.approx(number(shown["Slope, MSE fit"]), abs=0.02)
 
 
 def test_chinese():
@@ -103,6 +138,13 @@ def test_chinese():
     assert at.title[0].value == "损失函数"
     assert "交叉熵" in at.subheader[1].value
     assert "MSE 的 dL/dz" in metrics(at)
+    sigmoid, training, softmax, outlier, residual = page_charts(at)
+    assert [chart.title for chart in sigmoid] == ["损失", "梯度 dL/dz"]
+    assert sigmoid[0].legend == ["MSE", "交叉熵"] and sigmoid[0].x_label == "z（sigmoid 的输入）"
+    assert training[0].x_label == "步"
+    assert softmax[0].categories == ["猫", "狗", "鸟", "鱼"] and softmax[0].legend == ["目标 y"]
+    assert outlier[0].legend[-2:] == ["数据点", "离群点"]
+    assert residual[0].title == "单个点的损失" and residual[1].legend[:2] == ["MSE", "Huber"]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

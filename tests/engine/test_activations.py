@@ -1,7 +1,7 @@
 """Activations: values and slopes against torch.nn.functional, autograd and hand-derived derivatives."""
 
-import json
 import math
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz import activation_views, activations, codegen, convolution, kernels
+from tests.activation_charts import SVG, ReadChart, hovers
 
 DTYPE = torch.float64
 # A dense grid plus the points where kinks sit (0, ±1, ±3) and their close neighbours.
@@ -252,23 +253,100 @@ def test_feature_map_of_a_one_pixel_image_is_one_value():
     assert before.shape == after.shape == (1, 1) and before[0, 0] == 0  # a flat image has no edge
 
 
-def test_figures_hold_the_engine_numbers_and_no_latex():
+def within_pixels(read, expected, axis, pixels: float = 1.0) -> None:
+    """Values read off a chart match the expected ones to within ``pixels`` on that axis."""
+    if axis.log:
+        read, expected = np.log10(read), np.log10(expected)
+    np.testing.assert_allclose(read, expected, rtol=0, atol=pixels * axis.per_pixel)
+
+
+def test_curves_chart_draws_the_engine_values_and_shades_the_flat_regions():
     curves = [activations.curve("sigmoid"), activations.curve("relu")]
-    figure = activation_views.curves_figure(curves, 0.05)
-    np.testing.assert_array_equal(figure.data[1].y, curves[0].dy)  # sigmoid's slope, dashed
-    assert len(figure.layout.shapes) == len(activations.flat_regions(curves[0], 0.05))
+    chart = ReadChart(activation_views.curves_chart(curves, 0.05))
+    assert chart.legend == ["Sigmoid", "Sigmoid slope", "ReLU", "ReLU slope", "Sigmoid: saturated: |slope| < 0.05"]
+    for item, name in zip(curves, ("Sigmoid", "ReLU"), strict=True):
+        for legend, values in ((name, item.y), (f"{name} slope", item.dy)):
+            x, y = chart.values_of(legend)
+            within_pixels(x, item.x, chart.x)
+            within_pixels(y, values, chart.y)
+    assert chart.swatch("Sigmoid slope").get("stroke-dasharray") and not chart.swatch("Sigmoid").get("stroke-dasharray")
+    # Sigmoid is saturated at both ends: two bands, exactly where flat_regions puts them.
+    regions = activations.flat_regions(curves[0], 0.05)
+    assert [region.kind for region in regions] == ["saturated", "saturated"]
+    shaded = chart.spans(activation_views.FILLS["saturated"][0])
+    within_pixels(np.array(shaded), np.array([(region.start, region.end) for region in regions]), chart.x)
+    assert chart.swatch("Sigmoid: saturated: |slope| < 0.05").get("fill") == activation_views.FILLS["saturated"][1]
+
+
+def test_relus_dead_half_is_shaded_from_the_left_end_to_zero():
+    relu = activations.curve("relu", -4.0, 2.0)
+    chart = ReadChart(activation_views.curves_chart([relu], 0.01, labels={"dead": "slope 0"}))
+    (dead,) = chart.spans(activation_views.FILLS["dead"][0])
+    within_pixels(np.array(dead), np.array([-4.0, 0.0]), chart.x)  # relu'(0) = 0 in torch
+    assert "ReLU: slope 0" in chart.legend
+
+
+def test_rrelu_training_draws_a_dot_for_its_value_and_slope_every_few_points():
+    evaluation, training = activations.curve("rrelu"), activations.curve("rrelu", training=True)
+    chart = ReadChart(activation_views.curves_chart([evaluation], 0.05, extra=[training]))
+    every = len(training.x) // 120
+    colour = activation_views.COLORS[0]
+    values, slopes = chart.dot_values(colour, hollow=False), chart.dot_values(colour, hollow=True)
+    assert len(values[0]) == len(slopes[0]) == len(training.x[::every]) > 100
+    within_pixels(values[1], training.y[::every], chart.y)
+    within_pixels(slopes[1], training.dy[::every], chart.y)
+    assert {"RReLU (training)", "RReLU (training) slope"} <= set(chart.legend)
+
+
+def test_gradient_norms_chart_is_logarithmic_and_holds_the_norms_and_the_reference():
+    norms = {key: activations.layer_gradient_norms(key, 12) for key in ("sigmoid", "relu")}
+    chart = ReadChart(activation_views.gradient_norms_chart(norms, 0.25), y_log=True)
+    assert chart.y_label == "gradient norm (log scale)"
+    for key, name in (("sigmoid", "Sigmoid"), ("relu", "ReLU")):
+        layers, values = chart.values_of(name)
+        within_pixels(layers, np.arange(1, 13), chart.x)
+        within_pixels(values, norms[key], chart.y)
+    layers, reference = chart.values_of("x 0.25 per layer")
+    within_pixels(reference, norms["sigmoid"][-1] * 0.25 ** (12 - np.arange(1, 13)), chart.y)
+    assert chart.swatch("x 0.25 per layer").get("stroke-dasharray")
+    assert len(hovers(chart.root, "circle")) == 24  # a dot per layer and function, with its number
+
+
+def test_dead_fraction_chart_reads_on_a_log_learning_rate_axis():
+    rates = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
+    curves = {"relu": (rates, [0.0, 0.0, 0.05, 0.2, 0.4, 0.6]), "leaky_relu": (rates, [0.0] * 6)}
+    chart = ReadChart(activation_views.dead_fraction_chart(curves, 10.0), x_log=True)
+    rate, dead = chart.values_of("ReLU")
+    within_pixels(rate, rates, chart.x)
+    within_pixels(dead, [0, 0, 5, 20, 40, 60], chart.y)
+    assert chart.vlines(activation_views.GREY) == pytest.approx([10.0], rel=0.02)
+    linear = ReadChart(activation_views.dead_fraction_chart({"relu": ([0.0, 2.0, 4.0], [0.0, 0.4, 0.8])}, 2.0,
+                                                            log_x=False))  # fmt: skip
+    within_pixels(linear.values_of("ReLU")[0], [0, 2, 4], linear.x)
+    assert linear.vlines(activation_views.GREY) == pytest.approx([2.0], abs=linear.x.per_pixel)
+
+
+def test_units_grid_has_a_dark_cell_for_each_dead_unit():
+    shares = np.linspace(0, 1, 10)
+    shares[[3, 7]] = 0.0
+    root = ET.fromstring(activation_views.units_grid(shares, "passing"))
+    cells = [rect for rect in root.iter(f"{SVG}rect") if rect.find(f"{SVG}title") is not None]
+    assert [cell.find(f"{SVG}title").text for cell in cells] == [f"unit {i}: {s:.0%}" for i, s in enumerate(shares)]
+    dark = [i for i, cell in enumerate(cells) if cell.get("fill") == activation_views.DEAD_CELL]
+    assert dark == [0, 3, 7]
+    assert {float(cell.get("x")) for cell in cells[:4]} == {0, 20, 40, 60} and cells[4].get("y") == "20"  # 4 a row
+
+
+def test_histograms_count_every_pixel_before_and_after_on_a_log_axis():
     before, after = activations.activate_feature_map(np.random.default_rng(1).random((16, 16)), np.eye(3), "tanh")
-    histograms = activation_views.histograms_figure(before, after)
-    assert [sum(trace.y) for trace in histograms.data] == [before.size, after.size]
-    norms = {"sigmoid": activations.layer_gradient_norms("sigmoid", 5)}
-    others = [
-        histograms,
-        activation_views.gradient_norms_figure(norms, 0.25),
-        activation_views.dead_fraction_figure({"relu": ([1.0, 10.0], [0.0, 0.1])}, 10.0),
-        activation_views.units_figure(np.linspace(0, 1, 10)),
-    ]
-    for item in [figure, *others]:
-        assert "$" not in json.dumps(item.to_plotly_json(), default=str)  # LaTeX would fetch MathJax
+    text = activation_views.histograms_chart(before, after)
+    chart = ReadChart(text, y_log=True)
+    assert chart.legend == ["before", "after"]
+    tips = hovers(chart.root, "rect")
+    for name, values in (("before", before), ("after", after)):
+        counts = [float(tip.rsplit(": ", 1)[1]) for tip in tips if tip.startswith(f"{name}, ")]
+        assert sum(counts) == values.size
+    assert "$" not in text  # LaTeX would need MathJax
 
 
 def test_bias_shift_kills_relus_that_are_negative_on_every_input():

@@ -11,9 +11,9 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import xml.etree.ElementTree as ET
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 import torch
 import torch.nn.functional as F
@@ -281,40 +281,117 @@ def test_axis_layout_reads_are_the_convolutions_gradient(size, kernel_size, stri
     assert len(layout.starts) == arithmetic.conv_output_size(size, kernel_size, stride, padding, dilation)
 
 
-def test_window_figure_marks_every_unread_pixel_and_every_output():
-    layout = windows.axis_layout(28, 5, 2)  # 12 windows, pixel 28 never read
-    figure = windows.window_figure(layout)
-    assert isinstance(figure, go.Figure)
-    traces = {trace.name: trace for trace in figure.data if trace.name}
-    cell_fill = list(traces["cells"].marker.color)
-    assert len(cell_fill) == 28 and [i for i, fill in enumerate(cell_fill) if fill == windows.UNREAD_FILL] == [27]
-    assert len(traces["windows"].x) == len(traces["outputs"].x) == 12
-    texts = list(figure.data[4].text)
-    assert texts[-12:] == [str(n) for n in range(1, 13)], "one numbered output cell per window"
-    padded = windows.window_figure(windows.axis_layout(5, 3, 1, padding=2))
-    assert list(padded.data[0].marker.color).count(windows.PADDING_FILL) == 4
+def svg_groups(svg: str, kind: str) -> list[ET.Element]:
+    """The ``<g>`` elements of an SVG whose class list holds ``kind``."""
+    return [g for g in ET.fromstring(svg).iterfind(".//{*}g") if kind in g.get("class", "").split()]
+
+
+def shape_centre(group: ET.Element) -> float:
+    """The x of the middle of a group's first rectangle."""
+    rect = group.find("{*}rect")
+    return float(rect.get("x")) + float(rect.get("width")) / 2
+
+
+@pytest.mark.parametrize(
+    "size, kernel_size, stride, padding, dilation",
+    [(28, 5, 2, 0, 1), (9, 3, 2, 1, 2), (10, 2, 4, 0, 1), (32, 11, 1, 6, 4), (13, 7, 3, 2, 1)],
+)
+def test_window_svg_draws_every_window_its_taps_and_its_output(size, kernel_size, stride, padding, dilation):
+    svg = windows.window_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation))
+    cells = svg_groups(svg, "cell")
+    pixels = [str(n) for n in range(1, size + 1)]
+    assert [cell.find("{*}text").text for cell in cells] == ["0"] * padding + pixels + ["0"] * padding
+    cell_at = {round(shape_centre(cell), 6): index for index, cell in enumerate(cells)}  # dots sit on cell centres
+    window_groups, outputs = svg_groups(svg, "window"), svg_groups(svg, "output")
+    out = arithmetic.conv_output_size(size, kernel_size, stride, padding, dilation)
+    assert len(window_groups) == len(outputs) == out
+    assert [o.find("{*}text").text for o in outputs] == [str(n) for n in range(1, out + 1)]
+    for number, (window, output) in enumerate(zip(window_groups, outputs, strict=True)):
+        taps = [float(dot.get("cx")) for dot in window.iterfind(".//{*}circle")]
+        # Window `number` reads padded cells number*stride + dilation*t, t = 0 .. kernel_size - 1.
+        assert [cell_at[round(x, 6)] for x in taps] == [number * stride + dilation * t for t in range(kernel_size)]
+        assert shape_centre(output) == pytest.approx((taps[0] + taps[-1]) / 2)  # below its window's middle
+        colour = windows.WINDOW_COLOURS[number % len(windows.WINDOW_COLOURS)]
+        assert window.find("{*}rect").get("stroke") == output.find("{*}rect").get("fill") == colour
+
+
+@pytest.mark.parametrize(
+    "size, kernel_size, stride, padding, dilation",
+    [(28, 5, 2, 0, 1), (9, 3, 2, 1, 2), (10, 2, 4, 0, 1), (8, 3, 1, 2, 1)],
+)
+def test_window_svg_paints_amber_exactly_the_pixels_the_convolution_never_reads(
+    size, kernel_size, stride, padding, dilation
+):
+    # The gradient of the summed output with an all-ones kernel is zero exactly on the pixels no tap reads.
+    image = torch.zeros(1, 1, 1, size, requires_grad=True)
+    F.conv2d(image, torch.ones(1, 1, 1, kernel_size), stride=(1, stride), padding=(0, padding),
+             dilation=(1, dilation)).sum().backward()  # fmt: skip
+    never_read = [str(n + 1) for n in range(size) if image.grad.flatten()[n] == 0]
+    svg = windows.window_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation))
+    amber = svg_groups(svg, "unread")
+    assert [g.find("{*}text").text for g in amber] == never_read
+    assert all(g.find("{*}rect").get("fill") == windows.UNREAD_FILL for g in amber)
+    assert [g.find("{*}text").text for g in svg_groups(svg, "padding")] == ["0"] * (2 * padding)
+
+
+def test_window_svg_writes_the_translated_labels_escaped():
+    labels = windows.AxisLabels(padding="填充 <0>", pixel="a & b", unread="从未被读取", input_row="<输入>",
+                                windows_row="窗口", output_row="输出")  # fmt: skip
+    svg = windows.window_svg(windows.axis_layout(7, 3, 2, padding=1), labels)
+    assert "<0>" not in svg and "<输入>" not in svg and "a & b" not in svg
+    root = ET.fromstring(svg)  # well-formed: every label was escaped
+    assert [t.text for t in root.iterfind(".//{*}text") if not t.text.isdigit()] == [
+        "填充 <0>", "a & b", "从未被读取", "<输入>", "窗口", "输出"
+    ]  # fmt: skip
+    last_words = root.find(".//{*}g[@class='legend legend-unread']/{*}text")
+    natural_width = float(root.get("viewBox").split()[2])
+    assert natural_width >= float(last_words.get("x")) + 5 * 13, "5 wide characters fit after the legend"
+
+
+def test_window_svg_fits_the_widest_input_on_a_laptop_screen():
+    widest = ET.fromstring(windows.window_svg(windows.axis_layout(32, 1, 1, padding=6)))  # 44 padded cells
+    first_cell = widest.find(".//{*}g[@class='cell padding']/{*}rect")
+    assert float(first_cell.get("width")) >= 17  # room for a two-digit number at 13 px
+    # About its natural size in the 1280-pixel layout's column, so its 13 px text is not shrunk much.
+    _, _, width, _ = widest.get("viewBox").split()
+    assert float(width) <= 1000
+    assert widest.get("style") == f"max-width:{width}px;height:auto"  # shrinks with a narrower column, never grows
+
+
+def amber_cells(svg: str) -> np.ndarray:
+    """The cells of ``grid_svg`` (cell units) that its never-read stripes cover, as a bool array."""
+    root = ET.fromstring(svg)
+    side = int(float(root.get("viewBox").split()[2]))
+    covered = np.zeros((side, side), bool)
+    for group in root.iterfind(".//{*}g"):
+        for rect in group.iterfind(".//{*}rect") if group.get("class") == "unread" else ():
+            assert rect.get("fill") == windows.UNREAD_FILL
+            x, y, width, height = (int(float(rect.get(name))) for name in ("x", "y", "width", "height"))
+            covered[y : y + height, x : x + width] = True
+    return covered
+
+
+def test_grid_svg_draws_the_never_read_last_row_and_column():
+    cells = amber_cells(windows.grid_svg(windows.axis_layout(28, 5, 2)))  # pixel 28 is never read along either axis
+    assert cells.shape == (28, 28) and cells.sum() == 28 + 28 - 1
+    assert cells[-1].all() and cells[:, -1].all()
 
 
 @pytest.mark.parametrize(
     ("size", "kernel_size", "stride", "padding", "dilation"),
-    [(28, 5, 2, 0, 1), (13, 3, 3, 1, 2), (8, 3, 2, 1, 1), (6, 3, 1, 0, 1)],
+    [(13, 3, 3, 1, 2), (8, 3, 2, 1, 1), (10, 2, 4, 2, 1), (6, 3, 1, 0, 1)],
 )
-def test_read_map_is_the_2d_convolutions_gradient(size, kernel_size, stride, padding, dilation):
-    # With an all-ones kernel, d(sum of outputs)/d(input) > 0 exactly where some window reads the pixel.
+def test_grid_svg_paints_amber_exactly_the_pixels_the_2d_convolution_never_reads(
+    size, kernel_size, stride, padding, dilation
+):
     image = torch.zeros(1, 1, size, size, requires_grad=True)
     F.conv2d(image, torch.ones(1, 1, kernel_size, kernel_size), stride=stride, padding=padding,
              dilation=dilation).sum().backward()  # fmt: skip
-    cells = windows.read_map(windows.axis_layout(size, kernel_size, stride, padding, dilation))
+    cells = amber_cells(windows.grid_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation)))
     inside = cells[padding : padding + size, padding : padding + size]
-    assert (inside == windows.READ).tolist() == (image.grad[0, 0] > 0).tolist()
-    assert (inside != windows.PADDING).all() and (cells == windows.PADDING).sum() == (size + 2 * padding) ** 2 - size**2
-
-
-def test_grid_figure_draws_the_never_read_last_row_and_column():
-    figure = windows.grid_figure(windows.axis_layout(28, 5, 2))  # pixel 28 is never read along either axis
-    cells = np.asarray(figure.data[0].z)
-    assert cells.shape == (28, 28) and (cells == windows.UNREAD).sum() == 28 + 28 - 1
-    assert (cells[-1] == windows.UNREAD).all() and (cells[:, -1] == windows.UNREAD).all()
+    assert cells.shape == (size + 2 * padding,) * 2
+    assert inside.tolist() == (image.grad[0, 0] == 0).tolist()
+    assert cells.sum() == inside.sum(), "no amber on the padding"
 
 
 def test_conv_formula_latex_plugs_in_the_numbers():

@@ -1,20 +1,18 @@
 """Pooling engine: against torch's pooling functions and against gradients worked by hand."""
 
 import itertools
-import json
 
 import numpy as np
-import plotly.graph_objects as go
-import plotly.io as pio
 import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnviz import codegen, pooling, pooling_views
+from cnnviz import codegen, figures, pooling, pooling_views
 from cnnviz.arithmetic import pool_output_size
 from cnnviz.pooling import BEYOND, INPUT, PADDING, PoolSettings
+from tests import svg_charts
 from tests.grids import read_grids
 
 SHAPES = [(5, 5), (6, 7), (7, 4)]
@@ -318,13 +316,32 @@ def test_layout_grid_shades_padding_and_marks_the_window_and_winner():
     assert gradients.texts[0][0] == "" and gradients.texts[1][1] == "0.5"
 
 
-def test_shift_figure_built_without_validation_is_what_plotly_validates():
-    """shift_figure skips plotly's validation (speed): plotly accepts it as it is."""
+@pytest.mark.parametrize("measure", ["change", "changed"])
+def test_shift_chart_draws_a_point_per_shift_at_its_percentage(measure):
     shifts = pooling.shift_robustness(np.arange(64.0).reshape(8, 8) % 5, PoolSettings("max", 2, 2), 3)
     labels = {"unpooled": "before", "pooled": "after", "x": "shift", "y": "change"}
-    figure = pooling_views.shift_figure(shifts, "changed", labels)
-    validated = go.Figure(figure.to_dict())  # raises on any property plotly does not know
-    assert json.loads(pio.to_json(validated)) == json.loads(pio.to_json(figure))
+    (chart,) = svg_charts.charts(pooling_views.shift_figure(shifts, measure, labels))
+    left, top, width, height = svg_charts.frame(chart)
+    bottom = top + height
+    before = shifts.unpooled_change if measure == "change" else shifts.unpooled_changed
+    after = shifts.pooled_change if measure == "change" else shifts.pooled_changed
+    drawn = {}
+    for name, colour, values in (("before", "#6b7280", before), ("after", figures.HIGHLIGHT, after)):
+        (line,) = svg_charts.polylines(chart, colour)
+        xy = svg_charts.points(line)
+        assert len(xy) == len(shifts.shifts) == 3  # one point per shift
+        assert np.diff(xy[:, 0]) == pytest.approx([xy[1, 0] - xy[0, 0]] * 2, abs=0.11)  # shifts 1, 2, 3 evenly apart
+        assert left < xy[0, 0] and xy[-1, 0] < left + width  # the end dots are not cut by the frame
+        marks = svg_charts.dots(chart, colour)
+        assert [svg_charts.hover(d) for d in marks] == [f"{name}: {100 * v:.1f}%" for v in values]
+        assert [float(d.get("cy")) for d in marks] == pytest.approx(xy[:, 1].tolist(), abs=0.01)
+        drawn[name] = (bottom - xy[:, 1], 100 * values)
+    heights = np.concatenate([drawn[n][0] for n in drawn])
+    percents = np.concatenate([drawn[n][1] for n in drawn])
+    assert heights.max() < height  # the highest point is inside the frame
+    pixels_per_percent = heights[percents.argmax()] / percents.max()
+    assert heights == pytest.approx(percents * pixels_per_percent, abs=0.11)  # one y axis from zero for both lines
+    assert {"before", "after", "shift", "change", "0"} <= set(svg_charts.texts(chart))
 
 
 def test_feature_map_and_image_grid():

@@ -108,3 +108,16 @@ def test_an_empty_or_flat_chart_still_draws():
     flat = svg.Chart().line([0, 1, 2], [3, 3, 3], "red").svg()
     (line,) = parse(flat).iterfind(".//svg:polyline", NS)
     assert all(math.isfinite(v) for v in points(line).ravel())
+
+
+def test_log_x_axis_spaces_decades_evenly_and_labels_them():
+    chart = svg.Chart(x_log=True, y_range=(0, 1))
+    chart.dots([0.01, 0.1, 1.0, 10.0], [0.5] * 4, "black")
+    root = parse(chart.svg())
+    xs = [float(c.get("cx")) for c in root.iterfind(".//svg:circle", NS)]
+    assert np.diff(xs) == pytest.approx([xs[1] - xs[0]] * 3, abs=0.2)
+    assert {"0.01", "0.1", "1", "10"} <= {t.text for t in root.iterfind(".//svg:text", NS)}
+
+
+def test_legend_makes_room_for_chinese_labels():
+    assert svg.text_width("学习率") == pytest.approx(2 * svg.text_width("abc"))
