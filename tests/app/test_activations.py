@@ -1,15 +1,14 @@
 """The Activation functions page through AppTest: it renders, and its main widgets change what is shown."""
 
 import re
-import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
 from cnnviz import activation_views, activations
 from pages import ui
-from tests.activation_charts import SVG, ReadChart, hovers, page_svgs
 from tests.app.conftest import change, open_page
+from tests.charts import SVG, Chart, page_svgs
 
 PAGE = "pages/activations.py"
 
@@ -18,9 +17,9 @@ def metrics(at) -> dict[str, str]:
     return {metric.label: metric.value for metric in at.metric}
 
 
-def curves_chart(at) -> ReadChart:
+def curves_chart(at) -> Chart:
     """The first chart of the page: the functions and their slopes."""
-    return ReadChart(page_svgs(at)[0])
+    return Chart(page_svgs(at)[0])
 
 
 def trace_names(at) -> list[str]:
@@ -30,7 +29,7 @@ def trace_names(at) -> list[str]:
 
 def trace_values(at, name: str) -> np.ndarray:
     """The y values of one line of the first chart, read off its axis."""
-    return curves_chart(at).values_of(name)[1]
+    return curves_chart(at).legend_line(name)[:, 1]
 
 
 @pytest.fixture(scope="module")
@@ -58,33 +57,35 @@ def test_renders_every_panel_with_engine_numbers(default_page):
 
 def test_the_charts_show_the_engine_numbers(default_page):
     curves, norms, dead, units, histogram = page_svgs(default_page)
-    chart = ReadChart(curves)  # sigmoid and ReLU on -6..6, "saturated" below 0.05
+    chart = Chart(curves)  # sigmoid and ReLU on -6..6, "saturated" below 0.05
     regions = activations.flat_regions(activations.curve("sigmoid", -6.0, 6.0), 0.05)
-    shaded = chart.spans(activation_views.FILLS["saturated"][0])
-    assert shaded == [pytest.approx((r.start, r.end), abs=chart.x.per_pixel) for r in regions] and len(regions) == 2
+    shaded = chart.bands(activation_views.FILLS["saturated"][0])
+    assert len(shaded) == len(regions) == 2
+    assert chart.x_px(shaded) == pytest.approx(chart.x_px([(r.start, r.end) for r in regions]), abs=1)
     assert (chart.x_label, chart.y_label) == ("input x", "f(x) solid, slope f'(x) dashed")
     assert chart.legend == ["Sigmoid", "Sigmoid slope", "ReLU", "ReLU slope", "Sigmoid: |slope| < 0.05"]
     # Vanishing gradients: sigmoid's norms per layer, on a log axis, as the engine gives them.
-    chart = ReadChart(norms, y_log=True)
-    layers, shown = chart.values_of("Sigmoid")
+    chart = Chart(norms)
+    layers, shown = chart.legend_line("Sigmoid").T
     expected = activations.layer_gradient_norms("sigmoid", 20, "xavier", 1.0)
-    np.testing.assert_allclose(np.log10(shown), np.log10(expected), atol=chart.y.per_pixel)
-    np.testing.assert_allclose(layers, np.arange(1, 21), atol=chart.x.per_pixel)
+    assert chart.y_log
+    np.testing.assert_allclose(chart.y_px(shown), chart.y_px(expected), atol=1)
+    np.testing.assert_allclose(chart.x_px(layers), chart.x_px(np.arange(1, 21)), atol=1)
     assert "× 0.25 per layer" in chart.legend
     # Dead ReLUs: a log learning-rate axis, the marker at the chosen 100, the share the metric gives.
-    chart = ReadChart(dead, x_log=True)
+    chart = Chart(dead)
     dead_share = float(metrics(default_page)["ReLU: dead after lr 100"].rstrip("%"))
-    rates, shares = chart.values_of("ReLU")
-    assert rates == pytest.approx([0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000], rel=0.02)
-    assert shares[8] == pytest.approx(dead_share, abs=chart.y.per_pixel)
+    rates, shares = chart.legend_line("ReLU").T
+    assert chart.x_log and rates == pytest.approx([0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000], rel=0.02)
+    assert chart.y_px(shares[8]) == pytest.approx(chart.y_px(dead_share), abs=1)
     assert chart.vlines(activation_views.GREY) == pytest.approx([100.0], rel=0.02)
-    cells = [rect for rect in ET.fromstring(units).iter(f"{SVG}rect") if rect.find(f"{SVG}title") is not None]
+    cells = [rect for rect in units.iter(f"{SVG}rect") if rect.find(f"{SVG}title") is not None]
     dark = [cell for cell in cells if cell.get("fill") == activation_views.DEAD_CELL]
     assert len(cells) == 256 and 100 * len(dark) / 256 == pytest.approx(dead_share, abs=0.05)
     # The feature map's histograms count the same pixels before and after the activation.
-    chart = ReadChart(histogram, y_log=True)
-    assert chart.legend == ["before", "after"] and chart.y_label == "pixels (log scale)"
-    counts = {name: sum(float(tip.rsplit(": ", 1)[1]) for tip in hovers(chart.root, "rect") if tip.startswith(name))
+    chart = Chart(histogram)
+    assert chart.y_log and chart.legend == ["before", "after"] and chart.y_label == "pixels (log scale)"
+    counts = {name: sum(float(bar.hover.rsplit(": ", 1)[1]) for bar in chart.bars() if bar.hover.startswith(name))
               for name in ("before, ", "after, ")}  # fmt: skip
     assert counts["before, "] == counts["after, "] > 10_000
 
@@ -96,11 +97,11 @@ def test_choosing_functions_and_parameters_changes_the_plot_and_the_formulas():
     assert "Softplus" in names and "Leaky ReLU slope" in names and "Sigmoid" not in names
     assert any("softplus'(x) and sigmoid(βx) differ by at most" in caption.value for caption in at.caption)
     assert any(r"\ln" in latex.value for latex in at.latex)
-    before = trace_values(at, "Leaky ReLU slope")[0]  # at x = -6
-    pixel = curves_chart(at).y.per_pixel
+    before, to_px = trace_values(at, "Leaky ReLU slope")[0], curves_chart(at).y_px  # at x = -6
+    assert to_px(before) == pytest.approx(to_px(0.01), abs=1)
     change(at, "slider", "act.leaky_relu.slope", 0.3)
-    after = trace_values(at, "Leaky ReLU slope")[0]
-    assert before == pytest.approx(0.01, abs=pixel) and after == pytest.approx(0.3, abs=curves_chart(at).y.per_pixel)
+    after, to_px = trace_values(at, "Leaky ReLU slope")[0], curves_chart(at).y_px
+    assert to_px(after) == pytest.approx(to_px(0.3), abs=1)
 
 
 def test_rrelu_shows_training_draws_and_the_evaluation_slope():
@@ -166,14 +167,14 @@ def test_chinese():
     assert "梯度消失" in at.subheader[1].value
     assert any("此范围内最大导数" in caption.value for caption in at.caption)
     curves, norms, dead, units, histogram = page_svgs(at)
-    chart = ReadChart(curves)
+    chart = Chart(curves)
     assert chart.x_label == "输入 x" and chart.y_label == "实线 f(x)，虚线为导数 f'(x)"
     assert chart.legend == ["Sigmoid", "Sigmoid 导数", "ReLU", "ReLU 导数", "Sigmoid: |导数| < 0.05"]
-    assert ReadChart(norms, y_log=True).y_label == "梯度范数 ‖dL/dW‖（对数坐标）"
-    assert "每层 × 0.25" in ReadChart(norms, y_log=True).legend
-    assert ReadChart(dead, x_log=True).x_label == "这一步的学习率（对数坐标）"
-    assert "能传回梯度的输入比例" in [text.text for text in ET.fromstring(units).iter(f"{SVG}text")]
-    assert ReadChart(histogram, y_log=True).legend == ["之前", "之后"]
+    assert Chart(norms).y_label == "梯度范数 ‖dL/dW‖（对数坐标）"
+    assert "每层 × 0.25" in Chart(norms).legend
+    assert Chart(dead).x_label == "这一步的学习率（对数坐标）"
+    assert "能传回梯度的输入比例" in [text.text for text in units.iter(f"{SVG}text")]
+    assert Chart(histogram).legend == ["之前", "之后"]
 
 
 def in_link(at, key: str) -> str:

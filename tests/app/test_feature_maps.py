@@ -11,8 +11,8 @@ from PIL import Image
 from safetensors.torch import save
 
 from cnnviz import feature_pictures, features, images, models, netspec
-from tests import svg_charts
 from tests.app.conftest import open_page
+from tests.charts import page_charts, within_pixels
 
 PAGE = "pages/feature_maps.py"
 
@@ -47,17 +47,17 @@ def test_default_is_a_digit_it_never_saw():
 def test_probability_and_feature_vector_charts_show_the_networks_own_numbers():
     at = open_page(PAGE)
     probabilities, vector = lenet_on_the_first_test_zero()
-    probability_chart, vector_chart = svg_charts.page_charts(at)
-    _, _, plot_width, _ = svg_charts.frame(probability_chart)
-    bars = sorted(svg_charts.rects(probability_chart, "#2563eb"), key=lambda bar: float(bar.get("y")))
+    probability_chart, vector_chart = page_charts(at)
+    bars = [bar for bar in probability_chart.hbars() if bar.colour == "#2563eb"]
     top5 = np.argsort(-probabilities, kind="stable")[:5]
-    assert [svg_charts.hover(bar) for bar in bars] == [f"{i}: {probabilities[i]:.2%}" for i in top5]
-    widths = [float(bar.get("width")) for bar in bars]  # the longest, the network's answer, on top
-    assert widths == pytest.approx([plot_width * probabilities[i] for i in top5], abs=0.1)
-    assert f"{probabilities[0]:.1%}" in svg_charts.texts(probability_chart)  # 99.8%, as the sentence says
-    assert "Softmax probabilities, top 5" in svg_charts.texts(probability_chart)
-    vector_bars = svg_charts.rects(vector_chart, "#64748b")
-    assert [svg_charts.hover(bar) for bar in vector_bars] == [f"#{i}: {v:.3g}" for i, v in enumerate(vector)]
+    assert [bar.hover for bar in bars] == [f"{i}: {probabilities[i]:.2%}" for i in top5]
+    assert probability_chart.categories == [str(i) for i in top5]  # the longest, the network's answer, on top
+    within_pixels([bar.start for bar in bars], np.zeros(5), probability_chart.x_px, 0.2)
+    within_pixels([bar.end for bar in bars], 100 * probabilities[top5], probability_chart.x_px, 0.2)  # percent
+    assert f"{probabilities[0]:.1%}" in probability_chart.texts  # 99.8%, as the sentence says
+    assert "Softmax probabilities, top 5" in probability_chart.texts
+    vector_bars = [bar for bar in vector_chart.bars() if bar.colour == "#64748b"]
+    assert [bar.hover for bar in vector_bars] == [f"#{i}: {v:.3g}" for i, v in enumerate(vector)]
     assert len(vector_bars) == 84
 
 

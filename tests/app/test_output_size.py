@@ -2,7 +2,6 @@
 
 import random
 import re
-import xml.etree.ElementTree as ET
 
 import pytest
 import torch
@@ -11,7 +10,7 @@ from torch import nn
 
 from cnnviz import quiz
 from tests.app.conftest import open_page
-from tests.charts import page_svgs
+from tests.charts import groups, page_svgs
 from tests.conftest import ROOT
 from tests.snippets import printed_layer_shapes, printed_shape
 
@@ -32,16 +31,6 @@ def texts(elements) -> str:
     return "\n".join(element.value for element in elements)
 
 
-def drawings(at) -> list[ET.Element]:
-    """The page's SVG drawings, parsed."""
-    return page_svgs(at)
-
-
-def drawn(drawing: ET.Element, kind: str) -> list[ET.Element]:
-    """The groups of a drawing whose class list holds ``kind`` ("window", "output", "cell", "unread"...)."""
-    return [g for g in drawing.iterfind(".//{*}g") if kind in g.get("class", "").split()]
-
-
 @pytest.fixture(scope="module")
 def default_page():
     return open_page(PAGE)
@@ -56,9 +45,9 @@ def test_renders_the_seed_articles_28_to_24(default_page):
     assert formula(at).endswith(r"\mathbf{24}\end{aligned}")
     assert "23 ÷ 1 = 23 steps exactly" in texts(at.success)
     assert not at.get("plotly_chart")
-    (row,) = drawings(at)  # every pixel is read: no view of the whole input
-    assert len(drawn(row, "window")) == len(drawn(row, "output")) == 24
-    assert len(drawn(row, "cell")) == 28 and not drawn(row, "unread")
+    (row,) = page_svgs(at)  # every pixel is read: no view of the whole input
+    assert len(groups(row, "window")) == len(groups(row, "output")) == 24
+    assert len(groups(row, "cell")) == 28 and not groups(row, "unread")
 
 
 @pytest.mark.parametrize(
@@ -87,10 +76,11 @@ def test_an_uneven_stride_explains_the_floor_and_the_never_read_pixel():
     assert "23 ÷ 2 = 11.5 is not a whole number" in warning and "rounds down" in warning
     assert "at the end (1) are never read" in warning
     assert "whole rows and columns (amber)" in texts(at.caption)
-    row, whole = drawings(at)  # the row of windows, and the whole input from above
-    assert [g.find("{*}text").text for g in drawn(row, "output")] == [str(n) for n in range(1, 13)]
-    assert [g.find("{*}text").text for g in drawn(row, "unread")] == ["28"]
-    assert whole.get("viewBox") == "0 0 28 28" and len(drawn(whole, "unread")[0].findall("{*}rect")) == 2  # row, column
+    row, whole = page_svgs(at)  # the row of windows, and the whole input from above
+    assert [g.find("{*}text").text for g in groups(row, "output")] == [str(n) for n in range(1, 13)]
+    assert [g.find("{*}text").text for g in groups(row, "unread")] == ["28"]
+    (unread,) = groups(whole, "unread")
+    assert whole.get("viewBox") == "0 0 28 28" and len(unread.findall("{*}rect")) == 2  # row, column
     assert r"\lfloor 11.5 \rfloor" in formula(at)
 
 
@@ -198,7 +188,7 @@ def test_chinese():
     assert "层" in at.table[0].value.columns
     assert "卷积 5×5,4 个滤波器" in list(at.table[0].value["层"])
     assert "已在 PyTorch 中实际运行" in texts(at.success)
-    row_labels = [g.find("{*}text").text for g in drawn(drawings(at)[0], "row-label")]
+    row_labels = [g.find("{*}text").text for g in groups(page_svgs(at)[0], "row-label")]
     assert row_labels == ["输入", "窗口", "输出"]
     at.slider(key="size.input").set_value(3).run()
     assert "一个窗口也放不下" in texts(at.warning)

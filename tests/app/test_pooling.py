@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz import figures
-from tests import svg_charts
 from tests.app.conftest import change, open_page
+from tests.charts import page_charts, within_pixels
 from tests.conftest import ROOT
 from tests.grids import page_grids
 
@@ -61,19 +61,20 @@ def test_renders_with_every_panel(default_page):
     assert r"\lfloor 2 \rfloor + 1 = 3" in at.latex[1].value
     assert len(at.image) == 2  # before and after pooling
     assert len(page_grids(at)) == 5  # four grids and the quiz grid
-    assert not at.get("plotly_chart") and len(svg_charts.page_charts(at)) == 1  # the shift chart
+    assert not at.get("plotly_chart") and len(page_charts(at)) == 1  # the shift chart
 
 
 def shift_lines(at) -> dict[str, list[float]]:
     """The shift chart's percentages by line name (read from its dots), checked to sit on its lines."""
-    (chart,) = svg_charts.page_charts(at)
+    (chart,) = page_charts(at)
     lines = {}
     for colour in ("#6b7280", figures.HIGHLIGHT):  # before, after pooling
-        (line,) = svg_charts.polylines(chart, colour)
-        dots = svg_charts.dots(chart, colour)
-        assert [float(d.get("cy")) for d in dots] == pytest.approx(svg_charts.points(line)[:, 1].tolist(), abs=0.01)
-        names, percents = zip(*(svg_charts.hover(d).rsplit(": ", 1) for d in dots), strict=True)
+        (line,) = chart.lines(colour)
+        dots = chart.dots(colour)
+        within_pixels([d.y for d in dots], line[:, 1], chart.y_px, 0.01)
+        names, percents = zip(*(d.hover.rsplit(": ", 1) for d in dots), strict=True)
         lines[names[0]] = [float(p.rstrip("%")) for p in percents]
+        within_pixels([d.y for d in dots], lines[names[0]], chart.y_px)  # each dot at its tooltip's percent
     return lines
 
 
@@ -87,9 +88,9 @@ def test_shift_chart_has_a_point_per_shift_and_matches_the_summary(measure):
     before, after = (float(v) for v in re.findall(r"(\d+)%", summary))
     # The summary rounds to whole percents, the tooltips to tenths.
     assert (before, after) == pytest.approx((lines["Before pooling"][0], lines["After pooling"][0]), abs=0.55)
-    (chart,) = svg_charts.page_charts(at)
+    (chart,) = page_charts(at)
     label = "Mean |change| ÷ mean |value| (%)" if measure == "change" else "Values that changed by more than 1% (%)"
-    assert {label, "Shift (pixels)", "Before pooling", "After pooling"} <= set(svg_charts.texts(chart))
+    assert {label, "Shift (pixels)", "Before pooling", "After pooling"} <= set(chart.texts)
 
 
 def test_output_is_the_max_of_each_window(default_page):

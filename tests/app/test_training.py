@@ -1,8 +1,8 @@
 """The live-training page: checks the network before running, trains, compares, hands the result on."""
 
 from cnnviz import i18n, training_plots
-from tests import svg_charts
 from tests.app.conftest import open_page
+from tests.charts import page_charts
 
 PAGE = "pages/training.py"
 
@@ -43,16 +43,16 @@ def test_one_epoch_on_a_tiny_subset_trains_and_offers_the_weights():
     assert run.history[-1].heldout_accuracy is not None
     assert run.history[-1].train_loss < run.history[0].train_loss
     assert "trained_networks" in at.session_state
-    loss, accuracy = svg_charts.page_charts(at)  # the learning curves, side by side in one element
+    loss, accuracy = page_charts(at)  # the learning curves, side by side in one element
     assert not at.get("plotly_chart") and len([m for m in at.markdown if "<svg" in m.value]) == 1
     colour = training_plots.PALETTE[0]
     heldout = [m for m in run.history if m.heldout_accuracy is not None]
     for chart, title in ((loss, "train.chart.loss"), (accuracy, "train.chart.accuracy")):
-        (train,) = svg_charts.polylines(chart, colour + training_plots.TRAIN_ALPHA)
-        assert len(svg_charts.points(train)) == len(run.history)  # a point per step
-        assert len(svg_charts.dots(chart, colour)) == len(heldout)
-        assert {i18n.translate(title), i18n.translate("train.chart.step"), run.label} <= set(svg_charts.texts(chart))
-    tips = [svg_charts.hover(dot) for dot in svg_charts.dots(accuracy, colour)]
+        (train,) = chart.lines(colour + training_plots.TRAIN_ALPHA)
+        assert len(train) == len(run.history)  # a point per step
+        assert len(chart.dots(colour)) == len(heldout)
+        assert {i18n.translate(title), i18n.translate("train.chart.step"), run.label} <= set(chart.texts)
+    tips = [dot.hover for dot in accuracy.dots(colour)]
     assert tips[-1] == f"{run.label} · step {heldout[-1].step}: {heldout[-1].heldout_accuracy:.3g}"
     assert [m.label for m in at.metric][:2] == [
         i18n.translate("train.metric.loss"),

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz import activation_views, activations, codegen, convolution, kernels
-from tests.activation_charts import SVG, ReadChart, hovers
+from tests.charts import SVG, charts, within_pixels
 
 DTYPE = torch.float64
 # A dense grid plus the points where kinks sit (0, ±1, ±3) and their close neighbours.
@@ -253,77 +253,72 @@ def test_feature_map_of_a_one_pixel_image_is_one_value():
     assert before.shape == after.shape == (1, 1) and before[0, 0] == 0  # a flat image has no edge
 
 
-def within_pixels(read, expected, axis, pixels: float = 1.0) -> None:
-    """Values read off a chart match the expected ones to within ``pixels`` on that axis."""
-    if axis.log:
-        read, expected = np.log10(read), np.log10(expected)
-    np.testing.assert_allclose(read, expected, rtol=0, atol=pixels * axis.per_pixel)
-
-
 def test_curves_chart_draws_the_engine_values_and_shades_the_flat_regions():
     curves = [activations.curve("sigmoid"), activations.curve("relu")]
-    chart = ReadChart(activation_views.curves_chart(curves, 0.05))
+    (chart,) = charts(activation_views.curves_chart(curves, 0.05))
     assert chart.legend == ["Sigmoid", "Sigmoid slope", "ReLU", "ReLU slope", "Sigmoid: saturated: |slope| < 0.05"]
     for item, name in zip(curves, ("Sigmoid", "ReLU"), strict=True):
         for legend, values in ((name, item.y), (f"{name} slope", item.dy)):
-            x, y = chart.values_of(legend)
-            within_pixels(x, item.x, chart.x)
-            within_pixels(y, values, chart.y)
+            x, y = chart.legend_line(legend).T
+            within_pixels(x, item.x, chart.x_px)
+            within_pixels(y, values, chart.y_px)
     assert chart.swatch("Sigmoid slope").get("stroke-dasharray") and not chart.swatch("Sigmoid").get("stroke-dasharray")
     # Sigmoid is saturated at both ends: two bands, exactly where flat_regions puts them.
     regions = activations.flat_regions(curves[0], 0.05)
     assert [region.kind for region in regions] == ["saturated", "saturated"]
-    shaded = chart.spans(activation_views.FILLS["saturated"][0])
-    within_pixels(np.array(shaded), np.array([(region.start, region.end) for region in regions]), chart.x)
+    shaded = chart.bands(activation_views.FILLS["saturated"][0])
+    within_pixels(np.array(shaded), np.array([(region.start, region.end) for region in regions]), chart.x_px)
     assert chart.swatch("Sigmoid: saturated: |slope| < 0.05").get("fill") == activation_views.FILLS["saturated"][1]
 
 
 def test_relus_dead_half_is_shaded_from_the_left_end_to_zero():
     relu = activations.curve("relu", -4.0, 2.0)
-    chart = ReadChart(activation_views.curves_chart([relu], 0.01, labels={"dead": "slope 0"}))
-    (dead,) = chart.spans(activation_views.FILLS["dead"][0])
-    within_pixels(np.array(dead), np.array([-4.0, 0.0]), chart.x)  # relu'(0) = 0 in torch
+    (chart,) = charts(activation_views.curves_chart([relu], 0.01, labels={"dead": "slope 0"}))
+    (dead,) = chart.bands(activation_views.FILLS["dead"][0])
+    within_pixels(np.array(dead), np.array([-4.0, 0.0]), chart.x_px)  # relu'(0) = 0 in torch
     assert "ReLU: slope 0" in chart.legend
 
 
 def test_rrelu_training_draws_a_dot_for_its_value_and_slope_every_few_points():
     evaluation, training = activations.curve("rrelu"), activations.curve("rrelu", training=True)
-    chart = ReadChart(activation_views.curves_chart([evaluation], 0.05, extra=[training]))
+    (chart,) = charts(activation_views.curves_chart([evaluation], 0.05, extra=[training]))
     every = len(training.x) // 120
-    colour = activation_views.COLORS[0]
-    values, slopes = chart.dot_values(colour, hollow=False), chart.dot_values(colour, hollow=True)
-    assert len(values[0]) == len(slopes[0]) == len(training.x[::every]) > 100
-    within_pixels(values[1], training.y[::every], chart.y)
-    within_pixels(slopes[1], training.dy[::every], chart.y)
+    dots = chart.dots(activation_views.COLORS[0])
+    values, slopes = ([dot.y for dot in dots if dot.hollow == hollow] for hollow in (False, True))
+    assert len(values) == len(slopes) == len(training.x[::every]) > 100
+    within_pixels(values, training.y[::every], chart.y_px)
+    within_pixels(slopes, training.dy[::every], chart.y_px)
     assert {"RReLU (training)", "RReLU (training) slope"} <= set(chart.legend)
 
 
 def test_gradient_norms_chart_is_logarithmic_and_holds_the_norms_and_the_reference():
     norms = {key: activations.layer_gradient_norms(key, 12) for key in ("sigmoid", "relu")}
-    chart = ReadChart(activation_views.gradient_norms_chart(norms, 0.25), y_log=True)
-    assert chart.y_label == "gradient norm (log scale)"
+    (chart,) = charts(activation_views.gradient_norms_chart(norms, 0.25))
+    assert chart.y_log and not chart.x_log and chart.y_label == "gradient norm (log scale)"
     for key, name in (("sigmoid", "Sigmoid"), ("relu", "ReLU")):
-        layers, values = chart.values_of(name)
-        within_pixels(layers, np.arange(1, 13), chart.x)
-        within_pixels(values, norms[key], chart.y)
-    layers, reference = chart.values_of("x 0.25 per layer")
-    within_pixels(reference, norms["sigmoid"][-1] * 0.25 ** (12 - np.arange(1, 13)), chart.y)
+        layers, values = chart.legend_line(name).T
+        within_pixels(layers, np.arange(1, 13), chart.x_px)
+        within_pixels(values, norms[key], chart.y_px)
+    layers, reference = chart.legend_line("x 0.25 per layer").T
+    within_pixels(reference, norms["sigmoid"][-1] * 0.25 ** (12 - np.arange(1, 13)), chart.y_px)
     assert chart.swatch("x 0.25 per layer").get("stroke-dasharray")
-    assert len(hovers(chart.root, "circle")) == 24  # a dot per layer and function, with its number
+    assert len([dot for dot in chart.dots() if dot.hover]) == 24  # a dot per layer and function, with its number
 
 
 def test_dead_fraction_chart_reads_on_a_log_learning_rate_axis():
     rates = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
     curves = {"relu": (rates, [0.0, 0.0, 0.05, 0.2, 0.4, 0.6]), "leaky_relu": (rates, [0.0] * 6)}
-    chart = ReadChart(activation_views.dead_fraction_chart(curves, 10.0), x_log=True)
-    rate, dead = chart.values_of("ReLU")
-    within_pixels(rate, rates, chart.x)
-    within_pixels(dead, [0, 0, 5, 20, 40, 60], chart.y)
-    assert chart.vlines(activation_views.GREY) == pytest.approx([10.0], rel=0.02)
-    linear = ReadChart(activation_views.dead_fraction_chart({"relu": ([0.0, 2.0, 4.0], [0.0, 0.4, 0.8])}, 2.0,
+    (chart,) = charts(activation_views.dead_fraction_chart(curves, 10.0))
+    assert chart.x_log and not chart.y_log
+    rate, dead = chart.legend_line("ReLU").T
+    within_pixels(rate, rates, chart.x_px)
+    within_pixels(dead, [0, 0, 5, 20, 40, 60], chart.y_px)
+    within_pixels(chart.vlines(activation_views.GREY), [10.0], chart.x_px)
+    (linear,) = charts(activation_views.dead_fraction_chart({"relu": ([0.0, 2.0, 4.0], [0.0, 0.4, 0.8])}, 2.0,
                                                             log_x=False))  # fmt: skip
-    within_pixels(linear.values_of("ReLU")[0], [0, 2, 4], linear.x)
-    assert linear.vlines(activation_views.GREY) == pytest.approx([2.0], abs=linear.x.per_pixel)
+    assert not linear.x_log
+    within_pixels(linear.legend_line("ReLU")[:, 0], [0, 2, 4], linear.x_px)
+    within_pixels(linear.vlines(activation_views.GREY), [2.0], linear.x_px)
 
 
 def test_units_grid_has_a_dark_cell_for_each_dead_unit():
@@ -340,9 +335,9 @@ def test_units_grid_has_a_dark_cell_for_each_dead_unit():
 def test_histograms_count_every_pixel_before_and_after_on_a_log_axis():
     before, after = activations.activate_feature_map(np.random.default_rng(1).random((16, 16)), np.eye(3), "tanh")
     text = activation_views.histograms_chart(before, after)
-    chart = ReadChart(text, y_log=True)
-    assert chart.legend == ["before", "after"]
-    tips = hovers(chart.root, "rect")
+    (chart,) = charts(text)
+    assert chart.y_log and chart.legend == ["before", "after"]
+    tips = [bar.hover for bar in chart.bars()]
     for name, values in (("before", before), ("after", after)):
         counts = [float(tip.rsplit(": ", 1)[1]) for tip in tips if tip.startswith(f"{name}, ")]
         assert sum(counts) == values.size

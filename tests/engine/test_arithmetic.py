@@ -23,6 +23,7 @@ from torch import nn
 
 from cnnviz import arithmetic, layers, windows
 from cnnviz.arithmetic import LAYER_PRESETS, Conv, Dense, Flatten, Pool, SizeError
+from tests.charts import groups
 
 
 def torch_length(run) -> int | None:
@@ -281,11 +282,6 @@ def test_axis_layout_reads_are_the_convolutions_gradient(size, kernel_size, stri
     assert len(layout.starts) == arithmetic.conv_output_size(size, kernel_size, stride, padding, dilation)
 
 
-def svg_groups(svg: str, kind: str) -> list[ET.Element]:
-    """The ``<g>`` elements of an SVG whose class list holds ``kind``."""
-    return [g for g in ET.fromstring(svg).iterfind(".//{*}g") if kind in g.get("class", "").split()]
-
-
 def shape_centre(group: ET.Element) -> float:
     """The x of the middle of a group's first rectangle."""
     rect = group.find("{*}rect")
@@ -297,12 +293,12 @@ def shape_centre(group: ET.Element) -> float:
     [(28, 5, 2, 0, 1), (9, 3, 2, 1, 2), (10, 2, 4, 0, 1), (32, 11, 1, 6, 4), (13, 7, 3, 2, 1)],
 )
 def test_window_svg_draws_every_window_its_taps_and_its_output(size, kernel_size, stride, padding, dilation):
-    svg = windows.window_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation))
-    cells = svg_groups(svg, "cell")
+    drawing = ET.fromstring(windows.window_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation)))
+    cells = groups(drawing, "cell")
     pixels = [str(n) for n in range(1, size + 1)]
     assert [cell.find("{*}text").text for cell in cells] == ["0"] * padding + pixels + ["0"] * padding
     cell_at = {round(shape_centre(cell), 6): index for index, cell in enumerate(cells)}  # dots sit on cell centres
-    window_groups, outputs = svg_groups(svg, "window"), svg_groups(svg, "output")
+    window_groups, outputs = groups(drawing, "window"), groups(drawing, "output")
     out = arithmetic.conv_output_size(size, kernel_size, stride, padding, dilation)
     assert len(window_groups) == len(outputs) == out
     assert [o.find("{*}text").text for o in outputs] == [str(n) for n in range(1, out + 1)]
@@ -327,11 +323,11 @@ def test_window_svg_paints_amber_exactly_the_pixels_the_convolution_never_reads(
     F.conv2d(image, torch.ones(1, 1, 1, kernel_size), stride=(1, stride), padding=(0, padding),
              dilation=(1, dilation)).sum().backward()  # fmt: skip
     never_read = [str(n + 1) for n in range(size) if image.grad.flatten()[n] == 0]
-    svg = windows.window_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation))
-    amber = svg_groups(svg, "unread")
+    drawing = ET.fromstring(windows.window_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation)))
+    amber = groups(drawing, "unread")
     assert [g.find("{*}text").text for g in amber] == never_read
     assert all(g.find("{*}rect").get("fill") == windows.UNREAD_FILL for g in amber)
-    assert [g.find("{*}text").text for g in svg_groups(svg, "padding")] == ["0"] * (2 * padding)
+    assert [g.find("{*}text").text for g in groups(drawing, "padding")] == ["0"] * (2 * padding)
 
 
 def test_window_svg_writes_the_translated_labels_escaped():

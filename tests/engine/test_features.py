@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from cnnviz import feature_pictures, features, models
-from tests import svg_charts
+from tests.charts import charts, within_pixels
 
 
 class TinyNet(nn.Module):
@@ -224,66 +224,56 @@ def test_colours_tiles_overlay_and_kernels(tiny):
         features.kernel(tiny, "features.3", 3)
 
 
-def bar_lengths(chart, fill: str) -> tuple[list[float], list[str]]:
-    """(widths, tooltips) of a chart's horizontal bars, top to bottom."""
-    bars = sorted(svg_charts.rects(chart, fill), key=lambda bar: float(bar.get("y")))
-    return [float(bar.get("width")) for bar in bars], [svg_charts.hover(bar) for bar in bars]
+def bar_lengths(chart, fill: str) -> tuple[list[float], list[float], list[str]]:
+    """(starts, lengths, tooltips) of a chart's horizontal bars in ``fill``, top to bottom, in x values."""
+    bars = [bar for bar in chart.hbars() if bar.colour == fill]
+    return [bar.start for bar in bars], [bar.end - bar.start for bar in bars], [bar.hover for bar in bars]
 
 
 def test_probability_bars_are_as_long_as_the_probabilities_most_probable_on_top():
     probabilities = np.array([0.1, 0.5, 0.15, 0.25])
-    (chart,) = svg_charts.charts(feature_pictures.probability_chart(list("abcd"), probabilities, k=3, title="Top 3"))
-    _, _, plot_width, _ = svg_charts.frame(chart)
-    widths, tips = bar_lengths(chart, "#2563eb")
+    (chart,) = charts(feature_pictures.probability_chart(list("abcd"), probabilities, k=3, title="Top 3"))
+    starts, lengths, tips = bar_lengths(chart, "#2563eb")
     assert tips == ["b: 50.00%", "d: 25.00%", "c: 15.00%"]  # "a" (10%) is not in the top 3
-    assert widths == pytest.approx([0.5 * plot_width, 0.25 * plot_width, 0.15 * plot_width], abs=0.1)
-    written = svg_charts.texts(chart)
-    assert {"Top 3", "50.0%", "25.0%", "15.0%"} <= set(written) and "a" not in written
-    labels = [t for t in chart.iter(f"{svg_charts.SVG}text") if t.text in ("b", "c", "d")]
-    assert [t.text for t in sorted(labels, key=lambda t: float(t.get("y")))] == ["b", "d", "c"]
+    within_pixels(starts, [0, 0, 0], chart.x_px, 0.2)
+    within_pixels(lengths, [50, 25, 15], chart.x_px, 0.2)  # percent on the x axis
+    assert {"Top 3", "50.0%", "25.0%", "15.0%"} <= set(chart.texts) and "a" not in chart.texts
+    assert chart.categories == ["b", "d", "c"]  # top to bottom
 
 
 def test_charts_of_a_real_forward_pass(tiny, image):
     maps = features.feature_maps(tiny, image)
-    (chart,) = svg_charts.charts(feature_pictures.probability_chart(list("abcd"), maps.probabilities, k=4))
-    widths, tips = bar_lengths(chart, "#2563eb")
+    (chart,) = charts(feature_pictures.probability_chart(list("abcd"), maps.probabilities, k=4))
+    _, widths, tips = bar_lengths(chart, "#2563eb")
     assert tips[0].startswith("abcd"[int(maps.probabilities.argmax())] + ":")  # the longest bar is first from top
     assert widths == sorted(widths, reverse=True) and widths[0] == max(widths)
     assert np.array(widths) / widths[0] == pytest.approx(np.sort(maps.probabilities)[::-1] / maps.probabilities.max(),
                                                          abs=0.01)  # fmt: skip
-    (vector,) = svg_charts.charts(feature_pictures.feature_vector_chart(maps.penultimate))
-    bars = svg_charts.rects(vector, "#64748b")
-    assert [svg_charts.hover(bar) for bar in bars] == [f"#{i}: {v:.3g}" for i, v in enumerate(maps.penultimate)]
+    (vector,) = charts(feature_pictures.feature_vector_chart(maps.penultimate))
+    assert [bar.hover for bar in vector.bars()] == [f"#{i}: {v:.3g}" for i, v in enumerate(maps.penultimate)]
 
 
 def test_feature_vector_bars_rise_or_fall_from_zero_by_their_values():
     values = np.array([0.5, 2.0, 0.0, 1.0, -1.0])
-    (chart,) = svg_charts.charts(feature_pictures.feature_vector_chart(values))
-    bars = svg_charts.rects(chart, "#64748b")
-    assert len(bars) == 5
-    heights = np.array([float(bar.get("height")) for bar in bars])
-    assert heights / heights[1] == pytest.approx(np.abs(values) / 2.0, abs=0.01)
-    tops = np.array([float(bar.get("y")) for bar in bars])
-    zero = tops[4]  # the negative bar hangs from the zero line
-    assert tops[:4] + heights[:4] == pytest.approx([zero] * 4, abs=0.11)
-    xs = np.array([float(bar.get("x")) for bar in bars])
-    assert np.diff(xs) == pytest.approx([xs[1] - xs[0]] * 4, abs=0.11)  # one bar per index, in order
+    (chart,) = charts(feature_pictures.feature_vector_chart(values))
+    bars = chart.bars()
+    assert len(bars) == 5 and {bar.colour for bar in bars} == {"#64748b"}
+    within_pixels([bar.start for bar in bars], np.zeros(5), chart.y_px, 0.2)  # the negative one hangs from zero
+    within_pixels([bar.end for bar in bars], values, chart.y_px, 0.2)
+    within_pixels([bar.across for bar in bars], np.arange(5), chart.x_px, 0.2)  # one bar per index, in order
 
 
 def test_a_long_feature_vector_is_one_line_through_every_number():
     values = np.abs(np.sin(np.arange(feature_pictures.MAX_VECTOR_BARS + 1)))  # one number too many for bars
-    (chart,) = svg_charts.charts(feature_pictures.feature_vector_chart(values))
-    assert not svg_charts.rects(chart, "#64748b")
-    (line,) = svg_charts.polylines(chart, "#64748b")
-    xy = svg_charts.points(line)
-    assert len(xy) == len(values)
-    left, top, width, height = svg_charts.frame(chart)
-    assert (xy[:, 1] > top).all() and (xy[:, 1] < top + height).all()
-    assert np.diff(xy[:, 0]) == pytest.approx(np.full(len(values) - 1, np.ptp(xy[:, 0]) / (len(values) - 1)), abs=0.11)
-    assert left <= xy[0, 0] and xy[-1, 0] <= left + width
-    # Heights above the lowest value are proportional to the values (pixel rounding: 0.05 px).
-    lifted = xy[:, 1].max() - xy[:, 1]
-    assert lifted == pytest.approx((values - values.min()) * lifted.max() / np.ptp(values), abs=0.11)
+    (chart,) = charts(feature_pictures.feature_vector_chart(values))
+    assert not chart.bars()
+    (line,) = chart.lines("#64748b")
+    assert len(line) == len(values)
+    heights, across = chart.y_px(line[:, 1]), chart.x_px(line[:, 0])
+    assert (heights > chart.top).all() and (heights < chart.bottom).all()
+    assert chart.left <= across[0] and across[-1] <= chart.right
+    within_pixels(line[:, 0], np.arange(len(values)), chart.x_px, 0.2)  # a point per index, in order
+    within_pixels(line[:, 1], values, chart.y_px, 0.2)
 
 
 def test_colour_legend_ticks():

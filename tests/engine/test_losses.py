@@ -235,7 +235,7 @@ def test_softmax_chart_shows_each_class_probability_target_and_gradient(smoothin
     assert chances.legend == ["y"]
     assert (chances.top, chances.height) == (gradient.top, gradient.height)  # the rows line up
     bars = chances.hbars()
-    assert [chances.category_at(bar.across_px) for bar in bars] == names
+    assert [chances.category_at(bar.across) for bar in bars] == names
     assert near_px(chances, "x", [bar.end for bar in bars], p)
     assert [words for _, _, words in sorted(chances.labels, key=lambda label: label[1])] == [f"{v:.3f}" for v in p]
     ticks = sorted(chances.lines(losses.TARGET_COLOR), key=lambda tick: tick[:, 1].mean())
@@ -244,7 +244,7 @@ def test_softmax_chart_shows_each_class_probability_target_and_gradient(smoothin
     # Per class the longest bar is dL/dz = p - y: red where descent raises the logit (p < y), grey elsewhere.
     longest = {}
     for bar in gradient.hbars():
-        name = gradient.category_at(bar.across_px)
+        name = gradient.category_at(bar.across)
         if abs(bar.end) >= abs(longest.get(name, bar).end):
             longest[name] = bar
     assert near_px(gradient, "x", [longest[name].end for name in names], p - y)

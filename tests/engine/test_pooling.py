@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cnnviz import codegen, figures, pooling, pooling_views
 from cnnviz.arithmetic import pool_output_size
 from cnnviz.pooling import BEYOND, INPUT, PADDING, PoolSettings
-from tests import svg_charts
+from tests.charts import charts, within_pixels
 from tests.grids import read_grids
 
 SHAPES = [(5, 5), (6, 7), (7, 4)]
@@ -320,28 +320,21 @@ def test_layout_grid_shades_padding_and_marks_the_window_and_winner():
 def test_shift_chart_draws_a_point_per_shift_at_its_percentage(measure):
     shifts = pooling.shift_robustness(np.arange(64.0).reshape(8, 8) % 5, PoolSettings("max", 2, 2), 3)
     labels = {"unpooled": "before", "pooled": "after", "x": "shift", "y": "change"}
-    (chart,) = svg_charts.charts(pooling_views.shift_figure(shifts, measure, labels))
-    left, top, width, height = svg_charts.frame(chart)
-    bottom = top + height
+    (chart,) = charts(pooling_views.shift_figure(shifts, measure, labels))
     before = shifts.unpooled_change if measure == "change" else shifts.unpooled_changed
     after = shifts.pooled_change if measure == "change" else shifts.pooled_changed
-    drawn = {}
+    assert chart.y_px(0) == pytest.approx(chart.bottom, abs=0.1)  # one y axis from zero for both lines
     for name, colour, values in (("before", "#6b7280", before), ("after", figures.HIGHLIGHT, after)):
-        (line,) = svg_charts.polylines(chart, colour)
-        xy = svg_charts.points(line)
-        assert len(xy) == len(shifts.shifts) == 3  # one point per shift
-        assert np.diff(xy[:, 0]) == pytest.approx([xy[1, 0] - xy[0, 0]] * 2, abs=0.11)  # shifts 1, 2, 3 evenly apart
-        assert left < xy[0, 0] and xy[-1, 0] < left + width  # the end dots are not cut by the frame
-        marks = svg_charts.dots(chart, colour)
-        assert [svg_charts.hover(d) for d in marks] == [f"{name}: {100 * v:.1f}%" for v in values]
-        assert [float(d.get("cy")) for d in marks] == pytest.approx(xy[:, 1].tolist(), abs=0.01)
-        drawn[name] = (bottom - xy[:, 1], 100 * values)
-    heights = np.concatenate([drawn[n][0] for n in drawn])
-    percents = np.concatenate([drawn[n][1] for n in drawn])
-    assert heights.max() < height  # the highest point is inside the frame
-    pixels_per_percent = heights[percents.argmax()] / percents.max()
-    assert heights == pytest.approx(percents * pixels_per_percent, abs=0.11)  # one y axis from zero for both lines
-    assert {"before", "after", "shift", "change", "0"} <= set(svg_charts.texts(chart))
+        (line,) = chart.lines(colour)
+        assert len(line) == len(shifts.shifts) == 3  # one point per shift
+        within_pixels(line[:, 0], shifts.shifts, chart.x_px, 0.2)  # at shifts 1, 2, 3
+        within_pixels(line[:, 1], 100 * values, chart.y_px, 0.2)  # at its percentage
+        assert chart.left < chart.x_px(line[0, 0]) and chart.x_px(line[-1, 0]) < chart.right  # end dots not cut
+        assert (chart.y_px(line[:, 1]) > chart.top).all()  # the highest point is inside the frame
+        marks = chart.dots(colour)
+        assert [d.hover for d in marks] == [f"{name}: {100 * v:.1f}%" for v in values]
+        within_pixels([d.y for d in marks], line[:, 1], chart.y_px, 0.01)
+    assert {"before", "after", "shift", "change", "0"} <= set(chart.texts)
 
 
 def test_feature_map_and_image_grid():

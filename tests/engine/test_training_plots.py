@@ -5,7 +5,7 @@ import pytest
 
 from cnnviz import training_plots
 from cnnviz.training import StepMetrics
-from tests import svg_charts
+from tests.charts import SVG, charts, within_pixels
 
 TITLES = ("Loss", "Accuracy")
 
@@ -25,44 +25,41 @@ def history(steps: int, every: int, scale: float = 1.0) -> list[StepMetrics]:
 def test_each_panel_draws_every_step_and_every_evaluation():
     runs = {"#1 sgd": history(12, 4), "#2 adam": history(7, 3, scale=2.0)}
     html = training_plots.learning_curves(runs, TITLES, "step")
-    loss, accuracy = svg_charts.charts(html)  # left, right
-    assert {"Loss", "step", "#1 sgd", "#2 adam"} <= set(svg_charts.texts(loss))
-    assert {"Accuracy", "step", "#1 sgd", "#2 adam"} <= set(svg_charts.texts(accuracy))
+    loss, accuracy = charts(html)  # left, right
+    assert {"Loss", "step", "#1 sgd", "#2 adam"} <= set(loss.texts)
+    assert {"Accuracy", "step", "#1 sgd", "#2 adam"} <= set(accuracy.texts)
     for (label, metrics), colour in zip(runs.items(), training_plots.PALETTE, strict=False):
         heldout = [m for m in metrics if m.heldout_loss is not None]
         for chart in (loss, accuracy):
-            train = svg_charts.polylines(chart, colour + training_plots.TRAIN_ALPHA)
-            assert len(train) == 1 and train[0].get("stroke-dasharray")  # training: one dotted line
-            assert len(svg_charts.points(train[0])) == len(metrics)  # a point per step
-            (line,) = svg_charts.polylines(chart, colour)
-            assert len(svg_charts.points(line)) == len(heldout)
-            assert len(svg_charts.dots(chart, colour)) == len(heldout)
-        tips = [svg_charts.hover(d) for d in svg_charts.dots(loss, colour)]
+            train = chart.lines(colour + training_plots.TRAIN_ALPHA, dashed=True)
+            assert len(train) == len(chart.lines(colour + training_plots.TRAIN_ALPHA)) == 1  # training: one dotted line
+            assert len(train[0]) == len(metrics)  # a point per step
+            (line,) = chart.lines(colour)
+            assert len(line) == len(heldout)
+            assert len(chart.dots(colour)) == len(heldout)
+        tips = [d.hover for d in loss.dots(colour)]
         assert tips == [f"{label} · step {m.step}: {m.heldout_loss:.3g}" for m in heldout]
 
 
 def test_points_land_on_their_steps_and_values():
     metrics = history(10, 5)
-    loss, accuracy = svg_charts.charts(training_plots.learning_curves({"run": metrics}, TITLES))
+    loss, accuracy = charts(training_plots.learning_curves({"run": metrics}, TITLES))
     colour = training_plots.PALETTE[0]
     heldout = [m for m in metrics if m.heldout_loss is not None]  # steps 5 and 10
     for chart, values in ((loss, [m.heldout_loss for m in heldout]), (accuracy, [m.heldout_accuracy for m in heldout])):
-        left, top, width, height = svg_charts.frame(chart)
-        (line,) = svg_charts.polylines(chart, colour)
-        (train,) = svg_charts.polylines(chart, colour + training_plots.TRAIN_ALPHA)
-        xy, train_xy = svg_charts.points(line), svg_charts.points(train)
-        assert np.diff(train_xy[:, 0]) == pytest.approx([train_xy[1, 0] - train_xy[0, 0]] * 9, abs=0.11)  # evenly
-        assert xy[:, 0] == pytest.approx(train_xy[[4, 9], 0], abs=0.01)  # held-out steps on the steps' x
-        assert left < train_xy[0, 0] and train_xy[-1, 0] < left + width  # the end dots are not cut
-        assert (train_xy[:, 1] > top).all()  # the highest (smoothed) training loss is inside the frame
-        heights = top + height - xy[:, 1]
-        assert heights / heights[0] == pytest.approx(np.array(values) / values[0], abs=0.01)  # from zero
-    _, top, _, height = svg_charts.frame(accuracy)
-    (line,) = svg_charts.polylines(accuracy, colour)
-    accuracy_heights = top + height - svg_charts.points(line)[:, 1]
-    assert accuracy_heights / height == pytest.approx([0.9 / 1.02, 0.95 / 1.02], abs=0.002)  # the axis is 0..1.02
+        (line,) = chart.lines(colour)
+        (train,) = chart.lines(colour + training_plots.TRAIN_ALPHA)
+        within_pixels(train[:, 0], np.arange(1, 11), chart.x_px, 0.2)  # every step, evenly
+        within_pixels(line[:, 0], [5, 10], chart.x_px, 0.2)  # held-out steps on the steps' x
+        ends = chart.x_px(train[[0, -1], 0])
+        assert chart.left < ends[0] and ends[1] < chart.right  # the end dots are not cut
+        assert (chart.y_px(train[:, 1]) > chart.top).all()  # the highest (smoothed) training loss is inside the frame
+        within_pixels(line[:, 1], values, chart.y_px, 0.2)
+        assert chart.y_px(0) == pytest.approx(chart.bottom, abs=0.1)  # from zero
+    axis = accuracy.y_value([accuracy.bottom, accuracy.top])
+    assert axis == pytest.approx([0, 1.02], abs=0.002)  # the axis is 0..1.02
 
 
 def test_no_runs_still_draws_two_empty_panels():
-    loss, accuracy = svg_charts.charts(training_plots.learning_curves({}, TITLES))
-    assert not list(loss.iter(f"{svg_charts.SVG}polyline")) and "Accuracy" in svg_charts.texts(accuracy)
+    loss, accuracy = charts(training_plots.learning_curves({}, TITLES))
+    assert not list(loss.root.iter(f"{SVG}polyline")) and "Accuracy" in accuracy.texts
