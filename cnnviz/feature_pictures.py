@@ -8,6 +8,8 @@ one image instead of dozens.
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 from collections.abc import Sequence
 
@@ -35,6 +37,36 @@ def png(picture: np.ndarray) -> bytes:
     encoded = io.BytesIO()
     Image.fromarray(picture).save(encoded, format="PNG")
     return encoded.getvalue()
+
+
+def picture_html(png_bytes: bytes, alt: str = "", style: str = "max-width:100%") -> str:
+    """A PNG as an ``<img>`` with the picture inside it (a ``data:`` source): it travels with its HTML."""
+    source = base64.b64encode(png_bytes).decode()
+    return f'<img src="data:image/png;base64,{source}" alt="{html.escape(alt)}" style="{style}">'
+
+
+def labelled_rows_html(rows: Sequence[tuple[str, Sequence[str], bytes]]) -> str:
+    """Rows of (bold title, detail lines, PNG): the label left, the picture right, in one HTML block.
+
+    One element for a whole stack of layers: a browser redraws a page's elements one by one.
+    """
+    cells = "".join(
+        f'<div style="align-self:center"><b>{html.escape(title)}</b>'
+        + "".join(f"<br>{html.escape(line)}" for line in lines)
+        + f"</div><div>{picture_html(picture, title)}</div>"
+        for title, lines, picture in rows
+    )
+    return f'<div style="display:grid;grid-template-columns:1fr 5fr;gap:12px 16px;align-items:center">{cells}</div>'
+
+
+def captioned_row_html(items: Sequence[tuple[bytes, str]]) -> str:
+    """PNGs side by side, the same width each, a small caption under each, in one HTML block."""
+    cells = "".join(
+        f'<figure style="margin:0;flex:1;min-width:0">{picture_html(picture, caption, "width:100%")}'
+        f'<figcaption style="font-size:.875rem;opacity:.7">{html.escape(caption)}</figcaption></figure>'
+        for picture, caption in items
+    )
+    return f'<div style="display:flex;gap:16px;align-items:flex-start">{cells}</div>'
 
 
 def tile_grid(maps: np.ndarray, bound: float | None, columns: int, tile: int, gap: int = 2) -> np.ndarray:

@@ -311,15 +311,16 @@ def overview_panel(maps_key: str, maps: FeatureMaps, prepared: models.PreparedIn
         legend = feature_pictures.colour_legend(None, ui.t(f"fmap.legend_{scale}"))
     st.html(legend)
     tiles, grids = overview_pictures(maps_key, scale, maps, prepared)
-    label, picture = st.columns([1, 5], vertical_alignment="center")
-    label.markdown(f"**{ui.t('fmap.input_layer')}**  \n{shape_text(maps.input.shape)}")
-    picture.image(tiles, width="content", output_format="PNG")
+    rows = [(ui.t("fmap.input_layer"), [shape_text(maps.input.shape)], tiles)]
     for layer, grid in zip(maps.layers, grids, strict=True):
-        label, picture = st.columns([1, 5], vertical_alignment="center")
         extra = ui.t("fmap.first_channels", shown=OVERVIEW_CHANNELS) if layer.shape[0] > OVERVIEW_CHANNELS else ""
-        label.markdown(f"**{layer.name}** {layer.kind}  \n{shape_text(layer.shape)}  \n"
-                       f"{ui.t('fmap.parameters', count=number(layer.parameters))} {extra}")  # fmt: skip
-        picture.image(grid, width="content", output_format="PNG")
+        details = [
+            f"{layer.kind}",
+            shape_text(layer.shape),
+            f"{ui.t('fmap.parameters', count=number(layer.parameters))} {extra}",
+        ]
+        rows.append((layer.name, details, grid))
+    st.html(feature_pictures.labelled_rows_html(rows))
 
 
 @st.fragment
@@ -368,11 +369,10 @@ def closer_view(
             if layer.conv != name:
                 st.caption(ui.t("fmap.kernel_from", layer=name, kind=layer.kind, conv=layer.conv))
     st.markdown(f"**{ui.t('fmap.strongest')}**")
-    for column, (index, mean, picture) in zip(
-        st.columns(6), strongest_pictures(maps_key, name, scale, maps), strict=False
-    ):
-        column.image(picture, width="stretch", output_format="PNG")
-        column.caption(ui.t("fmap.strong_caption", channel=index, mean=f"{mean:.3g}"))
+    strongest = strongest_pictures(maps_key, name, scale, maps)
+    st.html(feature_pictures.captioned_row_html(
+        [(picture, ui.t("fmap.strong_caption", channel=index, mean=f"{mean:.3g}")) for index, mean, picture in strongest]
+    ))  # fmt: skip
 
 
 def strongest_table(maps: FeatureMaps) -> None:

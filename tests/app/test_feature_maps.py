@@ -2,6 +2,7 @@
 
 import io
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -18,12 +19,18 @@ PAGE = "pages/feature_maps.py"
 
 
 def image_urls(at) -> list[str]:
-    """Media URLs of every st.image on the page (they change when the picture changes)."""
-    return [image.url for element in at.get("image") for image in element.proto.imgs]
+    """Every picture on the page: st.image media URLs and the ``data:`` pictures inside HTML
+    (both change when the picture changes)."""
+    inline = [
+        src for element in at.get("html") for src in re.findall(r'src="(data:image/png[^"]+)"', element.proto.body)
+    ]
+    return [image.url for element in at.get("image") for image in element.proto.imgs] + inline
 
 
 def texts(at) -> str:
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+    """Markdown, captions and the words of HTML blocks (their line breaks as new lines)."""
+    words = [re.sub(r"<[^>]+>", "", element.proto.body.replace("<br>", "\n")) for element in at.get("html")]
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + words)
 
 
 def ok(at) -> bool:
@@ -35,8 +42,8 @@ def test_default_is_a_digit_it_never_saw():
     assert ok(at)
     shown = texts(at)
     assert "The network says **0**" in shown and "Correct: this test image is labelled “0”." in shown
-    assert "**features.3** Conv2d  \n16 × 10 × 10  \n2,416 parameters" in shown
-    assert "**features.0** Conv2d  \n6 × 28 × 28  \n156 parameters" in shown  # 6 x (5 x 5 + 1)
+    assert "features.3\nConv2d\n16 × 10 × 10\n2,416 parameters" in shown
+    assert "features.0\nConv2d\n6 × 28 × 28\n156 parameters" in shown  # 6 x (5 x 5 + 1)
     assert "Tensor 1 × 1 × 28 × 28" in shown and "right 98.5% of the time" in shown
     assert "Kernel 0 of features.0: 5 × 5 weights on the gray input" in shown
     assert "The 84 numbers the last layer reads" in shown
@@ -163,7 +170,7 @@ def test_a_network_trained_on_the_training_page(trained_run):
     at.selectbox(key="fmap.network").set_value("trained:#1 mine").run()
     assert ok(at)
     shown = texts(at)
-    assert "Tensor 1 × 1 × 28 × 28" in shown and "**0** Conv2d  \n6 × 28 × 28  \n156 parameters" in shown
+    assert "Tensor 1 × 1 × 28 × 28" in shown and "0\nConv2d\n6 × 28 × 28\n156 parameters" in shown
     assert run.network.training  # the run's own network was copied, not switched to eval mode
 
 
@@ -195,7 +202,7 @@ def test_a_network_downloaded_from_the_training_page_can_be_uploaded():
     )
     assert ok(at)
     at.selectbox(key="fmap.network").set_value("spec").run()
-    assert ok(at) and "**0** Conv2d  \n8 × 28 × 28  \n208 parameters" in texts(at)
+    assert ok(at) and "0\nConv2d\n8 × 28 × 28\n208 parameters" in texts(at)
 
 
 @pytest.mark.parametrize(
@@ -241,7 +248,7 @@ def test_imagenet_network_from_the_weights_folder(weights_folder):
     at = open_page(PAGE, **{"fmap.network": "resnet18"})
     assert ok(at) and at.selectbox(key="fmap.network").value == "resnet18"
     shown = texts(at)
-    assert "Tensor 1 × 3 × 224 × 224" in shown and "**layer4.1** BasicBlock" in shown
+    assert "Tensor 1 × 3 × 224 × 224" in shown and "layer4.1\nBasicBlock" in shown
     assert "(first 64 channels shown)" in shown
 
 

@@ -1,5 +1,6 @@
 """Feature maps: every layer's output matches the model's own forward pass; hooks never stay behind."""
 
+import base64
 import re
 
 import numpy as np
@@ -279,3 +280,14 @@ def test_a_long_feature_vector_is_one_line_through_every_number():
 def test_colour_legend_ticks():
     legend = feature_pictures.colour_legend(2.0, "scale")
     assert re.findall(r"<span[^>]*>([^<]*)</span>", legend) == ["−2", "−1", "0", "1", "2"]
+
+
+def test_picture_rows_carry_their_pngs_and_escaped_labels():
+    first, second = (feature_pictures.png(np.full((4, 4), v, np.uint8)) for v in (0, 255))
+    rows = feature_pictures.labelled_rows_html([("conv<1>", ["Conv2d", "6 × 28 × 28"], first), ("pool", [], second)])
+    sources = re.findall(r'src="data:image/png;base64,([^"]+)"', rows)
+    assert [base64.b64decode(source) for source in sources] == [first, second]
+    assert "<b>conv&lt;1&gt;</b><br>Conv2d<br>6 × 28 × 28" in rows
+    strip = feature_pictures.captioned_row_html([(first, "#3, mean 0.5"), (second, "a & b")])
+    assert re.findall(r"<figcaption[^>]*>([^<]*)</figcaption>", strip) == ["#3, mean 0.5", "a &amp; b"]
+    assert [base64.b64decode(s) for s in re.findall(r'base64,([^"]+)"', strip)] == [first, second]
