@@ -140,6 +140,10 @@ def convolve_image(
     pixels = np.asarray(image, dtype=np.float32)
     if channel_mode == "gray" or pixels.ndim == 2:
         pixels = to_gray(pixels)[..., None]
+    elif channel_mode == "sum":
+        # Convolution and padding are linear: summing the channels first gives the same sum of
+        # three convolutions, for a third of the work (and no channel-first copy).
+        pixels, channel_mode = pixels.sum(axis=2, keepdims=True), "gray"
     # (1, C, H, W), contiguous: a channels-last view would skip one copy but takes a slower kernel.
     x = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None]
     channels = x.shape[1]

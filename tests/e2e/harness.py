@@ -145,7 +145,7 @@ FINGERPRINT_JS = """
   clone.querySelectorAll('[data-e2e-ignore]').forEach((element) => element.remove());
   const parts = [clone.innerText || clone.textContent || ''];
   clone.querySelectorAll('img').forEach((image) => parts.push('img:' + image.getAttribute('src')));
-  clone.querySelectorAll('svg.main-svg').forEach((svg) => parts.push(svg.outerHTML));
+  clone.querySelectorAll('svg').forEach((svg) => parts.push(svg.outerHTML));  // charts (and icons, which stay)
   clone.querySelectorAll('canvas').forEach((canvas) => parts.push(`canvas:${canvas.width}x${canvas.height}`));
   let hash = 2166136261;  // FNV-1a, 32 bits
   const text = parts.join('\\u0000');
@@ -317,7 +317,7 @@ def open_app(page: Page, url: str, timeout: float = 90.0) -> None:
 
 
 def fingerprint(page: Page, selector: str = MAIN) -> str:
-    """A digest of what ``selector`` shows (text, image sources, plotly SVG), without ignored elements."""
+    """A digest of what ``selector`` shows (text, image sources, SVG charts), without ignored elements."""
     return page.evaluate(FINGERPRINT_JS, selector)
 
 
