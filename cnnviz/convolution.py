@@ -142,8 +142,9 @@ def convolve_image(
         pixels = to_gray(pixels)[..., None]
     elif channel_mode == "sum":
         # Convolution and padding are linear: summing the channels first gives the same sum of
-        # three convolutions, for a third of the work (and no channel-first copy).
-        pixels, channel_mode = pixels.sum(axis=2, keepdims=True), "gray"
+        # three convolutions, for a third of the work (and no channel-first copy). The sum is a
+        # product with ones: numpy's own sum over a last axis of 3 is ten times slower.
+        pixels, channel_mode = (pixels @ np.ones(pixels.shape[2], np.float32))[..., None], "gray"
     # (1, C, H, W), contiguous: a channels-last view would skip one copy but takes a slower kernel.
     x = torch.from_numpy(np.ascontiguousarray(pixels.transpose(2, 0, 1)))[None]
     channels = x.shape[1]
