@@ -21,6 +21,7 @@ bench: $(VENV)/.installed-test /usr/bin/chromium
 	-nice -n 10 $(BIN)/python -m bench.engine
 	-nice -n 10 $(BIN)/python -m bench.cold_start
 	-nice -n 10 $(BIN)/python -m bench.latency
+	-nice -n 10 $(BIN)/python -m bench.element_costs
 	-nice -n 10 $(BIN)/python -m bench.memory
 	-nice -n 10 $(BIN)/python -m bench.classroom
 
