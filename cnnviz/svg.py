@@ -25,8 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 FONT_PX = 12
-GRID = "#e5e7eb"
 ZERO = "#9ca3af"
+#: How grid lines and the zero lines are stroked: mid grey (faint for the grid), so they read on
+#: a light and on a dark page alike.
+GRID_LINE = f'stroke="{ZERO}" stroke-opacity="0.3"'
+ZERO_LINE = f'stroke="{ZERO}"'
 #: Rough width of a character at FONT_PX, to lay out the legend and the margins.
 CHAR_PX = 6.6
 _CLIP_IDS = itertools.count()
@@ -236,14 +239,14 @@ class Chart:
         for value, label in self._y_ticks(plot.y_low, plot.y_high):
             y = plot.y_px(value)
             if self.categories is None:
-                colour = ZERO if value == 0 and not self.y_log else GRID
-                parts.append(f'<line x1="{plot.left}" x2="{plot.right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{colour}"/>')
+                stroke = ZERO_LINE if value == 0 and not self.y_log else GRID_LINE
+                parts.append(f'<line x1="{plot.left}" x2="{plot.right}" y1="{y:.1f}" y2="{y:.1f}" {stroke}/>')
             parts.append(f'<text x="{plot.left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="currentColor">'
                          f"{_escape(label)}</text>")  # fmt: skip
         for value, label in self._x_ticks(plot):
             x = plot.x_px(value)
-            colour = ZERO if value == 0 else GRID
-            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{plot.top}" y2="{plot.bottom}" stroke="{colour}"/>')
+            stroke = ZERO_LINE if value == 0 else GRID_LINE
+            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{plot.top}" y2="{plot.bottom}" {stroke}/>')
             parts.append(f'<text x="{x:.1f}" y="{plot.bottom + FONT_PX + 4}" text-anchor="middle" '
                          f'fill="currentColor">{_escape(label)}</text>')  # fmt: skip
         parts.append(f'<rect x="{plot.left}" y="{plot.top}" width="{plot.width}" height="{plot.height}" '
