@@ -357,7 +357,11 @@ class _Frame:
 
     def _bars(self, mark: _Mark) -> str:
         zero = float(self.y_px(self.y_low if self.y_log else min(max(0.0, self.y_low), self.y_high)))
-        half = float(abs(self.x_px(mark.width) - self.x_px(0))) / 2
+        if self.x_log:  # a width in x units means nothing on a log axis: 85% of the narrowest pixel gap
+            centres = np.sort(self.x_px(mark.x[mark.x > 0]))
+            half = 0.85 * float(np.diff(centres).min()) / 2 if len(centres) > 1 else 6.0
+        else:
+            half = float(abs(self.x_px(mark.width) - self.x_px(0))) / 2
         hover = mark.hover or [None] * len(mark.x)
         parts = []
         for x, height, tip in zip(self.x_px(mark.x), self.y_px(mark.y), hover, strict=True):

@@ -27,7 +27,11 @@ def points(polyline: ET.Element) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("low", "high", "expected"),
-    [(0, 1, [0, 0.2, 0.4, 0.6, 0.8, 1.0]), (-6, 6, [-6, -4, -2, 0, 2, 4, 6]), (0.5, 3.7, [0.5, 1, 1.5, 2, 2.5, 3, 3.5])],
+    [
+        (0, 1, [0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+        (-6, 6, [-6, -4, -2, 0, 2, 4, 6]),
+        (0.5, 3.7, [0.5, 1, 1.5, 2, 2.5, 3, 3.5]),
+    ],
 )
 def test_nice_ticks_are_round_and_cover_the_range(low, high, expected):
     assert svg.nice_ticks(low, high) == pytest.approx(expected)
@@ -121,3 +125,11 @@ def test_log_x_axis_spaces_decades_evenly_and_labels_them():
 
 def test_legend_makes_room_for_chinese_labels():
     assert svg.text_width("学习率") == pytest.approx(2 * svg.text_width("abc"))
+
+
+def test_bars_on_a_log_x_axis_have_a_width():
+    chart = svg.Chart(x_log=True, y_range=(0, 1)).bars([1, 10, 100], [0.2, 0.5, 1.0], "blue")
+    bars = [r for r in parse(chart.svg()).iterfind(".//svg:rect", NS) if r.get("fill") == "blue"]
+    widths = [float(r.get("width")) for r in bars]
+    assert len(widths) == 3 and all(math.isfinite(w) and w > 0 for w in widths)
+    assert widths == pytest.approx([widths[0]] * 3)
