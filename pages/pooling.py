@@ -148,14 +148,15 @@ def grid_section(settings: PoolSettings) -> None:
             return
         cell = select_cell(pooled.output.shape)
         cell_px = max(24, min(44, GRID_WIDTH // pooled.layout.shape[1]))
-        input_column, output_column = st.columns([3, 2])
-        with input_column:
-            title = ui.t("pool.input_title", h=size, w=size)
-            show_grid(window_grid(grid, settings, title, cell, cell_px=cell_px))
-        with output_column:
-            out_h, out_w = pooled.output.shape
-            title = ui.t("pool.output_title", h=out_h, w=out_w)
-            show_grid(numbers_grid(pooled.output, title, cell, signed=False, cell_px=cell_px))
+        out_h, out_w = pooled.output.shape
+        input_title, output_title = (
+            ui.t("pool.input_title", h=size, w=size),
+            ui.t("pool.output_title", h=out_h, w=out_w),
+        )
+        show_grid(figures.side_by_side_html(
+            window_grid(grid, settings, input_title, cell, cell_px=cell_px),
+            numbers_grid(pooled.output, output_title, cell, signed=False, cell_px=cell_px), gap_px=48,
+        ))  # fmt: skip
         st.latex(pooling_views.window_latex(pooled, *cell))
         st.caption(ui.t("pool.legend"))
         edge_note(pooled)
@@ -203,13 +204,11 @@ def backward(grid: np.ndarray, pooled: pooling.PooledGrid, cell: tuple[int, int]
     choice = choose("pool.upstream", pooling.UPSTREAMS, "ones")
     upstream = pooling.upstream_gradient(pooled.output.shape, choice, cell)
     gradient = routed(grid, pooled.settings, upstream)
-    input_column, upstream_column = st.columns([3, 2])
-    with input_column:
-        title = ui.t("pool.routed_title")
-        show_grid(window_grid(grid, pooled.settings, title, cell, values=gradient, decimals=3, cell_px=cell_px))
-    with upstream_column:
-        title = ui.t("pool.upstream_title")
-        show_grid(numbers_grid(upstream, title, cell, signed=True, cell_px=cell_px))
+    routed_title, upstream_title = ui.t("pool.routed_title"), ui.t("pool.upstream_title")
+    show_grid(figures.side_by_side_html(
+        window_grid(grid, pooled.settings, routed_title, cell, values=gradient, decimals=3, cell_px=cell_px),
+        numbers_grid(upstream, upstream_title, cell, signed=True, cell_px=cell_px), gap_px=48,
+    ))  # fmt: skip
     st.markdown(ui.t(f"pool.rule.{pooled.settings.kind}"))
 
 
