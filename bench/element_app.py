@@ -15,6 +15,43 @@ value = st.slider("Value", 0, 100, 50, key="bare.value")
 st.write(f"The value is {value}.")
 x = np.linspace(-6, 6, 200)
 picture = np.full((240, 240, 3), 2 * value, np.uint8)
+if kind == "composed":  # the markdown lines below as one element
+    st.markdown("".join(f"<p>Line <b>{i}</b>, value {value}</p>" for i in range(count)), unsafe_allow_html=True)
+if kind == "svg_composed":  # the SVG charts below as one element
+    charts = (
+        Chart(x_label="x", y_label="y").line(x, np.tanh(x * value / 50) + i, "#2563eb", legend="tanh").svg()
+        for i in range(count)
+    )
+    st.markdown("".join(charts), unsafe_allow_html=True)
+if kind == "slider_columns":  # the sliders below in st.columns
+    for i, column in enumerate(st.columns(count)):
+        column.slider(f"Setting {i}", 0, 10, 5)
+if kind == "slider_row":  # the sliders below in one horizontal container
+    with st.container(horizontal=True):
+        for i in range(count):
+            st.slider(f"Setting {i}", 0, 10, 5)
+if kind == "svg_img":  # the SVG charts below as pictures (<img>), in one element
+    from urllib.parse import quote
+
+    charts = (
+        Chart(x_label="x", y_label="y").line(x, np.tanh(x * value / 50) + i, "#2563eb", legend="tanh").svg()
+        for i in range(count)
+    )
+    st.markdown("".join(f'<img src="data:image/svg+xml,{quote(chart)}">' for chart in charts), unsafe_allow_html=True)
+if kind in ("component", "component_svg"):  # one st.components.v2 element that sets its innerHTML
+    view = st.components.v2.component(
+        "bench_view",
+        js="export default function ({ data, parentElement }) { parentElement.innerHTML = data; }",
+        isolate_styles=False,
+    )
+    if kind == "component":
+        view(data="".join(f"<p>Line <b>{i}</b>, value {value}</p>" for i in range(count)), key="view")
+    else:
+        charts = (
+            Chart(x_label="x", y_label="y").line(x, np.tanh(x * value / 50) + i, "#2563eb", legend="tanh").svg()
+            for i in range(count)
+        )
+        view(data="".join(charts), key="view")
 for i in range(count):
     y = np.tanh(x * value / 50) + i
     if kind == "markdown_unchanged":
@@ -25,6 +62,10 @@ for i in range(count):
         st.html(f"<div>Line <b>{i}</b>, value {value}</div>")
     elif kind == "image":
         st.image(picture)
+    elif kind == "container":
+        st.container().markdown(f"Line **{i}**, value {value}")
+    elif kind == "slider":
+        st.slider(f"Setting {i}", 0, 10, 5)
     elif kind == "latex":
         st.latex(rf"x_{{{i}}} = \frac{{{value}}}{{2}}")
     elif kind == "columns":

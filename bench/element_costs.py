@@ -20,14 +20,16 @@ from tests.e2e.pages_under_test import FIRST_SLIDER
 
 #: (kind, how many on the page)
 KINDS = [("none", 0), ("markdown_unchanged", 20), ("markdown", 20), ("html", 20), ("image", 20), ("latex", 20),
-         ("columns", 20), ("plotly", 5), ("plotly_unchanged", 5), ("vega", 5), ("svg", 5)]  # fmt: skip
+         ("columns", 20), ("container", 20), ("slider", 20), ("slider_columns", 5), ("slider_row", 5), ("composed", 20), ("component", 20), ("plotly", 5), ("plotly_unchanged", 5), ("vega", 5), ("svg", 5), ("svg_composed", 5), ("svg_img", 5), ("component_svg", 5)]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--changes", type=int, default=20, help="measured moves per kind")
+    parser.add_argument("--kinds", nargs="+", help="measure only these kinds (the floor always)")
     args = parser.parse_args(argv)
-    cases = [latency.Case(kind, f"?kind={kind}&n={count}", FIRST_SLIDER) for kind, count in KINDS]
+    kinds = [(kind, count) for kind, count in KINDS if kind == "none" or not args.kinds or kind in args.kinds]
+    cases = [latency.Case(kind, f"?kind={kind}&n={count}", FIRST_SLIDER) for kind, count in kinds]
     with harness.serve("bench/element_app.py") as app, sync_playwright() as playwright:
         browser = harness.launch_chromium(playwright)
         try:
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             browser.close()
     floor = common.summary(cases[0].settled)["median"]
     rows, results = [], []
-    for (kind, count), case in zip(KINDS, cases, strict=True):
+    for (kind, count), case in zip(kinds, cases, strict=True):
         median = common.summary(case.settled)["median"]
         each = (median - floor) / count if count else None
         rows.append([kind, count, median, common.summary(case.settled)["p95"], each if each is not None else "-"])

@@ -28,9 +28,9 @@ def move_sliders(**settings: int) -> None:
         st.session_state[f"size.{name}"] = value
 
 
-def offer_nearest(error: SizeError) -> None:
-    """The engine's explanation, and one button per nearest valid setting."""
-    st.warning(explain(error), icon=":material/block:")
+def offer_nearest(error: SizeError, view: ui.View) -> None:
+    """The engine's explanation (drawn with ``view``), and one button per nearest valid setting."""
+    view.note(explain(error), "warning", ":material/block:").draw()
     values = error.values
     fixes = {}
     if error.reason == "window_too_big":
@@ -104,18 +104,20 @@ def torch_check(preset: str) -> list[layers.Mismatch]:
 
 def explain_windows(
     layout: windows.AxisLayout, size: int, kernel: int, stride: int, padding: int, dilation: int, out: int
-) -> None:
+) -> ui.View:
     """Whether the windows fit exactly; if not, what the floor drops; and any pixels skipped between windows."""
+    view = ui.View()
     room = arithmetic.slide_distance(size, kernel, padding, dilation)
     lost = max(0, layout.dropped - padding)  # dropped cells that are real pixels, not padding
     numbers = {"room": room, "stride": stride, "quotient": f"{room / stride:.3g}", "out": out}
     if layout.dropped:
         key = "size.floor.pixels" if lost else "size.floor.padding"
-        st.warning(ui.t(key, **numbers, dropped=layout.dropped, lost=lost), icon=":material/crop:")
+        view.note(ui.t(key, **numbers, dropped=layout.dropped, lost=lost), "warning", ":material/crop:")
     else:
-        st.success(ui.t("size.exact", **numbers, steps=out - 1), icon=":material/check_circle:")
+        view.note(ui.t("size.exact", **numbers, steps=out - 1), "success", ":material/check_circle:")
     if len(layout.unread) > lost:
-        st.info(ui.t("size.gaps", count=len(layout.unread) - lost), icon=":material/more_horiz:")
+        view.note(ui.t("size.gaps", count=len(layout.unread) - lost), "info", ":material/more_horiz:")
+    return view
 
 
 def check_guess(number: int, answer: int) -> None:
@@ -181,7 +183,11 @@ if quiz_switch.toggle(
 
 @st.fragment
 def calculator() -> None:
-    """The five sliders and everything computed from them; moving one reruns only this."""
+    """The five sliders and everything computed from them; moving one reruns only this.
+
+    Each panel's text, formulas and pictures are one element (``ui.View``): a slider move
+    redraws about twenty elements, not fifty.
+    """
     columns = st.columns(5)
     size = columns[0].slider(ui.t("size.input"), 1, 32, 28, key="size.input", bind="query-params")
     kernel = columns[1].slider(ui.t("size.kernel"), 1, 11, 5, key="size.kernel", bind="query-params")
@@ -192,100 +198,100 @@ def calculator() -> None:
 
     out = None
     with ui.panel("size.formula"):
-        result, formula = st.columns([1.3, 2.7], vertical_alignment="center")
+        result, formula_column = st.columns([1.3, 2.7], vertical_alignment="center")
+        formula = ui.View().formula(arithmetic.conv_formula_latex(size, *settings))
         try:
             out = arithmetic.conv_output_size(size, *settings)
         except SizeError as error:
             result.metric(ui.t("size.output"), "—")
-            with formula:
-                offer_nearest(error)
+            with formula_column:
+                offer_nearest(error, formula)
         else:
             result.metric(ui.t("size.output"), f"{out} × {out}")
-            result.caption(ui.t("size.input_to_output", size=size, out=out))
-        formula.latex(arithmetic.conv_formula_latex(size, *settings))
+            with formula_column:
+                formula.caption(ui.t("size.input_to_output", size=size, out=out)).draw()
 
     if out is not None:
         with ui.panel("size.windows"):
-            st.subheader(ui.t("size.windows.title"))
+            view = ui.View().heading(ui.t("size.windows.title"))
             layout = windows.axis_layout(size, *settings)
             labels = windows.AxisLabels(
                 padding=ui.t("size.fig.padding"), pixel=ui.t("size.fig.pixel"), unread=ui.t("size.fig.unread"),
                 input_row=ui.t("size.fig.input_row"), windows_row=ui.t("size.fig.windows_row"),
                 output_row=ui.t("size.fig.output_row"),
             )  # fmt: skip
-            ui.show_svg(windows.window_svg(layout, labels))
+            view.svg(windows.window_svg(layout, labels))
+            explanation = explain_windows(layout, size, kernel, stride, padding, dilation, out)
             if not layout.unread:
-                explain_windows(layout, size, kernel, stride, padding, dilation, out)
+                view.text(explanation.markdown())
             else:  # never-read pixels: show that they are whole rows and columns of the image
-                explanation, whole = st.columns([4, 1])
-                with explanation:
-                    explain_windows(layout, size, kernel, stride, padding, dilation, out)
-                    st.caption(ui.t("size.grid.caption", size=size))
-                with whole:
-                    ui.show_svg(windows.grid_svg(layout))
+                explanation.caption(ui.t("size.grid.caption", size=size))
+                view.row(explanation, ui.View().svg(windows.grid_svg(layout)), widths=(4, 1))
+            view.draw()
 
     with ui.panel("size.frameworks"):
-        st.subheader(ui.t("size.frameworks.title"))
-        torch_side, tf_side = st.columns(2, border=True)
+        torch_side, tf_side = ui.View().text(ui.t("size.torch.title")), ui.View().text(ui.t("size.tf.title"))
         dilated = f", dilation={dilation}" if dilation > 1 else ""
-        with torch_side:
-            st.markdown(ui.t("size.torch.title"))
-            code = f"`nn.Conv2d(…, {kernel}, stride={stride}, padding={padding}{dilated})`"
-            st.markdown(result_line(None, code, arithmetic.conv_output_size, size, *settings))
-            code = f'`nn.Conv2d(…, {kernel}, padding="same"{dilated})`'
-            if stride == 1:
-                before, after = arithmetic.tf_same_padding(size, kernel, 1, dilation)
-                st.markdown(ui.t("size.torch.same", code=code, result=f"**{size}**", before=before, after=after))
-            else:
-                st.markdown(ui.t("size.torch.same_strided", code=code))
-            for ceil_mode in (False, True):
-                code = f"`nn.MaxPool2d({kernel}, stride={stride}, padding={padding}{dilated}{', ceil_mode=True' * ceil_mode})`"
-                key = "size.torch.ceil" if ceil_mode else "size.torch.pool"
-                pool_args = (size, kernel, stride, padding, dilation, ceil_mode)
-                st.markdown(result_line(key, code, arithmetic.pool_output_size, *pool_args))
-        with tf_side:
-            st.markdown(ui.t("size.tf.title"))
-            rate = f", dilation_rate={dilation}" if dilation > 1 else ""
-            code = f'`Conv2D(…, {kernel}, strides={stride}, padding="valid"{rate})`'
-            st.markdown(
-                result_line("size.tf.valid", code, arithmetic.tf_output_size, size, kernel, stride, "valid", dilation)
+        code = f"`nn.Conv2d(…, {kernel}, stride={stride}, padding={padding}{dilated})`"
+        torch_side.text(result_line(None, code, arithmetic.conv_output_size, size, *settings))
+        code = f'`nn.Conv2d(…, {kernel}, padding="same"{dilated})`'
+        if stride == 1:
+            before, after = arithmetic.tf_same_padding(size, kernel, 1, dilation)
+            torch_side.text(ui.t("size.torch.same", code=code, result=f"**{size}**", before=before, after=after))
+        else:
+            torch_side.text(ui.t("size.torch.same_strided", code=code))
+        for ceil_mode in (False, True):
+            code = (
+                f"`nn.MaxPool2d({kernel}, stride={stride}, padding={padding}{dilated}{', ceil_mode=True' * ceil_mode})`"
             )
-            code = f'`Conv2D(…, {kernel}, strides={stride}, padding="same"{rate})`'
-            try:
-                before, after = arithmetic.tf_same_padding(size, kernel, stride, dilation)
-            except SizeError:
-                before = after = None
-            same_args = (size, kernel, stride, "same", dilation)
-            st.markdown(
-                result_line("size.tf.same", code, arithmetic.tf_output_size, *same_args, before=before, after=after)
-            )
-            st.caption(ui.t("size.tf.no_number"))
+            key = "size.torch.ceil" if ceil_mode else "size.torch.pool"
+            pool_args = (size, kernel, stride, padding, dilation, ceil_mode)
+            torch_side.text(result_line(key, code, arithmetic.pool_output_size, *pool_args))
+        rate = f", dilation_rate={dilation}" if dilation > 1 else ""
+        code = f'`Conv2D(…, {kernel}, strides={stride}, padding="valid"{rate})`'
+        tf_side.text(
+            result_line("size.tf.valid", code, arithmetic.tf_output_size, size, kernel, stride, "valid", dilation)
+        )
+        code = f'`Conv2D(…, {kernel}, strides={stride}, padding="same"{rate})`'
+        try:
+            before, after = arithmetic.tf_same_padding(size, kernel, stride, dilation)
+        except SizeError:
+            before = after = None
+        same_args = (size, kernel, stride, "same", dilation)
+        tf_side.text(
+            result_line("size.tf.same", code, arithmetic.tf_output_size, *same_args, before=before, after=after)
+        )
+        tf_side.caption(ui.t("size.tf.no_number"))
+        ui.View().heading(ui.t("size.frameworks.title")).row(torch_side, tf_side, border=True).draw()
         if out is not None:
             ui.code_panel(codegen.conv2d((1, size, size), 1, kernel, stride, padding, dilation))
 
     with ui.panel("size.transposed"):
-        st.subheader(ui.t("size.transposed.title"))
+        view = ui.View().heading(ui.t("size.transposed.title"))
         if out is None:
-            st.info(ui.t("size.transposed.needs_output"))
+            view.note(ui.t("size.transposed.needs_output")).draw()
         else:
-            st.write(ui.t("size.transposed.intro", out=out))
-            control, formula = st.columns([1, 3], vertical_alignment="center")
+            view.text(ui.t("size.transposed.intro", out=out)).draw()
+            control, formula_column = st.columns([1, 3], vertical_alignment="center")
             output_padding = control.slider(
                 ui.t("size.output_padding"), 0, 3, 0, key="size.output_padding", bind="query-params"
             )
-            try:
-                formula.latex(
-                    arithmetic.transposed_formula_latex(out, kernel, stride, padding, output_padding, dilation)
-                )
-            except SizeError as error:
-                with formula:
-                    offer_nearest(error)
-            else:
-                choices = arithmetic.transposed_choices(out, kernel, stride, padding, dilation)
-                listed = ui.t("size.transposed.sep").join(ui.t("size.transposed.pair", op=op, n=n) for op, n in choices)
-                back = arithmetic.uncovered_size(size, *settings)
-                key = "size.transposed.choices" if len(choices) > 1 else "size.transposed.one_choice"
-                st.info(ui.t(key, out=out, listed=listed, size=size, back=back), icon=":material/unfold_more:")
+            with formula_column:
+                try:
+                    formula = ui.View().formula(
+                        arithmetic.transposed_formula_latex(out, kernel, stride, padding, output_padding, dilation)
+                    )
+                except SizeError as error:
+                    offer_nearest(error, ui.View())
+                else:
+                    choices = arithmetic.transposed_choices(out, kernel, stride, padding, dilation)
+                    listed = ui.t("size.transposed.sep").join(
+                        ui.t("size.transposed.pair", op=op, n=n) for op, n in choices
+                    )
+                    back = arithmetic.uncovered_size(size, *settings)
+                    key = "size.transposed.choices" if len(choices) > 1 else "size.transposed.one_choice"
+                    formula.note(ui.t(key, out=out, listed=listed, size=size, back=back), "info",
+                                 ":material/unfold_more:").draw()  # fmt: skip
 
 
 @st.fragment

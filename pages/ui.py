@@ -213,6 +213,61 @@ def show_svg(*svgs: str, gap_px: int = 16) -> None:
     st.markdown(svgs[0] if len(svgs) == 1 else figures.side_by_side_html(*svgs, gap_px=gap_px), unsafe_allow_html=True)
 
 
+class View:
+    """A view's headings, text, formulas, notes and pictures, drawn as ONE element by :meth:`draw`.
+
+    The browser redraws every element a rerun sends, 2–5 ms each whatever its size
+    (``bench/element_costs.py``): twenty lines as twenty elements cost a slider move ~40 ms,
+    as one element ~7 ms. So a lesson collects what a slider changes into a View.
+
+    Parts are Markdown blocks joined by blank lines (raw HTML blocks hold none, so each stays
+    one block); Markdown inside a ``<div>`` works when blank lines surround it.
+    """
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def text(self, markdown: str) -> View:
+        self.parts.append(markdown)
+        return self
+
+    def heading(self, text: str) -> View:
+        return self.text(f"### {text}")
+
+    def caption(self, markdown: str) -> View:
+        return self.text(f'<div class="cnnviz-caption">\n\n{markdown}\n\n</div>')
+
+    def formula(self, latex: str) -> View:
+        return self.text(f"$$\n{latex}\n$$")
+
+    def note(self, markdown: str, kind: str = "info", icon: str = "") -> View:
+        """A coloured box like ``st.info``; ``kind`` is info, success, warning or error."""
+        icon = f"{icon} " if icon else ""
+        return self.text(f'<div class="cnnviz-note {kind}">\n\n{icon}{markdown}\n\n</div>')
+
+    def html(self, block: str) -> View:
+        """Raw HTML (an SVG, a number grid, an ``<img>``) with no blank line inside."""
+        return self.text(block)
+
+    def svg(self, *svgs: str, gap_px: int = 16) -> View:
+        return self.html(svgs[0] if len(svgs) == 1 else figures.side_by_side_html(*svgs, gap_px=gap_px))
+
+    def row(self, *views: View, border: bool = False, widths: tuple[float, ...] = ()) -> View:
+        """Views side by side (wrapping on a narrow page), in columns of ``widths`` (equal by default)."""
+        widths = widths or (1,) * len(views)
+        columns = " ".join(f"minmax(0,{width}fr)" for width in widths)
+        boxed = " boxed" if border else ""
+        cells = "\n\n".join(f'<div class="cnnviz-cell{boxed}">\n\n{view.markdown()}\n\n</div>' for view in views)
+        return self.text(f'<div class="cnnviz-row" style="grid-template-columns:{columns}">\n\n{cells}\n\n</div>')
+
+    def markdown(self) -> str:
+        return "\n\n".join(self.parts)
+
+    def draw(self) -> None:
+        if self.parts:
+            st.markdown(self.markdown(), unsafe_allow_html=True)
+
+
 # --- Choices kept in the URL by id, code panels -----------------------------------------------
 
 

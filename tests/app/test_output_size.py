@@ -13,6 +13,7 @@ from tests.app.conftest import open_page
 from tests.charts import groups, page_svgs
 from tests.conftest import ROOT
 from tests.snippets import printed_layer_shapes, printed_shape
+from tests.views import captions, formulas, notes
 
 PAGE = "pages/output_size.py"
 
@@ -23,12 +24,12 @@ def output_metric(at) -> str:
 
 
 def formula(at, index: int = 0) -> str:
-    """The KaTeX source of the page's ``index``-th formula (st.latex wraps it in $$)."""
-    return at.latex[index].value.strip("$\n")
+    """The KaTeX source of the page's ``index``-th formula."""
+    return formulas(at)[index]
 
 
-def texts(elements) -> str:
-    return "\n".join(element.value for element in elements)
+def texts(items) -> str:
+    return "\n".join(item if isinstance(item, str) else item.value for item in items)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def test_renders_the_seed_articles_28_to_24(default_page):
     assert output_metric(at) == "24 × 24"
     assert r"\frac{28 + 2 \cdot 0 - 1 \cdot (5 - 1) - 1}{1}" in formula(at)
     assert formula(at).endswith(r"\mathbf{24}\end{aligned}")
-    assert "23 ÷ 1 = 23 steps exactly" in texts(at.success)
+    assert "23 ÷ 1 = 23 steps exactly" in texts(notes(at, "success"))
     assert not at.get("plotly_chart")
     (row,) = page_svgs(at)  # every pixel is read: no view of the whole input
     assert len(groups(row, "window")) == len(groups(row, "output")) == 24
@@ -72,10 +73,10 @@ def test_each_slider_changes_the_output_size_and_the_formula(key, value, output,
 def test_an_uneven_stride_explains_the_floor_and_the_never_read_pixel():
     at = open_page(PAGE, **{"size.stride": "2"})  # (28 - 5) / 2 = 11.5
     assert output_metric(at) == "12 × 12"
-    warning = texts(at.warning)
+    warning = texts(notes(at, "warning"))
     assert "23 ÷ 2 = 11.5 is not a whole number" in warning and "rounds down" in warning
     assert "at the end (1) are never read" in warning
-    assert "whole rows and columns (amber)" in texts(at.caption)
+    assert "whole rows and columns (amber)" in texts(captions(at))
     row, whole = page_svgs(at)  # the row of windows, and the whole input from above
     assert [g.find("{*}text").text for g in groups(row, "output")] == [str(n) for n in range(1, 13)]
     assert [g.find("{*}text").text for g in groups(row, "unread")] == ["28"]
@@ -87,12 +88,12 @@ def test_an_uneven_stride_explains_the_floor_and_the_never_read_pixel():
 def test_an_uneven_division_that_drops_only_padding_says_so():
     at = open_page(PAGE, **{"size.input": "8", "size.kernel": "3", "size.padding": "1", "size.stride": "2"})
     assert output_metric(at) == "4 × 4"
-    assert "only padding at the end is skipped" in texts(at.warning)
+    assert "only padding at the end is skipped" in texts(notes(at, "warning"))
 
 
 def test_dilation_with_an_even_stride_skips_pixels_between_taps():
     at = open_page(PAGE, **{"size.input": "9", "size.kernel": "3", "size.dilation": "2", "size.stride": "2"})
-    assert re.search(r"\d+ input pixels \(amber\) lie between windows", texts(at.info))
+    assert re.search(r"\d+ input pixels \(amber\) lie between windows", texts(notes(at, "info")))
 
 
 def test_pytorch_and_tensorflow_side_by_side():
@@ -106,7 +107,7 @@ def test_pytorch_and_tensorflow_side_by_side():
 
 def test_transposed_convolution_resolves_the_floor_with_output_padding():
     at = open_page(PAGE, **{"size.stride": "2"})
-    info = texts(at.info)
+    info = texts(notes(at, "info"))
     assert "output padding 0 → 27; output padding 1 → 28" in info and "1 gets back the original 28" in info
     assert formula(at, 1).endswith(r"\mathbf{27}\end{aligned}")
     at.slider(key="size.output_padding").set_value(1).run()
@@ -115,10 +116,10 @@ def test_transposed_convolution_resolves_the_floor_with_output_padding():
 
 def test_too_much_output_padding_warns_and_offers_the_nearest_valid_value():
     at = open_page(PAGE, **{"size.output_padding": "2"})  # stride 1: output padding must be 0
-    assert "Output padding must be smaller than the stride" in texts(at.warning)
+    assert "Output padding must be smaller than the stride" in texts(notes(at, "warning"))
     at.button(key="size.fix.output_padding").click().run()
     assert at.slider(key="size.output_padding").value == 0
-    assert not at.warning
+    assert not notes(at, "warning")
 
 
 @pytest.mark.parametrize(
@@ -133,14 +134,14 @@ def test_an_impossible_setting_warns_and_offers_the_nearest_valid_one(query, but
     at = open_page(PAGE, **query)
     assert not at.exception
     assert output_metric(at) == "—"
-    assert "No window fits" in texts(at.warning)
+    assert "No window fits" in texts(notes(at, "warning"))
     assert formula(at).endswith(r"\end{aligned}")  # the formula still shows why: a result below 1
     button = at.button(key=setting.replace("size.", "size.fix."))
     assert button.label == button_label
     button.click().run()
     assert at.slider(key=setting).value == value
     assert output_metric(at) == "1 × 1"
-    assert not at.warning
+    assert not notes(at, "warning")
 
 
 @pytest.mark.parametrize(
@@ -160,7 +161,7 @@ def test_each_preset_traces_its_shapes_verified_by_torch(preset, last_map, flat,
     shapes = list(table["Output shape (C × H × W)"])
     assert shapes[shapes.index(flat) - 1] == last_map  # the map just before Flatten
     assert len(table) == layers + 1  # plus the input row
-    assert f"all {layers} layers match" in texts(at.success)
+    assert f"all {layers} layers match" in texts(notes(at, "success"))
 
 
 def test_a_shared_link_opens_the_preset_by_its_name():
@@ -187,11 +188,11 @@ def test_chinese():
     assert at.slider(key="size.stride").label == "步长 s"
     assert "层" in at.table[0].value.columns
     assert "卷积 5×5,4 个滤波器" in list(at.table[0].value["层"])
-    assert "已在 PyTorch 中实际运行" in texts(at.success)
+    assert "已在 PyTorch 中实际运行" in texts(notes(at, "success"))
     row_labels = [g.find("{*}text").text for g in groups(page_svgs(at)[0], "row-label")]
     assert row_labels == ["输入", "窗口", "输出"]
     at.slider(key="size.input").set_value(3).run()
-    assert "一个窗口也放不下" in texts(at.warning)
+    assert "一个窗口也放不下" in texts(notes(at, "warning"))
 
 
 # --- PyTorch code, quiz, shareable links -------------------------------------------------------
@@ -234,7 +235,7 @@ def test_quiz_a_right_answer_scores_and_reveals_the_formula():
     at.number_input(key="size.quiz.guess").set_value(answer).run()
     at.button(key="size.quiz.reveal").click().run()
     assert not at.exception
-    assert f"Right: the output is {answer} × {answer}" in texts(at.success)
+    assert f"Right: the output is {answer} × {answer}" in texts(notes(at, "success"))
     assert "1 / 1" in [metric.value for metric in at.metric]
     assert formula(at, 0).endswith(rf"\mathbf{{{answer}}}\end{{aligned}}")  # the quiz's formula comes first
 
