@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import codegen, convolution, figures, kernels
-from cnnviz.images import resize_longest_side
+from cnnviz import codegen, convolution, feature_pictures, figures, kernels
+from cnnviz.images import resize_longest_side, upscale_nearest
 from pages import ui
 
 MAX_PADDING, MAX_DILATION, MAX_STRIDE = 10, 8, 8
@@ -29,7 +29,7 @@ def convolve(pixels: np.ndarray, kernel: np.ndarray, channel_mode: str, stride: 
     over), the output from its top-left corner on grey.
 
     Returns:
-        input, output: (h, w[, 3]) uint8 canvases, at most ui.DISPLAY_SIDE per side.
+        input, output: the two canvases as PNGs for the browser (see :func:`picture`).
         scale: the output's ColourScale. shape: the full-size output shape. low, high:
         its extreme values.
     """
@@ -41,13 +41,19 @@ def convolve(pixels: np.ndarray, kernel: np.ndarray, channel_mode: str, stride: 
     canvas = np.full((*padded.shape[:2], 3), CANVAS_GREY, np.uint8)
     canvas[: shown.shape[0], : shown.shape[1]] = shown if shown.ndim == 3 else shown[..., None]
     return {
-        "input": resize_longest_side(padded, ui.DISPLAY_SIDE),
-        "output": resize_longest_side(canvas, ui.DISPLAY_SIDE),
+        "input": picture(padded),
+        "output": picture(canvas),
         "scale": scale,
         "shape": out.shape,
         "low": float(out.min()),
         "high": float(out.max()),
     }
+
+
+def picture(pixels: np.ndarray) -> bytes:
+    """A uint8 image as the PNG the page shows (as ``ui.show_image`` would): at most
+    ui.DISPLAY_SIDE per side, a tiny one enlarged with visible square pixels."""
+    return feature_pictures.png(upscale_nearest(resize_longest_side(pixels, ui.DISPLAY_SIDE), 240))
 
 
 def fmt(value: float) -> str:
@@ -107,18 +113,6 @@ def describe(kernel: np.ndarray, preset_name: str | None) -> str:
     return what + ui.t(f"conv.sum.{kind}", total=f"{total:g}")
 
 
-# --- impossible settings ---------------------------------------------------------------------
-
-
-def explain_no_output(error: ValueError, height: int, width: int, kernel: np.ndarray, settings: dict) -> None:
-    """The engine's reason, then one button per nearest setting that works."""
-    st.warning(f"**{ui.t('conv.no_output')}** {error}", icon=":material/block:")
-    suggestions = convolution.suggest_valid_settings(
-        height, width, kernel.shape, **settings, max_padding=MAX_PADDING, max_dilation=MAX_DILATION
-    )
-    ui.setting_buttons(suggestions, "conv")
-
-
 # --- the page --------------------------------------------------------------------------------
 
 
@@ -144,48 +138,47 @@ def kernel_controls() -> tuple[np.ndarray | None, float, bool]:
     flip = st.toggle(ui.t("conv.flip"), key="conv.flip", bind="query-params", help=ui.t("conv.flip_help"))
     if kernel is not None:
         with ui.panel("conv.kernel"):
-            show_kernel(kernel, preset_name, flip)
+            kernel_view(kernel, preset_name, flip).draw()
     bias = st.slider(ui.t("conv.bias"), -2.0, 2.0, 0.0, 0.1, key="conv.bias", bind="query-params",
                      help=ui.t("conv.bias_help"))  # fmt: skip
     return kernel, bias, flip
 
 
-def show_kernel(kernel: np.ndarray, preset_name: str | None, flip: bool) -> None:
+def kernel_view(kernel: np.ndarray, preset_name: str | None, flip: bool) -> ui.View:
     """The kernel as applied (rotated when flipped), as numbers on colours, and what it does."""
     applied = np.flip(kernel, (0, 1)) if flip else kernel
     cell = 44 if kernel.shape[1] <= 4 else 34
     title = ui.t("conv.kernel_flipped" if flip else "conv.kernel")
-    st.html(figures.number_grid_html(applied, title, decimals=3, cell_px=cell), width="content")
-    st.caption(describe(kernel, preset_name))
+    grid = figures.number_grid_html(applied, title, decimals=3, cell_px=cell)
+    return ui.View().html(grid).caption(describe(kernel, preset_name))
 
 
 def geometry_controls() -> tuple[str, dict]:
     """The row above the images: channels, stride, padding, padding mode, dilation."""
-    columns = st.columns([3, 2, 2, 2, 2], gap="small")
     modes = list(convolution.CHANNEL_MODES)
-    ui.choice_from_url("conv.channel_mode", modes, modes[0])
-    columns[0].selectbox(
-        ui.t("conv.channels"), modes, key="conv.channel_mode", help=ui.t("conv.channels_help"),
-        format_func=lambda mode: ui.t(f"conv.channel.{mode}"),
-    )  # fmt: skip
-    channel_mode = ui.choice_to_url("conv.channel_mode", modes[0])
     padding_modes = list(convolution.PADDING_MODES)
+    ui.choice_from_url("conv.channel_mode", modes, modes[0])
     ui.choice_from_url("conv.padding_mode", padding_modes, padding_modes[0])
-    settings = {
-        "stride": columns[1].slider(ui.t("conv.stride"), 1, MAX_STRIDE, 1, key="conv.stride", bind="query-params",
-                                    help=ui.t("conv.stride_help")),
-        "padding": columns[2].slider(ui.t("conv.padding"), 0, MAX_PADDING, 0, key="conv.padding",
-                                     bind="query-params", help=ui.t("conv.padding_help")),
-        "padding_mode": columns[3].selectbox(ui.t("conv.padding_mode"), padding_modes, key="conv.padding_mode",
-                                             format_func=lambda mode: ui.t(f"conv.padding_mode.{mode}")),
-        "dilation": columns[4].slider(ui.t("conv.dilation"), 1, MAX_DILATION, 1, key="conv.dilation",
-                                      bind="query-params", help=ui.t("conv.dilation_help")),
-    }  # fmt: skip
+    with st.container(horizontal=True):  # one block, not st.columns' six
+        st.selectbox(
+            ui.t("conv.channels"), modes, key="conv.channel_mode", help=ui.t("conv.channels_help"),
+            format_func=lambda mode: ui.t(f"conv.channel.{mode}"),
+        )  # fmt: skip
+        settings = {
+            "stride": st.slider(ui.t("conv.stride"), 1, MAX_STRIDE, 1, key="conv.stride", bind="query-params",
+                                help=ui.t("conv.stride_help")),
+            "padding": st.slider(ui.t("conv.padding"), 0, MAX_PADDING, 0, key="conv.padding", bind="query-params",
+                                 help=ui.t("conv.padding_help")),
+            "padding_mode": st.selectbox(ui.t("conv.padding_mode"), padding_modes, key="conv.padding_mode",
+                                         format_func=lambda mode: ui.t(f"conv.padding_mode.{mode}")),
+            "dilation": st.slider(ui.t("conv.dilation"), 1, MAX_DILATION, 1, key="conv.dilation",
+                                  bind="query-params", help=ui.t("conv.dilation_help")),
+        }  # fmt: skip
     ui.choice_to_url("conv.padding_mode", padding_modes[0])
-    return channel_mode, settings
+    return ui.choice_to_url("conv.channel_mode", modes[0]), settings
 
 
-def shape_latex(height: int, width: int, kernel: np.ndarray, settings: dict) -> None:
+def shape_latex(height: int, width: int, kernel: np.ndarray, settings: dict) -> str:
     """The output-size rule, then filled in with this image's numbers for H and W."""
     geometry = (settings["stride"], settings["padding"], settings["dilation"])
     rows = [
@@ -194,42 +187,66 @@ def shape_latex(height: int, width: int, kernel: np.ndarray, settings: dict) -> 
         convolution.output_size_latex(width, kernel.shape[1], *geometry, symbol="W"),
     ]
     aligned = r" \\[4pt] ".join(row.replace("=", "&=", 1) for row in rows)
-    st.latex(r"\small\begin{aligned}" + aligned + r"\end{aligned}")
-    st.caption(ui.t("conv.formula_legend"))
+    return r"\small\begin{aligned}" + aligned + r"\end{aligned}"
 
 
-def show_output(image, kernel: np.ndarray | None, channel_mode: str, settings: dict, flip: bool,
-                bias: float) -> dict | None:  # fmt: skip
-    """The output with its colour legend, or why there is none. Returns the cached result or None."""
+def output_view(image, kernel: np.ndarray | None, channel_mode: str, settings: dict, flip: bool,
+                bias: float) -> tuple[dict | None, ui.View, list]:  # fmt: skip
+    """The output with its colour legend, or why there is none.
+
+    Returns the cached result (None without output), the view, and the nearest settings that
+    work when these cannot (``convolution.suggest_valid_settings``, for buttons).
+    """
+    view = ui.View()
     if kernel is None:
-        st.markdown(f"**{ui.t('conv.output')}**")
-        st.info(ui.t("conv.fix_kernel"), icon=":material/arrow_back:")
-        return None
+        view.text(f"**{ui.t('conv.output')}**").note(ui.t("conv.fix_kernel"), "info", ":material/arrow_back:")
+        return None, view, []
     try:
         result = convolve(image.pixels, kernel, channel_mode, **settings, flip=flip, bias=bias)
     except ValueError as error:
-        st.markdown(f"**{ui.t('conv.output')}**")
-        explain_no_output(error, *image.pixels.shape[:2], kernel, settings)
-        return None
+        view.text(f"**{ui.t('conv.output')}**")
+        view.note(f"**{ui.t('conv.no_output')}** {error}", "warning", ":material/block:")
+        fixes = convolution.suggest_valid_settings(
+            *image.pixels.shape[:2], kernel.shape, **settings, max_padding=MAX_PADDING, max_dilation=MAX_DILATION
+        )
+        return None, view, fixes
     out_h, out_w = result["shape"][:2]
     heading = "conv.output_heading_rgb" if len(result["shape"]) == 3 else "conv.output_heading"
-    st.markdown(ui.t(heading, height=out_h, width=out_w))
-    ui.show_image(result["output"])
+    heading = ui.t(heading, height=out_h, width=out_w)
+    view.text(heading).html(feature_pictures.picture_html(result["output"], heading.replace("**", ""), "width:100%"))
     scale = result["scale"]
-    st.html(figures.scale_legend_html(scale))
+    view.html(figures.scale_legend_html(scale))
     legend = "conv.legend.diverging" if scale.colours == "diverging" else "conv.legend.gray"
     if scale.colours == "gray" and scale.low < 0:
         legend = "conv.legend.gray_signed"
-    st.caption(
+    view.caption(
         f"{ui.t('conv.range', low=fmt(result['low']), high=fmt(result['high']))} "
         f"{ui.t(legend, high=fmt(scale.high))} {ui.t('conv.same_scale')}"
     )
-    return result
+    return result, view, []
+
+
+def input_view(image, result: dict | None, channel_mode: str, padding: int) -> ui.View:
+    """What the kernel slides over: the input as convolved (gray or colour, padded), else the image."""
+    channels = 1 if channel_mode == "gray" else 3
+    shown = result["input"] if result else picture(image.pixels)
+    height, width = image.pixels.shape[:2]
+    heading = ui.t("conv.input_heading", height=height, width=width, channels=channels)
+    return (
+        ui.View()
+        .text(heading)
+        .html(feature_pictures.picture_html(shown, heading.replace("**", ""), "width:100%"))
+        .caption(ui.t("conv.input_note" if padding else "conv.input_note_plain"))
+    )
 
 
 @st.fragment
 def lesson() -> None:
-    """Everything below the title; a widget change reruns only this."""
+    """Everything below the title; a widget change reruns only this.
+
+    The input and output pictures with their words are one element (``ui.View``), and so is
+    each other panel's text: a slider move redraws about twenty elements, not forty.
+    """
     image = ui.current_image()
     height, width = image.pixels.shape[:2]
     kernel_column, result_column = st.columns([1, 3], gap="medium")
@@ -237,19 +254,26 @@ def lesson() -> None:
         kernel, bias, flip = kernel_controls()
     with result_column:
         channel_mode, settings = geometry_controls()
-        input_column, output_column = st.columns(2)
-        result = None  # stays None if the output panel fails
-        with output_column, ui.panel("conv.output"):
-            result = show_output(image, kernel, channel_mode, settings, flip, bias)
-        with input_column, ui.panel("conv.input"):
-            channels = 1 if channel_mode == "gray" else 3
-            st.markdown(ui.t("conv.input_heading", height=height, width=width, channels=channels))
-            ui.show_image(result["input"] if result else image.pixels)
-            st.caption(ui.t("conv.input_note" if settings["padding"] else "conv.input_note_plain"))
+        result, output, fixes, shown_input = None, ui.View(), [], ui.View()  # what stays if a panel fails
+        with ui.panel("conv.output"):
+            result, output, fixes = output_view(image, kernel, channel_mode, settings, flip, bias)
+        with ui.panel("conv.input"):
+            shown_input = input_view(image, result, channel_mode, settings["padding"])
+        if fixes:  # the nearest settings that work are buttons (widgets), under the reason
+            input_column, output_column = st.columns(2)
+            with input_column:
+                shown_input.draw()
+            with output_column:
+                output.draw()
+                ui.setting_buttons(fixes, "conv")
+        else:
+            ui.View().row(shown_input, output).draw()
         if result is not None:
             with ui.panel("conv.formula"):
-                st.markdown(f"**{ui.t('conv.formula')}**")
-                shape_latex(height, width, kernel, settings)
+                formula = (
+                    ui.View().text(f"**{ui.t('conv.formula')}**").formula(shape_latex(height, width, kernel, settings))
+                )
+                formula.caption(ui.t("conv.formula_legend")).draw()
                 in_channels, out_channels, groups = CONV_CHANNELS[channel_mode]
                 ui.code_panel(codegen.conv2d((in_channels, height, width), out_channels, kernel.shape[0], **settings,
                                              groups=groups))  # fmt: skip

@@ -188,12 +188,12 @@ def calculator() -> None:
     Each panel's text, formulas and pictures are one element (``ui.View``): a slider move
     redraws about twenty elements, not fifty.
     """
-    columns = st.columns(5)
-    size = columns[0].slider(ui.t("size.input"), 1, 32, 28, key="size.input", bind="query-params")
-    kernel = columns[1].slider(ui.t("size.kernel"), 1, 11, 5, key="size.kernel", bind="query-params")
-    padding = columns[2].slider(ui.t("size.padding"), 0, PADDING_MAX, 0, key="size.padding", bind="query-params")
-    stride = columns[3].slider(ui.t("size.stride"), 1, 6, 1, key="size.stride", bind="query-params")
-    dilation = columns[4].slider(ui.t("size.dilation"), 1, 4, 1, key="size.dilation", bind="query-params")
+    with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' six
+        size = st.slider(ui.t("size.input"), 1, 32, 28, key="size.input", bind="query-params")
+        kernel = st.slider(ui.t("size.kernel"), 1, 11, 5, key="size.kernel", bind="query-params")
+        padding = st.slider(ui.t("size.padding"), 0, PADDING_MAX, 0, key="size.padding", bind="query-params")
+        stride = st.slider(ui.t("size.stride"), 1, 6, 1, key="size.stride", bind="query-params")
+        dilation = st.slider(ui.t("size.dilation"), 1, 4, 1, key="size.dilation", bind="query-params")
     settings = (kernel, stride, padding, dilation)
 
     out = None

@@ -78,6 +78,34 @@ def test_first_step_gradients_match_the_hand_formulas():
         assert run.weight[1] == pytest.approx(-4.0 - 0.5 * float(grad_w), rel=1e-12)
 
 
+def autograd_run(key: str, start_weight: float, rate: float, steps: int) -> dict[str, list[float]]:
+    """The same gradient descent with torch's losses and autograd's gradients."""
+    x, y = losses.unit_data()
+    weight = torch.tensor(start_weight, dtype=DTYPE, requires_grad=True)
+    bias = torch.tensor(0.0, dtype=DTYPE, requires_grad=True)
+    seen = {"loss": [], "accuracy": [], "weight": [], "bias": [], "grad_norm": []}
+    for _ in range(steps + 1):
+        z = weight * x + bias
+        loss = F.mse_loss(torch.sigmoid(z), y) if key == "mse" else F.binary_cross_entropy_with_logits(z, y)
+        grad_weight, grad_bias = torch.autograd.grad(loss, [weight, bias])
+        for name, value in (("loss", loss), ("weight", weight), ("bias", bias),
+                            ("grad_norm", torch.hypot(grad_weight, grad_bias))):  # fmt: skip
+            seen[name].append(value.item())
+        seen["accuracy"].append(((z.detach() > 0).to(DTYPE) == y).to(DTYPE).mean().item())
+        with torch.no_grad():
+            weight -= rate * grad_weight
+            bias -= rate * grad_bias
+    return seen
+
+
+@pytest.mark.parametrize(("start", "rate", "steps"), [(-4.0, 0.5, 300), (-7.5, 5.0, 200), (-1.0, 0.05, 100)])
+def test_training_runs_follow_torch_autograd(start, rate, steps):
+    for key in ("mse", "bce"):
+        run, expected = losses.train_one_unit(key, start, rate, steps), autograd_run(key, start, rate, steps)
+        for name, values in expected.items():
+            np.testing.assert_allclose(getattr(run, name), values, rtol=1e-9, atol=1e-12, err_msg=f"{key} {name}")
+
+
 def test_training_settings_are_checked():
     with pytest.raises(ValueError, match="'mse' or 'bce'"):
         losses.train_one_unit("huber")
