@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnnviz import figures, i18n
+from cnnviz.feature_pictures import png
 from cnnviz.images import (
     UNREADABLE,
     ImageError,
@@ -56,6 +57,8 @@ DEFAULT_SAMPLE = "cat.jpg"
 _PREVIEW_SIDE = 240
 # Where the picker remembers the current upload's outcome: ((file_id, size), image or refusal).
 _UPLOAD_STATE = "ui.upload_outcome"
+# Where it remembers the thumbnail it last drew: (what image, PNG bytes).
+_PREVIEW_STATE = "ui.preview"
 
 
 def lang() -> str:
@@ -159,6 +162,15 @@ def _preview(pixels: np.ndarray) -> np.ndarray:
     return upscale_nearest(resize_longest_side(pixels, _PREVIEW_SIDE), _PREVIEW_SIDE, _PREVIEW_SIDE)
 
 
+def _preview_png(source: tuple, image: LoadedImage) -> bytes:
+    """The thumbnail as PNG bytes, made once per image: every full rerun (each page switch) draws the
+    sidebar, and shrinking and encoding it cost 10-50 ms of the server's time each time."""
+    remembered = st.session_state.get(_PREVIEW_STATE)
+    if remembered is None or remembered[0] != source:
+        remembered = st.session_state[_PREVIEW_STATE] = (source, png(_preview(image.pixels)))
+    return remembered[1]
+
+
 def image_picker() -> LoadedImage:
     """Sidebar controls for the image all lessons use: a bundled sample or an upload.
 
@@ -170,17 +182,17 @@ def image_picker() -> LoadedImage:
         names = sample_names()
         sample = st.selectbox(t("ui.sample"), names, index=names.index(DEFAULT_SAMPLE), key="img", bind="query-params")
         upload = st.file_uploader(t("ui.upload"), key="upload", help=t("ui.upload_help"))
-        image = _decode_sample(sample)
+        image, source = _decode_sample(sample), ("sample", sample)
         if upload is None:
             st.session_state.pop(_UPLOAD_STATE, None)
         else:
             outcome = _decoded_upload(upload)
             if isinstance(outcome, LoadedImage):
-                image = outcome
+                image, source = outcome, ("upload", upload.file_id, upload.size)
             else:
                 refusal = t("ui.upload_refused", name=_as_code(upload.name), reason=outcome)
                 st.error(refusal, icon=":material/image_not_supported:")
-        st.image(_preview(image.pixels), width="content")
+        st.image(_preview_png(source, image), width="content")
         for note in image.notes:
             st.caption(note)
     st.session_state["image"] = image

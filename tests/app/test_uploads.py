@@ -110,6 +110,25 @@ def test_good_bad_good_then_removed(home: AppTest):
     assert_sample_in_use(at)
 
 
+def test_the_thumbnail_follows_the_image_in_use(home: AppTest):
+    """The sidebar's thumbnail is made once per image and remembered: it must still change with the image."""
+
+    def thumbnail(at: AppTest) -> str:
+        (image,) = at.sidebar.get("image")
+        (url,) = image.value  # Streamlit names a picture by a hash of its bytes
+        return url
+
+    cat = thumbnail(home)
+    at = upload(home, GOOD)
+    photo = thumbnail(at)
+    at = upload(at, BAD)  # refused: the sample is back in use
+    assert thumbnail(at) == cat
+    at.sidebar.file_uploader(key="upload").clear()
+    at.sidebar.selectbox(key="img").select("brick.jpg")
+    at = rerun_app(at)
+    assert len({cat, photo, thumbnail(at)}) == 3
+
+
 def test_a_refused_upload_leaves_the_chosen_sample_in_use(home: AppTest):
     at = upload(home, BAD)
     at.sidebar.selectbox(key="img").select("brick.jpg")
