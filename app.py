@@ -5,7 +5,15 @@ offers the language switch and the image picker in the sidebar, then runs the pa
 """
 
 import logging
+import os
 from pathlib import Path
+
+# One torch thread per operation, set before the first lesson imports torch. The lessons'
+# tensors are small, and on a 2-core server that is also serving a room (and, on a laptop,
+# running the browser) a second thread mostly waits for a core: an activations slider took
+# 1.8 s at p90 with two threads and 58 ms with one (bench/RESULTS.md, session 4).
+# Sessions still run in parallel, one script thread each. Set OMP_NUM_THREADS to override.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import streamlit as st
 
