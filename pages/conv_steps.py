@@ -12,6 +12,8 @@ SOURCES = ["image", "random"]
 DEFAULT_KERNEL = "sobel x"
 MAX_PADDING, MAX_DILATION = 3, 3
 PLAY_SECONDS = 1.0
+#: Pixels per setting slider: the row of settings stays one row down to a 1280 px window.
+SLIDER_WIDTH = 88
 
 
 def number(value: float) -> str:
@@ -25,39 +27,39 @@ def number(value: float) -> str:
 
 def grid_controls() -> tuple[np.ndarray, np.ndarray, dict, bool]:
     """The row of settings above the lesson. Returns (grid (n, n), kernel, geometry settings, flip)."""
-    columns = st.columns([2.2, 1.4, 2.2, 1.1, 1.1, 1.1, 0.7], vertical_alignment="bottom")
-    ui.choice_from_url("steps.source", SOURCES, SOURCES[0])
-    columns[0].segmented_control(
-        ui.t("steps.source"), SOURCES, required=True, key="steps.source", help=ui.t("steps.source_help"),
-        format_func=lambda name: ui.t(f"steps.source.{name}"),
-    )  # fmt: skip
-    source = ui.choice_to_url("steps.source", SOURCES[0])
-    size = columns[1].slider(ui.t("steps.size"), 4, 10, 6, key="steps.size", bind="query-params")
-    names = list(kernels.PRESETS)
-    ui.choice_from_url("steps.kernel", names, DEFAULT_KERNEL)
-    columns[2].selectbox(
-        ui.t("steps.kernel"), names, key="steps.kernel", format_func=lambda name: ui.t(f"conv.preset.{name}")
-    )
-    kernel = kernels.preset(ui.choice_to_url("steps.kernel", DEFAULT_KERNEL))
-    settings = {
-        "stride": columns[3].slider(ui.t("conv.stride"), 1, 3, 1, key="steps.stride", bind="query-params",
-                                    help=ui.t("conv.stride_help")),
-        "padding": columns[4].slider(ui.t("conv.padding"), 0, MAX_PADDING, 1, key="steps.padding",
-                                     bind="query-params", help=ui.t("conv.padding_help")),
-        "dilation": columns[5].slider(ui.t("conv.dilation"), 1, MAX_DILATION, 1, key="steps.dilation",
-                                      bind="query-params", help=ui.t("conv.dilation_help")),
-    }  # fmt: skip
-    with columns[6].popover("", icon=":material/tune:", help=ui.t("steps.more")):
-        modes = list(convolution.PADDING_MODES)
-        ui.choice_from_url("steps.padding_mode", modes, modes[0])
-        settings["padding_mode"] = st.selectbox(
-            ui.t("conv.padding_mode"), modes, key="steps.padding_mode",
-            format_func=lambda mode: ui.t(f"conv.padding_mode.{mode}"),
+    with st.container(horizontal=True, gap="xsmall", vertical_alignment="bottom"):  # one block, not eight
+        ui.choice_from_url("steps.source", SOURCES, SOURCES[0])
+        st.segmented_control(
+            ui.t("steps.source"), SOURCES, required=True, key="steps.source", help=ui.t("steps.source_help"),
+            format_func=lambda name: ui.t(f"steps.source.{name}"),
         )  # fmt: skip
-        ui.choice_to_url("steps.padding_mode", modes[0])
-        flip = st.toggle(ui.t("conv.flip"), key="steps.flip", bind="query-params", help=ui.t("conv.flip_help"))
-        seed = st.number_input(ui.t("steps.seed"), 0, 9999, 0, key="steps.seed", bind="query-params",
-                               disabled=source != "random")  # fmt: skip
+        source = ui.choice_to_url("steps.source", SOURCES[0])
+        size = st.slider(ui.t("steps.size"), 4, 10, 6, key="steps.size", bind="query-params", width=SLIDER_WIDTH + 16)
+        names = list(kernels.PRESETS)
+        ui.choice_from_url("steps.kernel", names, DEFAULT_KERNEL)
+        st.selectbox(
+            ui.t("steps.kernel"), names, key="steps.kernel", format_func=lambda name: ui.t(f"conv.preset.{name}")
+        )
+        kernel = kernels.preset(ui.choice_to_url("steps.kernel", DEFAULT_KERNEL))
+        settings = {
+            "stride": st.slider(ui.t("conv.stride"), 1, 3, 1, key="steps.stride", bind="query-params",
+                                help=ui.t("conv.stride_help"), width=SLIDER_WIDTH),
+            "padding": st.slider(ui.t("conv.padding"), 0, MAX_PADDING, 1, key="steps.padding", bind="query-params",
+                                 help=ui.t("conv.padding_help"), width=SLIDER_WIDTH),
+            "dilation": st.slider(ui.t("conv.dilation"), 1, MAX_DILATION, 1, key="steps.dilation",
+                                  bind="query-params", help=ui.t("conv.dilation_help"), width=SLIDER_WIDTH),
+        }  # fmt: skip
+        with st.popover("", icon=":material/tune:", help=ui.t("steps.more")):
+            modes = list(convolution.PADDING_MODES)
+            ui.choice_from_url("steps.padding_mode", modes, modes[0])
+            settings["padding_mode"] = st.selectbox(
+                ui.t("conv.padding_mode"), modes, key="steps.padding_mode",
+                format_func=lambda mode: ui.t(f"conv.padding_mode.{mode}"),
+            )  # fmt: skip
+            ui.choice_to_url("steps.padding_mode", modes[0])
+            flip = st.toggle(ui.t("conv.flip"), key="steps.flip", bind="query-params", help=ui.t("conv.flip_help"))
+            seed = st.number_input(ui.t("steps.seed"), 0, 9999, 0, key="steps.seed", bind="query-params",
+                                   disabled=source != "random")  # fmt: skip
     if source == "random":
         grid = convolution.random_grid(size, int(seed))
     else:
@@ -78,17 +80,18 @@ def position_controls(total: int, playing: bool) -> int:
     if playing:
         position = position % total + 1
     st.session_state["steps.position"] = min(max(position, 1), total)
-    previous, slider, following, play = st.columns([0.6, 8, 0.6, 1.2], vertical_alignment="bottom")
-    previous.button("", icon=":material/chevron_left:", key="steps.previous", help=ui.t("steps.previous"),
-                    on_click=move, args=(-1, total))  # fmt: skip
-    following.button("", icon=":material/chevron_right:", key="steps.next", help=ui.t("steps.next"),
-                     on_click=move, args=(1, total))  # fmt: skip
-    play.toggle(ui.t("steps.play"), key="steps.play")
-    if total == 1:
-        slider.caption(ui.t("steps.position") + ": 1 / 1")
-        return 1
-    position = slider.slider(ui.t("steps.position"), 1, total, key="steps.position")
-    st.query_params["steps.position"] = str(position)
+    with st.container(horizontal=True, vertical_alignment="bottom"):  # one block, not five
+        st.button("", icon=":material/chevron_left:", key="steps.previous", help=ui.t("steps.previous"),
+                  on_click=move, args=(-1, total))  # fmt: skip
+        if total == 1:
+            st.caption(ui.t("steps.position") + ": 1 / 1", width="stretch")
+            position = 1
+        else:
+            position = st.slider(ui.t("steps.position"), 1, total, key="steps.position")
+            st.query_params["steps.position"] = str(position)
+        st.button("", icon=":material/chevron_right:", key="steps.next", help=ui.t("steps.next"),
+                  on_click=move, args=(1, total))  # fmt: skip
+        st.toggle(ui.t("steps.play"), key="steps.play")
     return position
 
 
@@ -113,10 +116,6 @@ def grid_html(
     )
 
 
-def chart(html: str) -> None:
-    st.html(html, width="content")
-
-
 def sum_text(step: convolution.ConvStep) -> str:
     """'6×(−1) + 3×0 + … = −10': the products in reading order, as a student writes them."""
 
@@ -127,14 +126,14 @@ def sum_text(step: convolution.ConvStep) -> str:
     return " + ".join(terms) + f" = **{number(step.value)}**"
 
 
-def step_panels(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool, position: int,
-                output: np.ndarray) -> None:  # fmt: skip
-    """Input with the window, kernel and products, the output filled so far, and the sum."""
+def step_view(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool, position: int,
+              output: np.ndarray) -> ui.View:  # fmt: skip
+    """The sum, then the input with the window, kernel and products, and the output filled so far."""
     out_h, out_w = output.shape
     row, col = divmod(position - 1, out_w)
     step = convolution.conv_step(grid, kernel, row, col, **settings, flip=flip)
     cell = ui.t("steps.cell", index=position, total=output.size, row=row + 1, col=col + 1)
-    st.markdown(f"**{cell}**: {sum_text(step)}")
+    view = ui.View().text(f"**{cell}**: {sum_text(step)}")
     padding = settings["padding"]
     padded = convolution.pad_grid(grid, padding, settings["padding_mode"])
     shaded = np.ones(padded.shape, bool)
@@ -147,7 +146,7 @@ def step_panels(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool
     )  # fmt: skip
     input_title = ui.t("steps.input" if padding else "steps.input_plain")
     kernel_title = ui.t("steps.kernel_flipped" if flip else "steps.kernel_title")
-    chart(
+    view.html(
         figures.side_by_side_html(
             grid_html(padded, input_title, taps, shaded if padding else None, decimals=0, signed=False,
                       cell_px=input_cell),
@@ -157,13 +156,11 @@ def step_panels(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool
                       cell_px=output_cell),
         )
     )  # fmt: skip
-    st.caption(ui.t("steps.path", stride=settings["stride"], dilation=settings["dilation"]))
+    return view.caption(ui.t("steps.path", stride=settings["stride"], dilation=settings["dilation"]))
 
 
-def im2col_panel(kernel_row: np.ndarray, columns: np.ndarray, output: np.ndarray, position: int) -> None:
+def im2col_view(kernel_row: np.ndarray, columns: np.ndarray, output: np.ndarray, position: int) -> ui.View:
     """Falk's scheme: the columns on top, the kernel row to their left, the output row below them."""
-    st.subheader(ui.t("steps.im2col"))
-    st.caption(ui.t("steps.im2col_intro"))
     size, count = columns.shape
     cell = cell_size(count, 700, largest=34, smallest=8)
     current = position - 1
@@ -180,21 +177,28 @@ def im2col_panel(kernel_row: np.ndarray, columns: np.ndarray, output: np.ndarray
     output_grid = grid_html(output.reshape(1, -1), ui.t("steps.output_row", cols=count), ((0, current),),
                             decimals=2, cell_px=cell)  # fmt: skip
     # Falk's scheme as a 2 x 2 table: the columns top right, the kernel row left of the output row.
-    chart(
-        '<div style="display:grid;grid-template-columns:max-content max-content;gap:8px 24px;align-items:end;'
-        'max-width:100%;overflow-x:auto">'
-        f"<div></div><div>{columns_grid}</div><div>{kernel_grid}</div><div>{output_grid}</div></div>"
+    return (
+        ui.View()
+        .heading(ui.t("steps.im2col"))
+        .caption(ui.t("steps.im2col_intro"))
+        .html(
+            '<div style="display:grid;grid-template-columns:max-content max-content;gap:8px 24px;align-items:end;'
+            'max-width:100%;overflow-x:auto">'
+            f"<div></div><div>{columns_grid}</div><div>{kernel_grid}</div><div>{output_grid}</div></div>"
+        )
+        .caption(ui.t("steps.im2col_note", index=position))
     )
-    st.caption(ui.t("steps.im2col_note", index=position))
 
 
 def explain_no_output(error: ValueError, grid: np.ndarray, kernel: np.ndarray, settings: dict) -> None:
-    """The engine's reason, then one button per nearest setting that works."""
-    st.warning(f"**{ui.t('steps.no_output')}** {error}", icon=":material/block:")
+    """The engine's reason, one button per nearest setting that works, and the grid the kernel does not fit."""
+    ui.View().note(f"**{ui.t('steps.no_output')}** {error}", "warning", ":material/block:").draw()
     suggestions = convolution.suggest_valid_settings(
         *grid.shape, kernel.shape, **settings, max_padding=MAX_PADDING, max_dilation=MAX_DILATION
     )
     ui.setting_buttons(suggestions, "steps")
+    padded = convolution.pad_grid(grid, settings["padding"], settings["padding_mode"])
+    ui.View().html(grid_html(padded, ui.t("steps.input_plain"), decimals=0, signed=False, cell_px=36)).draw()
 
 
 @st.fragment
@@ -205,8 +209,6 @@ def lesson() -> None:
         kernel_row, columns, output = convolution.conv_as_matmul(grid, kernel, **settings, flip=flip)
     except ValueError as error:
         explain_no_output(error, grid, kernel, settings)
-        padded = convolution.pad_grid(grid, settings["padding"], settings["padding_mode"])
-        chart(grid_html(padded, ui.t("steps.input_plain"), decimals=0, signed=False, cell_px=36))
         return
     playing = bool(st.session_state.get("steps.play"))
     st.fragment(steps, run_every=PLAY_SECONDS if playing else None)(
@@ -216,16 +218,19 @@ def lesson() -> None:
 
 def steps(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool, kernel_row: np.ndarray,
           columns: np.ndarray, output: np.ndarray, timed: bool) -> None:  # fmt: skip
-    """The output cell being worked out: stepping (by hand or by the player's timer) reruns only this."""
+    """The output cell being worked out: stepping (by hand or by the player's timer) reruns only this.
+
+    Each panel's sum, grids and captions are one element (``ui.View``): a step redraws ten elements.
+    """
     playing = bool(st.session_state.get("steps.play"))
     if playing != timed:
         st.rerun()  # start or stop the timer: it is set when the fragment is defined
     position = position_controls(output.size, playing)
     with ui.panel("steps.window"):
-        step_panels(grid, kernel, settings, flip, position, output)
+        step_view(grid, kernel, settings, flip, position, output).draw()
         ui.code_panel(codegen.conv2d_on_grid(grid, kernel, **settings, flip=flip))
     with ui.panel("steps.im2col"):
-        im2col_panel(kernel_row, columns, output, position)
+        im2col_view(kernel_row, columns, output, position).draw()
 
 
 st.title(ui.t("steps.title"))

@@ -72,5 +72,7 @@ def read_grids(html: str) -> list[Grid]:
 
 
 def page_grids(at) -> list[Grid]:
-    """Every grid an AppTest run drew with ``st.html``, in page order."""
-    return [grid for element in at.get("html") for grid in read_grids(element.proto.body)]
+    """Every grid an AppTest run drew, with ``st.html`` or inside a ``ui.View`` (markdown), in page order."""
+    sources = {"html": lambda node: node.proto.body, "markdown": lambda node: node.value}
+    nodes = [node for root in (at.main, at.sidebar) for node in root if not hasattr(node, "children")]
+    return [grid for node in nodes if node.type in sources for grid in read_grids(sources[node.type](node))]

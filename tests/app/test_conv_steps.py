@@ -11,13 +11,14 @@ from cnnviz import convolution, kernels
 from cnnviz.images import load_sample
 from tests.app.conftest import open_page
 from tests.grids import Grid, page_grids
+from tests.views import notes, text
 
 PAGE = "pages/conv_steps.py"
 
 
 def step_line(at) -> str:
     """'**Output cell 8 of 36 (row 2, column 2)**: 6×(−1) + … = **−10**'."""
-    return next(m.value for m in at.markdown if m.value.startswith(("**Output cell", "**第")))
+    return next(line for line in text(at).splitlines() if line.startswith(("**Output cell", "**第")))
 
 
 def shown_sum(at) -> tuple[list[tuple[float, float]], float]:
@@ -154,11 +155,11 @@ def test_padding_mode_and_flip_change_the_numbers():
 def test_impossible_setting_warns_and_a_suggestion_fixes_it():
     at = open_page(PAGE, **{"steps.size": "4", "steps.padding": "0", "steps.dilation": "3"})
     assert not at.exception
-    warning = at.warning[0].value
+    warning = notes(at, "warning")[0]
     assert "No output with these settings." in warning and "spans 7 pixels" in warning
     assert [b.label for b in at.button if b.key.startswith("steps.use_")] == ["Padding = 2", "Dilation = 1"]
     at.button(key="steps.use_padding").click().run()
-    assert not at.warning
+    assert not notes(at, "warning")
     assert step_line(at).startswith("**Output cell 1 of 4 ")
 
 

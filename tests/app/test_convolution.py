@@ -7,24 +7,19 @@ from cnnviz.images import LoadedImage
 from tests.app.conftest import open_page
 from tests.grids import Grid, page_grids
 from tests.snippets import printed_shape
+from tests.views import captions, formulas, notes, text
 
 PAGE = "pages/convolution.py"
 # The default sample, cat.jpg, is 300 x 451; the default kernel is Sobel x (3 x 3).
 DEFAULT_OUTPUT = "**Output** · 298 × 449"
 
 
-def texts(at) -> str:
-    """Everything written on the page, as one string to search."""
-    parts = [*at.markdown, *at.caption, *at.warning, *at.error, *at.info, *at.latex]
-    return "\n".join(element.value for element in parts)
-
-
 def output_heading(at) -> str:
-    return next(m.value for m in at.markdown if m.value.startswith(("**Output**", "**输出**")))
+    return next(line for line in text(at).splitlines() if line.startswith(("**Output**", "**输出**")))
 
 
 def value_range(at) -> str:
-    return next(c.value for c in at.caption if c.value.startswith("Values from"))
+    return next(caption for caption in captions(at) if caption.startswith("Values from"))
 
 
 def kernel_figure(at) -> Grid:
@@ -45,11 +40,11 @@ def test_renders_the_default_sample_without_an_exception(default):
     assert not default.exception
     assert default.title[0].value == "Convolution"
     assert output_heading(default) == DEFAULT_OUTPUT
-    assert "**Input** · 300 × 451 × 1" in texts(default)
+    assert "**Input** · 300 × 451 × 1" in text(default)
     # The formula is filled in with this image's numbers and lands on the shown size.
-    latex = default.latex[0].value
+    latex = formulas(default)[0]
     assert r"\frac{300 + 2\cdot0 - 1\cdot(3-1) - 1}{1}" in latex and "= 298" in latex and "= 449" in latex
-    assert "vertical edges" in texts(default) and "add up to 0" in texts(default)
+    assert "vertical edges" in text(default) and "add up to 0" in text(default)
     assert np.array_equal(kernel_values(default), [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
 
 
@@ -66,7 +61,7 @@ def test_geometry_changes_the_output_shape(key, value, heading):
     at.slider(key=key).set_value(value).run()
     assert not at.exception
     assert output_heading(at) == heading
-    assert heading.split("· ")[1].split(" × ")[0] in at.latex[0].value
+    assert heading.split("· ")[1].split(" × ")[0] in formulas(at)[0]
 
 
 def test_preset_changes_kernel_description_and_shape():
@@ -74,7 +69,7 @@ def test_preset_changes_kernel_description_and_shape():
     at.selectbox(key="conv.preset").set_value("gaussian blur").run()
     assert not at.exception
     assert output_heading(at) == "**Output** · 296 × 447"  # a 5 x 5 kernel
-    assert "smooth blur" in texts(at) and "add up to 1" in texts(at)
+    assert "smooth blur" in text(at) and "add up to 1" in text(at)
     assert kernel_values(at).shape == (5, 5)
     # A blur of a 0..1 image never goes negative: the output is drawn as a gray photo.
     assert "Black = 0" in value_range(at)
@@ -84,7 +79,7 @@ def test_channel_modes_change_what_is_convolved(default):
     gray_range = value_range(default)
     per_channel = open_page(PAGE, **{"conv.channel_mode": "per_channel"})
     assert output_heading(per_channel) == "**Output** · 298 × 449 × 3"
-    assert "**Input** · 300 × 451 × 3" in texts(per_channel)
+    assert "**Input** · 300 × 451 × 3" in text(per_channel)
     summed = open_page(PAGE)
     summed.selectbox(key="conv.channel_mode").set_value("sum").run()
     assert output_heading(summed) == DEFAULT_OUTPUT
@@ -116,12 +111,12 @@ def test_impossible_setting_warns_and_offers_the_nearest_one():
     at.session_state["image"] = LoadedImage(np.zeros((4, 4, 3), np.uint8), (4, 4))
     at.selectbox(key="conv.preset").set_value("gaussian blur").run()  # 5 x 5 on a 4 x 4 image
     assert not at.exception
-    assert "No output with these settings." in at.warning[0].value
-    assert "spans 5 pixels" in at.warning[0].value
+    assert "No output with these settings." in notes(at, "warning")[0]
+    assert "spans 5 pixels" in notes(at, "warning")[0]
     fix = at.button(key="conv.use_padding")
     assert fix.label == "Padding = 1"
     fix.click().run()
-    assert not at.warning
+    assert not notes(at, "warning")
     assert output_heading(at) == "**Output** · 2 × 2"
 
 
@@ -130,7 +125,7 @@ def test_reflect_padding_too_wide_for_a_tiny_image_warns():
     at.session_state["image"] = LoadedImage(np.zeros((4, 4, 3), np.uint8), (4, 4))
     at.run()
     assert not at.exception
-    assert "Reflect padding" in at.warning[0].value
+    assert "Reflect padding" in notes(at, "warning")[0]
     assert at.button(key="conv.use_padding").label == "Padding = 3"
 
 
@@ -138,7 +133,7 @@ def test_custom_kernel_from_the_link_and_its_bad_cell():
     at = open_page(PAGE, **{"conv.source": "custom", "conv.kernel": "1,2,1;0,abc,0;-1,-2,-1"})
     assert not at.exception
     assert "Row 2, column 2 holds 'abc', which is not a number." in at.error[0].value
-    assert "Fix the kernel" in at.info[0].value
+    assert "Fix the kernel" in notes(at, "info")[0]
     good = open_page(PAGE, **{"conv.source": "custom", "conv.kernel": "1,2,1;0,0,0;-1,-2,-1"})
     assert not good.error
     assert np.array_equal(kernel_values(good), [[1, 2, 1], [0, 0, 0], [-1, -2, -1]])
@@ -166,7 +161,7 @@ def test_bad_cell_typed_in_the_editor_shows_its_message(cell, message):
 def test_typed_fraction_is_used():
     at = open_page(PAGE, **{"conv.source": "custom", "conv.kernel": "1/9,1/9,1/9;1/9,1/9,1/9;1/9,1/9,1/9"})
     assert not at.error
-    assert "add up to 1" in texts(at)
+    assert "add up to 1" in text(at)
     assert kernel_figure(at).texts[0] == ["0.111", "0.111", "0.111"]
 
 
@@ -176,8 +171,8 @@ def test_chinese():
     at.switch_page(PAGE).run()
     assert not at.exception
     assert at.title[0].value == "卷积"
-    assert "**输出** · 298 × 449" in texts(at)
-    assert "权重之和为 0" in texts(at)
+    assert "**输出** · 298 × 449" in text(at)
+    assert "权重之和为 0" in text(at)
 
 
 @pytest.mark.parametrize(
