@@ -175,6 +175,7 @@ class TrainingRun:
         """Args: data: a ``cnnviz.datasets.LabelledImages``; the network is trained in place;
         spec: the network's text form (``cnnviz.netspec``), kept with the run."""
         self.label, self.network, self.settings, self.spec = label, network, settings, spec
+        self.data = data  # its held-out examples are what the run's predictions are shown on
         self.class_names = data.class_names
         self.input_shape = data.input_shape
         self.history: list[StepMetrics] = []

@@ -35,7 +35,12 @@ st.session_state.setdefault(PAUSED, False)
 st.session_state.setdefault("train.spec", next(iter(netspec.PRESET_SPECS.values())))
 
 setup, live = st.columns([1, 1], gap="large")  # wide enough for the labels at 1280 px
-with setup:
+
+
+@st.fragment
+def setup_panel() -> None:
+    """Data, network and training settings. A change reruns only this panel (the live view and
+    the sidebar stay as they are); starting, pausing or resetting reruns the whole page."""
     ui.choice_from_url("train.data", ["digits", "shapes"], "digits")
     st.segmented_control(
         ui.t("train.data"),
@@ -126,27 +131,36 @@ with setup:
         label = (
             f"#{len(st.session_state[RUNS]) + len(st.session_state[QUEUE]) + 1} {label_extra or run_settings.label()}"
         )
-        st.session_state[QUEUE].append((label, run_settings, run_layers))
+        st.session_state[QUEUE].append((label, run_settings, run_layers, data))
         st.session_state[PAUSED] = False
 
     start, pause, reset = st.columns(3)
     if start.button(ui.t("train.start"), type="primary", disabled=layers is None, width="stretch"):
         queue_run(f"{ui.t(f'train.output.{output}')} · {activation} · dropout {dropout:g} · lr {learning_rate:g}")
+        st.rerun()  # the whole page: the live view starts drawing
     if pause.button(ui.t("train.resume") if st.session_state[PAUSED] else ui.t("train.pause"), width="stretch"):
         st.session_state[PAUSED] = not st.session_state[PAUSED]
+        st.rerun()
     if reset.button(ui.t("train.reset"), width="stretch"):
         st.session_state[RUNS], st.session_state[QUEUE] = {}, []
+        st.rerun()
 
     st.markdown(f"**{ui.t('train.compare')}**")
     loss_compare, dropout_compare = st.columns(2)
     if loss_compare.button(ui.t("train.compare_losses"), disabled=layers is None, width="stretch"):
         for name in ("softmax_ce", "sigmoid_mse"):
             queue_run(ui.t(f"train.output.{name}"), settings={"output": name})
+        st.rerun()
     if dropout_compare.button(ui.t("train.compare_dropout"), disabled=layers is None, width="stretch"):
         for rate in (0.0, 0.5):
             queue_run(
                 f"dropout {rate:g}", layers=netspec.with_dropout(layers, rate), settings={"epochs": max(epochs, 6)}
             )
+        st.rerun()
+
+
+with setup:
+    setup_panel()
 
 
 def active_run() -> training.TrainingRun | None:
@@ -154,7 +168,7 @@ def active_run() -> training.TrainingRun | None:
     runs = st.session_state[RUNS]
     current = next((run for run in runs.values() if not run.done), None)
     if current is None and st.session_state[QUEUE]:
-        label, run_settings, run_layers = st.session_state[QUEUE].pop(0)
+        label, run_settings, run_layers, data = st.session_state[QUEUE].pop(0)
         network = netspec.build_network(data.input_shape, run_layers, len(data.class_names), seed=run_settings.seed)
         spec = netspec.format_spec(run_layers)
         current = runs[label] = training.TrainingRun(label, network, data, run_settings, spec)
@@ -204,6 +218,7 @@ def live_view() -> None:
 
 
 def show_predictions(run: training.TrainingRun) -> None:
+    data = run.data
     images = data.heldout_images[:6]
     probabilities = training_plots.predictions(
         run.network, images, lambda z: training.probabilities(z, run.settings.output)
