@@ -91,3 +91,14 @@ def test_a_link_made_in_chinese_opens_the_same_settings_in_english():
         assert at.selectbox(key="train.optimizer").value == "adam"
         assert at.selectbox(key="train.activation").value == "tanh"
         assert at.session_state["train.data"] == "shapes"
+
+
+def test_a_run_shows_its_predictions_on_its_own_data_after_the_data_set_changes(trained_run):
+    """The digits network's predictions stay on digits when the shapes data set is picked for the next run."""
+    at = open_page(PAGE)
+    at.session_state["train.runs"] = {trained_run.label: trained_run}
+    at.segmented_control(key="train.data").set_value("shapes").run()
+    assert not at.exception and not at.error, [error.value for error in at.error]
+    predicted = [caption.value for caption in at.caption if caption.value[:1] in "✓✗"]
+    assert len(predicted) == 6
+    assert {caption.split()[1] for caption in predicted} <= set(trained_run.class_names)
