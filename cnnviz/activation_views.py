@@ -2,8 +2,8 @@
 gradient norms per layer, dead units, histograms of a feature map.
 
 The numbers come from ``cnnviz.activations``; these functions only draw them, as SVG text
-(``cnnviz.svg``) that the page shows through ``st.html``: a browser redraws an SVG in ~2 ms
-after a slider move, a plotly chart in ~65 ms. No LaTeX in the charts: formulas go in ``st.latex``.
+(``cnnviz.svg``) and HTML that the page shows inside its markdown: a browser redraws an SVG in
+~2 ms after a slider move, a plotly chart in ~65 ms. No LaTeX in the charts: formulas go to KaTeX.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ import numpy as np
 import torch
 
 from cnnviz.activations import Curve, flat_regions, get
+from cnnviz.feature_pictures import picture_html, png
+from cnnviz.figures import map_to_image, scale_legend_html
+from cnnviz.images import upscale_nearest
 from cnnviz.svg import FONT_PX, Chart
 
 COLORS = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#4b5563")
@@ -235,3 +238,14 @@ def histograms_chart(
         hover = [f"{name}, {x:.3g}: {count:.0f}" for x, count in zip(centres, values, strict=True)]
         chart.bars(centres, values, colour, name, bar_width=(high - low) / bins / 0.85, hover=hover)
     return chart.svg()
+
+
+def map_picture_html(values: np.ndarray, title: str = "", small_side: int = 240) -> str:
+    """A feature map as a picture (``figures.map_to_image``'s colours) above its colour bar, as one HTML block.
+
+    The picture fills its column; a map shorter than ``small_side`` is enlarged with square pixels first
+    (browsers smooth small images when they enlarge them).
+    """
+    picture, scale = map_to_image(values)
+    shown = picture_html(png(upscale_nearest(picture, small_side)), title, "width:100%;object-fit:fill")
+    return f"<div>{shown}{scale_legend_html(scale)}</div>"

@@ -39,10 +39,18 @@ def png(picture: np.ndarray) -> bytes:
     return encoded.getvalue()
 
 
-def picture_html(png_bytes: bytes, alt: str = "", style: str = "max-width:100%") -> str:
-    """A PNG as an ``<img>`` with the picture inside it (a ``data:`` source): it travels with its HTML."""
-    source = base64.b64encode(png_bytes).decode()
-    return f'<img src="data:image/png;base64,{source}" alt="{html.escape(alt)}" style="{style}">'
+def jpeg(picture: np.ndarray) -> bytes:
+    """A uint8 photo, (H, W, 3), as JPEG bytes: a tenth of its PNG's size, where square pixels need not stay sharp."""
+    encoded = io.BytesIO()
+    Image.fromarray(picture).save(encoded, format="JPEG", quality=85)
+    return encoded.getvalue()
+
+
+def picture_html(picture: bytes, alt: str = "", style: str = "max-width:100%") -> str:
+    """A PNG or JPEG as an ``<img>`` with the picture inside it (a ``data:`` source): it travels with its HTML."""
+    kind = "png" if picture.startswith(b"\x89PNG") else "jpeg"
+    source = base64.b64encode(picture).decode()
+    return f'<img src="data:image/{kind};base64,{source}" alt="{html.escape(alt)}" style="{style}">'
 
 
 def labelled_rows_html(rows: Sequence[tuple[str, Sequence[str], bytes]]) -> str:
@@ -62,7 +70,7 @@ def labelled_rows_html(rows: Sequence[tuple[str, Sequence[str], bytes]]) -> str:
 def captioned_row_html(items: Sequence[tuple[bytes, str]]) -> str:
     """PNGs side by side, the same width each, a small caption under each, in one HTML block."""
     cells = "".join(
-        f'<figure style="margin:0;flex:1;min-width:0">{picture_html(picture, caption, "width:100%")}'
+        f'<figure style="margin:0;flex:1;min-width:0">{picture_html(picture, caption, "width:100%;object-fit:fill")}'
         f'<figcaption style="font-size:.875rem;opacity:.7">{html.escape(caption)}</figcaption></figure>'
         for picture, caption in items
     )

@@ -200,7 +200,8 @@ def colour_bar_html(colours: Literal["diverging", "gray"], ticks: Sequence[tuple
     lut = colour_lut(DIVERGING) if colours == "diverging" else np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, 1)
     stops = ",".join(f"rgb({r},{g},{b})" for r, g, b in lut[np.linspace(0, 255, 11).astype(int)])
     labels = "".join(
-        f'<span style="position:absolute;left:{100 * position:.2f}%;transform:translateX(-{100 * position:.0f}%)">'
+        f'<span style="position:absolute;left:{100 * position:.2f}%;transform:translateX(-{100 * position:.0f}%);'
+        f'white-space:nowrap">'
         f"{html.escape(label)}</span>"
         for position, label in ticks
     )

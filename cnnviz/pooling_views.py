@@ -1,13 +1,15 @@
 """What the Pooling lesson shows: the maps it pools, its formulas as LaTeX, its figures.
 
 The pooling itself (forward, windows, backward, shifts) is in ``cnnviz.pooling``; this
-module prepares inputs for it and draws its results. The formulas are LaTeX strings for
-``st.latex``; the figures are HTML grids and SVG charts.
+module prepares inputs for it and draws its results. The formulas are LaTeX strings (for
+KaTeX); the figures are HTML grids and pictures, and SVG charts.
 """
 
 from __future__ import annotations
 
+import html
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -16,6 +18,7 @@ from PIL import Image
 from cnnviz import figures
 from cnnviz.arithmetic import slide_distance
 from cnnviz.convolution import convolve_image, to_gray
+from cnnviz.feature_pictures import picture_html, png
 from cnnviz.images import resize_longest_side
 from cnnviz.kernels import preset
 from cnnviz.pooling import BEYOND, INPUT, PADDING, PooledGrid, PoolSettings, ShiftRobustness, check_settings
@@ -193,6 +196,22 @@ def layout_html(
         grid, title, highlight=highlight, marked=marked, shaded=pooled.region == PADDING,
         dotted=pooled.region == BEYOND, text=text, decimals=decimals, signed=signed, cell_px=cell_px,
     )  # fmt: skip
+
+
+def pictures_html(pictures: Sequence[tuple[np.ndarray, str]]) -> str:
+    """uint8 maps side by side at one width, each with its caption below, as one HTML block.
+
+    Each map is sent at its own size and enlarged by the browser without smoothing, so every
+    pixel is a visible square (a 32-pixel map stays a few hundred bytes).
+    """
+    cells = "".join(
+        f'<figure style="margin:0;flex:1;min-width:0">'
+        f"{picture_html(png(picture), caption, 'width:100%;object-fit:fill;image-rendering:pixelated')}"
+        f'<figcaption style="font-size:.875rem;opacity:.7;text-align:center">{html.escape(caption)}</figcaption>'
+        "</figure>"
+        for picture, caption in pictures
+    )
+    return f'<div style="display:flex;gap:16px;align-items:flex-start;margin-bottom:1rem">{cells}</div>'
 
 
 def shift_figure(result: ShiftRobustness, measure: Literal["change", "changed"], labels: dict[str, str]) -> str:

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from cnnviz import activation_views, activations, codegen, figures, kernels
+from cnnviz import activation_views, activations, codegen, kernels
 from cnnviz.images import resize_longest_side
 from pages import ui
 
@@ -81,8 +81,17 @@ def parameter_sliders(key: str) -> dict[str, float]:
 
 
 def describe(curve: activations.Curve, params: dict[str, float], threshold: float) -> None:
-    """The formula, exact values around 0 with the PyTorch code that gives them, and what the slope does."""
-    st.latex(activations.get(curve.key).formula)
+    """The formula and what the slope does, exact values around 0, and the PyTorch code that gives them."""
+    summary = activations.slope_summary(curve, threshold)
+    view = ui.View().formula(activations.get(curve.key).formula).caption(
+        ui.t(f"act.note.{curve.key}") + " "
+        + ui.t("act.summary", slope=fmt(summary.max_slope), x=fmt(summary.at_x), dead=f"{summary.dead_share:.0%}",
+               saturated=f"{summary.saturated_share:.0%}", threshold=threshold)
+    )  # fmt: skip
+    if curve.key == "softplus":
+        gap = activations.softplus_sigmoid_gap(curve, params["beta"])
+        view.caption(ui.t("act.softplus_check", gap=f"{gap:.1e}"))
+    view.caption(ui.t("act.at_zero")).draw()  # introduces the table below it
     x = torch.tensor(SAMPLE_POINTS, dtype=activations.DTYPE)
     values, slopes = activations.value_and_slope(curve.key, x, params)
     columns = {
@@ -91,17 +100,7 @@ def describe(curve: activations.Curve, params: dict[str, float], threshold: floa
     }
     number = st.column_config.NumberColumn(format="%.6g")
     st.dataframe({"": ["f(x)", "f'(x)"]} | columns, hide_index=True, column_config=dict.fromkeys(columns, number))
-    st.caption(ui.t("act.at_zero"))
     ui.code_panel(codegen.activation(curve.key, params, SAMPLE_POINTS))
-    summary = activations.slope_summary(curve, threshold)
-    st.caption(
-        ui.t(f"act.note.{curve.key}") + " "
-        + ui.t("act.summary", slope=fmt(summary.max_slope), x=fmt(summary.at_x), dead=f"{summary.dead_share:.0%}",
-               saturated=f"{summary.saturated_share:.0%}", threshold=threshold)
-    )  # fmt: skip
-    if curve.key == "softplus":
-        gap = activations.softplus_sigmoid_gap(curve, params["beta"])
-        st.caption(ui.t("act.softplus_check", gap=f"{gap:.1e}"))
 
 
 def curves_panel() -> None:
@@ -127,20 +126,20 @@ def curves_panel() -> None:
         # RReLU in training: one random slope per point, drawn beside its evaluation line.
         extra = [activations.curve(key, low, high, params[key], training=True) for key in chosen if key == "rrelu"]
         labels = {key: ui.t(f"act.fig.{key}") for key in ("x", "value", "slope", "dead", "saturated", "training")}
-        ui.show_svg(activation_views.curves_chart(curves, threshold, names(), labels, extra))
-        st.caption(ui.t("act.legend", first=name(chosen[0])))
+        view = ui.View().svg(activation_views.curves_chart(curves, threshold, names(), labels, extra))
+        view.caption(ui.t("act.legend", first=name(chosen[0])))
         if extra:
             slopes = extra[0].dy[extra[0].x < 0]
-            st.caption(ui.t("act.rrelu_note", low=fmt(slopes.min()), high=fmt(slopes.max()),
-                            eval=fmt(curves[chosen.index("rrelu")].dy[0])))  # fmt: skip
+            view.caption(ui.t("act.rrelu_note", low=fmt(slopes.min()), high=fmt(slopes.max()),
+                              eval=fmt(curves[chosen.index("rrelu")].dy[0])))  # fmt: skip
+        view.draw()
     for tab, curve in zip(st.tabs([name(curve.key) for curve in curves]), curves, strict=True):
         with tab:
             describe(curve, params[curve.key], threshold)
 
 
 def vanishing_panel() -> None:
-    st.subheader(ui.t("act.vanishing"))
-    st.caption(ui.t("act.vanishing_intro"))
+    ui.View().heading(ui.t("act.vanishing")).caption(ui.t("act.vanishing_intro")).draw()
     chosen = pick_functions("act.vg_functions", "act.vg_functions", ["sigmoid", "tanh", "relu"], 5)
     controls, plot = st.columns([1.2, 3], gap="medium")
     with controls:
@@ -159,18 +158,18 @@ def vanishing_panel() -> None:
         norms = gradient_norms(tuple(chosen), depth, init, std)
         sigmoid_slope, power = activations.max_slope_power("sigmoid", depth)
         labels = {"layer": ui.t("act.fig.layer"), "norm": ui.t("act.fig.norm"), "reference": ui.t("act.fig.reference")}
-        ui.show_svg(activation_views.gradient_norms_chart(norms, sigmoid_slope, names(), labels))
-        st.caption(ui.t("act.reference_note", first=name(chosen[0]), slope=fmt(sigmoid_slope)))
-    metrics = st.columns(len(chosen) + 1)
-    metrics[0].metric(ui.t("act.power", slope=fmt(sigmoid_slope), depth=depth), f"{power:.2e}")
-    for column, key in zip(metrics[1:], chosen, strict=True):
-        column.metric(ui.t("act.first_layer", function=name(key)), f"{norms[key][0]:.2e}")
+        ui.View().svg(activation_views.gradient_norms_chart(norms, sigmoid_slope, names(), labels)).caption(
+            ui.t("act.reference_note", first=name(chosen[0]), slope=fmt(sigmoid_slope))
+        ).draw()
+    with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' n + 1
+        st.metric(ui.t("act.power", slope=fmt(sigmoid_slope), depth=depth), f"{power:.2e}")
+        for key in chosen:
+            st.metric(ui.t("act.first_layer", function=name(key)), f"{norms[key][0]:.2e}")
     st.caption(ui.t("act.first_layer_help", depth=depth))
 
 
 def dead_panel() -> None:
-    st.subheader(ui.t("act.dead"))
-    st.caption(ui.t("act.dead_intro"))
+    ui.View().heading(ui.t("act.dead")).caption(ui.t("act.dead_intro")).draw()
     cause = ui.url_choice(st.segmented_control, ui.t("act.dead_cause"), list(DEAD_CAUSES), "lr", "act.dead_cause", required=True,
                      format_func=lambda value: ui.t(f"act.dead_cause.{value}"))  # fmt: skip
     if cause == "lr":
@@ -180,52 +179,41 @@ def dead_panel() -> None:
                                   help=ui.t("act.bias_help"))  # fmt: skip
     results = {key: dead_units(key, cause) for key in DEAD_COMPARED}
     shown = {key: res[1:] if cause == "lr" else res for key, res in results.items()}  # no 0 on a log axis
-    curve_column, units_column = st.columns([3, 2], gap="medium")
-    with curve_column:
-        curves = {key: ([r.amount for r in res], [r.dead_fraction for r in res]) for key, res in shown.items()}
-        labels = {"amount": ui.t(f"act.fig.{cause}"), "dead": ui.t("act.fig.dead_share")}
-        ui.show_svg(activation_views.dead_fraction_chart(curves, amount, names(), labels, log_x=cause == "lr"))
+    curves = {key: ([r.amount for r in res], [r.dead_fraction for r in res]) for key, res in shown.items()}
+    labels = {"amount": ui.t(f"act.fig.{cause}"), "dead": ui.t("act.fig.dead_share")}
+    chart = ui.View().svg(activation_views.dead_fraction_chart(curves, amount, names(), labels, log_x=cause == "lr"))
     chosen = {key: next(r for r in res if r.amount == amount) for key, res in results.items()}
-    with units_column:
-        st.markdown(f"**{ui.t(f'act.units.{cause}', function=name('relu'), amount=fmt(amount))}**")
-        ui.show_svg(activation_views.units_grid(chosen["relu"].passing_share, ui.t("act.fig.passing")))
-    metrics = st.columns(len(DEAD_COMPARED) + 1)
-    metrics[0].metric(ui.t("act.dead_before", function=name("relu")), f"{results['relu'][0].dead_fraction:.1%}")
-    for column, key in zip(metrics[1:], DEAD_COMPARED, strict=True):
-        label = ui.t(f"act.dead_after.{cause}", function=name(key), amount=fmt(amount))
-        column.metric(label, f"{chosen[key].dead_fraction:.1%}")
+    units = ui.View().text(f"**{ui.t(f'act.units.{cause}', function=name('relu'), amount=fmt(amount))}**")
+    units.svg(activation_views.units_grid(chosen["relu"].passing_share, ui.t("act.fig.passing")))
+    ui.View().row(chart, units, widths=(3, 2)).draw()
+    with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' five
+        st.metric(ui.t("act.dead_before", function=name("relu")), f"{results['relu'][0].dead_fraction:.1%}")
+        for key in DEAD_COMPARED:
+            label = ui.t(f"act.dead_after.{cause}", function=name(key), amount=fmt(amount))
+            st.metric(label, f"{chosen[key].dead_fraction:.1%}")
     st.caption(ui.t("act.dead_note"))
 
 
 def feature_map_panel() -> None:
     st.subheader(ui.t("act.feature_map"))
-    columns = st.columns(2)
-    with columns[0]:
+    with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' three
         kernel_name = ui.url_choice(st.selectbox, ui.t("act.kernel"), list(FEATURE_KERNELS), FEATURE_KERNELS[0], "act.kernel",
-                               format_func=lambda value: ui.t(f"act.kernel.{value}"))  # fmt: skip
-    with columns[1]:
+                                    format_func=lambda value: ui.t(f"act.kernel.{value}"))  # fmt: skip
         key = ui.url_choice(
             st.selectbox, ui.t("act.fm_function"), list(KEYS), "relu", "act.fm_function", format_func=name
         )
     params = {p.name: p.default for p in activations.get(key).parameters}
     before, after = feature_maps(ui.current_image().pixels, kernel_name, key, tuple(params.items()))
-    left, right, histogram = st.columns([1, 1, 1.3], gap="medium")
-    for column, values, title in (
-        (left, before, ui.t("act.before")),
-        (right, after, ui.t("act.after", function=name(key))),
-    ):
-        with column:
-            st.markdown(f"**{title}**")
-            image, scale = figures.map_to_image(values)
-            ui.show_image(image)
-            st.html(figures.scale_legend_html(scale))
-            st.caption(ui.t("act.map_range", low=fmt(values.min()), high=fmt(values.max()),
-                            negative=f"{(values < 0).mean():.0%}"))  # fmt: skip
-    with histogram:
-        labels = {"before": ui.t("act.fig.before"), "after": ui.t("act.fig.after"), "value": ui.t("act.fig.pixel_value"),
-                  "count": ui.t("act.fig.count")}  # fmt: skip
-        ui.show_svg(activation_views.histograms_chart(before, after, labels))
-        st.caption(ui.t("act.fm_note"))
+    maps = [
+        ui.View().text(f"**{title}**").html(activation_views.map_picture_html(values, title)).caption(
+            ui.t("act.map_range", low=fmt(values.min()), high=fmt(values.max()), negative=f"{(values < 0).mean():.0%}")
+        )
+        for values, title in ((before, ui.t("act.before")), (after, ui.t("act.after", function=name(key))))
+    ]  # fmt: skip
+    labels = {"before": ui.t("act.fig.before"), "after": ui.t("act.fig.after"), "value": ui.t("act.fig.pixel_value"),
+              "count": ui.t("act.fig.count")}  # fmt: skip
+    histogram = ui.View().svg(activation_views.histograms_chart(before, after, labels)).caption(ui.t("act.fm_note"))
+    ui.View().row(*maps, histogram, widths=(1, 1, 1.3)).draw()
 
 
 st.title(ui.t("act.title"))

@@ -10,7 +10,7 @@ import streamlit as st
 
 from cnnviz import feature_pictures, features, figures, models
 from cnnviz.features import FeatureMaps
-from cnnviz.images import upscale_nearest
+from cnnviz.images import resize_longest_side, upscale_nearest
 from cnnviz.models import Network, WeightsError
 from pages import ui
 
@@ -19,6 +19,8 @@ GRID_WIDTH = 860
 #: The overview shows at most this many channels per layer (the closer look reaches all).
 OVERVIEW_CHANNELS = 64
 CANVAS_SIDE = 224
+#: A picture in a View: as wide as its column, also when that is wider than the picture.
+PICTURE_STYLE = "width:100%;object-fit:fill"
 #: ImageNet weight files are large (VGG-16: 528 MB); uploads above this are refused.
 WEIGHTS_UPLOAD_MB = 600
 
@@ -194,41 +196,53 @@ def drawing() -> tuple[np.ndarray, None] | None:
 # --- panels ----------------------------------------------------------------------------------
 
 
-def input_panel(network: Network, pixels: np.ndarray, prepared: models.PreparedInput) -> None:
-    original, received = st.columns(2)
-    with original:
-        st.markdown(f"**{ui.t('fmap.original')}**")
-        ui.show_image(pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2), small_side=224)
-        st.caption(ui.t("fmap.original_caption", h=pixels.shape[0], w=pixels.shape[1]))
-    with received:
-        st.markdown(f"**{ui.t('fmap.received')}**")
-        shown = prepared.pixels if prepared.pixels.shape[2] == 3 else np.repeat(prepared.pixels, 3, axis=2)
-        ui.show_image(shown, small_side=224)
-        tensor = prepared.tensor
-        steps = " → ".join(ui.t(f"fmap.step.{step}") for step in prepared.steps)
-        mean = ", ".join(f"{value:.3f}" for value in network.manifest.mean)
-        std = ", ".join(f"{value:.3f}" for value in network.manifest.std)
-        st.caption(
-            ui.t("fmap.received_caption", shape=shape_text(tuple(tensor.shape)), low=f"{float(tensor.min()):.2f}",
-                 high=f"{float(tensor.max()):.2f}", steps=steps, mean=mean, std=std)
-        )  # fmt: skip
+def picture(pixels: np.ndarray, caption: str, small_side: int = 224) -> str:
+    """An image as ``ui.show_image`` shows it (a large one shrunk, a small one enlarged with square
+    pixels), as an ``<img>`` for a View: PNG when enlarged, so the pixels stay sharp; else JPEG."""
+    if pixels.ndim == 2 or pixels.shape[2] == 1:
+        pixels = np.repeat(pixels.reshape(*pixels.shape[:2], 1), 3, axis=2)
+    shown = resize_longest_side(pixels, ui.DISPLAY_SIDE) if max(pixels.shape[:2]) > ui.DISPLAY_SIDE else pixels
+    enlarged = max(shown.shape[:2]) < small_side
+    encoded = feature_pictures.png if enlarged else feature_pictures.jpeg
+    return feature_pictures.picture_html(encoded(upscale_nearest(shown, small_side)), caption, PICTURE_STYLE)
+
+
+def input_view(network: Network, pixels: np.ndarray, prepared: models.PreparedInput) -> ui.View:
+    """The picture as given and as the network receives it, side by side."""
+    original = ui.View().text(f"**{ui.t('fmap.original')}**").html(picture(pixels, ui.t("fmap.original")))
+    original.caption(ui.t("fmap.original_caption", h=pixels.shape[0], w=pixels.shape[1]))
+    received = ui.View().text(f"**{ui.t('fmap.received')}**").html(picture(prepared.pixels, ui.t("fmap.received")))
+    tensor = prepared.tensor
+    steps = " → ".join(ui.t(f"fmap.step.{step}") for step in prepared.steps)
+    mean = ", ".join(f"{value:.3f}" for value in network.manifest.mean)
+    std = ", ".join(f"{value:.3f}" for value in network.manifest.std)
+    received.caption(
+        ui.t("fmap.received_caption", shape=shape_text(tuple(tensor.shape)), low=f"{float(tensor.min()):.2f}",
+             high=f"{float(tensor.max()):.2f}", steps=steps, mean=mean, std=std)
+    )  # fmt: skip
+    return ui.View().row(original, received)
+
+
+def numbers_panel(prepared: models.PreparedInput) -> None:
+    """A 28 x 28 input as the numbers the network reads."""
     if prepared.pixels.shape[:2] == (28, 28):
         with st.expander(ui.t("fmap.numbers")):
-            values = tensor[0, 0].numpy()
-            st.html(number_grid(values), width="content")
+            st.html(number_grid(prepared.tensor[0, 0].numpy()), width="content")
 
 
-def prediction_panel(network: Network, maps: FeatureMaps, truth: int | None) -> None:
+def prediction_view(network: Network, maps: FeatureMaps, truth: int | None) -> ui.View:
     best, probability = maps.top_classes(1)[0]
     names = [ui.class_label(name) for name in network.manifest.class_names]
-    st.markdown(ui.t("fmap.says", label=names[best], probability=f"{probability:.1%}"))
+    view = ui.View().heading(ui.t("fmap.prediction"))
+    view.text(ui.t("fmap.says", label=names[best], probability=f"{probability:.1%}"))
     if truth is not None:
-        st.caption(ui.t("fmap.right" if truth == best else "fmap.wrong", label=names[truth]))
+        view.caption(ui.t("fmap.right" if truth == best else "fmap.wrong", label=names[truth]))
     k = min(5, len(names))
-    ui.show_svg(probability_svg(maps.probabilities, tuple(names), k, ui.t("fmap.top_k", k=k)))
+    view.svg(probability_svg(maps.probabilities, tuple(names), k, ui.t("fmap.top_k", k=k)))
     accuracy = network.manifest.heldout_accuracy
     if accuracy is not None:
-        st.caption(ui.t("fmap.accuracy", accuracy=f"{accuracy:.1%}", size=number(network.manifest.heldout_size)))
+        view.caption(ui.t("fmap.accuracy", accuracy=f"{accuracy:.1%}", size=number(network.manifest.heldout_size)))
+    return view
 
 
 def layer_grid(maps: np.ndarray, bound: float | None) -> np.ndarray:
@@ -303,13 +317,13 @@ def number_grid(values: np.ndarray) -> str:
     return figures.number_grid_html(values, decimals=1, cell_px=26)
 
 
-def overview_panel(maps_key: str, maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> None:
+def overview_view(maps_key: str, maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> ui.View:
+    """The colour legend and every layer's channels, one row per layer."""
     if scale == "network":
         bound = next(iter(features.colour_bounds(maps, scale).values()))
         legend = feature_pictures.colour_legend(bound, ui.t("fmap.legend_shared"))
     else:
         legend = feature_pictures.colour_legend(None, ui.t(f"fmap.legend_{scale}"))
-    st.html(legend)
     tiles, grids = overview_pictures(maps_key, scale, maps, prepared)
     rows = [(ui.t("fmap.input_layer"), [shape_text(maps.input.shape)], tiles)]
     for layer, grid in zip(maps.layers, grids, strict=True):
@@ -320,7 +334,7 @@ def overview_panel(maps_key: str, maps: FeatureMaps, prepared: models.PreparedIn
             f"{ui.t('fmap.parameters', count=number(layer.parameters))} {extra}",
         ]
         rows.append((layer.name, details, grid))
-    st.html(feature_pictures.labelled_rows_html(rows))
+    return ui.View().html(legend).html(feature_pictures.labelled_rows_html(rows))
 
 
 @st.fragment
@@ -347,32 +361,32 @@ def closer_view(
     )
     values = layer.maps[channel]
     enlarged_picture, overlay_picture = channel_pictures(maps_key, name, channel, scale, maps, prepared)
-    enlarged, where, kernel_column = st.columns(3)
-    with enlarged:
-        st.markdown(f"**{ui.t('fmap.enlarged', channel=channel, layer=name)}**")
-        st.image(enlarged_picture, width="stretch", output_format="PNG")
-        st.caption(ui.t("fmap.map_stats", h=values.shape[0], w=values.shape[1], low=f"{values.min():.3g}",
-                        high=f"{values.max():.3g}", mean=f"{values.mean():.3g}"))  # fmt: skip
-    with where:
-        st.markdown(f"**{ui.t('fmap.overlay')}**")
-        st.image(overlay_picture, width="stretch", output_format="PNG")
-        st.caption(ui.t("fmap.overlay_caption"))
-    with kernel_column:
-        st.markdown(f"**{ui.t('fmap.kernel')}**")
-        if layer.conv is None:
-            st.caption(ui.t("fmap.kernel_none"))
-        else:
-            picture, (cin, kh, kw) = kernel_picture(network_key, layer.conv, channel, network)
-            st.image(picture, width="stretch", output_format="PNG")
-            key = {1: "fmap.kernel_gray", 3: "fmap.kernel_rgb"}.get(cin, "fmap.kernel_slices")
-            st.caption(ui.t(key, conv=layer.conv, channel=channel, cin=cin, kh=kh, kw=kw))
-            if layer.conv != name:
-                st.caption(ui.t("fmap.kernel_from", layer=name, kind=layer.kind, conv=layer.conv))
-    st.markdown(f"**{ui.t('fmap.strongest')}**")
+    enlarged_title = ui.t("fmap.enlarged", channel=channel, layer=name)
+    enlarged = ui.View().text(f"**{enlarged_title}**").html(shown_png(enlarged_picture, enlarged_title))
+    enlarged.caption(ui.t("fmap.map_stats", h=values.shape[0], w=values.shape[1], low=f"{values.min():.3g}",
+                          high=f"{values.max():.3g}", mean=f"{values.mean():.3g}"))  # fmt: skip
+    where = ui.View().text(f"**{ui.t('fmap.overlay')}**").html(shown_png(overlay_picture, ui.t("fmap.overlay")))
+    where.caption(ui.t("fmap.overlay_caption"))
+    kernel = ui.View().text(f"**{ui.t('fmap.kernel')}**")
+    if layer.conv is None:
+        kernel.caption(ui.t("fmap.kernel_none"))
+    else:
+        kernel_png, (cin, kh, kw) = kernel_picture(network_key, layer.conv, channel, network)
+        kernel.html(shown_png(kernel_png, ui.t("fmap.kernel")))
+        key = {1: "fmap.kernel_gray", 3: "fmap.kernel_rgb"}.get(cin, "fmap.kernel_slices")
+        kernel.caption(ui.t(key, conv=layer.conv, channel=channel, cin=cin, kh=kh, kw=kw))
+        if layer.conv != name:
+            kernel.caption(ui.t("fmap.kernel_from", layer=name, kind=layer.kind, conv=layer.conv))
+    view = ui.View().row(enlarged, where, kernel).text(f"**{ui.t('fmap.strongest')}**")
     strongest = strongest_pictures(maps_key, name, scale, maps)
-    st.html(feature_pictures.captioned_row_html(
+    view.html(feature_pictures.captioned_row_html(
         [(picture, ui.t("fmap.strong_caption", channel=index, mean=f"{mean:.3g}")) for index, mean, picture in strongest]
-    ))  # fmt: skip
+    )).draw()  # fmt: skip
+
+
+def shown_png(png: bytes, alt: str) -> str:
+    """A PNG stretched to the width of its column, as ``st.image(png, width="stretch")`` showed it."""
+    return feature_pictures.picture_html(png, alt, PICTURE_STYLE)
 
 
 def strongest_table(maps: FeatureMaps) -> None:
@@ -405,28 +419,26 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     maps = extract(network_key, input_digest, network, prepared.tensor)
     maps_key = f"{network_key}|{input_digest}"
 
-    seen, predicted = st.columns([1, 1], gap="large")
-    with seen, ui.panel("fmap.input"):
-        input_panel(network, pixels, prepared)
-    with predicted, ui.panel("fmap.prediction"):
-        st.subheader(ui.t("fmap.prediction"))
-        prediction_panel(network, maps, truth)
+    seen = predicted = overview = ui.View()
+    with ui.panel("fmap.input"):
+        seen = input_view(network, pixels, prepared)
+    with ui.panel("fmap.prediction"):
+        predicted = prediction_view(network, maps, truth)
+    ui.View().row(seen, predicted).draw()
+    with ui.panel("fmap.numbers"):
+        numbers_panel(prepared)
 
-    st.subheader(ui.t("fmap.overview"))
-    st.caption(ui.t("fmap.overview_help"))
     with ui.panel("fmap.overview"):
-        overview_panel(maps_key, maps, prepared, scale)
-
-    st.subheader(ui.t("fmap.closer"))
+        overview = overview_view(maps_key, maps, prepared, scale)
+    view = ui.View().heading(ui.t("fmap.overview")).caption(ui.t("fmap.overview_help"))
+    view.text(overview.markdown()).heading(ui.t("fmap.closer")).draw()
     closer_panel(network_key, network, maps_key, maps, prepared, scale)
 
-    st.subheader(ui.t("fmap.vector"))
+    view = ui.View().heading(ui.t("fmap.vector"))
     with ui.panel("fmap.vector"):
-        size = len(maps.penultimate)
-        st.caption(ui.t("fmap.vector_caption", size=number(size)))
-        ui.show_svg(feature_vector_svg(maps_key, maps.penultimate))
-
-    st.subheader(ui.t("fmap.strongest_all"))
+        view.caption(ui.t("fmap.vector_caption", size=number(len(maps.penultimate))))
+        view.svg(feature_vector_svg(maps_key, maps.penultimate))
+    view.heading(ui.t("fmap.strongest_all")).draw()
     with ui.panel("fmap.strongest_all"):
         strongest_table(maps)
 

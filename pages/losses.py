@@ -10,6 +10,10 @@ from pages import ui
 CLASSES = ("cat", "dog", "bird", "fish")
 DEFAULT_LOGITS = (2.0, 1.0, 0.5, -1.0)
 RATES = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
+SIGMOID_GRADIENTS = (
+    r"\frac{\partial L_{\mathrm{MSE}}}{\partial z} = 2\,(p - y)\,\underbrace{p\,(1 - p)}_{\sigma'(z)}"
+    r"\qquad\qquad \frac{\partial L_{\mathrm{CE}}}{\partial z} = p - y"
+)
 
 
 def fmt(value: float, digits: int = 4) -> str:
@@ -45,17 +49,13 @@ def fits(shift: float, delta: float) -> losses.OutlierFits:
 
 
 def catalogue_panel() -> None:
-    st.subheader(ui.t("loss.catalogue"))
     tabs = st.tabs([ui.t(f"loss.name.{key}") for key in losses.LOSSES])
     for tab, (key, loss) in zip(tabs, losses.LOSSES.items(), strict=True):
         with tab:
-            st.latex(loss.formula)
-            st.markdown(f"`{loss.torch_call}` · {ui.t(f'loss.about.{key}')}")
+            ui.View().formula(loss.formula).text(f"`{loss.torch_call}` · {ui.t(f'loss.about.{key}')}").draw()
 
 
 def sigmoid_panel() -> None:
-    st.subheader(ui.t("loss.sigmoid"))
-    st.caption(ui.t("loss.sigmoid_intro"))
     controls, plot = st.columns([1, 3], gap="medium")
     with controls:
         target = st.segmented_control(
@@ -69,38 +69,29 @@ def sigmoid_panel() -> None:
         st.metric(ui.t("loss.ce_grad"), fmt(ce_grad))
     with plot:
         curves = sigmoid_curves(target)
-        ui.show_svg(*losses.sigmoid_loss_svgs(curves, z, texts("fig_sigmoid", "loss", "grad", "z", "mse", "ce")))
-        st.latex(
-            r"\frac{\partial L_{\mathrm{MSE}}}{\partial z} = 2\,(p - y)\,\underbrace{p\,(1 - p)}_{\sigma'(z)}"
-            r"\qquad\qquad \frac{\partial L_{\mathrm{CE}}}{\partial z} = p - y"
-        )
         wrong = (p - target) ** 2 > 0.25  # the unit is on the wrong side of 0.5
-        st.caption(ui.t("loss.sigmoid_wrong" if wrong else "loss.sigmoid_right", ratio=fmt(abs(ce_grad / mse_grad), 3)
-                        if mse_grad else "∞"))  # fmt: skip
+        ratio = fmt(abs(ce_grad / mse_grad), 3) if mse_grad else "∞"
+        charts = losses.sigmoid_loss_svgs(curves, z, texts("fig_sigmoid", "loss", "grad", "z", "mse", "ce"))
+        view = ui.View().svg(*charts).formula(SIGMOID_GRADIENTS)
+        view.caption(ui.t("loss.sigmoid_wrong" if wrong else "loss.sigmoid_right", ratio=ratio)).draw()
 
 
 def training_panel() -> None:
-    st.subheader(ui.t("loss.training"))
-    st.caption(ui.t("loss.training_intro"))
-    columns = st.columns(3)
-    start = columns[0].slider(ui.t("loss.start_weight"), -8.0, 0.0, -4.0, 0.5, key="loss.start_weight",
-                              bind="query-params", help=ui.t("loss.start_weight_help"))  # fmt: skip
-    rate = columns[1].select_slider(ui.t("loss.rate"), RATES, value=0.5, key="loss.rate", bind="query-params")
-    steps = columns[2].slider(ui.t("loss.steps"), 50, 1000, 300, 50, key="loss.steps", bind="query-params")
+    with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' four
+        start = st.slider(ui.t("loss.start_weight"), -8.0, 0.0, -4.0, 0.5, key="loss.start_weight",
+                          bind="query-params", help=ui.t("loss.start_weight_help"))  # fmt: skip
+        rate = st.select_slider(ui.t("loss.rate"), RATES, value=0.5, key="loss.rate", bind="query-params")
+        steps = st.slider(ui.t("loss.steps"), 50, 1000, 300, 50, key="loss.steps", bind="query-params")
     runs = training_runs(start, rate, steps)
     labels = texts("fig_training", "accuracy", "grad", "step", "mse", "bce")
-    ui.show_svg(*losses.trajectories_svgs(runs, labels))
-    metrics = st.columns(2)
-    for column, run in zip(metrics, runs, strict=True):
-        name = labels[run.loss_key]
-        solved = ui.t("loss.never", steps=steps) if run.solved_at is None else ui.t("loss.after", steps=run.solved_at)
-        column.metric(ui.t("loss.solved", loss=name), solved)
-    st.caption(ui.t("loss.training_note"))
+    with st.container(horizontal=True, gap="medium"):
+        for run in runs:
+            never, after = ui.t("loss.never", steps=steps), ui.t("loss.after", steps=run.solved_at)
+            st.metric(ui.t("loss.solved", loss=labels[run.loss_key]), never if run.solved_at is None else after)
+    ui.View().svg(*losses.trajectories_svgs(runs, labels)).caption(ui.t("loss.training_note")).draw()
 
 
 def softmax_panel() -> None:
-    st.subheader(ui.t("loss.softmax"))
-    st.caption(ui.t("loss.softmax_intro"))
     controls, plot = st.columns([1, 3], gap="medium")
     class_names = [ui.t(f"loss.class.{name}") for name in CLASSES]
     with controls:
@@ -118,36 +109,30 @@ def softmax_panel() -> None:
                               help=ui.t("loss.smoothing_help"))  # fmt: skip
     with plot:
         result = losses.softmax_cross_entropy(logits, target, smoothing)
-        ui.show_svg(*losses.softmax_svgs(result, class_names, texts("fig_softmax", "probability", "target", "grad")))
-        metrics = st.columns(3)
-        metrics[0].metric(ui.t("loss.ce_value"), fmt(result.loss))
-        metrics[1].metric(ui.t("loss.entropy"), fmt(result.entropy))
-        metrics[2].metric(ui.t("loss.kl"), fmt(result.kl))
-        st.caption(ui.t("loss.softmax_check", gap=f"{result.formula_gap:.1e}"))
-        st.caption(ui.t("loss.softmax_note"))
+        with st.container(horizontal=True, gap="medium"):
+            st.metric(ui.t("loss.ce_value"), fmt(result.loss))
+            st.metric(ui.t("loss.entropy"), fmt(result.entropy))
+            st.metric(ui.t("loss.kl"), fmt(result.kl))
+        charts = losses.softmax_svgs(result, class_names, texts("fig_softmax", "probability", "target", "grad"))
+        view = ui.View().svg(*charts).caption(ui.t("loss.softmax_check", gap=f"{result.formula_gap:.1e}"))
+        view.caption(ui.t("loss.softmax_note")).draw()
 
 
 def huber_panel() -> None:
-    st.subheader(ui.t("loss.huber"))
-    st.caption(ui.t("loss.huber_intro"))
-    columns = st.columns(2)
-    shift = columns[0].slider(ui.t("loss.outlier"), 0.0, 30.0, 15.0, 1.0, key="loss.outlier", bind="query-params")
-    delta = columns[1].slider(ui.t("loss.delta"), 0.1, 5.0, 1.0, 0.1, key="loss.delta", bind="query-params")
+    with st.container(horizontal=True, gap="medium"):
+        shift = st.slider(ui.t("loss.outlier"), 0.0, 30.0, 15.0, 1.0, key="loss.outlier", bind="query-params")
+        delta = st.slider(ui.t("loss.delta"), 0.1, 5.0, 1.0, 0.1, key="loss.delta", bind="query-params")
     result = fits(shift, delta)
-    left, right = st.columns(2, gap="medium")
-    with left:
-        labels = texts("fig_outlier", "points", "outlier", "clean", "mse", "huber")
-        ui.show_svg(losses.outlier_svg(result, labels))
-    with right:
-        labels = texts("fig_residual", "loss", "grad", "r", "mse", "huber")
-        ui.show_svg(*losses.residual_svgs(residual_curves(delta), delta, labels))
-    metrics = st.columns(3)
-    metrics[0].metric(ui.t("loss.slope_clean"), fmt(result.fits["mse_clean"][0], 3))
-    for column, key in zip(metrics[1:], ("mse", "huber"), strict=True):
-        slope = result.fits[key][0]
-        column.metric(ui.t(f"loss.slope_{key}"), fmt(slope, 3), fmt(slope - result.fits["mse_clean"][0], 3),
-                      delta_color="off")  # fmt: skip
-    st.caption(ui.t("loss.huber_note"))
+    clean = result.fits["mse_clean"][0]
+    with st.container(horizontal=True, gap="medium"):
+        st.metric(ui.t("loss.slope_clean"), fmt(clean, 3))
+        for key in ("mse", "huber"):
+            slope = result.fits[key][0]
+            st.metric(ui.t(f"loss.slope_{key}"), fmt(slope, 3), fmt(slope - clean, 3), delta_color="off")
+    outlier = losses.outlier_svg(result, texts("fig_outlier", "points", "outlier", "clean", "mse", "huber"))
+    labels = texts("fig_residual", "loss", "grad", "r", "mse", "huber")
+    residual = losses.residual_svgs(residual_curves(delta), delta, labels)
+    ui.View().row(ui.View().svg(outlier), ui.View().svg(*residual)).caption(ui.t("loss.huber_note")).draw()
 
 
 @st.fragment
@@ -162,9 +147,16 @@ def lesson_panel(panel_name: str) -> None:
 
 PANELS = {"loss.catalogue": catalogue_panel, "loss.sigmoid": sigmoid_panel, "loss.training": training_panel,
           "loss.softmax": softmax_panel, "loss.huber": huber_panel}  # fmt: skip
+#: Each panel's heading is drawn outside its fragment (a slider move does not resend it), with its introduction.
+INTRODUCTIONS = {"loss.sigmoid": "loss.sigmoid_intro", "loss.training": "loss.training_intro",
+                 "loss.softmax": "loss.softmax_intro", "loss.huber": "loss.huber_intro"}  # fmt: skip
 
 st.title(ui.t("loss.title"))
 st.caption(ui.t("loss.intro"))
 for panel_name in PANELS:
+    heading = ui.View().heading(ui.t(panel_name))
+    if panel_name in INTRODUCTIONS:
+        heading.caption(ui.t(INTRODUCTIONS[panel_name]))
+    heading.draw()
     lesson_panel(panel_name)
     st.divider()

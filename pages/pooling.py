@@ -10,8 +10,6 @@ from cnnviz.pooling import PoolSettings
 from pages import ui
 
 MAX_SHIFT = 6
-# Input and output are enlarged (nearest neighbour) to at least this, so every pixel is a visible square.
-DISPLAY_SIDE = 480
 # Width (pixels) the input grid may take; its cells shrink from 44 px to fit.
 GRID_WIDTH = 380
 # The impossible settings this page's widgets can reach (arithmetic.SizeError reasons).
@@ -128,16 +126,18 @@ def show_grid(html: str) -> None:
 
 @st.fragment
 def grid_section(settings: PoolSettings) -> None:
+    """The grid's controls, then each panel's grids, formulas and notes as one element (``ui.View``)."""
     st.subheader(ui.t("pool.grid.header"))
-    source_column, size_column, seed_column = st.columns([5, 3, 2])
-    with source_column:
+    with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' four
         source = choose("pool.grid.source", ("random", "image"), "random")
-    size = size_column.slider(ui.t("pool.grid.size"), 3, 10, 6, key="pool.grid.size", bind="query-params")
-    if source == "random":
-        seed = seed_column.number_input(ui.t("pool.grid.seed"), 0, 999, 0, key="pool.grid.seed", bind="query-params")
-        grid = pooling_views.random_grid(size, int(seed))
-    else:
-        grid = grid_from_image(ui.current_image().pixels, size)
+        size = st.slider(ui.t("pool.grid.size"), 3, 10, 6, key="pool.grid.size", bind="query-params")
+        if source == "random":
+            seed = st.number_input(
+                ui.t("pool.grid.seed"), 0, 999, 0, key="pool.grid.seed", bind="query-params", width=120
+            )
+            grid = pooling_views.random_grid(size, int(seed))
+        else:
+            grid = grid_from_image(ui.current_image().pixels, size)
 
     with ui.panel("pool.forward"):
         try:
@@ -153,17 +153,16 @@ def grid_section(settings: PoolSettings) -> None:
             ui.t("pool.input_title", h=size, w=size),
             ui.t("pool.output_title", h=out_h, w=out_w),
         )
-        show_grid(figures.side_by_side_html(
+        view = ui.View().html(figures.side_by_side_html(
             window_grid(grid, settings, input_title, cell, cell_px=cell_px),
             numbers_grid(pooled.output, output_title, cell, signed=False, cell_px=cell_px), gap_px=48,
         ))  # fmt: skip
-        st.latex(pooling_views.window_latex(pooled, *cell))
-        st.caption(ui.t("pool.legend"))
-        edge_note(pooled)
-        st.markdown(ui.t("pool.shape", h=size, w=size, oh=out_h, ow=out_w))
-        st.latex(size_formula)
+        view.formula(pooling_views.window_latex(pooled, *cell)).caption(ui.t("pool.legend"))
+        edge_notes(pooled, view)
+        view.text(ui.t("pool.shape", h=size, w=size, oh=out_h, ow=out_w)).formula(size_formula)
         if dropped:
-            st.caption(ui.t("pool.ceil_dropped"))
+            view.caption(ui.t("pool.ceil_dropped"))
+        view.draw()
         code_panel(grid, pooled)
 
     with ui.panel("pool.backward"):
@@ -186,42 +185,39 @@ def code_panel(grid: np.ndarray, pooled: pooling.PooledGrid) -> None:
         st.caption(ui.t("pool.code_lp_ceil"))
 
 
-def edge_note(pooled: pooling.PooledGrid) -> None:
+def edge_notes(pooled: pooling.PooledGrid, view: ui.View) -> None:
     """What happens at the far edge (a partial ceil_mode window) and to cells no window reaches."""
     if pooled.settings.kind == "global_avg":
         return
     overhang = max(pooled.overhang)
     if overhang > 0:
-        st.info(ui.t("pool.edge.partial", n=overhang, kk=pooled.settings.kernel_size**2), icon=":material/crop_free:")
+        view.note(ui.t("pool.edge.partial", n=overhang, kk=pooled.settings.kernel_size**2), icon=":material/crop_free:")
     unused = int(pooled.unused.sum())
     if unused:
-        st.info(ui.t("pool.edge.unused", n=unused), icon=":material/visibility_off:")
+        view.note(ui.t("pool.edge.unused", n=unused), icon=":material/visibility_off:")
 
 
 def backward(grid: np.ndarray, pooled: pooling.PooledGrid, cell: tuple[int, int], cell_px: int) -> None:
-    st.subheader(ui.t("pool.backward.header"))
-    st.markdown(ui.t("pool.backward.intro"))
+    ui.View().heading(ui.t("pool.backward.header")).text(ui.t("pool.backward.intro")).draw()
     choice = choose("pool.upstream", pooling.UPSTREAMS, "ones")
     upstream = pooling.upstream_gradient(pooled.output.shape, choice, cell)
     gradient = routed(grid, pooled.settings, upstream)
     routed_title, upstream_title = ui.t("pool.routed_title"), ui.t("pool.upstream_title")
-    show_grid(figures.side_by_side_html(
+    ui.View().html(figures.side_by_side_html(
         window_grid(grid, pooled.settings, routed_title, cell, values=gradient, decimals=3, cell_px=cell_px),
         numbers_grid(upstream, upstream_title, cell, signed=True, cell_px=cell_px), gap_px=48,
-    ))  # fmt: skip
-    st.markdown(ui.t(f"pool.rule.{pooled.settings.kind}"))
+    )).text(ui.t(f"pool.rule.{pooled.settings.kind}")).draw()  # fmt: skip
 
 
 @st.fragment
 def image_section(settings: PoolSettings) -> None:
     st.subheader(ui.t("pool.image.header"))
-    source_column, side_column = st.columns(2)
-    with source_column:
+    with st.container(horizontal=True, gap="large"):  # one block, not st.columns' three
         source = choose("pool.image.source", pooling_views.MAP_SOURCES, "edges")
-    side = side_column.select_slider(
-        ui.t("pool.image.side"), (32, 48, 64, 96, 128, 192), 64, key="pool.image.side", bind="query-params",
-        help=ui.t("pool.image.side_help"),
-    )  # fmt: skip
+        side = st.select_slider(
+            ui.t("pool.image.side"), (32, 48, 64, 96, 128, 192), 64, key="pool.image.side", bind="query-params",
+            help=ui.t("pool.image.side_help"),
+        )  # fmt: skip
     values = map_from_image(ui.current_image().pixels, source, side)
     height, width = values.shape
 
@@ -231,20 +227,16 @@ def image_section(settings: PoolSettings) -> None:
         except ValueError as error:
             warn_impossible(error, height, width, settings)
             return  # the shift panel below would only repeat the warning
-        else:
-            before, after = pooling_views.shared_display(values, pooled)
-            left, right = st.columns(2)
-            with left:
-                ui.show_image(before, ui.t("pool.image.before", h=height, w=width), small_side=DISPLAY_SIDE)
-            with right:
-                ui.show_image(
-                    after, ui.t("pool.image.after", h=after.shape[0], w=after.shape[1]), small_side=DISPLAY_SIDE
-                )
-            st.caption(ui.t("pool.image.note", ratio=f"{values.size / pooled.size:.1f}"))
+        before, after = pooling_views.shared_display(values, pooled)
+        # The shift panel's heading and intro come along: one element fewer per slider move.
+        ui.View().html(pooling_views.pictures_html([
+            (before, ui.t("pool.image.before", h=height, w=width)),
+            (after, ui.t("pool.image.after", h=after.shape[0], w=after.shape[1])),
+        ])).caption(
+            ui.t("pool.image.note", ratio=f"{values.size / pooled.size:.1f}")
+        ).heading(ui.t("pool.shift.header")).text(ui.t("pool.shift.intro")).draw()  # fmt: skip
 
     with ui.panel("pool.shift"):
-        st.subheader(ui.t("pool.shift.header"))
-        st.markdown(ui.t("pool.shift.intro"))
         measure = choose("pool.shift.measure", ("change", "changed"), "change")
         try:
             result = shifted(values, settings)
@@ -257,13 +249,13 @@ def image_section(settings: PoolSettings) -> None:
             "x": ui.t("pool.shift.x"),
             "y": ui.t(f"pool.shift.y.{measure}"),
         }
-        ui.show_svg(shift_chart(result, measure, labels))
         before, after = (
             (result.unpooled_change, result.pooled_change)
             if measure == "change"
             else (result.unpooled_changed, result.pooled_changed)
         )
-        st.caption(ui.t("pool.shift.summary", before=f"{100 * before[0]:.0f}", after=f"{100 * after[0]:.0f}"))
+        summary = ui.t("pool.shift.summary", before=f"{100 * before[0]:.0f}", after=f"{100 * after[0]:.0f}")
+        ui.View().svg(shift_chart(result, measure, labels)).caption(summary).draw()
 
 
 def check_guess(answer: float) -> None:

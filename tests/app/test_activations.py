@@ -9,6 +9,7 @@ from cnnviz import activation_views, activations
 from pages import ui
 from tests.app.conftest import change, open_page
 from tests.charts import SVG, Chart, page_svgs
+from tests.views import captions, formulas, headings
 
 PAGE = "pages/activations.py"
 
@@ -42,8 +43,8 @@ def test_renders_every_panel_with_engine_numbers(default_page):
     assert not at.exception
     assert not at.error and not at.warning  # no panel hit its boundary or refused a setting
     assert at.title[0].value == "Activation functions"
-    assert [header.value for header in at.subheader] == [
-        "The functions and their slopes", "Vanishing gradients in a deep network", "Dead ReLUs",
+    assert headings(at) == [
+        "Activation functions", "The functions and their slopes", "Vanishing gradients in a deep network", "Dead ReLUs",
         "On a real feature map",
     ]  # fmt: skip
     shown = metrics(at)
@@ -51,8 +52,8 @@ def test_renders_every_panel_with_engine_numbers(default_page):
     assert float(shown["Sigmoid: gradient at layer 1"]) < 1e-8  # vanishes through 20 sigmoid layers
     assert shown["Leaky ReLU: dead after lr 100"] == "0.0%"
     assert float(shown["ReLU: dead after lr 100"].rstrip("%")) > 20
-    assert any("Largest slope here: 0.25 (at x = 0)" in caption.value for caption in at.caption)
-    assert at.latex, "formulas go through st.latex"
+    assert any("Largest slope here: 0.25 (at x = 0)" in caption for caption in captions(at))
+    assert formulas(at), "formulas are drawn by KaTeX"
 
 
 def test_the_charts_show_the_engine_numbers(default_page):
@@ -95,8 +96,8 @@ def test_choosing_functions_and_parameters_changes_the_plot_and_the_formulas():
     change(at, "multiselect", "act.functions", ["softplus", "leaky_relu"])
     names = trace_names(at)
     assert "Softplus" in names and "Leaky ReLU slope" in names and "Sigmoid" not in names
-    assert any("softplus'(x) and sigmoid(βx) differ by at most" in caption.value for caption in at.caption)
-    assert any(r"\ln" in latex.value for latex in at.latex)
+    assert any("softplus'(x) and sigmoid(βx) differ by at most" in caption for caption in captions(at))
+    assert any(r"\ln" in formula for formula in formulas(at))
     before, to_px = trace_values(at, "Leaky ReLU slope")[0], curves_chart(at).y_px  # at x = -6
     assert to_px(before) == pytest.approx(to_px(0.01), abs=1)
     change(at, "slider", "act.leaky_relu.slope", 0.3)
@@ -110,7 +111,7 @@ def test_rrelu_shows_training_draws_and_the_evaluation_slope():
     assert "RReLU (training)" in trace_names(at)
     dots = curves_chart(at).dots()
     assert len(dots) == 2 * len(range(0, 801, 801 // 120))  # f and f' of every 6th of the 801 points
-    (note,) = [caption.value for caption in at.caption if caption.value.startswith("RReLU dots")]
+    (note,) = [caption for caption in captions(at) if caption.startswith("RReLU dots")]
     low, high, evaluation = (float(n) for n in re.findall(r"\d+\.\d+", note))
     assert 0.125 <= low < high <= 1 / 3
     assert evaluation == pytest.approx((0.125 + 1 / 3) / 2, abs=1e-3)
@@ -144,10 +145,10 @@ def test_the_learning_rate_changes_the_dead_share():
 
 def test_feature_map_panel_follows_the_activation():
     at = open_page(PAGE)
-    (relu_range,) = [c.value for c in at.caption if c.value.startswith("Values from 0 to")]
+    (relu_range,) = [caption for caption in captions(at) if caption.startswith("Values from 0 to")]
     assert "0% of pixels are negative" in relu_range
     change(at, "selectbox", "act.fm_function", "tanh")
-    ranges = [c.value for c in at.caption if c.value.startswith("Values from")]
+    ranges = [caption for caption in captions(at) if caption.startswith("Values from")]
     assert len(ranges) == 2 and "0% of pixels" not in ranges[1]  # tanh keeps the sign
 
 
@@ -164,8 +165,8 @@ def test_chinese():
     at.run()
     assert not at.exception
     assert at.title[0].value == "激活函数"
-    assert "梯度消失" in at.subheader[1].value
-    assert any("此范围内最大导数" in caption.value for caption in at.caption)
+    assert "梯度消失" in headings(at)[2]  # after the title and the first panel's
+    assert any("此范围内最大导数" in caption for caption in captions(at))
     curves, norms, dead, units, histogram = page_svgs(at)
     chart = Chart(curves)
     assert chart.x_label == "输入 x" and chart.y_label == "实线 f(x)，虚线为导数 f'(x)"

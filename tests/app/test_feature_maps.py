@@ -18,19 +18,22 @@ from tests.charts import page_charts, within_pixels
 PAGE = "pages/feature_maps.py"
 
 
+def html_sources(at) -> list[str]:
+    """The source of every HTML block and markdown element (a ``ui.View`` is one)."""
+    return [element.proto.body for element in at.get("html")] + [element.value for element in at.markdown]
+
+
 def image_urls(at) -> list[str]:
     """Every picture on the page: st.image media URLs and the ``data:`` pictures inside HTML
     (both change when the picture changes)."""
-    inline = [
-        src for element in at.get("html") for src in re.findall(r'src="(data:image/png[^"]+)"', element.proto.body)
-    ]
+    inline = [src for source in html_sources(at) for src in re.findall(r'src="(data:image/[^"]+)"', source)]
     return [image.url for element in at.get("image") for image in element.proto.imgs] + inline
 
 
 def texts(at) -> str:
-    """Markdown, captions and the words of HTML blocks (their line breaks as new lines)."""
-    words = [re.sub(r"<[^>]+>", "", element.proto.body.replace("<br>", "\n")) for element in at.get("html")]
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + words)
+    """The words of markdown, captions and HTML (line breaks as new lines), without their tags."""
+    words = [re.sub(r"<[^>]+>", "", source.replace("<br>", "\n")) for source in html_sources(at)]
+    return "\n".join(words + [c.value for c in at.caption])
 
 
 def ok(at) -> bool:
@@ -48,7 +51,7 @@ def test_default_is_a_digit_it_never_saw():
     assert "Kernel 0 of features.0: 5 × 5 weights on the gray input" in shown
     assert "The 84 numbers the last layer reads" in shown
     assert not at.get("plotly_chart")
-    assert any("cnnviz-colour-bar" in element.proto.body for element in at.get("html"))  # the legend
+    assert any("cnnviz-colour-bar" in source for source in html_sources(at))  # the legend
 
 
 def test_probability_and_feature_vector_charts_show_the_networks_own_numbers():

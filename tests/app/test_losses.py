@@ -7,8 +7,9 @@ import pytest
 
 from cnnviz import losses
 from pages import ui
+from tests import views
 from tests.app.conftest import change, open_page
-from tests.charts import charts
+from tests.charts import page_charts
 
 PAGE = "pages/losses.py"
 
@@ -21,9 +22,12 @@ def number(text: str) -> float:
     return float(text.replace("−", "-"))
 
 
-def page_charts(at) -> list[list]:
-    """The SVG charts of each element that shows any (``ui.show_svg``), in page order."""
-    return [charts(element.value) for element in at.markdown if "<svg" in element.value]
+def panel_charts(at) -> dict[str, list]:
+    """The page's charts by what they show, in page order."""
+    shown = page_charts(at)
+    assert len(shown) == 9
+    return {"sigmoid": shown[0:2], "training": shown[2:4], "softmax": shown[4:6], "outlier": shown[6:7],
+            "residual": shown[7:9]}  # fmt: skip
 
 
 def dot_heights(chart) -> dict[str, tuple[float, float]]:
@@ -46,9 +50,9 @@ def test_renders_every_panel(default_page):
     assert not at.exception
     assert not at.error and not at.warning
     assert at.title[0].value == "Loss functions"
-    assert len(at.subheader) == 5
+    assert len(views.headings(at)) == 1 + 5  # the title and one per panel
     assert len(at.tabs) == 5  # one formula per loss
-    assert any(r"\sigma'(z)" in latex.value for latex in at.latex)
+    assert any(r"\sigma'(z)" in formula for formula in views.formulas(at))
 
 
 def test_sigmoid_panel_shows_mse_gradient_vanishing_when_wrong():
@@ -58,8 +62,8 @@ def test_sigmoid_panel_shows_mse_gradient_vanishing_when_wrong():
     assert number(shown["p = σ(z)"]) == pytest.approx(p, rel=1e-3)
     assert number(shown["dL/dz with MSE"]) == pytest.approx(2 * (p - 1) * p * (1 - p), rel=1e-3)
     assert number(shown["dL/dz with cross-entropy"]) == pytest.approx(p - 1, rel=1e-3)
-    assert any("confidently wrong" in caption.value for caption in at.caption)
-    loss_chart, grad_chart = page_charts(at)[0]
+    assert any("confidently wrong" in caption for caption in views.captions(at))
+    loss_chart, grad_chart = panel_charts(at)["sigmoid"]
     assert loss_chart.legend == grad_chart.legend == ["MSE", "cross-entropy"]
     # The marked points sit at the losses and gradients at z = -5, within a pixel or two.
     for chart, expected in ((loss_chart, {losses.MSE_COLOR: (p - 1) ** 2, losses.CE_COLOR: -math.log(p)}),
@@ -71,11 +75,11 @@ def test_sigmoid_panel_shows_mse_gradient_vanishing_when_wrong():
     change(at, "slider", "loss.z", 3.0)
     p = 1 / (1 + math.exp(-3.0))
     assert number(metrics(at)["dL/dz with cross-entropy"]) == pytest.approx(p - 1, rel=1e-3)
-    loss_chart = page_charts(at)[0][0]
+    loss_chart = panel_charts(at)["sigmoid"][0]
     z, ce = dot_heights(loss_chart)[losses.CE_COLOR]
     assert loss_chart.x_px(z) == pytest.approx(loss_chart.x_px(3.0), abs=1.5)
     assert loss_chart.y_px(ce) == pytest.approx(loss_chart.y_px(-math.log(p)), abs=1.5)
-    assert any("on the right side" in caption.value for caption in at.caption)
+    assert any("on the right side" in caption for caption in views.captions(at))
     change(at, "segmented_control", "loss.target", 0.0)
     assert number(metrics(at)["dL/dz with cross-entropy"]) == pytest.approx(p, rel=1e-3)
 
@@ -90,7 +94,7 @@ def test_training_run_cross_entropy_needs_fewer_steps():
     assert shown["MSE: all points right"] == "not within 300 steps"
     slower = steps(shown["cross-entropy: all points right"])
     assert slower > ce  # more confidently wrong: a little longer
-    accuracy, gradient = page_charts(at)[1]
+    accuracy, gradient = panel_charts(at)["training"]
     assert accuracy.vlines(losses.MSE_COLOR) == []  # MSE never gets there: no line
     (solved,) = accuracy.vlines(losses.CE_COLOR)
     assert accuracy.x_px(solved) == pytest.approx(accuracy.x_px(slower), abs=1.5)
@@ -106,7 +110,7 @@ def test_softmax_logits_and_target_change_probabilities_and_loss():
     logits[1] = 4.0
     total = sum(math.exp(z) for z in logits)
     assert number(metrics(at)["Cross-entropy H(y, p)"]) == pytest.approx(-math.log(math.exp(4.0) / total), rel=1e-3)
-    assert any("differ by at most" in caption.value for caption in at.caption)
+    assert any("differ by at most" in caption for caption in views.captions(at))
     change(at, "slider", "loss.smoothing", 0.2)
     shown = metrics(at)
     assert number(shown["Entropy of the target H(y)"]) > 0
@@ -123,7 +127,7 @@ def test_outlier_pulls_mse_and_not_huber():
     change(at, "slider", "loss.outlier", 0.0)
     shown = metrics(at)
     assert number(shown["Slope, MSE fit"]) == pytest.approx(clean, abs=0.02)
-    (outlier_chart,) = page_charts(at)[3]
+    (outlier_chart,) = panel_charts(at)["outlier"]
     (line,) = outlier_chart.lines(losses.MSE_COLOR)
     drawn_slope = (line[1, 1] - line[0, 1]) / (line[1, 0] - line[0, 0])
     assert drawn_slope == pytest.approx(number(shown["Slope, MSE fit"]), abs=0.02)
@@ -136,9 +140,9 @@ def test_chinese():
     at.run()
     assert not at.exception
     assert at.title[0].value == "损失函数"
-    assert "交叉熵" in at.subheader[1].value
+    assert "交叉熵" in views.headings(at)[2]  # the sigmoid panel's, after the title and the catalogue's
     assert "MSE 的 dL/dz" in metrics(at)
-    sigmoid, training, softmax, outlier, residual = page_charts(at)
+    sigmoid, training, softmax, outlier, residual = panel_charts(at).values()
     assert [chart.title for chart in sigmoid] == ["损失", "梯度 dL/dz"]
     assert sigmoid[0].legend == ["MSE", "交叉熵"] and sigmoid[0].x_label == "z（sigmoid 的输入）"
     assert training[0].x_label == "步"

@@ -1,5 +1,6 @@
 """The Pooling page, driven through AppTest: it renders, and every setting changes what is shown."""
 
+import html
 import json
 import re
 
@@ -13,6 +14,8 @@ from tests.app.conftest import change, open_page
 from tests.charts import page_charts, within_pixels
 from tests.conftest import ROOT
 from tests.grids import page_grids
+from tests.views import captions, formulas, notes
+from tests.views import text as page_text
 
 PAGE = "pages/pooling.py"
 MAX_SHIFT = 6  # the page shifts the map by 1..6 pixels
@@ -29,7 +32,16 @@ def grid(at, prefix: str) -> list[list[str]]:
 
 
 def window_formula(at) -> str:
-    return at.latex[0].value
+    return formulas(at)[0]
+
+
+def size_formula(at) -> str:
+    return formulas(at)[1]
+
+
+def pictures(at) -> list[str]:
+    """The captions (alt texts) of the pictures the page drew as ``<img>`` inside markdown, in page order."""
+    return [html.unescape(alt) for node in at.markdown for alt in re.findall(r'<img [^>]*alt="([^"]*)"', node.value)]
 
 
 def outlined(at, prefix: str, kind: str = "window") -> list[tuple[int, int]]:
@@ -58,8 +70,8 @@ def test_renders_with_every_panel(default_page):
         "Gradient at the output",
     }
     assert re.fullmatch(r"\\max\(\d, \d, \d, \d\) = \d", window_formula(at).strip("$\n"))
-    assert r"\lfloor 2 \rfloor + 1 = 3" in at.latex[1].value
-    assert len(at.image) == 2  # before and after pooling
+    assert r"\lfloor 2 \rfloor + 1 = 3" in size_formula(at)
+    assert len(pictures(at)) == 2  # before and after pooling
     assert len(page_grids(at)) == 5  # four grids and the quiz grid
     assert not at.get("plotly_chart") and len(page_charts(at)) == 1  # the shift chart
 
@@ -84,7 +96,7 @@ def test_shift_chart_has_a_point_per_shift_and_matches_the_summary(measure):
     lines = shift_lines(at)
     assert list(lines) == ["Before pooling", "After pooling"]
     assert [len(v) for v in lines.values()] == [MAX_SHIFT, MAX_SHIFT]  # shifts 1..6
-    summary = next(c.value for c in at.caption if c.value.startswith("For a 1-pixel shift"))
+    summary = next(caption for caption in captions(at) if caption.startswith("For a 1-pixel shift"))
     before, after = (float(v) for v in re.findall(r"(\d+)%", summary))
     # The summary rounds to whole percents, the tooltips to tenths.
     assert (before, after) == pytest.approx((lines["Before pooling"][0], lines["After pooling"][0]), abs=0.55)
@@ -108,7 +120,7 @@ def test_pooling_type_changes_the_numbers():
     change(at, "segmented_control", "pool.kind", "avg")
     assert grid(at, "Output") != before
     assert window_formula(at).strip("$\n").startswith(r"\frac{")
-    assert any("split evenly" in text.value for text in at.markdown)  # the backward rule follows the type
+    assert "split evenly" in page_text(at)  # the backward rule follows the type
     change(at, "segmented_control", "pool.kind", "lp")
     assert r"^{1/2}" in window_formula(at)
     lp2 = grid(at, "Output")
@@ -149,12 +161,12 @@ def test_ceil_mode_adds_a_partial_window():
     at = open_page(PAGE)
     change(at, "slider", "pool.grid.size", 5)
     assert "Output 2 × 2" in grids(at)
-    assert any("in no window" in info.value for info in at.info)
+    assert any("in no window" in info for info in notes(at, "info"))
     change(at, "toggle", "pool.ceil_mode", True)
     assert "Output 3 × 3" in grids(at)
-    assert any("partial window" in info.value for info in at.info)
+    assert any("partial window" in info for info in notes(at, "info"))
     assert grid(at, "Input")[5] == [""] * 6  # the row past the edge is empty
-    assert r"\lceil 1.5 \rceil + 1 = 3" in at.latex[1].value
+    assert r"\lceil 1.5 \rceil + 1 = 3" in size_formula(at)
 
 
 def test_selected_cell_moves_the_window_and_the_gradient():
@@ -190,9 +202,9 @@ def test_image_crop_and_image_controls():
     change(at, "segmented_control", "pool.grid.source", "image")
     crop = grid(at, "Input")
     assert crop != random_numbers and max(int(v) for row in crop for v in row) > 9
-    assert any("Before pooling: 43 × 64" in image.captions[0] for image in at.image)
+    assert any("Before pooling: 43 × 64" in caption for caption in pictures(at))
     change(at, "select_slider", "pool.image.side", 32)
-    assert any("After pooling: 10 × 16" in image.captions[0] for image in at.image)
+    assert any("After pooling: 10 × 16" in caption for caption in pictures(at))
 
 
 def shown_texts(at) -> list[str]:

@@ -1,14 +1,18 @@
 """Activations: values and slopes against torch.nn.functional, autograd and hand-derived derivatives."""
 
+import base64
+import io
 import math
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
-from cnnviz import activation_views, activations, codegen, convolution, kernels
+from cnnviz import activation_views, activations, codegen, convolution, figures, kernels
 from tests.charts import SVG, charts, within_pixels
 
 DTYPE = torch.float64
@@ -371,3 +375,16 @@ def test_code_snippet_prints_the_torch_values_and_slopes_at_and_around_zero(key)
     torch.testing.assert_close(namespace["slope"], autograd_slope(op, x), rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="between"):
         codegen.activation("elu", {"alpha": 9.0}, points)
+
+
+def test_a_small_map_is_a_picture_with_square_pixels_above_its_colour_bar():
+    values = np.array([[-1.0, 0.0], [0.5, 1.0]])
+    block = activation_views.map_picture_html(values, "Map <1>", small_side=10)
+    assert "\n\n" not in block  # one HTML block inside a ui.View
+    (source,) = re.findall(r'src="data:image/png;base64,([^"]+)"', block)
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(source))))
+    expected, _ = figures.map_to_image(values)
+    assert picture.shape[:2] == (10, 10)  # each value a 5 x 5 square
+    np.testing.assert_array_equal(picture[::5, ::5], expected)
+    assert 'alt="Map &lt;1&gt;"' in block and "width:100%" in block
+    assert "cnnviz-colour-bar" in block and "−1" in block  # the scale's low end, written with a minus sign

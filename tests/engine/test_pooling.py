@@ -1,6 +1,9 @@
 """Pooling engine: against torch's pooling functions and against gradients worked by hand."""
 
+import base64
+import io
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -8,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from cnnviz import codegen, figures, pooling, pooling_views
 from cnnviz.arithmetic import pool_output_size
@@ -358,6 +362,17 @@ def test_shared_display_uses_one_scale():
     before, after = pooling_views.shared_display(np.array([[0.0, 1.0]]), np.array([[0.5]]))
     np.testing.assert_array_equal(before, [[0, 255]])
     np.testing.assert_array_equal(after, [[128]])
+
+
+def test_pictures_are_sent_at_their_size_and_enlarged_with_square_pixels():
+    before, after = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20, np.array([[7, 250]], dtype=np.uint8)
+    block = pooling_views.pictures_html([(before, "Before <3 × 4>"), (after, "After")])
+    assert "\n\n" not in block  # one HTML block inside a ui.View
+    sources = re.findall(r'src="data:image/png;base64,([^"]+)"', block)
+    sent = [np.asarray(Image.open(io.BytesIO(base64.b64decode(source)))) for source in sources]
+    assert [picture.tolist() for picture in sent] == [before.tolist(), after.tolist()]
+    assert block.count("image-rendering:pixelated") == 2 and block.count("width:100%") == 2  # one width for both
+    assert re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", block) == ["Before &lt;3 × 4&gt;", "After"]
 
 
 # --- Robustness to shifts ------------------------------------------------------------------
