@@ -180,12 +180,15 @@ def number_grid_html(
     )
 
 
-def side_by_side_html(*columns: str, gap_px: int = 32) -> str:
+def side_by_side_html(*columns: str, gap_px: int = 32, share: bool = False) -> str:
     """HTML blocks in a row, top-aligned, wrapping onto the next line when the page is narrow.
 
     One element instead of one per block: a browser redraws a page's elements one by one.
+    ``share``: the blocks share the row's width (each at least 280 px), for blocks that fit
+    their width, like ``cnnviz.svg`` charts; otherwise each keeps its own width (tables).
     """
-    cells = "".join(f"<div>{column}</div>" for column in columns)
+    style = ' style="flex:1 1 280px;min-width:0"' if share else ""
+    cells = "".join(f"<div{style}>{column}</div>" for column in columns)
     return f'<div style="display:flex;flex-wrap:wrap;align-items:flex-start;gap:8px {gap_px}px">{cells}</div>'
 
 

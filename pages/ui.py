@@ -222,7 +222,10 @@ def show_svg(*svgs: str, gap_px: int = 16) -> None:
     Not ``st.html``: its sanitiser keeps HTML only and drops ``<svg>``. A markdown element
     passes the SVG to the page as it is (one HTML block: the SVG text holds no blank line).
     """
-    st.markdown(svgs[0] if len(svgs) == 1 else figures.side_by_side_html(*svgs, gap_px=gap_px), unsafe_allow_html=True)
+    st.markdown(
+        svgs[0] if len(svgs) == 1 else figures.side_by_side_html(*svgs, gap_px=gap_px, share=True),
+        unsafe_allow_html=True,
+    )
 
 
 class View:
@@ -262,7 +265,7 @@ class View:
         return self.text(block)
 
     def svg(self, *svgs: str, gap_px: int = 16) -> View:
-        return self.html(svgs[0] if len(svgs) == 1 else figures.side_by_side_html(*svgs, gap_px=gap_px))
+        return self.html(svgs[0] if len(svgs) == 1 else figures.side_by_side_html(*svgs, gap_px=gap_px, share=True))
 
     def row(self, *views: View, border: bool = False, widths: tuple[float, ...] = ()) -> View:
         """Views side by side (wrapping on a narrow page), in columns of ``widths`` (equal by default)."""
