@@ -52,6 +52,17 @@ if kind in ("component", "component_svg"):  # one st.components.v2 element that 
             for i in range(count)
         )
         view(data="".join(charts), key="view")
+if kind in ("photo", "photo_inline"):  # photos (480 px) that change on every move: st.image or inline <img>
+    from cnnviz.feature_pictures import jpeg, picture_html
+    from cnnviz.images import load_sample, resize_longest_side
+
+    photo = resize_longest_side(load_sample("cat.jpg").pixels, 480)
+    photos = [np.clip(photo.astype(np.int16) + value - 50 + i, 0, 255).astype(np.uint8) for i in range(count)]
+    if kind == "photo":
+        for picture in photos:
+            st.image(picture)
+    else:
+        st.markdown("".join(picture_html(jpeg(picture)) for picture in photos), unsafe_allow_html=True)
 for i in range(count):
     y = np.tanh(x * value / 50) + i
     if kind == "markdown_unchanged":

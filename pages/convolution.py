@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import html
 import io
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -24,8 +23,26 @@ CANVAS_GREY = 235
 CONV_CHANNELS = {"gray": (1, 1, 1), "per_channel": (3, 3, 3), "sum": (3, 1, 1)}
 #: Pixels per geometry slider: the five controls above the pictures share one row down to a 1280 px window.
 SLIDER_WIDTH = 88
-#: The input and output pictures: the column's width, rounded corners as st.image draws them.
-PICTURE_STYLE = "width:100%;border-radius:.5rem"
+
+
+@dataclass
+class Shown:
+    """One side of the page's pair: words above the picture, the picture (JPEG bytes), words below.
+
+    The picture is an ``st.image``, not an ``<img>`` inside the words: the browser fetches and
+    decodes it natively (13 ms per 480-px photo against 23 inline, ``bench/element_costs.py``),
+    and an unchanged picture is not sent again.
+    """
+
+    above: ui.View = field(default_factory=ui.View)
+    picture: bytes | None = None
+    below: ui.View = field(default_factory=ui.View)
+
+    def draw(self) -> None:
+        self.above.draw()
+        if self.picture is not None:
+            st.image(self.picture, width="stretch")
+        self.below.draw()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -68,12 +85,6 @@ def picture(pixels: np.ndarray) -> bytes:
         encoded, format="JPEG", quality=100
     )
     return encoded.getvalue()
-
-
-def picture_html(jpeg: bytes, alt: str) -> str:
-    """The picture as an ``<img>`` holding it (a ``data:`` source), as wide as its column."""
-    source = base64.b64encode(jpeg).decode()
-    return f'<img src="data:image/jpeg;base64,{source}" alt="{html.escape(alt)}" style="{PICTURE_STYLE}">'
 
 
 def fmt(value: float) -> str:
@@ -211,16 +222,17 @@ def shape_latex(height: int, width: int, kernel: np.ndarray, settings: dict) -> 
 
 
 def output_view(image, kernel: np.ndarray | None, channel_mode: str, settings: dict, flip: bool,
-                bias: float) -> tuple[dict | None, ui.View, list]:  # fmt: skip
+                bias: float) -> tuple[dict | None, Shown, list]:  # fmt: skip
     """The output with its colour legend, or why there is none.
 
     Returns the cached result (None without output), the view, and the nearest settings that
     work when these cannot (``convolution.suggest_valid_settings``, for buttons).
     """
-    view = ui.View()
+    shown = Shown()
+    view = shown.above
     if kernel is None:
         view.text(f"**{ui.t('conv.output')}**").note(ui.t("conv.fix_kernel"), "info", ":material/arrow_back:")
-        return None, view, []
+        return None, shown, []
     try:
         result = convolve(image.pixels, kernel, channel_mode, **settings, flip=flip, bias=bias)
     except ValueError as error:
@@ -229,11 +241,12 @@ def output_view(image, kernel: np.ndarray | None, channel_mode: str, settings: d
         fixes = convolution.suggest_valid_settings(
             *image.pixels.shape[:2], kernel.shape, **settings, max_padding=MAX_PADDING, max_dilation=MAX_DILATION
         )
-        return None, view, fixes
+        return None, shown, fixes
     out_h, out_w = result["shape"][:2]
     heading = "conv.output_heading_rgb" if len(result["shape"]) == 3 else "conv.output_heading"
     heading = ui.t(heading, height=out_h, width=out_w)
-    view.text(heading).html(picture_html(result["output"], heading.replace("**", "")))
+    view.text(heading)
+    shown.picture, view = result["output"], shown.below
     scale = result["scale"]
     view.html(figures.scale_legend_html(scale))
     legend = "conv.legend.diverging" if scale.colours == "diverging" else "conv.legend.gray"
@@ -243,20 +256,17 @@ def output_view(image, kernel: np.ndarray | None, channel_mode: str, settings: d
         f"{ui.t('conv.range', low=fmt(result['low']), high=fmt(result['high']))} "
         f"{ui.t(legend, high=fmt(scale.high))} {ui.t('conv.same_scale')}"
     )
-    return result, view, []
+    return result, shown, []
 
 
-def input_view(image, result: dict | None, channel_mode: str, padding: int) -> ui.View:
+def input_view(image, result: dict | None, channel_mode: str, padding: int) -> Shown:
     """What the kernel slides over: the input as convolved (gray or colour, padded), else the image."""
     channels = 1 if channel_mode == "gray" else 3
-    shown = result["input"] if result else picture(image.pixels)
     height, width = image.pixels.shape[:2]
-    heading = ui.t("conv.input_heading", height=height, width=width, channels=channels)
-    return (
-        ui.View()
-        .text(heading)
-        .html(picture_html(shown, heading.replace("**", "")))
-        .caption(ui.t("conv.input_note" if padding else "conv.input_note_plain"))
+    return Shown(
+        ui.View().text(ui.t("conv.input_heading", height=height, width=width, channels=channels)),
+        result["input"] if result else picture(image.pixels),
+        ui.View().caption(ui.t("conv.input_note" if padding else "conv.input_note_plain")),
     )
 
 
@@ -264,8 +274,8 @@ def input_view(image, result: dict | None, channel_mode: str, padding: int) -> u
 def lesson() -> None:
     """Everything below the title; a widget change reruns only this.
 
-    The input and output pictures with their words are one element (``ui.View``), and so is
-    each other panel's text: a slider move redraws about twenty elements, not forty.
+    Each panel's words are one element (``ui.View``): a slider move redraws about twenty-five
+    elements, not forty.
     """
     image = ui.current_image()
     height, width = image.pixels.shape[:2]
@@ -274,20 +284,17 @@ def lesson() -> None:
         kernel, bias, flip = kernel_controls()
     with result_column:
         channel_mode, settings = geometry_controls()
-        result, output, fixes, shown_input = None, ui.View(), [], ui.View()  # what stays if a panel fails
+        result, output, fixes, shown_input = None, Shown(), [], Shown()  # what stays if a panel fails
         with ui.panel("conv.output"):
             result, output, fixes = output_view(image, kernel, channel_mode, settings, flip, bias)
         with ui.panel("conv.input"):
             shown_input = input_view(image, result, channel_mode, settings["padding"])
-        if fixes:  # the nearest settings that work are buttons (widgets), under the reason
-            input_column, output_column = st.columns(2)
-            with input_column:
-                shown_input.draw()
-            with output_column:
-                output.draw()
-                ui.setting_buttons(fixes, "conv")
-        else:
-            ui.View().row(shown_input, output).draw()
+        input_column, output_column = st.columns(2)
+        with input_column:
+            shown_input.draw()
+        with output_column:
+            output.draw()
+            ui.setting_buttons(fixes, "conv")  # the nearest settings that work, under the reason
         if result is not None:
             with ui.panel("conv.formula"):
                 formula = (

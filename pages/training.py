@@ -207,7 +207,7 @@ def live_view() -> None:
         (ui.t("train.chart.loss"), ui.t("train.chart.accuracy")),
         ui.t("train.chart.step"),
     )
-    ui.show_svg(curves)
+    ui.View().html(curves).draw()
     filters, samples = st.columns([1, 2])
     with filters, ui.panel("train.filters"):
         sheet = training_plots.first_layer_filters(latest.network)

@@ -215,19 +215,6 @@ def show_image(pixels: np.ndarray, caption: str | None = None, small_side: int =
     st.image(shown, caption=caption, width="stretch")
 
 
-def show_svg(*svgs: str, gap_px: int = 16) -> None:
-    """Draw SVG charts (``cnnviz.svg``) inline, several side by side in one element: page font and
-    theme colours, ``<title>`` tooltips.
-
-    Not ``st.html``: its sanitiser keeps HTML only and drops ``<svg>``. A markdown element
-    passes the SVG to the page as it is (one HTML block: the SVG text holds no blank line).
-    """
-    st.markdown(
-        svgs[0] if len(svgs) == 1 else figures.side_by_side_html(*svgs, gap_px=gap_px, share=True),
-        unsafe_allow_html=True,
-    )
-
-
 class View:
     """A view's headings, text, formulas, notes and pictures, drawn as ONE element by :meth:`draw`.
 
@@ -265,6 +252,8 @@ class View:
         return self.text(block)
 
     def svg(self, *svgs: str, gap_px: int = 16) -> View:
+        """``cnnviz.svg`` charts, several side by side sharing the row. (Not ``st.html``: its
+        sanitiser drops ``<svg>``; a markdown element passes it to the page as it is.)"""
         return self.html(svgs[0] if len(svgs) == 1 else figures.side_by_side_html(*svgs, gap_px=gap_px, share=True))
 
     def row(self, *views: View, border: bool = False, widths: tuple[float, ...] = ()) -> View:

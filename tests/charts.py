@@ -6,7 +6,7 @@ log10 on a log axis, x or y), so a test checks what the chart shows against numb
 itself. Other drawings (``cnnviz.windows``, ``activation_views.units_grid``) stay parsed SVG
 roots; :func:`groups` finds their class-tagged parts.
 
-Pages draw SVG with ``ui.show_svg``: a markdown element holding one ``<svg>`` or several side by
+Pages draw SVG inside a ``ui.View``: a markdown element holding one ``<svg>`` or several side by
 side, read with :func:`page_svgs` and :func:`page_charts`.
 """
 
@@ -255,7 +255,7 @@ def charts(*markups: str) -> list[Chart]:
 
 
 def page_svgs(at) -> list[ET.Element]:
-    """Every SVG an AppTest run drew (``ui.show_svg``: markdown elements), parsed, in page order."""
+    """Every SVG an AppTest run drew (inside ``ui.View`` markdown elements), parsed, in page order."""
     return [root for element in at.markdown for root in _svgs(element.value)]
 
 

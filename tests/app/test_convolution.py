@@ -194,3 +194,12 @@ def test_the_shown_code_reproduces_the_output_shape(link, channels, in_code):
     assert in_code in code and f"torch.rand(1, {1 if not link else 3}, 300, 451)" in code  # the cat, 300 x 451
     height, width = (int(n) for n in output_heading(at).split("· ")[1].split(" × ")[:2])
     assert printed_shape(code) == (1, channels, height, width)
+
+
+def test_a_bias_move_sends_a_new_output_picture_and_the_same_input_picture():
+    at = open_page(PAGE)
+    (before_input,), (before_output,) = (image.value for image in at.main.get("image"))
+    at.slider(key="conv.bias").set_value(0.5).run()
+    (after_input,), (after_output,) = (image.value for image in at.main.get("image"))
+    assert after_input == before_input  # same bytes, same media URL: the browser keeps its copy
+    assert after_output != before_output
