@@ -35,37 +35,30 @@ def notes(at, kind: str) -> list[str]:
     return found
 
 
-def captions(at) -> list[str]:
-    """``st.caption`` texts and View captions."""
+def _read(at, element_types: tuple[str, ...], in_views: re.Pattern) -> list[str]:
+    """Values of elements of ``element_types``, and what ``in_views`` captures in markdown elements."""
     found = []
     for node in _elements(at):
-        if node.type == "caption":
-            found.append(node.value)
+        if node.type in element_types:
+            found.append(node.value.strip("$\n") if node.type == "latex" else node.value)
         elif (source := _markdown(node)) is not None:
-            found += _CAPTION.findall(source)
+            found += in_views.findall(source)
     return found
+
+
+def captions(at) -> list[str]:
+    """``st.caption`` texts and View captions."""
+    return _read(at, ("caption",), _CAPTION)
 
 
 def formulas(at) -> list[str]:
     """The KaTeX source of every formula: ``st.latex`` elements and View formulas."""
-    found = []
-    for node in _elements(at):
-        if node.type == "latex":
-            found.append(node.value.strip("$\n"))
-        elif (source := _markdown(node)) is not None:
-            found += _FORMULA.findall(source)
-    return found
+    return _read(at, ("latex",), _FORMULA)
 
 
 def headings(at) -> list[str]:
-    """Heading texts: ``st.header``/``st.subheader`` elements and View headings."""
-    found = []
-    for node in _elements(at):
-        if node.type in ("header", "subheader", "title"):
-            found.append(node.value)
-        elif (source := _markdown(node)) is not None:
-            found += _HEADING.findall(source)
-    return found
+    """Heading texts: ``st.title``/``st.header``/``st.subheader`` elements and View headings."""
+    return _read(at, ("header", "subheader", "title"), _HEADING)
 
 
 def text(at) -> str:
