@@ -290,9 +290,9 @@ def lesson() -> None:
         with ui.panel("conv.input"):
             shown_input = input_view(image, result, channel_mode, settings["padding"])
         input_column, output_column = st.columns(2)
-        with input_column:
+        with input_column, ui.panel("conv.input"):
             shown_input.draw()
-        with output_column:
+        with output_column, ui.panel("conv.output"):
             output.draw()
             ui.setting_buttons(fixes, "conv")  # the nearest settings that work, under the reason
         if result is not None:
