@@ -192,7 +192,7 @@ def image_picker() -> LoadedImage:
             else:
                 refusal = t("ui.upload_refused", name=_as_code(upload.name), reason=outcome)
                 st.error(refusal, icon=":material/image_not_supported:")
-        st.image(_preview_png(source, image), width="content")
+        st.image(_preview_png(source, image), width="content", output_format="PNG")  # sent as it is
         for note in image.notes:
             st.caption(note)
     st.session_state["image"] = image

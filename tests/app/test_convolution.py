@@ -203,3 +203,11 @@ def test_a_bias_move_sends_a_new_output_picture_and_the_same_input_picture():
     (after_input,), (after_output,) = (image.value for image in at.main.get("image"))
     assert after_input == before_input  # same bytes, same media URL: the browser keeps its copy
     assert after_output != before_output
+
+
+def test_a_photo_is_sent_as_jpeg_and_a_tiny_image_as_png_with_square_pixels():
+    at = open_page(PAGE)
+    assert [url.rsplit(".", 1)[1] for image in at.main.get("image") for url in image.value] == ["jpg", "jpg"]
+    at.session_state["image"] = LoadedImage(np.zeros((8, 8, 3), np.uint8), (8, 8))
+    at.slider(key="conv.bias").set_value(0.5).run()
+    assert [url.rsplit(".", 1)[1] for image in at.main.get("image") for url in image.value] == ["png", "png"]
