@@ -119,6 +119,7 @@ def test_the_thumbnail_follows_the_image_in_use(home: AppTest):
         return url
 
     cat = thumbnail(home)
+    assert cat.endswith(".png")  # sent as it was made, not re-encoded on every run
     at = upload(home, GOOD)
     photo = thumbnail(at)
     at = upload(at, BAD)  # refused: the sample is back in use
