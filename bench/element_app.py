@@ -63,6 +63,16 @@ if kind in ("photo", "photo_inline"):  # photos (480 px) that change on every mo
             st.image(picture)
     else:
         st.markdown("".join(picture_html(jpeg(picture)) for picture in photos), unsafe_allow_html=True)
+if kind in ("grids_markdown", "grids_html"):  # number grids (6 x 6) in one markdown or one st.html element
+    from cnnviz.figures import number_grid_html
+
+    grids = "".join(
+        number_grid_html(np.arange(36).reshape(6, 6) * value + i, f"Grid {i}", decimals=0) for i in range(count)
+    )
+    if kind == "grids_markdown":
+        st.markdown(grids, unsafe_allow_html=True)
+    else:
+        st.html(grids)
 for i in range(count):
     y = np.tanh(x * value / 50) + i
     if kind == "markdown_unchanged":

@@ -20,7 +20,8 @@ from tests.e2e.pages_under_test import FIRST_SLIDER
 
 #: (kind, how many on the page)
 KINDS = [("none", 0), ("markdown_unchanged", 20), ("markdown", 20), ("html", 20), ("image", 20), ("latex", 20),
-         ("columns", 20), ("container", 20), ("slider", 20), ("slider_columns", 5), ("slider_row", 5), ("composed", 20), ("component", 20), ("plotly", 5), ("plotly_unchanged", 5), ("vega", 5), ("svg", 5), ("svg_composed", 5), ("svg_img", 5), ("component_svg", 5), ("photo", 2), ("photo_inline", 2)]  # fmt: skip
+         ("columns", 20), ("container", 20), ("slider", 20), ("slider_columns", 5), ("slider_row", 5), ("composed", 20), ("component", 20), ("plotly", 5), ("plotly_unchanged", 5), ("vega", 5), ("svg", 5), ("svg_composed", 5), ("svg_img", 5), ("component_svg", 5), ("photo", 2), ("photo_inline", 2),
+         ("grids_markdown", 6), ("grids_html", 6)]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
