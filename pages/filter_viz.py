@@ -423,21 +423,29 @@ def keep_settings() -> None:
 restore_settings()
 st.title(ui.t("fviz.title"))
 st.markdown(ui.t("fviz.intro"))
-target_area, action_area, result_area, settings_area = (st.container() for _ in range(4))
-with action_area:
-    st.markdown(f"**{ui.t('fviz.presets')}**")
-    *presets, run_column = st.columns([2, 2, 1])
-    clicked = run_column.button(ui.t("fviz.run"), key="fviz.run", type="primary", icon=":material/play_arrow:",
-                                width="stretch")  # fmt: skip
 
-chosen = None
-with target_area, ui.panel("fviz.settings"):
-    chosen = choose(presets, settings_area)
-if chosen is None:
-    st.stop()
-choice, network = chosen
-keep_settings()
-with result_area, ui.panel("fviz.run"):
-    result = run_panel(choice, network, clicked)
-    if result is not None:
-        results_panel(choice, network, result)
+
+@st.fragment
+def lesson() -> None:
+    """Everything below the title: a setting or Run reruns only this, not the sidebar."""
+    target_area, action_area, result_area, settings_area = (st.container() for _ in range(4))
+    with action_area:
+        st.markdown(f"**{ui.t('fviz.presets')}**")
+        *presets, run_column = st.columns([2, 2, 1])
+        clicked = run_column.button(ui.t("fviz.run"), key="fviz.run", type="primary", icon=":material/play_arrow:",
+                                    width="stretch")  # fmt: skip
+
+    chosen = None
+    with target_area, ui.panel("fviz.settings"):
+        chosen = choose(presets, settings_area)
+    if chosen is None:
+        return
+    choice, network = chosen
+    keep_settings()
+    with result_area, ui.panel("fviz.run"):
+        result = run_panel(choice, network, clicked)
+        if result is not None:
+            results_panel(choice, network, result)
+
+
+lesson()
