@@ -39,10 +39,10 @@ def png(picture: np.ndarray) -> bytes:
     return encoded.getvalue()
 
 
-def jpeg(picture: np.ndarray) -> bytes:
-    """A uint8 photo, (H, W, 3), as JPEG bytes: a tenth of its PNG's size, where square pixels need not stay sharp."""
+def jpeg(picture: np.ndarray, quality: int = 85) -> bytes:
+    """A uint8 photo, (H, W[, 3]), as JPEG bytes: a tenth of its PNG's size, where square pixels need not stay sharp."""
     encoded = io.BytesIO()
-    Image.fromarray(picture).save(encoded, format="JPEG", quality=85)
+    Image.fromarray(picture).save(encoded, format="JPEG", quality=quality)
     return encoded.getvalue()
 
 
@@ -67,14 +67,20 @@ def labelled_rows_html(rows: Sequence[tuple[str, Sequence[str], bytes]]) -> str:
     return f'<div style="display:grid;grid-template-columns:1fr 5fr;gap:12px 16px;align-items:center">{cells}</div>'
 
 
-def captioned_row_html(items: Sequence[tuple[bytes, str]]) -> str:
-    """PNGs side by side, the same width each, a small caption under each, in one HTML block."""
+def captioned_row_html(items: Sequence[tuple[bytes, str]], pixelated: bool = False) -> str:
+    """Pictures side by side, the same width each, a small caption under each, in one HTML block.
+
+    ``pixelated``: the browser enlarges them without smoothing, every pixel a visible square
+    (for maps sent at their own, small size).
+    """
+    style = "width:100%;object-fit:fill" + (";image-rendering:pixelated" if pixelated else "")
     cells = "".join(
-        f'<figure style="margin:0;flex:1;min-width:0">{picture_html(picture, caption, "width:100%;object-fit:fill")}'
-        f'<figcaption style="font-size:.875rem;opacity:.7">{html.escape(caption)}</figcaption></figure>'
+        f'<figure style="margin:0;flex:1;min-width:0">{picture_html(picture, caption, style)}'
+        f'<figcaption style="font-size:.875rem;opacity:.7;text-align:center">{html.escape(caption)}</figcaption>'
+        "</figure>"
         for picture, caption in items
     )
-    return f'<div style="display:flex;gap:16px;align-items:flex-start">{cells}</div>'
+    return f'<div style="display:flex;gap:16px;align-items:flex-start;margin-bottom:1rem">{cells}</div>'
 
 
 def tile_grid(maps: np.ndarray, bound: float | None, columns: int, tile: int, gap: int = 2) -> np.ndarray:

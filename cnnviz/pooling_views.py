@@ -7,7 +7,6 @@ KaTeX); the figures are HTML grids and pictures, and SVG charts.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from typing import Literal
@@ -18,7 +17,7 @@ from PIL import Image
 from cnnviz import figures
 from cnnviz.arithmetic import slide_distance
 from cnnviz.convolution import convolve_image, to_gray
-from cnnviz.feature_pictures import picture_html, png
+from cnnviz.feature_pictures import captioned_row_html, png
 from cnnviz.images import resize_longest_side
 from cnnviz.kernels import preset
 from cnnviz.pooling import BEYOND, INPUT, PADDING, PooledGrid, PoolSettings, ShiftRobustness, check_settings
@@ -204,14 +203,7 @@ def pictures_html(pictures: Sequence[tuple[np.ndarray, str]]) -> str:
     Each map is sent at its own size and enlarged by the browser without smoothing, so every
     pixel is a visible square (a 32-pixel map stays a few hundred bytes).
     """
-    cells = "".join(
-        f'<figure style="margin:0;flex:1;min-width:0">'
-        f"{picture_html(png(picture), caption, 'width:100%;object-fit:fill;image-rendering:pixelated')}"
-        f'<figcaption style="font-size:.875rem;opacity:.7;text-align:center">{html.escape(caption)}</figcaption>'
-        "</figure>"
-        for picture, caption in pictures
-    )
-    return f'<div style="display:flex;gap:16px;align-items:flex-start;margin-bottom:1rem">{cells}</div>'
+    return captioned_row_html([(png(picture), caption) for picture, caption in pictures], pixelated=True)
 
 
 def shift_figure(result: ShiftRobustness, measure: Literal["change", "changed"], labels: dict[str, str]) -> str:

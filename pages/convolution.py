@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import streamlit as st
-from PIL import Image
 
 from cnnviz import codegen, convolution, figures, kernels
-from cnnviz.images import resize_longest_side, upscale_nearest
 from pages import ui
 
 MAX_PADDING, MAX_DILATION, MAX_STRIDE = 10, 8, 8
@@ -27,7 +24,7 @@ SLIDER_WIDTH = 88
 
 @dataclass
 class Shown:
-    """One side of the page's pair: words above the picture, the picture (JPEG bytes), words below.
+    """One side of the page's pair: words above the picture, the picture (PNG or JPEG bytes), words below.
 
     The picture is an ``st.image``, not an ``<img>`` inside the words: the browser fetches and
     decodes it natively (13 ms per 480-px photo against 23 inline, ``bench/element_costs.py``),
@@ -79,17 +76,9 @@ def convolve(pixels: np.ndarray, kernel: np.ndarray, channel_mode: str, stride: 
 
 
 def picture(pixels: np.ndarray) -> bytes:
-    """A uint8 image as the page shows it, like ``ui.show_image``: at most ui.DISPLAY_SIDE per side.
-    A photo is a quality-90 JPEG (35 kB for the cat at 480 px; quality 100 is 78 kB); a tiny image
-    is enlarged with square pixels and sent as PNG, which keeps those squares sharp."""
-    shown = resize_longest_side(pixels, ui.DISPLAY_SIDE)
-    enlarged = upscale_nearest(shown, 240)
-    encoded = io.BytesIO()
-    if enlarged.shape == shown.shape:
-        Image.fromarray(shown).save(encoded, format="JPEG", quality=90)
-    else:
-        Image.fromarray(enlarged).save(encoded, format="PNG")
-    return encoded.getvalue()
+    """A canvas as the page shows it: a photo as quality-90 JPEG (35 kB for the cat at 480 px;
+    quality 100 is 78 kB), a tiny image enlarged with square pixels as PNG."""
+    return ui.picture_bytes(pixels, jpeg_quality=90)
 
 
 def fmt(value: float) -> str:

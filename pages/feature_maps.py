@@ -10,7 +10,7 @@ import streamlit as st
 
 from cnnviz import feature_pictures, features, figures, models
 from cnnviz.features import FeatureMaps
-from cnnviz.images import resize_longest_side, upscale_nearest
+from cnnviz.images import upscale_nearest
 from cnnviz.models import Network, WeightsError
 from pages import ui
 
@@ -197,14 +197,8 @@ def drawing() -> tuple[np.ndarray, None] | None:
 
 
 def picture(pixels: np.ndarray, caption: str, small_side: int = 224) -> str:
-    """An image as ``ui.show_image`` shows it (a large one shrunk, a small one enlarged with square
-    pixels), as an ``<img>`` for a View: PNG when enlarged, so the pixels stay sharp; else JPEG."""
-    if pixels.ndim == 2 or pixels.shape[2] == 1:
-        pixels = np.repeat(pixels.reshape(*pixels.shape[:2], 1), 3, axis=2)
-    shown = resize_longest_side(pixels, ui.DISPLAY_SIDE) if max(pixels.shape[:2]) > ui.DISPLAY_SIDE else pixels
-    enlarged = max(shown.shape[:2]) < small_side
-    encoded = feature_pictures.png if enlarged else feature_pictures.jpeg
-    return feature_pictures.picture_html(encoded(upscale_nearest(shown, small_side)), caption, PICTURE_STYLE)
+    """An image as ``ui.show_image`` shows it, as an ``<img>`` for a View (``ui.picture_bytes``)."""
+    return feature_pictures.picture_html(ui.picture_bytes(pixels, small_side), caption, PICTURE_STYLE)
 
 
 def input_view(network: Network, pixels: np.ndarray, prepared: models.PreparedInput) -> ui.View:

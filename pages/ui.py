@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnnviz import figures, i18n
-from cnnviz.feature_pictures import png
+from cnnviz.feature_pictures import jpeg, png
 from cnnviz.images import (
     UNREADABLE,
     ImageError,
@@ -213,6 +213,17 @@ def show_image(pixels: np.ndarray, caption: str | None = None, small_side: int =
     shown = resize_longest_side(pixels, DISPLAY_SIDE) if max(pixels.shape[:2]) > DISPLAY_SIDE else pixels
     shown = upscale_nearest(shown, small_side)
     st.image(shown, caption=caption, width="stretch")
+
+
+def picture_bytes(pixels: np.ndarray, small_side: int = 240, jpeg_quality: int = 85) -> bytes:
+    """A uint8 image encoded once as :func:`show_image` shows it (longest side at most ``DISPLAY_SIDE``):
+    PNG when it had to be enlarged, so its square pixels stay sharp, else JPEG. For a cached
+    picture (``st.image`` with ``output_format`` named, or an ``<img>`` in a View)."""
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    shown = resize_longest_side(pixels, DISPLAY_SIDE)
+    enlarged = upscale_nearest(shown, small_side)
+    return png(enlarged) if enlarged.shape != shown.shape else jpeg(shown, jpeg_quality)
 
 
 class View:

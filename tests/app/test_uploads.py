@@ -10,12 +10,14 @@ conversions, refusals) are uploaded on every lesson that computes on the image, 
 
 from __future__ import annotations
 
+import io
 import logging
 import tomllib
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
@@ -221,6 +223,16 @@ def test_large_photo_note_is_shown_under_the_preview(home: AppTest):
 def test_preview_is_bounded(shape, shown):
     pixels = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
     assert ui._preview(pixels).shape == shown
+
+
+def test_a_picture_is_encoded_as_shown_photos_as_jpeg_tiny_images_as_sharp_png():
+    photo = np.random.default_rng(0).integers(0, 256, (600, 900, 3), dtype=np.uint8)
+    sent = Image.open(io.BytesIO(ui.picture_bytes(photo)))
+    assert sent.format == "JPEG" and max(sent.size) == ui.DISPLAY_SIDE
+    tiny = np.arange(16, dtype=np.uint8).reshape(4, 4, 1) * 16  # one channel, as a gray map may come
+    sent = Image.open(io.BytesIO(ui.picture_bytes(tiny, small_side=240)))
+    assert sent.format == "PNG"
+    np.testing.assert_array_equal(np.asarray(sent), np.repeat(np.repeat(tiny[..., 0], 60, 0), 60, 1))
 
 
 # --- Uploads on the lessons ------------------------------------------------------------------
