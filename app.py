@@ -33,7 +33,8 @@ link_settings = None if "link.checked" in st.session_state else st.query_params.
 if st.session_state.get("lang") not in LANGUAGES:
     st.session_state["lang"] = ui.lang()
 with st.sidebar:
-    st.segmented_control("Language / 语言", list(LANGUAGES), format_func=LANGUAGES.get, key="lang", required=True)
+    st.segmented_control("Language / 语言", list(LANGUAGES), format_func=LANGUAGES.get, key="lang", required=True,
+                         on_change=ui.keep_choices_through_language_switch)  # fmt: skip
 st.query_params["lang"] = st.session_state["lang"]
 
 home = st.Page("pages/home.py", title=ui.t("home.title"), icon=":material/home:", default=True)

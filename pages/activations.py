@@ -60,9 +60,7 @@ def feature_maps(pixels: np.ndarray, kernel_name: str, key: str, params: tuple) 
 
 
 def pick_functions(key: str, label: str, default: list[str], most: int) -> list[str]:
-    ui.choices_from_url(key, KEYS, default, most)
-    st.multiselect(ui.t(label), KEYS, key=key, format_func=name, max_selections=most)
-    return ui.choices_to_url(key, default)
+    return ui.url_choices(st.multiselect, ui.t(label), KEYS, default, key, most, format_func=name)
 
 
 # --- panels -------------------------------------------------------------------------------

@@ -28,19 +28,16 @@ def number(value: float) -> str:
 def grid_controls() -> tuple[np.ndarray, np.ndarray, dict, bool]:
     """The row of settings above the lesson. Returns (grid (n, n), kernel, geometry settings, flip)."""
     with st.container(horizontal=True, gap="xsmall", vertical_alignment="bottom"):  # one block, not eight
-        ui.choice_from_url("steps.source", SOURCES, SOURCES[0])
-        st.segmented_control(
-            ui.t("steps.source"), SOURCES, required=True, key="steps.source", help=ui.t("steps.source_help"),
-            format_func=lambda name: ui.t(f"steps.source.{name}"),
+        source = ui.url_choice(
+            st.segmented_control, ui.t("steps.source"), SOURCES, SOURCES[0], "steps.source", required=True,
+            help=ui.t("steps.source_help"), format_func=lambda name: ui.t(f"steps.source.{name}"),
         )  # fmt: skip
-        source = ui.choice_to_url("steps.source", SOURCES[0])
         size = st.slider(ui.t("steps.size"), 4, 10, 6, key="steps.size", bind="query-params", width=SLIDER_WIDTH + 16)
         names = list(kernels.PRESETS)
-        ui.choice_from_url("steps.kernel", names, DEFAULT_KERNEL)
-        st.selectbox(
-            ui.t("steps.kernel"), names, key="steps.kernel", format_func=lambda name: ui.t(f"conv.preset.{name}")
-        )
-        kernel = kernels.preset(ui.choice_to_url("steps.kernel", DEFAULT_KERNEL))
+        kernel = kernels.preset(ui.url_choice(
+            st.selectbox, ui.t("steps.kernel"), names, DEFAULT_KERNEL, "steps.kernel",
+            format_func=lambda name: ui.t(f"conv.preset.{name}"),
+        ))  # fmt: skip
         settings = {
             "stride": st.slider(ui.t("conv.stride"), 1, 3, 1, key="steps.stride", bind="query-params",
                                 help=ui.t("conv.stride_help"), width=SLIDER_WIDTH),
@@ -51,12 +48,10 @@ def grid_controls() -> tuple[np.ndarray, np.ndarray, dict, bool]:
         }  # fmt: skip
         with st.popover("", icon=":material/tune:", help=ui.t("steps.more")):
             modes = list(convolution.PADDING_MODES)
-            ui.choice_from_url("steps.padding_mode", modes, modes[0])
-            settings["padding_mode"] = st.selectbox(
-                ui.t("conv.padding_mode"), modes, key="steps.padding_mode",
+            settings["padding_mode"] = ui.url_choice(
+                st.selectbox, ui.t("conv.padding_mode"), modes, modes[0], "steps.padding_mode",
                 format_func=lambda mode: ui.t(f"conv.padding_mode.{mode}"),
             )  # fmt: skip
-            ui.choice_to_url("steps.padding_mode", modes[0])
             flip = st.toggle(ui.t("conv.flip"), key="steps.flip", bind="query-params", help=ui.t("conv.flip_help"))
             seed = st.number_input(ui.t("steps.seed"), 0, 9999, 0, key="steps.seed", bind="query-params",
                                    disabled=source != "random")  # fmt: skip

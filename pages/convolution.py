@@ -143,19 +143,15 @@ def describe(kernel: np.ndarray, preset_name: str | None) -> str:
 
 def kernel_controls() -> tuple[np.ndarray | None, float, bool]:
     """Left column: the kernel, what it does, bias and flip. Returns (kernel or None, bias, flip)."""
-    ui.choice_from_url("conv.source", SOURCES, SOURCES[0])
-    st.segmented_control(
-        ui.t("conv.source"), SOURCES, required=True, key="conv.source",
+    source = ui.url_choice(
+        st.segmented_control, ui.t("conv.source"), SOURCES, SOURCES[0], "conv.source", required=True,
         format_func=lambda name: ui.t(f"conv.source.{name}"),
     )  # fmt: skip
-    source = ui.choice_to_url("conv.source", SOURCES[0])
     names = list(kernels.PRESETS)
-    ui.choice_from_url("conv.preset", names, DEFAULT_PRESET)
-    st.selectbox(
-        ui.t("conv.preset"), names, key="conv.preset", disabled=source == "custom",
+    preset_name = ui.url_choice(
+        st.selectbox, ui.t("conv.preset"), names, DEFAULT_PRESET, "conv.preset", disabled=source == "custom",
         format_func=lambda name: ui.t(f"conv.preset.{name}"),
     )  # fmt: skip
-    preset_name = ui.choice_to_url("conv.preset", DEFAULT_PRESET)
     if source == "custom":
         kernel, preset_name = custom_kernel(preset_name), None
     else:
@@ -182,11 +178,9 @@ def geometry_controls() -> tuple[str, dict]:
     """The row above the images: channels, stride, padding, padding mode, dilation."""
     modes = list(convolution.CHANNEL_MODES)
     padding_modes = list(convolution.PADDING_MODES)
-    ui.choice_from_url("conv.channel_mode", modes, modes[0])
-    ui.choice_from_url("conv.padding_mode", padding_modes, padding_modes[0])
     with st.container(horizontal=True, gap="xsmall"):  # one block, not st.columns' six; wraps on a phone
-        st.selectbox(
-            ui.t("conv.channels"), modes, key="conv.channel_mode", help=ui.t("conv.channels_help"),
+        channel_mode = ui.url_choice(
+            st.selectbox, ui.t("conv.channels"), modes, modes[0], "conv.channel_mode", help=ui.t("conv.channels_help"),
             format_func=lambda mode: ui.t(f"conv.channel.{mode}"),
         )  # fmt: skip
         settings = {
@@ -194,13 +188,12 @@ def geometry_controls() -> tuple[str, dict]:
                                 help=ui.t("conv.stride_help"), width=SLIDER_WIDTH),
             "padding": st.slider(ui.t("conv.padding"), 0, MAX_PADDING, 0, key="conv.padding", bind="query-params",
                                  help=ui.t("conv.padding_help"), width=SLIDER_WIDTH),
-            "padding_mode": st.selectbox(ui.t("conv.padding_mode"), padding_modes, key="conv.padding_mode",
-                                         format_func=lambda mode: ui.t(f"conv.padding_mode.{mode}")),
+            "padding_mode": ui.url_choice(st.selectbox, ui.t("conv.padding_mode"), padding_modes, padding_modes[0],
+                                          "conv.padding_mode", format_func=lambda mode: ui.t(f"conv.padding_mode.{mode}")),
             "dilation": st.slider(ui.t("conv.dilation"), 1, MAX_DILATION, 1, key="conv.dilation",
                                   bind="query-params", help=ui.t("conv.dilation_help"), width=SLIDER_WIDTH),
         }  # fmt: skip
-    ui.choice_to_url("conv.padding_mode", padding_modes[0])
-    return ui.choice_to_url("conv.channel_mode", modes[0]), settings
+    return channel_mode, settings
 
 
 def shape_latex(height: int, width: int, kernel: np.ndarray, settings: dict) -> str:

@@ -128,9 +128,9 @@ def weights_panel() -> str | None:
         if found:
             st.caption(ui.t("fmap.imagenet_found", files=", ".join(f"`{path.name}`" for path in found.values())))
         columns = st.columns([1, 2])
-        architecture = columns[0].selectbox(
-            ui.t("fmap.weights_arch"), list(models.USER_ARCHITECTURES), format_func=network_label,
-            key="fmap.weights_arch",
+        architecture = ui.translated_choice(
+            columns[0].selectbox, ui.t("fmap.weights_arch"), list(models.USER_ARCHITECTURES), "fmap.weights_arch",
+            format_func=network_label,
         )  # fmt: skip
         upload = columns[1].file_uploader(
             ui.t("fmap.weights_file"), type=["pth", "pt", "safetensors"], key="fmap.weights_file",

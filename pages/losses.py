@@ -101,10 +101,8 @@ def softmax_panel() -> None:
             for i in range(len(CLASSES))
         ]  # fmt: skip
         # The class's id in the URL, not its translated name: a link made in Chinese opens in English.
-        ui.choice_from_url("loss.target_class", list(CLASSES), CLASSES[1])
-        st.selectbox(ui.t("loss.target_class"), CLASSES, key="loss.target_class",
-                     format_func=lambda name: ui.t(f"loss.class.{name}"))  # fmt: skip
-        target = CLASSES.index(ui.choice_to_url("loss.target_class", CLASSES[1]))
+        target = CLASSES.index(ui.url_choice(st.selectbox, ui.t("loss.target_class"), list(CLASSES), CLASSES[1],
+                                             "loss.target_class", format_func=lambda name: ui.t(f"loss.class.{name}")))  # fmt: skip
         smoothing = st.slider(ui.t("loss.smoothing"), 0.0, 0.5, 0.0, 0.05, key="loss.smoothing", bind="query-params",
                               help=ui.t("loss.smoothing_help"))  # fmt: skip
     with plot:

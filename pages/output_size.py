@@ -305,10 +305,8 @@ def trace_preset() -> None:
     st.subheader(ui.t("size.stack.title"))
     st.write(ui.t("size.stack.intro"))
     names = list(arithmetic.LAYER_PRESETS)
-    ui.choice_from_url("size.preset", names, names[0])
-    labels = {name: ui.t(f"size.preset.{name}") for name in names}  # translated now, not when Streamlit formats
-    st.selectbox(ui.t("size.stack.preset"), names, format_func=labels.get, key="size.preset")
-    preset = ui.choice_to_url("size.preset", names[0])
+    preset = ui.url_choice(st.selectbox, ui.t("size.stack.preset"), names, names[0], "size.preset",
+                           format_func=lambda name: ui.t(f"size.preset.{name}"))  # fmt: skip
     input_shape, stack = arithmetic.LAYER_PRESETS[preset]
     rows = arithmetic.trace_layers(input_shape, stack)
     table = stack_table(input_shape, rows)

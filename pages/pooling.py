@@ -18,11 +18,8 @@ TRANSLATED_ERRORS = ("pool_padding", "window_too_big")
 
 def choose(key: str, options: tuple[str, ...], default: str) -> str:
     """A segmented control labelled ``key``, each option labelled ``key.option``; the URL holds the option's id."""
-    ui.choice_from_url(key, list(options), default)
-    st.segmented_control(
-        ui.t(key), options, required=True, format_func=lambda option: ui.t(f"{key}.{option}"), key=key
-    )  # fmt: skip
-    return ui.choice_to_url(key, default)
+    return ui.url_choice(st.segmented_control, ui.t(key), list(options), default, key, required=True,
+                         format_func=lambda option: ui.t(f"{key}.{option}"))  # fmt: skip
 
 
 def setting(widget, name: str, *args, **options):

@@ -41,15 +41,8 @@ setup, live = st.columns([1, 1], gap="large")  # wide enough for the labels at 1
 def setup_panel() -> None:
     """Data, network and training settings. A change reruns only this panel (the live view and
     the sidebar stay as they are); starting, pausing or resetting reruns the whole page."""
-    ui.choice_from_url("train.data", ["digits", "shapes"], "digits")
-    st.segmented_control(
-        ui.t("train.data"),
-        ["digits", "shapes"],
-        format_func=lambda name: ui.t(f"train.data.{name}"),
-        required=True,
-        key="train.data",
-    )
-    data_name = ui.choice_to_url("train.data", "digits")
+    data_name = ui.url_choice(st.segmented_control, ui.t("train.data"), ["digits", "shapes"], "digits", "train.data",
+                              format_func=lambda name: ui.t(f"train.data.{name}"), required=True)  # fmt: skip
     train_size = st.select_slider(
         ui.t("train.size"), [200, 500, 1000, 2000], value=1000, key="train.size", bind="query-params"
     )
@@ -60,34 +53,18 @@ def setup_panel() -> None:
         )
         spec_text = st.text_area(ui.t("train.spec"), key="train.spec", height=200, help=ui.t("train.spec_help"))
     first, second = st.columns(2)
-    ui.choice_from_url("train.output", list(training.OUTPUTS), training.OUTPUTS[0])
-    first.selectbox(
-        ui.t("train.output"),
-        training.OUTPUTS,
-        format_func=lambda name: ui.t(f"train.output.{name}"),
-        key="train.output",
-    )
-    output = ui.choice_to_url("train.output", training.OUTPUTS[0])
-    ui.choice_from_url("train.activation", list(HIDDEN_ACTIVATIONS), HIDDEN_ACTIVATIONS[0])
-    second.selectbox(
-        ui.t("train.activation"),
-        HIDDEN_ACTIVATIONS,
+    output = ui.url_choice(first.selectbox, ui.t("train.output"), list(training.OUTPUTS), training.OUTPUTS[0],
+                           "train.output", format_func=lambda name: ui.t(f"train.output.{name}"))  # fmt: skip
+    activation = ui.url_choice(
+        second.selectbox, ui.t("train.activation"), list(HIDDEN_ACTIVATIONS), HIDDEN_ACTIVATIONS[0], "train.activation",
         format_func=lambda name: ui.t("train.as_written") if name == "as_written" else name,
-        key="train.activation",
-    )
-    activation = ui.choice_to_url("train.activation", HIDDEN_ACTIVATIONS[0])
+    )  # fmt: skip
     dropout = first.slider(ui.t("train.dropout"), 0.0, 0.8, 0.0, 0.1, key="train.dropout", bind="query-params")
     learning_rate = second.select_slider(
         ui.t("train.lr"), LEARNING_RATES, value=0.05, key="train.lr", bind="query-params"
     )
-    ui.choice_from_url("train.optimizer", ["sgd", "adam"], "sgd")
-    first.selectbox(
-        ui.t("train.optimizer"),
-        ["sgd", "adam"],
-        format_func=lambda name: ui.t(f"train.optimizer.{name}"),
-        key="train.optimizer",
-    )
-    optimizer = ui.choice_to_url("train.optimizer", "sgd")
+    optimizer = ui.url_choice(first.selectbox, ui.t("train.optimizer"), ["sgd", "adam"], "sgd", "train.optimizer",
+                              format_func=lambda name: ui.t(f"train.optimizer.{name}"))  # fmt: skip
     batch_size = second.select_slider(
         ui.t("train.batch"), [16, 32, 64, 128, 256], value=64, key="train.batch", bind="query-params"
     )

@@ -57,6 +57,8 @@ DEFAULT_SAMPLE = "cat.jpg"
 _PREVIEW_SIDE = 240
 # Where the picker remembers the current upload's outcome: ((file_id, size), image or refusal).
 _UPLOAD_STATE = "ui.upload_outcome"
+# Which of the two the user chose last, "sample" or "upload": that one is used.
+_IMAGE_CHOICE = "ui.image_choice"
 # Where it remembers the thumbnail it last drew: (what image, PNG bytes).
 _PREVIEW_STATE = "ui.preview"
 
@@ -174,17 +176,24 @@ def _preview_png(source: tuple, image: LoadedImage) -> bytes:
 def image_picker() -> LoadedImage:
     """Sidebar controls for the image all lessons use: a bundled sample or an upload.
 
-    A bad upload shows why it was refused and the sample stays in use, so the page
-    keeps working. The chosen image is also kept in ``st.session_state["image"]``.
+    The most recent choice is used: a sample picked after an upload replaces it (a button
+    brings the upload back). A bad upload shows why it was refused and the sample stays in
+    use, so the page keeps working. The chosen image is also kept in ``st.session_state["image"]``.
     """
     with st.sidebar:
         st.subheader(t("ui.image"))
         names = sample_names()
-        sample = st.selectbox(t("ui.sample"), names, index=names.index(DEFAULT_SAMPLE), key="img", bind="query-params")
-        upload = st.file_uploader(t("ui.upload"), key="upload", help=t("ui.upload_help"))
+        sample = st.selectbox(t("ui.sample"), names, index=names.index(DEFAULT_SAMPLE), key="img", bind="query-params",
+                              on_change=_choose_image, args=("sample",))  # fmt: skip
+        upload = st.file_uploader(t("ui.upload"), key="upload", help=t("ui.upload_help"),
+                                  on_change=_choose_image, args=("upload",))  # fmt: skip
+        st.caption(t("ui.latest_choice_used"))
         image, source = _decode_sample(sample), ("sample", sample)
         if upload is None:
             st.session_state.pop(_UPLOAD_STATE, None)
+        elif st.session_state.get(_IMAGE_CHOICE, "upload") == "sample":
+            st.button(t("ui.use_upload_again", name=_as_code(upload.name)), key="ui.use_upload",
+                      on_click=_choose_image, args=("upload",), icon=":material/upload_file:")  # fmt: skip
         else:
             outcome = _decoded_upload(upload)
             if isinstance(outcome, LoadedImage):
@@ -197,6 +206,12 @@ def image_picker() -> LoadedImage:
             st.caption(note)
     st.session_state["image"] = image
     return image
+
+
+def _choose_image(kind: str) -> None:
+    """``on_change`` of the sample list and the uploader: the most recent choice is the picture used,
+    so a sample picked while an upload is loaded is shown, as its link (``?img=``) says."""
+    st.session_state[_IMAGE_CHOICE] = kind
 
 
 def current_image() -> LoadedImage:
@@ -293,6 +308,7 @@ def choice_from_url(key: str, options: list[str], default: str) -> None:
     Chinese would not open in English. Call this before the widget (which takes ``key`` and a
     ``format_func`` for the label), and :func:`choice_to_url` after it.
     """
+    _remember_translated_choice(key)
     if key not in st.session_state:
         wanted = st.query_params.get(key)
         st.session_state[key] = wanted if wanted in options else default
@@ -311,6 +327,7 @@ def choice_to_url(key: str, default: str) -> str:
 def choices_from_url(key: str, options: list[str], default: list[str], most: int | None = None) -> None:
     """:func:`choice_from_url` for a multiselect: the URL holds comma-joined ids
     (``?act.functions=relu,tanh``); a list with an unknown id, or more than ``most``, falls back to ``default``."""
+    _remember_translated_choice(key)
     if key not in st.session_state:
         wanted = [choice for choice in st.query_params.get(key, "").split(",") if choice]
         valid = key in st.query_params and set(wanted) <= set(options) and len(wanted) <= (most or len(options))
@@ -336,8 +353,58 @@ def url_choice(widget, label: str, options: list[str], default: str, key: str, *
     if key in st.session_state and st.session_state[key] not in options:
         del st.session_state[key]
     choice_from_url(key, options, default)
-    widget(label, options, key=key, **settings)
+    widget(label, options, key=key, **_labels_fixed_now(options, settings))
     return choice_to_url(key, default)
+
+
+def translated_choice(widget, label: str, options: list, key: str, **settings):
+    """``widget(label, options, key=key, **settings)`` for a choice with translated labels that the
+    URL does not keep: it still keeps its value through a language switch."""
+    _remember_translated_choice(key)
+    return widget(label, options, key=key, **_labels_fixed_now(options, settings))
+
+
+def url_choices(widget, label: str, options: list[str], default: list[str], key: str, most: int | None = None,
+                **settings) -> list[str]:  # fmt: skip
+    """:func:`url_choice` for a multiselect: ``widget(label, options, key=key, max_selections=most, **settings)``
+    with its ids kept in the URL (see :func:`choices_from_url`)."""
+    choices_from_url(key, options, default, most)
+    widget(label, options, key=key, max_selections=most, **_labels_fixed_now(options, settings))
+    return choices_to_url(key, default)
+
+
+# --- Choices through a language switch -----------------------------------------------------------
+#
+# A choice widget's value travels between browser and server as its *label*: the browser
+# keeps the label it last showed ("Emboss") and sends it back on every rerun. After a
+# language switch the options are Chinese; the English label matches none of them, so
+# Streamlit resets the choice to its first option (Identity) at the next interaction, and
+# the drop-down keeps showing "Emboss" meanwhile. So the switch re-sets every translated
+# choice to its own id (a programmatic set makes Streamlit send the browser the new label).
+
+_TRANSLATED_CHOICES = "ui.translated_choices"
+
+
+def _remember_translated_choice(key: str) -> None:
+    st.session_state.setdefault(_TRANSLATED_CHOICES, set()).add(key)
+
+
+def keep_choices_through_language_switch() -> None:
+    """``on_change`` of the language switch: every translated choice keeps its id, and the browser
+    is sent its label in the new language."""
+    for key in st.session_state.get(_TRANSLATED_CHOICES, ()):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def _labels_fixed_now(options: list[str], settings: dict) -> dict:
+    """``settings`` with its ``format_func`` evaluated now, in this run's language: Streamlit (and
+    AppTest, which formats outside any run) may call it later, when ``ui.t`` would not know the session."""
+    format_func = settings.get("format_func")
+    if format_func is None:
+        return settings
+    labels = {option: str(format_func(option)) for option in options}
+    return {**settings, "format_func": lambda option: labels.get(option, str(option))}
 
 
 def class_label(name: str) -> str:

@@ -62,7 +62,7 @@ def refusal_of(file: Upload, lang: str = "en", name: str | None = None) -> str:
 
 def assert_sample_in_use(at: AppTest, sample: str = ui.DEFAULT_SAMPLE) -> None:
     np.testing.assert_array_equal(at.session_state["image"].pixels, load_sample(sample).pixels)
-    assert [caption.value for caption in at.sidebar.caption] == []
+    assert [caption.value for caption in at.sidebar.caption] == [translate("ui.latest_choice_used", "en")]  # no image notes
 
 
 @pytest.fixture
