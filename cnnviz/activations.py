@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz.convolution import convolve_image
+from cnnviz.refusals import Refusal
 
 DTYPE = torch.float64
 
@@ -174,18 +175,23 @@ def resolve_params(key: str, params: Mapping[str, float] | None = None) -> dict[
     for parameter in activation.parameters:
         value = float(given.pop(parameter.name, parameter.default))
         if not parameter.low <= value <= parameter.high:
-            raise ValueError(
+            raise Refusal(
+                "activation_parameter",
                 f"{activation.label}'s {parameter.name} must be between {parameter.low:g} and {parameter.high:g}; "
-                f"it is {value:g}."
-            )
+                f"it is {value:g}.",
+                activation=activation.label, parameter=parameter.name, low=f"{parameter.low:g}",
+                high=f"{parameter.high:g}", value=f"{value:g}",
+            )  # fmt: skip
         resolved[parameter.name] = value
     if given:
         raise ValueError(f"{activation.label} has no parameter {', '.join(given)}.")
     if key == "rrelu" and resolved["lower"] > resolved["upper"]:
-        raise ValueError(
+        raise Refusal(
+            "rrelu_bounds",
             f"RReLU draws its slope from U(l, u), so l must not exceed u; here l = {resolved['lower']:g} "
-            f"> u = {resolved['upper']:g}. Swap them."
-        )
+            f"> u = {resolved['upper']:g}. Swap them.",
+            lower=f"{resolved['lower']:g}", upper=f"{resolved['upper']:g}",
+        )  # fmt: skip
     return resolved
 
 

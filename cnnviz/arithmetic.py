@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
+from cnnviz.refusals import Refusal
+
 # How the engine names a setting in its English messages; pages translate the code.
 SETTING_NAMES = {
     "size": "The input size",
@@ -31,19 +33,14 @@ SETTING_NAMES = {
 }
 
 
-class SizeError(ValueError):
-    """A setting with no output.
+class SizeError(Refusal):
+    """A setting with no output (a :class:`cnnviz.refusals.Refusal`).
 
     Attributes:
         reason: what went wrong, as a short code (``"window_too_big"``, ``"pool_padding"``...).
         values: the numbers the explanation uses, including the nearest valid setting
             where there is one (e.g. ``min_padding``).
     """
-
-    def __init__(self, reason: str, message: str, **values: int | str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.values = values
 
 
 def require_positive(what: str, value: int) -> None:

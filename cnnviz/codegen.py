@@ -14,6 +14,7 @@ import numpy as np
 
 from cnnviz import activations
 from cnnviz.arithmetic import Conv, Dense, Flatten, Layer, Pool, conv_output_size, pool_output_size, trace_layers
+from cnnviz.refusals import Refusal
 
 HEADER = "import torch\nimport torch.nn as nn\n\n"
 
@@ -164,7 +165,7 @@ def _pool_layer(
         return f"nn.AvgPool2d({kernel_size}{options})"
     if kind == "lp":
         if padding:
-            raise ValueError("PyTorch's LPPool2d has no padding option; set padding to 0.")
+            raise Refusal("lp_pool_padding", "PyTorch's LPPool2d has no padding option; set padding to 0.")
         return f"nn.LPPool2d({norm_type:g}, {kernel_size}{options})"
     raise ValueError(f'Pooling kind must be "max", "avg", "lp" or "global_avg", not {kind!r}.')
 

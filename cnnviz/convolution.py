@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz.arithmetic import conv_output_size
+from cnnviz.refusals import Refusal
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 PADDING_MODES: tuple[PaddingMode, ...] = ("zeros", "reflect", "replicate", "circular")
@@ -44,14 +45,18 @@ def check_settings(
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"Padding mode must be one of {', '.join(PADDING_MODES)}, not {padding_mode!r}.")
     if padding_mode == "reflect" and padding >= min(height, width):
-        raise ValueError(
+        raise Refusal(
+            "reflect_padding",
             f"Reflect padding mirrors the input without repeating its edge, so it must be smaller "
-            f"than the input ({min(height, width)} pixels); it is {padding}."
-        )
+            f"than the input ({min(height, width)} pixels); it is {padding}.",
+            size=min(height, width), padding=padding, max_padding=min(height, width) - 1,
+        )  # fmt: skip
     if padding_mode == "circular" and padding > min(height, width):
-        raise ValueError(
-            f"Circular padding wraps the input around, so it cannot exceed its size ({min(height, width)})."
-        )
+        raise Refusal(
+            "circular_padding",
+            f"Circular padding wraps the input around, so it cannot exceed its size ({min(height, width)}).",
+            size=min(height, width), padding=padding,
+        )  # fmt: skip
     return (
         conv_output_size(height, kernel_shape[0], stride, padding, dilation),
         conv_output_size(width, kernel_shape[1], stride, padding, dilation),

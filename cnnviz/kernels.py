@@ -7,6 +7,8 @@ from typing import Literal
 
 import numpy as np
 
+from cnnviz.refusals import Refusal
+
 #: Largest absolute value a custom kernel may hold; beyond it outputs stop being readable.
 MAX_KERNEL_VALUE = 1e6
 MIN_KERNEL_SIZE, MAX_KERNEL_SIZE = 1, 7
@@ -67,19 +69,28 @@ def parse_kernel(cells: list[list[object]]) -> np.ndarray:
     rows = len(cells)
     cols = len(cells[0]) if rows else 0
     if not (MIN_KERNEL_SIZE <= rows <= MAX_KERNEL_SIZE and MIN_KERNEL_SIZE <= cols <= MAX_KERNEL_SIZE):
-        raise ValueError(f"A kernel needs 1 to 7 rows and columns; this one is {rows} x {cols}.")
+        raise Refusal("kernel_size", f"A kernel needs 1 to 7 rows and columns; this one is {rows} x {cols}.",
+                      rows=rows, cols=cols)  # fmt: skip
     kernel = np.empty((rows, cols))
     for r, row in enumerate(cells):
         if len(row) != cols:
-            raise ValueError(f"Row {r + 1} has {len(row)} cells but row 1 has {cols}; every row needs the same length.")
+            raise Refusal(
+                "kernel_ragged", f"Row {r + 1} has {len(row)} cells but row 1 has {cols}; every row needs the same length.",
+                row=r + 1, cells=len(row), cols=cols,
+            )  # fmt: skip
         for c, cell in enumerate(row):
-            kernel[r, c] = _parse_cell(cell, f"Row {r + 1}, column {c + 1}")
+            kernel[r, c] = _parse_cell(cell, r + 1, c + 1)
     return kernel
 
 
-def _parse_cell(cell: object, where: str) -> float:
+def _parse_cell(cell: object, row: int, col: int) -> float:
+    where = f"Row {row}, column {col}"
+
+    def refusal(reason: str, message: str, **values: object) -> Refusal:
+        return Refusal(f"kernel_cell_{reason}", f"{where} {message}", row=row, col=col, **values)
+
     if cell is None or (isinstance(cell, str) and not cell.strip()):
-        raise ValueError(f"{where} is empty; type a number (0 if unsure).")
+        raise refusal("empty", "is empty; type a number (0 if unsure).")
     if isinstance(cell, str):
         text = cell.strip()
         try:
@@ -89,22 +100,24 @@ def _parse_cell(cell: object, where: str) -> float:
             else:
                 value = float(text)
         except (ValueError, ZeroDivisionError):
-            raise ValueError(f"{where} holds {cell!r}, which is not a number.") from None
+            raise refusal("not_number", f"holds {cell!r}, which is not a number.", cell=str(cell)[:20]) from None
     else:
         try:
             value = float(cell)  # type: ignore[arg-type]
         except OverflowError:
             # An integer or fraction too large for a float (e.g. 10**400).
-            raise ValueError(f"{where} is far too large; keep kernel values within +/-{MAX_KERNEL_VALUE:g}.") from None
+            raise refusal("too_large", f"is far too large; keep kernel values within +/-{MAX_KERNEL_VALUE:g}.",
+                          value="∞", limit=f"{MAX_KERNEL_VALUE:g}") from None  # fmt: skip
         except (TypeError, ValueError):
-            raise ValueError(f"{where} holds {cell!r}, which is not a number.") from None
+            raise refusal("not_number", f"holds {cell!r}, which is not a number.", cell=str(cell)[:20]) from None
     if math.isnan(value):
-        raise ValueError(f"{where} is NaN (not a number); a kernel needs real numbers.")
+        raise refusal("nan", "is NaN (not a number); a kernel needs real numbers.")
     if math.isinf(value):
-        raise ValueError(f"{where} is infinite; use a finite number.")
+        raise refusal("infinite", "is infinite; use a finite number.")
     if abs(value) > MAX_KERNEL_VALUE:
         # Seven digits, so a value just over the limit (1000001) does not read as the limit itself.
-        raise ValueError(f"{where} is {value:.7g}; keep kernel values within +/-{MAX_KERNEL_VALUE:g}.")
+        raise refusal("too_large", f"is {value:.7g}; keep kernel values within +/-{MAX_KERNEL_VALUE:g}.",
+                      value=f"{value:.7g}", limit=f"{MAX_KERNEL_VALUE:g}")  # fmt: skip
     return value
 
 

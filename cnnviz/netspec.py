@@ -23,8 +23,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cnnviz.arithmetic import Conv, Dense, Flatten, Layer, Pool, TracedLayer, trace_layers
+from cnnviz.arithmetic import Conv, Dense, Flatten, Layer, Pool, SizeError, TracedLayer, trace_layers
 from cnnviz.layers import layer_module
+from cnnviz.refusals import Refusal
 
 #: Activations a spec may name, as torch modules (no shape change, no parameters but PReLU's).
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -71,10 +72,12 @@ def parse_spec(text: str) -> list[SpecLayer]:
             continue
         try:
             layers.append(_parse_line(words))
-        except ValueError as error:
-            raise ValueError(f"Line {number} ({raw.strip()!r}): {error}") from None
+        except Refusal as error:
+            raise Refusal(
+                error.reason, f"Line {number} ({raw.strip()!r}): {error}", **error.values, line=number
+            ) from None
     if not layers:
-        raise ValueError("The network is empty: write at least one layer, e.g. 'conv 8 k3'.")
+        raise Refusal("spec_empty", "The network is empty: write at least one layer, e.g. 'conv 8 k3'.")
     return layers
 
 
@@ -85,16 +88,18 @@ def _parse_line(words: list[str]) -> SpecLayer:
     if kind == "flatten" and not args:
         return Flatten()
     if kind == "dense" and len(args) == 1:
-        return Dense(_positive_int(args[0], "the number of features"))
+        return Dense(_positive_int(args[0], "out_features"))
     if kind == "dropout" and len(args) == 1:
-        rate = _number(args[0], "the dropout rate")
+        rate = _number(args[0], "dropout_rate")
         if not 0 <= rate < 1:
-            raise ValueError(f"the dropout rate must be at least 0 and below 1, not {rate:g}.")
+            raise Refusal(
+                "spec_dropout_rate", f"the dropout rate must be at least 0 and below 1, not {rate:g}.", rate=f"{rate:g}"
+            )
         return Dropout(rate)
     if kind == "conv" and args:
         options = _options(args[1:], allowed="ksdp")
         return Conv(
-            _positive_int(args[0], "the number of channels"),
+            _positive_int(args[0], "out_channels"),
             options.get("k", 3),
             stride=options.get("s", 1),
             padding=options.get("p", 0),
@@ -102,10 +107,10 @@ def _parse_line(words: list[str]) -> SpecLayer:
         )
     if kind == "pool" and len(args) >= 2 and args[0] in ("max", "avg"):
         options = _options(args[2:], allowed="sp")
-        size = _positive_int(args[1], "the pooling window")
+        size = _positive_int(args[1], "kernel_size")
         return Pool(size, stride=options.get("s"), padding=options.get("p", 0), kind=args[0])
     known = "conv, pool max|avg, dense, flatten, dropout, " + ", ".join(ACTIVATIONS)
-    raise ValueError(f"cannot read this layer. Known layers: {known}.")
+    raise Refusal("spec_unknown_layer", f"cannot read this layer. Known layers: {known}.", known=known)
 
 
 def _options(words: list[str], allowed: str) -> dict[str, int]:
@@ -114,16 +119,25 @@ def _options(words: list[str], allowed: str) -> dict[str, int]:
         match = _OPTION.match(word)
         if not match or match.group(1) not in allowed:
             names = {"k": "k<kernel>", "s": "s<stride>", "p": "p<padding>", "d": "d<dilation>"}
-            raise ValueError(f"unknown option {word!r}; use {', '.join(names[a] for a in allowed)}.")
+            use = ", ".join(names[a] for a in allowed)
+            raise Refusal("spec_option", f"unknown option {word!r}; use {use}.", option=word, use=use)
         options[match.group(1)] = int(match.group(2))
     if options.get("k", 1) < 1 or options.get("s", 1) < 1 or options.get("d", 1) < 1:
-        raise ValueError("kernel, stride and dilation must be at least 1.")
+        raise Refusal("spec_options_positive", "kernel, stride and dilation must be at least 1.")
     return options
+
+
+# How the English messages name what a number sets (the catalogue's error.what.<name> in any language).
+_WHAT = {"out_channels": "the number of channels", "out_features": "the number of features",
+         "kernel_size": "the pooling window", "dropout_rate": "the dropout rate"}  # fmt: skip
 
 
 def _positive_int(word: str, what: str) -> int:
     if not word.isdigit() or int(word) < 1:
-        raise ValueError(f"{what} must be a whole number of at least 1, not {word!r}.")
+        raise Refusal(
+            "spec_positive_int", f"{_WHAT[what]} must be a whole number of at least 1, not {word!r}.", what=what,
+            word=word,
+        )  # fmt: skip
     return int(word)
 
 
@@ -131,7 +145,7 @@ def _number(word: str, what: str) -> float:
     try:
         return float(word)
     except ValueError:
-        raise ValueError(f"{what} must be a number, not {word!r}.") from None
+        raise Refusal("spec_number", f"{_WHAT[what]} must be a number, not {word!r}.", what=what, word=word) from None
 
 
 def shaped_layers(layers: list[SpecLayer]) -> list[Layer]:
@@ -139,20 +153,49 @@ def shaped_layers(layers: list[SpecLayer]) -> list[Layer]:
     return [layer for layer in layers if isinstance(layer, Conv | Pool | Flatten | Dense)]
 
 
-def check_spec(input_shape: tuple[int, int, int], layers: list[SpecLayer], classes: int) -> list[TracedLayer]:
+def check_spec(
+    input_shape: tuple[int, int, int], layers: list[SpecLayer], classes: int, text: str | None = None
+) -> list[TracedLayer]:
     """Trace a spec's shapes and make sure it ends in one score per class.
 
+    Args:
+        text: the spec as the user typed it, if ``layers`` came from it: an error then names its line.
+
     Raises:
-        ValueError: for a layer with no output, or a last layer that is not ``dense <classes>``.
+        SizeError: for a layer with no output (``values["line"]``: the line of ``text``, from 1).
+        Refusal: for a last layer that is not ``dense <classes>``.
     """
-    rows = trace_layers(input_shape, shaped_layers(layers))
+    try:
+        rows = trace_layers(input_shape, shaped_layers(layers))
+    except SizeError as error:
+        line = _line_of_shaped_layer(text, error.values["layer"]) if text is not None else None
+        if line is None:
+            raise
+        values = {name: value for name, value in error.values.items() if name != "layer"}
+        typed = text.splitlines()[line - 1].strip()
+        message = str(error).split(": ", 1)[-1]
+        raise SizeError(error.reason, f"Line {line} ({typed!r}): {message}", **values, line=line) from None
     if not rows or rows[-1].shape != (classes,):
         got = "x".join(map(str, rows[-1].shape)) if rows else "nothing"
-        raise ValueError(
+        raise Refusal(
+            "spec_end",
             f"The network must end with one score per class (shape {classes}), e.g. 'flatten' then "
-            f"'dense {classes}'; it ends with shape {got}."
-        )
+            f"'dense {classes}'; it ends with shape {got}.",
+            classes=classes, got=got,
+        )  # fmt: skip
     return rows
+
+
+def _line_of_shaped_layer(text: str, number: int) -> int | None:
+    """The line of ``text`` (from 1) holding its ``number``-th layer that changes shape (as ``shaped_layers`` counts)."""
+    count = 0
+    for line, raw in enumerate(text.splitlines(), start=1):
+        words = raw.split("#", 1)[0].lower().split()
+        if words and isinstance(_parse_line(words), Conv | Pool | Flatten | Dense):
+            count += 1
+            if count == number:
+                return line
+    return None
 
 
 class SeededDropout(nn.Module):

@@ -119,7 +119,7 @@ def curves_panel() -> None:
         try:
             curves = [activations.curve(key, low, high, params[key]) for key in chosen]
         except ValueError as error:
-            st.warning(str(error), icon=":material/block:")
+            st.warning(ui.explain(error), icon=":material/block:")
             return
         # RReLU in training: one random slope per point, drawn beside its evaluation line.
         extra = [activations.curve(key, low, high, params[key], training=True) for key in chosen if key == "rrelu"]

@@ -187,7 +187,7 @@ def im2col_view(kernel_row: np.ndarray, columns: np.ndarray, output: np.ndarray,
 
 def explain_no_output(error: ValueError, grid: np.ndarray, kernel: np.ndarray, settings: dict) -> None:
     """The engine's reason, one button per nearest setting that works, and the grid the kernel does not fit."""
-    ui.View().note(f"**{ui.t('steps.no_output')}** {error}", "warning", ":material/block:").draw()
+    ui.View().note(f"**{ui.t('steps.no_output')}** {ui.explain(error)}", "warning", ":material/block:").draw()
     suggestions = convolution.suggest_valid_settings(
         *grid.shape, kernel.shape, **settings, max_padding=MAX_PADDING, max_dilation=MAX_DILATION
     )

@@ -128,7 +128,7 @@ def custom_kernel(preset_name: str) -> np.ndarray | None:
     try:
         return kernels.parse_kernel(cells)
     except ValueError as error:
-        st.error(ui.t("conv.bad_kernel", reason=str(error)), icon=":material/edit_off:")
+        st.error(ui.t("conv.bad_kernel", reason=ui.explain(error)), icon=":material/edit_off:")
         return None
 
 
@@ -224,7 +224,7 @@ def output_view(image, kernel: np.ndarray | None, channel_mode: str, settings: d
         result = convolve(image.pixels, kernel, channel_mode, **settings, flip=flip, bias=bias)
     except ValueError as error:
         view.text(f"**{ui.t('conv.output')}**")
-        view.note(f"**{ui.t('conv.no_output')}** {error}", "warning", ":material/block:")
+        view.note(f"**{ui.t('conv.no_output')}** {ui.explain(error)}", "warning", ":material/block:")
         fixes = convolution.suggest_valid_settings(
             *image.pixels.shape[:2], kernel.shape, **settings, max_padding=MAX_PADDING, max_dilation=MAX_DILATION
         )

@@ -141,7 +141,7 @@ def weights_panel() -> str | None:
         try:
             network_from_upload(architecture, upload.file_id, upload.getvalue())
         except WeightsError as error:
-            st.error(ui.t("fmap.weights_refused", reason=str(error)), icon=":material/block:")
+            st.error(ui.t("fmap.weights_refused", reason=ui.explain(error)), icon=":material/block:")
             return None
         st.success(ui.t("fmap.weights_loaded", title=network_label(architecture)), icon=":material/check:")
         return architecture
@@ -462,6 +462,6 @@ with top:
     try:
         network = load_network(option, offered[option])
     except WeightsError as error:
-        st.error(ui.t("fmap.weights_refused", reason=str(error)), icon=":material/block:")
+        st.error(ui.t("fmap.weights_refused", reason=ui.explain(error)), icon=":material/block:")
         st.stop()
     lesson(offered[option], network, scale)

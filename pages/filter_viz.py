@@ -379,7 +379,7 @@ def run_panel(choice: Choice, network: Network, clicked: bool) -> Result | None:
     try:
         image, values = run_live(network, objective, choice.recipe, space, batch)
     except ValueError as error:
-        st.warning(str(error), icon=":material/block:")
+        st.warning(ui.explain(error), icon=":material/block:")
         return None
     comparison = targets.compare_with_sample(network.model, objective, image, space, inputs) if batch == 1 else None
     result = Result(image, values, comparison)

@@ -140,7 +140,7 @@ def lesson_panel(panel_name: str) -> None:
         try:
             PANELS[panel_name]()
         except ValueError as error:  # impossible settings: the engine says why
-            st.warning(str(error), icon=":material/block:")
+            st.warning(ui.explain(error), icon=":material/block:")
 
 
 PANELS = {"loss.catalogue": catalogue_panel, "loss.sigmoid": sigmoid_panel, "loss.training": training_panel,

@@ -12,8 +12,6 @@ from pages import ui
 MAX_SHIFT = 6
 # Width (pixels) the input grid may take; its cells shrink from 44 px to fit.
 GRID_WIDTH = 380
-# The impossible settings this page's widgets can reach (arithmetic.SizeError reasons).
-TRANSLATED_ERRORS = ("pool_padding", "window_too_big")
 
 
 def choose(key: str, options: tuple[str, ...], default: str) -> str:
@@ -45,8 +43,7 @@ def read_settings() -> PoolSettings:
 
 def warn_impossible(error: ValueError, height: int, width: int, settings: PoolSettings) -> None:
     """Why these settings have no output here, and the nearest settings that do."""
-    reason = getattr(error, "reason", None)  # arithmetic.SizeError says what went wrong, to translate
-    why = ui.t(f"pool.error.{reason}", **error.values) if reason in TRANSLATED_ERRORS else str(error)
+    why = ui.explain(error, "pool.error")  # the page's own wording of arithmetic.SizeError's reasons
     fixed = pooling.nearest_valid(height, width, settings)
     st.warning(
         f"{ui.t('pool.impossible', h=height, w=width)} {why}\n\n"
@@ -175,7 +172,7 @@ def code_panel(grid: np.ndarray, pooled: pooling.PooledGrid) -> None:
             settings.ceil_mode, settings.p, settings.count_include_pad, values=grid,
         )  # fmt: skip
     except ValueError as error:  # LPPool2d has no padding
-        st.caption(str(error))
+        st.caption(ui.explain(error))
         return
     ui.code_panel(code)
     if settings.kind == "lp" and max(pooled.overhang) > 0:

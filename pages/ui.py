@@ -89,6 +89,27 @@ def panel(name: str) -> Iterator[None]:
         st.error(t("ui.panel_failed"), icon=":material/error:")
 
 
+def explain(error: Exception, prefix: str = "error") -> str:
+    """An engine's refusal (:class:`cnnviz.refusals.Refusal`) in the session's language: the catalogue's
+    ``<prefix>.<reason>`` (a page's own wording), else ``error.<reason>``, filled with its values. A value
+    that names a setting or a kind of file (``what``, ``kind``) is itself said from ``error.<name>.<value>``;
+    ``line`` prefixes the text with the line it is about. Anything else is said as the engine wrote it."""
+    reason = getattr(error, "reason", None)
+    english = i18n.catalogue(i18n.DEFAULT_LANGUAGE)
+    key = next((key for key in (f"{prefix}.{reason}", f"error.{reason}") if key in english), None)
+    if key is None:
+        log.warning("No translation for the refusal %r (%s)", reason, error)
+        return str(error)
+    values = dict(error.values)
+    for name, value in values.items():
+        if isinstance(value, Exception):  # a refusal inside a refusal (a file's layer spec)
+            values[name] = explain(value)
+        elif name in ("what", "kind") and f"error.{name}.{value}" in english:
+            values[name] = t(f"error.{name}.{value}")
+    text = t(key, **values)
+    return t("error.on_line", line=values["line"], text=text) if "line" in values else text
+
+
 def notice_ignored_link_settings(link_settings: dict[str, str]) -> None:
     """After the first run of a session opened from a link: say which of its settings were
     not used, because no control has that name (a stale or mistyped link) or the value was

@@ -260,11 +260,14 @@ def _from_training_file(data: bytes) -> Network:
         model = netspec.build_network(input_shape, netspec.parse_spec(metadata["spec"]), len(classes))
     except KeyError:
         raise WeightsError(
+            "weights_no_spec",
             "This file does not say which network it holds: only a .safetensors file downloaded from the "
             "Training page carries its layers; for other files choose their network."
         ) from None
     except (ValueError, TypeError) as error:
-        raise WeightsError(f"The network described in this file cannot be built: {error}") from None
+        raise WeightsError(
+            "weights_spec_invalid", f"The network described in this file cannot be built: {error}", problem=error
+        ) from None
     model = load_weights(model, read_state_dict(data), USER_ARCHITECTURES["spec"])
     return Network(model, _training_manifest(USER_ARCHITECTURES["spec"], classes, input_shape))
 

@@ -26,9 +26,44 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 from torch import nn
 
+from cnnviz.refusals import Refusal
 
-class WeightsError(ValueError):
-    """A weight file that cannot be used; the message says why."""
+
+class WeightsError(Refusal):
+    """A weight file that cannot be used; the message says why (and ``reason``/``values``, in any language)."""
+
+
+#: What a file that is not weights turned out to be (``file_kind``), as the English messages say it.
+FILE_KINDS = {
+    "empty": "empty (0 bytes)",
+    "text": "a text file",
+    "image": "a picture",
+    "binary": "binary data of an unknown format",
+}
+
+
+def file_kind(data: bytes) -> str:
+    """What ``data`` is, at a glance: ``"zip"`` (what torch.save writes), ``"pickle"`` (torch.save's
+    legacy format, or a bare pickle), ``"safetensors"``, or one of ``FILE_KINDS``."""
+    if not data:
+        return "empty"
+    if data[:4] == b"PK\x03\x04":
+        return "zip"
+    if data[:1] == b"\x80":
+        return "pickle"
+    if is_safetensors(data[:9]):
+        return "safetensors"
+    if data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff" or data[:4] in (b"GIF8", b"RIFF"):
+        return "image"
+    head = data[:4096]
+    if b"\x00" in head:
+        return "binary"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 3:  # not just a character cut at the end of the sample
+            return "binary"
+    return "text"
 
 
 def sha256_hex(data: bytes) -> str:
@@ -55,17 +90,24 @@ def read_safetensors(path: Path, sha256: str) -> dict[str, torch.Tensor]:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise WeightsError(f"The weight file {path.name} could not be read ({error.strerror}).") from None
+        raise WeightsError(
+            "weights_unreadable", f"The weight file {path.name} could not be read ({error.strerror}).", name=path.name
+        ) from None
     actual = sha256_hex(data)
     if actual != sha256:
         raise WeightsError(
+            "weights_not_as_manifest",
             f"The weight file {path.name} is not the one its manifest describes (sha256 {actual[:12]}... "
-            f"instead of {sha256[:12]}...): it was damaged or replaced, so it was not loaded."
-        )
+            f"instead of {sha256[:12]}...): it was damaged or replaced, so it was not loaded.",
+            name=path.name, actual=actual[:12], expected=sha256[:12],
+        )  # fmt: skip
     try:
         return load_safetensors_bytes(data)
     except SafetensorError as error:
-        raise WeightsError(f"The weight file {path.name} is not a valid safetensors file ({error}).") from None
+        raise WeightsError(
+            "weights_bad_safetensors", f"The weight file {path.name} is not a valid safetensors file ({error}).",
+            name=path.name,
+        ) from None
 
 
 def is_safetensors(head: bytes) -> bool:
@@ -107,25 +149,40 @@ def read_state_dict(source: Path | bytes) -> dict[str, torch.Tensor]:
     try:
         data = source if isinstance(source, bytes) else source.read_bytes()
     except OSError as error:
-        raise WeightsError(f"The weight file {source.name} could not be read ({error.strerror}).") from None
-    if is_safetensors(data[:9]):
+        raise WeightsError(
+            "weights_unreadable", f"The weight file {source.name} could not be read ({error.strerror}).",
+            name=source.name,
+        ) from None
+    kind = file_kind(data)
+    if kind == "safetensors":
         try:
             return _unwrapped(load_safetensors_bytes(data))
-        except SafetensorError as error:
+        except SafetensorError:
             raise WeightsError(
-                f"The file could not be read as safetensors weights: it may be truncated ({error})."
+                "weights_truncated_safetensors",
+                "The file could not be read as safetensors weights: it may be truncated or damaged.",
             ) from None
+    if kind in FILE_KINDS:
+        raise WeightsError(
+            "weights_wrong_format",
+            f"The file is {FILE_KINDS[kind]}, not weights: expected a state_dict saved with torch.save "
+            f"(.pth or .pt, a zip archive) or a .safetensors file.",
+            kind=kind,
+        )  # fmt: skip
     try:
         loaded = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise WeightsError(  # torch cannot tell a file carrying code from other pickled data
+            "weights_not_plain",
             "The file is not plain weights (it holds Python objects besides tensors, or is no PyTorch weight file "
             "at all), so it was refused without being run: only a state_dict saved with torch.save, or a "
             "safetensors file, is loaded."
         ) from None
-    except Exception as error:  # arbitrary bytes make the parser fail in many ways (IndexError, EOFError...)
+    except Exception:  # a damaged file makes the parser fail in many ways (IndexError, EOFError...)
         raise WeightsError(
-            f"The file could not be read as PyTorch weights: it may be truncated or in another format ({error})."
+            "weights_damaged",
+            "The file could not be read as PyTorch weights: it starts like a PyTorch file but may be truncated "
+            "or damaged.",
         ) from None
     return _unwrapped(loaded)
 
@@ -139,7 +196,7 @@ def _unwrapped(loaded: object) -> dict[str, torch.Tensor]:
     tensors = {str(name): value for name, value in loaded.items()} if isinstance(loaded, Mapping) else {}
     tensors = {name: value for name, value in tensors.items() if isinstance(value, torch.Tensor)}
     if not tensors:
-        raise WeightsError("The file holds no weights (no named tensors were found in it).")
+        raise WeightsError("weights_none", "The file holds no weights (no named tensors were found in it).")
     if all(name.startswith("module.") for name in tensors):
         tensors = {name.removeprefix("module."): value for name, value in tensors.items()}
     return tensors
@@ -189,7 +246,14 @@ def load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor], title
     """
     problem = mismatch(model, state_dict)
     if problem:
-        raise WeightsError(f"This file does not fit {title}: {problem}.")
+        expected, found = model.state_dict(), state_dict
+        missing = [name for name in expected if name not in found]
+        unexpected = [name for name in found if name not in expected]
+        misshaped = [name for name in expected if name in found and found[name].shape != expected[name].shape]
+        raise WeightsError(
+            "weights_mismatch", f"This file does not fit {title}: {problem}.", title=title, missing=len(missing),
+            unexpected=len(unexpected), misshaped=len(misshaped), examples=", ".join((missing + unexpected + misshaped)[:3]),
+        )  # fmt: skip
     converted = {name: value.float() if value.is_floating_point() else value for name, value in state_dict.items()}
     model.load_state_dict(converted, strict=True)
     model.eval()

@@ -154,7 +154,8 @@ def test_truncated_file_is_refused(resnet_file, tmp_path):
 def test_not_a_weight_file_is_refused(tmp_path):
     path = tmp_path / "notes.pth"
     path.write_text("these are not weights")
-    with pytest.raises(WeightsError, match="could not be read as PyTorch weights"):
+    with pytest.raises(WeightsError, match=r"The file is a text file, not weights: expected a state_dict saved with "
+                                           r"torch.save \(.pth or .pt, a zip archive\) or a .safetensors file"):  # fmt: skip
         models.load_user_weights("alexnet", path)
     empty = tmp_path / "empty.pth"
     torch.save({"epoch": 3}, empty)
@@ -409,3 +410,27 @@ def test_every_shape_class_is_visible():
 def test_unknown_shape_class_is_refused():
     with pytest.raises(ValueError, match="Unknown shape class"):
         shapes.draw("hexagon", np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "kind"),
+    [
+        ("empty.pth", b"", "empty"),
+        ("notes.safetensors", b"epoch 3: loss 0.21\naccuracy 0.93\n", "text"),
+        ("photo.pth", b"\x89PNG\r\n\x1a\n" + bytes(200), "image"),
+        ("random.pt", bytes(range(256)) * 4, "binary"),
+    ],
+)
+def test_a_file_that_is_not_weights_is_named_for_what_it_is(tmp_path, name, data, kind):
+    """Not "...in another format ()." for an empty file, nor "(101)" for a text file named .safetensors."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    for source in (path, data):
+        with pytest.raises(WeightsError) as refused:
+            models.load_user_weights("lenet5", source)
+        assert refused.value.reason == "weights_wrong_format" and refused.value.values == {"kind": kind}
+        assert str(refused.value) == (
+            f"The file is {weights.FILE_KINDS[kind]}, not weights: expected a state_dict saved with torch.save "
+            "(.pth or .pt, a zip archive) or a .safetensors file."
+        )
+        assert "()" not in str(refused.value) and "(101)" not in str(refused.value)
