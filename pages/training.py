@@ -82,10 +82,10 @@ def setup_panel() -> None:
                 if dropout or any(isinstance(x, netspec.Dropout) for x in layers)
                 else layers
             )
-            rows = netspec.check_spec(data.input_shape, layers, len(data.class_names))
+            rows = netspec.check_spec(data.input_shape, layers, len(data.class_names), text=spec_text)
         except ValueError as error:
             layers = None
-            st.warning(ui.t("train.spec_invalid", reason=str(error)))
+            st.warning(ui.t("train.spec_invalid", reason=ui.explain(error)))
         else:
             st.dataframe(
                 [

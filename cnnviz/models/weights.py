@@ -181,8 +181,7 @@ def read_state_dict(source: Path | bytes) -> dict[str, torch.Tensor]:
     except Exception:  # a damaged file makes the parser fail in many ways (IndexError, EOFError...)
         raise WeightsError(
             "weights_damaged",
-            "The file could not be read as PyTorch weights: it starts like a PyTorch file but may be truncated "
-            "or damaged.",
+            "The file could not be read as PyTorch weights: it starts like one, but it may be truncated or damaged.",
         ) from None
     return _unwrapped(loaded)
 

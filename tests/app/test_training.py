@@ -27,9 +27,9 @@ def test_page_checks_the_default_network_before_anything_runs():
 
 def test_impossible_network_is_explained_and_start_is_disabled():
     at = open_page(PAGE)
-    at.text_area(key="train.spec").set_value("conv 8 k5\npool max 2\nconv 8 k13\nflatten\ndense 10").run()
+    at.text_area(key="train.spec").set_value("conv 8 k5\nrelu\npool max 2\nconv 8 k13\nflatten\ndense 10").run()
     assert not at.exception
-    assert "Layer 3" in at.warning[0].value
+    assert "Line 4: No window fits" in at.warning[0].value  # the line typed, not "Layer 3 (Conv)"
     assert at.button[0].disabled
 
 
