@@ -113,7 +113,7 @@ def explain(error: Exception, prefix: str = "error") -> str:
 def notice_ignored_link_settings(link_settings: dict[str, str]) -> None:
     """After the first run of a session opened from a link: say which of its settings were
     not used, because no control has that name (a stale or mistyped link) or the value was
-    invalid (the control fell back to its default and dropped it from the URL)."""
+    invalid (the control fell back to its default, or to another value, and the URL says so)."""
     ignored = []
     for key, value in link_settings.items():
         if key == "lang":
@@ -121,8 +121,8 @@ def notice_ignored_link_settings(link_settings: dict[str, str]) -> None:
         if key not in st.session_state:
             ignored.append(f"{key}={value}")
             del st.query_params[key]
-        elif key not in st.query_params and _as_url_value(st.session_state[key]) != value:
-            ignored.append(f"{key}={value}")
+        elif st.query_params.get(key) != value and _as_url_value(st.session_state[key]) != value:
+            ignored.append(f"{key}={value}")  # e.g. a typed kernel whose size does not match its values
     if ignored:
         st.toast(t("ui.link_ignored", settings=", ".join(ignored)), icon=":material/link_off:")
 
