@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from cnnviz.refusals import Refusal
+
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SAMPLES_DIR = ASSETS / "samples"
 
@@ -54,8 +56,21 @@ _SIGNATURES = (b"\x89PNG", b"\xff\xd8", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
 
 
-class ImageError(ValueError):
-    """An upload that cannot be used as an image; the message says why."""
+class ImageError(Refusal):
+    """An upload that cannot be used as an image; the message says why (``reason`` and ``values``: in any language)."""
+
+
+class Note(str):
+    """A sentence about what was done to an image, with a ``reason`` code and ``values`` (as a
+    :class:`Refusal` has) so a page can say it in the session's language; it is the English sentence."""
+
+    reason: str
+    values: dict
+
+    def __new__(cls, reason: str, text: str, **values: object) -> Note:
+        note = super().__new__(cls, text)
+        note.reason, note.values = reason, values
+        return note
 
 
 @dataclass(frozen=True)
@@ -104,41 +119,46 @@ def load_image(data: bytes, working_side: int = WORKING_SIDE) -> LoadedImage:
             ``MAX_PIXELS`` pixels (checked from the header, before decoding).
     """
     if not data:
-        raise ImageError("The file is empty (0 bytes).")
+        raise ImageError("image_empty", "The file is empty (0 bytes).")
     if len(data) > MAX_BYTES:
         # Rounded up, so a file just over the limit never reads as "25.0 MB".
         size = math.ceil(len(data) / 2**20 * 10) / 10
-        raise ImageError(f"The file is {size:.1f} MB, over the {MAX_BYTES // 2**20} MB limit.")
+        raise ImageError(
+            "image_too_large", f"The file is {size:.1f} MB, over the {MAX_BYTES // 2**20} MB limit.",
+            size=f"{size:.1f}", limit=MAX_BYTES // 2**20,
+        )  # fmt: skip
     try:
         return _decode(data, working_side)
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(_what_it_is(data)) from None
+        raise _what_it_is(data) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         # Pillow's own limit (only reached if MAX_PIXELS is raised above it); its message has the count.
         claimed = re.search(r"\((\d+) pixels\)", str(error))
-        raise ImageError(_too_many_pixels(int(claimed[1]) if claimed else None)) from None
+        raise _too_many_pixels(int(claimed[1]) if claimed else None) from None
     except MemoryError:
-        raise ImageError("There is not enough memory to decode this image now; try a smaller one.") from None
+        raise ImageError(
+            "image_no_memory", "There is not enough memory to decode this image now; try a smaller one."
+        ) from None
     except Exception as error:
         # Pillow's decoders raise many kinds of error on malformed input (OSError, SyntaxError,
         # struct.error, EOFError, ValueError...): each means these bytes cannot be decoded.
         # The cause stays chained for the server log.
-        raise ImageError(DAMAGED) from error
+        raise ImageError("image_damaged", DAMAGED) from error
 
 
 def _decode(data: bytes, working_side: int) -> LoadedImage:
     image = Image.open(io.BytesIO(data), formats=FORMATS)
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ImageError(_too_many_pixels(width * height, width, height))
+        raise _too_many_pixels(width * height, width, height)
     notes = []
     frames = getattr(image, "n_frames", 1)
     if frames > 1 and image.format in ANIMATED_FORMATS:
-        notes.append(f"Animated image: the first of its {frames} frames is used.")
+        notes.append(Note("image_animated", f"Animated image: the first of its {frames} frames is used.", frames=frames))
     elif frames > 1 and image.format == "TIFF":
-        notes.append(f"Multi-page TIFF: the first of its {frames} pages is used.")
+        notes.append(Note("image_pages", f"Multi-page TIFF: the first of its {frames} pages is used.", frames=frames))
     if max(width, height) > working_side:
         # JPEG only (a no-op for other formats): decode at 1/2, 1/4 or 1/8 scale when
         # that still leaves the longest side at least ``working_side``.
@@ -153,9 +173,12 @@ def _decode(data: bytes, working_side: int) -> LoadedImage:
         rgb.thumbnail((working_side, working_side), Image.Resampling.LANCZOS)
     if orientation in UPRIGHT:
         rgb = rgb.transpose(UPRIGHT[orientation])
-        notes.append("Turned upright as the photo's EXIF orientation says.")
+        notes.append(Note("image_upright", "Turned upright as the photo's EXIF orientation says."))
     if max(width, height) > working_side:
-        notes.append(f"Large image ({width} x {height}): computed at {rgb.width} x {rgb.height}.")
+        notes.append(Note(
+            "image_large", f"Large image ({width} x {height}): computed at {rgb.width} x {rgb.height}.",
+            width=width, height=height, shown_width=rgb.width, shown_height=rgb.height,
+        ))  # fmt: skip
     return LoadedImage(np.asarray(rgb, dtype=np.uint8), (width, height), tuple(notes))
 
 
@@ -168,36 +191,46 @@ def _orientation(image: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def _too_many_pixels(pixels: int | None, width: int | None = None, height: int | None = None) -> str:
+def _too_many_pixels(pixels: int | None, width: int | None = None, height: int | None = None) -> ImageError:
     limit = f"the limit is {MAX_PIXELS / 1e6:.0f} megapixels. It was not decoded."
+    values = {"limit": f"{MAX_PIXELS / 1e6:.0f}"}
     if pixels is None:
-        return f"The image claims more pixels than the app can handle; {limit}"
+        return ImageError("image_too_many_pixels", f"The image claims more pixels than the app can handle; {limit}", **values)
     megapixels = f"{pixels / 1e6:,.0f} megapixels"
-    size = f"{width} x {height} pixels ({megapixels})" if width and height else megapixels
-    return f"The image claims {size}; {limit}"
+    if width and height:
+        return ImageError(
+            "image_claims_size", f"The image claims {width} x {height} pixels ({megapixels}); {limit}",
+            width=width, height=height, megapixels=f"{pixels / 1e6:,.0f}", **values,
+        )  # fmt: skip
+    return ImageError("image_claims", f"The image claims {megapixels}; {limit}", megapixels=f"{pixels / 1e6:,.0f}", **values)
 
 
-def _what_it_is(data: bytes) -> str:
+def _what_it_is(data: bytes) -> ImageError:
     """Why bytes that Pillow could not identify are refused, naming what they are when we can tell."""
     head = data[:4096]
     if b"%PDF-" in head[:1024]:
-        return "This is a PDF document, not an image. Export the page as PNG or JPEG."
+        return ImageError("image_pdf", "This is a PDF document, not an image. Export the page as PNG or JPEG.")
     if b"<svg" in head.lower():
-        return "SVG drawings are not supported: they are instructions, not pixels. Export it as PNG."
+        return ImageError(
+            "image_svg", "SVG drawings are not supported: they are instructions, not pixels. Export it as PNG."
+        )
     if head[4:8] == b"ftyp":
         if head[8:12] in _HEIF_BRANDS:
-            return (
+            return ImageError(
+                "image_heic",
                 "HEIC/AVIF photos are not supported here. Save the photo as JPEG or PNG "
-                "(on an iPhone: Settings > Camera > Formats > Most Compatible)."
+                "(on an iPhone: Settings > Camera > Formats > Most Compatible).",
             )
-        return "This is a video or other media file, not a still image. Upload a PNG or JPEG."
+        return ImageError(
+            "image_video", "This is a video or other media file, not a still image. Upload a PNG or JPEG."
+        )
     if head.startswith(_SIGNATURES) or (head.startswith(b"RIFF") and head[8:12] == b"WEBP"):
-        return DAMAGED
+        return ImageError("image_damaged", DAMAGED)
     if head.startswith(b"PK\x03\x04"):
-        return "This is a ZIP archive (or an Office document), not an image."
+        return ImageError("image_zip", "This is a ZIP archive (or an Office document), not an image.")
     if _is_text(head):
-        return "This is a text file, not an image, whatever its name says."
-    return UNREADABLE
+        return ImageError("image_text", "This is a text file, not an image, whatever its name says.")
+    return ImageError("image_unreadable", UNREADABLE)
 
 
 def _is_text(head: bytes) -> bool:
@@ -219,13 +252,14 @@ def _to_rgb(image: Image.Image, notes: list[str]) -> Image.Image:
         low, high = float(values.min()), float(values.max())
         scaled = (values - low) * (255 / (high - low)) if high > low else np.zeros_like(values)
         image = Image.fromarray(scaled.round().astype(np.uint8), "L")
-        notes.append(f"{'16-bit' if ';16' in mode else 'High bit-depth'} image: its range was scaled to 8 bits.")
+        reason, depth = ("image_16bit", "16-bit") if ";16" in mode else ("image_deep", "High bit-depth")
+        notes.append(Note(reason, f"{depth} image: its range was scaled to 8 bits."))
     elif mode == "CMYK":
-        notes.append("CMYK image: converted to RGB.")
+        notes.append(Note("image_cmyk", "CMYK image: converted to RGB."))
     if image.mode in ("RGBA", "LA", "PA", "RGBa") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         if rgba.getchannel("A").getextrema()[0] < 255:
-            notes.append("Transparent areas are shown on white.")
+            notes.append(Note("image_transparent", "Transparent areas are shown on white."))
         background = Image.new("RGBA", rgba.size, (*BACKGROUND, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     return image.convert("RGB")
@@ -243,7 +277,7 @@ def load_sample(name: str, working_side: int = WORKING_SIDE) -> LoadedImage:
         ImageError: for a name that is not a bundled sample.
     """
     if name not in sample_names():
-        raise ImageError(f"There is no sample image called {name!r}.")
+        raise ImageError("image_no_sample", f"There is no sample image called {name!r}.", name=name)
     return load_image((SAMPLES_DIR / name).read_bytes(), working_side)
 
 

@@ -89,7 +89,7 @@ def panel(name: str) -> Iterator[None]:
         st.error(t("ui.panel_failed"), icon=":material/error:")
 
 
-def explain(error: Exception, prefix: str = "error") -> str:
+def explain(error: Exception | str, prefix: str = "error") -> str:
     """An engine's refusal (:class:`cnnviz.refusals.Refusal`) in the session's language: the catalogue's
     ``<prefix>.<reason>`` (a page's own wording), else ``error.<reason>``, filled with its values. A value
     that names a setting or a kind of file (``what``, ``kind``) is itself said from ``error.<name>.<value>``;
@@ -98,7 +98,8 @@ def explain(error: Exception, prefix: str = "error") -> str:
     english = i18n.catalogue(i18n.DEFAULT_LANGUAGE)
     key = next((key for key in (f"{prefix}.{reason}", f"error.{reason}") if key in english), None)
     if key is None:
-        log.warning("No translation for the refusal %r (%s)", reason, error)
+        if isinstance(error, Exception):
+            log.warning("No translation for the refusal %r (%s)", reason, error)
         return str(error)
     values = dict(error.values)
     for name, value in values.items():
@@ -146,8 +147,8 @@ def _frozen(image: LoadedImage) -> LoadedImage:
     return image
 
 
-def _decoded_upload(upload: UploadedFile) -> LoadedImage | str:
-    """The upload as an image, or the sentence saying why it cannot be used.
+def _decoded_upload(upload: UploadedFile) -> LoadedImage | ImageError:
+    """The upload as an image, or the refusal saying why it cannot be used (said by :func:`explain`).
 
     Remembered in this session under the upload's id and size, refusals included: every
     rerun (each slider move) would otherwise decode the same file again, or fail on it
@@ -160,13 +161,13 @@ def _decoded_upload(upload: UploadedFile) -> LoadedImage | str:
     if remembered is not None and remembered[0] == key:
         return remembered[1]
     try:
-        outcome: LoadedImage | str = _frozen(load_image(upload.getvalue()))
+        outcome: LoadedImage | ImageError = _frozen(load_image(upload.getvalue()))
     except ImageError as error:
         log.info("Upload %r refused: %s", upload.name, error, exc_info=error.__cause__)
-        outcome = str(error)
+        outcome = ImageError(error.reason, str(error), **error.values)  # kept without its traceback
     except Exception:  # a bug in the loader must not cost the session its page
         log.exception("Upload %r could not be loaded", upload.name)
-        outcome = UNREADABLE
+        outcome = ImageError("image_unreadable", UNREADABLE)
     st.session_state[_UPLOAD_STATE] = (key, outcome)
     return outcome
 
@@ -220,11 +221,11 @@ def image_picker() -> LoadedImage:
             if isinstance(outcome, LoadedImage):
                 image, source = outcome, ("upload", upload.file_id, upload.size)
             else:
-                refusal = t("ui.upload_refused", name=_as_code(upload.name), reason=outcome)
+                refusal = t("ui.upload_refused", name=_as_code(upload.name), reason=explain(outcome))
                 st.error(refusal, icon=":material/image_not_supported:")
         st.image(_preview_png(source, image), width="content", output_format="PNG")  # sent as it is
         for note in image.notes:
-            st.caption(note)
+            st.caption(explain(note))
     st.session_state["image"] = image
     return image
 

@@ -132,3 +132,20 @@ def test_layer_spec_refusals_are_said_in_chinese(spec, expected):
     assert any(fixed in text for text in shown), (expected, shown)
     english = {text: english_runs(text) for text in shown if english_runs(text)}
     assert not english, english
+
+
+def test_every_upload_refusal_and_image_note_is_said_in_chinese():
+    """The whole upload corpus (refusals of every kind, and images that get notes) in one Chinese session."""
+    from tests.app.conftest import open_page
+    from tests.app.test_uploads import upload
+    from tests.corpus import CORPUS
+
+    at = open_page(lang="zh")
+    said = 0
+    for file in CORPUS:
+        at = upload(at, file)
+        shown = [error.value for error in at.sidebar.error] + [caption.value for caption in at.sidebar.caption]
+        said += len(shown)
+        english = {text: english_runs(text) for text in shown if english_runs(text)}
+        assert not english, (file.name, english)
+    assert said > len(CORPUS)  # refusals and notes were shown, not nothing

@@ -57,7 +57,10 @@ def refusal_of(file: Upload, lang: str = "en", name: str | None = None) -> str:
     """The sidebar's message for a refused file, in the words of the loader and the catalogue."""
     with pytest.raises(ImageError) as refused:
         load_image(file.build())
-    return translate("ui.upload_refused", lang, name=f"`{name or file.name}`", reason=str(refused.value))
+    error = refused.value
+    reason = translate(f"error.{error.reason}", lang, **error.values)
+    assert lang != "en" or reason == str(error)  # the English catalogue says what the engine says
+    return translate("ui.upload_refused", lang, name=f"`{name or file.name}`", reason=reason)
 
 
 def image_notes_shown(at: AppTest) -> list[str]:
