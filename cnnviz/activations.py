@@ -240,7 +240,10 @@ def curve(
         ValueError: for an empty range, fewer than 2 points, or invalid parameters.
     """
     if not x_min < x_max:
-        raise ValueError(f"The input range needs its left end below its right end; it is {x_min:g} to {x_max:g}.")
+        raise Refusal(
+            "empty_range", f"The input range needs its left end below its right end; it is {x_min:g} to {x_max:g}.",
+            low=f"{x_min:g}", high=f"{x_max:g}",
+        )  # fmt: skip
     if points < 2:
         raise ValueError("A curve needs at least 2 points.")
     steps = torch.arange(points, dtype=DTYPE)

@@ -149,3 +149,11 @@ def test_every_upload_refusal_and_image_note_is_said_in_chinese():
         english = {text: english_runs(text) for text in shown if english_runs(text)}
         assert not english, (file.name, english)
     assert said > len(CORPUS)  # refusals and notes were shown, not nothing
+
+
+def test_an_empty_input_range_is_said_in_chinese():
+    at = open_in_chinese("pages/activations.py")
+    at.slider(key="act.range").set_value((2.0, 2.0)).run()
+    shown = messages(at)
+    assert i18n.translate("error.empty_range", "zh", low="2", high="2") in shown, shown
+    assert not {text: english_runs(text) for text in shown if english_runs(text)}
