@@ -92,7 +92,7 @@ def panel(name: str) -> Iterator[None]:
 def explain(error: Exception | str, prefix: str = "error") -> str:
     """An engine's refusal (:class:`cnnviz.refusals.Refusal`) in the session's language: the catalogue's
     ``<prefix>.<reason>`` (a page's own wording), else ``error.<reason>``, filled with its values. A value
-    that names a setting or a kind of file (``what``, ``kind``) is itself said from ``error.<name>.<value>``;
+    that names a setting, a kind of file or a network is itself said from ``error.<name>.<value>`` if there;
     ``line`` prefixes the text with the line it is about. Anything else is said as the engine wrote it."""
     reason = getattr(error, "reason", None)
     english = i18n.catalogue(i18n.DEFAULT_LANGUAGE)
@@ -105,7 +105,7 @@ def explain(error: Exception | str, prefix: str = "error") -> str:
     for name, value in values.items():
         if isinstance(value, Exception):  # a refusal inside a refusal (a file's layer spec)
             values[name] = explain(value)
-        elif name in ("what", "kind") and f"error.{name}.{value}" in english:
+        elif f"error.{name}.{value}" in english:  # a name the catalogue says in words (error.what.padding)
             values[name] = t(f"error.{name}.{value}")
     text = t(key, **values)
     return t("error.on_line", line=values["line"], text=text) if "line" in values else text

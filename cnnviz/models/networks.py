@@ -207,7 +207,7 @@ def load_user_weights(architecture: str, source: Path | bytes) -> Network:
         )
     state_dict = read_state_dict(source)
     model = build(architecture, len(manifest.class_names))
-    return Network(load_weights(model, state_dict, manifest.title), manifest, SHOWN_LAYERS.get(architecture))
+    return Network(load_weights(model, state_dict, manifest.title, architecture), manifest, SHOWN_LAYERS.get(architecture))
 
 
 def from_training(
@@ -268,7 +268,7 @@ def _from_training_file(data: bytes) -> Network:
         raise WeightsError(
             "weights_spec_invalid", f"The network described in this file cannot be built: {error}", problem=error
         ) from None
-    model = load_weights(model, read_state_dict(data), USER_ARCHITECTURES["spec"])
+    model = load_weights(model, read_state_dict(data), USER_ARCHITECTURES["spec"], "spec")
     return Network(model, _training_manifest(USER_ARCHITECTURES["spec"], classes, input_shape))
 
 

@@ -227,7 +227,9 @@ def mismatch(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> str | 
     return "; ".join(parts) if parts else None
 
 
-def load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor], title: str) -> nn.Module:
+def load_weights(
+    model: nn.Module, state_dict: Mapping[str, torch.Tensor], title: str, architecture: str | None = None
+) -> nn.Module:
     """Check ``state_dict`` against ``model``, then load it with ``strict=True``.
 
     Floating-point tensors are converted to float32 (a half-precision file works too).
@@ -236,6 +238,7 @@ def load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor], title
         model: the architecture, freshly built.
         state_dict: tensors by name.
         title: the architecture's name for messages, e.g. "ResNet-18".
+        architecture: its key (``networks.USER_ARCHITECTURES``), for a page to name it in any language.
 
     Returns:
         ``model`` with the weights, in eval mode, with gradients switched off.
@@ -250,7 +253,8 @@ def load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor], title
         unexpected = [name for name in found if name not in expected]
         misshaped = [name for name in expected if name in found and found[name].shape != expected[name].shape]
         raise WeightsError(
-            "weights_mismatch", f"This file does not fit {title}: {problem}.", title=title, missing=len(missing),
+            "weights_mismatch", f"This file does not fit {title}: {problem}.", architecture=architecture or title,
+            missing=len(missing),
             unexpected=len(unexpected), misshaped=len(misshaped), examples=", ".join((missing + unexpected + misshaped)[:3]),
         )  # fmt: skip
     converted = {name: value.float() if value.is_floating_point() else value for name, value in state_dict.items()}

@@ -157,3 +157,22 @@ def test_an_empty_input_range_is_said_in_chinese():
     shown = messages(at)
     assert i18n.translate("error.empty_range", "zh", low="2", high="2") in shown, shown
     assert not {text: english_runs(text) for text in shown if english_runs(text)}
+
+
+def test_weights_for_another_network_are_refused_in_chinese():
+    import io
+
+    import torch
+
+    from cnnviz import models
+
+    buffer = io.BytesIO()
+    torch.save(models.build("tinyvgg", 10).state_dict(), buffer)
+    at = open_in_chinese("pages/feature_maps.py")
+    at.selectbox(key="fmap.weights_arch").set_value("lenet5")
+    at.file_uploader(key="fmap.weights_file").upload("tinyvgg.pth", buffer.getvalue())
+    at.run()
+    shown = messages(at)
+    network = i18n.translate("error.architecture.lenet5", "zh")
+    assert any(f"这个文件与 {network} 不匹配" in text for text in shown), shown
+    assert not {text: english_runs(text) for text in shown if english_runs(text)}
