@@ -55,3 +55,22 @@ def test_step_by_step_numbers_stay_readable_and_im2col_scrolls(tab: Page, app_se
         assert tab.evaluate(IM2COL_JS)["overflows"]
     SCREENSHOTS.mkdir(exist_ok=True)
     tab.screenshot(path=SCREENSHOTS / f"lessons-conv_steps-{lang}-{viewport['width']}.png", full_page=True)
+
+
+def test_a_stroke_begun_in_the_drawing_squares_top_right_corner_is_drawn(tab: Page, app_server):
+    """The canvas's toolbar, invisible until hovered, lay over the top right corner and ate the first stroke."""
+    harness.open_app(tab, f"{app_server.url}/feature_maps?fmap.source=draw")
+    canvas = tab.locator(f"{harness.MAIN} canvas").first
+    box = canvas.bounding_box()
+    band = box["height"] - box["width"]  # above the square drawing area, if the page leaves one
+    x, y = box["x"] + box["width"] - 30, box["y"] + band + 8
+    with harness.rerun(tab, timeout=20):  # the stroke reaches the server: a rerun
+        tab.mouse.move(x, y)
+        tab.mouse.down()
+        for step in range(1, 15):
+            tab.mouse.move(x - 8 * step, y + 10 * step)
+        tab.mouse.up()
+    assert harness.error_texts(tab) == []
+    assert tab.locator(f"{harness.MAIN} img").count() > 0  # the drawn digit fed to the network, and its maps
+    SCREENSHOTS.mkdir(exist_ok=True)
+    tab.screenshot(path=SCREENSHOTS / "lessons-feature_maps-drawn.png")
