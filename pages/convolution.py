@@ -266,9 +266,6 @@ def output_view(image, kernel: np.ndarray | None, channel_mode: str, settings: d
     heading = ui.t(heading, height=out_h, width=out_w)
     view.text(heading)
     shown.picture, view = result["output"], shown.below
-    if result["maps"]:  # R, G, B separately: each channel's map, labelled
-        labels = [ui.t(f"conv.map.{channel}") for channel in "rgb"]
-        view.html(feature_pictures.captioned_row_html(list(zip(result["maps"], labels, strict=True))))
     scale = result["scale"]
     view.html(figures.scale_legend_html(scale))
     legend = "conv.legend.diverging" if scale.colours == "diverging" else "conv.legend.gray"
@@ -333,6 +330,12 @@ def lesson() -> None:
         with output_column, ui.panel("conv.output"):
             output.draw()
             ui.setting_buttons(fixes, "conv")  # the nearest settings that work, under the reason
+        if result is not None and result["maps"]:  # R, G, B separately: the three maps, labelled, full width
+            with ui.panel("conv.output"):
+                labels = [ui.t(f"conv.map.{channel}") for channel in "rgb"]
+                ui.View().html(
+                    feature_pictures.captioned_row_html(list(zip(result["maps"], labels, strict=True)))
+                ).draw()
         if result is not None:
             with ui.panel("conv.formula"):
                 formula = (
