@@ -311,28 +311,36 @@ def tf_same_padding(size: int, kernel_size: int, stride: int = 1, dilation: int 
     return total // 2, total - total // 2
 
 
+def quotient_text(room: int, stride: int) -> str:
+    """``room / stride`` as the lessons write it, in formulas and sentences alike: 3 significant
+    digits below 100 (``11.7``), one decimal above."""
+    quotient = room / stride
+    return f"{quotient:.3g}" if abs(quotient) < 100 else f"{quotient:.1f}"
+
+
 def conv_formula_latex(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> str:
     """The output-size formula, then the same with the numbers plugged in, as KaTeX source.
 
     Three aligned lines: the formula in symbols (n, k, p, s, d), with numbers, and the
-    division and its rounding. Impossible settings still get their formula: it ends
-    in a number below 1.
+    division and its rounding. Impossible settings still get their formula: it ends in
+    "< 1" (no output), never in a negative size.
 
     Raises:
         SizeError: for a size, kernel, stride or dilation below 1, or negative padding.
     """
     require_positive("stride", stride)
     room = slide_distance(size, kernel_size, padding, dilation)
-    out = _windows_that_fit(room, stride)  # not conv_output_size: impossible settings show their result too
+    out = _windows_that_fit(room, stride)  # not conv_output_size: impossible settings get their formula too
     quotient = f"{room}" if stride == 1 else rf"\frac{{{room}}}{{{stride}}}"
     steps = rf"\left\lfloor {quotient} \right\rfloor + 1"
     if room % stride:
-        steps += rf" = \lfloor {room / stride:.4g} \rfloor + 1"
+        steps += rf" = \lfloor {quotient_text(room, stride)} \rfloor + 1"
+    result = rf"= \mathbf{{{out}}}" if out >= 1 else r"< 1"  # no window fits: no size to state
     return (
         r"\begin{aligned}"
         r"\text{out} &= \left\lfloor \frac{n + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1 \\"
         rf"&= \left\lfloor \frac{{{size} + 2 \cdot {padding} - {dilation} \cdot ({kernel_size} - 1) - 1}}{{{stride}}}"
-        rf" \right\rfloor + 1 \\ &= {steps} = \mathbf{{{out}}}"
+        rf" \right\rfloor + 1 \\ &= {steps} {result}"
         r"\end{aligned}"
     )
 

@@ -65,9 +65,10 @@ def conv2d(
     return _script(f"x = torch.rand(1, {channels}, {height}, {width})  # (N, C, H, W)", f"layer = {layer}", out)
 
 
-def _matrix(values: np.ndarray) -> str:
-    """A 2-D array as a nested Python list literal, one row per line, numbers as typed (``1``, ``0.0625``)."""
-    rows = ",\n".join("    [" + ", ".join(f"{float(value):g}" for value in row) + "]" for row in values)
+def _matrix(values: np.ndarray, digits: int = 6) -> str:
+    """A 2-D array as a nested Python list literal, one row per line, numbers as typed (``1``, ``0.0625``)
+    to ``digits`` significant digits."""
+    rows = ",\n".join("    [" + ", ".join(f"{float(value):.{digits}g}" for value in row) + "]" for row in values)
     return f"[\n{rows},\n]"
 
 
@@ -245,3 +246,85 @@ def layer_stack(input_shape: tuple[int, int, int], layers: list[Layer], activati
 
 def _script(input_line: str, layer_line: str, out_shape: tuple[int, ...]) -> str:
     return f"{HEADER}{input_line}\n{layer_line}\nprint(layer(x).shape)  {_shape_comment(out_shape)}\n"
+
+
+#: (in_channels, out_channels, groups) of the ``nn.Conv2d`` doing what each channel mode of
+#: ``convolution.convolve_image`` does.
+CHANNEL_LAYERS = {"gray": (1, 1, 1), "per_channel": (3, 3, 3), "sum": (3, 1, 1)}
+_CHANNEL_INPUTS = {
+    "gray": "x = (rgb * torch.tensor([0.299, 0.587, 0.114])[:, None, None]).sum(0)[None, None]"
+    "  # luminance (1, 1, H, W)",
+    "per_channel": "x = rgb[None]  # (1, 3, H, W): groups=3 gives each channel its own copy of the kernel",
+    "sum": "x = rgb[None]  # (1, 3, H, W): the same kernel on R, G and B, the three results added",
+}
+
+
+def conv2d_on_image(
+    path: str,
+    source_comment: str,
+    kernel: np.ndarray,
+    channel_mode: str = "gray",
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    padding_mode: str = "zeros",
+    flip: bool = False,
+    bias: float = 0.0,
+    working_side: int | None = None,
+) -> str:
+    """A script convolving an image file as the convolution lesson does, printing the output's
+    shape and its smallest, largest and mean value.
+
+    The image is loaded as ``cnnviz.images.load_image`` loads it (upright, RGB, 0..1) and
+    the kernel, bias and geometry go into an ``nn.Conv2d`` that does what the channel mode
+    does (see ``convolution.convolve_image``).
+
+    Args:
+        path: the image file the script opens. source_comment: what that file is.
+        kernel: (k, k) weights as typed; flipped in the script when ``flip``.
+        channel_mode: ``"gray"``, ``"per_channel"`` or ``"sum"``.
+        working_side: the longest side the page shrank the image to, or None when it kept
+            the image's own size.
+
+    Raises:
+        ValueError: for an unknown channel mode.
+    """
+    if channel_mode not in CHANNEL_LAYERS:
+        raise ValueError(f"Channel mode must be one of {', '.join(CHANNEL_LAYERS)}, not {channel_mode!r}.")
+    in_channels, out_channels, groups = CHANNEL_LAYERS[channel_mode]
+    options = _args(
+        stride=stride if stride != 1 else None,
+        padding=padding if padding else None,
+        dilation=dilation if dilation != 1 else None,
+        padding_mode=padding_mode if padding_mode != "zeros" else None,
+        groups=groups if groups != 1 else None,
+        bias=None if bias else False,
+    )
+    lines = [
+        "import math\n" if working_side else "",
+        "import numpy as np\nimport torch\nimport torch.nn as nn\nfrom PIL import Image, ImageOps\n\n",
+        f"image = Image.open({path!r})  # {source_comment}\n",
+    ]
+    if working_side:
+        lines.append(
+            f"scale = {working_side} / max(image.size)  # the page works on at most {working_side} pixels a side\n"
+            "image.draft(None, (math.ceil(image.width * scale), math.ceil(image.height * scale)))  # JPEG: decode smaller\n"
+        )
+    lines.append('image = ImageOps.exif_transpose(image).convert("RGB")  # upright, 3 channels\n')
+    if working_side:
+        lines.append(f"image.thumbnail(({working_side}, {working_side}), Image.Resampling.LANCZOS)\n")
+    weights = "kernel.flip(0, 1)  # true convolution: PyTorch does not flip, so flip by hand" if flip else "kernel"
+    lines += [
+        "rgb = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255).permute(2, 0, 1)  # (3, H, W), 0..1\n",
+        f"{_CHANNEL_INPUTS[channel_mode]}\n",
+        f"kernel = torch.tensor({_matrix(kernel, digits=9)}, dtype=torch.float32)  # (k, k)\n",
+        f"layer = nn.Conv2d({in_channels}, {out_channels}, kernel_size={kernel.shape[0]}"
+        f"{', ' + options if options else ''})\n",
+        "with torch.no_grad():\n",
+        f"    layer.weight[:] = {weights}\n",
+        f"    layer.bias.fill_({float(bias)!r})\n" if bias else "",
+        "    out = layer(x)[0]  # (C, H', W')\n",
+        "print(tuple(out.shape))\n",
+        'print(f"from {out.min():.6g} to {out.max():.6g}, mean {out.mean():.6g}")\n',
+    ]
+    return "".join(lines)

@@ -8,6 +8,7 @@ notes that say what was done to it. Anything that is not a readable image raises
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import re
@@ -81,11 +82,13 @@ class LoadedImage:
         pixels: (H, W, 3) uint8 RGB, upright, at most ``WORKING_SIDE`` per side.
         original_size: upright (width, height) of the image as uploaded, before shrinking.
         notes: sentences about what was converted (shown under the image).
+        name: the bundled sample's file name; empty for an upload.
     """
 
     pixels: np.ndarray
     original_size: tuple[int, int]
     notes: tuple[str, ...] = ()
+    name: str = ""
 
     @property
     def gray(self) -> np.ndarray:
@@ -278,7 +281,7 @@ def load_sample(name: str, working_side: int = WORKING_SIDE) -> LoadedImage:
     """
     if name not in sample_names():
         raise ImageError("image_no_sample", f"There is no sample image called {name!r}.", name=name)
-    return load_image((SAMPLES_DIR / name).read_bytes(), working_side)
+    return dataclasses.replace(load_image((SAMPLES_DIR / name).read_bytes(), working_side), name=name)
 
 
 def resize_longest_side(pixels: np.ndarray, side: int) -> np.ndarray:

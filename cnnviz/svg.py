@@ -171,8 +171,16 @@ class Chart:
         left = 14 + (FONT_PX + 6 if self.y_label else 0) + self._y_tick_width(y_low, y_high)
         top = 8 + (FONT_PX + 10 if self.title else 0)
         bottom = 22 + (FONT_PX + 8 if self.x_label else 0) + len(legend_rows) * (FONT_PX + 8)
-        plot = _Frame(left, top, self.width - left - 14, self.height - top - bottom, x_low, x_high, y_low, y_high,
-                      self.x_log, self.y_log)  # fmt: skip
+        width, height = self.width - left - 14, self.height - top - bottom
+        # Room for dots at the data's edges: the plot is clipped, and a dot centred on its edge would be cut in half.
+        radius = max((m.size / 2 + 1.5 for m in self.marks if m.kind == "dots"), default=0.0)
+        if radius and not (self.x_range or self.x_log or self.categories is not None):
+            dots_x = _finite_span(np.concatenate([m.x for m in self.marks if m.kind == "dots"]))
+            x_low, x_high = _widened(x_low, x_high, radius, width, *dots_x)
+        if radius and not (self.y_range or self.y_log or self.categories is not None):
+            dots_y = _finite_span(np.concatenate([m.y for m in self.marks if m.kind == "dots"]))
+            y_low, y_high = _widened(y_low, y_high, radius, height, *dots_y)
+        plot = _Frame(left, top, width, height, x_low, x_high, y_low, y_high, self.x_log, self.y_log)
         parts = [
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width} {self.height}" '
             f'width="100%" style="max-width:{self.width}px;height:auto;font-size:{FONT_PX}px;font-family:inherit" '
@@ -413,6 +421,17 @@ def _decades(values: np.ndarray) -> tuple[float, float]:
     positive = values[np.isfinite(values) & (values > 0)]
     low, high = (float(positive.min()), float(positive.max())) if positive.size else (1.0, 10.0)
     return 10 ** math.floor(math.log10(low) + 1e-12), 10 ** math.ceil(math.log10(high) - 1e-12)
+
+
+def _widened(low: float, high: float, room_px: float, size_px: float, data_low: float, data_high: float
+             ) -> tuple[float, float]:  # fmt: skip
+    """The axis range ``low..high``, widened until the data ``data_low..data_high`` ends at least
+    ``room_px`` pixels inside it on an axis of ``size_px`` pixels."""
+    share = room_px / max(size_px, 1.0)
+    for _ in range(8):  # widening one end moves the other's pixels: settles in a few rounds
+        span = high - low or 1.0
+        low, high = min(low, data_low - share * span), max(high, data_high + share * span)
+    return low, high
 
 
 def _floats(values) -> np.ndarray:

@@ -116,20 +116,24 @@ def curves_panel() -> None:
         if not chosen:
             st.info(ui.t("act.pick_one"), icon=":material/touch_app:")
             return
-        try:
-            curves = [activations.curve(key, low, high, params[key]) for key in chosen]
-        except ValueError as error:
-            st.warning(ui.explain(error), icon=":material/block:")
+        curves = []
+        for key in chosen:  # a function whose settings are impossible is left out alone, saying why
+            try:
+                curves.append(activations.curve(key, low, high, params[key]))
+            except ValueError as error:
+                st.warning(ui.explain(error), icon=":material/block:")
+        if not curves:
             return
+        drawn = [curve.key for curve in curves]
         # RReLU in training: one random slope per point, drawn beside its evaluation line.
-        extra = [activations.curve(key, low, high, params[key], training=True) for key in chosen if key == "rrelu"]
+        extra = [activations.curve(key, low, high, params[key], training=True) for key in drawn if key == "rrelu"]
         labels = {key: ui.t(f"act.fig.{key}") for key in ("x", "value", "slope", "dead", "saturated", "training")}
         view = ui.View().svg(activation_views.curves_chart(curves, threshold, names(), labels, extra))
-        view.caption(ui.t("act.legend", first=name(chosen[0])))
+        view.caption(ui.t("act.legend", first=name(drawn[0])))
         if extra:
             slopes = extra[0].dy[extra[0].x < 0]
             view.caption(ui.t("act.rrelu_note", low=fmt(slopes.min()), high=fmt(slopes.max()),
-                              eval=fmt(curves[chosen.index("rrelu")].dy[0])))  # fmt: skip
+                              eval=fmt(curves[drawn.index("rrelu")].dy[0])))  # fmt: skip
         view.draw()
     for tab, curve in zip(st.tabs([name(curve.key) for curve in curves]), curves, strict=True):
         with tab:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import codegen, convolution, figures, kernels
+from cnnviz import codegen, convolution, figures, grid_text, kernels
 from pages import ui
 
-SOURCES = ["image", "random"]
+SOURCES = ["image", "random", "typed"]
 DEFAULT_KERNEL = "sobel x"
-MAX_PADDING, MAX_DILATION = 3, 3
+#: The kernel menu's last entry: a kernel typed as text.
+TYPED_KERNEL = "typed"
+MAX_GRID, MAX_PADDING, MAX_DILATION = 10, 3, 3
+#: Smallest grid cell, in pixels: numbers are written at 13 px from 36 px cells up (``figures.number_grid_html``),
+#: readable on a projector; a grid wider than its column scrolls instead of shrinking.
+MIN_CELL = 36
 PLAY_SECONDS = 1.0
 #: Pixels per setting slider: the row of settings stays one row down to a 1280 px window.
 SLIDER_WIDTH = 88
@@ -25,19 +30,22 @@ def number(value: float) -> str:
 # --- controls ----------------------------------------------------------------------------------
 
 
-def grid_controls() -> tuple[np.ndarray, np.ndarray, dict, bool]:
-    """The row of settings above the lesson. Returns (grid (n, n), kernel, geometry settings, flip)."""
+def grid_controls() -> tuple[np.ndarray | None, np.ndarray | None, dict, bool]:
+    """The row of settings above the lesson, and the text areas of a typed grid or kernel.
+
+    Returns (grid (h, w), kernel (k, k), geometry settings, flip); the grid or the kernel is
+    None when its typed text is not usable (a message under it says why).
+    """
     with st.container(horizontal=True, gap="xsmall", vertical_alignment="bottom"):  # one block, not eight
         source = ui.url_choice(
             st.segmented_control, ui.t("steps.source"), SOURCES, SOURCES[0], "steps.source", required=True,
             help=ui.t("steps.source_help"), format_func=lambda name: ui.t(f"steps.source.{name}"),
         )  # fmt: skip
-        size = st.slider(ui.t("steps.size"), 4, 10, 6, key="steps.size", bind="query-params", width=SLIDER_WIDTH + 16)
-        names = list(kernels.PRESETS)
-        kernel = kernels.preset(ui.url_choice(
-            st.selectbox, ui.t("steps.kernel"), names, DEFAULT_KERNEL, "steps.kernel",
-            format_func=lambda name: ui.t(f"conv.preset.{name}"),
-        ))  # fmt: skip
+        size = st.slider(ui.t("steps.size"), 4, MAX_GRID, 6, key="steps.size", bind="query-params",
+                         width=SLIDER_WIDTH + 16, disabled=source == "typed")  # fmt: skip
+        names = [*kernels.PRESETS, TYPED_KERNEL]
+        kernel_name = ui.url_choice(st.selectbox, ui.t("steps.kernel"), names, DEFAULT_KERNEL, "steps.kernel",
+                                    format_func=kernel_label)  # fmt: skip
         settings = {
             "stride": st.slider(ui.t("conv.stride"), 1, 3, 1, key="steps.stride", bind="query-params",
                                 help=ui.t("conv.stride_help"), width=SLIDER_WIDTH),
@@ -59,7 +67,40 @@ def grid_controls() -> tuple[np.ndarray, np.ndarray, dict, bool]:
         grid = convolution.random_grid(size, int(seed))
     else:
         grid = convolution.digit_grid(ui.current_image().gray, size)
+    if kernel_name != TYPED_KERNEL:
+        st.session_state["steps.kernel.preset"] = kernel_name  # what a typed kernel starts from
+    kernel = kernels.preset(kernel_name) if kernel_name != TYPED_KERNEL else None
+    if source == "typed" or kernel is None:
+        with st.container(horizontal=True, gap="medium"):  # the typed grid and kernel side by side
+            if source == "typed":
+                grid = typed_grid("steps.grid", ui.t("steps.grid_text"), grid, MAX_GRID)
+            if kernel is None:
+                start = kernels.preset(st.session_state.get("steps.kernel.preset", DEFAULT_KERNEL))
+                kernel = typed_grid("steps.weights", ui.t("steps.kernel_text"), start, kernels.MAX_KERNEL_SIZE, True)
+    for key, used in (("steps.grid", source == "typed"), ("steps.weights", kernel_name == TYPED_KERNEL)):
+        if not used and key in st.query_params:  # the text stays in the session for a way back
+            del st.query_params[key]
     return grid, kernel, settings, flip
+
+
+def kernel_label(name: str) -> str:
+    return ui.t("steps.kernel.typed") if name == TYPED_KERNEL else ui.t(f"conv.preset.{name}")
+
+
+def typed_grid(key: str, label: str, start: np.ndarray, most: int, square: bool = False) -> np.ndarray | None:
+    """Numbers typed in a text area, one row per line; None after saying, in the user's language, why
+    the text is not a grid. The text is kept in the URL (a link restores it) and in the session."""
+    kept = f"{key}.kept"  # a widget's state goes when it is hidden: the text outlives it here
+    if key not in st.session_state:
+        st.session_state[key] = st.query_params.get(key) or st.session_state.get(kept) or grid_text.grid_to_text(start)
+    with st.container(width=300):
+        text = st.text_area(label, key=key, height=180, help=ui.t("steps.typed_help", most=most))
+        st.session_state[kept] = st.query_params[key] = text
+        try:
+            return grid_text.parse_grid(text, most, square)
+        except grid_text.GridTextError as error:
+            st.error(ui.t(f"steps.typed.{error.reason}", **error.values), icon=":material/edit_off:")
+            return None
 
 
 def move(step: int, total: int) -> None:
@@ -93,9 +134,17 @@ def position_controls(total: int, playing: bool) -> int:
 # --- panels ------------------------------------------------------------------------------------
 
 
-def cell_size(cells: int, room: int, largest: int = 40, smallest: int = 18) -> int:
-    """Pixels per cell so that ``cells`` cells fit in about ``room`` pixels."""
-    return int(min(largest, max(smallest, room // max(cells, 1))))
+def cell_size(values: np.ndarray, decimals: int, room: int, largest: int = 40) -> int:
+    """Pixels per cell: the grid's width in about ``room`` pixels, never below ``MIN_CELL`` nor
+    narrower than its longest number at 13 px (a wider grid scrolls)."""
+    longest = max((len(text) for text in figures.number_text(values, decimals).ravel()), default=1)
+    fitted = min(largest, max(MIN_CELL, room // max(values.shape[1], 1)))
+    return int(max(fitted, 8 * longest + 6))
+
+
+def decimals_for(grid: np.ndarray) -> int:
+    """Whole numbers (the image's 0..9, random grids) without decimals; typed fractions with 2."""
+    return 0 if np.array_equal(grid, np.round(grid)) else 2
 
 
 # One grid per view (numbers, outlined cells, translated title), shared by every session: the
@@ -137,19 +186,22 @@ def step_view(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool, 
     so_far = np.full(output.shape, np.nan)
     so_far.flat[:position] = output.flat[:position]
     input_cell, kernel_cell, output_cell = (
-        cell_size(padded.shape[1], 300), cell_size(kernel.shape[1], 130, 36), cell_size(out_w, 240)
+        cell_size(padded, decimals_for(padded), 300), max(cell_size(step.kernel, 3, 130), cell_size(step.products, 3, 130)),
+        cell_size(output, 2, 240),
     )  # fmt: skip
     input_title = ui.t("steps.input" if padding else "steps.input_plain")
     kernel_title = ui.t("steps.kernel_flipped" if flip else "steps.kernel_title")
     view.html(
-        figures.side_by_side_html(
-            grid_html(padded, input_title, taps, shaded if padding else None, decimals=0, signed=False,
+        '<div style="max-width:100%;overflow-x:auto">'  # a grid wider than the column scrolls
+        + figures.side_by_side_html(
+            grid_html(padded, input_title, taps, shaded if padding else None, decimals=decimals_for(padded), signed=False,
                       cell_px=input_cell),
             grid_html(step.kernel, kernel_title, decimals=3, cell_px=kernel_cell)
             + grid_html(step.products, ui.t("steps.products"), decimals=3, cell_px=kernel_cell),
             grid_html(so_far, ui.t("steps.output", height=out_h, width=out_w), ((row, col),), decimals=2,
                       cell_px=output_cell),
         )
+        + "</div>"
     )  # fmt: skip
     return view.caption(ui.t("steps.path", stride=settings["stride"], dilation=settings["dilation"]))
 
@@ -157,14 +209,16 @@ def step_view(grid: np.ndarray, kernel: np.ndarray, settings: dict, flip: bool, 
 def im2col_view(kernel_row: np.ndarray, columns: np.ndarray, output: np.ndarray, position: int) -> ui.View:
     """Falk's scheme: the columns on top, the kernel row to their left, the output row below them."""
     size, count = columns.shape
-    cell = cell_size(count, 700, largest=34, smallest=8)
+    # Never shrunk to fit: the matrix scrolls sideways (its container has overflow-x: auto).
+    decimals = decimals_for(columns)
+    cell = max(cell_size(columns, decimals, 700), cell_size(output.reshape(1, -1), 2, 700))
     current = position - 1
-    kernel_side = cell_size(size, 220, largest=34)
+    kernel_side = cell_size(kernel_row, 2, 220)
     columns_grid = grid_html(
         columns,
         ui.t("steps.columns", rows=size, cols=count),
         tuple((r, current) for r in range(size)),
-        decimals=0,
+        decimals=decimals,
         signed=False,
         cell_px=cell,
     )
@@ -193,13 +247,19 @@ def explain_no_output(error: ValueError, grid: np.ndarray, kernel: np.ndarray, s
     )
     ui.setting_buttons(suggestions, "steps")
     padded = convolution.pad_grid(grid, settings["padding"], settings["padding_mode"])
-    ui.View().html(grid_html(padded, ui.t("steps.input_plain"), decimals=0, signed=False, cell_px=36)).draw()
+    decimals = decimals_for(padded)
+    cell_px = cell_size(padded, decimals, 300)
+    ui.View().html(
+        grid_html(padded, ui.t("steps.input_plain"), decimals=decimals, signed=False, cell_px=cell_px)
+    ).draw()
 
 
 @st.fragment
 def lesson() -> None:
     """Everything below the title; a change of the grid or the layer reruns only this."""
     grid, kernel, settings, flip = grid_controls()
+    if grid is None or kernel is None:
+        return  # the text area says why; every other setting stays as it is
     try:
         kernel_row, columns, output = convolution.conv_as_matmul(grid, kernel, **settings, flip=flip)
     except ValueError as error:

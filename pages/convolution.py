@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import codegen, convolution, figures, kernels
+from cnnviz import codegen, convolution, feature_pictures, figures, images, kernels
 from pages import ui
 
 MAX_PADDING, MAX_DILATION, MAX_STRIDE = 10, 8, 8
@@ -16,8 +16,6 @@ DEFAULT_PRESET = "sobel x"
 SOURCES = ["preset", "custom"]
 #: Where the output has no pixel on the canvas it shares with the input.
 CANVAS_GREY = 235
-#: The nn.Conv2d doing what each channel mode does: (in_channels, out_channels, groups).
-CONV_CHANNELS = {"gray": (1, 1, 1), "per_channel": (3, 3, 3), "sum": (3, 1, 1)}
 #: Pixels per geometry slider: the five controls above the pictures share one row down to a 1280 px window.
 SLIDER_WIDTH = 88
 
@@ -54,25 +52,52 @@ def convolve(pixels: np.ndarray, kernel: np.ndarray, channel_mode: str, stride: 
     over), the output from its top-left corner on grey.
 
     Returns:
-        input, output: the two canvases as JPEGs for the browser (see :func:`picture`).
-        scale: the output's ColourScale. shape: the full-size output shape. low, high:
-        its extreme values.
+        input, output: the two canvases as JPEGs for the browser (see :func:`picture`);
+        output is None for R, G, B separately, which has instead
+        maps: each channel's output on its own canvas, the three coloured on one scale. scale: the output's ColourScale. shape: the
+        full-size output shape. low, high, mean: its smallest, largest and mean value.
     """
-    rgb = pixels.astype(np.float32) / 255
-    out = convolution.convolve_image(rgb, kernel, channel_mode, stride, padding, dilation, padding_mode, flip, bias)
-    seen = convolution.to_gray(rgb) if channel_mode == "gray" else rgb
-    padded = np.rint(np.clip(convolution.pad_grid(seen, padding, padding_mode), 0, 1) * 255).astype(np.uint8)
-    shown, scale = figures.map_to_image(out, white_at_least=1.0)  # pixels run 0..1
-    canvas = np.full((*padded.shape[:2], 3), CANVAS_GREY, np.uint8)
-    canvas[: shown.shape[0], : shown.shape[1]] = shown if shown.ndim == 3 else shown[..., None]
+    out = convolution.convolve_image(
+        pixels.astype(np.float32) / 255, kernel, channel_mode, stride, padding, dilation, padding_mode, flip, bias
+    )
+    padded = seen_input(pixels, channel_mode, padding, padding_mode)
+    if out.ndim == 3:
+        # One colour scale for the three maps: stacked into one (3 H', W') map, coloured, cut apart.
+        stacked, scale = figures.map_to_image(np.concatenate(out.transpose(2, 0, 1)), white_at_least=1.0)
+        output, maps = None, [picture(on_canvas(part, padded.shape)) for part in np.split(stacked, 3)]
+    else:
+        shown, scale = figures.map_to_image(out, white_at_least=1.0)  # pixels run 0..1
+        output, maps = picture(on_canvas(shown, padded.shape)), []
     return {
         "input": picture(padded),
-        "output": picture(canvas),
+        "output": output,
+        "maps": maps,
         "scale": scale,
         "shape": out.shape,
         "low": float(out.min()),
         "high": float(out.max()),
+        "mean": float(out.mean()),
     }
+
+
+def seen_input(pixels: np.ndarray, channel_mode: str, padding: int, padding_mode: str) -> np.ndarray:
+    """What the kernel slides over, as uint8: gray or colour as the channel mode says, with its padding."""
+    rgb = pixels.astype(np.float32) / 255
+    seen = convolution.to_gray(rgb) if channel_mode == "gray" else rgb
+    return np.rint(np.clip(convolution.pad_grid(seen, padding, padding_mode), 0, 1) * 255).astype(np.uint8)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def input_picture(pixels: np.ndarray, channel_mode: str) -> bytes:
+    """The input as the channel mode sees it, without padding: shown when there is no output."""
+    return picture(seen_input(pixels, channel_mode, 0, "zeros"))
+
+
+def on_canvas(shown: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A coloured map from the top-left corner of a grey canvas of the padded input's height and width."""
+    canvas = np.full((*shape[:2], 3), CANVAS_GREY, np.uint8)
+    canvas[: shown.shape[0], : shown.shape[1]] = shown if shown.ndim == 3 else shown[..., None]
+    return canvas
 
 
 def picture(pixels: np.ndarray) -> bytes:
@@ -242,6 +267,7 @@ def output_view(image, kernel: np.ndarray | None, channel_mode: str, settings: d
     view.caption(
         f"{ui.t('conv.range', low=fmt(result['low']), high=fmt(result['high']))} "
         f"{ui.t(legend, high=fmt(scale.high))} {ui.t('conv.same_scale')}"
+        + (f" {ui.t('conv.maps_scale')}" if result["maps"] else "")
     )
     return result, shown, []
 
@@ -252,9 +278,24 @@ def input_view(image, result: dict | None, channel_mode: str, padding: int) -> S
     height, width = image.pixels.shape[:2]
     return Shown(
         ui.View().text(ui.t("conv.input_heading", height=height, width=width, channels=channels)),
-        result["input"] if result else picture(image.pixels),
+        result["input"] if result else input_picture(image.pixels, channel_mode),
         ui.View().caption(ui.t("conv.input_note" if padding else "conv.input_note_plain")),
     )
+
+
+def code(image: images.LoadedImage, kernel: np.ndarray, channel_mode: str, settings: dict, flip: bool,
+         bias: float) -> str:  # fmt: skip
+    """The PyTorch lines that load this image as the page does and convolve it with these settings."""
+    if image.name:
+        path, source = f"assets/samples/{image.name}", ui.t("conv.code_sample")
+    else:
+        upload = st.session_state.get("upload")
+        path, source = getattr(upload, "name", None) or "my_image.png", ui.t("conv.code_upload")
+    shrunk = max(image.original_size) > max(image.pixels.shape[:2])
+    return codegen.conv2d_on_image(
+        path, source, kernel, channel_mode, **settings, flip=flip, bias=bias,
+        working_side=images.WORKING_SIDE if shrunk else None,
+    )  # fmt: skip
 
 
 @st.fragment
@@ -282,15 +323,19 @@ def lesson() -> None:
         with output_column, ui.panel("conv.output"):
             output.draw()
             ui.setting_buttons(fixes, "conv")  # the nearest settings that work, under the reason
+        if result is not None and result["maps"]:  # R, G, B separately: the three maps, labelled, full width
+            with ui.panel("conv.output"):
+                labels = [ui.t(f"conv.map.{channel}") for channel in "rgb"]
+                ui.View().html(
+                    feature_pictures.captioned_row_html(list(zip(result["maps"], labels, strict=True)))
+                ).draw()
         if result is not None:
             with ui.panel("conv.formula"):
                 formula = (
                     ui.View().text(f"**{ui.t('conv.formula')}**").formula(shape_latex(height, width, kernel, settings))
                 )
                 formula.caption(ui.t("conv.formula_legend")).draw()
-                in_channels, out_channels, groups = CONV_CHANNELS[channel_mode]
-                ui.code_panel(codegen.conv2d((in_channels, height, width), out_channels, kernel.shape[0], **settings,
-                                             groups=groups))  # fmt: skip
+                ui.code_panel(code(image, kernel, channel_mode, settings, flip, bias))
 
 
 st.title(ui.t("conv.title"))

@@ -19,6 +19,9 @@ GRID_WIDTH = 860
 #: The overview shows at most this many channels per layer (the closer look reaches all).
 OVERVIEW_CHANNELS = 64
 CANVAS_SIDE = 224
+#: A grey band above the drawing square, under the canvas's own toolbar: the toolbar (invisible until
+#: hovered) caught the first stroke begun in the square's top right corner. Cut off before use.
+CANVAS_BAND = 40
 #: A picture in a View: as wide as its column, also when that is wider than the picture.
 PICTURE_STYLE = "width:100%;object-fit:fill"
 #: ImageNet weight files are large (VGG-16: 528 MB); uploads above this are refused.
@@ -173,6 +176,14 @@ def choose_input(network: Network) -> tuple[np.ndarray, int | None] | None:
     return ui.current_image().pixels, None
 
 
+@st.cache_data(show_spinner=False)
+def canvas_background() -> bytes:
+    """White drawing square under a light grey band (``CANVAS_BAND``) that holds the canvas's toolbar."""
+    background = np.full((CANVAS_SIDE + CANVAS_BAND, CANVAS_SIDE, 3), 255, np.uint8)
+    background[:CANVAS_BAND] = 232
+    return feature_pictures.png(background)
+
+
 def drawing() -> tuple[np.ndarray, None] | None:
     """A canvas to draw a digit on (black on white, as on paper)."""
     try:
@@ -182,12 +193,13 @@ def drawing() -> tuple[np.ndarray, None] | None:
         return None
     st.caption(ui.t("fmap.draw_help"))
     result = st_canvas(
-        stroke_width=18, stroke_color="#000000", background_color="#ffffff", height=CANVAS_SIDE, width=CANVAS_SIDE,
-        drawing_mode="freedraw", key="fmap.canvas", return_image_data=True,
+        stroke_width=18, stroke_color="#000000", background_image=canvas_background(), height=CANVAS_SIDE + CANVAS_BAND,
+        width=CANVAS_SIDE, drawing_mode="freedraw", key="fmap.canvas", return_image_data=True,
     )  # fmt: skip
     rgba = getattr(result, "image_data", None) if result is not None else None
     if rgba is None:
         return None
+    rgba = rgba[-CANVAS_SIDE:]  # the square below the band
     alpha = rgba[..., 3:4].astype(np.float64) / 255
     pixels = (rgba[..., :3] * alpha + 255 * (1 - alpha)).round().astype(np.uint8)
     return (pixels, None) if (pixels < 128).any() else None

@@ -144,7 +144,7 @@ def grid_section(settings: PoolSettings) -> None:
         cell_px = max(24, min(44, GRID_WIDTH // pooled.layout.shape[1]))
         out_h, out_w = pooled.output.shape
         input_title, output_title = (
-            ui.t("pool.input_title", h=size, w=size),
+            ui.t("pool.input_title" if settings.padding else "pool.input_title_plain", h=size, w=size),
             ui.t("pool.output_title", h=out_h, w=out_w),
         )
         view = ui.View().html(figures.side_by_side_html(

@@ -120,6 +120,16 @@ def test_rrelu_shows_training_draws_and_the_evaluation_slope():
     assert not at.error
 
 
+def test_impossible_rrelu_bounds_hide_only_the_rrelu_curve():
+    at = open_page(PAGE, **{"act.functions": "sigmoid,rrelu,relu", "act.rrelu.lower": "0.45"})
+    assert not at.exception and not at.error
+    assert [warning.value for warning in at.warning if "must not exceed" in warning.value]
+    names = trace_names(at)
+    assert "Sigmoid" in names and "ReLU" in names and not any(name.startswith("RReLU") for name in names)
+    assert [tab.label for tab in at.tabs] == ["Sigmoid", "ReLU"]
+    assert any("Sigmoid" in caption for caption in captions(at))  # the legend names the first curve drawn
+
+
 def test_depth_and_initialization_change_the_gradient_numbers():
     at = open_page(PAGE)
     relu_xavier = float(metrics(at)["ReLU: gradient at layer 1"])

@@ -1,12 +1,21 @@
 """The Convolution lesson in AppTest: what the page shows changes with every setting."""
 
+import base64
+import io
+import itertools
+import re
+
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
 
-from cnnviz.images import LoadedImage
+from cnnviz.images import LoadedImage, load_image, load_sample
 from tests.app.conftest import open_page
+from tests.conftest import ROOT
 from tests.grids import Grid, page_grids
-from tests.snippets import printed_shape
+from tests.snippets import run_snippet
 from tests.views import captions, formulas, notes, text
 
 PAGE = "pages/convolution.py"
@@ -175,25 +184,120 @@ def test_chinese():
     assert "权重之和为 0" in text(at)
 
 
+def page_statistics(code_output: str) -> tuple[tuple[int, ...], float, float, float]:
+    """The shape and the smallest, largest and mean value a convolution snippet printed."""
+    shape_line, stats_line = code_output.splitlines()
+    low, high, mean = (float(n) for n in re.findall(r"-?[\d.]+(?:e[-+]\d+)?", stats_line))
+    return tuple(int(n) for n in shape_line.strip("()").split(",") if n.strip()), low, high, mean
+
+
+def shown_range(at) -> tuple[str, str]:
+    """The page's "Values from {low} to {high}." as written, with ASCII minus signs."""
+    low, high = re.match(r"Values from (\S+) to (\S+?)\.(?:\s|$)", value_range(at)).groups()
+    return low.replace("−", "-"), high.replace("−", "-")
+
+
+def reference_output(pixels: np.ndarray, kernel, mode: str, stride=1, padding=0, dilation=1, padding_mode="zeros",
+                     flip=False, bias=0.0) -> torch.Tensor:  # fmt: skip
+    """The page's output computed here with F.conv2d in float64, from the definition of each channel mode."""
+    rgb = torch.from_numpy(pixels.astype(np.float64) / 255).permute(2, 0, 1)  # (3, H, W)
+    weight = torch.as_tensor(np.asarray(kernel, np.float64))
+    weight = weight.flip(0, 1) if flip else weight
+    if mode == "gray":
+        x, weight, groups = (
+            (rgb * torch.tensor([0.299, 0.587, 0.114], dtype=torch.float64)[:, None, None]).sum(0)[None, None],
+            weight[None, None],
+            1,
+        )
+    else:
+        x, groups = rgb[None], 3 if mode == "per_channel" else 1
+        weight = weight.expand(3, 1, *weight.shape) if mode == "per_channel" else weight.expand(1, 3, *weight.shape)
+    if padding and padding_mode != "zeros":
+        x, padding = F.pad(x, (padding,) * 4, mode=padding_mode), 0
+    return F.conv2d(x, weight, None, stride, padding, dilation, groups)[0] + bias  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("link", "channels", "in_code"),
+    "link",
     [
-        ({}, 1, "nn.Conv2d(1, 1, kernel_size=3)"),
-        (
-            {"conv.stride": "3", "conv.padding": "4", "conv.dilation": "2", "conv.padding_mode": "reflect",
-             "conv.channel_mode": "per_channel"},
-            3,
-            "stride=3, padding=4, dilation=2, padding_mode='reflect', groups=3",
-        ),
-        ({"conv.channel_mode": "sum", "conv.preset": "gaussian blur"}, 1, "nn.Conv2d(3, 1, kernel_size=5)"),
+        {},
+        {"conv.stride": "3", "conv.padding": "4", "conv.dilation": "2", "conv.padding_mode": "reflect",
+         "conv.channel_mode": "per_channel", "conv.flip": "true", "conv.preset": "emboss", "conv.bias": "0.5"},
+        {"conv.channel_mode": "sum", "conv.preset": "gaussian blur", "conv.padding": "2",
+         "conv.padding_mode": "circular", "img": "rocket.jpg"},
+        {"conv.source": "custom", "conv.kernel": "1/9,0,-2;0.5,1,0;3,0,-1/3", "conv.flip": "true",
+         "conv.bias": "-0.3", "conv.padding": "1", "conv.padding_mode": "replicate"},
     ],
 )  # fmt: skip
-def test_the_shown_code_reproduces_the_output_shape(link, channels, in_code):
+def test_the_shown_code_reproduces_the_page(link, monkeypatch):
     at = open_page(PAGE, **link)
+    if "img" in link:  # as the sidebar's picker leaves it (AppTest runs the page alone)
+        at.session_state["image"] = load_sample(link["img"])
+        at.run()
+    assert not at.exception and not at.error
     code = at.code[0].value
-    assert in_code in code and f"torch.rand(1, {1 if not link else 3}, 300, 451)" in code  # the cat, 300 x 451
-    height, width = (int(n) for n in output_heading(at).split("· ")[1].split(" × ")[:2])
-    assert printed_shape(code) == (1, channels, height, width)
+    name = link.get("img", "cat.jpg")
+    assert f"Image.open('assets/samples/{name}')" in code
+    monkeypatch.chdir(ROOT)  # the sample's path is the repository's
+    shape, low, high, mean = page_statistics(run_snippet(code))
+    heading = output_heading(at).split("· ")[1].split(" × ")
+    channels = 3 if link.get("conv.channel_mode") == "per_channel" else 1
+    assert shape == (channels, int(heading[0]), int(heading[1]))
+    assert (f"{low:.3g}", f"{high:.3g}") == shown_range(at)
+    # Independently: the same convolution from its definition, in float64.
+    kernel = kernel_values(at)  # as applied (flipped when flip is on)
+    settings = {"stride": int(link.get("conv.stride", 1)), "padding": int(link.get("conv.padding", 0)),
+                "dilation": int(link.get("conv.dilation", 1)), "padding_mode": link.get("conv.padding_mode", "zeros"),
+                "bias": float(link.get("conv.bias", 0))}  # fmt: skip
+    expected = reference_output(load_sample(name).pixels, kernel, link.get("conv.channel_mode", "gray"), **settings)
+    assert tuple(expected.shape) == shape
+    assert [low, high, mean] == pytest.approx(
+        [float(expected.min()), float(expected.max()), float(expected.mean())], abs=2e-5
+    )
+
+
+def test_the_shown_code_loads_an_upload_as_the_page_does(tmp_path, monkeypatch):
+    """A large upload is shrunk to the working size: the code does the same to the user's copy of the file."""
+    photo = tmp_path / "big photo.jpg"
+    rng = np.random.default_rng(0)
+    pixels = np.clip(rng.normal(128, 60, (1300, 2100, 3)), 0, 255).astype(np.uint8)
+    Image.fromarray(pixels).save(photo, quality=90)
+    at = open_page(PAGE, **{"conv.channel_mode": "sum"})
+    at.session_state["image"] = load_image(photo.read_bytes())
+    at.run()
+    code = at.code[0].value
+    assert "Image.open('my_image.png')" in code and "thumbnail((1024, 1024)" in code
+    monkeypatch.chdir(tmp_path)
+    shape, low, high, _ = page_statistics(run_snippet(code.replace("my_image.png", photo.name)))
+    assert shape == (1, *(int(n) for n in output_heading(at).split("· ")[1].split(" × ")))
+    assert (f"{low:.3g}", f"{high:.3g}") == shown_range(at)
+
+
+def test_separate_channels_show_three_labelled_maps_on_one_scale():
+    at = open_page(PAGE, **{"conv.channel_mode": "per_channel"})
+    assert not at.exception and not at.error
+    maps = re.findall(r'<img src="data:image/\w+;base64,([^"]+)" alt="([^"]*)"', text(at))
+    assert [alt for _, alt in maps] == ["R (red)", "G (green)", "B (blue)"]
+    pictures = [np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB"), float) for data, _ in maps]
+    assert len({picture.shape for picture in pictures}) == 1
+    # Sobel x on the cat: the three channels differ, so their maps do too.
+    assert all(np.abs(a - b).mean() > 0.5 for a, b in itertools.combinations(pictures, 2))
+    assert "share one colour scale" in value_range(at)
+    assert len(list(at.main.get("image"))) == 1  # the input only: no blended picture of the three
+    zh = open_page(PAGE, **{"conv.channel_mode": "per_channel"})
+    zh.session_state["lang"] = "zh"
+    zh.run()
+    assert re.findall(r'alt="([^"]*)"', text(zh)) == ["R(红)", "G(绿)", "B(蓝)"]
+
+
+def test_an_invalid_kernel_shows_the_input_as_its_channels_say():
+    """The input reads "× 1": its picture is the gray image the valid kernel slides over, not the colour photo."""
+    bad = open_page(PAGE, **{"conv.source": "custom", "conv.kernel": "1,2,1;0,abc,0;-1,-2,-1"})
+    good = open_page(PAGE)
+    assert "**Input** · 300 × 451 × 1" in text(bad)
+    (bad_input,) = next(iter(bad.main.get("image"))).value
+    (good_input,) = next(iter(good.main.get("image"))).value
+    assert bad_input == good_input  # the same bytes: the same picture
 
 
 def test_a_bias_move_sends_a_new_output_picture_and_the_same_input_picture():

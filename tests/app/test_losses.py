@@ -119,6 +119,18 @@ def test_softmax_logits_and_target_change_probabilities_and_loss():
     )
 
 
+@pytest.mark.parametrize("shift", ["15.0", "30.0", "0.0"])
+def test_the_outlier_marker_is_drawn_whole(shift):
+    """The outlier sits at the data's edge; its ring once was cut in half by the plot's edge."""
+    at = open_page(PAGE, **{"loss.outlier": shift})
+    (chart,) = panel_charts(at)["outlier"]
+    rings = [circle for circle in chart.plot.iter("{http://www.w3.org/2000/svg}circle") if circle.get("fill") == "none"]
+    assert rings  # the hollow outlier marker
+    for circle in chart.plot.iter("{http://www.w3.org/2000/svg}circle"):
+        x, y, r = (float(circle.get(k)) for k in ("cx", "cy", "r"))
+        assert chart.left <= x - r and x + r <= chart.right and chart.top <= y - r and y + r <= chart.bottom
+
+
 def test_outlier_pulls_mse_and_not_huber():
     at = open_page(PAGE)
     shown = metrics(at)

@@ -64,7 +64,7 @@ def test_renders_with_every_panel(default_page):
     assert not at.warning
     assert at.title[0].value == "Pooling"
     assert {title for title in grids(at) if not title.startswith("Quiz input")} == {
-        "Input 6 × 6, with padding",
+        "Input 6 × 6",  # padding 0: nothing said about padding
         "Output 3 × 3",
         "Gradient passed back to the input",
         "Gradient at the output",
@@ -144,6 +144,7 @@ def test_padding_shows_minus_infinity_for_max_and_zero_for_average():
     change(at, "slider", "pool.padding", 1)
     padded = grid(at, "Input")
     assert len(padded) == 8 and padded[0] == ["−∞"] * 8
+    assert "Input 6 × 6, with padding" in grids(at)
     assert "Output 4 × 4" in grids(at)
     assert window_formula(at).strip("$\n").startswith(r"\max(-\infty, ")
     change(at, "segmented_control", "pool.kind", "avg")
@@ -155,6 +156,15 @@ def test_padding_shows_minus_infinity_for_max_and_zero_for_average():
     not_counted = grid(at, "Output")
     assert float(not_counted[0][0]) == pytest.approx(corner)
     assert not_counted[1][1] == counted[1][1]  # a window with no padding divides by 4 either way
+
+
+def test_the_lp_label_promises_no_p_the_slider_does_not_hold():
+    """The label once said "(L2 at p = 2)" whatever p was: it names the power p, the slider gives it."""
+    at = open_page(PAGE, **{"pool.kind": "lp", "pool.p": "3.0"})
+    assert not at.exception and not at.error
+    label = at.segmented_control(key="pool.kind").format_func("lp")
+    assert "p = 2" not in label and "L2" not in label and "p" in label
+    assert at.slider(key="pool.p").value == 3.0
 
 
 def test_ceil_mode_adds_a_partial_window():

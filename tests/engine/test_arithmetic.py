@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -394,7 +395,22 @@ def test_conv_formula_latex_plugs_in_the_numbers():
     latex = arithmetic.conv_formula_latex(28, 5, stride=2)
     assert r"\frac{28 + 2 \cdot 0 - 1 \cdot (5 - 1) - 1}{2}" in latex
     assert r"\lfloor 11.5 \rfloor" in latex and latex.endswith(r"\mathbf{12}\end{aligned}")
-    assert arithmetic.conv_formula_latex(3, 5).endswith(r"\mathbf{-1}\end{aligned}")  # impossible, still shown
+    # Impossible: the formula is still shown, ending in "< 1" rather than a size of -1.
+    assert arithmetic.conv_formula_latex(3, 5).endswith(r"\lfloor -2 \right\rfloor + 1 < 1\end{aligned}")
+
+
+@pytest.mark.parametrize(("size", "kernel", "stride", "padding"), [(4, 9, 1, 0), (5, 11, 2, 0), (3, 11, 3, 1)])
+def test_an_impossible_formula_states_no_negative_size(size, kernel, stride, padding):
+    latex = arithmetic.conv_formula_latex(size, kernel, stride, padding)
+    assert latex.endswith(r"< 1\end{aligned}") and r"\mathbf" not in latex
+    assert not re.search(r"= -\d+\s*(\\end|$)", latex)  # e.g. "= -3": a negative size
+
+
+def test_the_quotient_is_written_the_same_in_the_formula_and_in_sentences():
+    """35 / 3 was "11.67" in the formula and "11.7" in the sentence under it."""
+    assert arithmetic.quotient_text(35, 3) == "11.7"
+    assert r"\lfloor 11.7 \rfloor" in arithmetic.conv_formula_latex(36, 1, stride=3)
+    assert arithmetic.quotient_text(23, 2) == "11.5" and arithmetic.quotient_text(1000, 7) == "142.9"
     assert arithmetic.transposed_formula_latex(12, 5, 2, 0, 1).endswith(r"\mathbf{28}\end{aligned}")
 
 

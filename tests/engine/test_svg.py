@@ -133,3 +133,24 @@ def test_bars_on_a_log_x_axis_have_a_width():
     widths = [float(r.get("width")) for r in bars]
     assert len(widths) == 3 and all(math.isfinite(w) and w > 0 for w in widths)
     assert widths == pytest.approx([widths[0]] * 3)
+
+
+def circles_inside_the_clip(text: str) -> list[bool]:
+    """For every dot: whether all of it lies inside the plot's clipping rectangle (else it is drawn cut)."""
+    root = parse(text)
+    clip = root.find(".//svg:clipPath/svg:rect", NS)
+    left, top, width, height = (float(clip.get(k)) for k in ("x", "y", "width", "height"))
+    inside = []
+    for circle in root.iterfind(".//svg:circle", NS):
+        x, y, r = (float(circle.get(k)) for k in ("cx", "cy", "r"))
+        inside.append(left <= x - r and x + r <= left + width and top <= y - r and y + r <= top + height)
+    return inside
+
+
+@pytest.mark.parametrize("size", [4, 14, 30])
+def test_dots_at_the_edges_of_the_data_are_drawn_whole(size):
+    x, y = np.array([0.0, 1.0, 2.0, 10.0]), np.array([0.0, 5.0, 1.0, 30.0])
+    chart = svg.Chart(440, 470).line(x, 0.5 * x, "blue").dots(x, y, "red", size=size, hollow=True)
+    assert all(circles_inside_the_clip(chart.svg()))
+    with_lines = svg.Chart().line([-1, 12], [-10, 40], "blue").dots(x, y, "red", size=size)
+    assert all(circles_inside_the_clip(with_lines.svg()))  # lines reaching further leave the room as it is
