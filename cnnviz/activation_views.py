@@ -19,7 +19,7 @@ from cnnviz.activations import Curve, flat_regions, get
 from cnnviz.feature_pictures import picture_html, png
 from cnnviz.figures import map_to_image, scale_legend_html
 from cnnviz.images import upscale_nearest
-from cnnviz.svg import FONT_PX, Chart
+from cnnviz.svg import FONT_PX, MIN_SCALE, Chart
 
 COLORS = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#4b5563")
 GREY = "#6b7280"
@@ -186,7 +186,8 @@ def units_grid(passing_share: np.ndarray, label: str = "share of inputs passing 
     height = bar_top + 2 * FONT_PX + 22
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'style="max-width:{width}px;height:auto;font-size:{FONT_PX}px;font-family:inherit" role="img">'
+        f'style="max-width:{width}px;min-width:{math.ceil(width * MIN_SCALE)}px;height:auto;font-size:{FONT_PX}px;'
+        f'font-family:inherit" role="img">'
         + "".join(cells)
         + _passing_bar(width, bar_top, label)
         + "</svg>"
