@@ -273,7 +273,7 @@ def lesson() -> None:
     """
     image = ui.current_image()
     height, width = image.pixels.shape[:2]
-    kernel_column, result_column = st.columns([1, 3], gap="medium")
+    kernel_column, result_column = st.columns([1.3, 3], gap="medium")  # 1.3: its labels fit at 1024 px
     with kernel_column:
         kernel, bias, flip = kernel_controls()
     with result_column:

@@ -44,30 +44,31 @@ CROWDED: dict[str, str] = {
     "conv_steps": "steps.size=10&steps.padding=3",  # the largest grid, padded: 16 x 16, and a wide im2col matrix
 }
 
-# Widgets whose text must show whole: the element itself and every element inside it.
+# Widgets whose text must show whole: each widget and every element inside it (a drop-down
+# shows its value in an <input>; a segmented control hides what it scrolls, with no scroll bar).
 LABELS_JS = """
 (main) => {
-  const SELECTORS = [
+  const WIDGETS = [
     '[data-testid="stWidgetLabel"]',                                  // every widget's label
-    '[data-baseweb="select"] [value], [data-baseweb="select"] div',   // the value a drop-down shows
-    '[data-testid="stRadio"] label',                                  // radio options
-    '[data-testid="stButtonGroup"] button',                           // segmented control, pills
-    '[data-testid="stButton"] button, [data-testid="stDownloadButton"] button, [data-testid="stFormSubmitButton"] button',
-    '[data-testid="stPageLink"] a',
-    '[data-baseweb="tab"]',                                           // tab labels
-    '[data-testid="stMetricLabel"], [data-testid="stMetricValue"]',
-    '[data-testid="stCheckbox"] label',                               // checkboxes and toggles
+    '[data-testid="stSelectbox"]', '[data-testid="stMultiSelect"]',   // their values
+    '[data-testid="stRadio"]',                                        // radio options
+    '[data-testid="stButtonGroup"]',                                  // segmented control, pills
+    '[data-testid="stButton"]', '[data-testid="stDownloadButton"]', '[data-testid="stFormSubmitButton"]',
+    '[data-testid="stPageLink"]',
+    '[data-testid="stTabs"] [role="tablist"]', '[data-baseweb="tab"]', // tab labels, and tabs out of sight
+    '[data-testid="stMetric"]',                                       // metric labels and values
+    '[data-testid="stCheckbox"]',                                     // checkboxes and toggles
     '[data-testid="stExpander"] summary',
   ];
   const visible = (element) => element.checkVisibility({visibilityProperty: true, opacityProperty: true});
   const hides = (value) => value === 'hidden' || value === 'clip';
   const cut = [];
   const seen = new Set();
-  for (const widget of main.querySelectorAll(SELECTORS.join(','))) {
+  for (const widget of main.querySelectorAll(WIDGETS.join(','))) {
     for (const element of [widget, ...widget.querySelectorAll('*')]) {
       if (seen.has(element) || !visible(element) || element instanceof SVGElement) continue;
       seen.add(element);
-      const text = (element.innerText || '').trim();
+      const text = (element.tagName === 'INPUT' ? element.value : element.innerText || '').trim();
       if (!text || element.clientWidth === 0) continue;
       const style = getComputedStyle(element);
       if (style.clip !== 'auto' || style.clipPath !== 'none') continue;  // for screen readers only
@@ -141,8 +142,8 @@ TEXT_JS = """
 OVERFLOW_JS = """
 () => {
   const root = document.scrollingElement || document.documentElement;
-  const block = document.querySelector('[data-testid="stMainBlockContainer"]');
-  return {page: root.scrollWidth - window.innerWidth, block: block ? block.scrollWidth - block.clientWidth : 0};
+  const main = document.querySelector('[data-testid="stMain"]');
+  return {page: Math.max(root.scrollWidth - window.innerWidth, main ? main.scrollWidth - main.clientWidth : 0)};
 }
 """
 
@@ -156,7 +157,7 @@ def _problems(tab: Page) -> list[str]:
     problems += [f"text cut off (no scrolling): {item}" for item in text["clipped"]]
     overflow = tab.evaluate(OVERFLOW_JS)
     if overflow["page"] > 1:
-        problems.append(f"the page is {overflow['page']} px wider than the window")
+        problems.append(f"the page is {overflow['page']} px wider than the window (it scrolls sideways)")
     return problems
 
 
