@@ -187,7 +187,7 @@ def geometry_controls() -> tuple[str, dict]:
     with st.container(horizontal=True, gap="xsmall"):  # one block, not st.columns' six; wraps on a phone
         st.selectbox(
             ui.t("conv.channels"), modes, key="conv.channel_mode", help=ui.t("conv.channels_help"),
-            format_func=lambda mode: ui.t(f"conv.channel.{mode}"),
+            format_func=lambda mode: ui.t(f"conv.channel.{mode}"), width=240,  # its options whole, at 1024 px
         )  # fmt: skip
         settings = {
             "stride": st.slider(ui.t("conv.stride"), 1, MAX_STRIDE, 1, key="conv.stride", bind="query-params",
