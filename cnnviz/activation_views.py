@@ -19,7 +19,7 @@ from cnnviz.activations import Curve, flat_regions, get
 from cnnviz.feature_pictures import picture_html, png
 from cnnviz.figures import map_to_image, scale_legend_html
 from cnnviz.images import upscale_nearest
-from cnnviz.svg import FONT_PX, Chart
+from cnnviz.svg import FONT_PX, MIN_SCALE, Chart, text_width
 
 COLORS = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#4b5563")
 GREY = "#6b7280"
@@ -184,9 +184,11 @@ def units_grid(passing_share: np.ndarray, label: str = "share of inputs passing 
     width = side * step
     bar_top = width + 8
     height = bar_top + 2 * FONT_PX + 22
+    canvas = max(width, math.ceil(text_width(label)))  # the label below may be wider than the grid
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'style="max-width:{width}px;height:auto;font-size:{FONT_PX}px;font-family:inherit" role="img">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {canvas} {height}" width="100%" '
+        f'style="max-width:{canvas}px;min-width:{math.ceil(canvas * MIN_SCALE)}px;height:auto;font-size:{FONT_PX}px;'
+        f'font-family:inherit" role="img">'
         + "".join(cells)
         + _passing_bar(width, bar_top, label)
         + "</svg>"
@@ -203,7 +205,7 @@ def _passing_bar(width: float, top: float, label: str) -> str:
         f'fill="{passing_colour((k + 1) / steps)}"/>'
         for k in range(steps)
     ]
-    ticks = ((dead_px / 2, "middle", "0%"), ((dead_px + width) / 2, "middle", "50%"), (width, "end", "100%"))
+    ticks = ((0, "start", "0%"), ((dead_px + width) / 2, "middle", "50%"), (width, "end", "100%"))
     blocks += [
         f'<text x="{x:.1f}" y="{top + 10 + FONT_PX + 2}" text-anchor="{anchor}" fill="currentColor">{words}</text>'
         for x, anchor, words in ticks

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import html
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,10 @@ import numpy as np
 # Blue for negative, white for zero, red for positive: zero is always the middle.
 DIVERGING = "RdBu_r"
 HIGHLIGHT = "#f59e0b"
+#: The smallest text a class can read on a projector, in CSS pixels: grids never write smaller.
+MIN_FONT_PX = 12
+#: About how wide a character of a number is, in ems (digits, point and minus of the app's font).
+DIGIT_EM = 0.6
 
 
 def number_text(values: np.ndarray, decimals: int) -> np.ndarray:
@@ -139,8 +144,9 @@ def number_grid_html(
         decimals: digits after the point in the cell text (trailing zeros dropped).
         signed: colour with zero at the centre (blue < 0 < red); else light to dark blue
             from the smallest to the largest value.
-        cell_px: cell size in pixels; below 18 the numbers are left out (they would not
-            fit) and show on hover.
+        cell_px: cell size in pixels. Cells grow where their numbers need more room at a
+            readable size (``MIN_FONT_PX``): a wide grid is then wider than its column and
+            scrolls (assets/app.css) instead of shrinking its numbers.
 
     Returns:
         HTML: a ``<figure class="cnnviz-grid">`` whose cells carry classes (window, winner,
@@ -160,7 +166,10 @@ def number_grid_html(
     for cells, name in ((highlight, "window"), (marked, "winner")):
         for r, c in cells:
             classes[r, c] = f"{classes[r, c]} {name}".strip()
-    size = f"width:{cell_px}px;height:{cell_px}px;min-width:{cell_px}px"
+    font = 13 if cell_px >= 36 else MIN_FONT_PX
+    longest = max((len(str(word)) for word in words.ravel()), default=0)
+    width, height = max(cell_px, math.ceil(longest * DIGIT_EM * font) + 6), max(cell_px, font + 6)
+    size = f"width:{width}px;height:{height}px;min-width:{width}px"
     rows_html = []
     for r in range(rows):
         cells = []
@@ -168,12 +177,11 @@ def number_grid_html(
             value, kind = grid[r, c], classes[r, c]
             filled = not ({"empty", "shaded", "beyond"} & set(kind.split()))
             style = size + (";background:rgb({},{},{})".format(*colours[r, c]) if filled else "")
-            shown = "" if "beyond" in kind or cell_px < 18 else html.escape(str(words[r, c]))
+            shown = "" if "beyond" in kind else html.escape(str(words[r, c]))
             hover = f"row {r}, col {c}: {'' if np.isnan(value) else f'{value:.6g}'}"
             cells.append(f'<td class="{kind}" style="{style}" title="{hover}">{shown}</td>')
         rows_html.append("<tr>" + "".join(cells) + "</tr>")
     caption = f"<figcaption>{html.escape(title)}</figcaption>" if title else ""
-    font = 13 if cell_px >= 36 else 10
     return (
         f'<figure class="cnnviz-grid">{caption}'
         f'<table style="font-size:{font}px"><tbody>{"".join(rows_html)}</tbody></table></figure>'
@@ -184,12 +192,17 @@ def side_by_side_html(*columns: str, gap_px: int = 32, share: bool = False) -> s
     """HTML blocks in a row, top-aligned, wrapping onto the next line when the page is narrow.
 
     One element instead of one per block: a browser redraws a page's elements one by one.
-    ``share``: the blocks share the row's width (each at least 280 px), for blocks that fit
-    their width, like ``cnnviz.svg`` charts; otherwise each keeps its own width (tables).
+    ``share``: the blocks share the row's width (each at least 280 px, and never narrower
+    than a block's own minimum width, so a ``cnnviz.svg`` chart wraps onto the next line
+    rather than shrinking its text); otherwise each keeps its own width (tables). A block
+    wider than the whole row scrolls sideways.
     """
-    style = ' style="flex:1 1 280px;min-width:0"' if share else ""
+    style = ' style="flex:1 1 280px"' if share else ""
     cells = "".join(f"<div{style}>{column}</div>" for column in columns)
-    return f'<div style="display:flex;flex-wrap:wrap;align-items:flex-start;gap:8px {gap_px}px">{cells}</div>'
+    return (
+        f'<div style="display:flex;flex-wrap:wrap;align-items:flex-start;gap:8px {gap_px}px;'
+        f'max-width:100%;overflow-x:auto">{cells}</div>'
+    )
 
 
 def colour_bar_html(colours: Literal["diverging", "gray"], ticks: Sequence[tuple[float, str]], title: str = "") -> str:

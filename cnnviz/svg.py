@@ -24,14 +24,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-FONT_PX = 12
+#: Text size at the chart's full width. A chart shrinks with a narrower column, down to
+#: ``MIN_SCALE`` of its width, so its text never reads smaller than 12 px (a projector).
+FONT_PX = 14
+MIN_SCALE = 12 / FONT_PX
 ZERO = "#9ca3af"
 #: How grid lines and the zero lines are stroked: mid grey (faint for the grid), so they read on
 #: a light and on a dark page alike.
 GRID_LINE = f'stroke="{ZERO}" stroke-opacity="0.3"'
 ZERO_LINE = f'stroke="{ZERO}"'
 #: Rough width of a character at FONT_PX, to lay out the legend and the margins.
-CHAR_PX = 6.6
+CHAR_PX = 0.55 * FONT_PX
 _CLIP_IDS = itertools.count()
 
 
@@ -98,7 +101,7 @@ class Chart:
     """A chart on x and y axes (numbers; ``categories`` for labelled bars), drawn by ``svg()``.
 
     Attributes:
-        width, height: the chart's size in pixels (it shrinks with a narrower column).
+        width, height: the chart's size in pixels (it shrinks with a narrower column, to ``MIN_SCALE``).
         x_range, y_range: the visible ranges; None fits the data (y with a little room).
         x_log, y_log: a logarithmic axis (values <= 0 are left out).
         categories: names along the y axis for ``hbars`` charts, top to bottom.
@@ -183,7 +186,8 @@ class Chart:
         plot = _Frame(left, top, width, height, x_low, x_high, y_low, y_high, self.x_log, self.y_log)
         parts = [
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width} {self.height}" '
-            f'width="100%" style="max-width:{self.width}px;height:auto;font-size:{FONT_PX}px;font-family:inherit" '
+            f'width="100%" style="max-width:{self.width}px;min-width:{math.ceil(self.width * MIN_SCALE)}px;height:auto;'
+            f'font-size:{FONT_PX}px;font-family:inherit" '
             f'role="img">',
             f'<defs><clipPath id="{plot.clip_id}"><rect x="{plot.left}" y="{plot.top}" width="{plot.width}" '
             f'height="{plot.height}"/></clipPath></defs>',

@@ -9,6 +9,7 @@ what it means for the whole image: the never-read rows and columns. Both are SVG
 from __future__ import annotations
 
 import html
+import math
 import unicodedata
 from dataclasses import dataclass
 
@@ -118,8 +119,10 @@ def _svg(width: float, height: float, body: list[str], font_px: int | None = Non
     """An SVG, ``width`` x ``height`` pixels at its natural size, shrinking with a narrower
     column; its drawing has ``units`` units per pixel. Texts use the page's font."""
     font = f' font-size="{font_px}" font-family="inherit"' if font_px else ""
+    # Texts never read smaller than 12 px (a projector): below that, the picture scrolls sideways.
+    smallest = f"min-width:{math.ceil(min(width, width * 12 * units / font_px))}px;" if font_px else ""
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" style="max-width:{width:g}px;height:auto" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" style="max-width:{width:g}px;{smallest}height:auto" '
         f'viewBox="0 0 {width * units:g} {height * units:g}"{font}>{"".join(body)}</svg>'
     )
 

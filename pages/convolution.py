@@ -206,7 +206,7 @@ def geometry_controls() -> tuple[str, dict]:
     with st.container(horizontal=True, gap="xsmall"):  # one block, not st.columns' six; wraps on a phone
         channel_mode = ui.url_choice(
             st.selectbox, ui.t("conv.channels"), modes, modes[0], "conv.channel_mode", help=ui.t("conv.channels_help"),
-            format_func=lambda mode: ui.t(f"conv.channel.{mode}"),
+            format_func=lambda mode: ui.t(f"conv.channel.{mode}"), width=240,  # its options whole, at 1024 px
         )  # fmt: skip
         settings = {
             "stride": st.slider(ui.t("conv.stride"), 1, MAX_STRIDE, 1, key="conv.stride", bind="query-params",
@@ -230,7 +230,7 @@ def shape_latex(height: int, width: int, kernel: np.ndarray, settings: dict) -> 
         convolution.output_size_latex(width, kernel.shape[1], *geometry, symbol="W"),
     ]
     aligned = r" \\[4pt] ".join(row.replace("=", "&=", 1) for row in rows)
-    return r"\small\begin{aligned}" + aligned + r"\end{aligned}"
+    return r"\begin{aligned}" + aligned + r"\end{aligned}"  # not \small: its subscripts read at 11.6 px
 
 
 def output_view(image, kernel: np.ndarray | None, channel_mode: str, settings: dict, flip: bool,
@@ -307,7 +307,7 @@ def lesson() -> None:
     """
     image = ui.current_image()
     height, width = image.pixels.shape[:2]
-    kernel_column, result_column = st.columns([1, 3], gap="medium")
+    kernel_column, result_column = st.columns([1.3, 3], gap="medium")  # 1.3: its labels fit at 1024 px
     with kernel_column:
         kernel, bias, flip = kernel_controls()
     with result_column:

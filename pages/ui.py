@@ -302,7 +302,7 @@ class View:
     def svg(self, *svgs: str, gap_px: int = 16) -> View:
         """``cnnviz.svg`` charts, several side by side sharing the row. (Not ``st.html``: its
         sanitiser drops ``<svg>``; a markdown element passes it to the page as it is.)"""
-        return self.html(svgs[0] if len(svgs) == 1 else figures.side_by_side_html(*svgs, gap_px=gap_px, share=True))
+        return self.html(figures.side_by_side_html(*svgs, gap_px=gap_px, share=True))  # one alone scrolls if too wide
 
     def row(self, *views: View, border: bool = False, widths: tuple[float, ...] = ()) -> View:
         """Views side by side (wrapping on a narrow page), in columns of ``widths`` (equal by default)."""

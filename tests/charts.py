@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz.svg import FONT_PX
+
 SVG = "{http://www.w3.org/2000/svg}"
 #: The colour of a plot's frame (``svg.Chart`` draws it as the one rectangle in this colour).
 FRAME = "#d1d5db"
@@ -111,7 +113,7 @@ class Chart:
         #: every text written on the chart: title, tick labels, axis titles, legend, labels
         self.texts = [t.text for t in root.iter(f"{SVG}text")]
         self.title = next((t.text for t in outside if t.get("font-weight")), "")
-        self.x_label = next((t.text for t in outside if self._below_plot(t, 34)), "")
+        self.x_label = next((t.text for t in outside if self._below_plot(t, 2 * FONT_PX + 10)), "")
         self.y_label = next((t.text for t in root.findall(f"{SVG}text") if t.get("transform")), "")
         self.legend = [t.text for t in outside if t.get("text-anchor") is None and not t.get("font-weight")]
         y_ticks = [t for t in outside if t.get("text-anchor") == "end"]
@@ -121,10 +123,10 @@ class Chart:
         self.categories = [t.text for t in y_ticks] if y_ticks and not grid_rows else []
         y_values = range(len(y_ticks)) if self.categories else [_number(t.text) for t in y_ticks]
         self.y = Axis([(v, float(t.get("y")) - 4) for v, t in zip(y_values, y_ticks, strict=True)])
-        self.x = Axis([(_number(t.text), float(t.get("x"))) for t in outside if self._below_plot(t, 16)])
+        self.x = Axis([(_number(t.text), float(t.get("x"))) for t in outside if self._below_plot(t, FONT_PX + 4)])
 
     def _below_plot(self, text: ET.Element, offset: float) -> bool:
-        """A centred text ``offset`` pixels below the plot: x tick labels (16), the x axis title (34)."""
+        """A centred text ``offset`` pixels below the plot: x tick labels, the x axis title (as svg.Chart places them)."""
         return text.get("text-anchor") == "middle" and abs(float(text.get("y")) - self.bottom - offset) < 1
 
     @property

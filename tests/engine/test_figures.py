@@ -48,8 +48,21 @@ def test_outlines_shading_empty_cells_and_small_cells():
     assert grid.cells_with("winner") == [(1, 1)]
     assert grid.cells_with("shaded") == [(1, 0)] and grid.rows[1][0].background is None
     assert grid.cells_with("empty") == [(0, 1)] and grid.texts[0][1] == "" and grid.rows[0][1].hover == "row 0, col 1: "
-    (tiny,) = read_grids(figures.number_grid_html(values, cell_px=12))
-    assert tiny.texts == [["", ""], ["", ""]] and tiny.rows[1][1].hover == "row 1, col 1: 4"
+
+
+def test_small_cells_grow_to_fit_their_numbers_at_a_readable_size():
+    """A projector needs 12 px text: asked for 12 px cells, a grid still writes every number
+    at 12 px or more, in cells wide enough for the longest one (the grid scrolls instead)."""
+    values = np.array([[1.0, -12.25], [3.0, 4.0]])
+    html = figures.number_grid_html(values, cell_px=12)
+    (tiny,) = read_grids(html)
+    assert tiny.texts == [["1", "-12.25"], ["3", "4"]] and tiny.rows[1][1].hover == "row 1, col 1: 4"
+    font = int(re.search(r"font-size:(\d+)px", html).group(1))
+    widths = {int(width) for width in re.findall(r"width:(\d+)px;height", html)}
+    heights = {int(height) for height in re.findall(r"height:(\d+)px", html)}
+    assert font >= 12
+    assert min(widths) >= len("-12.25") * 0.55 * font  # a digit is about 0.55 em wide in most fonts
+    assert min(heights) >= font
 
 
 def test_cell_text_is_escaped():
