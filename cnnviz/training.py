@@ -34,7 +34,7 @@ class TrainSettings:
     batch_size: int = 64
     epochs: int = 3
     seed: int = 0
-    eval_every: int = 20  # steps between held-out evaluations
+    eval_every: int = 20  # steps between held-out evaluations (also after the first and the last)
 
     def label(self) -> str:
         """A short name for the run in the comparison chart."""
@@ -43,7 +43,13 @@ class TrainSettings:
 
 @dataclass(frozen=True)
 class StepMetrics:
-    """Metrics after one optimizer step; held-out fields are None between evaluations."""
+    """Metrics after one optimizer step; measured fields are None between evaluations.
+
+    ``train_loss`` / ``train_accuracy`` are the step's own batch, as it was trained (dropout
+    on): noisy, and lowered by dropout. To compare training with held-out accuracy, use
+    ``train_set_*``: as many training images as held-out ones, measured the same way
+    (eval mode, dropout off), at the same steps.
+    """
 
     step: int
     epoch: float  # fractional: 1.5 = half-way through the second epoch
@@ -51,6 +57,8 @@ class StepMetrics:
     train_accuracy: float
     heldout_loss: float | None = None
     heldout_accuracy: float | None = None
+    train_set_loss: float | None = None
+    train_set_accuracy: float | None = None
 
 
 def output_loss(logits: torch.Tensor, labels: torch.Tensor, output: Output) -> torch.Tensor:
@@ -123,8 +131,9 @@ def train(
         network: maps (N, C, H, W) float images to (N, K) logits.
         images: (N, C, H, W) float training images, already normalized.
         labels: (N,) int64 classes.
-        heldout_images, heldout_labels: the held-out set, evaluated every
-            ``settings.eval_every`` steps and after the last step.
+        heldout_images, heldout_labels: the held-out set, evaluated after the first step,
+            every ``settings.eval_every`` steps and after the last step, together with the
+            first ``len(heldout_images)`` training images, measured the same way.
         settings: the run.
 
     Yields:
@@ -140,6 +149,8 @@ def train(
     order_generator = torch.Generator().manual_seed(settings.seed)
     steps_per_epoch = -(-len(images) // settings.batch_size)
     total_steps = steps_per_epoch * settings.epochs
+    # Training images measured like held-out ones: the same count, eval mode.
+    seen_images, seen_labels = images[: len(heldout_images)], labels[: len(heldout_images)]
     network.train()
     step = 0
     for epoch in range(settings.epochs):
@@ -153,10 +164,13 @@ def train(
             optimizer.step()
             step += 1
             accuracy = float((logits.argmax(1) == labels[batch]).float().mean())
-            heldout = (None, None)
-            if step % settings.eval_every == 0 or step == total_steps:
-                heldout = evaluate(network, heldout_images, heldout_labels, settings.output)
-            yield StepMetrics(step, epoch + (start + len(batch)) / len(images), loss.item(), accuracy, *heldout)
+            measured = (None, None, None, None)
+            if step == 1 or step % settings.eval_every == 0 or step == total_steps:
+                measured = (
+                    *evaluate(network, heldout_images, heldout_labels, settings.output),
+                    *evaluate(network, seen_images, seen_labels, settings.output),
+                )
+            yield StepMetrics(step, epoch + (start + len(batch)) / len(images), loss.item(), accuracy, *measured)
 
 
 def steps_to_accuracy(history: list[StepMetrics], target: float) -> int | None:

@@ -6,12 +6,14 @@ import numpy as np
 import streamlit as st
 from safetensors.torch import save as safetensors_bytes
 
-from cnnviz import datasets, netspec, training, training_plots
+from cnnviz import datasets, limits, netspec, network_cost, training, training_plots
 from pages import ui
 
 RUNS = "train.runs"  # session key: label -> TrainingRun, in start order
 QUEUE = "train.queue"  # session key: runs waiting to start, as (label, settings, layers)
 PAUSED = "train.paused"
+SHOWN = "train.shown"  # the runs-on-the-chart multiselect
+NEW_RUNS = "train.new_runs"  # runs started since the chart last drew: shown on it from their first step
 SLICE_SECONDS = 0.4  # training time between redraws while a run is active
 HIDDEN_ACTIVATIONS = ("as_written", "relu", "leaky_relu", "sigmoid", "tanh", "elu", "gelu")
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0)
@@ -21,6 +23,29 @@ LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0)
 def load_data(name: str) -> datasets.LabelledImages:
     # Shared by every session and never modified: training reads batches, it never writes.
     return datasets.digits() if name == "digits" else datasets.shape_images()
+
+
+def amount(value: float) -> str:
+    """A large count in words of the session's language: 3.6 billion, 36 亿."""
+    scales = (("1e8", 1e8), ("1e4", 1e4)) if ui.lang() == "zh" else (("1e9", 1e9), ("1e6", 1e6), ("1e3", 1e3))
+    for name, size in scales:
+        if value >= size:
+            quotient = value / size
+            return ui.t(f"train.amount.{name}", n=f"{quotient:,.0f}" if quotient >= 100 else f"{quotient:.3g}")
+    return f"{value:,.0f}"
+
+
+def megabytes(value: float) -> str:
+    return f"{value / 1000:.3g} GB" if value >= 1000 else f"{value:.3g} MB"
+
+
+def refusal(error: network_cost.LimitExceeded) -> str:
+    """Why the server will not build this network, with the number and the limit."""
+    if error.reason == "activation_mb":
+        value, limit = megabytes(error.value), megabytes(error.limit)
+    else:
+        value, limit = amount(error.value), amount(error.limit)
+    return ui.t(f"train.limit.{error.reason}", value=value, limit=limit)
 
 
 def set_spec_from_preset() -> None:
@@ -53,7 +78,7 @@ def setup_panel() -> None:
     train_size = st.select_slider(
         ui.t("train.size"), [200, 500, 1000, 2000], value=1000, key="train.size", bind="query-params"
     )
-    data = load_data(data_name).subset(train_size, heldout=500)
+    data = load_data(data_name).subset(train_size, heldout=datasets.HELDOUT_SIZE)
     with st.expander(ui.t("train.network"), expanded=False):
         st.selectbox(
             ui.t("train.preset"), list(netspec.PRESET_SPECS), key="train.preset", on_change=set_spec_from_preset
@@ -124,6 +149,12 @@ def setup_panel() -> None:
                 height=min(36 * (len(rows) + 1) + 2, 260),
             )
             st.caption(ui.t("train.total_params", count=f"{sum(r.params for r in rows):,}"))
+            try:  # before any tensor is made: what this network would cost the server
+                cost = network_cost.network_cost(data.input_shape, layers, len(data.class_names), batch_size)
+                network_cost.check_limits(cost, limits.Limits.from_environment())
+            except network_cost.LimitExceeded as error:
+                layers = None
+                st.warning(refusal(error), icon=":material/block:")
 
     def queue_run(label_extra: str = "", **changes) -> None:
         run_settings = training.TrainSettings(**{**settings.__dict__, **changes.get("settings", {})})
@@ -134,12 +165,18 @@ def setup_panel() -> None:
         st.session_state[QUEUE].append((label, run_settings, run_layers, data))
         st.session_state[PAUSED] = False
 
-    start, pause, reset = st.columns(3)
+    active = any(not r.done for r in st.session_state[RUNS].values()) or bool(st.session_state[QUEUE])
+    start, pause, cancel, reset = st.columns(4)
     if start.button(ui.t("train.start"), type="primary", disabled=layers is None, width="stretch"):
         queue_run(f"{ui.t(f'train.output.{output}')} · {activation} · dropout {dropout:g} · lr {learning_rate:g}")
         st.rerun()  # the whole page: the live view starts drawing
     if pause.button(ui.t("train.resume") if st.session_state[PAUSED] else ui.t("train.pause"), width="stretch"):
         st.session_state[PAUSED] = not st.session_state[PAUSED]
+        st.rerun()
+    if cancel.button(ui.t("train.cancel"), disabled=not active, width="stretch", help=ui.t("train.cancel_help")):
+        # Discard the run in progress and the ones waiting; finished runs stay.
+        st.session_state[RUNS] = {label: run for label, run in st.session_state[RUNS].items() if run.done}
+        st.session_state[QUEUE], st.session_state[PAUSED] = [], False
         st.rerun()
     if reset.button(ui.t("train.reset"), width="stretch"):
         st.session_state[RUNS], st.session_state[QUEUE] = {}, []
@@ -172,7 +209,17 @@ def active_run() -> training.TrainingRun | None:
         network = netspec.build_network(data.input_shape, run_layers, len(data.class_names), seed=run_settings.seed)
         spec = netspec.format_spec(run_layers)
         current = runs[label] = training.TrainingRun(label, network, data, run_settings, spec)
+        st.session_state.setdefault(NEW_RUNS, []).append(label)
     return current
+
+
+def runs_to_show(runs: dict[str, training.TrainingRun]) -> None:
+    """Set the runs-on-the-chart choice: what the student picked, plus every run started since
+    (a multiselect keeps its value when its options grow, so new runs are added here)."""
+    chosen = st.session_state.get(SHOWN)  # None after leaving the page: the latest four
+    kept = list(runs)[-4:] if chosen is None else [label for label in chosen if label in runs]
+    new = [label for label in st.session_state.pop(NEW_RUNS, []) if label in runs and label not in kept]
+    st.session_state[SHOWN] = [*kept, *new][-4:] if new else kept
 
 
 running = (
@@ -201,7 +248,8 @@ def live_view() -> None:
         a.metric(ui.t("train.metric.loss"), f"{last.train_loss:.3f}")
         b.metric(ui.t("train.metric.heldout_acc"), f"{heldout.heldout_accuracy:.1%}" if heldout else "–")
         c.metric(ui.t("train.metric.epoch"), f"{last.epoch:.2f}")
-    shown = st.multiselect(ui.t("train.shown_runs"), list(runs), default=list(runs)[-4:], key="train.shown")
+    runs_to_show(runs)
+    shown = st.multiselect(ui.t("train.shown_runs"), list(runs), key=SHOWN)
     curves = training_plots.learning_curves(
         {label: runs[label].history for label in shown},
         (ui.t("train.chart.loss"), ui.t("train.chart.accuracy")),
