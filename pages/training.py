@@ -17,6 +17,8 @@ NEW_RUNS = "train.new_runs"  # runs started since the chart last drew: shown on 
 SLICE_SECONDS = 0.4  # training time between redraws while a run is active
 HIDDEN_ACTIVATIONS = ("as_written", "relu", "leaky_relu", "sigmoid", "tanh", "elu", "gelu")
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0)
+TRAIN_SIZES = (200, 500, 1000, 2000)
+DEFAULTS = training.TrainSettings()  # what a newcomer gets: measured in bench/training_defaults.py
 
 
 @st.cache_resource(show_spinner=False)
@@ -76,7 +78,7 @@ def setup_panel() -> None:
     )
     data_name = ui.choice_to_url("train.data", "digits")
     train_size = st.select_slider(
-        ui.t("train.size"), [200, 500, 1000, 2000], value=1000, key="train.size", bind="query-params"
+        ui.t("train.size"), TRAIN_SIZES, value=datasets.LARGEST_TRAIN_SIZE, key="train.size", bind="query-params"
     )
     data = load_data(data_name).subset(train_size, heldout=datasets.HELDOUT_SIZE)
     with st.expander(ui.t("train.network"), expanded=False):
@@ -103,23 +105,30 @@ def setup_panel() -> None:
     activation = ui.choice_to_url("train.activation", HIDDEN_ACTIVATIONS[0])
     dropout = first.slider(ui.t("train.dropout"), 0.0, 0.8, 0.0, 0.1, key="train.dropout", bind="query-params")
     learning_rate = second.select_slider(
-        ui.t("train.lr"), LEARNING_RATES, value=0.05, key="train.lr", bind="query-params"
+        ui.t("train.lr"), LEARNING_RATES, value=DEFAULTS.learning_rate, key="train.lr", bind="query-params"
     )
-    ui.choice_from_url("train.optimizer", ["sgd", "adam"], "sgd")
+    ui.choice_from_url("train.optimizer", ["sgd", "adam"], DEFAULTS.optimizer)
     first.selectbox(
         ui.t("train.optimizer"),
         ["sgd", "adam"],
         format_func=lambda name: ui.t(f"train.optimizer.{name}"),
         key="train.optimizer",
     )
-    optimizer = ui.choice_to_url("train.optimizer", "sgd")
+    optimizer = ui.choice_to_url("train.optimizer", DEFAULTS.optimizer)
     batch_size = second.select_slider(
-        ui.t("train.batch"), [16, 32, 64, 128, 256], value=64, key="train.batch", bind="query-params"
+        ui.t("train.batch"), [16, 32, 64, 128, 256], value=DEFAULTS.batch_size, key="train.batch", bind="query-params"
     )
-    epochs = first.slider(ui.t("train.epochs"), 1, 10, 3, key="train.epochs", bind="query-params")
+    epochs = first.slider(ui.t("train.epochs"), 1, 30, DEFAULTS.epochs, key="train.epochs", bind="query-params")
     seed = second.number_input(ui.t("train.seed"), 0, 9999, 0, key="train.seed", bind="query-params")
+    decay = st.checkbox(
+        ui.t("train.decay"), DEFAULTS.schedule == "cosine", key="train.decay", bind="query-params",
+        help=ui.t("train.decay_help"),
+    )  # fmt: skip
 
-    settings = training.TrainSettings(output, optimizer, learning_rate, 0.9, batch_size, epochs, int(seed))
+    settings = training.TrainSettings(
+        output, optimizer, learning_rate, DEFAULTS.momentum, batch_size, epochs, int(seed),
+        schedule="cosine" if decay else "constant",
+    )  # fmt: skip
     with ui.panel("train.check"):
         try:
             layers = netspec.parse_spec(spec_text)
@@ -159,10 +168,11 @@ def setup_panel() -> None:
     def queue_run(label_extra: str = "", **changes) -> None:
         run_settings = training.TrainSettings(**{**settings.__dict__, **changes.get("settings", {})})
         run_layers = changes.get("layers", layers)
+        run_data = changes.get("data", data)
         label = (
             f"#{len(st.session_state[RUNS]) + len(st.session_state[QUEUE]) + 1} {label_extra or run_settings.label()}"
         )
-        st.session_state[QUEUE].append((label, run_settings, run_layers, data))
+        st.session_state[QUEUE].append((label, run_settings, run_layers, run_data))
         st.session_state[PAUSED] = False
 
     active = any(not r.done for r in st.session_state[RUNS].values()) or bool(st.session_state[QUEUE])
@@ -189,9 +199,20 @@ def setup_panel() -> None:
             queue_run(ui.t(f"train.output.{name}"), settings={"output": name})
         st.rerun()
     if dropout_compare.button(ui.t("train.compare_dropout"), disabled=layers is None, width="stretch"):
+        # Few images, many epochs: without dropout the network fits its training images well past
+        # the held-out ones, so there is a gap for dropout to narrow (bench/training_defaults.py).
+        few = data.subset(min(train_size, training.DROPOUT_COMPARISON_IMAGES), heldout=datasets.HELDOUT_SIZE)
         for rate in (0.0, 0.5):
             queue_run(
-                f"dropout {rate:g}", layers=netspec.with_dropout(layers, rate), settings={"epochs": max(epochs, 6)}
+                ui.t(
+                    "train.dropout_run",
+                    rate=f"{rate:g}",
+                    images=len(few.images),
+                    epochs=training.DROPOUT_COMPARISON_EPOCHS,
+                ),
+                layers=netspec.with_dropout(layers, rate),
+                settings={"epochs": training.DROPOUT_COMPARISON_EPOCHS},
+                data=few,
             )
         st.rerun()
 
@@ -255,7 +276,20 @@ def live_view() -> None:
         (ui.t("train.chart.loss"), ui.t("train.chart.accuracy")),
         ui.t("train.chart.step"),
     )
-    ui.View().html(curves).draw()
+    view = ui.View().html(curves)
+    for label in shown:  # the gap each chart shows, in numbers: training and held-out measured alike
+        measured = next((m for m in reversed(runs[label].history) if m.train_set_accuracy is not None), None)
+        if measured is not None:
+            view.caption(
+                ui.t(
+                    "train.gap",
+                    label=label,
+                    train=f"{measured.train_set_accuracy:.1%}",
+                    heldout=f"{measured.heldout_accuracy:.1%}",
+                    gap=f"{100 * (measured.train_set_accuracy - measured.heldout_accuracy):+.1f}",
+                )
+            )
+    view.draw()
     filters, samples = st.columns([1, 2])
     with filters, ui.panel("train.filters"):
         sheet = training_plots.first_layer_filters(latest.network)

@@ -3,6 +3,7 @@
 from cnnviz import i18n, training_plots
 from tests.app.conftest import open_page
 from tests.charts import page_charts
+from tests.views import captions
 
 PAGE = "pages/training.py"
 
@@ -114,6 +115,16 @@ def test_both_runs_of_a_comparison_are_on_the_chart_without_leaving_the_page():
     assert at.multiselect(key="train.shown").value == labels
     for chart in page_charts(at):
         assert set(labels) <= set(chart.texts), "every run of the comparison is in the legend"
+    for run in at.session_state["train.runs"].values():  # the gap in numbers, as measured
+        last = run.history[-1]
+        gap = i18n.translate(
+            "train.gap",
+            label=run.label,
+            train=f"{last.train_set_accuracy:.1%}",
+            heldout=f"{last.heldout_accuracy:.1%}",
+            gap=f"{100 * (last.train_set_accuracy - last.heldout_accuracy):+.1f}",
+        )
+        assert gap in captions(at)
 
 
 def test_two_thousand_shapes_train_on_two_thousand():
