@@ -21,9 +21,11 @@ TRAIN_ALPHA = "99"
 def learning_curves(runs: dict[str, list[StepMetrics]], titles: tuple[str, str], step_label: str = "step") -> str:
     """Loss (left) and accuracy (right) per step for several runs: two SVG charts side by side (HTML).
 
-    Training values are thin dotted lines (noisy, one batch each, smoothed over 5 steps);
-    held-out values are thick lines with a dot per evaluation. Each run keeps its colour
-    in both panels, and both panels name the runs in their legend.
+    Training and held-out values are measured the same way at the same steps (as many
+    training images as held-out ones, eval mode: dropout off), so the gap between a run's two
+    lines is the real one: training values are thin dashed lines, held-out values thick lines
+    with a dot per evaluation. Each run keeps its colour in both panels, and both panels name
+    the runs in their legend.
 
     Args:
         runs: label -> the run's metrics, in step order.
@@ -35,17 +37,16 @@ def learning_curves(runs: dict[str, list[StepMetrics]], titles: tuple[str, str],
     accuracy = Chart(480, 340, titles[1], step_label, x_range=x_range, y_range=(0.0, 1.02))
     for index, (label, history) in enumerate(runs.items()):
         colour = PALETTE[index % len(PALETTE)]
-        steps = [m.step for m in history]
-        heldout = [m for m in history if m.heldout_loss is not None]
+        measured = [m for m in history if m.heldout_loss is not None]
+        steps = [m.step for m in measured]
         for chart, train_values, heldout_values in (
-            (loss, [m.train_loss for m in history], [m.heldout_loss for m in heldout]),
-            (accuracy, [m.train_accuracy for m in history], [m.heldout_accuracy for m in heldout]),
+            (loss, [m.train_set_loss for m in measured], [m.heldout_loss for m in measured]),
+            (accuracy, [m.train_set_accuracy for m in measured], [m.heldout_accuracy for m in measured]),
         ):
-            chart.line(steps, _smooth(train_values), colour + TRAIN_ALPHA, width=1, dashed=True)
-            heldout_steps = [m.step for m in heldout]
-            chart.line(heldout_steps, heldout_values, colour, legend=label, width=3)
-            hover = [f"{label} · {step_label} {s}: {v:.3g}" for s, v in zip(heldout_steps, heldout_values, strict=True)]
-            chart.dots(heldout_steps, heldout_values, colour, size=5, hover=hover)
+            chart.line(steps, train_values, colour + TRAIN_ALPHA, width=1.5, dashed=True)
+            chart.line(steps, heldout_values, colour, legend=label, width=3)
+            hover = [f"{label} · {step_label} {s}: {v:.3g}" for s, v in zip(steps, heldout_values, strict=True)]
+            chart.dots(steps, heldout_values, colour, size=5, hover=hover)
     return side_by_side_html(_sized(loss), _sized(accuracy), gap_px=16)
 
 
@@ -53,8 +54,8 @@ def _ranges(runs: dict[str, list[StepMetrics]]) -> tuple[tuple[float, float], fl
     """The steps shown (with room for the last dots) and the top of the loss axis (from 0)."""
     steps = [m.step for history in runs.values() for m in history] or [0]
     room = 0.02 * (max(steps) - min(steps)) or 0.5
-    losses = [m.train_loss for history in runs.values() for m in history]
-    losses += [m.heldout_loss for history in runs.values() for m in history if m.heldout_loss is not None]
+    measured = [m for history in runs.values() for m in history if m.heldout_loss is not None]
+    losses = [m.heldout_loss for m in measured] + [m.train_set_loss for m in measured]
     top_loss = max((v for v in losses if math.isfinite(v)), default=0.0) * 1.05 or 1.0
     return (min(steps) - room, max(steps) + room), top_loss
 
@@ -63,15 +64,6 @@ def _sized(chart: Chart) -> str:
     """The chart's SVG in a block of the chart's width: in a flex row an SVG of width 100%
     alone would shrink to the browser's default 300 pixels."""
     return f'<div style="width:{chart.width}px;max-width:100%">{chart.svg()}</div>'
-
-
-def _smooth(values: list[float], window: int = 5) -> list[float]:
-    """Running mean over the last ``window`` values: single batches are too noisy to read."""
-    if not values:
-        return []
-    cumulative = np.cumsum(np.insert(np.asarray(values, dtype=float), 0, 0.0))
-    counts = np.minimum(np.arange(1, len(values) + 1), window)
-    return list((cumulative[1:] - cumulative[np.arange(1, len(values) + 1) - counts]) / counts)
 
 
 def first_layer_filters(network: nn.Module, tile_px: int = 48, columns: int = 8) -> np.ndarray | None:

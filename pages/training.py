@@ -6,21 +6,48 @@ import numpy as np
 import streamlit as st
 from safetensors.torch import save as safetensors_bytes
 
-from cnnviz import datasets, netspec, training, training_plots
+from cnnviz import datasets, limits, netspec, network_cost, training, training_plots
 from pages import ui
 
 RUNS = "train.runs"  # session key: label -> TrainingRun, in start order
 QUEUE = "train.queue"  # session key: runs waiting to start, as (label, settings, layers)
 PAUSED = "train.paused"
+SHOWN = "train.shown"  # the runs-on-the-chart multiselect
+NEW_RUNS = "train.new_runs"  # runs started since the chart last drew: shown on it from their first step
 SLICE_SECONDS = 0.4  # training time between redraws while a run is active
 HIDDEN_ACTIVATIONS = ("as_written", "relu", "leaky_relu", "sigmoid", "tanh", "elu", "gelu")
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0)
+TRAIN_SIZES = (200, 500, 1000, 2000)
+DEFAULTS = training.TrainSettings()  # what a newcomer gets: measured in bench/training_defaults.py
 
 
 @st.cache_resource(show_spinner=False)
 def load_data(name: str) -> datasets.LabelledImages:
     # Shared by every session and never modified: training reads batches, it never writes.
     return datasets.digits() if name == "digits" else datasets.shape_images()
+
+
+def amount(value: float) -> str:
+    """A large count in words of the session's language: 3.6 billion, 36 亿."""
+    scales = (("1e8", 1e8), ("1e4", 1e4)) if ui.lang() == "zh" else (("1e9", 1e9), ("1e6", 1e6), ("1e3", 1e3))
+    for name, size in scales:
+        if value >= size:
+            quotient = value / size
+            return ui.t(f"train.amount.{name}", n=f"{quotient:,.0f}" if quotient >= 100 else f"{quotient:.3g}")
+    return f"{value:,.0f}"
+
+
+def megabytes(value: float) -> str:
+    return f"{value / 1000:.3g} GB" if value >= 1000 else f"{value:.3g} MB"
+
+
+def refusal(error: network_cost.LimitExceeded) -> str:
+    """Why the server will not build this network, with the number and the limit."""
+    if error.reason == "activation_mb":
+        value, limit = megabytes(error.value), megabytes(error.limit)
+    else:
+        value, limit = amount(error.value), amount(error.limit)
+    return ui.t(f"train.limit.{error.reason}", value=value, limit=limit)
 
 
 def set_spec_from_preset() -> None:
@@ -44,9 +71,9 @@ def setup_panel() -> None:
     data_name = ui.url_choice(st.segmented_control, ui.t("train.data"), ["digits", "shapes"], "digits", "train.data",
                               format_func=lambda name: ui.t(f"train.data.{name}"), required=True)  # fmt: skip
     train_size = st.select_slider(
-        ui.t("train.size"), [200, 500, 1000, 2000], value=1000, key="train.size", bind="query-params"
+        ui.t("train.size"), TRAIN_SIZES, value=datasets.LARGEST_TRAIN_SIZE, key="train.size", bind="query-params"
     )
-    data = load_data(data_name).subset(train_size, heldout=500)
+    data = load_data(data_name).subset(train_size, heldout=datasets.HELDOUT_SIZE)
     with st.expander(ui.t("train.network"), expanded=False):
         st.selectbox(
             ui.t("train.preset"), list(netspec.PRESET_SPECS), key="train.preset", on_change=set_spec_from_preset
@@ -61,17 +88,24 @@ def setup_panel() -> None:
     )  # fmt: skip
     dropout = first.slider(ui.t("train.dropout"), 0.0, 0.8, 0.0, 0.1, key="train.dropout", bind="query-params")
     learning_rate = second.select_slider(
-        ui.t("train.lr"), LEARNING_RATES, value=0.05, key="train.lr", bind="query-params"
+        ui.t("train.lr"), LEARNING_RATES, value=DEFAULTS.learning_rate, key="train.lr", bind="query-params"
     )
-    optimizer = ui.url_choice(first.selectbox, ui.t("train.optimizer"), ["sgd", "adam"], "sgd", "train.optimizer",
+    optimizer = ui.url_choice(first.selectbox, ui.t("train.optimizer"), ["sgd", "adam"], DEFAULTS.optimizer, "train.optimizer",
                               format_func=lambda name: ui.t(f"train.optimizer.{name}"))  # fmt: skip
     batch_size = second.select_slider(
-        ui.t("train.batch"), [16, 32, 64, 128, 256], value=64, key="train.batch", bind="query-params"
+        ui.t("train.batch"), [16, 32, 64, 128, 256], value=DEFAULTS.batch_size, key="train.batch", bind="query-params"
     )
-    epochs = first.slider(ui.t("train.epochs"), 1, 10, 3, key="train.epochs", bind="query-params")
+    epochs = first.slider(ui.t("train.epochs"), 1, 30, DEFAULTS.epochs, key="train.epochs", bind="query-params")
     seed = second.number_input(ui.t("train.seed"), 0, 9999, 0, key="train.seed", bind="query-params")
+    decay = st.checkbox(
+        ui.t("train.decay"), DEFAULTS.schedule == "cosine", key="train.decay", bind="query-params",
+        help=ui.t("train.decay_help"),
+    )  # fmt: skip
 
-    settings = training.TrainSettings(output, optimizer, learning_rate, 0.9, batch_size, epochs, int(seed))
+    settings = training.TrainSettings(
+        output, optimizer, learning_rate, DEFAULTS.momentum, batch_size, epochs, int(seed),
+        schedule="cosine" if decay else "constant",
+    )  # fmt: skip
     with ui.panel("train.check"):
         try:
             layers = netspec.parse_spec(spec_text)
@@ -101,22 +135,35 @@ def setup_panel() -> None:
                 height=min(36 * (len(rows) + 1) + 2, 260),
             )
             st.caption(ui.t("train.total_params", count=f"{sum(r.params for r in rows):,}"))
+            try:  # before any tensor is made: what this network would cost the server
+                cost = network_cost.network_cost(data.input_shape, layers, len(data.class_names), batch_size)
+                network_cost.check_limits(cost, limits.Limits.from_environment())
+            except network_cost.LimitExceeded as error:
+                layers = None
+                st.warning(refusal(error), icon=":material/block:")
 
     def queue_run(label_extra: str = "", **changes) -> None:
         run_settings = training.TrainSettings(**{**settings.__dict__, **changes.get("settings", {})})
         run_layers = changes.get("layers", layers)
+        run_data = changes.get("data", data)
         label = (
             f"#{len(st.session_state[RUNS]) + len(st.session_state[QUEUE]) + 1} {label_extra or run_settings.label()}"
         )
-        st.session_state[QUEUE].append((label, run_settings, run_layers, data))
+        st.session_state[QUEUE].append((label, run_settings, run_layers, run_data))
         st.session_state[PAUSED] = False
 
-    start, pause, reset = st.columns(3)
+    active = any(not r.done for r in st.session_state[RUNS].values()) or bool(st.session_state[QUEUE])
+    start, pause, cancel, reset = st.columns(4)
     if start.button(ui.t("train.start"), type="primary", disabled=layers is None, width="stretch"):
         queue_run(f"{ui.t(f'train.output.{output}')} · {activation} · dropout {dropout:g} · lr {learning_rate:g}")
         st.rerun()  # the whole page: the live view starts drawing
     if pause.button(ui.t("train.resume") if st.session_state[PAUSED] else ui.t("train.pause"), width="stretch"):
         st.session_state[PAUSED] = not st.session_state[PAUSED]
+        st.rerun()
+    if cancel.button(ui.t("train.cancel"), disabled=not active, width="stretch", help=ui.t("train.cancel_help")):
+        # Discard the run in progress and the ones waiting; finished runs stay.
+        st.session_state[RUNS] = {label: run for label, run in st.session_state[RUNS].items() if run.done}
+        st.session_state[QUEUE], st.session_state[PAUSED] = [], False
         st.rerun()
     if reset.button(ui.t("train.reset"), width="stretch"):
         st.session_state[RUNS], st.session_state[QUEUE] = {}, []
@@ -129,9 +176,20 @@ def setup_panel() -> None:
             queue_run(ui.t(f"train.output.{name}"), settings={"output": name})
         st.rerun()
     if dropout_compare.button(ui.t("train.compare_dropout"), disabled=layers is None, width="stretch"):
+        # Few images, many epochs: without dropout the network fits its training images well past
+        # the held-out ones, so there is a gap for dropout to narrow (bench/training_defaults.py).
+        few = data.subset(min(train_size, training.DROPOUT_COMPARISON_IMAGES), heldout=datasets.HELDOUT_SIZE)
         for rate in (0.0, 0.5):
             queue_run(
-                f"dropout {rate:g}", layers=netspec.with_dropout(layers, rate), settings={"epochs": max(epochs, 6)}
+                ui.t(
+                    "train.dropout_run",
+                    rate=f"{rate:g}",
+                    images=len(few.images),
+                    epochs=training.DROPOUT_COMPARISON_EPOCHS,
+                ),
+                layers=netspec.with_dropout(layers, rate),
+                settings={"epochs": training.DROPOUT_COMPARISON_EPOCHS},
+                data=few,
             )
         st.rerun()
 
@@ -149,7 +207,17 @@ def active_run() -> training.TrainingRun | None:
         network = netspec.build_network(data.input_shape, run_layers, len(data.class_names), seed=run_settings.seed)
         spec = netspec.format_spec(run_layers)
         current = runs[label] = training.TrainingRun(label, network, data, run_settings, spec)
+        st.session_state.setdefault(NEW_RUNS, []).append(label)
     return current
+
+
+def runs_to_show(runs: dict[str, training.TrainingRun]) -> None:
+    """Set the runs-on-the-chart choice: what the student picked, plus every run started since
+    (a multiselect keeps its value when its options grow, so new runs are added here)."""
+    chosen = st.session_state.get(SHOWN)  # None after leaving the page: the latest four
+    kept = list(runs)[-4:] if chosen is None else [label for label in chosen if label in runs]
+    new = [label for label in st.session_state.pop(NEW_RUNS, []) if label in runs and label not in kept]
+    st.session_state[SHOWN] = [*kept, *new][-4:] if new else kept
 
 
 running = (
@@ -178,13 +246,27 @@ def live_view() -> None:
         a.metric(ui.t("train.metric.loss"), f"{last.train_loss:.3f}")
         b.metric(ui.t("train.metric.heldout_acc"), f"{heldout.heldout_accuracy:.1%}" if heldout else "–")
         c.metric(ui.t("train.metric.epoch"), f"{last.epoch:.2f}")
-    shown = st.multiselect(ui.t("train.shown_runs"), list(runs), default=list(runs)[-4:], key="train.shown")
+    runs_to_show(runs)
+    shown = st.multiselect(ui.t("train.shown_runs"), list(runs), key=SHOWN)
     curves = training_plots.learning_curves(
         {label: runs[label].history for label in shown},
         (ui.t("train.chart.loss"), ui.t("train.chart.accuracy")),
         ui.t("train.chart.step"),
     )
-    ui.View().html(curves).draw()
+    view = ui.View().html(curves)
+    for label in shown:  # the gap each chart shows, in numbers: training and held-out measured alike
+        measured = next((m for m in reversed(runs[label].history) if m.train_set_accuracy is not None), None)
+        if measured is not None:
+            view.caption(
+                ui.t(
+                    "train.gap",
+                    label=label,
+                    train=f"{measured.train_set_accuracy:.1%}",
+                    heldout=f"{measured.heldout_accuracy:.1%}",
+                    gap=f"{100 * (measured.train_set_accuracy - measured.heldout_accuracy):+.1f}",
+                )
+            )
+    view.draw()
     filters, samples = st.columns([1, 2])
     with filters, ui.panel("train.filters"):
         sheet = training_plots.first_layer_filters(latest.network)

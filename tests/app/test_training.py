@@ -3,6 +3,7 @@
 from cnnviz import i18n, training_plots
 from tests.app.conftest import open_page
 from tests.charts import page_charts
+from tests.views import captions
 
 PAGE = "pages/training.py"
 
@@ -49,7 +50,7 @@ def test_one_epoch_on_a_tiny_subset_trains_and_offers_the_weights():
     heldout = [m for m in run.history if m.heldout_accuracy is not None]
     for chart, title in ((loss, "train.chart.loss"), (accuracy, "train.chart.accuracy")):
         (train,) = chart.lines(colour + training_plots.TRAIN_ALPHA)
-        assert len(train) == len(run.history)  # a point per step
+        assert len(train) == len(heldout)  # training images measured when the held-out ones are
         assert len(chart.dots(colour)) == len(heldout)
         assert {i18n.translate(title), i18n.translate("train.chart.step"), run.label} <= set(chart.texts)
     tips = [dot.hover for dot in accuracy.dots(colour)]
@@ -102,3 +103,48 @@ def test_a_run_shows_its_predictions_on_its_own_data_after_the_data_set_changes(
     predicted = [caption.value for caption in at.caption if caption.value[:1] in "✓✗"]
     assert len(predicted) == 6
     assert {caption.split()[1] for caption in predicted} <= set(trained_run.class_names)
+
+
+def test_both_runs_of_a_comparison_are_on_the_chart_without_leaving_the_page():
+    at = open_page(PAGE, **{"train.size": "200", "train.epochs": "1"})
+    next(b for b in at.button if b.label == i18n.translate("train.compare_losses")).click().run()
+    run_until_idle(at)
+    at.run()
+    labels = list(at.session_state["train.runs"])
+    assert len(labels) == 2
+    assert at.multiselect(key="train.shown").value == labels
+    for chart in page_charts(at):
+        assert set(labels) <= set(chart.texts), "every run of the comparison is in the legend"
+    for run in at.session_state["train.runs"].values():  # the gap in numbers, as measured
+        last = run.history[-1]
+        gap = i18n.translate(
+            "train.gap",
+            label=run.label,
+            train=f"{last.train_set_accuracy:.1%}",
+            heldout=f"{last.heldout_accuracy:.1%}",
+            gap=f"{100 * (last.train_set_accuracy - last.heldout_accuracy):+.1f}",
+        )
+        assert gap in captions(at)
+
+
+def test_two_thousand_shapes_train_on_two_thousand():
+    at = open_page(PAGE, **{"train.data": "shapes", "train.size": "2000", "train.epochs": "1", "train.batch": "256"})
+    at.button[0].click().run()
+    (run,) = at.session_state["train.runs"].values()
+    assert len(run.data.images) == 2000 and run.total_steps == 8
+    assert len(run.data.heldout_images) == 500
+
+
+def button(at, key: str):
+    return next(b for b in at.button if b.label == i18n.translate(key))
+
+
+def test_a_running_training_can_be_cancelled():
+    at = open_page(PAGE, **{"train.size": "2000", "train.epochs": "10", "train.batch": "16"})
+    at.button[0].click().run()
+    assert at.session_state["train.runs"] and not button(at, "train.cancel").disabled
+    button(at, "train.cancel").click().run()
+    assert not at.exception
+    assert at.session_state["train.runs"] == {} and at.session_state["train.queue"] == []
+    assert button(at, "train.cancel").disabled
+    assert at.info[0].value == i18n.translate("train.empty")

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from cnnviz import datasets, netspec, training
@@ -100,7 +101,7 @@ def test_a_seeded_run_lowers_the_loss_and_repeats_exactly():
     assert history[-1].heldout_loss < history[0].train_loss / 2
     assert history[-1].heldout_accuracy > 0.9
     assert history[-1].epoch == pytest.approx(2.0)
-    assert [m.step for m in history if m.heldout_loss is not None] == [*range(4, 32, 4), 32]
+    assert [m.step for m in history if m.heldout_loss is not None] == [1, *range(4, 32, 4), 32]
 
 
 def test_cross_entropy_beats_mse_with_sigmoid_from_the_same_start():
@@ -191,3 +192,22 @@ def test_shipped_digits_are_the_bundled_networks_split():
     assert float(data.images.min()) >= 0 and float(data.images.max()) <= 1
     assert data.heldout_labels.bincount().tolist() == [100] * 10
     assert data.labels[:200].unique().numel() == 10  # any prefix mixes the classes
+
+
+@pytest.mark.parametrize(
+    "spec", ["pool max 2\nconv 4 k3 p1\nrelu\nconv 4 k3\nflatten\ndense 10", "flatten\ndense 8\nrelu\ndense 10"]
+)
+def test_the_first_weighted_layer_reads_centred_pixels_and_the_others_do_not(spec):
+    network = netspec.build_network((1, 12, 12), netspec.parse_spec(spec), 10, seed=1)
+    images = torch.rand(3, 1, 12, 12)
+    expected, offset = images, 0.5  # the same network by torch's functions: x - 0.5 into the first weighted layer
+    for module in network:
+        if isinstance(module, nn.Conv2d):
+            expected = F.conv2d(expected - offset, module.weight, module.bias, module.stride, module.padding)
+            offset = 0.0
+        elif isinstance(module, nn.Linear):
+            expected, offset = F.linear(expected - offset, module.weight, module.bias), 0.0
+        else:
+            expected = module(expected)
+    assert torch.allclose(network(images), expected, atol=1e-6)
+    assert sum(type(m) in (netspec.InputCentredConv2d, netspec.InputCentredLinear) for m in network) == 1
