@@ -17,7 +17,8 @@ slot), or finished (released, cancelled or abandoned). Its owner:
 
 A page keeps its ticket between reruns, and a student may close the tab at any
 moment: a ticket nobody has touched for ``idle_seconds`` is treated as abandoned and
-its place or slot goes to the next in line.
+its place or slot goes to the next in line, unless a thread is inside ``with ticket:``
+(then it is computing, and its ``finally`` will release it).
 
 Only the standard library: no Streamlit, no torch.
 """
@@ -48,6 +49,7 @@ class Ticket:
         self._queue, self.number, self.owner = queue, number, owner
         self.state: State = "waiting"
         self.touched = queue.clock()
+        self.held = False  # inside ``with ticket:``: computing, never abandoned
 
     def __repr__(self) -> str:
         return f"Ticket({self.number}, {self.owner!r}, {self.state})"
@@ -94,9 +96,11 @@ class Ticket:
         self._queue._finish(self, "released")
 
     def __enter__(self) -> Ticket:
+        self.held = True
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.held = False
         self.release()
 
 
@@ -112,7 +116,7 @@ class HeavyJobs:
         clock: seconds, monotonic (tests pass a fake one).
     """
 
-    def __init__(self, slots: int, idle_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, slots: int, idle_seconds: float = 15.0, clock: Callable[[], float] = time.monotonic) -> None:
         if slots < 1:
             raise ValueError(f"At least one heavy job must be allowed at once, not {slots}.")
         self.slots, self.idle_seconds, self.clock = slots, idle_seconds, clock
@@ -145,16 +149,13 @@ class HeavyJobs:
         Raises:
             JobCancelled: when the ticket is cancelled while waiting.
         """
-        ticket = self.enqueue(owner)
-        try:
+        with self.enqueue(owner) as ticket:
             while not ticket.wait(poll_seconds):
                 if ticket.finished:
                     raise JobCancelled(f"Heavy job {ticket.number} was stopped before it ran.")
                 if on_wait is not None:
                     on_wait(ticket.position())
             yield ticket
-        finally:
-            ticket.release()
 
     def status(self) -> tuple[int, int]:
         """(jobs running, tickets waiting)."""
@@ -168,7 +169,7 @@ class HeavyJobs:
         """Forget abandoned tickets, then give free slots to the first in line."""
         now = self.clock()
         for ticket in [*self._running, *self._line]:
-            if now - ticket.touched > self.idle_seconds:
+            if not ticket.held and now - ticket.touched > self.idle_seconds:
                 self._remove(ticket, "abandoned")
         while self._line and len(self._running) < self.slots:
             ticket = self._line.pop(0)

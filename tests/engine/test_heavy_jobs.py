@@ -167,6 +167,16 @@ def test_an_abandoned_ticket_gives_its_place_away():
     assert gone.state == gone_waiting.state == "abandoned" and gone.cancelled
 
 
+def test_a_ticket_inside_with_is_computing_and_never_abandoned():
+    clock = FakeClock()
+    jobs = HeavyJobs(1, idle_seconds=30, clock=clock)
+    with jobs.enqueue("a long forward pass") as busy:
+        waiting = jobs.enqueue("b")
+        clock.now = 100
+        assert waiting.position() == 1 and busy.running
+    assert waiting.position() == 0
+
+
 def test_invalid_slots_are_refused():
     with pytest.raises(ValueError, match="At least one"):
         HeavyJobs(0)
