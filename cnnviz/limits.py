@@ -4,13 +4,14 @@ A classroom shares one server: these limits keep one student's network from taki
 memory or the cores of everyone else. Each is an environment variable; the defaults suit a
 2-core, 4 GB server (see README.md, "Limits").
 
-==========================  ==============  =========================================
-variable                    default         what it bounds
-==========================  ==============  =========================================
-``CNNVIZ_MAX_PARAMS``       5,000,000       learnable parameters of a Training-page network
-``CNNVIZ_MAX_ACTIVATION_MB`` 200            activation memory of one training batch (MB)
-``CNNVIZ_MAX_MACS``         4,000,000,000   multiply-adds of one training step (forward + backward)
-==========================  ==============  =========================================
+============================  ==============  =========================================
+variable                      default         what it bounds
+============================  ==============  =========================================
+``CNNVIZ_MAX_PARAMS``         5,000,000       learnable parameters of a Training-page network
+``CNNVIZ_MAX_ACTIVATION_MB``  200             activation memory of one training batch (MB)
+``CNNVIZ_MAX_MACS``           4,000,000,000   multiply-adds of one training step (forward + backward)
+``CNNVIZ_HEAVY_JOBS``         cores - 1 (>=1) heavy jobs running at once; the others wait in line
+============================  ==============  =========================================
 """
 
 from __future__ import annotations
@@ -24,7 +25,19 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "max_params": "CNNVIZ_MAX_PARAMS",
     "max_activation_mb": "CNNVIZ_MAX_ACTIVATION_MB",
     "max_macs": "CNNVIZ_MAX_MACS",
+    "heavy_jobs": "CNNVIZ_HEAVY_JOBS",
 }
+
+
+def default_heavy_jobs(cores: int | None = None) -> int:
+    """Heavy jobs at once by default: one core is kept free for the light lessons' reruns
+    (a slider must answer at once), the others each run one job; at least one.
+
+    Args:
+        cores: the machine's cores; None: ``os.cpu_count()``.
+    """
+    cores = cores if cores is not None else os.cpu_count() or 1
+    return max(1, cores - 1)
 
 
 @dataclass(frozen=True)
@@ -39,11 +52,22 @@ class Limits:
         max_macs: multiply-adds of one training step (the whole batch, forward and
             backward): one step cannot be interrupted, so this bounds how long a student
             holds a core (4 billion is about a second of one core).
+        heavy_jobs: heavy jobs (training slices, filter optimisation, galleries, ImageNet
+            forward passes, attribution maps) running at once on this server; the others
+            wait in line (``cnnviz.heavy_jobs``).
     """
 
     max_params: int = 5_000_000
     max_activation_mb: int = 200
     max_macs: int = 4_000_000_000
+    heavy_jobs: int = default_heavy_jobs()
+
+    def __post_init__(self) -> None:
+        if self.heavy_jobs < 1:
+            raise ValueError(f"At least one heavy job must be allowed at once, not {self.heavy_jobs}.")
+        for field in fields(self):
+            if getattr(self, field.name) < 1:
+                raise ValueError(f"{ENVIRONMENT_VARIABLES[field.name]} must be a whole number of at least 1.")
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Limits:
@@ -58,11 +82,11 @@ class Limits:
         environ = os.environ if environ is None else environ
         values = {}
         for field in fields(cls):
-            name = ENVIRONMENT_VARIABLES.get(field.name)
-            text = environ.get(name, "").strip().replace("_", "") if name else ""
+            name = ENVIRONMENT_VARIABLES[field.name]
+            text = environ.get(name, "").strip().replace("_", "")
             if not text:
                 continue
-            if not text.isdigit() or int(text) < 1:
+            if not text.isdigit():
                 raise ValueError(f"{name} must be a whole number of at least 1, not {environ[name]!r}.")
             values[field.name] = int(text)
         return cls(**values)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 
 import numpy as np
 import streamlit as st
@@ -15,7 +15,7 @@ from cnnviz.models import Network
 from cnnviz.optvis import targets
 from cnnviz.optvis.dataset import TopPatches, top_dataset_patches
 from cnnviz.optvis.param import ImageSpace
-from cnnviz.optvis.render import Recipe, layer_output, render
+from cnnviz.optvis.render import Recipe, Rendering, layer_output
 from cnnviz.optvis.targets import Comparison
 from cnnviz.optvis.transforms import Transforms
 from pages import ui
@@ -27,10 +27,18 @@ KEPT_RESULTS = 12
 TRAINED = "trained:"  # option ids of networks from the Training page: TRAINED + the run's label
 TRAINED_RUNS = "trained_networks"  # where the Training page leaves its finished runs
 RESULTS = "fviz.results"
+JOB = "fviz.job"  # the run under way (a Job)
+HEAVY = "fviz.run"  # its name in the server's heavy-job budget (ui.heavy_slice)
+#: Work per rerun while a run is under way; between two slices a Stop press is seen and
+#: other students' heavy jobs get their turn.
+SLICE_SECONDS = 0.5
+#: While waiting in line, how long one rerun waits for the turn before redrawing the place.
+WAIT_SECONDS = 0.2
+#: The lesson's timer while a run is under way (a rerun per slice or per look at the line).
+SLICE_EVERY = 0.1
+STOPPED = "fviz.stopped"  # Stop was pressed: say so once
 #: A copy of the settings: Streamlit forgets a page's widget values when another page runs.
 KEPT_SETTINGS = "fviz.kept_settings"
-#: How often a run redraws its picture and curve: about this many times per run.
-REDRAWS = 16
 TILE = 112
 
 
@@ -181,27 +189,64 @@ def regularizer_settings() -> dict[str, object]:
 # --- running ---------------------------------------------------------------------------------------
 
 
-def run_live(
-    network: Network, objective, recipe: Recipe, space: ImageSpace, batch: int
-) -> tuple[np.ndarray, tuple[float, ...]]:
-    """Drive the engine's generator: a progress bar, the picture as it forms, the objective curve."""
-    progress = st.progress(0.0, text=ui.t("fviz.starting"))
+@dataclass
+class Job:
+    """A run under way: advanced one slice per rerun of the lesson, so that its owner can stop it
+    and the server's heavy-job budget can let other students' jobs take their turns."""
+
+    key: tuple  # astuple(choice) of the settings it runs
+    rendering: Rendering
+    objective: object
+    batch: int
+    values: list[float] = field(default_factory=list)
+    image: np.ndarray | None = None
+
+
+def start_job(choice: Choice, network: Network) -> None:
+    """Run pressed: a new job for these settings (it runs from the next slice on)."""
+    _, _, space = heldout(choice.name, network)
+    if choice.mode == "gallery":
+        objective, batch = targets.gallery(choice.kind, choice.layer, choice.index, choice.negative), choice.index
+    else:
+        objective, batch = targets.target(choice.kind, choice.layer, choice.index, choice.negative), 1
+    rendering = Rendering(network.model, objective, choice.recipe, space, batch)
+    st.session_state[JOB] = Job(astuple(choice), rendering, objective, batch)
+
+
+def stop_job() -> None:
+    st.session_state.pop(JOB, None)
+    ui.heavy_stop(HEAVY)
+
+
+def show_progress(job: Job) -> None:
+    """The picture as it forms and the objective so far."""
+    steps = job.rendering.recipe.steps
+    value = f"{job.values[-1]:.3g}" if job.values else "–"
+    st.progress(len(job.values) / steps, text=ui.t("fviz.progress", step=len(job.values), steps=steps, value=value))
+    if job.image is None:
+        return
     picture, curve = st.columns([1, 2])
-    picture_slot, curve_slot = picture.empty(), curve.empty()
-    every = max(1, recipe.steps // REDRAWS)
-    values: list[float] = []
-    for step in render(network.model, objective, recipe, space, batch):
-        values.append(step.value)
-        if step.step % every == 0 or step.step == recipe.steps:
-            progress.progress(step.step / recipe.steps,
-                              text=ui.t("fviz.progress", step=step.step, steps=recipe.steps, value=f"{step.value:.3g}"))  # fmt: skip
-            shown = step.image if batch == 1 else step.image[0]
-            picture_slot.image(upscale_nearest(as_uint8(shown), 224), width="stretch")
-            curve_slot.line_chart(values, height=220, x_label=ui.t("fviz.step"), y_label=ui.t("fviz.objective"))
-    progress.empty()
-    picture_slot.empty()
-    curve_slot.empty()
-    return step.image, tuple(values)
+    shown = job.image if job.batch == 1 else job.image[0]
+    picture.image(upscale_nearest(as_uint8(shown), 224), width="stretch")
+    curve.line_chart(job.values, height=220, x_label=ui.t("fviz.step"), y_label=ui.t("fviz.objective"))
+
+
+def advance_job(job: Job, network: Network, choice: Choice) -> Result | None:
+    """One slice of the job when the server's budget gives this session its turn; the result once done.
+    Until then the lesson's timer reruns it (a Stop press is seen between two slices)."""
+    with ui.heavy_slice(HEAVY, wait_seconds=WAIT_SECONDS) as my_turn:
+        if my_turn:
+            for step in job.rendering.advance(SLICE_SECONDS):
+                job.values.append(step.value)
+                job.image = step.image
+    if not job.rendering.done:
+        show_progress(job)
+        return None
+    del st.session_state[JOB]
+    _, inputs, space = heldout(choice.name, network)
+    single = job.batch == 1
+    comparison = targets.compare_with_sample(network.model, job.objective, job.image, space, inputs) if single else None
+    return Result(job.image, tuple(job.values), comparison)
 
 
 def remember(choice: Choice, result: Result) -> None:
@@ -364,27 +409,36 @@ def choose(presets, settings_area) -> tuple[Choice, Network]:
 
 
 def run_panel(choice: Choice, network: Network, clicked: bool) -> Result | None:
-    """The finished result for these settings (remembered, or made now if Run was ``clicked``), or None."""
-    _, inputs, space = heldout(choice.name, network)
-    if choice.mode == "gallery":
-        objective, batch = targets.gallery(choice.kind, choice.layer, choice.index, choice.negative), choice.index
-    else:
-        objective, batch = targets.target(choice.kind, choice.layer, choice.index, choice.negative), 1
+    """The finished result for these settings (remembered, or made by the job under way), or None.
+    Run ``clicked`` starts a job; starting and finishing one rerun the whole page, which starts
+    and stops the lesson's timer."""
+    job = st.session_state.get(JOB)
+    if job is not None and job.key != astuple(choice):  # the settings changed under a running job
+        stop_job()
+        job = None
     # By value: each run of this script defines a new Choice class, and instances of two never compare equal.
     result = st.session_state.get(RESULTS, {}).get(astuple(choice))
-    if result is not None or not clicked:
+    if job is None and clicked and result is None:
+        try:
+            start_job(choice, network)
+        except ValueError as error:
+            st.warning(str(error), icon=":material/block:")
+            return None
+        st.rerun()
+    if job is None:
         if result is None:
             st.info(ui.t("fviz.press_run"), icon=":material/play_arrow:")
         return result
     try:
-        image, values = run_live(network, objective, choice.recipe, space, batch)
+        result = advance_job(job, network, choice)
     except ValueError as error:
+        stop_job()
         st.warning(ui.explain(error), icon=":material/block:")
         return None
-    comparison = targets.compare_with_sample(network.model, objective, image, space, inputs) if batch == 1 else None
-    result = Result(image, values, comparison)
-    remember(choice, result)
-    return result
+    if result is not None:
+        remember(choice, result)
+        st.rerun()  # the whole page: the timer stops, the result is shown
+    return None
 
 
 def results_panel(choice: Choice, network: Network, result: Result) -> None:
@@ -412,11 +466,11 @@ def restore_settings() -> None:
 
 
 def keep_settings() -> None:
-    buttons = ("fviz.run", "fviz.preset.")  # a button's state cannot be set
+    buttons = ("fviz.run", "fviz.stop", "fviz.preset.")  # a button's state cannot be set
     st.session_state[KEPT_SETTINGS] = {
         key: value
         for key, value in st.session_state.items()
-        if key.startswith("fviz.") and key not in (RESULTS, KEPT_SETTINGS) and not key.startswith(buttons)
+        if key.startswith("fviz.") and key not in (RESULTS, KEPT_SETTINGS, JOB, STOPPED) and not key.startswith(buttons)
     }
 
 
@@ -425,14 +479,25 @@ st.title(ui.t("fviz.title"))
 st.markdown(ui.t("fviz.intro"))
 
 
-@st.fragment
+@st.fragment(run_every=SLICE_EVERY if JOB in st.session_state else None)
 def lesson() -> None:
-    """Everything below the title: a setting or Run reruns only this, not the sidebar."""
+    """Everything below the title: a setting reruns only this, not the sidebar. While a run is
+    under way, a timer reruns it: one slice of the run per rerun."""
     target_area, action_area, result_area, settings_area = (st.container() for _ in range(4))
     with action_area:
         st.markdown(f"**{ui.t('fviz.presets')}**")
         *presets, run_column = st.columns([2, 2, 1])
-        clicked = run_column.button(ui.t("fviz.run"), key="fviz.run", type="primary", icon=":material/play_arrow:",
+        button = run_column.empty()  # Run, or Stop while a job runs or waits its turn
+        clicked = False
+        if JOB in st.session_state:
+            stopped = button.button(ui.t("heavy.stop"), key="fviz.stop", icon=":material/stop:", width="stretch",
+                                    help=ui.t("heavy.stop_help"))  # fmt: skip
+            if stopped:
+                stop_job()
+                st.session_state[STOPPED] = True
+                st.rerun()  # the whole page: the timer stops
+        if JOB not in st.session_state:
+            clicked = button.button(ui.t("fviz.run"), key="fviz.run", type="primary", icon=":material/play_arrow:",
                                     width="stretch")  # fmt: skip
 
     chosen = None
@@ -443,6 +508,8 @@ def lesson() -> None:
     choice, network = chosen
     keep_settings()
     with result_area, ui.panel("fviz.run"):
+        if st.session_state.pop(STOPPED, False):
+            st.info(ui.t("heavy.stopped"), icon=":material/stop_circle:")
         result = run_panel(choice, network, clicked)
         if result is not None:
             results_panel(choice, network, result)

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from cnnviz import figures, i18n
+from cnnviz import figures, heavy_jobs, i18n
 from cnnviz.feature_pictures import jpeg, png
 from cnnviz.images import (
     UNREADABLE,
@@ -456,3 +456,81 @@ def code_panel(code: str, expanded: bool = False) -> None:
     with st.expander(t("ui.code"), expanded=expanded, icon=":material/code:"):
         st.code(code, language="python")
         st.caption(t("ui.code_caption"))
+
+
+# --- Heavy work through the server's one budget (cnnviz.heavy_jobs) ---------------------------
+
+
+def place_in_line(position: int) -> str:
+    """``3`` -> "3rd in line" ("第 3 位")."""
+    suffix = "th" if 10 <= position % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(position % 10, "th")
+    return t(f"heavy.ordinal.{suffix}", n=position)
+
+
+def _show_waiting(where, position: int) -> None:
+    where.info(t("heavy.waiting", place=place_in_line(position), slots=heavy_jobs.shared().slots),
+               icon=":material/hourglass_top:")  # fmt: skip
+
+
+def _owner() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    return context.session_id if context else ""
+
+
+@contextlib.contextmanager
+def heavy_work() -> Iterator[None]:
+    """One heavy call (an ImageNet forward pass, an attribution map) through the server's
+    budget: ``with ui.heavy_work(): result = forward(...)``. Waits its turn, showing the
+    place in line, then runs and gives the slot back (on an exception too). A rerun the
+    student starts meanwhile (another setting) leaves the line."""
+    place = st.empty()
+    with heavy_jobs.shared().slot(_owner(), on_wait=lambda position: _show_waiting(place, position)):
+        place.empty()
+        yield
+
+
+@contextlib.contextmanager
+def heavy_slice(key: str, wait_seconds: float = 0.0) -> Iterator[bool]:
+    """One slice of a long heavy job (a training slice, steps of an optimisation) through the
+    server's budget, for a page that reruns itself between slices (``run_every``, ``st.rerun``):
+
+        with ui.heavy_slice("train.slice") as my_turn:
+            if my_turn:
+                run.advance(SLICE_SECONDS)
+
+    Yields True when this session holds a slot (released after the block, so every slice
+    queues again behind the others: turns go round); False while it waits, after showing its
+    place in line (the ticket is kept in the session until its turn; ``wait_seconds``: wait
+    up to this long for it first). ``heavy_stop(key)`` leaves the line.
+    """
+    name = f"heavy.{key}"
+    ticket = st.session_state.get(name)
+    if ticket is None or ticket.finished:
+        ticket = st.session_state[name] = heavy_jobs.shared().enqueue(_owner())
+    place = st.empty()
+    position = ticket.position()
+    if position > 0 and wait_seconds > 0:
+        _show_waiting(place, position)
+        ticket.wait(wait_seconds)
+        position = ticket.position()
+    if position != 0:
+        if position > 0:
+            _show_waiting(place, position)
+        yield False
+        return
+    place.empty()
+    try:
+        with ticket:
+            yield True
+    finally:
+        st.session_state.pop(name, None)
+
+
+def heavy_stop(key: str) -> None:
+    """The owner stops heavy job ``key``: its ticket leaves the line (or its slot is given back)."""
+    ticket = st.session_state.pop(f"heavy.{key}", None)
+    if ticket is not None:
+        ticket.cancel()
+        ticket.release()

@@ -173,3 +173,31 @@ def _cut(picture: np.ndarray, field: ReceptiveField | None, row: int, col: int) 
     inside = picture[max(top, 0) : min(bottom, height), max(left, 0) : min(right, width)]
     patch[max(-top, 0) : max(-top, 0) + inside.shape[0], max(-left, 0) : max(-left, 0) + inside.shape[1]] = inside
     return patch
+
+
+def shipped_dataset(channels: int, side: int) -> torch.Tensor:
+    """Every picture the app ships of the data set a network of this kind learns from, the
+    reference a synthesized input is compared with.
+
+    Args:
+        channels: 1: the 3,000 MNIST digits of ``assets/data/digits.npz`` (2,000 training,
+            1,000 held out); 3: the 1,300 coloured shapes the Training page generates (seeded).
+        side: the network's input side (digits are 28; shapes are made at ``side``).
+
+    Returns:
+        (N, C, side, side) uint8 (a quarter of the memory of floats: it is kept in a cache).
+
+    Raises:
+        ValueError: for digits at another side, or channels other than 1 and 3.
+    """
+    from cnnviz import datasets  # the training lesson's data
+
+    if channels == 1:
+        data = datasets.digits()
+        if data.images.shape[-1] != side:
+            raise ValueError(f"The shipped digits are 28 x 28; this network takes {side} x {side}.")
+    elif channels == 3:
+        data = datasets.shape_images(side=side)
+    else:
+        raise ValueError(f"Networks here take 1 or 3 channels, not {channels}.")
+    return (torch.cat([data.images, data.heldout_images]) * 255).round().to(torch.uint8)

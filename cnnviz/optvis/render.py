@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
@@ -222,6 +223,66 @@ def normalise(space: ImageSpace) -> tuple[torch.Tensor, torch.Tensor]:
     return 1 / std, -mean / std
 
 
+class Rendering:
+    """One gradient-ascent run that can be advanced a slice at a time (a page runs one slice per
+    rerun, between which its owner can stop it, and other students' heavy jobs take their turn).
+
+    The run holds only tensors between slices: the hooks that capture the target layer and
+    the one-thread setting exist only inside ``advance``. See ``render`` for the arguments.
+    """
+
+    def __init__(
+        self, model: nn.Module, objective: Objective, recipe: Recipe, space: ImageSpace, batch: int = 1
+    ) -> None:
+        if model.training:
+            raise ValueError(
+                "Put the network in evaluation mode (model.eval()) first: dropout and batch norm must not change."
+            )
+        self.model, self.objective, self.recipe = model, objective, recipe
+        generator = torch.Generator().manual_seed(recipe.seed)
+        shape = (batch, space.channels, recipe.size, recipe.size)
+        self.image = make_image(recipe.parameterization, shape, generator, recipe.decorrelate, space.colour_sqrt)
+        self.moves = transforms.random_moves(recipe.transforms, recipe.size, recipe.steps, generator)
+        self.optimizer = AdamAscent(self.image.values, recipe.learning_rate)
+        self.penalty = recipe.l2 * objectives.l2() + recipe.tv * objectives.total_variation()
+        self.scale, self.shift = normalise(space)
+        self.step = 0  # steps done
+
+    @property
+    def done(self) -> bool:
+        return self.step >= self.recipe.steps
+
+    def advance(self, seconds: float | None = None) -> Iterator[RenderStep]:
+        """The next steps, one ``RenderStep`` each, until the run ends or ``seconds`` have passed
+        (at least one step per call).
+
+        Raises:
+            ValueError: for a layer the model lacks, or an input size the network cannot take.
+        """
+        recipe, layers = self.recipe, self.objective.layers
+        penalised = bool(recipe.l2 or recipe.tv)
+        deadline = None if seconds is None else time.perf_counter() + seconds
+        with capture(self.model, layers) as outputs, one_thread():
+            while not self.done:
+                self.step += 1
+                step = self.step
+                pixels = self.image.image()  # (N, C, H, W) in 0..1
+                x = torch.addcmul(self.shift, pixels, self.scale)
+                x = transforms.apply(x, self.moves, step - 1, recipe.transforms)
+                forward_to(self.model, x, outputs, layers)
+                outputs[INPUT] = pixels
+                value = self.objective(outputs)
+                if step < recipe.steps:  # the last step's image is the result: no update after it
+                    ascended = value - self.penalty(outputs) if penalised else value
+                    ascended.backward(inputs=[self.image.values])  # gradients for the image only, never the model
+                    self.optimizer.step()
+                    if recipe.blur_every and step % recipe.blur_every == 0:
+                        self.image.blur_(recipe.blur_sigma)
+                yield RenderStep(step, value.item(), _to_numpy(pixels))
+                if deadline is not None and time.perf_counter() >= deadline:
+                    return
+
+
 def render(
     model: nn.Module, objective: Objective, recipe: Recipe, space: ImageSpace, batch: int = 1
 ) -> Iterator[RenderStep]:
@@ -247,34 +308,7 @@ def render(
         ValueError: for a model in training mode, a layer the model lacks, or an input
             size the network cannot take (e.g. class scores need the size it was trained on).
     """
-    if model.training:
-        raise ValueError(
-            "Put the network in evaluation mode (model.eval()) first: dropout and batch norm must not change."
-        )
-    generator = torch.Generator().manual_seed(recipe.seed)
-    shape = (batch, space.channels, recipe.size, recipe.size)
-    image = make_image(recipe.parameterization, shape, generator, recipe.decorrelate, space.colour_sqrt)
-    moves = transforms.random_moves(recipe.transforms, recipe.size, recipe.steps, generator)
-    optimizer = AdamAscent(image.values, recipe.learning_rate)
-    penalty = recipe.l2 * objectives.l2() + recipe.tv * objectives.total_variation()
-    penalised = bool(recipe.l2 or recipe.tv)
-    scale, shift = normalise(space)
-    layers = objective.layers
-    with capture(model, layers) as outputs, one_thread():
-        for step in range(1, recipe.steps + 1):
-            pixels = image.image()  # (N, C, H, W) in 0..1
-            x = torch.addcmul(shift, pixels, scale)
-            x = transforms.apply(x, moves, step - 1, recipe.transforms)
-            forward_to(model, x, outputs, layers)
-            outputs[INPUT] = pixels
-            value = objective(outputs)
-            if step < recipe.steps:  # the last step's image is the result: no update after it
-                ascended = value - penalty(outputs) if penalised else value
-                ascended.backward(inputs=[image.values])  # gradients for the image only, never the model
-                optimizer.step()
-                if recipe.blur_every and step % recipe.blur_every == 0:
-                    image.blur_(recipe.blur_sigma)
-            yield RenderStep(step, value.item(), _to_numpy(pixels))
+    yield from Rendering(model, objective, recipe, space, batch).advance()
 
 
 def _to_numpy(pixels: torch.Tensor) -> np.ndarray:

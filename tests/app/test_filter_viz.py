@@ -11,6 +11,16 @@ def texts(at) -> str:
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
 
 
+def run_to_end(at):
+    """Press Run, then rerun as the lesson's timer does (one slice of the run each) until it ends."""
+    at.button(key="fviz.run").click().run()
+    for _ in range(200):
+        if "fviz.job" not in at.session_state:
+            return at
+        at.run()
+    raise AssertionError("the run never finished")
+
+
 def image_count(at) -> int:
     return sum(len(element.proto.imgs) for element in at.get("image"))
 
@@ -25,7 +35,7 @@ def test_nothing_runs_until_asked():
 
 def test_a_short_run_shows_the_result_beside_the_data_and_keeps_it():
     at = open_page(PAGE, **SHORT)
-    at.button(key="fviz.run").click().run()
+    run_to_end(at)
     assert not at.exception and not at.error and not at.warning
     shown = texts(at)
     assert "the best of 200 held-out images" in shown
@@ -43,7 +53,7 @@ def test_a_short_run_shows_the_result_beside_the_data_and_keeps_it():
 
 def test_the_gallery_shows_one_image_per_channel():
     at = open_page(PAGE, **SHORT, **{"fviz.mode": "gallery", "fviz.count": "4", "fviz.layer": "features.0"})
-    at.button(key="fviz.run").click().run()
+    run_to_end(at)
     assert not at.exception and not at.error
     assert image_count(at) == 4
     assert [c.value for c in at.caption][:4] == ["channel 0", "channel 1", "channel 2", "channel 3"]
@@ -64,7 +74,7 @@ def test_the_presets_set_every_switch():
 def test_a_class_of_the_colour_network():
     at = open_page(PAGE, **SHORT, **{"fviz.network": "shapes", "fviz.kind": "class", "fviz.index": "3"})
     assert not at.exception and "star" in texts(at)
-    at.button(key="fviz.run").click().run()
+    run_to_end(at)
     assert not at.exception and not at.error
     [result] = at.session_state["fviz.results"].values()
     assert result.image.shape == (64, 64, 3)  # a class score needs the network's own input size
@@ -86,10 +96,82 @@ def test_a_network_trained_on_the_training_page_can_be_visualized(trained_run):
     at.selectbox(key="fviz.network").set_value("trained:#1 mine").run()
     first_conv = at.selectbox(key="fviz.layer").options[0]
     at.selectbox(key="fviz.layer").set_value(first_conv).run()
-    at.button(key="fviz.run").click().run()
+    run_to_end(at)
     assert not at.exception and not at.error and not at.warning
     [(key, result)] = at.session_state["fviz.results"].items()
     assert key[0].startswith("trained:") and key[0] != "trained:#1 mine"  # keyed by the weights, not the label
     assert len(result.values) == 8 and result.values[-1] > result.values[0]  # the ascent climbs
     assert "the best of 200 held-out images" in texts(at)  # the digits sample, as for the bundled network
     assert run.network.training  # the run's own network was copied, not switched to eval mode
+
+
+# --- Heavy work: a run is a job in the server's budget, in slices, stoppable ------------------
+
+#: A gallery that takes many slices (tens of seconds): it is still under way after one rerun.
+LONG = {"fviz.mode": "gallery", "fviz.count": "10", "fviz.size": "128", "fviz.steps": "512"}
+
+
+def queue_status():
+    from cnnviz import heavy_jobs
+
+    return heavy_jobs.shared().status()
+
+
+def test_a_long_gallery_runs_in_slices_and_stop_ends_it():
+    at = open_page(PAGE, **LONG)
+    at.button(key="fviz.run").click().run()  # Run, then one slice
+    assert not at.exception and not at.error
+    job = at.session_state["fviz.job"]
+    done = len(job.values)
+    assert 0 < done < 512  # under way
+    assert "fviz.run" not in [button.key for button in at.button]  # Run became Stop
+    assert any("Step" in bar.proto.text for bar in at.get("progress"))
+    assert queue_status() == (0, 0)  # between two slices the session holds no slot
+    at.run()  # the lesson's timer: the next slice
+    assert len(at.session_state["fviz.job"].values) > done
+
+    at.button(key="fviz.stop").click().run()
+    assert not at.exception and not at.error
+    assert "fviz.job" not in at.session_state and "fviz.results" not in at.session_state
+    assert any("Stopped" in info.value for info in at.info)
+    assert "fviz.run" in [button.key for button in at.button]
+    assert queue_status() == (0, 0)
+
+
+def test_a_run_waits_its_turn_shows_its_place_and_can_leave_the_line():
+    from cnnviz import heavy_jobs
+
+    queue = heavy_jobs.shared()
+    others = [queue.enqueue("another student") for _ in range(queue.slots)]  # every slot busy
+    ahead = queue.enqueue("one more student")
+    try:
+        at = open_page(PAGE, **SHORT)
+        at.button(key="fviz.run").click().run()
+        assert not at.exception and not at.error
+        assert any("Waiting: 2nd in line" in info.value for info in at.info)
+        assert at.session_state["fviz.job"].values == []  # nothing computed while waiting
+        assert queue.status() == (queue.slots, 2)
+        at.button(key="fviz.stop").click().run()  # leave the line
+        assert queue.status() == (queue.slots, 1) and "fviz.job" not in at.session_state
+        ahead.release()
+        for ticket in others:
+            ticket.release()
+        run_to_end(at)
+        assert not at.exception and not at.error
+        [result] = at.session_state["fviz.results"].values()
+        assert len(result.values) == 8
+    finally:
+        for ticket in [*others, ahead]:
+            ticket.release()
+    assert queue.status() == (0, 0)
+
+
+def test_places_in_line_in_both_languages(monkeypatch):
+    from pages import ui
+
+    places = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112]
+    assert [ui.place_in_line(n) for n in places] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th", "112th"
+    ]  # fmt: skip
+    monkeypatch.setattr(ui, "lang", lambda: "zh")
+    assert ui.place_in_line(3) == "第 3 位" and ui.t("heavy.stop") == "停止"

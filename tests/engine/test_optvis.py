@@ -5,6 +5,7 @@ on the real digits network (skipped until its weights exist) is measured on its
 held-out sample.
 """
 
+import itertools
 import threading
 
 import numpy as np
@@ -17,7 +18,7 @@ from cnnviz.optvis import objectives, targets
 from cnnviz.optvis.dataset import receptive_field, top_dataset_patches
 from cnnviz.optvis.objectives import INPUT
 from cnnviz.optvis.param import ImageSpace, colour_sqrt, make_image
-from cnnviz.optvis.render import AdamAscent, Recipe, capture, layer_output, render, run
+from cnnviz.optvis.render import AdamAscent, Recipe, Rendering, capture, layer_output, render, run
 from cnnviz.optvis.transforms import Moves, Transforms, apply, random_moves
 from tests.conftest import ROOT
 
@@ -114,6 +115,21 @@ def test_no_hook_is_left_after_a_run_an_error_or_an_abandoned_run():
     assert hook_count(model) == 1  # the run is under way
     steps.close()  # a page left mid-run
     assert hook_count(model) == 0
+
+
+def test_a_run_in_slices_is_the_same_run_and_holds_no_hook_between_slices():
+    model = tiny_net()
+    whole = [step.image.copy() for step in render(model, objectives.channel("3", 1), LUCID, RGB)]
+    rendering = Rendering(model, objectives.channel("3", 1), LUCID, RGB)
+    sliced = []
+    while not rendering.done:
+        first = len(sliced)
+        sliced += [step.image.copy() for step in itertools.islice(rendering.advance(), 5)]
+        assert len(sliced) - first == min(5, LUCID.steps - first)
+        assert hook_count(model) == 0  # between two slices (another thread, another rerun)
+    assert rendering.step == LUCID.steps == len(sliced)
+    assert all(np.array_equal(a, b) for a, b in zip(whole, sliced, strict=True))
+    assert len(list(Rendering(model, objectives.channel("3", 1), LUCID, RGB).advance(seconds=0))) == 1
 
 
 def test_the_forward_pass_stops_at_the_target_layer():
