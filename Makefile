@@ -6,12 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench bench-replicas bench-soak
 
 run: $(VENV)/.installed-app
 	$(BIN)/python -m streamlit run app.py
 
-test: $(VENV)/.installed-test /usr/bin/chromium
+test: $(VENV)/.installed-test /usr/bin/chromium /usr/sbin/nginx
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 
@@ -44,3 +44,17 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(VENV)/bin/py
 /usr/bin/chromium:
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# The replicas-behind-nginx tests and benchmark run Debian's nginx with deploy/nginx.conf
+# (RUNLEVEL=1: the package does not start its own server on port 80).
+/usr/sbin/nginx:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq nginx
+
+# Three replicas behind nginx under a 60-student load, losing one (bench/RESULTS.md).
+bench-replicas: $(VENV)/.installed-test /usr/sbin/nginx
+	nice -n 10 $(BIN)/python -m bench.replicas
+
+# A long class in one server: RSS over 500 reruns and 30 sessions that come and go.
+bench-soak: $(VENV)/.installed-test
+	nice -n 10 $(BIN)/python -m bench.soak

@@ -39,6 +39,8 @@ pytestmark = pytest.mark.e2e
 
 PORT = 8561
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "", None}
+#: What Streamlit prints once it serves, after any address look-up it makes for that message.
+SERVING = "You can now view your Streamlit app in your browser."
 
 # Installed in the server's Python as sitecustomize: refuses and records every non-local
 # connection or name lookup, before any of the app's code runs.
@@ -47,7 +49,7 @@ import os
 import socket
 
 _LOG = os.environ["CNNVIZ_NETWORK_LOG"]
-_LOCAL = {"127.0.0.1", "localhost", "::1", "0.0.0.0", ""}
+_LOCAL = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""}
 
 
 def _refuse(what):
@@ -90,6 +92,7 @@ class Offline:
     url: str
     server_pid: int
     network_log: Path  # what the server's guard refused, one line each
+    server_log: Path  # what the server printed
     chromium: Path  # chromium, entering the server's namespace when isolated
     isolated: bool  # True when the server runs in a network namespace of its own
 
@@ -101,24 +104,39 @@ def can_isolate() -> bool:
     return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
 
 
+def readme_command() -> list[str]:
+    """The command ``make run`` (the README's way to start the app) runs, with this test's Python."""
+    lines = (harness.ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    recipe = lines[lines.index(next(line for line in lines if line.startswith("run:"))) + 1]
+    words = recipe.strip().split()
+    assert words[0] == "$(BIN)/python", f"make run no longer starts the app with the venv's python: {recipe}"
+    return [sys.executable, *words[1:]]
+
+
 @pytest.fixture(scope="module")
 def offline(tmp_path_factory) -> Iterator[Offline]:
-    """The app on port 8561 with no network, and a chromium that shares its namespace."""
+    """The app with no network, and a chromium that shares its namespace.
+
+    In a namespace of its own the server is started exactly as ``make run`` starts it (only
+    ``.streamlit/config.toml`` configures it; port 8501 is the namespace's own). Without one,
+    it gets port 8561 and the loopback address, so it cannot clash with another server.
+    """
     folder = tmp_path_factory.mktemp("offline")
     (folder / "sitecustomize.py").write_text(NETWORK_GUARD, encoding="utf-8")
     network_log, server_log = folder / "server-network.log", folder / "server.log"
     network_log.touch()
     isolated = can_isolate()
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(PORT),
-        "--server.address", "127.0.0.1", "--server.headless", "true",
-    ]  # fmt: skip
     if isolated:
-        command = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *command]
+        port = 8501
+        command = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *readme_command()]
+    else:
+        port = PORT
+        command = [*readme_command(), "--server.port", str(port), "--server.address", "127.0.0.1"]
     environment = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(folder), str(harness.ROOT)]),
         "CNNVIZ_NETWORK_LOG": str(network_log),
+        "PYTHONUNBUFFERED": "1",  # the log shows each line as it is printed
         # Anything that still tries a proxy must fail too.
         "HTTP_PROXY": "http://192.0.2.1:9",
         "HTTPS_PROXY": "http://192.0.2.1:9",
@@ -134,7 +152,7 @@ def offline(tmp_path_factory) -> Iterator[Offline]:
         chromium.write_text(f'#!/bin/sh\nexec nsenter -t {server.pid} -n {harness.CHROMIUM} "$@"\n')
         chromium.chmod(0o755)
     try:
-        yield Offline(f"http://127.0.0.1:{PORT}", server.pid, network_log, chromium, isolated)
+        yield Offline(f"http://127.0.0.1:{port}", server.pid, network_log, server_log, chromium, isolated)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, 15)
@@ -174,6 +192,25 @@ def test_config_never_phones_home():
     assert config["server"]["headless"] is True  # never opens a browser or asks for an e-mail
     # No setting may point anywhere: a theme or font URL would be fetched by every browser.
     assert "http" not in str(config).lower()
+
+
+def test_started_as_the_readme_says_it_reaches_for_nothing(offline: Offline):
+    """Started headless with no ``server.address``, Streamlit looks up the machine's addresses to
+    print them (a UDP connect to 8.8.8.8, an HTTP request to checkip.amazonaws.com) unless
+    ``browser.serverAddress`` is set; the app must still serve every interface for a classroom."""
+    deadline = time.monotonic() + 120
+    while SERVING not in offline.server_log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, f"the server never served:\n{offline.server_log.read_text()[-3000:]}"
+        time.sleep(0.2)
+    assert offline.network_log.read_text().splitlines() == [], "the server reached for the network at start"
+    config = tomllib.loads((harness.ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert "address" not in config["server"], "server.address would bind one interface only"
+    if offline.isolated:  # the README's command, unchanged: it listens on every interface
+        listening = subprocess.run(
+            ["nsenter", "-t", str(offline.server_pid), "-n", "ss", "-Hltn", "sport = :8501"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        assert "[::]:8501" in listening or "*:8501" in listening or "0.0.0.0:8501" in listening, listening
 
 
 @dataclass
