@@ -18,6 +18,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from cnnviz import figures, i18n
 from cnnviz.feature_pictures import jpeg, png
 from cnnviz.images import (
+    MAX_BYTES,
     UNREADABLE,
     ImageError,
     LoadedImage,
@@ -181,7 +182,9 @@ def image_picker() -> LoadedImage:
         st.subheader(t("ui.image"))
         names = sample_names()
         sample = st.selectbox(t("ui.sample"), names, index=names.index(DEFAULT_SAMPLE), key="img", bind="query-params")
-        upload = st.file_uploader(t("ui.upload"), key="upload", help=t("ui.upload_help"))
+        upload = st.file_uploader(
+            t("ui.upload"), key="upload", help=t("ui.upload_help"), max_upload_size=MAX_BYTES // 2**20
+        )  # photos only: the server's own limit is set for weight files
         image, source = _decode_sample(sample), ("sample", sample)
         if upload is None:
             st.session_state.pop(_UPLOAD_STATE, None)
