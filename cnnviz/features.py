@@ -24,6 +24,8 @@ COLOUR_SCALES: tuple[ColourScale, ...] = ("layer", "network", "channel")
 # Hooks on a model shared by every session: two passes at once would each record the
 # other's outputs, so hooked passes take turns.
 _HOOKED_PASS = threading.Lock()
+#: The same lock, for other engine modules that hook the shared networks (``attribution``).
+HOOKED_PASS = _HOOKED_PASS
 
 
 @dataclass(frozen=True)
