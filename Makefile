@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench bench-replicas bench-soak
+.PHONY: run test lint bench bench-replicas bench-soak weights
 
 run: $(VENV)/.installed-app
 	$(BIN)/python -m streamlit run app.py
@@ -58,3 +58,11 @@ bench-replicas: $(VENV)/.installed-test /usr/sbin/nginx
 # A long class in one server: RSS over 500 reruns and 30 sessions that come and go.
 bench-soak: $(VENV)/.installed-test
 	nice -n 10 $(BIN)/python -m bench.soak
+
+# Put a torchvision ImageNet weight file (AlexNet, VGG-16, ResNet-18) where the app finds it:
+#   make weights FILE=path/to/resnet18-f37072fd.pth
+# It is checked first (read without running code, every weight's name and shape), then copied
+# into $$CNNVIZ_WEIGHTS_DIR, or torch's cache (~/.cache/torch/hub/checkpoints) when that is unset.
+weights: $(VENV)/.installed-app
+	@test -n "$(FILE)" || { echo "Say which file: make weights FILE=path/to/resnet18-f37072fd.pth" >&2; exit 2; }
+	$(BIN)/python -m cnnviz.models.install "$(FILE)"

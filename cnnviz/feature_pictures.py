@@ -238,3 +238,35 @@ def feature_vector_chart(vector: np.ndarray, title: str = "") -> str:
         return chart.line(indices, vector, "#64748b", width=1).svg()
     hover = [f"#{index}: {value:.3g}" for index, value in enumerate(vector)]
     return chart.bars(indices, vector, "#64748b", bar_width=1.0, hover=hover).svg()
+
+
+def kernel_gallery(weights: np.ndarray, columns: int, tile: int, gap: int = 2) -> np.ndarray:
+    """Every kernel of a convolution as a small picture, in one grid (the first layer's "what it looks for").
+
+    Args:
+        weights: (C_out, C_in, kh, kw) with C_in 1 or 3: each kernel as ``kernel_image`` draws
+            it (zero mid-grey, its own largest |weight| full colour), so each kernel's pattern
+            shows whatever its size.
+        columns: kernels per row.
+        tile: the tile side: kernels are enlarged by a whole factor (square weights) up to it.
+        gap: white pixels between tiles.
+
+    Returns:
+        (rows * (kh * f + gap) - gap, columns * (kw * f + gap) - gap, 3) uint8, f = tile // max(kh, kw).
+
+    Raises:
+        ValueError: for kernels that read neither 1 nor 3 channels (they are no picture).
+    """
+    count, channels, height, width = weights.shape
+    if channels not in (1, 3):
+        raise ValueError(f"Kernels reading {channels} channels are not pictures; only a first layer's are.")
+    factor = max(1, tile // max(height, width))
+    h, w = height * factor, width * factor
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    grid = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, 3), 255, np.uint8)
+    for index in range(count):
+        r, c = divmod(index, columns)
+        picture = kernel_image(weights[index]).repeat(factor, 0).repeat(factor, 1)
+        grid[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = picture
+    return grid

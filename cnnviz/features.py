@@ -24,6 +24,8 @@ COLOUR_SCALES: tuple[ColourScale, ...] = ("layer", "network", "channel")
 # Hooks on a model shared by every session: two passes at once would each record the
 # other's outputs, so hooked passes take turns.
 _HOOKED_PASS = threading.Lock()
+#: The same lock, for other engine modules that hook the shared networks (``attribution``).
+HOOKED_PASS = _HOOKED_PASS
 
 
 @dataclass(frozen=True)
@@ -214,3 +216,19 @@ def kernel(model: nn.Module, conv: str, channel: int) -> np.ndarray:
     if not 0 <= channel < module.out_channels:
         raise ValueError(f"{conv} has channels 0 to {module.out_channels - 1}; there is no channel {channel}.")
     return module.weight.detach()[channel].float().numpy().copy()
+
+
+def first_convolution(model: nn.Module) -> tuple[str, np.ndarray]:
+    """The first convolution the input meets, and all its kernels: what the network learnt to
+    look for in raw pixels (for ImageNet networks, the classic edges and colour blobs).
+
+    Returns:
+        (the module's name, (C_out, C_in, kh, kw) float32 weights, a copy).
+
+    Raises:
+        ValueError: for a model without a convolution.
+    """
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d):
+            return name, module.weight.detach().float().numpy().copy()
+    raise ValueError("This network has no convolution, so it has no kernels to show.")

@@ -28,7 +28,7 @@ WORKING_SIDE = 1024
 #: Images above this many pixels are refused before decoding (decompression bombs).
 #: Below Pillow's own limit (89 MP), so our refusal, with its sentence, always comes first.
 MAX_PIXELS = 64_000_000
-#: Uploads above this many bytes are refused (matches server.maxUploadSize).
+#: Uploads above this many bytes are refused (the sidebar uploader's own limit; the server takes weight files).
 MAX_BYTES = 25 * 1024 * 1024
 #: Background that transparent pixels are composited onto.
 BACKGROUND = (255, 255, 255)

@@ -119,17 +119,24 @@ def load_network(option: str, weights_key: str) -> Network:
     return network_from_file(option, str(path), path.stat().st_mtime)
 
 
+def weights_help() -> None:
+    """Under the network list: which ImageNet networks are here, and how to get the others."""
+    found = models.find_imagenet_weights()
+    missing = [title for name, title in models.IMAGENET.items() if name not in found]
+    if found:
+        st.caption(ui.t("fmap.have_weights", files=", ".join(f"`{path.name}`" for path in found.values())))
+    if missing:
+        st.caption(ui.t("fmap.get_weights", missing=", ".join(missing)))
+
+
 def weights_panel() -> str | None:
-    """Where ImageNet weights come from, and an upload for a weight file the user has.
+    """An upload for a weight file the user has (ImageNet, or our networks retrained).
 
     Returns:
         The architecture of the uploaded file when it loaded, else None.
     """
-    with st.expander(ui.t("fmap.imagenet"), icon=":material/download_done:"):
+    with st.expander(ui.t("fmap.imagenet"), icon=":material/upload_file:"):
         st.markdown(ui.t("fmap.imagenet_help", variable=models.networks.WEIGHTS_DIR_VARIABLE))
-        found = models.find_imagenet_weights()
-        if found:
-            st.caption(ui.t("fmap.imagenet_found", files=", ".join(f"`{path.name}`" for path in found.values())))
         columns = st.columns([1, 2])
         architecture = ui.translated_choice(
             columns[0].selectbox, ui.t("fmap.weights_arch"), list(models.USER_ARCHITECTURES), "fmap.weights_arch",
@@ -137,7 +144,7 @@ def weights_panel() -> str | None:
         )  # fmt: skip
         upload = columns[1].file_uploader(
             ui.t("fmap.weights_file"), type=["pth", "pt", "safetensors"], key="fmap.weights_file",
-            max_upload_size=WEIGHTS_UPLOAD_MB,
+            max_upload_size=WEIGHTS_UPLOAD_MB, help=ui.t("fmap.weights_limit", limit=WEIGHTS_UPLOAD_MB),
         )  # fmt: skip
         if upload is None:
             return None
@@ -390,6 +397,22 @@ def closer_view(
     )).draw()  # fmt: skip
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def first_kernels(network_key: str, _network: Network) -> tuple[bytes, str, tuple[int, ...]]:
+    """The first convolution's kernels as one picture, its name and its weights' shape (C_out, C_in, kh, kw)."""
+    conv, weights = features.first_convolution(_network.model)
+    return feature_pictures.png(feature_pictures.kernel_gallery(weights, columns=16, tile=44)), conv, weights.shape
+
+
+def first_kernels_view(network_key: str, network: Network) -> ui.View:
+    """The classic figure: every kernel of the first layer as a small picture."""
+    picture, conv, (count, cin, kh, kw) = first_kernels(network_key, network)
+    colour = ui.t("fmap.first_kernels_rgb" if cin == 3 else "fmap.first_kernels_gray")
+    view = ui.View().heading(ui.t("fmap.first_kernels"))
+    view.html(feature_pictures.picture_html(picture, ui.t("fmap.first_kernels"), "max-width:100%"))
+    return view.caption(ui.t("fmap.first_kernels_caption", count=count, conv=conv, kh=kh, kw=kw, colour=colour))
+
+
 def shown_png(png: bytes, alt: str) -> str:
     """A PNG stretched to the width of its column, as ``st.image(png, width="stretch")`` showed it."""
     return feature_pictures.picture_html(png, alt, PICTURE_STYLE)
@@ -433,6 +456,8 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     ui.View().row(seen, predicted).draw()
     with ui.panel("fmap.numbers"):
         numbers_panel(prepared)
+    with ui.panel("fmap.first_kernels"):
+        first_kernels_view(network_key, network).draw()
 
     with ui.panel("fmap.overview"):
         overview = overview_view(maps_key, maps, prepared, scale)
@@ -454,8 +479,9 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
 st.title(ui.t("fmap.title"))
 st.markdown(ui.t("fmap.intro"))
 
-top, bottom = st.container(), st.container()
-with bottom, ui.panel("fmap.imagenet"):
+top, weights = st.container(), st.container()  # the upload runs first: it adds to the network list
+with weights, ui.panel("fmap.imagenet"):
+    weights_help()
     uploaded = weights_panel()
 offered = offered_networks(uploaded)
 
@@ -471,9 +497,9 @@ with top:
             st.segmented_control, ui.t("fmap.scale"), list(features.COLOUR_SCALES), "layer", "fmap.scale",
             required=True, format_func=lambda name: ui.t(f"fmap.scale.{name}"), help=ui.t("fmap.scale_help"),
         )  # fmt: skip
-    try:
-        network = load_network(option, offered[option])
-    except WeightsError as error:
-        st.error(ui.t("fmap.weights_refused", reason=ui.explain(error)), icon=":material/block:")
-        st.stop()
-    lesson(offered[option], network, scale)
+try:
+    network = load_network(option, offered[option])
+except WeightsError as error:
+    st.error(ui.t("fmap.weights_refused", reason=ui.explain(error)), icon=":material/block:")
+    st.stop()
+lesson(offered[option], network, scale)

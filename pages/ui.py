@@ -18,6 +18,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from cnnviz import figures, heavy_jobs, i18n
 from cnnviz.feature_pictures import jpeg, png
 from cnnviz.images import (
+    MAX_BYTES,
     UNREADABLE,
     ImageError,
     LoadedImage,
@@ -207,8 +208,10 @@ def image_picker() -> LoadedImage:
         names = sample_names()
         sample = st.selectbox(t("ui.sample"), names, index=names.index(DEFAULT_SAMPLE), key="img", bind="query-params",
                               on_change=_choose_image, args=("sample",))  # fmt: skip
-        upload = st.file_uploader(t("ui.upload"), key="upload", help=t("ui.upload_help"),
-                                  on_change=_choose_image, args=("upload",))  # fmt: skip
+        upload = st.file_uploader(
+            t("ui.upload"), key="upload", help=t("ui.upload_help"), max_upload_size=MAX_BYTES // 2**20,
+            on_change=_choose_image, args=("upload",),
+        )  # photos only: the server's own limit is set for weight files
         st.caption(t("ui.latest_choice_used"))
         image, source = _decode_sample(sample), ("sample", sample)
         if upload is None:

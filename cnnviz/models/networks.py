@@ -272,26 +272,32 @@ def _from_training_file(data: bytes) -> Network:
     return Network(model, _training_manifest(USER_ARCHITECTURES["spec"], classes, input_shape))
 
 
+def torch_cache() -> Path:
+    """torch's download cache, where torchvision keeps the weight files it downloaded:
+    ``$TORCH_HOME/hub/checkpoints``, by default ``~/.cache/torch/hub/checkpoints``."""
+    return Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch")) / "hub" / "checkpoints"
+
+
 def find_imagenet_weights(folders: list[Path] | None = None) -> dict[str, Path]:
     """ImageNet weight files already on this computer, by architecture.
 
     Looks for torchvision's file names (``alexnet-*.pth``, ``vgg16-*.pth``,
-    ``resnet18-*.pth``) in the folder named by the ``CNNVIZ_WEIGHTS_DIR`` environment
-    variable, then in torch's download cache (``$TORCH_HOME/hub/checkpoints``, by default
-    ``~/.cache/torch/hub/checkpoints``), where torchvision keeps what it downloaded. Nothing
-    is downloaded.
+    ``resnet18-*.pth``, or the same as ``.safetensors``) in the folder named by the
+    ``CNNVIZ_WEIGHTS_DIR`` environment variable, then in torch's download cache
+    (``torch_cache()``), where torchvision keeps what it downloaded. Nothing is downloaded.
 
     Args:
         folders: search these instead (for tests).
     """
     if folders is None:
-        torch_home = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch"))
         folders = [Path(os.environ[WEIGHTS_DIR_VARIABLE])] if os.environ.get(WEIGHTS_DIR_VARIABLE) else []
-        folders.append(torch_home / "hub" / "checkpoints")
+        folders.append(torch_cache())
     found: dict[str, Path] = {}
     for folder in folders:
         for architecture in IMAGENET:
-            matches = sorted(folder.glob(f"{architecture}-*.pth")) if folder.is_dir() else []
-            if matches and architecture not in found:
+            if architecture in found or not folder.is_dir():
+                continue
+            matches = sorted([*folder.glob(f"{architecture}-*.pth"), *folder.glob(f"{architecture}-*.safetensors")])
+            if matches:
                 found[architecture] = matches[0]
     return found

@@ -247,12 +247,41 @@ def weights_folder(tmp_path, monkeypatch):
 
 
 def test_imagenet_network_from_the_weights_folder(weights_folder):
-    torch.save(models.build("resnet18", 1000).state_dict(), weights_folder / "resnet18-0000abcd.pth")
+    torch.manual_seed(16)
+    state = models.build("resnet18", 1000).state_dict()
+    torch.save(state, weights_folder / "resnet18-0000abcd.pth")
     at = open_page(PAGE, **{"fmap.network": "resnet18"})
     assert ok(at) and at.selectbox(key="fmap.network").value == "resnet18"
     shown = texts(at)
     assert "Tensor 1 × 3 × 224 × 224" in shown and "layer4.1\nBasicBlock" in shown
     assert "(first 64 channels shown)" in shown
+    stages = ["conv1\nConv2d", "maxpool\nMaxPool2d", *(f"layer{n}.1\nBasicBlock" for n in range(1, 5))]
+    assert all(stage in shown for stage in stages)  # every stage's maps
+    assert "All 64 kernels of conv1, each 7 × 7 pixels × 3 colours" in shown
+    assert "ImageNet networks found on this computer: `resnet18-0000abcd.pth`." in shown
+    assert "AlexNet, VGG-16" in shown and "ResNet-18**" not in shown  # how to get the two others
+    # The top five, by name: the same weights in plain torch on the same picture.
+    model = models.build("resnet18", 1000).eval()
+    model.load_state_dict(state)
+    network = models.load_user_weights("resnet18", weights_folder / "resnet18-0000abcd.pth")
+    tensor = network.prepare(images.load_sample("cat.jpg").pixels).tensor
+    with torch.no_grad():
+        probabilities = torch.softmax(model(tensor).double().flatten(), 0).numpy()
+    names = network.manifest.class_names
+    top5 = np.argsort(-probabilities, kind="stable")[:5]
+    assert page_charts(at)[0].categories == [names[index] for index in top5]
+    assert f"The network says **{names[top5[0]]}**" in shown
+
+
+def test_how_to_get_imagenet_weights_is_said_under_the_network_list(weights_folder):
+    at = open_page(PAGE)
+    assert ok(at)
+    (caption,) = [c.value for c in at.caption if "make weights FILE=" in c.value]
+    assert caption.startswith("**AlexNet, VGG-16, ResNet-18**: not on this computer yet")
+    assert 'torchvision.models.resnet18(weights="DEFAULT")' in caption
+    assert [c.value for c in at.caption].index(caption) < 3  # at the top, by the network list
+    at = open_page(PAGE, lang="zh")
+    assert any("在任何装有 torchvision 的电脑上" in c.value for c in at.caption)
 
 
 def test_a_wrong_weight_file_is_explained(weights_folder):

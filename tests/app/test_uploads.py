@@ -337,8 +337,15 @@ def test_a_weight_upload_carrying_code_is_refused_on_the_page_and_never_runs(tmp
     assert not marker.exists(), "the payload ran"
 
 
-def test_the_servers_upload_limit_is_the_loaders():
-    """The browser refuses files over server.maxUploadSize (MB of 2**20 bytes) before sending them;
-    the loader refuses what is over MAX_BYTES. One limit, so both say the same number."""
+def test_each_uploader_has_its_own_limit_and_the_server_fits_both():
+    """The browser refuses a file over its uploader's limit (MB of 2**20 bytes) before sending it: the
+    sidebar's photos at the loader's own MAX_BYTES, the feature-map page's weight files at a limit
+    that fits VGG-16 (528 MB). The server's limit (its answer to anything bigger: a bare "413")
+    must let both through."""
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text("utf-8"))
-    assert config["server"]["maxUploadSize"] * 2**20 == MAX_BYTES
+    at = run_with_frame(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120))
+    run_with_frame(at.switch_page("pages/feature_maps.py"))
+    photos, weights = at.sidebar.file_uploader(key="upload"), at.file_uploader(key="fmap.weights_file")
+    assert photos.proto.max_upload_size_mb * 2**20 == MAX_BYTES
+    assert weights.proto.max_upload_size_mb * 2**20 >= 553_433_881  # torchvision's vgg16-397923af.pth
+    assert config["server"]["maxUploadSize"] == max(photos.proto.max_upload_size_mb, weights.proto.max_upload_size_mb)

@@ -291,3 +291,30 @@ def test_picture_rows_carry_their_pngs_and_escaped_labels():
     strip = feature_pictures.captioned_row_html([(first, "#3, mean 0.5"), (second, "a & b")])
     assert re.findall(r"<figcaption[^>]*>([^<]*)</figcaption>", strip) == ["#3, mean 0.5", "a &amp; b"]
     assert [base64.b64decode(s) for s in re.findall(r'base64,([^"]+)"', strip)] == [first, second]
+
+
+@pytest.mark.parametrize(("architecture", "name", "shape"), [
+    ("resnet18", "conv1", (64, 3, 7, 7)), ("alexnet", "features.0", (64, 3, 11, 11)), ("lenet5", "features.0", (6, 1, 5, 5)),
+])  # fmt: skip
+def test_first_convolution_and_its_kernels_as_pictures(architecture, name, shape):
+    model = models.build(architecture, 10)
+    found, weights = features.first_convolution(model)
+    assert found == name and weights.shape == shape
+    assert np.array_equal(weights, dict(model.named_modules())[name].weight.detach().numpy())
+    grid = feature_pictures.kernel_gallery(weights, columns=8, tile=30)
+    factor = 30 // shape[2]
+    side = shape[2] * factor
+    rows = -(-shape[0] // 8)
+    assert grid.shape == (rows * (side + 2) - 2, min(8, shape[0]) * (side + 2) - 2, 3)
+    # Kernel 9 (row 1, column 1 of 8) is kernel_image of its weights, each weight a factor x factor square.
+    index = 9 if shape[0] > 9 else 1
+    r, c = divmod(index, 8)
+    tile = grid[r * (side + 2) : r * (side + 2) + side, c * (side + 2) : c * (side + 2) + side]
+    expected = feature_pictures.kernel_image(weights[index]).repeat(factor, 0).repeat(factor, 1)
+    assert np.array_equal(tile, expected)
+    if shape[1] == 3:  # colour: the largest |weight| of the kernel is a full 0 or 255 in its channel
+        assert {0, 255} & set(np.unique(tile))
+    with pytest.raises(ValueError, match="not pictures"):
+        feature_pictures.kernel_gallery(np.zeros((4, 16, 3, 3), np.float32), 4, 12)
+    with pytest.raises(ValueError, match="no convolution"):
+        features.first_convolution(nn.Linear(3, 2))
