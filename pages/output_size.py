@@ -5,21 +5,19 @@ import random
 
 import streamlit as st
 
-from cnnviz import arithmetic, codegen, layers, quiz, windows
+from cnnviz import arithmetic, codegen, layers, quiz
 from cnnviz.arithmetic import SizeError
-from pages import ui
+from cnnviz.drawing import output_size_view
+from cnnviz.drawing.output_size_view import SIZE_SLIDERS
+from pages import scrub_view, ui
 
-PADDING_MAX = 6
+PADDING_MAX = SIZE_SLIDERS["padding"][1]
 QUESTIONS = 9999  # quiz questions are numbered 1..QUESTIONS; the number seeds the question
 
 
 def explain(error: SizeError) -> str:
     """The engine's explanation of an impossible setting, in the session's language."""
-    values = dict(error.values)
-    if "what" in values:
-        values["what"] = ui.t(f"size.what.{values['what']}")
-    text = ui.t(f"size.error.{error.reason}", **values)
-    return ui.t("size.error.in_layer", layer=values["layer"], text=text) if "layer" in values else text
+    return output_size_view.explain_size_error(error, ui.lang())
 
 
 def move_sliders(**settings: int) -> None:
@@ -28,9 +26,10 @@ def move_sliders(**settings: int) -> None:
         st.session_state[f"size.{name}"] = value
 
 
-def offer_nearest(error: SizeError, view: ui.View) -> None:
-    """The engine's explanation (drawn with ``view``), and one button per nearest valid setting."""
-    view.note(explain(error), "warning", ":material/block:").draw()
+def offer_nearest(error: SizeError, view: ui.View | None = None) -> None:
+    """The engine's explanation (drawn with ``view``, if given), and one button per nearest valid setting."""
+    if view is not None:
+        view.note(explain(error), "warning", ":material/block:").draw()
     values = error.values
     fixes = {}
     if error.reason == "window_too_big":
@@ -102,24 +101,6 @@ def torch_check(preset: str) -> list[layers.Mismatch]:
     return layers.compare_with_torch(input_shape, stack)
 
 
-def explain_windows(
-    layout: windows.AxisLayout, size: int, kernel: int, stride: int, padding: int, dilation: int, out: int
-) -> ui.View:
-    """Whether the windows fit exactly; if not, what the floor drops; and any pixels skipped between windows."""
-    view = ui.View()
-    room = arithmetic.slide_distance(size, kernel, padding, dilation)
-    lost = max(0, layout.dropped - padding)  # dropped cells that are real pixels, not padding
-    numbers = {"room": room, "stride": stride, "quotient": f"{room / stride:.3g}", "out": out}
-    if layout.dropped:
-        key = "size.floor.pixels" if lost else "size.floor.padding"
-        view.note(ui.t(key, **numbers, dropped=layout.dropped, lost=lost), "warning", ":material/crop:")
-    else:
-        view.note(ui.t("size.exact", **numbers, steps=out - 1), "success", ":material/check_circle:")
-    if len(layout.unread) > lost:
-        view.note(ui.t("size.gaps", count=len(layout.unread) - lost), "info", ":material/more_horiz:")
-    return view
-
-
 def check_guess(number: int, answer: int) -> None:
     """Reveal button: score the typed guess once per question and remember the outcome."""
     guess = st.session_state.get("size.quiz.guess")
@@ -181,53 +162,33 @@ if quiz_switch.toggle(
     quiz_panel()
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def size_frames(values: tuple[int, ...], lang: str) -> bytes:
+    """The scrubbing view's frames around ``values`` (in ``SIZE_SLIDERS`` order), packed."""
+    return scrub_view.pack(output_size_view.size_frame_set(dict(zip(SIZE_SLIDERS, values, strict=True)), lang))
+
+
 @st.fragment
 def calculator() -> None:
-    """The five sliders and everything computed from them; moving one reruns only this.
+    """The five sliders and everything computed from them; a release reruns only this.
 
-    Each panel's text, formulas and pictures are one element (``ui.View``): a slider move
-    redraws about twenty elements, not fifty.
+    The sliders, the size, the formula and the windows are one scrubbing view
+    (``pages/scrub_view.py``): while a slider is dragged the browser swaps the frames the
+    engine drew for each of its values; the release stores the values in
+    ``st.session_state["size.<name>"]`` and reruns this fragment for the panels below.
     """
-    with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' six
-        size = st.slider(ui.t("size.input"), 1, 32, 28, key="size.input", bind="query-params")
-        kernel = st.slider(ui.t("size.kernel"), 1, 11, 5, key="size.kernel", bind="query-params")
-        padding = st.slider(ui.t("size.padding"), 0, PADDING_MAX, 0, key="size.padding", bind="query-params")
-        stride = st.slider(ui.t("size.stride"), 1, 6, 1, key="size.stride", bind="query-params")
-        dilation = st.slider(ui.t("size.dilation"), 1, 4, 1, key="size.dilation", bind="query-params")
+    values = scrub_view.values_from_url("size", SIZE_SLIDERS)
+    size, kernel, padding, stride, dilation = (values[name] for name in SIZE_SLIDERS)
     settings = (kernel, stride, padding, dilation)
 
     out = None
     with ui.panel("size.formula"):
-        result, formula_column = st.columns([1.3, 2.7], vertical_alignment="center")
-        formula = ui.View().formula(arithmetic.conv_formula_latex(size, *settings))
+        scrub_view.scrub_view("size.scrub", "size", list(SIZE_SLIDERS), size_frames(tuple(values.values()), ui.lang()))
+        scrub_view.values_to_url("size", SIZE_SLIDERS, values)
         try:
             out = arithmetic.conv_output_size(size, *settings)
         except SizeError as error:
-            result.metric(ui.t("size.output"), "—")
-            with formula_column:
-                offer_nearest(error, formula)
-        else:
-            result.metric(ui.t("size.output"), f"{out} × {out}")
-            with formula_column:
-                formula.caption(ui.t("size.input_to_output", size=size, out=out)).draw()
-
-    if out is not None:
-        with ui.panel("size.windows"):
-            view = ui.View().heading(ui.t("size.windows.title"))
-            layout = windows.axis_layout(size, *settings)
-            labels = windows.AxisLabels(
-                padding=ui.t("size.fig.padding"), pixel=ui.t("size.fig.pixel"), unread=ui.t("size.fig.unread"),
-                input_row=ui.t("size.fig.input_row"), windows_row=ui.t("size.fig.windows_row"),
-                output_row=ui.t("size.fig.output_row"),
-            )  # fmt: skip
-            view.svg(windows.window_svg(layout, labels))
-            explanation = explain_windows(layout, size, kernel, stride, padding, dilation, out)
-            if not layout.unread:
-                view.text(explanation.markdown())
-            else:  # never-read pixels: show that they are whole rows and columns of the image
-                explanation.caption(ui.t("size.grid.caption", size=size))
-                view.row(explanation, ui.View().svg(windows.grid_svg(layout)), widths=(4, 1))
-            view.draw()
+            offer_nearest(error)  # the view already says why; here, the buttons that fix it
 
     with ui.panel("size.frameworks"):
         torch_side, tf_side = ui.View().text(ui.t("size.torch.title")), ui.View().text(ui.t("size.tf.title"))

@@ -1,0 +1,99 @@
+// A lesson view that follows its sliders while they are dragged, with no trip to the server.
+//
+// Mounted by pages/scrub.py as an st.components.v2 component. `data` is a frame set
+// (see scrub_logic.js, above its functions) as gzipped JSON bytes. The view draws one
+// <input type=range> per slider (focusable, labelled, arrow keys and touch for free) and
+// one slot per part of a frame. On every `input` event it swaps in the frame the server drew
+// for that value; on release (`change`: pointer up, or a key press) it sends all values
+// back as the trigger "release", so Python reruns and the other panels, the URL and the
+// code follow. The logic functions above this line come from scrub_logic.js.
+
+const views = new WeakMap(); // parentElement -> the view's state, kept across reruns
+
+function buildSliders(view, frameSet) {
+  const row = document.createElement("div");
+  row.className = "scrub-sliders";
+  for (const slider of frameSet.sliders) {
+    const id = `${view.key}-${slider.name}`;
+    const box = document.createElement("div");
+    box.className = "scrub-slider";
+    box.dataset.name = slider.name;
+    box.innerHTML =
+      `<div class="scrub-slider-head"><label for="${id}"></label><output for="${id}"></output></div>` +
+      `<input type="range" id="${id}" name="${slider.name}">`;
+    box.querySelector("label").textContent = slider.label;
+    const input = box.querySelector("input");
+    Object.assign(input, { min: slider.low, max: slider.high, step: slider.step });
+    input.addEventListener("pointerdown", () => { view.held = slider.name; });
+    input.addEventListener("input", () => move(view, slider.name, input.valueAsNumber));
+    input.addEventListener("change", () => release(view, slider.name));
+    row.appendChild(box);
+    view.inputs[slider.name] = input;
+  }
+  return row;
+}
+
+/** Show slider `name` at `value`, and the frame the server drew for it (if it has one yet). */
+function move(view, name, value) {
+  view.values[name] = value;
+  showValue(view, name);
+  const frame = frameFor(view.frameSet, view.values, name);
+  view.root.classList.toggle("scrub-pending", frame === null);
+  if (frame) showFrame(view, frame);
+}
+
+function release(view, name) {
+  view.held = null;
+  view.setTriggerValue("release", { ...view.values, moved: name });
+}
+
+function showValue(view, name) {
+  const input = view.inputs[name];
+  const value = view.values[name];
+  if (input.valueAsNumber !== value) input.value = value;
+  input.setAttribute("aria-valuetext", String(value));
+  input.parentElement.querySelector("output").textContent = String(value);
+}
+
+function showFrame(view, frame) {
+  for (const slot of changedSlots(view.shown, frame)) {
+    view.slots[slot].innerHTML = view.frameSet.parts[frame[slot]];
+  }
+  view.shown = frame;
+  view.root.dataset.frame = frame.join(","); // the drag benchmark reads which frame is up
+}
+
+/** A new frame set from the server: build the view once, then adopt the new values. */
+function arrive(view, frameSet) {
+  view.frameSet = frameSet;
+  if (!view.root.firstChild) {
+    view.root.appendChild(buildSliders(view, frameSet));
+    const first = frameSet.frames[frameSet.sliders[0].name][0];
+    view.slots = first.map(() => view.root.appendChild(document.createElement("div")));
+    view.slots.forEach((slot, index) => { slot.className = `scrub-slot scrub-slot-${index}`; });
+  }
+  view.values = valuesOnArrival(frameSet, view.values, view.held);
+  for (const slider of frameSet.sliders) showValue(view, slider.name);
+  const name = view.held || frameSet.sliders[0].name;
+  const frame = frameFor(frameSet, view.values, name);
+  view.root.classList.toggle("scrub-pending", frame === null);
+  if (frame) showFrame(view, frame);
+  view.root.dataset.base = JSON.stringify(frameSet.base);
+}
+
+export default function ({ data, parentElement, setTriggerValue, key }) {
+  let view = views.get(parentElement);
+  if (!view) {
+    const root = document.createElement("div");
+    root.className = "scrub-view";
+    parentElement.appendChild(root);
+    view = { root, key: key || "scrub", inputs: {}, slots: [], values: null, held: null, shown: null, version: 0 };
+    views.set(parentElement, view);
+  }
+  view.setTriggerValue = setTriggerValue;
+  if (!data) return;
+  const version = (view.version += 1); // a slower, older payload must not win
+  gunzipJson(data).then((frameSet) => {
+    if (version === view.version) arrive(view, frameSet);
+  });
+}
