@@ -64,12 +64,13 @@ def formula_mathml(latex: str) -> str:
         rows = []
         for line in re.split(r"\\\\", aligned["body"]):
             left, _, right = line.partition("&")
-            rows.append(
-                f'<mtr><mtd class="left-side">{_inner(left)}</mtd><mtd class="right-side">{_inner(right)}</mtd></mtr>'
-            )
+            cells = (f'<mtd class="{side}"><mstyle displaystyle="true">{_inner(text)}</mstyle></mtd>'
+                     for side, text in (("left-side", left), ("right-side", right)))  # fmt: skip
+            rows.append(f"<mtr>{''.join(cells)}</mtr>")
         body = f"<mtable>{''.join(rows)}</mtable>"
     else:
         body = _inner(latex)
+    body = body.replace('mathvariant="bold"', 'style="font-weight:bold"')  # MathML Core draws no bold variant
     source = html.escape(latex, quote=False)
     return (
         '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><semantics>'
