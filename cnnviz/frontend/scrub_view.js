@@ -55,9 +55,35 @@ function showValue(view, name) {
   input.parentElement.querySelector("output").textContent = String(value);
 }
 
+/**
+ * Part `index` as DOM, parsed once: swapping in a parsed node is cheaper than parsing a
+ * 25 kB SVG on every pointer move (bench/drag.py). A node lives in one slot at a time.
+ */
+function nodeFor(view, index) {
+  let node = view.nodes.get(index);
+  if (!node) {
+    node = document.createElement("div");
+    node.style.display = "contents";
+    node.innerHTML = view.frameSet.parts[index];
+    view.nodes.set(index, node);
+  }
+  return node;
+}
+
+/** Parse the frame set's parts while the browser is idle, before the pointer needs them. */
+function parseAhead(view, frameSet) {
+  const pending = frameSet.parts.map((_, index) => index);
+  const idle = window.requestIdleCallback || ((work) => setTimeout(() => work({ timeRemaining: () => 8 }), 1));
+  const work = (deadline) => {
+    while (pending.length && view.frameSet === frameSet && deadline.timeRemaining() > 2) nodeFor(view, pending.pop());
+    if (pending.length && view.frameSet === frameSet) idle(work);
+  };
+  idle(work);
+}
+
 function showFrame(view, frame) {
   for (const slot of changedSlots(view.shown, frame)) {
-    view.slots[slot].innerHTML = view.frameSet.parts[frame[slot]];
+    view.slots[slot].replaceChildren(nodeFor(view, frame[slot]));
   }
   view.shown = frame;
   view.root.dataset.frame = frame.join(","); // the drag benchmark reads which frame is up
@@ -66,6 +92,8 @@ function showFrame(view, frame) {
 /** A new frame set from the server: build the view once, then adopt the new values. */
 function arrive(view, frameSet) {
   view.frameSet = frameSet;
+  view.nodes = new Map(); // part indices belong to one frame set
+  view.shown = null;
   if (!view.root.firstChild) {
     view.root.appendChild(buildSliders(view, frameSet));
     const first = frameSet.frames[frameSet.sliders[0].name][0];
@@ -79,6 +107,7 @@ function arrive(view, frameSet) {
   view.root.classList.toggle("scrub-pending", frame === null);
   if (frame) showFrame(view, frame);
   view.root.dataset.base = JSON.stringify(frameSet.base);
+  parseAhead(view, frameSet);
 }
 
 export default function ({ data, parentElement, setTriggerValue, key }) {
