@@ -5,7 +5,7 @@ import random
 
 import streamlit as st
 
-from cnnviz import arithmetic, codegen, layers, quiz
+from cnnviz import arithmetic, codegen, layers, quiz, windows
 from cnnviz.arithmetic import SizeError
 from cnnviz.drawing import output_size_view
 from cnnviz.drawing.output_size_view import SIZE_SLIDERS
@@ -237,6 +237,7 @@ def calculator() -> None:
             output_padding = control.slider(
                 ui.t("size.output_padding"), 0, 3, 0, key="size.output_padding", bind="query-params"
             )
+            drawn = False
             with formula_column:
                 try:
                     formula = ui.View().formula(
@@ -253,6 +254,21 @@ def calculator() -> None:
                     key = "size.transposed.choices" if len(choices) > 1 else "size.transposed.one_choice"
                     formula.note(ui.t(key, out=out, listed=listed, size=size, back=back), "info",
                                  ":material/unfold_more:").draw()  # fmt: skip
+                    drawn = True
+            if drawn:  # under the formula, the whole width
+                transposed_windows(out, kernel, stride, padding, output_padding, dilation)
+
+
+def transposed_windows(out: int, kernel: int, stride: int, padding: int, output_padding: int, dilation: int) -> None:
+    """Where the transposed convolution's windows land (as the page draws the convolution's)."""
+    layout = windows.transposed_layout(out, kernel, stride, padding, output_padding, dilation)
+    labels = windows.TransposedLabels(
+        cropped=ui.t("size.tfig.cropped"), kept=ui.t("size.tfig.kept"), extra=ui.t("size.tfig.extra"),
+        input_row=ui.t("size.fig.input_row"), windows_row=ui.t("size.fig.windows_row"),
+        output_row=ui.t("size.fig.output_row"),
+    )  # fmt: skip
+    text = ui.t("size.transposed.windows", out=out, k=layout.span, s=stride)
+    ui.View().text(text).svg(windows.transposed_svg(layout, labels)).draw()
 
 
 @st.fragment

@@ -11,7 +11,7 @@ from torch import nn
 from cnnviz import quiz
 from tests import scrub
 from tests.app.conftest import open_page
-from tests.charts import groups
+from tests.charts import _svgs, groups
 from tests.conftest import ROOT
 from tests.snippets import printed_layer_shapes, printed_shape
 from tests.views import formulas
@@ -313,3 +313,23 @@ def test_invalid_link_values_fall_back_to_defaults_with_a_notice():
     notice = at.toast[0].value
     assert all(part in notice for part in ("size.input=999", "size.stride=two", "size.preset=resnet"))
     assert "size.kernel" not in notice
+
+
+# --- Transposed convolution's windows (issue 14) ----------------------------------------------
+
+
+def test_transposed_convolution_draws_where_its_windows_land_as_torch_adds_them():
+    at = open_page(PAGE, **{"size.stride": "2", "size.output_padding": "1"})  # m = 12 back to 28
+    assert not at.exception and not at.error
+    drawing = [svg for element in at.markdown for svg in _svgs(element.value) if groups(svg, "out-cell")]
+    (row,) = drawing
+    assert [g.find("{*}text").text for g in groups(row, "input")] == [str(n) for n in range(1, 13)]
+    kept = [int(g.find("{*}text").text) for g in groups(row, "out-cell") if not groups_of_kind(g, "cropped")]
+    summed = torch.nn.functional.conv_transpose1d(torch.ones(1, 1, 12), torch.ones(1, 1, 5), stride=2,
+                                                  output_padding=1)[0, 0]  # fmt: skip
+    assert kept == summed.round().int().tolist() and len(kept) == 28
+    assert "5-wide window" in texts(at.markdown)
+
+
+def groups_of_kind(group, kind: str) -> bool:
+    return kind in group.get("class", "").split()
