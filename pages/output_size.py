@@ -5,7 +5,7 @@ import random
 
 import streamlit as st
 
-from cnnviz import arithmetic, codegen, layers, quiz, windows
+from cnnviz import arithmetic, codegen, layers, quiz, stack_text, windows
 from cnnviz.arithmetic import SizeError
 from cnnviz.drawing import output_size_view
 from cnnviz.drawing.output_size_view import SIZE_SLIDERS
@@ -94,11 +94,20 @@ def stack_table(input_shape: tuple[int, int, int], rows: list[arithmetic.TracedL
     return [dict(zip(heads, cells, strict=True)) for cells in table]
 
 
-@st.cache_data(show_spinner=False)
-def torch_check(preset: str) -> list[layers.Mismatch]:
+@st.cache_data(show_spinner=False, max_entries=64)
+def torch_check(input_shape: tuple[int, int, int], stack: tuple[arithmetic.Layer, ...]) -> list[layers.Mismatch]:
     # Meta tensors carry shapes only: even VGG-16 at 224 x 224 runs in milliseconds.
-    input_shape, stack = arithmetic.LAYER_PRESETS[preset]
     return layers.compare_with_torch(input_shape, stack)
+
+
+def explain_stack(error: ValueError) -> str:
+    """A stack text's refusal in the session's language, naming the line the user typed."""
+    if isinstance(error, stack_text.StackTextError):
+        return ui.t(f"size.stack.error.{error.reason}", **error.values)
+    values = dict(error.values)
+    line, typed = values.pop("line"), values.pop("typed")
+    text = explain(SizeError(error.reason, str(error), **values))
+    return ui.t("size.stack.on_line", line=line, typed=typed, text=text)
 
 
 def check_guess(number: int, answer: int) -> None:
@@ -278,22 +287,39 @@ def stack_tracer() -> None:
         trace_preset()
 
 
+def preset_text(preset: str) -> str:
+    return stack_text.stack_text(*arithmetic.LAYER_PRESETS[preset])
+
+
+def load_preset() -> None:
+    """Picking a network puts its text in the editor (replacing what was typed)."""
+    st.session_state["size.stack_text"] = preset_text(st.session_state["size.preset"])
+
+
 def trace_preset() -> None:
     st.subheader(ui.t("size.stack.title"))
     st.write(ui.t("size.stack.intro"))
     names = list(arithmetic.LAYER_PRESETS)
     ui.choice_from_url("size.preset", names, names[0])
     labels = {name: ui.t(f"size.preset.{name}") for name in names}  # translated now, not when Streamlit formats
-    st.selectbox(ui.t("size.stack.preset"), names, format_func=labels.get, key="size.preset")
+    st.selectbox(ui.t("size.stack.preset"), names, format_func=labels.get, key="size.preset", on_change=load_preset)
     preset = ui.choice_to_url("size.preset", names[0])
-    input_shape, stack = arithmetic.LAYER_PRESETS[preset]
-    rows = arithmetic.trace_layers(input_shape, stack)
+    if "size.stack_text" not in st.session_state:
+        st.session_state["size.stack_text"] = preset_text(preset)
+    text = st.text_area(
+        ui.t("size.stack.edit"), key="size.stack_text", height=220, max_chars=4000, help=ui.t("size.stack.edit_help")
+    )
+    try:
+        input_shape, stack, rows = stack_text.trace_stack(text)
+    except (stack_text.StackTextError, SizeError) as error:
+        st.warning(explain_stack(error), icon=":material/block:")
+        return
     table = stack_table(input_shape, rows)
     st.table(table, hide_index=True)
     total = sum(row.params for row in rows)
     dense = sum(row.dense_params for row in rows)
     st.caption(ui.t("size.stack.total", total=f"{total:,}", dense=f"{dense:,}"))
-    mismatches = torch_check(preset)
+    mismatches = torch_check(input_shape, tuple(stack))
     if not mismatches:
         st.success(ui.t("size.stack.verified", count=len(rows)), icon=":material/verified:")
     for miss in mismatches:

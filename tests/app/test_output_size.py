@@ -333,3 +333,40 @@ def test_transposed_convolution_draws_where_its_windows_land_as_torch_adds_them(
 
 def groups_of_kind(group, kind: str) -> bool:
     return kind in group.get("class", "").split()
+
+
+# --- Typing your own stack (issue 14) ---------------------------------------------------------
+
+
+def test_a_typed_stack_is_traced_and_checked_by_torch():
+    at = open_page(PAGE)
+    assert at.text_area(key="size.stack_text").value.startswith("input 1 28 28\nconv 4 k5\nconv 8 k3")
+    at.text_area(key="size.stack_text").set_value("input 3 32 32\nconv 8 k3 p1\nrelu\npool max 2\nflatten\ndense 10")
+    at.run()
+    assert not at.exception and not at.error
+    shapes = list(at.table[0].value["Output shape (C × H × W)"])
+    assert shapes == ["3 × 32 × 32", "8 × 32 × 32", "8 × 16 × 16", "2048", "10"]
+    assert "all 4 layers match" in texts(notes(at, "success"))
+    assert printed_layer_shapes(at.code[-1].value) == [(1, 8, 32, 32), (1, 8, 16, 16), (1, 2048), (1, 10)]
+    at.selectbox(key="size.preset").set_value("lenet5").run()  # a preset replaces the typed text
+    assert at.text_area(key="size.stack_text").value.startswith("input 1 32 32\nconv 6 k5\npool avg 2")
+
+
+@pytest.mark.parametrize(
+    "lang, text, said",
+    [
+        ("en", "input 1 8 8\n# comment\nconv 4 k3\nconv 4 k9", "Line 4 (conv 4 k9): No window fits"),
+        ("zh", "input 1 8 8\n# comment\nconv 4 k3\nconv 4 k9", "第 4 行(conv 4 k9):一个窗口也放不下"),
+        ("en", "input 1 8 8\nconv 4 k3 z2", "Line 2 (conv 4 k3 z2) is not a layer"),
+        ("zh", "input 1 8 8\nconv 4 k3 z2", "第 2 行(conv 4 k3 z2)不是追踪器认识的层"),
+        ("zh", "conv 4 k3", "第 1 行(conv 4 k3):第一行必须是"),
+    ],
+)
+def test_a_stack_that_cannot_be_traced_says_why_in_the_users_language_naming_the_line(lang, text, said):
+    at = open_page(PAGE, lang=lang)
+    at.text_area(key="size.stack_text").set_value(text).run()
+    assert not at.exception and not at.error
+    (warning,) = [note for note in notes(at, "warning") if "conv 4" in note]
+    assert said in warning
+    if lang == "zh":
+        assert not re.search(r"\b(Line|layer|window|must|the)\b", warning)  # no English sentence around the syntax

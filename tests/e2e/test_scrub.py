@@ -51,13 +51,15 @@ def test_keyboard_moves_the_view_and_a_release_updates_the_url_and_the_code(tab,
     code = tab.locator('[data-testid="stCode"]').first.text_content()
     assert "stride=2" in code
     assert stride.get_attribute("aria-valuetext") == "2"
-    assert view(tab).locator('label[for]').first.inner_text() == "Input size n"
+    assert view(tab).locator("label[for]").first.inner_text() == "Input size n"
     # The release reran the page: the frames now follow the new stride, and so does dragging another slider.
     tab.mouse.move(*thumb_x(tab, "input", 28))
     tab.mouse.down()
     tab.mouse.move(*thumb_x(tab, "input", 20), steps=4)
     seen = shown(tab)
-    assert seen["values"] == {**seen["values"], "input": 20, "stride": 2} and seen["out"] == "8" and matches_engine(seen)
+    assert (
+        seen["values"] == {**seen["values"], "input": 20, "stride": 2} and seen["out"] == "8" and matches_engine(seen)
+    )
     with harness.rerun(tab):
         tab.mouse.up()
     assert "size.input=20" in tab.url and "size.stride=2" in tab.url
@@ -69,4 +71,4 @@ def test_a_shared_link_opens_the_view_on_its_settings(tab, app_server):
     seen = shown(tab)
     assert seen["values"] == {"input": 9, "kernel": 3, "padding": 0, "stride": 2, "dilation": 2}
     assert matches_engine(seen)
-    assert view(tab).locator('label[for]').nth(3).inner_text() == "步长 s"
+    assert view(tab).locator("label[for]").nth(3).inner_text() == "步长 s"

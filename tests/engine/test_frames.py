@@ -47,7 +47,13 @@ def test_every_output_size_frame_is_the_engines_drawing_for_its_setting(base):
             settings = {**base, name: value}
             summary, drawing = frame_at(frame_set, name, value)
             assert (summary, drawing) == size_frame(settings)
-            args = (settings["input"], settings["kernel"], settings["stride"], settings["padding"], settings["dilation"])
+            args = (
+                settings["input"],
+                settings["kernel"],
+                settings["stride"],
+                settings["padding"],
+                settings["dilation"],
+            )
             (latex,) = mathml.latex_sources(summary)
             assert latex == arithmetic.conv_formula_latex(*args)
             shown = re.search(r'data-value="(\d*)"', summary)[1]
