@@ -40,7 +40,8 @@ export function frameFor(frameSet, values, name) {
   return frameSet.frames[name][(snap(slider, values[name]) - slider.low) / slider.step];
 }
 
-/** The slots whose part differs between two frames (all of them when there was none before). */
+/** The slots whose part differs between two frames, given as part indices or as their HTML
+ * (all of them when there was none before). */
 export function changedSlots(shown, next) {
   const slots = [];
   for (let slot = 0; slot < next.length; slot += 1) {

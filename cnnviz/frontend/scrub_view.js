@@ -56,16 +56,18 @@ function showValue(view, name) {
 }
 
 /**
- * Part `index` as DOM, parsed once: swapping in a parsed node is cheaper than parsing a
- * 25 kB SVG on every pointer move (bench/drag.py). A node lives in one slot at a time.
+ * A part's HTML as DOM, parsed once: swapping in a parsed node is cheaper than parsing a
+ * 25 kB SVG on every pointer move (bench/drag.py). Nodes are kept by their HTML, so a part
+ * that the next frame set holds too (after a release, most do) is not parsed again.
+ * A node lives in one slot at a time.
  */
-function nodeFor(view, index) {
-  let node = view.nodes.get(index);
+function nodeFor(view, html) {
+  let node = view.nodes.get(html);
   if (!node) {
     node = document.createElement("div");
     node.style.display = "contents";
-    node.innerHTML = view.frameSet.parts[index];
-    view.nodes.set(index, node);
+    node.innerHTML = html;
+    view.nodes.set(html, node);
   }
   return node;
 }
@@ -75,25 +77,27 @@ function parseAhead(view, frameSet) {
   const pending = frameSet.parts.map((_, index) => index);
   const idle = window.requestIdleCallback || ((work) => setTimeout(() => work({ timeRemaining: () => 8 }), 1));
   const work = (deadline) => {
-    while (pending.length && view.frameSet === frameSet && deadline.timeRemaining() > 2) nodeFor(view, pending.pop());
+    while (pending.length && view.frameSet === frameSet && deadline.timeRemaining() > 2) {
+      nodeFor(view, frameSet.parts[pending.pop()]);
+    }
     if (pending.length && view.frameSet === frameSet) idle(work);
   };
   idle(work);
 }
 
 function showFrame(view, frame) {
-  for (const slot of changedSlots(view.shown, frame)) {
-    view.slots[slot].replaceChildren(nodeFor(view, frame[slot]));
-  }
-  view.shown = frame;
-  view.root.dataset.frame = frame.join(","); // the drag benchmark reads which frame is up
+  const html = frame.map((index) => view.frameSet.parts[index]);
+  const changed = changedSlots(view.shown, html); // by content: a new frame set's same part stays
+  for (const slot of changed) view.slots[slot].replaceChildren(nodeFor(view, html[slot]));
+  view.shown = html;
+  if (changed.length) view.root.dataset.frame = frame.join(","); // the drag benchmark watches this
 }
 
 /** A new frame set from the server: build the view once, then adopt the new values. */
 function arrive(view, frameSet) {
   view.frameSet = frameSet;
-  view.nodes = new Map(); // part indices belong to one frame set
-  view.shown = null;
+  const kept = new Set(frameSet.parts); // forget the nodes of parts this frame set no longer holds
+  for (const html of view.nodes.keys()) if (!kept.has(html)) view.nodes.delete(html);
   if (!view.root.firstChild) {
     view.root.appendChild(buildSliders(view, frameSet));
     const first = frameSet.frames[frameSet.sliders[0].name][0];
@@ -116,7 +120,8 @@ export default function ({ data, parentElement, setTriggerValue, key }) {
     const root = document.createElement("div");
     root.className = "scrub-view";
     parentElement.appendChild(root);
-    view = { root, key: key || "scrub", inputs: {}, slots: [], values: null, held: null, shown: null, version: 0 };
+    view = { root, key: key || "scrub", inputs: {}, slots: [], nodes: new Map(), values: null, held: null,
+             shown: null, version: 0 };
     views.set(parentElement, view);
   }
   view.setTriggerValue = setTriggerValue;
