@@ -105,7 +105,11 @@ function arrive(view, frameSet) {
     view.slots.forEach((slot, index) => { slot.className = `scrub-slot scrub-slot-${index}`; });
   }
   view.values = valuesOnArrival(frameSet, view.values, view.held);
-  for (const slider of frameSet.sliders) showValue(view, slider.name);
+  for (const slider of frameSet.sliders) {
+    const label = view.inputs[slider.name].parentElement.querySelector("label");
+    if (label.textContent !== slider.label) label.textContent = slider.label; // the language may have changed
+    showValue(view, slider.name);
+  }
   const name = view.held || frameSet.sliders[0].name;
   const frame = frameFor(frameSet, view.values, name);
   view.root.classList.toggle("scrub-pending", frame === null);

@@ -72,3 +72,13 @@ def test_a_shared_link_opens_the_view_on_its_settings(tab, app_server):
     assert seen["values"] == {"input": 9, "kernel": 3, "padding": 0, "stride": 2, "dilation": 2}
     assert matches_engine(seen)
     assert view(tab).locator("label[for]").nth(3).inner_text() == "步长 s"
+
+
+def test_switching_the_language_relabels_the_sliders_and_keeps_their_values(tab, app_server):
+    open_size(tab, app_server.url, "?size.stride=2")
+    with harness.rerun(tab):
+        tab.locator(harness.SIDEBAR).get_by_text("简体中文").click()
+    tab.wait_for_function("() => document.querySelector('.scrub-view label').textContent === '输入尺寸 n'")
+    seen = shown(tab)
+    assert seen["values"]["stride"] == 2 and matches_engine(seen)
+    assert "输出尺寸" in view(tab).inner_text()
