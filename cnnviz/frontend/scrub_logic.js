@@ -50,11 +50,20 @@ export function changedSlots(shown, next) {
   return slots;
 }
 
+/** Whether every setting in `wanted` has the same value in `values`. */
+export function sameValues(wanted, values) {
+  return Object.keys(wanted).every((name) => values[name] === wanted[name]);
+}
+
 /**
  * The values the sliders take when a new frame set arrives: the server's, except for a
  * slider the user is still holding (`held`, a name or null), which keeps its position.
+ * `awaited` is the last release sent (or null): a frame set drawn before the server got it
+ * (two quick arrow-key presses are two reruns) must not pull the sliders back, so until
+ * the frame set for `awaited` arrives, the sliders stay where the user put them.
  */
-export function valuesOnArrival(frameSet, values, held) {
+export function valuesOnArrival(frameSet, values, held, awaited = null) {
+  if (awaited && values && !sameValues(awaited, frameSet.base)) return { ...values };
   const next = { ...frameSet.base };
   if (held && values && held in values) next[held] = values[held];
   return next;

@@ -36,14 +36,18 @@ function buildSliders(view, frameSet) {
 /** Show slider `name` at `value`, and the frame the server drew for it (if it has one yet). */
 function move(view, name, value) {
   view.values[name] = value;
+  view.moved = name;
   showValue(view, name);
   const frame = frameFor(view.frameSet, view.values, name);
   view.root.classList.toggle("scrub-pending", frame === null);
   if (frame) showFrame(view, frame);
 }
 
+const AWAIT_MS = 3000; // after this, a release the server never answered stops holding the sliders
+
 function release(view, name) {
   view.held = null;
+  view.awaited = { values: { ...view.values }, at: performance.now() };
   view.setTriggerValue("release", { ...view.values, moved: name });
 }
 
@@ -104,13 +108,15 @@ function arrive(view, frameSet) {
     view.slots = first.map(() => view.root.appendChild(document.createElement("div")));
     view.slots.forEach((slot, index) => { slot.className = `scrub-slot scrub-slot-${index}`; });
   }
-  view.values = valuesOnArrival(frameSet, view.values, view.held);
+  const awaited = view.awaited && performance.now() - view.awaited.at < AWAIT_MS ? view.awaited.values : null;
+  if (!awaited || sameValues(awaited, frameSet.base)) view.awaited = null;
+  view.values = valuesOnArrival(frameSet, view.values, view.held, awaited);
   for (const slider of frameSet.sliders) {
     const label = view.inputs[slider.name].parentElement.querySelector("label");
     if (label.textContent !== slider.label) label.textContent = slider.label; // the language may have changed
     showValue(view, slider.name);
   }
-  const name = view.held || frameSet.sliders[0].name;
+  const name = view.held || view.moved || frameSet.sliders[0].name;
   const frame = frameFor(frameSet, view.values, name);
   view.root.classList.toggle("scrub-pending", frame === null);
   if (frame) showFrame(view, frame);

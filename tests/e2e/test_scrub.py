@@ -82,3 +82,20 @@ def test_switching_the_language_relabels_the_sliders_and_keeps_their_values(tab,
     seen = shown(tab)
     assert seen["values"]["stride"] == 2 and matches_engine(seen)
     assert "输出尺寸" in view(tab).inner_text()
+
+
+def test_quick_key_presses_never_pull_the_slider_back(tab, app_server):
+    open_size(tab, app_server.url)
+    kernel = view(tab).locator('input[name="kernel"]')
+    kernel.focus()
+    tab.evaluate("""() => { window.__kernelSeen = [];
+      const input = document.querySelector('.scrub-view input[name=kernel]');
+      new MutationObserver(() => window.__kernelSeen.push(input.valueAsNumber))
+        .observe(input, { attributes: true, attributeFilter: ['aria-valuetext'] }); }""")
+    with harness.rerun(tab):
+        for _ in range(4):
+            kernel.press("ArrowRight")  # 5 -> 9, faster than the reruns answer
+    seen = tab.evaluate("() => window.__kernelSeen")
+    assert seen == sorted(seen) and seen[-1] == 9, seen  # never back to an older value
+    tab.wait_for_function("() => new URL(location.href).searchParams.get('size.kernel') === '9'")
+    assert shown(tab)["values"]["kernel"] == 9 and matches_engine(shown(tab))

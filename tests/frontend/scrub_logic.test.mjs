@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 
 import {
-  changedSlots, frameFor, gunzipJson, snap, valuesOnArrival,
+  changedSlots, frameFor, gunzipJson, sameValues, snap, valuesOnArrival,
 } from "../../cnnviz/frontend/scrub_logic.js";
 
 // Two sliders around a = 1, b = 4; b moves in steps of 2. Parts: "a=…,b=…" strings.
@@ -51,4 +51,12 @@ test("a new frame set moves every slider but the one held", () => {
 test("the frame set arrives as gzipped JSON bytes", async () => {
   const bytes = gzipSync(Buffer.from(JSON.stringify(frameSet)));
   assert.deepEqual(await gunzipJson(new Uint8Array(bytes)), frameSet);
+});
+
+test("a frame set drawn before the last release reached the server keeps the sliders where they are", () => {
+  const older = { ...frameSet, base: { a: 2, b: 4 } }; // the first of two quick key presses (a: 1 -> 2 -> 3)
+  assert.deepEqual(valuesOnArrival(older, { a: 3, b: 4 }, null, { a: 3, b: 4 }), { a: 3, b: 4 });
+  const caughtUp = { ...frameSet, base: { a: 3, b: 4 } };
+  assert.deepEqual(valuesOnArrival(caughtUp, { a: 3, b: 4 }, null, { a: 3, b: 4 }), { a: 3, b: 4 });
+  assert.ok(sameValues({ a: 3 }, { a: 3, b: 9 }) && !sameValues({ a: 3 }, { a: 2 }));
 });
