@@ -62,7 +62,7 @@ def pack(frame_set: dict) -> bytes:
 
 def _store_release(key: str, prefix: str, names: list[str]) -> None:
     """on_release_change: put the released values where the page reads its settings."""
-    released = st.session_state[key].get("release") or {}
+    released = (st.session_state.get(key) or {}).get("release") or {}
     for name in names:
         if isinstance(released.get(name), int | float):
             st.session_state[f"{prefix}.{name}"] = int(released[name])
