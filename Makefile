@@ -14,6 +14,7 @@ run: $(VENV)/.installed-app
 test: $(VENV)/.installed-test /usr/bin/chromium
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
+	node --test tests/frontend/
 
 # Benchmarks (see bench/RESULTS.md), niced: the machine is shared. Each prints its table;
 # one that misses a goal or sees errors does not stop the others.
@@ -24,6 +25,7 @@ bench: $(VENV)/.installed-test /usr/bin/chromium
 	-nice -n 10 $(BIN)/python -m bench.element_costs
 	-nice -n 10 $(BIN)/python -m bench.memory
 	-nice -n 10 $(BIN)/python -m bench.classroom
+	-nice -n 10 $(BIN)/python -m bench.drag
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m ruff check . && $(BIN)/python -m ruff format --check .
