@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: $(VENV)/.installed-app
 	$(BIN)/python -m streamlit run app.py
 
-test: $(VENV)/.installed-test /usr/bin/chromium
+test: $(VENV)/.installed-test /usr/bin/chromium /usr/bin/node
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 	node --test tests/frontend/
@@ -46,3 +46,8 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(VENV)/bin/py
 /usr/bin/chromium:
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# The front-end's logic tests (tests/frontend/) run in Debian's nodejs.
+/usr/bin/node:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs
