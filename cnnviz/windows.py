@@ -146,12 +146,11 @@ def _group(kind: str, *parts: str) -> str:
     return f'<g class="{kind}">{"".join(parts)}</g>'
 
 
-def _legend(x: float, labels: AxisLabels) -> tuple[list[str], float]:
-    """Three swatches with their words, in a row starting at ``x``; and where the row ends."""
+def _legend(x: float, entries: tuple[tuple[str, str, str, str], ...]) -> tuple[list[str], float]:
+    """Swatches with their words, (kind, words, fill, outline) each, in a row starting at ``x``;
+    and where the row ends."""
     parts = []
-    for kind, name, fill, line in (("padding", labels.padding, PADDING_FILL, PADDING_FILL),
-                                   ("pixel", labels.pixel, PIXEL_FILL, PIXEL_FILL),
-                                   ("unread", labels.unread, UNREAD_FILL, UNREAD_LINE)):  # fmt: skip
+    for kind, name, fill, line in entries:
         swatch = _box(x, _LEGEND / 2 - 8, 16, 16, fill, line)
         words = _label(x + 22, _LEGEND / 2, name, _LABEL_COLOUR, "start")
         parts.append(_group(f"legend legend-{kind}", swatch, words))
@@ -216,7 +215,9 @@ def window_svg(layout: AxisLayout, labels: AxisLabels | None = None) -> str:
         pitch=min(30, max(20, _ROW_WIDTH // padded)),
         lanes=max(1, min(len(layout.starts), -(-layout.span // layout.stride), _MAX_LANES)),
     )
-    legend, legend_end = _legend(frame.left, labels)
+    legend, legend_end = _legend(frame.left, (("padding", labels.padding, PADDING_FILL, PADDING_FILL),
+                                              ("pixel", labels.pixel, PIXEL_FILL, PIXEL_FILL),
+                                              ("unread", labels.unread, UNREAD_FILL, UNREAD_LINE)))  # fmt: skip
     middles = (_LEGEND + frame.box / 2, frame.lanes_top + frame.lanes * _LANE / 2, frame.output_top + frame.box / 2)
     row_labels = [f'<g class="row-label">{_label(frame.left - 10, y, text, _LABEL_COLOUR, "end")}</g>'
                   for text, y in zip(rows, middles, strict=True)]  # fmt: skip
@@ -332,18 +333,6 @@ class TransposedLabels:
 CROPPED_FILL, KEPT_FILL, EXTRA_FILL, EXTRA_LINE = "#e5e7eb", "#dbeafe", "#dcfce7", "#16a34a"
 
 
-def _transposed_legend(x: float, labels: TransposedLabels) -> tuple[list[str], float]:
-    parts = []
-    for kind, name, fill, line in (("cropped", labels.cropped, CROPPED_FILL, CROPPED_FILL),
-                                   ("kept", labels.kept, KEPT_FILL, KEPT_FILL),
-                                   ("extra", labels.extra, EXTRA_FILL, EXTRA_LINE)):  # fmt: skip
-        swatch = _box(x, _LEGEND / 2 - 8, 16, 16, fill, line)
-        words = _label(x + 22, _LEGEND / 2, name, _LABEL_COLOUR, "start")
-        parts.append(_group(f"legend legend-{kind}", swatch, words))
-        x += 22 + _text_width(name) + 22
-    return parts, x - 22
-
-
 def transposed_svg(layout: TransposedLayout, labels: TransposedLabels | None = None) -> str:
     """Where a transposed convolution's windows land along one row, as an SVG that shrinks to fit.
 
@@ -366,7 +355,9 @@ def transposed_svg(layout: TransposedLayout, labels: TransposedLabels | None = N
         pitch=min(30, max(20, _ROW_WIDTH // cells)),
         lanes=max(1, min(layout.size, -(-layout.span // layout.stride), _MAX_LANES)),
     )
-    legend, legend_end = _transposed_legend(frame.left, labels)
+    legend, legend_end = _legend(frame.left, (("cropped", labels.cropped, CROPPED_FILL, CROPPED_FILL),
+                                              ("kept", labels.kept, KEPT_FILL, KEPT_FILL),
+                                              ("extra", labels.extra, EXTRA_FILL, EXTRA_LINE)))  # fmt: skip
     parts = [*legend]
     for number, start in enumerate(layout.starts, start=1):
         colour = WINDOW_COLOURS[(number - 1) % len(WINDOW_COLOURS)]
