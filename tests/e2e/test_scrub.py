@@ -99,3 +99,29 @@ def test_quick_key_presses_never_pull_the_slider_back(tab, app_server):
     assert seen == sorted(seen) and seen[-1] == 9, seen  # never back to an older value
     tab.wait_for_function("() => new URL(location.href).searchParams.get('size.kernel') === '9'")
     assert shown(tab)["values"]["kernel"] == 9 and matches_engine(shown(tab))
+
+
+def test_a_finger_drags_a_slider_on_a_tablet(browser, app_server):
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True, is_mobile=False)
+    context.add_init_script(harness.PROBE_JS)
+    tab = context.new_page()
+    try:
+        open_size(tab, app_server.url)
+        touch = tab.context.new_cdp_session(tab)
+
+        def finger(kind: str, name: str, value: int) -> None:
+            x, y = thumb_x(tab, name, value)
+            points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        finger("touchStart", "padding", 0)
+        for value in (1, 2, 3):
+            finger("touchMove", "padding", value)
+            seen = shown(tab)
+            assert seen["values"]["padding"] == value and matches_engine(seen)
+        with harness.rerun(tab):
+            finger("touchEnd", "padding", 3)
+        assert "size.padding=3" in tab.url
+        assert tab.evaluate("() => window.scrollY") == 0  # the finger moved the slider, not the page
+    finally:
+        context.close()
