@@ -362,7 +362,9 @@ def transposed_svg(layout: TransposedLayout, labels: TransposedLabels | None = N
     for number, start in enumerate(layout.starts, start=1):
         colour = WINDOW_COLOURS[(number - 1) % len(WINDOW_COLOURS)]
         square = _box(frame.x(start) + 1.5, _LEGEND, frame.box, frame.box, colour)
-        parts.append(_group("input", square, _label(frame.x(start + 0.5), _LEGEND + frame.box / 2, str(number), "white")))
+        parts.append(
+            _group("input", square, _label(frame.x(start + 0.5), _LEGEND + frame.box / 2, str(number), "white"))
+        )
         middle = frame.lanes_top + ((number - 1) % frame.lanes + 0.5) * _LANE
         bar = _box(frame.x(start) + 1.5, middle - 9, layout.span * frame.pitch - 3, 18, colour, colour, 0.18)
         taps = [f'<circle cx="{frame.x(start + tap + 0.5):g}" cy="{middle:g}" r="4.5" fill="{colour}"/>'
