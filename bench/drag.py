@@ -2,7 +2,8 @@
 
 For each slider of the Output size view (``cnnviz/frontend/scrub_view.js``), a scripted
 pointer drag presses the thumb, moves to the range's low end, then one pointer move per
-value step up to the high end, 16 ms apart (a 60 Hz pointer), and releases. For every move,
+value step up to the high end, 16 ms apart (a 60 Hz pointer: sent over the DevTools
+protocol on a clock, the positions measured beforehand), and releases. For every move,
 inside the page: from the ``pointermove`` event's timestamp to the view's DOM changing, then
 two animation frames (the changed frame painted). Each painted frame is read back (the
 slider's value, the output size, the number of windows drawn, the formula's LaTeX) and
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+import time
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
@@ -113,11 +115,15 @@ def drag(page: Page, name: str, counter: dict, floor: bool = False) -> tuple[lis
         " probe.moves = []; probe.armed = true; }", FLOOR if floor else VIEW,
     )  # fmt: skip
     before = counter["bytes"]
-    wanted = []
-    for value in range(low + 1, high + 1):
-        page.mouse.move(*position(value), steps=1)
-        wanted.append(value)
-        page.wait_for_timeout(MOVE_GAP_MS)
+    wanted = list(range(low + 1, high + 1))
+    points = [position(value) for value in wanted]  # measured before the drag: no round trip inside it
+    pointer = page.context.new_cdp_session(page)  # straight to the browser's input, paced by the clock
+    due = time.perf_counter()
+    for x, y in points:
+        pointer.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y, "button": "left", "buttons": 1})
+        due += MOVE_GAP_MS / 1000
+        time.sleep(max(0.0, due - time.perf_counter()))
+    pointer.detach()
     page.wait_for_timeout(200)
     moves = page.evaluate("() => { window.__dragProbe.armed = false; return window.__dragProbe.moves; }")
     during = counter["bytes"] - before
