@@ -11,9 +11,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: $(VENV)/.installed-app
 	$(BIN)/python -m streamlit run app.py
 
-test: $(VENV)/.installed-test /usr/bin/chromium /usr/sbin/nginx
+test: $(VENV)/.installed-test /usr/bin/chromium /usr/sbin/nginx /usr/bin/node
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
+	node --test tests/frontend/
 
 # Benchmarks (see bench/RESULTS.md), niced: the machine is shared. Each prints its table;
 # one that misses a goal or sees errors does not stop the others.
@@ -24,6 +25,7 @@ bench: $(VENV)/.installed-test /usr/bin/chromium
 	-nice -n 10 $(BIN)/python -m bench.element_costs
 	-nice -n 10 $(BIN)/python -m bench.memory
 	-nice -n 10 $(BIN)/python -m bench.classroom
+	-nice -n 10 $(BIN)/python -m bench.drag
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m ruff check . && $(BIN)/python -m ruff format --check .
@@ -43,7 +45,7 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(VENV)/bin/py
 # `playwright install`: browsers cannot be downloaded here).
 /usr/bin/chromium:
 	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
 
 # The replicas-behind-nginx tests and benchmark run Debian's nginx with deploy/nginx.conf
 # (RUNLEVEL=1: the package does not start its own server on port 80).
@@ -66,3 +68,8 @@ bench-soak: $(VENV)/.installed-test
 weights: $(VENV)/.installed-app
 	@test -n "$(FILE)" || { echo "Say which file: make weights FILE=path/to/resnet18-f37072fd.pth" >&2; exit 2; }
 	$(BIN)/python -m cnnviz.models.install "$(FILE)"
+
+# The front-end's logic tests (tests/frontend/) run in Debian's nodejs.
+/usr/bin/node:
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs

@@ -14,6 +14,8 @@ Loopback only: ``connect`` refuses any host but 127.0.0.1 / localhost.
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -41,6 +43,9 @@ class Slider:
     value: list[float]
     fragment_id: str = ""  # the st.fragment it sits in: moving it reruns only that fragment
     options: list[str] = field(default_factory=list)  # a select_slider's labels; its values are indices
+    # For a slider of a scrubbing view (pages/scrub_view.py): the component's trigger widget id,
+    # the slider's name, and the view's values; a move sends the "release" trigger as the view does.
+    scrub: tuple[str, str, dict] | None = None
 
 
 @dataclass
@@ -92,6 +97,8 @@ class Session:
     async def set_slider(self, slider: Slider, value: float, timeout: float = 120.0) -> RunResult:
         """Move ``slider`` to ``value`` (one thumb; a select_slider's option index) and rerun, as the
         browser does after a drag. A select_slider's state is its option's label, as the browser sends it."""
+        if slider.scrub is not None:
+            return await self._release(slider, value, timeout)
         state = WidgetState(id=slider.widget_id)
         if slider.options:
             state.string_array_value.data.append(slider.options[round(value)])
@@ -100,6 +107,21 @@ class Session:
         self.widgets[slider.widget_id] = state
         self.positions[slider.widget_id] = value
         return await self.rerun(timeout, slider.fragment_id)
+
+    async def _release(self, slider: Slider, value: float, timeout: float) -> RunResult:
+        """What a scrubbing view sends on release: a one-shot trigger with all its values."""
+        trigger_id, name, values = slider.scrub
+        trigger = WidgetState(id=trigger_id)
+        released = {**values, name: int(value), "moved": name}
+        trigger.json_trigger_value = json.dumps([{"event": "release", "value": released}])
+        self.widgets[trigger_id] = trigger
+        component_id = slider.widget_id.split("|")[0]
+        self.widgets.setdefault(component_id, WidgetState(id=component_id, json_value="{}"))  # as the browser does
+        self.positions[slider.widget_id] = value
+        try:
+            return await self.rerun(timeout, slider.fragment_id)
+        finally:
+            del self.widgets[trigger_id]  # triggers fire once
 
     async def move_random_slider(self, rng: random.Random, timeout: float = 120.0) -> RunResult | None:
         """Move one of the page's sliders to another value; None when the page has no slider to move."""
@@ -174,6 +196,16 @@ def _read_delta(forward: ForwardMsg, sliders: list[Slider], errors: list[str]) -
             Slider(proto.id, proto.label, proto.min, proto.max, proto.step or 1.0, value, delta.fragment_id,
                    list(proto.options))
         )  # fmt: skip
+    elif kind == "bidi_component" and element.bidi_component.component_name == "cnnviz.scrub_view":
+        proto = element.bidi_component
+        frame_set = json.loads(gzip.decompress(proto.bytes))
+        trigger_id = f"$$STREAMLIT_INTERNAL_KEY_{proto.id}__events"  # bidi_component.main._make_trigger_id
+        for view_slider in frame_set["sliders"]:
+            sliders.append(
+                Slider(f"{proto.id}|{view_slider['name']}", view_slider["label"], view_slider["low"],
+                       view_slider["high"], view_slider["step"], [view_slider["value"]], delta.fragment_id,
+                       scrub=(trigger_id, view_slider["name"], frame_set["base"]))
+            )  # fmt: skip
     elif kind == "exception":
         errors.append(f"exception: {element.exception.type}: {element.exception.message}")
     elif kind == "alert" and element.alert.format == Alert.ERROR:

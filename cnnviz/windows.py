@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz.arithmetic import effective_kernel_size, uncovered_size, window_starts
+from cnnviz.arithmetic import effective_kernel_size, transposed_output_size, uncovered_size, window_starts
 
 
 @dataclass(frozen=True)
@@ -149,12 +149,11 @@ def _group(kind: str, *parts: str) -> str:
     return f'<g class="{kind}">{"".join(parts)}</g>'
 
 
-def _legend(x: float, labels: AxisLabels) -> tuple[list[str], float]:
-    """Three swatches with their words, in a row starting at ``x``; and where the row ends."""
+def _legend(x: float, entries: tuple[tuple[str, str, str, str], ...]) -> tuple[list[str], float]:
+    """Swatches with their words, (kind, words, fill, outline) each, in a row starting at ``x``;
+    and where the row ends."""
     parts = []
-    for kind, name, fill, line in (("padding", labels.padding, PADDING_FILL, PADDING_FILL),
-                                   ("pixel", labels.pixel, PIXEL_FILL, PIXEL_FILL),
-                                   ("unread", labels.unread, UNREAD_FILL, UNREAD_LINE)):  # fmt: skip
+    for kind, name, fill, line in entries:
         swatch = _box(x, _LEGEND / 2 - 8, 16, 16, fill, line)
         words = _label(x + 22, _LEGEND / 2, name, _LABEL_COLOUR, "start")
         parts.append(_group(f"legend legend-{kind}", swatch, words))
@@ -219,7 +218,9 @@ def window_svg(layout: AxisLayout, labels: AxisLabels | None = None) -> str:
         pitch=min(30, max(20, _ROW_WIDTH // padded)),
         lanes=max(1, min(len(layout.starts), -(-layout.span // layout.stride), _MAX_LANES)),
     )
-    legend, legend_end = _legend(frame.left, labels)
+    legend, legend_end = _legend(frame.left, (("padding", labels.padding, PADDING_FILL, PADDING_FILL),
+                                              ("pixel", labels.pixel, PIXEL_FILL, PIXEL_FILL),
+                                              ("unread", labels.unread, UNREAD_FILL, UNREAD_LINE)))  # fmt: skip
     middles = (_LEGEND + frame.box / 2, frame.lanes_top + frame.lanes * _LANE / 2, frame.output_top + frame.box / 2)
     row_labels = [f'<g class="row-label">{_label(frame.left - 10, y, text, _LABEL_COLOUR, "end")}</g>'
                   for text, y in zip(rows, middles, strict=True)]  # fmt: skip
@@ -266,3 +267,125 @@ def grid_svg(layout: AxisLayout, side_px: int = 170) -> str:
         lines = "".join(f"M0 {i}H{padded}M{i} 0V{padded}" for i in range(1, padded))
         body.append(f'<path d="{lines}" stroke="white" stroke-width="{padded / side_px:.3g}"/>')
     return _svg(side_px, side_px, body, units=padded / side_px)
+
+
+# --- Transposed convolution: each input pixel scatters a window into the output ---------------
+
+
+@dataclass(frozen=True)
+class TransposedLayout:
+    """Where a transposed convolution's windows land along one axis (as the conv_arithmetic
+    animations draw it: each input pixel spreads a kernel-sized window over the output).
+
+    Attributes:
+        size: input length m (the convolution's output).
+        stride, padding, output_padding: as in ``nn.ConvTranspose2d``.
+        span: width of one (dilated) window.
+        starts: first cell of each input pixel's window in the uncropped output (i * stride).
+        taps: offsets of the kernel taps inside a window.
+        writes: how many taps add into each cell of the uncropped output,
+            ((m - 1)*stride + span + output_padding,).
+        out: the output length, ``transposed_output_size``: cells ``padding .. padding + out - 1``
+            of the uncropped output are kept (``padding`` cropped from the start, and from the end of
+            the row before ``output_padding`` lengthened it: the last ``output_padding`` kept cells
+            are those only the output padding keeps).
+    """
+
+    size: int
+    stride: int
+    padding: int
+    output_padding: int
+    span: int
+    starts: tuple[int, ...]
+    taps: tuple[int, ...]
+    writes: tuple[int, ...]
+    out: int
+
+
+def transposed_layout(
+    size: int, kernel_size: int, stride: int = 1, padding: int = 0, output_padding: int = 0, dilation: int = 1
+) -> TransposedLayout:
+    """Windows, taps and overlaps of a transposed convolution along one axis.
+
+    Raises:
+        SizeError: as ``transposed_output_size``.
+    """
+    out = transposed_output_size(size, kernel_size, stride, padding, output_padding, dilation)
+    span = effective_kernel_size(kernel_size, dilation)
+    starts = tuple(index * stride for index in range(size))
+    taps = tuple(range(0, span, dilation))
+    writes = [0] * ((size - 1) * stride + span + output_padding)
+    for start in starts:
+        for tap in taps:
+            writes[start + tap] += 1
+    return TransposedLayout(size, stride, padding, output_padding, span, starts, taps, tuple(writes), out)
+
+
+@dataclass(frozen=True)
+class TransposedLabels:
+    """The words in ``transposed_svg`` (pages pass them translated)."""
+
+    cropped: str = "cropped (padding)"
+    kept: str = "output pixel: how many windows add into it"
+    extra: str = "added by output padding"
+    input_row: str = "input"
+    windows_row: str = "windows"
+    output_row: str = "output"
+
+
+CROPPED_FILL, KEPT_FILL, EXTRA_FILL, EXTRA_LINE = "#e5e7eb", "#dbeafe", "#dcfce7", "#16a34a"
+
+
+def transposed_svg(layout: TransposedLayout, labels: TransposedLabels | None = None) -> str:
+    """Where a transposed convolution's windows land along one row, as an SVG that shrinks to fit.
+
+    Top: the m input pixels, each above the start of its window. Middle: each input pixel's
+    window (a bar with a dot per tap) in its colour, spread over lanes. Bottom: the uncropped
+    output, each cell numbered with how many windows add into it (the overlaps that make the
+    checkerboard pattern when the stride does not divide the kernel); cells cropped by the
+    padding are grey, those added by the output padding green-outlined.
+
+    Returns:
+        An ``<svg>`` whose groups carry classes: ``input`` (one per input pixel), ``window``,
+        ``out-cell`` with ``cropped``, ``kept`` or ``extra`` (text: the number of writes),
+        ``row-label``, ``legend``.
+    """
+    labels = labels or TransposedLabels()
+    cells = len(layout.writes)
+    rows = (labels.input_row, labels.windows_row, labels.output_row)
+    frame = _Frame(
+        left=max(_text_width(row) for row in rows) + 16,
+        pitch=min(30, max(20, _ROW_WIDTH // cells)),
+        lanes=max(1, min(layout.size, -(-layout.span // layout.stride), _MAX_LANES)),
+    )
+    legend, legend_end = _legend(frame.left, (("cropped", labels.cropped, CROPPED_FILL, CROPPED_FILL),
+                                              ("kept", labels.kept, KEPT_FILL, KEPT_FILL),
+                                              ("extra", labels.extra, EXTRA_FILL, EXTRA_LINE)))  # fmt: skip
+    parts = [*legend]
+    for number, start in enumerate(layout.starts, start=1):
+        colour = WINDOW_COLOURS[(number - 1) % len(WINDOW_COLOURS)]
+        square = _box(frame.x(start) + 1.5, _LEGEND, frame.box, frame.box, colour)
+        parts.append(
+            _group("input", square, _label(frame.x(start + 0.5), _LEGEND + frame.box / 2, str(number), "white"))
+        )
+        middle = frame.lanes_top + ((number - 1) % frame.lanes + 0.5) * _LANE
+        bar = _box(frame.x(start) + 1.5, middle - 9, layout.span * frame.pitch - 3, 18, colour, colour, 0.18)
+        taps = [f'<circle cx="{frame.x(start + tap + 0.5):g}" cy="{middle:g}" r="4.5" fill="{colour}"/>'
+                for tap in layout.taps]  # fmt: skip
+        parts.append(_group("window", bar, *taps))
+    kept_end = layout.padding + layout.out
+    for index, count in enumerate(layout.writes):
+        if index < layout.padding or index >= kept_end:
+            kind, fill, line, colour = "cropped", CROPPED_FILL, "none", _PADDING_TEXT
+        elif index >= kept_end - layout.output_padding:  # kept only because output padding grew the row
+            kind, fill, line, colour = "extra", EXTRA_FILL, EXTRA_LINE, _PIXEL_TEXT
+        else:
+            kind, fill, line, colour = "kept", KEPT_FILL, "none", _PIXEL_TEXT
+        square = _box(frame.x(index) + 1.5, frame.output_top, frame.box, frame.box, fill, line)
+        number_text = _label(frame.x(index + 0.5), frame.output_top + frame.box / 2, str(count), colour)
+        parts.append(_group(f"out-cell {kind}", square, number_text))
+    middles = (_LEGEND + frame.box / 2, frame.lanes_top + frame.lanes * _LANE / 2, frame.output_top + frame.box / 2)
+    parts += [f'<g class="row-label">{_label(frame.left - 10, y, text, _LABEL_COLOUR, "end")}</g>'
+              for text, y in zip(rows, middles, strict=True)]  # fmt: skip
+    width, height = max(frame.x(cells), legend_end) + 2, frame.output_top + frame.box + 2
+    return _svg(width, height, parts, _FONT)

@@ -5,21 +5,19 @@ import random
 
 import streamlit as st
 
-from cnnviz import arithmetic, codegen, layers, quiz, windows
+from cnnviz import arithmetic, codegen, layers, quiz, stack_text, windows
 from cnnviz.arithmetic import SizeError
-from pages import ui
+from cnnviz.drawing import output_size_view
+from cnnviz.drawing.output_size_view import SIZE_SLIDERS
+from pages import scrub_view, ui
 
-PADDING_MAX = 6
+PADDING_MAX = SIZE_SLIDERS["padding"][1]
 QUESTIONS = 9999  # quiz questions are numbered 1..QUESTIONS; the number seeds the question
 
 
 def explain(error: SizeError) -> str:
     """The engine's explanation of an impossible setting, in the session's language."""
-    values = dict(error.values)
-    if "what" in values:
-        values["what"] = ui.t(f"size.what.{values['what']}")
-    text = ui.t(f"size.error.{error.reason}", **values)
-    return ui.t("size.error.in_layer", layer=values["layer"], text=text) if "layer" in values else text
+    return output_size_view.explain_size_error(error, ui.lang())
 
 
 def move_sliders(**settings: int) -> None:
@@ -28,9 +26,10 @@ def move_sliders(**settings: int) -> None:
         st.session_state[f"size.{name}"] = value
 
 
-def offer_nearest(error: SizeError, view: ui.View) -> None:
-    """The engine's explanation (drawn with ``view``), and one button per nearest valid setting."""
-    view.note(explain(error), "warning", ":material/block:").draw()
+def offer_nearest(error: SizeError, view: ui.View | None = None) -> None:
+    """The engine's explanation (drawn with ``view``, if given), and one button per nearest valid setting."""
+    if view is not None:
+        view.note(explain(error), "warning", ":material/block:").draw()
     values = error.values
     fixes = {}
     if error.reason == "window_too_big":
@@ -95,29 +94,20 @@ def stack_table(input_shape: tuple[int, int, int], rows: list[arithmetic.TracedL
     return [dict(zip(heads, cells, strict=True)) for cells in table]
 
 
-@st.cache_data(show_spinner=False)
-def torch_check(preset: str) -> list[layers.Mismatch]:
+@st.cache_data(show_spinner=False, max_entries=64)
+def torch_check(input_shape: tuple[int, int, int], stack: tuple[arithmetic.Layer, ...]) -> list[layers.Mismatch]:
     # Meta tensors carry shapes only: even VGG-16 at 224 x 224 runs in milliseconds.
-    input_shape, stack = arithmetic.LAYER_PRESETS[preset]
     return layers.compare_with_torch(input_shape, stack)
 
 
-def explain_windows(
-    layout: windows.AxisLayout, size: int, kernel: int, stride: int, padding: int, dilation: int, out: int
-) -> ui.View:
-    """Whether the windows fit exactly; if not, what the floor drops; and any pixels skipped between windows."""
-    view = ui.View()
-    room = arithmetic.slide_distance(size, kernel, padding, dilation)
-    lost = max(0, layout.dropped - padding)  # dropped cells that are real pixels, not padding
-    numbers = {"room": room, "stride": stride, "quotient": f"{room / stride:.3g}", "out": out}
-    if layout.dropped:
-        key = "size.floor.pixels" if lost else "size.floor.padding"
-        view.note(ui.t(key, **numbers, dropped=layout.dropped, lost=lost), "warning", ":material/crop:")
-    else:
-        view.note(ui.t("size.exact", **numbers, steps=out - 1), "success", ":material/check_circle:")
-    if len(layout.unread) > lost:
-        view.note(ui.t("size.gaps", count=len(layout.unread) - lost), "info", ":material/more_horiz:")
-    return view
+def explain_stack(error: ValueError) -> str:
+    """A stack text's refusal in the session's language, naming the line the user typed."""
+    if isinstance(error, stack_text.StackTextError):
+        return ui.t(f"size.stack.error.{error.reason}", **error.values)
+    values = dict(error.values)
+    line, typed = values.pop("line"), values.pop("typed")
+    text = explain(SizeError(error.reason, str(error), **values))
+    return ui.t("size.stack.on_line", line=line, typed=typed, text=text)
 
 
 def check_guess(number: int, answer: int) -> None:
@@ -181,53 +171,33 @@ if quiz_switch.toggle(
     quiz_panel()
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def size_frames(values: tuple[int, ...], lang: str) -> bytes:
+    """The scrubbing view's frames around ``values`` (in ``SIZE_SLIDERS`` order), packed."""
+    return scrub_view.pack(output_size_view.size_frame_set(dict(zip(SIZE_SLIDERS, values, strict=True)), lang))
+
+
 @st.fragment
 def calculator() -> None:
-    """The five sliders and everything computed from them; moving one reruns only this.
+    """The five sliders and everything computed from them; a release reruns only this.
 
-    Each panel's text, formulas and pictures are one element (``ui.View``): a slider move
-    redraws about twenty elements, not fifty.
+    The sliders, the size, the formula and the windows are one scrubbing view
+    (``pages/scrub_view.py``): while a slider is dragged the browser swaps the frames the
+    engine drew for each of its values; the release stores the values in
+    ``st.session_state["size.<name>"]`` and reruns this fragment for the panels below.
     """
-    with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' six
-        size = st.slider(ui.t("size.input"), 1, 32, 28, key="size.input", bind="query-params")
-        kernel = st.slider(ui.t("size.kernel"), 1, 11, 5, key="size.kernel", bind="query-params")
-        padding = st.slider(ui.t("size.padding"), 0, PADDING_MAX, 0, key="size.padding", bind="query-params")
-        stride = st.slider(ui.t("size.stride"), 1, 6, 1, key="size.stride", bind="query-params")
-        dilation = st.slider(ui.t("size.dilation"), 1, 4, 1, key="size.dilation", bind="query-params")
+    values = scrub_view.values_from_url("size", SIZE_SLIDERS)
+    size, kernel, padding, stride, dilation = (values[name] for name in SIZE_SLIDERS)
     settings = (kernel, stride, padding, dilation)
 
     out = None
     with ui.panel("size.formula"):
-        result, formula_column = st.columns([1.3, 2.7], vertical_alignment="center")
-        formula = ui.View().formula(arithmetic.conv_formula_latex(size, *settings))
+        scrub_view.scrub_view("size.scrub", "size", list(SIZE_SLIDERS), size_frames(tuple(values.values()), ui.lang()))
+        scrub_view.values_to_url("size", SIZE_SLIDERS, values)
         try:
             out = arithmetic.conv_output_size(size, *settings)
         except SizeError as error:
-            result.metric(ui.t("size.output"), "—")
-            with formula_column:
-                offer_nearest(error, formula)
-        else:
-            result.metric(ui.t("size.output"), f"{out} × {out}")
-            with formula_column:
-                formula.caption(ui.t("size.input_to_output", size=size, out=out)).draw()
-
-    if out is not None:
-        with ui.panel("size.windows"):
-            view = ui.View().heading(ui.t("size.windows.title"))
-            layout = windows.axis_layout(size, *settings)
-            labels = windows.AxisLabels(
-                padding=ui.t("size.fig.padding"), pixel=ui.t("size.fig.pixel"), unread=ui.t("size.fig.unread"),
-                input_row=ui.t("size.fig.input_row"), windows_row=ui.t("size.fig.windows_row"),
-                output_row=ui.t("size.fig.output_row"),
-            )  # fmt: skip
-            view.svg(windows.window_svg(layout, labels))
-            explanation = explain_windows(layout, size, kernel, stride, padding, dilation, out)
-            if not layout.unread:
-                view.text(explanation.markdown())
-            else:  # never-read pixels: show that they are whole rows and columns of the image
-                explanation.caption(ui.t("size.grid.caption", size=size))
-                view.row(explanation, ui.View().svg(windows.grid_svg(layout)), widths=(4, 1))
-            view.draw()
+            offer_nearest(error)  # the view already says why; here, the buttons that fix it
 
     with ui.panel("size.frameworks"):
         torch_side, tf_side = ui.View().text(ui.t("size.torch.title")), ui.View().text(ui.t("size.tf.title"))
@@ -276,6 +246,7 @@ def calculator() -> None:
             output_padding = control.slider(
                 ui.t("size.output_padding"), 0, 3, 0, key="size.output_padding", bind="query-params"
             )
+            drawn = False
             with formula_column:
                 try:
                     formula = ui.View().formula(
@@ -292,6 +263,21 @@ def calculator() -> None:
                     key = "size.transposed.choices" if len(choices) > 1 else "size.transposed.one_choice"
                     formula.note(ui.t(key, out=out, listed=listed, size=size, back=back), "info",
                                  ":material/unfold_more:").draw()  # fmt: skip
+                    drawn = True
+            if drawn:  # under the formula, the whole width
+                transposed_windows(out, kernel, stride, padding, output_padding, dilation)
+
+
+def transposed_windows(out: int, kernel: int, stride: int, padding: int, output_padding: int, dilation: int) -> None:
+    """Where the transposed convolution's windows land (as the page draws the convolution's)."""
+    layout = windows.transposed_layout(out, kernel, stride, padding, output_padding, dilation)
+    labels = windows.TransposedLabels(
+        cropped=ui.t("size.tfig.cropped"), kept=ui.t("size.tfig.kept"), extra=ui.t("size.tfig.extra"),
+        input_row=ui.t("size.fig.input_row"), windows_row=ui.t("size.fig.windows_row"),
+        output_row=ui.t("size.fig.output_row"),
+    )  # fmt: skip
+    text = ui.t("size.transposed.windows", out=out, k=layout.span, s=stride)
+    ui.View().text(text).svg(windows.transposed_svg(layout, labels)).draw()
 
 
 @st.fragment
@@ -301,20 +287,37 @@ def stack_tracer() -> None:
         trace_preset()
 
 
+def preset_text(preset: str) -> str:
+    return stack_text.stack_text(*arithmetic.LAYER_PRESETS[preset])
+
+
+def load_preset() -> None:
+    """Picking a network puts its text in the editor (replacing what was typed)."""
+    st.session_state["size.stack_text"] = preset_text(st.session_state["size.preset"])
+
+
 def trace_preset() -> None:
     st.subheader(ui.t("size.stack.title"))
     st.write(ui.t("size.stack.intro"))
     names = list(arithmetic.LAYER_PRESETS)
     preset = ui.url_choice(st.selectbox, ui.t("size.stack.preset"), names, names[0], "size.preset",
-                           format_func=lambda name: ui.t(f"size.preset.{name}"))  # fmt: skip
-    input_shape, stack = arithmetic.LAYER_PRESETS[preset]
-    rows = arithmetic.trace_layers(input_shape, stack)
+                           format_func=lambda name: ui.t(f"size.preset.{name}"), on_change=load_preset)  # fmt: skip
+    if "size.stack_text" not in st.session_state:
+        st.session_state["size.stack_text"] = preset_text(preset)
+    text = st.text_area(
+        ui.t("size.stack.edit"), key="size.stack_text", height=220, max_chars=4000, help=ui.t("size.stack.edit_help")
+    )
+    try:
+        input_shape, stack, rows = stack_text.trace_stack(text)
+    except (stack_text.StackTextError, SizeError) as error:
+        st.warning(explain_stack(error), icon=":material/block:")
+        return
     table = stack_table(input_shape, rows)
     st.table(table, hide_index=True)
     total = sum(row.params for row in rows)
     dense = sum(row.dense_params for row in rows)
     st.caption(ui.t("size.stack.total", total=f"{total:,}", dense=f"{dense:,}"))
-    mismatches = torch_check(preset)
+    mismatches = torch_check(input_shape, tuple(stack))
     if not mismatches:
         st.success(ui.t("size.stack.verified", count=len(rows)), icon=":material/verified:")
     for miss in mismatches:

@@ -9,23 +9,39 @@ from streamlit.testing.v1 import AppTest
 from torch import nn
 
 from cnnviz import quiz
+from tests import scrub
 from tests.app.conftest import open_page
-from tests.charts import groups, page_svgs
+from tests.charts import _svgs, groups
 from tests.conftest import ROOT
 from tests.snippets import printed_layer_shapes, printed_shape
-from tests.views import captions, formulas, notes
+from tests.views import formulas
+from tests.views import notes as page_notes
 
 PAGE = "pages/output_size.py"
+VIEW = "size.scrub"  # the scrubbing view: the five sliders, the size, the formula, the windows
 
 
 def output_metric(at) -> str:
-    """The lesson's "Output size" metric (the quiz's score, "right / answered", is the other one)."""
-    return next(metric.value for metric in at.metric if " / " not in metric.value)
+    """The lesson's output size as the view shows it ("24 × 24", or "—")."""
+    return re.search(r'class="scrub-metric-value"[^>]*>(.*?)</div>', scrub.shown(at, VIEW))[1]
 
 
 def formula(at, index: int = 0) -> str:
-    """The KaTeX source of the page's ``index``-th formula."""
-    return formulas(at)[index]
+    """The LaTeX source of the page's ``index``-th formula: the view's first, then the page's."""
+    return (scrub.formulas(at, VIEW) + formulas(at))[index]
+
+
+def notes(at, kind: str) -> list[str]:
+    """The view's notes of ``kind``, then the page's."""
+    return scrub.notes(at, VIEW, kind) + page_notes(at, kind)
+
+
+def page_svgs(at) -> list:
+    return scrub.svgs(at, VIEW)
+
+
+def slider_value(at, key: str) -> int:
+    return at.slider(key=key).value if key == "size.output_padding" else at.session_state[key]
 
 
 def texts(items) -> str:
@@ -63,8 +79,7 @@ def test_renders_the_seed_articles_28_to_24(default_page):
 )
 def test_each_slider_changes_the_output_size_and_the_formula(key, value, output, plugged):
     at = open_page(PAGE)
-    at.slider(key=key).set_value(value).run()
-    assert not at.exception
+    scrub.move(at, key, value)
     assert output_metric(at) == f"{output} × {output}"
     assert plugged in formula(at)
     assert formula(at).endswith(rf"\mathbf{{{output}}}\end{{aligned}}")
@@ -76,7 +91,7 @@ def test_an_uneven_stride_explains_the_floor_and_the_never_read_pixel():
     warning = texts(notes(at, "warning"))
     assert "23 ÷ 2 = 11.5 is not a whole number" in warning and "rounds down" in warning
     assert "at the end (1) are never read" in warning
-    assert "whole rows and columns (amber)" in texts(captions(at))
+    assert "whole rows and columns (amber)" in scrub.shown(at, VIEW)
     row, whole = page_svgs(at)  # the row of windows, and the whole input from above
     assert [g.find("{*}text").text for g in groups(row, "output")] == [str(n) for n in range(1, 13)]
     assert [g.find("{*}text").text for g in groups(row, "unread")] == ["28"]
@@ -139,7 +154,7 @@ def test_an_impossible_setting_warns_and_offers_the_nearest_valid_one(query, but
     button = at.button(key=setting.replace("size.", "size.fix."))
     assert button.label == button_label
     button.click().run()
-    assert at.slider(key=setting).value == value
+    assert at.session_state[setting] == value
     assert output_metric(at) == "1 × 1"
     assert not notes(at, "warning")
 
@@ -185,13 +200,13 @@ def test_chinese():
     at.run()
     assert not at.exception
     assert at.title[0].value == "输出尺寸:为什么 28 会变成 24"
-    assert at.slider(key="size.stride").label == "步长 s"
+    assert [slider["label"] for slider in scrub.frame_set(at, VIEW)["sliders"]][3] == "步长 s"
     assert "层" in at.table[0].value.columns
     assert "卷积 5×5,4 个滤波器" in list(at.table[0].value["层"])
     assert "已在 PyTorch 中实际运行" in texts(notes(at, "success"))
     row_labels = [g.find("{*}text").text for g in groups(page_svgs(at)[0], "row-label")]
     assert row_labels == ["输入", "窗口", "输出"]
-    at.slider(key="size.input").set_value(3).run()
+    scrub.move(at, "size.input", 3)
     assert "一个窗口也放不下" in texts(notes(at, "warning"))
 
 
@@ -237,7 +252,7 @@ def test_quiz_a_right_answer_scores_and_reveals_the_formula():
     assert not at.exception
     assert f"Right: the output is {answer} × {answer}" in texts(notes(at, "success"))
     assert "1 / 1" in [metric.value for metric in at.metric]
-    assert formula(at, 0).endswith(rf"\mathbf{{{answer}}}\end{{aligned}}")  # the quiz's formula comes first
+    assert formulas(at)[0].endswith(rf"\mathbf{{{answer}}}\end{{aligned}}")  # the quiz's formula comes first
 
 
 def test_quiz_a_wrong_answer_is_corrected_and_a_new_question_follows():
@@ -268,7 +283,7 @@ def test_a_shared_link_opens_the_same_view_in_either_language(lang, title):
     assert not at.exception
     assert at.title[0].value == title
     sliders = ("size.input", "size.kernel", "size.padding", "size.stride", "size.dilation", "size.output_padding")
-    assert [at.slider(key=key).value for key in sliders] == [int(link[key]) for key in sliders]
+    assert [slider_value(at, key) for key in sliders] == [int(link[key]) for key in sliders]
     assert output_metric(at) == "9 × 9"  # (20 + 2 - 2*2 - 1) / 2 = 8.5, rounded down, plus 1
     assert at.selectbox(key="size.preset").value == "lenet5"
     assert at.toggle(key="size.quiz").value and at.number_input(key="size.question").value == 12
@@ -292,9 +307,66 @@ def test_invalid_link_values_fall_back_to_defaults_with_a_notice():
         at.query_params[key] = value
     at.run()
     assert not at.exception
-    assert at.slider(key="size.input").value == 28 and at.slider(key="size.stride").value == 1
-    assert at.slider(key="size.kernel").value == 3  # the valid value is kept
+    assert at.session_state["size.input"] == 28 and at.session_state["size.stride"] == 1
+    assert at.session_state["size.kernel"] == 3  # the valid value is kept
     assert at.selectbox(key="size.preset").value == "keras_mnist"
     notice = at.toast[0].value
     assert all(part in notice for part in ("size.input=999", "size.stride=two", "size.preset=resnet"))
     assert "size.kernel" not in notice
+
+
+# --- Transposed convolution's windows (issue 14) ----------------------------------------------
+
+
+def test_transposed_convolution_draws_where_its_windows_land_as_torch_adds_them():
+    at = open_page(PAGE, **{"size.stride": "2", "size.output_padding": "1"})  # m = 12 back to 28
+    assert not at.exception and not at.error
+    drawing = [svg for element in at.markdown for svg in _svgs(element.value) if groups(svg, "out-cell")]
+    (row,) = drawing
+    assert [g.find("{*}text").text for g in groups(row, "input")] == [str(n) for n in range(1, 13)]
+    kept = [int(g.find("{*}text").text) for g in groups(row, "out-cell") if not groups_of_kind(g, "cropped")]
+    summed = torch.nn.functional.conv_transpose1d(torch.ones(1, 1, 12), torch.ones(1, 1, 5), stride=2,
+                                                  output_padding=1)[0, 0]  # fmt: skip
+    assert kept == summed.round().int().tolist() and len(kept) == 28
+    assert "5-wide window" in texts(at.markdown)
+
+
+def groups_of_kind(group, kind: str) -> bool:
+    return kind in group.get("class", "").split()
+
+
+# --- Typing your own stack (issue 14) ---------------------------------------------------------
+
+
+def test_a_typed_stack_is_traced_and_checked_by_torch():
+    at = open_page(PAGE)
+    assert at.text_area(key="size.stack_text").value.startswith("input 1 28 28\nconv 4 k5\nconv 8 k3")
+    at.text_area(key="size.stack_text").set_value("input 3 32 32\nconv 8 k3 p1\nrelu\npool max 2\nflatten\ndense 10")
+    at.run()
+    assert not at.exception and not at.error
+    shapes = list(at.table[0].value["Output shape (C × H × W)"])
+    assert shapes == ["3 × 32 × 32", "8 × 32 × 32", "8 × 16 × 16", "2048", "10"]
+    assert "all 4 layers match" in texts(notes(at, "success"))
+    assert printed_layer_shapes(at.code[-1].value) == [(1, 8, 32, 32), (1, 8, 16, 16), (1, 2048), (1, 10)]
+    at.selectbox(key="size.preset").set_value("lenet5").run()  # a preset replaces the typed text
+    assert at.text_area(key="size.stack_text").value.startswith("input 1 32 32\nconv 6 k5\npool avg 2")
+
+
+@pytest.mark.parametrize(
+    "lang, text, said",
+    [
+        ("en", "input 1 8 8\n# comment\nconv 4 k3\nconv 4 k9", "Line 4 (conv 4 k9): No window fits"),
+        ("zh", "input 1 8 8\n# comment\nconv 4 k3\nconv 4 k9", "第 4 行(conv 4 k9):一个窗口也放不下"),
+        ("en", "input 1 8 8\nconv 4 k3 z2", "Line 2 (conv 4 k3 z2) is not a layer"),
+        ("zh", "input 1 8 8\nconv 4 k3 z2", "第 2 行(conv 4 k3 z2)不是追踪器认识的层"),
+        ("zh", "conv 4 k3", "第 1 行(conv 4 k3):第一行必须是"),
+    ],
+)
+def test_a_stack_that_cannot_be_traced_says_why_in_the_users_language_naming_the_line(lang, text, said):
+    at = open_page(PAGE, lang=lang)
+    at.text_area(key="size.stack_text").set_value(text).run()
+    assert not at.exception and not at.error
+    (warning,) = [note for note in notes(at, "warning") if "conv 4" in note]
+    assert said in warning
+    if lang == "zh":
+        assert not re.search(r"\b(Line|layer|window|must|the)\b", warning)  # no English sentence around the syntax

@@ -1,0 +1,220 @@
+"""Dragging a scrubbing view's sliders in chromium: does the picture follow the pointer?
+
+For each slider of the Output size view (``cnnviz/frontend/scrub_view.js``), a scripted
+pointer drag presses the thumb, moves to the range's low end, then one pointer move per
+value step up to the high end, 16 ms apart (a 60 Hz pointer: sent over the DevTools
+protocol on a clock, the positions measured beforehand), and releases. For every move,
+inside the page: from the ``pointermove`` event's timestamp to the view's DOM changing, then
+two animation frames (the changed frame painted). Each painted frame is read back (the
+slider's value, the output size, the number of windows drawn, the formula's LaTeX) and
+checked against the engine for the value under the pointer.
+
+Also counted, over the page's websocket: bytes received during the drag (Python is not
+involved: should be 0) and during each release's rerun (the new frame set and the panels).
+
+Goal (issue 17): p95 <= 33 ms, median <= 16 ms, 100 % of moves show the engine's frame for
+the value under the pointer. The release itself is ``python -m bench.latency --pages output_size``.
+
+Run: ``nice -n 10 python -m bench.drag [--rounds 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+from bench import common
+from cnnviz.drawing.output_size_view import SIZE_SLIDERS
+from tests.e2e import harness
+from tests.e2e.scrub_driver import READ_JS, THUMB_PX, VIEW, expected, thumb_x, view
+
+MOVE_GAP_MS = 16
+FLOOR = "#drag-floor"
+
+#: The reference: a bare <input type=range> whose input event sets one text (no frame to
+#: swap), dragged the same way in the same page. Two animation frames after a change cost
+#: 16-33 ms by themselves at 60 Hz, so this is what "follows the pointer" can cost at best.
+FLOOR_JS = """
+([high, width]) => {
+  document.getElementById('drag-floor')?.remove();
+  const root = document.createElement('div');
+  root.id = 'drag-floor';
+  root.style.cssText = `position:fixed;right:24px;top:120px;width:${width}px;z-index:99999;background:#fff;padding:8px`;
+  root.innerHTML = `<input type="range" name="floor" min="0" max="${high}" step="1" value="0" style="width:100%;margin:0"><span>0</span>`;
+  const input = root.querySelector('input');
+  input.addEventListener('input', () => { root.querySelector('span').textContent = input.value;
+                                          root.dataset.frame = input.value; });
+  document.body.appendChild(root);
+}
+"""
+
+PROBE_JS = """
+(readSource) => {
+  const read = eval(readSource);
+  const probe = { moves: [] };
+  window.__dragProbe = probe;
+  document.addEventListener('pointermove', (event) => {
+    if (!probe.armed) return;
+    const root = probe.root;
+    const move = { at: event.timeStamp, changed: null, painted: null, seen: null };
+    probe.moves.push(move);
+    const observer = new MutationObserver(() => {
+      if (move.changed !== null) return;
+      move.changed = performance.now();
+      observer.disconnect();
+      // What this move put on the screen, read before a later move can change it.
+      move.seen = root.classList.contains('scrub-view') ? read(root) : null;
+      requestAnimationFrame(() => requestAnimationFrame(() => { move.painted = performance.now(); }));
+    });
+    observer.observe(root, { subtree: true, childList: true, characterData: true,
+                             attributes: true, attributeFilter: ['data-frame'] });
+    setTimeout(() => observer.disconnect(), 1000);
+  }, { capture: true });
+}
+"""
+
+
+def websocket_counter(page: Page) -> dict:
+    """Bytes received over the page's websockets, counted as they arrive."""
+    counter = {"bytes": 0}
+
+    def on_socket(socket):
+        socket.on("framereceived", lambda payload: counter.__setitem__("bytes", counter["bytes"] + len(payload)))
+
+    page.on("websocket", on_socket)
+    return counter
+
+
+def floor_x(page: Page, high: int, value: int) -> tuple[float, float]:
+    box = page.locator(f"{FLOOR} input").bounding_box()
+    return box["x"] + THUMB_PX / 2 + value / high * (box["width"] - THUMB_PX), box["y"] + box["height"] / 2
+
+
+def drag(page: Page, name: str, counter: dict, floor: bool = False) -> tuple[list[dict], int, int]:
+    """One drag of slider ``name`` across its range (or of the floor's bare slider, with as many
+    steps); the moves, the drag's websocket bytes and the release's."""
+    low, high, _ = SIZE_SLIDERS[name]
+    if floor:
+        page.evaluate(FLOOR_JS, [high - low, view(page).locator(f'input[name="{name}"]').bounding_box()["width"]])
+        position = lambda value: floor_x(page, high - low, value - low)  # noqa: E731
+        start = low
+    else:
+        position = lambda value: thumb_x(page, name, value)  # noqa: E731
+        start = int(view(page).locator(f'input[name="{name}"]').evaluate("(input) => input.valueAsNumber"))
+    page.mouse.move(*position(start))
+    page.mouse.down()
+    page.mouse.move(*position(low), steps=1)
+    page.wait_for_timeout(100)
+    page.evaluate(
+        "(selector) => { const probe = window.__dragProbe; probe.root = document.querySelector(selector);"
+        " probe.moves = []; probe.armed = true; }", FLOOR if floor else VIEW,
+    )  # fmt: skip
+    before = counter["bytes"]
+    wanted = list(range(low + 1, high + 1))
+    points = [position(value) for value in wanted]  # measured before the drag: no round trip inside it
+    pointer = page.context.new_cdp_session(page)  # straight to the browser's input, paced by the clock
+    due = time.perf_counter()
+    for x, y in points:
+        pointer.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y, "button": "left", "buttons": 1})
+        due += MOVE_GAP_MS / 1000
+        time.sleep(max(0.0, due - time.perf_counter()))
+    pointer.detach()
+    page.wait_for_timeout(200)
+    moves = page.evaluate("() => { window.__dragProbe.armed = false; return window.__dragProbe.moves; }")
+    during = counter["bytes"] - before
+    before = counter["bytes"]
+    if floor:
+        page.mouse.up()
+        page.evaluate("(selector) => document.querySelector(selector).remove()", FLOOR)
+        release = 0
+    else:
+        with harness.rerun(page):
+            page.mouse.up()
+        release = counter["bytes"] - before
+    for move, value in zip(moves, wanted, strict=False):
+        move["wanted"] = value
+    return moves, during, release
+
+
+def restore(page: Page, name: str, value: int) -> None:
+    """Put slider ``name`` back on ``value`` (a short drag and a release)."""
+    page.mouse.move(*thumb_x(page, name, int(view(page).locator(f'input[name="{name}"]').input_value())))
+    page.mouse.down()
+    page.mouse.move(*thumb_x(page, name, value), steps=2)
+    with harness.rerun(page):
+        page.mouse.up()
+
+
+def matches(move: dict, name: str) -> bool:
+    seen = move.get("seen")
+    if not seen or seen["pending"] or seen["values"][name] != move["wanted"]:
+        return False
+    return {key: seen[key] for key in ("out", "outputs", "latex")} == expected(seen["values"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=2, help="drags across each slider")
+    args = parser.parse_args(argv)
+    print(f"drag: {len(SIZE_SLIDERS)} sliders x {args.rounds} rounds; {common.machine_line()}", file=sys.stderr)
+    results, rows = [], []
+    with harness.serve("app.py") as app, sync_playwright() as playwright:
+        browser = harness.launch_chromium(playwright)
+        try:
+            page = harness.new_context(browser).new_page()
+            counter = websocket_counter(page)
+            harness.open_app(page, f"{app.url}/output_size")
+            view(page).locator("svg").first.wait_for()
+            page.evaluate(PROBE_JS, READ_JS)
+            floor_times, all_moves = [], []
+            for name, (_, _, default) in SIZE_SLIDERS.items():
+                times, handler, misses, good, total, during, releases = [], [], [], 0, 0, 0, []
+                for _ in range(args.rounds):  # the floor's drag and the view's, interleaved
+                    floor_moves, _, _ = drag(page, name, counter, floor=True)
+                    floor_times += [(move["painted"] - move["at"], move["changed"] - move["at"])
+                                    for move in floor_moves if move["painted"]]  # fmt: skip
+                    moves, drag_bytes, release_bytes = drag(page, name, counter)
+                    during += drag_bytes
+                    releases.append(release_bytes)
+                    all_moves += moves
+                    for move in moves:
+                        total += 1
+                        good += matches(move, name)
+                        if not matches(move, name):
+                            misses.append({"wanted": move.get("wanted"), "seen": move.get("seen")})
+                        if move.get("painted") is not None:
+                            times.append(move["painted"] - move["at"])
+                            handler.append(move["changed"] - move["at"])
+                    restore(page, name, default)
+                stats = common.summary(times) if times else {"n": 0, "median": float("nan"), "p95": float("nan")}
+                share = 100 * good / total if total else 0.0
+                to_change = common.summary(handler)
+                results.append({"slider": name, "ms": stats, "to_dom_change_ms": to_change, "moves": total,
+                                "matching_pct": share, "misses": misses, "bytes_during_drags": during,
+                                "bytes_per_release": releases})  # fmt: skip
+                rows.append([name, total, stats["median"], stats["p95"], to_change["median"], to_change["p95"],
+                             f"{share:.0f} %", during / max(total, 1), sum(releases) / len(releases)])  # fmt: skip
+            floor = common.summary([painted for painted, _ in floor_times])
+            floor_change = common.summary([changed for _, changed in floor_times])
+            gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(all_moves) if 0 < b["at"] - a["at"] < 500]
+            print(f"pointer moves came {common.summary(gaps)['median']:.0f} ms apart (median)", file=sys.stderr)
+            results.append({"slider": "floor (bare range input)", "ms": floor})
+            rows.insert(0, ["floor: bare range input", floor["n"], floor["median"], floor["p95"], floor_change["median"],
+                            floor_change["p95"], "-", "-", "-"])  # fmt: skip
+        finally:
+            browser.close()
+    print(f"\nDrag: pointermove to the changed frame painted (two animation frames); {common.machine_line()}")
+    print(common.table(["slider", "moves", "median ms", "p95 ms", "to DOM change, median", "p95", "engine's frame",
+                        "ws bytes / move", "ws bytes / release"], rows))  # fmt: skip
+    path = common.record("drag", results)
+    print(f"\n(recorded in {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

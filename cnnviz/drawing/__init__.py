@@ -1,0 +1,13 @@
+"""The drawing layer: views made from the engine's numbers, as HTML, SVG or MathML text.
+
+Nothing here computes lesson maths: every number comes from an engine module
+(``cnnviz.arithmetic``, ``cnnviz.windows``...), and these modules only lay it out.
+
+- ``mathml``: a formula's LaTeX source as MathML, for views drawn outside Streamlit's KaTeX.
+- ``frames``: a "frame set" for a scrubbing view: every value of every slider, drawn ahead
+  of time, deduplicated, in the shape ``cnnviz/frontend/scrub_view.js`` reads.
+- ``output_size_view``: the Output size lesson's frames (the size, the formula, the windows).
+
+(The older drawing modules, ``figures.py``, ``svg.py``, ``*_views.py``, ``feature_pictures.py``
+and ``training_plots.py``, still sit flat in ``cnnviz/``; see ``cnnviz/drawing/README.md``.)
+"""

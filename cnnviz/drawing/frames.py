@@ -1,0 +1,82 @@
+"""Frame sets: a view drawn ahead of time for every value of every slider, for scrubbing.
+
+A scrubbing view (``cnnviz/frontend/scrub_view.js``) swaps pictures while a slider is
+dragged, with no trip to the server. It can only show what the engine computed, so the
+server draws the view for each value a slider can take *given the other sliders' current
+values* ("the frames"), and sends them at once. A frame is a few parts (e.g. the formula,
+the drawing); parts are deduplicated, since neighbouring values often share some.
+
+The data sent (JSON), which ``scrub_view.js`` documents at its top too::
+
+    {"sliders": [{"name", "label", "low", "high", "step", "value"}, ...],
+     "base": {name: value, ...},          # the settings every frame set was drawn around
+     "parts": ["<svg…>", "<math…>", ...],  # each distinct part once
+     "frames": {name: [[part index, ...] for each value low..high], ...}}
+
+The frame for slider ``name`` at ``value`` is ``frames[name][(value - low) // step]``, and
+equals ``draw({**base, name: value})`` (``tests/engine/test_frames.py`` checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Slider:
+    """One slider of a scrubbing view: its setting's name, its label, its range and its value."""
+
+    name: str
+    label: str
+    low: int
+    high: int
+    value: int
+    step: int = 1
+
+    @property
+    def values(self) -> range:
+        return range(self.low, self.high + 1, self.step)
+
+
+#: What a view draws for one setting: its parts, in the order the view lays them out.
+Draw = Callable[[Mapping[str, int]], Sequence[str]]
+
+
+def frame_sets(sliders: Sequence[Slider], draw: Draw) -> dict:
+    """Every slider's frames around the sliders' current values, parts deduplicated.
+
+    Args:
+        sliders: the view's sliders; ``value`` is each one's current value (the base).
+        draw: the view's drawing for one setting ({name: value}), as a sequence of HTML parts.
+
+    Returns:
+        The JSON-ready dict described in this module's docstring. A setting shared by two
+        sliders' sets (the base itself) is drawn once.
+    """
+    base = {slider.name: slider.value for slider in sliders}
+    parts: list[str] = []
+    index_of: dict[str, int] = {}
+    drawn: dict[tuple[tuple[str, int], ...], list[int]] = {}
+
+    def frame(settings: dict[str, int]) -> list[int]:
+        key = tuple(sorted(settings.items()))
+        if key not in drawn:
+            indices = []
+            for part in draw(settings):
+                if part not in index_of:
+                    index_of[part] = len(parts)
+                    parts.append(part)
+                indices.append(index_of[part])
+            drawn[key] = indices
+        return drawn[key]
+
+    frames = {slider.name: [frame({**base, slider.name: value}) for value in slider.values] for slider in sliders}
+    return {"sliders": [asdict(slider) for slider in sliders], "base": base, "parts": parts, "frames": frames}
+
+
+def frame_at(frame_set: Mapping, name: str, value: int) -> list[str]:
+    """The parts a frame set shows for slider ``name`` at ``value`` (as ``scrub_view.js`` looks them up)."""
+    slider = next(slider for slider in frame_set["sliders"] if slider["name"] == name)
+    indices = frame_set["frames"][name][(value - slider["low"]) // slider["step"]]
+    return [frame_set["parts"][index] for index in indices]

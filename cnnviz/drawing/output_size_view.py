@@ -1,0 +1,124 @@
+"""The Output size lesson's scrubbing view: the output size, the filled-in formula, the windows.
+
+``size_frame`` draws the view for one setting from ``cnnviz.arithmetic`` (the size formula)
+and ``cnnviz.windows`` (where the windows land); ``size_frame_set`` draws it for every value
+of the five sliders (``cnnviz.drawing.frames``), which ``cnnviz/frontend/scrub_view.js``
+swaps while a slider is dragged. Texts are in ``lang`` (``cnnviz/locales``).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Mapping
+
+from cnnviz import arithmetic, i18n, windows
+from cnnviz.arithmetic import SizeError
+from cnnviz.drawing.frames import Slider, frame_sets
+from cnnviz.drawing.mathml import formula_mathml
+
+#: The five sliders: setting name -> (low, high, default). Settings are named as
+#: ``conv_output_size``'s arguments; the URL keys are ``size.<name>``.
+SIZE_SLIDERS: dict[str, tuple[int, int, int]] = {
+    "input": (1, 32, 28),
+    "kernel": (1, 11, 5),
+    "padding": (0, 6, 0),
+    "stride": (1, 6, 1),
+    "dilation": (1, 4, 1),
+}
+
+
+def _arguments(settings: Mapping[str, int]) -> tuple[int, int, int, int, int]:
+    """``conv_output_size``'s positional arguments: size, kernel, stride, padding, dilation."""
+    return settings["input"], settings["kernel"], settings["stride"], settings["padding"], settings["dilation"]
+
+
+def explain_size_error(error: SizeError, lang: str) -> str:
+    """The engine's reason for an impossible setting, in ``lang``."""
+    values = dict(error.values)
+    if "what" in values:
+        values["what"] = i18n.translate(f"size.what.{values['what']}", lang)
+    text = i18n.translate(f"size.error.{error.reason}", lang, **values)
+    return i18n.translate("size.error.in_layer", lang, layer=values["layer"], text=text) if "layer" in values else text
+
+
+def note_html(text: str, kind: str = "info") -> str:
+    """A coloured box like ``st.info`` (the app's ``cnnviz-note`` style), ``kind`` info/success/warning/error."""
+    return f'<div class="cnnviz-note {kind}"><p>{html.escape(text)}</p></div>'
+
+
+def windows_explanation(layout: windows.AxisLayout, settings: Mapping[str, int], out: int, lang: str) -> list[str]:
+    """Whether the windows fit exactly; if not, what the floor drops; any pixels skipped between windows."""
+    size, kernel, stride, padding, dilation = _arguments(settings)
+    room = arithmetic.slide_distance(size, kernel, padding, dilation)
+    lost = max(0, layout.dropped - padding)  # dropped cells that are real pixels, not padding
+    numbers = {"room": room, "stride": stride, "quotient": f"{room / stride:.3g}", "out": out}
+    if layout.dropped:
+        key = "size.floor.pixels" if lost else "size.floor.padding"
+        notes = [note_html(i18n.translate(key, lang, **numbers, dropped=layout.dropped, lost=lost), "warning")]
+    else:
+        notes = [note_html(i18n.translate("size.exact", lang, **numbers, steps=out - 1), "success")]
+    if len(layout.unread) > lost:
+        notes.append(note_html(i18n.translate("size.gaps", lang, count=len(layout.unread) - lost), "info"))
+    return notes
+
+
+def _summary(settings: Mapping[str, int], lang: str) -> tuple[str, int | None]:
+    """The output size beside the filled-in formula (or why no window fits); and the size, if any."""
+    size = settings["input"]
+    formula = formula_mathml(arithmetic.conv_formula_latex(*_arguments(settings)))
+    try:
+        out = arithmetic.conv_output_size(*_arguments(settings))
+    except SizeError as error:
+        out, shown, below = None, "—", note_html(explain_size_error(error, lang), "warning")
+    else:
+        shown = f"{out} × {out}"
+        below = f'<div class="cnnviz-caption"><p>{html.escape(i18n.translate("size.input_to_output", lang, size=size, out=out))}</p></div>'
+    metric = (
+        f'<div class="scrub-metric"><div class="scrub-metric-label">{html.escape(i18n.translate("size.output", lang))}'
+        f'</div><div class="scrub-metric-value" data-value="{out if out is not None else ""}">{shown}</div></div>'
+    )
+    return f'<div class="scrub-summary">{metric}<div class="scrub-formula">{formula}{below}</div></div>', out
+
+
+def _windows(settings: Mapping[str, int], out: int, lang: str) -> str:
+    """The windows along one row (and, when some pixels are never read, the whole input from above)."""
+    layout = windows.axis_layout(*_arguments(settings))
+    labels = windows.AxisLabels(
+        **{name: i18n.translate(f"size.fig.{key}", lang) for name, key in (
+            ("padding", "padding"), ("pixel", "pixel"), ("unread", "unread"),
+            ("input_row", "input_row"), ("windows_row", "windows_row"), ("output_row", "output_row"))}
+    )  # fmt: skip
+    heading = f"<h3>{html.escape(i18n.translate('size.windows.title', lang))}</h3>"
+    notes = "".join(windows_explanation(layout, settings, out, lang))
+    if not layout.unread:
+        return f'<div class="scrub-windows">{heading}{windows.window_svg(layout, labels)}{notes}</div>'
+    caption = i18n.translate("size.grid.caption", lang, size=settings["input"])
+    beside = f'<div class="scrub-beside"><div>{notes}<div class="cnnviz-caption"><p>{html.escape(caption)}</p></div></div><div>{windows.grid_svg(layout)}</div></div>'
+    return f'<div class="scrub-windows">{heading}{windows.window_svg(layout, labels)}{beside}</div>'
+
+
+def size_frame(settings: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -> tuple[str, str]:
+    """The view for one setting: (the size and formula, the windows or "" when no window fits).
+
+    Args:
+        settings: {"input", "kernel", "padding", "stride", "dilation"} -> value.
+        lang: the interface language.
+    """
+    return _size_frame(tuple(settings[name] for name in SIZE_SLIDERS), lang)
+
+
+@functools.lru_cache(maxsize=2048)  # a release redraws the other sliders' sets; most frames recur
+def _size_frame(values: tuple[int, ...], lang: str) -> tuple[str, str]:
+    settings = dict(zip(SIZE_SLIDERS, values, strict=True))
+    summary, out = _summary(settings, lang)
+    return summary, "" if out is None else _windows(settings, out, lang)
+
+
+def size_frame_set(values: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -> dict:
+    """``size_frame`` for every value of each of the five sliders around ``values`` (see ``frames``)."""
+    sliders = [
+        Slider(name, i18n.translate(f"size.{name}", lang), low, high, values[name])
+        for name, (low, high, _) in SIZE_SLIDERS.items()
+    ]
+    return frame_sets(sliders, lambda settings: size_frame(settings, lang))

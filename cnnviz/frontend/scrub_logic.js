@@ -1,0 +1,70 @@
+// What a scrubbing view decides, apart from the page: which frame a slider value shows,
+// what changed between two frames, and how the frame set arrives. No DOM here, so
+// `node --test tests/frontend/` can check it (scrub_view.js does the drawing).
+//
+// A frame set (made by cnnviz/drawing/frames.py, sent gzipped as JSON bytes):
+//   { sliders: [{name, label, low, high, step, value}],
+//     base:    {name: value},           // the settings every slider's frames were drawn around
+//     parts:   ["<svg…>", "<math…>"],   // each distinct piece of HTML once
+//     frames:  {name: [[part index, …] for each value low..high]} }
+// The frame for slider `name` at `value` is frames[name][(value - low) / step]: the server
+// drew it for {...base, [name]: value}. Only the browser moves; the numbers are the engine's.
+
+/** The JSON object in gzip-compressed bytes (a Uint8Array or an ArrayBuffer). */
+export async function gunzipJson(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return JSON.parse(await new Response(stream).text());
+}
+
+/** The slider called `name` in the frame set. */
+export function sliderNamed(frameSet, name) {
+  return frameSet.sliders.find((slider) => slider.name === name);
+}
+
+/** A value moved onto the slider's range and steps (what an <input type=range> would hold). */
+export function snap(slider, value) {
+  const steps = Math.round((value - slider.low) / slider.step);
+  return Math.min(slider.high, Math.max(slider.low, slider.low + steps * slider.step));
+}
+
+/**
+ * The part indices to show when slider `name` is at values[name], or null when the frame
+ * set cannot say: another slider has moved away from the base the frames were drawn
+ * around (it was released, and the server has not yet sent the frames for its new value).
+ */
+export function frameFor(frameSet, values, name) {
+  for (const slider of frameSet.sliders) {
+    if (slider.name !== name && values[slider.name] !== frameSet.base[slider.name]) return null;
+  }
+  const slider = sliderNamed(frameSet, name);
+  return frameSet.frames[name][(snap(slider, values[name]) - slider.low) / slider.step];
+}
+
+/** The slots whose part differs between two frames, given as part indices or as their HTML
+ * (all of them when there was none before). */
+export function changedSlots(shown, next) {
+  const slots = [];
+  for (let slot = 0; slot < next.length; slot += 1) {
+    if (!shown || shown[slot] !== next[slot]) slots.push(slot);
+  }
+  return slots;
+}
+
+/** Whether every setting in `wanted` has the same value in `values`. */
+export function sameValues(wanted, values) {
+  return Object.keys(wanted).every((name) => values[name] === wanted[name]);
+}
+
+/**
+ * The values the sliders take when a new frame set arrives: the server's, except for a
+ * slider the user is still holding (`held`, a name or null), which keeps its position.
+ * `awaited` is the last release sent (or null): a frame set drawn before the server got it
+ * (two quick arrow-key presses are two reruns) must not pull the sliders back, so until
+ * the frame set for `awaited` arrives, the sliders stay where the user put them.
+ */
+export function valuesOnArrival(frameSet, values, held, awaited = null) {
+  if (awaited && values && !sameValues(awaited, frameSet.base)) return { ...values };
+  const next = { ...frameSet.base };
+  if (held && values && held in values) next[held] = values[held];
+  return next;
+}

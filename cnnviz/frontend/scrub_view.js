@@ -1,0 +1,143 @@
+// A lesson view that follows its sliders while they are dragged, with no trip to the server.
+//
+// Mounted by pages/scrub.py as an st.components.v2 component. `data` is a frame set
+// (see scrub_logic.js, above its functions) as gzipped JSON bytes. The view draws one
+// <input type=range> per slider (focusable, labelled, arrow keys and touch for free) and
+// one slot per part of a frame. On every `input` event it swaps in the frame the server drew
+// for that value; on release (`change`: pointer up, or a key press) it sends all values
+// back as the trigger "release", so Python reruns and the other panels, the URL and the
+// code follow. The logic functions above this line come from scrub_logic.js.
+
+const views = new WeakMap(); // parentElement -> the view's state, kept across reruns
+
+function buildSliders(view, frameSet) {
+  const row = document.createElement("div");
+  row.className = "scrub-sliders";
+  for (const slider of frameSet.sliders) {
+    const id = `${view.key}-${slider.name}`;
+    const box = document.createElement("div");
+    box.className = "scrub-slider";
+    box.dataset.name = slider.name;
+    box.innerHTML =
+      `<div class="scrub-slider-head"><label for="${id}"></label><output for="${id}"></output></div>` +
+      `<input type="range" id="${id}" name="${slider.name}">`;
+    box.querySelector("label").textContent = slider.label;
+    const input = box.querySelector("input");
+    Object.assign(input, { min: slider.low, max: slider.high, step: slider.step });
+    input.addEventListener("pointerdown", () => { view.held = slider.name; });
+    input.addEventListener("input", () => move(view, slider.name, input.valueAsNumber));
+    input.addEventListener("change", () => release(view, slider.name));
+    row.appendChild(box);
+    view.inputs[slider.name] = input;
+  }
+  return row;
+}
+
+/** Show slider `name` at `value`, and the frame the server drew for it (if it has one yet). */
+function move(view, name, value) {
+  view.values[name] = value;
+  view.moved = name;
+  showValue(view, name);
+  const frame = frameFor(view.frameSet, view.values, name);
+  view.root.classList.toggle("scrub-pending", frame === null);
+  if (frame) showFrame(view, frame);
+}
+
+const AWAIT_MS = 3000; // after this, a release the server never answered stops holding the sliders
+
+function release(view, name) {
+  view.held = null;
+  view.awaited = { values: { ...view.values }, at: performance.now() };
+  view.setTriggerValue("release", { ...view.values, moved: name });
+}
+
+function showValue(view, name) {
+  const input = view.inputs[name];
+  const value = view.values[name];
+  if (input.valueAsNumber !== value) input.value = value;
+  input.setAttribute("aria-valuetext", String(value));
+  input.parentElement.querySelector("output").textContent = String(value);
+}
+
+/**
+ * A part's HTML as DOM, parsed once: swapping in a parsed node is cheaper than parsing a
+ * 25 kB SVG on every pointer move (bench/drag.py). Nodes are kept by their HTML, so a part
+ * that the next frame set holds too (after a release, most do) is not parsed again.
+ * A node lives in one slot at a time.
+ */
+function nodeFor(view, html) {
+  let node = view.nodes.get(html);
+  if (!node) {
+    node = document.createElement("div");
+    node.style.display = "contents";
+    node.innerHTML = html;
+    view.nodes.set(html, node);
+  }
+  return node;
+}
+
+/** Parse the frame set's parts while the browser is idle, before the pointer needs them. */
+function parseAhead(view, frameSet) {
+  const pending = frameSet.parts.map((_, index) => index);
+  const idle = window.requestIdleCallback || ((work) => setTimeout(() => work({ timeRemaining: () => 8 }), 1));
+  const work = (deadline) => {
+    while (pending.length && view.frameSet === frameSet && deadline.timeRemaining() > 2) {
+      nodeFor(view, frameSet.parts[pending.pop()]);
+    }
+    if (pending.length && view.frameSet === frameSet) idle(work);
+  };
+  idle(work);
+}
+
+function showFrame(view, frame) {
+  const html = frame.map((index) => view.frameSet.parts[index]);
+  const changed = changedSlots(view.shown, html); // by content: a new frame set's same part stays
+  for (const slot of changed) view.slots[slot].replaceChildren(nodeFor(view, html[slot]));
+  view.shown = html;
+  if (changed.length) view.root.dataset.frame = frame.join(","); // the drag benchmark watches this
+}
+
+/** A new frame set from the server: build the view once, then adopt the new values. */
+function arrive(view, frameSet) {
+  view.frameSet = frameSet;
+  const kept = new Set(frameSet.parts); // forget the nodes of parts this frame set no longer holds
+  for (const html of view.nodes.keys()) if (!kept.has(html)) view.nodes.delete(html);
+  if (!view.root.firstChild) {
+    view.root.appendChild(buildSliders(view, frameSet));
+    const first = frameSet.frames[frameSet.sliders[0].name][0];
+    view.slots = first.map(() => view.root.appendChild(document.createElement("div")));
+    view.slots.forEach((slot, index) => { slot.className = `scrub-slot scrub-slot-${index}`; });
+  }
+  const awaited = view.awaited && performance.now() - view.awaited.at < AWAIT_MS ? view.awaited.values : null;
+  if (!awaited || sameValues(awaited, frameSet.base)) view.awaited = null;
+  view.values = valuesOnArrival(frameSet, view.values, view.held, awaited);
+  for (const slider of frameSet.sliders) {
+    const label = view.inputs[slider.name].parentElement.querySelector("label");
+    if (label.textContent !== slider.label) label.textContent = slider.label; // the language may have changed
+    showValue(view, slider.name);
+  }
+  const name = view.held || view.moved || frameSet.sliders[0].name;
+  const frame = frameFor(frameSet, view.values, name);
+  view.root.classList.toggle("scrub-pending", frame === null);
+  if (frame) showFrame(view, frame);
+  view.root.dataset.base = JSON.stringify(frameSet.base);
+  parseAhead(view, frameSet);
+}
+
+export default function ({ data, parentElement, setTriggerValue, key }) {
+  let view = views.get(parentElement);
+  if (!view) {
+    const root = document.createElement("div");
+    root.className = "scrub-view";
+    parentElement.appendChild(root);
+    view = { root, key: key || "scrub", inputs: {}, slots: [], nodes: new Map(), values: null, held: null,
+             shown: null, version: 0 };
+    views.set(parentElement, view);
+  }
+  view.setTriggerValue = setTriggerValue;
+  if (!data) return;
+  const version = (view.version += 1); // a slower, older payload must not win
+  gunzipJson(data).then((frameSet) => {
+    if (version === view.version) arrive(view, frameSet);
+  });
+}

@@ -1,0 +1,127 @@
+"""The Output size lesson's scrubbing view in chromium: the picture follows the pointer, with
+the engine's numbers at every position; the keyboard moves it; a release updates the URL
+and the code panel."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from cnnviz.drawing.output_size_view import SIZE_SLIDERS
+from tests.e2e import harness
+from tests.e2e.scrub_driver import expected, matches_engine, shown, thumb_x, view
+
+pytestmark = pytest.mark.e2e
+
+
+def open_size(tab: Page, base_url: str, query: str = "") -> None:
+    harness.open_app(tab, f"{base_url}/output_size{query}")
+    view(tab).locator("svg").first.wait_for()
+
+
+@pytest.mark.parametrize("name", list(SIZE_SLIDERS))
+def test_dragging_each_slider_shows_the_engines_frame_at_every_position(tab, app_server, name):
+    open_size(tab, app_server.url)
+    low, high, default = SIZE_SLIDERS[name]
+    tab.mouse.move(*thumb_x(tab, name, default))
+    tab.mouse.down()
+    runs = harness.runs(tab)
+    for value in sorted({high, low, (low + high) // 2, low + 1, high - 1, default}, key=lambda v: abs(v - default)):
+        tab.mouse.move(*thumb_x(tab, name, value), steps=3)
+        seen = shown(tab)
+        assert seen["values"][name] == value
+        assert matches_engine(seen), (seen, expected(seen["values"]))
+    assert harness.runs(tab) == runs  # no rerun while the pointer is held
+    with harness.rerun(tab):
+        tab.mouse.up()
+    in_url = tab.evaluate("(key) => new URL(location.href).searchParams.get(key)", f"size.{name}")
+    assert in_url == (None if value == default else str(value))
+    assert shown(tab)["values"][name] == value and matches_engine(shown(tab))  # the server's frames agree
+
+
+def test_keyboard_moves_the_view_and_a_release_updates_the_url_and_the_code(tab, app_server):
+    open_size(tab, app_server.url)
+    stride = view(tab).locator('input[name="stride"]')
+    stride.focus()
+    with harness.rerun(tab):
+        stride.press("ArrowRight")  # stride 1 -> 2: (28 - 5) / 2 + 1 = 12
+    seen = shown(tab)
+    assert seen["values"]["stride"] == 2 and seen["out"] == "12" and matches_engine(seen)
+    assert "size.stride=2" in tab.url
+    code = tab.locator('[data-testid="stCode"]').first.text_content()
+    assert "stride=2" in code
+    assert stride.get_attribute("aria-valuetext") == "2"
+    assert view(tab).locator("label[for]").first.inner_text() == "Input size n"
+    # The release reran the page: the frames now follow the new stride, and so does dragging another slider.
+    tab.mouse.move(*thumb_x(tab, "input", 28))
+    tab.mouse.down()
+    tab.mouse.move(*thumb_x(tab, "input", 20), steps=4)
+    seen = shown(tab)
+    assert (
+        seen["values"] == {**seen["values"], "input": 20, "stride": 2} and seen["out"] == "8" and matches_engine(seen)
+    )
+    with harness.rerun(tab):
+        tab.mouse.up()
+    assert "size.input=20" in tab.url and "size.stride=2" in tab.url
+    assert "torch.rand(1, 1, 20, 20)" in tab.locator('[data-testid="stCode"]').first.text_content()
+
+
+def test_a_shared_link_opens_the_view_on_its_settings(tab, app_server):
+    open_size(tab, app_server.url, "?size.input=9&size.kernel=3&size.dilation=2&size.stride=2&lang=zh")
+    seen = shown(tab)
+    assert seen["values"] == {"input": 9, "kernel": 3, "padding": 0, "stride": 2, "dilation": 2}
+    assert matches_engine(seen)
+    assert view(tab).locator("label[for]").nth(3).inner_text() == "步长 s"
+
+
+def test_switching_the_language_relabels_the_sliders_and_keeps_their_values(tab, app_server):
+    open_size(tab, app_server.url, "?size.stride=2")
+    with harness.rerun(tab):
+        tab.locator(harness.SIDEBAR).get_by_text("简体中文").click()
+    tab.wait_for_function("() => document.querySelector('.scrub-view label').textContent === '输入尺寸 n'")
+    seen = shown(tab)
+    assert seen["values"]["stride"] == 2 and matches_engine(seen)
+    assert "输出尺寸" in view(tab).inner_text()
+
+
+def test_quick_key_presses_never_pull_the_slider_back(tab, app_server):
+    open_size(tab, app_server.url)
+    kernel = view(tab).locator('input[name="kernel"]')
+    kernel.focus()
+    tab.evaluate("""() => { window.__kernelSeen = [];
+      const input = document.querySelector('.scrub-view input[name=kernel]');
+      new MutationObserver(() => window.__kernelSeen.push(input.valueAsNumber))
+        .observe(input, { attributes: true, attributeFilter: ['aria-valuetext'] }); }""")
+    with harness.rerun(tab):
+        for _ in range(4):
+            kernel.press("ArrowRight")  # 5 -> 9, faster than the reruns answer
+    seen = tab.evaluate("() => window.__kernelSeen")
+    assert seen == sorted(seen) and seen[-1] == 9, seen  # never back to an older value
+    tab.wait_for_function("() => new URL(location.href).searchParams.get('size.kernel') === '9'")
+    assert shown(tab)["values"]["kernel"] == 9 and matches_engine(shown(tab))
+
+
+def test_a_finger_drags_a_slider_on_a_tablet(browser, app_server):
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True, is_mobile=False)
+    context.add_init_script(harness.PROBE_JS)
+    tab = context.new_page()
+    try:
+        open_size(tab, app_server.url)
+        touch = tab.context.new_cdp_session(tab)
+
+        def finger(kind: str, name: str, value: int) -> None:
+            x, y = thumb_x(tab, name, value)
+            points = [] if kind == "touchEnd" else [{"x": x, "y": y}]
+            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        finger("touchStart", "padding", 0)
+        for value in (1, 2, 3):
+            finger("touchMove", "padding", value)
+            seen = shown(tab)
+            assert seen["values"]["padding"] == value and matches_engine(seen)
+        with harness.rerun(tab):
+            finger("touchEnd", "padding", 3)
+        assert "size.padding=3" in tab.url
+        assert tab.evaluate("() => window.scrollY") == 0  # the finger moved the slider, not the page
+    finally:
+        context.close()

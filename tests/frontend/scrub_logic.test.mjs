@@ -1,0 +1,62 @@
+// node --test tests/frontend/ : the scrubbing view's logic (cnnviz/frontend/scrub_logic.js).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+
+import {
+  changedSlots, frameFor, gunzipJson, sameValues, snap, valuesOnArrival,
+} from "../../cnnviz/frontend/scrub_logic.js";
+
+// Two sliders around a = 1, b = 4; b moves in steps of 2. Parts: "a=…,b=…" strings.
+const frameSet = {
+  sliders: [
+    { name: "a", label: "A", low: 0, high: 3, step: 1, value: 1 },
+    { name: "b", label: "B", low: 2, high: 8, step: 2, value: 4 },
+  ],
+  base: { a: 1, b: 4 },
+  parts: ["a=0", "a=1", "a=2", "a=3", "b=2", "b=4", "b=6", "b=8"],
+  frames: { a: [[0, 5], [1, 5], [2, 5], [3, 5]], b: [[1, 4], [1, 5], [1, 6], [1, 7]] },
+};
+
+test("each value shows the frame drawn for it", () => {
+  for (let a = 0; a <= 3; a += 1) assert.deepEqual(frameFor(frameSet, { a, b: 4 }, "a"), [a, 5]);
+  assert.deepEqual(frameFor(frameSet, { a: 1, b: 2 }, "b"), [1, 4]);
+  assert.deepEqual(frameFor(frameSet, { a: 1, b: 8 }, "b"), [1, 7]); // the far end
+});
+
+test("no frame while another slider is off the frame set's base", () => {
+  assert.equal(frameFor(frameSet, { a: 2, b: 6 }, "b"), null);
+});
+
+test("values snap onto the range and its steps", () => {
+  const b = frameSet.sliders[1];
+  assert.equal(snap(b, 5), 6);
+  assert.equal(snap(b, 100), 8);
+  assert.equal(snap(b, -3), 2);
+});
+
+test("only changed slots are redrawn", () => {
+  assert.deepEqual(changedSlots(null, [1, 5]), [0, 1]);
+  assert.deepEqual(changedSlots([1, 5], [2, 5]), [0]);
+  assert.deepEqual(changedSlots([1, 5], [1, 5]), []);
+});
+
+test("a new frame set moves every slider but the one held", () => {
+  const next = { ...frameSet, base: { a: 3, b: 2 } };
+  assert.deepEqual(valuesOnArrival(next, { a: 1, b: 6 }, null), { a: 3, b: 2 });
+  assert.deepEqual(valuesOnArrival(next, { a: 1, b: 6 }, "b"), { a: 3, b: 6 });
+  assert.deepEqual(valuesOnArrival(next, null, null), { a: 3, b: 2 });
+});
+
+test("the frame set arrives as gzipped JSON bytes", async () => {
+  const bytes = gzipSync(Buffer.from(JSON.stringify(frameSet)));
+  assert.deepEqual(await gunzipJson(new Uint8Array(bytes)), frameSet);
+});
+
+test("a frame set drawn before the last release reached the server keeps the sliders where they are", () => {
+  const older = { ...frameSet, base: { a: 2, b: 4 } }; // the first of two quick key presses (a: 1 -> 2 -> 3)
+  assert.deepEqual(valuesOnArrival(older, { a: 3, b: 4 }, null, { a: 3, b: 4 }), { a: 3, b: 4 });
+  const caughtUp = { ...frameSet, base: { a: 3, b: 4 } };
+  assert.deepEqual(valuesOnArrival(caughtUp, { a: 3, b: 4 }, null, { a: 3, b: 4 }), { a: 3, b: 4 });
+  assert.ok(sameValues({ a: 3 }, { a: 3, b: 9 }) && !sameValues({ a: 3 }, { a: 2 }));
+});

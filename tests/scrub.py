@@ -1,0 +1,55 @@
+"""What a scrubbing view (``pages/scrub_view.py``) shows, read back from an AppTest run.
+
+AppTest runs no JavaScript: it sees an ``st.components.v2`` element as an ``UnknownElement``
+whose proto holds the data sent to the browser. Here that is a frame set (gzipped JSON,
+``cnnviz.drawing.frames``); the view shows the frame of its base settings until a slider
+moves. Its sliders' values live in ``st.session_state["<prefix>.<name>"]``: a test moves a
+slider with :func:`move` (what a release does) and reads it with ``at.session_state``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+from cnnviz.drawing.frames import frame_at
+from cnnviz.drawing.mathml import latex_sources
+from tests.charts import _svgs
+
+_NOTE = re.compile(r'<div class="cnnviz-note (?P<kind>\w+)"><p>(?P<text>.*?)</p></div>', re.S)
+
+
+def frame_set(at, key: str) -> dict:
+    """The frame set the view with widget key ``key`` was sent."""
+    (element,) = [node for node in at.get("bidi_component") if node.proto.id.endswith(f"-{key}")]
+    return json.loads(gzip.decompress(element.proto.bytes))
+
+
+def shown(at, key: str) -> str:
+    """The HTML of the frame the view shows (its base setting), parts joined."""
+    frames = frame_set(at, key)
+    first = frames["sliders"][0]["name"]
+    return "".join(frame_at(frames, first, frames["base"][first]))
+
+
+def notes(at, key: str, kind: str) -> list[str]:
+    import html
+
+    return [html.unescape(match["text"]) for match in _NOTE.finditer(shown(at, key)) if match["kind"] == kind]
+
+
+def formulas(at, key: str) -> list[str]:
+    return latex_sources(shown(at, key))
+
+
+def svgs(at, key: str) -> list:
+    return _svgs(shown(at, key))
+
+
+def move(at, key: str, value: int):
+    """What releasing a slider at ``value`` does: store it, and rerun."""
+    at.session_state[key] = value
+    at.run()
+    assert not at.exception
+    return at
