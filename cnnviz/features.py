@@ -88,6 +88,11 @@ class FeatureMaps:
 
 
 @contextlib.contextmanager
+def torch_layer_name(module: torch.nn.Module) -> str:
+    """The torch layer a module is (``Conv2d`` for our input-centred first convolution too)."""
+    return next(kind.__name__ for kind in type(module).__mro__ if kind.__module__.startswith("torch.nn"))
+
+
 def capture_outputs(model: nn.Module, names: Sequence[str]) -> Iterator[list[tuple[str, torch.Tensor]]]:
     """Record the outputs of the named modules while the block runs.
 
@@ -162,7 +167,7 @@ def feature_maps(model: nn.Module, x: torch.Tensor, layers: Sequence[str] | None
             conv = last_conv if last_conv and modules[last_conv].out_channels == output.shape[1] else None
             recorded[name] = LayerMaps(
                 name,
-                type(module).__name__,
+                torch_layer_name(module),
                 output[0].float().numpy(),
                 sum(p.numel() for p in module.parameters()),
                 conv,
