@@ -87,12 +87,12 @@ class FeatureMaps:
         return [(int(index), float(self.probabilities[index])) for index in order]
 
 
-@contextlib.contextmanager
 def torch_layer_name(module: torch.nn.Module) -> str:
     """The torch layer a module is (``Conv2d`` for our input-centred first convolution too)."""
     return next(kind.__name__ for kind in type(module).__mro__ if kind.__module__.startswith("torch.nn"))
 
 
+@contextlib.contextmanager
 def capture_outputs(model: nn.Module, names: Sequence[str]) -> Iterator[list[tuple[str, torch.Tensor]]]:
     """Record the outputs of the named modules while the block runs.
 
