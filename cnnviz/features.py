@@ -88,8 +88,8 @@ class FeatureMaps:
 
 
 def torch_layer_name(module: torch.nn.Module) -> str:
-    """The torch layer a module is (``Conv2d`` for our input-centred first convolution too)."""
-    return next(kind.__name__ for kind in type(module).__mro__ if kind.__module__.startswith("torch.nn"))
+    """A module's class name; ``Conv2d`` / ``Linear`` for the Training page's input-centred first layer."""
+    return next(kind.__name__ for kind in type(module).__mro__ if not kind.__name__.startswith("InputCentred"))
 
 
 @contextlib.contextmanager
