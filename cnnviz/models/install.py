@@ -55,6 +55,7 @@ def identify(state_dict: dict) -> str:
         differences[architecture] = len(set(empty.state_dict()) ^ set(state_dict))
     closest = min(differences, key=differences.get)
     raise WeightsError(
+        "install_no_match",
         f"This file is none of {', '.join(IMAGENET.values())}. The closest is {IMAGENET[closest]}, but "
         f"{problems[closest]}."
     )
@@ -73,7 +74,7 @@ def install_weights(source: Path, folder: Path | None = None) -> InstalledWeight
     source = Path(source)
     data = source.read_bytes() if source.is_file() else b""
     if not data:
-        raise WeightsError(f"The file {source} could not be read: it does not exist or is empty.")
+        raise WeightsError("install_unreadable", f"The file {source} could not be read: it does not exist or is empty.")
     state_dict = read_state_dict(data)
     architecture = identify(state_dict)
     load_weights(build(architecture, 1000), state_dict, IMAGENET[architecture])
