@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from tests.e2e import harness
 
@@ -18,14 +18,21 @@ def app_server() -> Iterator[harness.AppServer]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def playwright() -> Iterator[Playwright]:
+    """The one sync playwright of the session: a second one in the same thread cannot start while
+    this one runs, so every test that needs its own browser launches it from this one."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
     """Debian's headless chromium, driven by playwright."""
-    with sync_playwright() as playwright:
-        chromium = harness.launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    chromium = harness.launch_chromium(playwright)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 @pytest.fixture(scope="session")

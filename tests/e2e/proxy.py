@@ -11,6 +11,7 @@ records ``upstream=`` and ``route=`` for every request).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -21,7 +22,8 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,13 @@ NGINX_CONF = harness.ROOT / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 ROUTE_COOKIE = "cnnviz_route"
 UPSTREAM_SERVER = re.compile(r"^(\s*)server app:8501( [^;]*)?;$", re.MULTILINE)
+
+
+def run_in_own_loop(coroutine: Coroutine):
+    """``asyncio.run`` on a thread of its own: the session's sync playwright already runs an
+    event loop on the test thread, where ``asyncio.run`` is refused."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def nginx_available() -> bool:

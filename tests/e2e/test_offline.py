@@ -28,8 +28,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Page, Route, sync_playwright
+from playwright.sync_api import Page, Playwright, Route
 
+from cnnviz.i18n import translate
 from cnnviz.images import MAX_BYTES, load_image
 from pages.registry import LESSONS
 from tests.corpus import CORPUS, oversized
@@ -230,22 +231,21 @@ class Traffic:
 
 
 @contextlib.contextmanager
-def offline_tab(offline: Offline) -> Iterator[tuple[Page, Traffic]]:
+def offline_tab(playwright: Playwright, offline: Offline) -> Iterator[tuple[Page, Traffic]]:
     """A chromium tab on the app whose every request is recorded, and refused unless local."""
     traffic = Traffic()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(offline.chromium), args=list(harness.CHROMIUM_ARGS))
-        try:
-            tab = harness.new_tab(browser)
-            tab.route("**/*", traffic.record)
-            open_when_up(tab, offline.url)
-            yield tab, traffic
-        finally:
-            browser.close()
+    browser = playwright.chromium.launch(executable_path=str(offline.chromium), args=list(harness.CHROMIUM_ARGS))
+    try:
+        tab = harness.new_tab(browser)
+        tab.route("**/*", traffic.record)
+        open_when_up(tab, offline.url)
+        yield tab, traffic
+    finally:
+        browser.close()
 
 
-def test_every_page_renders_without_the_network(offline: Offline):
-    with offline_tab(offline) as (tab, traffic):
+def test_every_page_renders_without_the_network(playwright: Playwright, offline: Offline):
+    with offline_tab(playwright, offline) as (tab, traffic):
         for path in ["", *(lesson.slug for lesson in LESSONS)]:
             harness.open_app(tab, f"{offline.url}/{path}")
             assert tab.locator(f"{harness.MAIN} h1").count() >= 1, f"/{path} shows no title"
@@ -273,12 +273,14 @@ BROWSER_UPLOADS = tuple(
     )
 )
 SIDEBAR_CAPTIONS = f'{harness.SIDEBAR} [data-testid="stCaptionContainer"]'
+#: The picker's own caption, always first among the sidebar's captions.
+LATEST_CHOICE = translate("ui.latest_choice_used", "en")
 
 
-def test_uploads_are_used_or_refused_in_the_browser(offline: Offline, tmp_path: Path):
+def test_uploads_are_used_or_refused_in_the_browser(playwright: Playwright, offline: Offline, tmp_path: Path):
     """On the Convolution lesson, offline: each file's notes or refusal in the sidebar, nothing
     wrong in the lesson; a file over the upload limit is refused by the browser before it is sent."""
-    with offline_tab(offline) as (tab, _):
+    with offline_tab(playwright, offline) as (tab, _):
         harness.open_app(tab, f"{offline.url}/convolution")
         for upload in BROWSER_UPLOADS:
             data = upload.build()
@@ -291,9 +293,9 @@ def test_uploads_are_used_or_refused_in_the_browser(offline: Offline, tmp_path: 
                 "notes": tab.locator(SIDEBAR_CAPTIONS).all_inner_texts(),
             }
             if upload.loads:
-                assert shown == {"errors": [], "notes": list(load_image(data).notes)}, upload.name
+                assert shown == {"errors": [], "notes": [LATEST_CHOICE, *load_image(data).notes]}, upload.name
             else:
-                assert len(shown["errors"]) == 1 and shown["notes"] == [], upload.name
+                assert len(shown["errors"]) == 1 and shown["notes"] == [LATEST_CHOICE], upload.name
                 assert all(phrase.lower() in shown["errors"][0].lower() for phrase in upload.refusal), shown
         too_large = tmp_path / "huge.png"  # a path, not a buffer: 25 MB would crawl through the protocol
         too_large.write_bytes(oversized())

@@ -69,7 +69,7 @@ def test_a_session_works_through_the_proxy_on_its_cookies_replica(cluster: proxy
         finally:
             await session.close()
 
-    results = asyncio.run(visit())
+    results = proxy.run_in_own_loop(visit())
     assert results[1] is not None, "the convolution lesson showed no slider through the proxy"
     assert [(result.ok, result.errors) for result in results] == [(True, [])] * 2, results
     assert results[0].messages > 5, "the page sent almost nothing"
@@ -97,7 +97,7 @@ def test_when_a_replica_dies_its_students_reconnect_to_the_other(cluster: proxy.
         finally:
             await asyncio.gather(on_doomed.close(), on_survivor.close(), return_exceptions=True)
 
-    runs = asyncio.run(class_loses_a_replica())
+    runs = proxy.run_in_own_loop(class_loses_a_replica())
     statuses = {moment: [result.status for result in results] for moment, results in runs.items()}
     assert statuses == {
         "before": ["FINISHED_SUCCESSFULLY"] * 2,
