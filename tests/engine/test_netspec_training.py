@@ -115,6 +115,23 @@ def test_cross_entropy_beats_mse_with_sigmoid_from_the_same_start():
     assert steps["sigmoid_mse"] is None or steps["sigmoid_mse"] > steps["softmax_ce"]
 
 
+def test_the_pages_loss_comparison_shows_cross_entropy_learning_faster_at_the_page_defaults():
+    """The page says "softmax + cross-entropy learns faster than sigmoid + MSE"; its comparison
+    button trains both with the page's settings (Adam, lr 0.003, the first preset) on the digits.
+    Measured there over one epoch: cross-entropy passes 80 % held-out accuracy, MSE is still at chance."""
+    data = datasets.digits().subset(datasets.LARGEST_TRAIN_SIZE, datasets.HELDOUT_SIZE)
+    layers = netspec.parse_spec(next(iter(netspec.PRESET_SPECS.values())))
+    final = {}
+    for output in ("softmax_ce", "sigmoid_mse"):
+        settings = training.TrainSettings(output=output, epochs=1)
+        network = netspec.build_network(data.input_shape, layers, len(data.class_names), settings.seed)
+        *_, final[output] = training.train(
+            network, data.images, data.labels, data.heldout_images, data.heldout_labels, settings
+        )
+    assert final["softmax_ce"].heldout_accuracy > 0.6
+    assert final["sigmoid_mse"].heldout_accuracy < final["softmax_ce"].heldout_accuracy - 0.3
+
+
 def test_output_losses_match_their_definitions():
     logits = torch.tensor([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]])
     labels = torch.tensor([0, 2])
