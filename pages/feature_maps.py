@@ -146,6 +146,7 @@ def weights_panel() -> str | None:
             ui.t("fmap.weights_file"), type=["pth", "pt", "safetensors"], key="fmap.weights_file",
             max_upload_size=WEIGHTS_UPLOAD_MB, help=ui.t("fmap.weights_limit", limit=WEIGHTS_UPLOAD_MB),
         )  # fmt: skip
+        ui.uploader_in_session_language("fmap.weights_file", WEIGHTS_UPLOAD_MB)
         if upload is None:
             return None
         try:

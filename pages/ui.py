@@ -8,7 +8,9 @@ Streamlit.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -212,6 +214,7 @@ def image_picker() -> LoadedImage:
             t("ui.upload"), key="upload", help=t("ui.upload_help"), max_upload_size=MAX_BYTES // 2**20,
             on_change=_choose_image, args=("upload",),
         )  # photos only: the server's own limit is set for weight files
+        uploader_in_session_language("upload", MAX_BYTES // 2**20)
         st.caption(t("ui.latest_choice_used"))
         image, source = _decode_sample(sample), ("sample", sample)
         if upload is None:
@@ -231,6 +234,22 @@ def image_picker() -> LoadedImage:
             st.caption(explain(note))
     st.session_state["image"] = image
     return image
+
+
+def uploader_in_session_language(key: str, limit_mb: int) -> None:
+    """Streamlit writes an uploader's button ("Upload") and limit ("25MB per file") in English
+    only. In another language, a style sheet puts the session's words in their place (the
+    uploader keeps working: only what is drawn changes)."""
+    if lang() == i18n.DEFAULT_LANGUAGE:
+        return
+    uploader = ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key)  # Streamlit's class for a keyed widget
+    button = f"{uploader} [data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p"
+    limit = f"{uploader} [data-testid='stFileUploaderDropzoneInstructions'] span"
+    words = {button: t("ui.uploader_button"), limit: t("ui.uploader_limit", limit=limit_mb)}
+    st.html("<style>" + "".join(
+        f"{where} {{ font-size: 0; }} {where}::after {{ content: {json.dumps(text, ensure_ascii=False)}; font-size: 0.875rem; }}"
+        for where, text in words.items()
+    ) + "</style>")  # fmt: skip
 
 
 def _choose_image(kind: str) -> None:

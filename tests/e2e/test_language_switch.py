@@ -72,3 +72,30 @@ def test_a_language_round_trip_in_the_browser_keeps_every_choice(tab: Page, app_
     switch_language(tab, "en")
     move_slider(tab, slider)
     assert_kept(tab, "en", link, watched)
+
+
+DRAWN_WORDS_JS = """(uploader) => {
+    const drawn = (element) => {
+        const after = getComputedStyle(element, '::after').content;
+        const own = getComputedStyle(element).fontSize === '0px' ? '' : element.innerText;
+        return (own + (after === 'none' ? '' : JSON.parse(after))).trim();
+    };
+    return {
+        button: drawn(uploader.querySelector("[data-testid='stFileUploaderDropzone'] button p")),
+        limit: drawn(uploader.querySelector("[data-testid='stFileUploaderDropzoneInstructions'] span")),
+    };
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_image_uploader_is_drawn_in_the_sessions_language(tab: Page, app_server, lang):
+    """Streamlit draws "Upload" and "25MB per file" in English whatever the language: in Chinese the
+    uploader must show Chinese words, and in English it reads as it did (what a student sees, not
+    the DOM's text, so a style sheet that failed to load would fail this)."""
+    harness.open_app(tab, f"{app_server.url}/convolution?lang={lang}")
+    uploader = tab.locator(f"{harness.SIDEBAR} {css_key('upload')}").element_handle()
+    drawn = tab.evaluate(DRAWN_WORDS_JS, uploader)
+    assert drawn == {
+        "button": translate("ui.uploader_button", lang),
+        "limit": translate("ui.uploader_limit", lang, limit=25) if lang == "zh" else "25MB per file",
+    }
