@@ -83,6 +83,7 @@ def pixel_arithmetic(
     flip: bool = False,
     bias: float = 0.0,
     channel: int = 0,
+    divide_by: float = 1.0,
 ) -> PixelArithmetic:
     """The window, products and sum behind output pixel (row, col) of ``convolve_image`` with these settings.
 
@@ -94,6 +95,8 @@ def pixel_arithmetic(
             channel and tap, all summed), "per_channel" the channel ``channel`` alone.
         stride, padding, dilation, padding_mode, flip, bias: as for ``convolve_image``.
         channel: which of R, G, B (0, 1, 2) for "per_channel"; ignored otherwise.
+        divide_by: 255 to pass a photo's uint8 pixels as they are: the taps read are divided
+            as float32, as the page divides the whole photo (without copying all of it).
 
     Returns:
         See ``PixelArithmetic``; all numbers float64.
@@ -111,7 +114,10 @@ def pixel_arithmetic(
     tap_cols = col * stride + dilation * np.arange(kernel.shape[1])
     source_rows = np.array([source_index(r, height, padding, padding_mode) for r in tap_rows])
     source_cols = np.array([source_index(c, width, padding, padding_mode) for c in tap_cols])
-    read = pixels[np.ix_(np.maximum(source_rows, 0), np.maximum(source_cols, 0))].astype(np.float64)  # (kh, kw[, 3])
+    read = pixels[np.ix_(np.maximum(source_rows, 0), np.maximum(source_cols, 0))]  # (kh, kw[, 3])
+    if divide_by != 1:
+        read = read.astype(np.float32) / np.float32(divide_by)
+    read = read.astype(np.float64)
     outside_rows = (tap_rows < padding) | (tap_rows >= padding + height)
     outside_cols = (tap_cols < padding) | (tap_cols >= padding + width)
     read[(source_rows < 0)[:, None] | (source_cols < 0)[None, :]] = 0  # zero padding

@@ -72,6 +72,14 @@ def test_the_page_output_equals_the_clicked_arithmetic():
     assert step.value == pytest.approx(float(out[6, 0]), abs=1e-5)
 
 
+def test_uint8_pixels_divided_as_the_page_divides_them():
+    pixels = (IMAGE * 255).astype(np.uint8)
+    out = conv.convolve_image(pixels.astype(np.float32) / 255, KERNEL, "gray", 1, 2, 1, "replicate")
+    step = conv_pixel.pixel_arithmetic(pixels, KERNEL, 0, 12, "gray", 1, 2, 1, "replicate", divide_by=255)
+    assert step.value == pytest.approx(float(out[0, 12]), abs=1e-5)
+    assert step.windows.max() <= 1
+
+
 def test_a_pixel_outside_the_output_is_refused():
     with pytest.raises(ValueError, match="outside"):
         conv_pixel.pixel_arithmetic(IMAGE, KERNEL, 11, 0)
