@@ -25,6 +25,7 @@ def click_pixel(tab: Page, key: str, row: int, col: int) -> tuple[int, int]:
     """
     target = frame(tab, key)
     target.wait_for()
+    target.scroll_into_view_if_needed()  # a click lands where the window shows
     rows, cols = int(target.get_attribute("data-rows")), int(target.get_attribute("data-cols"))
     box = target.bounding_box()
     x = round(box["x"] + (col + 0.5) * box["width"] / cols)
@@ -52,3 +53,14 @@ def test_clicking_the_output_shows_that_pixels_window_and_sum(tab, app_server):
     with harness.rerun(tab):
         tab.keyboard.press("ArrowRight")
     assert f"row {row}, column {col + 1}" in tab.locator(harness.MAIN).inner_text()
+
+
+def test_clicking_a_feature_map_draws_that_positions_receptive_field(tab, app_server):
+    harness.open_app(tab, f"{app_server.url}/feature_maps?fmap.layer=features.3")
+    row, col = click_pixel(tab, "fmap.field_click", 9, 9)
+    assert (row, col) == (9, 9)  # a 10 x 10 map: each position is many screen pixels wide
+    assert "fmap.pixel=9%2C9" in tab.url
+    field = tab.locator('[class*="st-key-fmap-field_click"] rect[stroke="#22d3ee"]').first
+    assert [field.get_attribute(name) for name in ("x", "y", "width", "height")] == ["16", "16", "12", "12"]
+    assert "input rows 16–27 and columns 16–27" in tab.locator(harness.MAIN).inner_text()
+    assert not harness.error_texts(tab)
