@@ -362,7 +362,8 @@ def pixel_view(step: conv_pixel.PixelArithmetic, flip: bool) -> ui.View:
     bias = f"({step.bias:g})" if step.bias < 0 else f"{step.bias:g}"
     view.formula(rf"\sum_{{{index}}} x\,w + b = {terms} + {bias} = \mathbf{{{step.value:.4f}}}")
     notes = ["conv.pixel_sum_note", "conv.pixel_padding_note" if step.in_padding.any() else None]
-    return view.caption(" ".join(ui.t(key, value=f"{step.value:.4f}") for key in notes if key))
+    value = f"{step.value:.4f}".replace("-", "−")
+    return view.caption(" ".join(ui.t(key, value=value) for key in notes if key))
 
 
 def code(image: images.LoadedImage, kernel: np.ndarray, channel_mode: str, settings: dict, flip: bool,
