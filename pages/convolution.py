@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import codegen, convolution, feature_pictures, figures, images, kernels
+from cnnviz import codegen, conv_pixel, convolution, figures, images, kernels
+from cnnviz.drawing.marks import Box, marks_svg, window_boxes
 from pages import ui
+from pages.click_view import Clickable, click_view, clicked
 
 MAX_PADDING, MAX_DILATION, MAX_STRIDE = 10, 8, 8
 DEFAULT_PRESET = "sobel x"
@@ -18,27 +20,29 @@ SOURCES = ["preset", "custom"]
 CANVAS_GREY = 235
 #: Pixels per geometry slider: the five controls above the pictures share one row down to a 1280 px window.
 SLIDER_WIDTH = 88
+#: Where the output pixel clicked is kept (session and URL): "row,col,map" (map: 0, or R, G, B = 0, 1, 2).
+PIXEL_KEY = "conv.pixel"
 
 
 @dataclass
 class Shown:
-    """One side of the page's pair: words above the picture, the picture (PNG or JPEG bytes), words below.
+    """One side of the page's pair: words above the picture, the picture (a click view), words below.
 
-    The picture is an ``st.image``, not an ``<img>`` inside the words: the browser fetches and
-    decodes it natively (13 ms per 480-px photo against 23 inline, ``bench/element_costs.py``),
-    and an unchanged picture is not sent again.
+    The pictures are a click view (``pages/click_view.py``), not ``st.image``: the window of the
+    pixel clicked is drawn over the input and the pixel over the output, at any display size.
+    Their ``data:`` sources travel with each rerun, but an unchanged one is not decoded again.
     """
 
     above: ui.View = field(default_factory=ui.View)
-    picture: bytes | None = None
     below: ui.View = field(default_factory=ui.View)
+    #: (widget key, pictures, what a click does); None: no picture.
+    pictures: tuple[str, list[Clickable], str] | None = None
 
     def draw(self) -> None:
         self.above.draw()
-        if self.picture is not None:
-            # Named, or Streamlit would re-encode a PNG as JPEG ("auto" means JPEG without alpha).
-            kind = "PNG" if self.picture.startswith(b"\x89PNG") else "JPEG"
-            st.image(self.picture, width="stretch", output_format=kind)
+        if self.pictures is not None:
+            key, pictures, label = self.pictures
+            click_view(key, PIXEL_KEY, pictures, label, with_picture=True)
         self.below.draw()
 
 
@@ -258,7 +262,7 @@ def output_view(image, kernel: np.ndarray | None, channel_mode: str, settings: d
     heading = "conv.output_heading_rgb" if len(result["shape"]) == 3 else "conv.output_heading"
     heading = ui.t(heading, height=out_h, width=out_w)
     view.text(heading)
-    shown.picture, view = result["output"], shown.below
+    view = shown.below
     scale = result["scale"]
     view.html(figures.scale_legend_html(scale))
     legend = "conv.legend.diverging" if scale.colours == "diverging" else "conv.legend.gray"
@@ -272,15 +276,94 @@ def output_view(image, kernel: np.ndarray | None, channel_mode: str, settings: d
     return result, shown, []
 
 
-def input_view(image, result: dict | None, channel_mode: str, padding: int) -> Shown:
-    """What the kernel slides over: the input as convolved (gray or colour, padded), else the image."""
+def input_view(image, result: dict | None, channel_mode: str, padding: int,
+               step: conv_pixel.PixelArithmetic | None) -> Shown:  # fmt: skip
+    """What the kernel slides over: the input as convolved (gray or colour, padded), else the image;
+    with the window of the output pixel clicked drawn on it."""
     channels = 1 if channel_mode == "gray" else 3
     height, width = image.pixels.shape[:2]
-    return Shown(
-        ui.View().text(ui.t("conv.input_heading", height=height, width=width, channels=channels)),
-        result["input"] if result else input_picture(image.pixels, channel_mode),
+    heading = ui.t("conv.input_heading", height=height, width=width, channels=channels)
+    picture = result["input"] if result else input_picture(image.pixels, channel_mode)
+    shown = Shown(
+        ui.View().text(heading),
         ui.View().caption(ui.t("conv.input_note" if padding else "conv.input_note_plain")),
     )
+    rows, cols = (height + 2 * padding, width + 2 * padding) if result else (height, width)
+    marks = ""
+    if result is not None and step is not None:
+        marks = marks_svg(rows, cols, window_boxes(step.tap_rows, step.tap_cols))
+        shown.below.caption(ui.t("conv.window_note", row=step.row, col=step.col))
+    shown.pictures = (
+        "conv.input_marks",
+        [Clickable(picture, rows, cols, heading.replace("**", ""), marks=marks, clickable=False)],
+        "",
+    )
+    return shown
+
+
+def clicked_step(image, kernel: np.ndarray, result: dict | None, channel_mode: str, settings: dict, flip: bool,
+                 bias: float) -> conv_pixel.PixelArithmetic | None:  # fmt: skip
+    """The arithmetic behind the output pixel clicked (the centre until one is), kept on the output."""
+    if result is None:
+        return None
+    out_h, out_w = result["shape"][:2]
+    row, col, picture = clicked(PIXEL_KEY, 3) or (out_h // 2, out_w // 2, 0)
+    channel = min(picture, 2) if channel_mode == "per_channel" else 0
+    return conv_pixel.pixel_arithmetic(
+        image.pixels, kernel, min(row, out_h - 1), min(col, out_w - 1), channel_mode, **settings, flip=flip,
+        bias=bias, channel=channel, divide_by=255,
+    )  # fmt: skip
+
+
+def clickable_output(result: dict, step: conv_pixel.PixelArithmetic | None, padded: tuple[int, int]) -> list[Clickable]:
+    """The output (or R, G, B's three maps) on their canvases, the pixel clicked marked on its map."""
+    pictures = [result["output"]] if result["output"] is not None else result["maps"]
+    captions = [""] if result["output"] is not None else [ui.t(f"conv.map.{channel}") for channel in "rgb"]
+    marked = [] if step is None else [Box(step.row, step.col, 1, 1, "pixel")]
+    return [
+        Clickable(picture, *padded, alt=caption or ui.t("conv.output"), caption=caption,
+                  marks=marks_svg(*padded, marked) if step is not None and step.channel == index else "",
+                  at=None if step is None else (step.row, step.col))
+        for index, (picture, caption) in enumerate(zip(pictures, captions, strict=True))
+    ]  # fmt: skip
+
+
+def grids_row(*grids: str) -> ui.View:
+    """Number grids side by side, "×" and "=" between them."""
+    views, widths = [], []
+    for index, grid in enumerate(grids):
+        if index:
+            views.append(ui.View().html(f'<div class="cnnviz-operator">{"×" if index == 1 else "="}</div>'))
+            widths.append(0.3)
+        views.append(ui.View().html(grid))
+        widths.append(3)
+    return ui.View().row(*views, widths=tuple(widths))
+
+
+def pixel_view(step: conv_pixel.PixelArithmetic, flip: bool) -> ui.View:
+    """The window the output pixel clicked came from, times the kernel, and the products' sum."""
+    view = ui.View().heading(ui.t("conv.pixel_heading", row=step.row, col=step.col))
+    view.caption(ui.t("conv.pixel_help"))
+    cell = 44 if step.kernel.shape[1] <= 4 else 34
+    kernel_grid = figures.number_grid_html(
+        step.kernel, ui.t("conv.kernel_flipped" if flip else "conv.kernel"), decimals=3, cell_px=cell
+    )
+    sums = step.products.sum(axis=(1, 2))
+    for window, products, name, total in zip(step.windows, step.products, step.channels, sums, strict=True):
+        channel = ui.t(f"conv.pixel_channel.{name}")
+        window_grid = figures.number_grid_html(window, ui.t("conv.pixel_window", channel=channel),
+                                               shaded=step.in_padding, decimals=3, signed=False, cell_px=cell)  # fmt: skip
+        product_grid = figures.number_grid_html(
+            products, ui.t("conv.pixel_products", total=fmt(total)), decimals=3, cell_px=cell
+        )
+        view.text(grids_row(window_grid, kernel_grid, product_grid).markdown())
+    index = r"c,i,j" if len(sums) > 1 else r"i,j"
+    terms = " + ".join(f"({total:.4f})" if total < 0 else f"{total:.4f}" for total in sums)
+    bias = f"({step.bias:g})" if step.bias < 0 else f"{step.bias:g}"
+    view.formula(rf"\sum_{{{index}}} x\,w + b = {terms} + {bias} = \mathbf{{{step.value:.4f}}}")
+    notes = ["conv.pixel_sum_note", "conv.pixel_padding_note" if step.in_padding.any() else None]
+    value = f"{step.value:.4f}".replace("-", "−")
+    return view.caption(" ".join(ui.t(key, value=value) for key in notes if key))
 
 
 def code(image: images.LoadedImage, kernel: np.ndarray, channel_mode: str, settings: dict, flip: bool,
@@ -312,11 +395,16 @@ def lesson() -> None:
         kernel, bias, flip = kernel_controls()
     with result_column:
         channel_mode, settings = geometry_controls()
-        result, output, fixes, shown_input = None, Shown(), [], Shown()  # what stays if a panel fails
+        result, output, fixes, shown_input, step = None, Shown(), [], Shown(), None  # what stays if a panel fails
         with ui.panel("conv.output"):
             result, output, fixes = output_view(image, kernel, channel_mode, settings, flip, bias)
+        with ui.panel("conv.pixel"):
+            step = clicked_step(image, kernel, result, channel_mode, settings, flip, bias)
         with ui.panel("conv.input"):
-            shown_input = input_view(image, result, channel_mode, settings["padding"])
+            shown_input = input_view(image, result, channel_mode, settings["padding"], step)
+        padded = (height + 2 * settings["padding"], width + 2 * settings["padding"])
+        if result is not None and result["output"] is not None:
+            output.pictures = ("conv.click", clickable_output(result, step, padded), ui.t("conv.click_help"))
         input_column, output_column = st.columns(2)
         with input_column, ui.panel("conv.input"):
             shown_input.draw()
@@ -325,10 +413,8 @@ def lesson() -> None:
             ui.setting_buttons(fixes, "conv")  # the nearest settings that work, under the reason
         if result is not None and result["maps"]:  # R, G, B separately: the three maps, labelled, full width
             with ui.panel("conv.output"):
-                labels = [ui.t(f"conv.map.{channel}") for channel in "rgb"]
-                ui.View().html(
-                    feature_pictures.captioned_row_html(list(zip(result["maps"], labels, strict=True)))
-                ).draw()
+                click_view("conv.click_maps", PIXEL_KEY, clickable_output(result, step, padded),
+                           ui.t("conv.click_help"), with_picture=True)  # fmt: skip
         if result is not None:
             with ui.panel("conv.formula"):
                 formula = (
@@ -336,6 +422,9 @@ def lesson() -> None:
                 )
                 formula.caption(ui.t("conv.formula_legend")).draw()
                 ui.code_panel(code(image, kernel, channel_mode, settings, flip, bias))
+    if step is not None:
+        with ui.panel("conv.pixel"):
+            pixel_view(step, flip).draw()
 
 
 st.title(ui.t("conv.title"))

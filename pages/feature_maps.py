@@ -9,10 +9,13 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import feature_pictures, features, figures, models
+from cnnviz.drawing.marks import Box, marks_svg
 from cnnviz.features import FeatureMaps
 from cnnviz.images import upscale_nearest
 from cnnviz.models import Network, WeightsError
+from cnnviz.optvis.dataset import receptive_field
 from pages import ui
+from pages.click_view import Clickable, click_view, clicked
 
 #: Width (pixels) a layer's tile grid may take in the overview.
 GRID_WIDTH = 860
@@ -26,6 +29,8 @@ CANVAS_BAND = 40
 PICTURE_STYLE = "width:100%;object-fit:fill"
 #: ImageNet weight files are large (VGG-16: 528 MB); uploads above this are refused.
 WEIGHTS_UPLOAD_MB = 600
+#: Where the map position clicked is kept (session and URL): "row,col".
+FIELD_KEY = "fmap.pixel"
 
 
 # --- networks and cached work --------------------------------------------------------------------
@@ -356,13 +361,17 @@ def closer_panel(
     network_key: str, network: Network, maps_key: str, maps: FeatureMaps, prepared: models.PreparedInput, scale: str
 ) -> None:
     """One layer and channel up close: moving its layer or channel reruns only this panel."""
+    shown = None  # (layer, channel) once the closer look has drawn
     with ui.panel("fmap.closer"):
-        closer_view(network_key, network, maps_key, maps, prepared, scale)
+        shown = closer_view(network_key, network, maps_key, maps, prepared, scale)
+    if shown is not None:
+        with ui.panel("fmap.field"):
+            field_panel(network_key, network, maps_key, maps, prepared, scale, *shown)
 
 
 def closer_view(
     network_key: str, network: Network, maps_key: str, maps: FeatureMaps, prepared: models.PreparedInput, scale: str
-) -> None:
+) -> tuple[str, int]:
     names = [layer.name for layer in maps.layers]
     name = ui.url_choice(
         st.selectbox, ui.t("fmap.layer"), names, names[0], "fmap.layer",
@@ -396,6 +405,54 @@ def closer_view(
     view.html(feature_pictures.captioned_row_html(
         [(picture, ui.t("fmap.strong_caption", channel=index, mean=f"{mean:.3g}")) for index, mean, picture in strongest]
     )).draw()  # fmt: skip
+    return name, channel
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def field_input_picture(maps_key: str, _prepared) -> bytes:
+    return ui.picture_bytes(_prepared.pixels, 224)
+
+
+def field_panel(network_key: str, network: Network, maps_key: str, maps: FeatureMaps, prepared: models.PreparedInput,
+                scale: str, name: str, channel: int) -> None:  # fmt: skip
+    """Click a position of the channel's map: the input region that feeds it (its receptive field,
+    ``receptive_field``) drawn on the input, and the kernel that made the channel."""
+    layer = maps.layer(name)
+    rows, cols = layer.maps.shape[1:]
+    strongest = np.unravel_index(np.argmax(layer.maps[channel]), (rows, cols))
+    row, col = clicked(FIELD_KEY) or tuple(map(int, strongest))
+    row, col = min(row, rows - 1), min(col, cols - 1)
+    height, width = prepared.pixels.shape[:2]
+    field = receptive_field(network.model, name)
+    view = ui.View().heading(ui.t("fmap.field")).caption(ui.t("fmap.field_help"))
+    if field is None:
+        words, field_marks = ui.t("fmap.field_unknown"), ""
+    else:
+        (top, bottom), (left, right) = field.span(row), field.span(col)
+        inside = Box(
+            max(top, 0), max(left, 0), min(bottom, height) - max(top, 0), min(right, width) - max(left, 0), "field"
+        )
+        field_marks = marks_svg(height, width, [inside])
+        words = ui.t("fmap.field_caption", row=row, col=col, channel=channel, layer=name, top=max(top, 0),
+                     bottom=min(bottom, height) - 1, left=max(left, 0), right=min(right, width) - 1, size=field.size,
+                     jump=field.jump)  # fmt: skip
+        if top < 0 or left < 0 or bottom > height or right > width:
+            words += " " + ui.t("fmap.field_padding")
+    enlarged, _ = channel_pictures(maps_key, name, channel, scale, maps, prepared)
+    map_caption = ui.t("fmap.field_map", channel=channel, layer=name)
+    pictures = [
+        Clickable(enlarged, rows, cols, map_caption, map_caption, marks_svg(rows, cols, [Box(row, col, 1, 1, "pixel")]),
+                  at=(row, col)),
+        Clickable(field_input_picture(maps_key, prepared), height, width, ui.t("fmap.field_input"),
+                  ui.t("fmap.field_input"), field_marks, clickable=False),
+    ]  # fmt: skip
+    if layer.conv is not None:
+        kernel_png, _ = kernel_picture(network_key, layer.conv, channel, network)
+        caption = ui.t("fmap.field_kernel", conv=layer.conv, channel=channel)
+        pictures.append(Clickable(kernel_png, 1, 1, caption, caption, clickable=False))
+    view.draw()
+    click_view("fmap.field_click", FIELD_KEY, pictures, ui.t("fmap.field_click"))
+    ui.View().caption(words).draw()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -4,10 +4,12 @@
   with ``node --test tests/frontend/``.
 - ``scrub_view.js``: the scrubbing view's DOM (sliders, slots), on top of the logic.
 - ``scrub_view.css``: its look.
+- ``click_logic.js``, ``click_view.js``, ``click_view.css``: pictures that report the pixel
+  clicked (``pages/click_view.py``), the same three parts.
 
-``st.components.v2`` takes inline JavaScript as one ES module, so ``scrub_view_js`` joins
-the logic and the view into one module (the logic's ``export`` keywords dropped: only
-the view's ``export default`` remains).
+``st.components.v2`` takes inline JavaScript as one ES module, so ``scrub_view_js`` and
+``click_view_js`` join the logic and the view into one module (the logic's ``export``
+keywords dropped: only the view's ``export default`` remains).
 """
 
 from __future__ import annotations
@@ -23,11 +25,27 @@ def _read(name: str) -> str:
     return (FRONTEND_DIR / name).read_text(encoding="utf-8")
 
 
+def _module(logic: str, view: str) -> str:
+    """One ES module: the logic file's functions (``export`` dropped), then the view."""
+    functions = re.sub(r"^export (?=(async )?function|const)", "", _read(logic), flags=re.M)
+    return f"{functions}\n{_read(view)}"
+
+
 @functools.cache
 def scrub_view_js() -> str:
     """The scrubbing view's module: scrub_logic.js's functions, then scrub_view.js."""
-    logic = re.sub(r"^export (?=(async )?function|const)", "", _read("scrub_logic.js"), flags=re.M)
-    return f"{logic}\n{_read('scrub_view.js')}"
+    return _module("scrub_logic.js", "scrub_view.js")
+
+
+@functools.cache
+def click_view_js() -> str:
+    """The click view's module: click_logic.js's functions, then click_view.js."""
+    return _module("click_logic.js", "click_view.js")
+
+
+@functools.cache
+def click_view_css() -> str:
+    return _read("click_view.css")
 
 
 @functools.cache

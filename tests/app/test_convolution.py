@@ -1,7 +1,5 @@
 """The Convolution lesson in AppTest: what the page shows changes with every setting."""
 
-import base64
-import io
 import itertools
 import re
 
@@ -13,6 +11,7 @@ from PIL import Image
 
 from cnnviz.images import LoadedImage, load_image, load_sample
 from tests.app.conftest import open_page
+from tests.clicks import click, decoded, pictures
 from tests.conftest import ROOT
 from tests.grids import Grid, page_grids
 from tests.snippets import run_snippet
@@ -276,18 +275,20 @@ def test_the_shown_code_loads_an_upload_as_the_page_does(tmp_path, monkeypatch):
 def test_separate_channels_show_three_labelled_maps_on_one_scale():
     at = open_page(PAGE, **{"conv.channel_mode": "per_channel"})
     assert not at.exception and not at.error
-    maps = re.findall(r'<img src="data:image/\w+;base64,([^"]+)" alt="([^"]*)"', text(at))
-    assert [alt for _, alt in maps] == ["R (red)", "G (green)", "B (blue)"]
-    pictures = [np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB"), float) for data, _ in maps]
-    assert len({picture.shape for picture in pictures}) == 1
+    maps = pictures(at, "conv.click_maps")
+    assert (
+        [shown["caption"] for shown in maps] == [shown["alt"] for shown in maps] == ["R (red)", "G (green)", "B (blue)"]
+    )
+    arrays = [decoded(shown) for shown in maps]
+    assert len({array.shape for array in arrays}) == 1
     # Sobel x on the cat: the three channels differ, so their maps do too.
-    assert all(np.abs(a - b).mean() > 0.5 for a, b in itertools.combinations(pictures, 2))
+    assert all(np.abs(a - b).mean() > 0.5 for a, b in itertools.combinations(arrays, 2))
     assert "share one colour scale" in value_range(at)
-    assert len(list(at.main.get("image"))) == 1  # the input only: no blended picture of the three
+    assert not any(node.proto.id.endswith("-conv.click") for node in at.get("bidi_component"))  # no blended picture
     zh = open_page(PAGE, **{"conv.channel_mode": "per_channel"})
     zh.session_state["lang"] = "zh"
     zh.run()
-    assert re.findall(r'alt="([^"]*)"', text(zh)) == ["R(红)", "G(绿)", "B(蓝)"]
+    assert [shown["caption"] for shown in pictures(zh, "conv.click_maps")] == ["R(红)", "G(绿)", "B(蓝)"]
 
 
 def test_an_invalid_kernel_shows_the_input_as_its_channels_say():
@@ -295,23 +296,103 @@ def test_an_invalid_kernel_shows_the_input_as_its_channels_say():
     bad = open_page(PAGE, **{"conv.source": "custom", "conv.kernel": "1,2,1;0,abc,0;-1,-2,-1"})
     good = open_page(PAGE)
     assert "**Input** · 300 × 451 × 1" in text(bad)
-    (bad_input,) = next(iter(bad.main.get("image"))).value
-    (good_input,) = next(iter(good.main.get("image"))).value
-    assert bad_input == good_input  # the same bytes: the same picture
+    (bad_input,), (good_input,) = pictures(bad, "conv.input_marks"), pictures(good, "conv.input_marks")
+    assert bad_input["src"] == good_input["src"]  # the same bytes: the same picture
 
 
 def test_a_bias_move_sends_a_new_output_picture_and_the_same_input_picture():
     at = open_page(PAGE)
-    (before_input,), (before_output,) = (image.value for image in at.main.get("image"))
+    before_input, before_output = pictures(at, "conv.input_marks")[0]["src"], pictures(at, "conv.click")[0]["src"]
     at.slider(key="conv.bias").set_value(0.5).run()
-    (after_input,), (after_output,) = (image.value for image in at.main.get("image"))
-    assert after_input == before_input  # same bytes, same media URL: the browser keeps its copy
-    assert after_output != before_output
+    assert pictures(at, "conv.input_marks")[0]["src"] == before_input  # the browser does not decode it again
+    assert pictures(at, "conv.click")[0]["src"] != before_output
 
 
 def test_a_photo_is_sent_as_jpeg_and_a_tiny_image_as_png_with_square_pixels():
+    def kinds(at):
+        return [pictures(at, key)[0]["src"].split(";")[0] for key in ("conv.input_marks", "conv.click")]
+
     at = open_page(PAGE)
-    assert [url.rsplit(".", 1)[1] for image in at.main.get("image") for url in image.value] == ["jpg", "jpg"]
+    assert kinds(at) == ["data:image/jpeg"] * 2
     at.session_state["image"] = LoadedImage(np.zeros((8, 8, 3), np.uint8), (8, 8))
     at.slider(key="conv.bias").set_value(0.5).run()
-    assert [url.rsplit(".", 1)[1] for image in at.main.get("image") for url in image.value] == ["png", "png"]
+    assert kinds(at) == ["data:image/png"] * 2
+
+
+# --- the output pixel clicked ---------------------------------------------------------------
+
+
+def clicked_value(at) -> float:
+    """The sum the arithmetic panel lands on: its formula's bold last number."""
+    (latex,) = [formula for formula in formulas(at) if r"\sum" in formula]
+    return float(re.search(r"\\mathbf\{(-?[\d.]+)\}$", latex).group(1))
+
+
+def mark_rects(picture: dict) -> list[tuple[float, float, float, float]]:
+    """(x, y, width, height) of the solid coloured boxes drawn over a picture (not their dark under-lines, not rings)."""
+    return [
+        tuple(float(n) for n in found)
+        for found in re.findall(
+            r'<rect x="([\d.-]+)" y="([\d.-]+)" width="([\d.]+)" height="([\d.]+)" fill="none" stroke="#(?!111827)\w+" '
+            r'stroke-width="[\d.]+" vector',
+            picture["marks"],
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("link", "pixel"),
+    [
+        ({}, (0, 0, 0)),
+        ({"conv.stride": "3", "conv.padding": "4", "conv.dilation": "2", "conv.padding_mode": "reflect",
+          "conv.channel_mode": "per_channel", "conv.flip": "true", "conv.preset": "emboss", "conv.bias": "0.5"},
+         (0, 149, 2)),
+        ({"conv.channel_mode": "sum", "conv.preset": "gaussian blur", "conv.padding": "2",
+          "conv.padding_mode": "circular"}, (299, 452, 0)),
+        ({"conv.source": "custom", "conv.kernel": "1/9,0,-2;0.5,1,0;3,0,-1/3", "conv.flip": "true",
+          "conv.bias": "-0.3", "conv.padding": "1", "conv.padding_mode": "replicate", "conv.stride": "2"},
+         (77, 0, 0)),
+    ],
+)  # fmt: skip
+def test_a_clicked_pixel_shows_its_window_and_a_sum_equal_to_the_output(link, pixel):
+    at = click(open_page(PAGE, **link), "conv.pixel", ",".join(map(str, pixel)))
+    assert not at.error
+    assert at.query_params["conv.pixel"] == ",".join(map(str, pixel))  # a link restores it
+    settings = {"stride": int(link.get("conv.stride", 1)), "padding": int(link.get("conv.padding", 0)),
+                "dilation": int(link.get("conv.dilation", 1)), "padding_mode": link.get("conv.padding_mode", "zeros"),
+                "bias": float(link.get("conv.bias", 0))}  # fmt: skip
+    mode = link.get("conv.channel_mode", "gray")
+    kernel = kernel_values(at)
+    expected = reference_output(load_sample("cat.jpg").pixels, kernel, mode, **settings).numpy()
+    channel = pixel[2] if mode == "per_channel" else 0
+    row, col = min(pixel[0], expected.shape[1] - 1), min(pixel[1], expected.shape[2] - 1)  # kept on the output
+    assert f"row {row}, column {col}" in text(at)
+    assert clicked_value(at) == pytest.approx(expected[channel, row, col], abs=6e-5)
+    # The window drawn on the input: the kernel's span from the first tap, in the padded picture's pixels.
+    span = settings["dilation"] * (kernel.shape[0] - 1) + 1
+    (window, *taps) = mark_rects(pictures(at, "conv.input_marks")[0])
+    assert window == (col * settings["stride"], row * settings["stride"], span, span)
+    assert len(taps) == (kernel.size if settings["dilation"] > 1 else 0)
+    # The pixel clicked is marked on its own map only.
+    key = "conv.click_maps" if mode == "per_channel" else "conv.click"
+    assert [mark_rects(shown) for shown in pictures(at, key)][channel] == [(col, row, 1, 1)]
+
+
+def test_the_window_grids_hold_the_photo_pixels_the_kernel_reads():
+    at = click(open_page(PAGE, **{"conv.channel_mode": "sum", "conv.padding": "1"}), "conv.pixel", "0,10,0")
+    pixels = load_sample("cat.jpg").pixels
+    windows = [grid for grid in page_grids(at) if grid.title.startswith("Window")]
+    assert [grid.title for grid in windows] == ["Window, R (red)", "Window, G (green)", "Window, B (blue)"]
+    for index, grid in enumerate(windows):
+        values = np.array([[float(cell.hover.split(": ")[1]) for cell in row] for row in grid.rows])
+        assert values[0].tolist() == [0, 0, 0]  # the zero padding above the photo
+        assert values[1:] == pytest.approx(pixels[0:2, 9:12, index] / 255, abs=1e-5)
+        assert grid.cells_with("shaded") == [(0, 0), (0, 1), (0, 2)]
+
+
+def test_the_clicked_pixel_in_chinese():
+    at = open_page(PAGE, **{"conv.pixel": "5,6,0"})
+    at.session_state["lang"] = "zh"
+    at = click(at, "conv.pixel", "5,6,0")
+    assert "输出像素(第 5 行,第 6 列)从哪里来" in text(at)
+    assert any(grid.title.startswith("窗口,灰度") for grid in page_grids(at))

@@ -14,6 +14,8 @@ from safetensors.torch import save
 from cnnviz import feature_pictures, features, images, models, netspec
 from tests.app.conftest import open_page
 from tests.charts import page_charts, within_pixels
+from tests.clicks import click, pictures
+from tests.views import captions
 
 PAGE = "pages/feature_maps.py"
 
@@ -290,3 +292,24 @@ def test_a_wrong_weight_file_is_explained(weights_folder):
     at.selectbox(key="fmap.network").set_value("alexnet").run()
     assert not at.exception
     assert "These weights were not loaded." in at.error[0].value
+
+
+def test_a_clicked_map_position_draws_its_receptive_field_on_the_input():
+    """LeNet's features.3 (after a padded 5 x 5, a 2 x 2 pool, an unpadded 5 x 5): position (r, c)
+    sees input rows 2r - 2 .. 2r + 11, by hand: 1 + 4 + 1 + 4 * 2 = 14 pixels, starting 2 before."""
+    at = open_page("pages/feature_maps.py", **{"fmap.layer": "features.3", "fmap.channel": "5", "fmap.pixel": "3,0"})
+    assert not at.exception and not at.error
+    chosen, field_picture, kernel = pictures(at, "fmap.field_click")
+    assert chosen["at"] == {"row": 3, "col": 0} and chosen["caption"] == "Channel 5 of features.3"
+    assert (chosen["rows"], chosen["cols"]) == (10, 10)
+    # Rows 4 .. 17, columns -2 .. 11 cut at the picture's edge to 0 .. 11.
+    assert '<rect x="0" y="4" width="12" height="14" fill="none" stroke="#22d3ee"' in field_picture["marks"]
+    assert "input rows 4–17 and columns 0–11" in " ".join(captions(at))
+    assert "beyond the picture's edge" in " ".join(captions(at))
+    assert "features.3" in kernel["caption"] and not kernel["clickable"]
+    at = click(at, "fmap.pixel", "9,9")
+    assert at.query_params["fmap.pixel"] == "9,9"
+    assert "input rows 16–27 and columns 16–27" in " ".join(captions(at))
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert "由输入的第 16–27 行、第 16–27 列算出" in " ".join(captions(at))

@@ -318,3 +318,54 @@ def test_first_convolution_and_its_kernels_as_pictures(architecture, name, shape
         feature_pictures.kernel_gallery(np.zeros((4, 16, 3, 3), np.float32), 4, 12)
     with pytest.raises(ValueError, match="no convolution"):
         features.first_convolution(nn.Linear(3, 2))
+
+
+# --- the receptive field a clicked position shows ------------------------------------------------
+
+
+def positive_copy(model: torch.nn.Module) -> torch.nn.Module:
+    """The network with every weight and bias positive and each max pool an average pool of the same
+    window: on a positive input every unit is then active and every pixel it sees gets gradient."""
+    import copy
+
+    positive = copy.deepcopy(model).double().eval()
+    with torch.no_grad():
+        for parameter in positive.parameters():
+            parameter.copy_(parameter.abs() + 0.01)
+    for parent in positive.modules():
+        for name, child in parent.named_children():
+            if isinstance(child, torch.nn.MaxPool2d):
+                setattr(parent, name, torch.nn.AvgPool2d(child.kernel_size, child.stride, child.padding))
+    return positive
+
+
+@pytest.mark.parametrize("name", models.BUNDLED)
+def test_the_receptive_field_of_every_layer_is_where_the_gradient_reaches(name):
+    from cnnviz.optvis.dataset import receptive_field
+
+    network = models.load_bundled(name)
+    positive = positive_copy(network.model)
+    x = (torch.rand(1, *network.manifest.input_shape, dtype=torch.float64) + 0.1).requires_grad_()
+    height, width = x.shape[2:]
+    maps = features.feature_maps(network.model, torch.zeros(1, *network.manifest.input_shape))
+    modules = dict(positive.named_modules())
+    for layer in maps.layers:
+        field = receptive_field(network.model, layer.name)
+        _, rows, cols = layer.shape
+        for row, col in {(0, 0), (rows - 1, cols - 1), (rows // 2, cols // 3), (0, cols - 1)}:
+            recorded = []  # the layer's output, with its graph (capture_outputs keeps detached copies)
+            handle = modules[layer.name].register_forward_hook(
+                lambda module, inputs, out, kept=recorded: kept.append(out)
+            )
+            try:
+                positive(x)
+            finally:
+                handle.remove()
+            (gradient,) = torch.autograd.grad(recorded[0][0, 0, row, col], x)
+            seen_rows, seen_cols = torch.nonzero(gradient[0].abs().sum(0), as_tuple=True)
+            top, bottom = field.span(row)
+            left, right = field.span(col)
+            assert (seen_rows.min().item(), seen_rows.max().item() + 1) == (max(top, 0), min(bottom, height)), (
+                layer.name
+            )
+            assert (seen_cols.min().item(), seen_cols.max().item() + 1) == (max(left, 0), min(right, width)), layer.name
