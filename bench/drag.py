@@ -1,13 +1,15 @@
 """Dragging a scrubbing view's sliders in chromium: does the picture follow the pointer?
 
-For each slider of the Output size view (``cnnviz/frontend/scrub_view.js``), a scripted
+For each slider of each lesson's scrubbing view (``cnnviz/frontend/scrub_view.js``; the lessons
+are ``tests/e2e/scrub_driver.LESSONS``), a scripted
 pointer drag presses the thumb, moves to the range's low end, then one pointer move per
 value step up to the high end, 16 ms apart (a 60 Hz pointer: sent over the DevTools
 protocol on a clock, the positions measured beforehand), and releases. For every move,
 inside the page: from the ``pointermove`` event's timestamp to the view's DOM changing, then
 two animation frames (the changed frame painted). Each painted frame is read back (the
-slider's value, the output size, the number of windows drawn, the formula's LaTeX) and
-checked against the engine for the value under the pointer.
+slider's value and the lesson's readout: Output size's size, windows and formula; Step by
+step's sum, taps and output shape) and checked against the engine (or torch) for the value
+under the pointer.
 
 Also counted, over the page's websocket: bytes received during the drag (Python is not
 involved: should be 0) and during each release's rerun (the new frame set and the panels).
@@ -15,7 +17,7 @@ involved: should be 0) and during each release's rerun (the new frame set and th
 Goal (issue 17): p95 <= 33 ms, median <= 16 ms, 100 % of moves show the engine's frame for
 the value under the pointer. The release itself is ``python -m bench.latency --pages output_size``.
 
-Run: ``nice -n 10 python -m bench.drag [--rounds 2]``
+Run: ``nice -n 10 python -m bench.drag [--rounds 2] [--pages output_size conv_steps]``
 """
 
 from __future__ import annotations
@@ -29,9 +31,8 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 from bench import common
-from cnnviz.drawing.output_size_view import SIZE_SLIDERS
 from tests.e2e import harness
-from tests.e2e.scrub_driver import READ_JS, THUMB_PX, VIEW, expected, thumb_x, view
+from tests.e2e.scrub_driver import LESSONS, READ_JS, THUMB_PX, VIEW, matches_engine, slider_range, thumb_x, view
 
 MOVE_GAP_MS = 16
 FLOOR = "#drag-floor"
@@ -98,7 +99,7 @@ def floor_x(page: Page, high: int, value: int) -> tuple[float, float]:
 def drag(page: Page, name: str, counter: dict, floor: bool = False) -> tuple[list[dict], int, int]:
     """One drag of slider ``name`` across its range (or of the floor's bare slider, with as many
     steps); the moves, the drag's websocket bytes and the release's."""
-    low, high, _ = SIZE_SLIDERS[name]
+    low, high = slider_range(page, name)
     if floor:
         page.evaluate(FLOOR_JS, [high - low, view(page).locator(f'input[name="{name}"]').bounding_box()["width"]])
         position = lambda value: floor_x(page, high - low, value - low)  # noqa: E731
@@ -150,55 +151,76 @@ def restore(page: Page, name: str, value: int) -> None:
         page.mouse.up()
 
 
-def matches(move: dict, name: str) -> bool:
+def matches(move: dict, name: str, lesson: str) -> bool:
     seen = move.get("seen")
-    if not seen or seen["pending"] or seen["values"][name] != move["wanted"]:
+    if not seen or seen["values"][name] != move["wanted"]:
         return False
-    return {key: seen[key] for key in ("out", "outputs", "latex")} == expected(seen["values"])
+    return matches_engine(seen, lesson)
+
+
+def slider_names(page: Page) -> dict[str, int]:
+    """The view's sliders and their values as the page opened."""
+    return view(page).evaluate(
+        "(view) => Object.fromEntries([...view.querySelectorAll('input[type=range]')]"
+        ".map((input) => [input.name, input.valueAsNumber]))"
+    )
+
+
+def drag_lesson(page: Page, lesson: str, rounds: int, counter: dict, floor_times: list, all_moves: list) -> list:
+    """Each slider of ``lesson``'s view dragged ``rounds`` times (each after a floor drag); a row per slider."""
+    rows = []
+    for name, default in slider_names(page).items():
+        times, handler, misses, good, total, during, releases = [], [], [], 0, 0, 0, []
+        for _ in range(rounds):  # the floor's drag and the view's, interleaved
+            floor_moves, _, _ = drag(page, name, counter, floor=True)
+            floor_times += [(move["painted"] - move["at"], move["changed"] - move["at"])
+                            for move in floor_moves if move["painted"]]  # fmt: skip
+            moves, drag_bytes, release_bytes = drag(page, name, counter)
+            during += drag_bytes
+            releases.append(release_bytes)
+            all_moves += moves
+            for move in moves:
+                total += 1
+                good += matches(move, name, lesson)
+                if not matches(move, name, lesson):
+                    misses.append({"wanted": move.get("wanted"), "seen": move.get("seen")})
+                if move.get("painted") is not None:
+                    times.append(move["painted"] - move["at"])
+                    handler.append(move["changed"] - move["at"])
+            restore(page, name, default)
+        stats = common.summary(times) if times else {"n": 0, "median": float("nan"), "p95": float("nan")}
+        to_change = common.summary(handler) if handler else stats
+        rows.append({"lesson": lesson, "slider": name, "ms": stats, "to_dom_change_ms": to_change, "moves": total,
+                     "matching_pct": 100 * good / total if total else 0.0, "misses": misses,
+                     "bytes_during_drags": during, "bytes_per_release": releases})  # fmt: skip
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=2, help="drags across each slider")
+    parser.add_argument("--pages", nargs="+", default=list(LESSONS), choices=list(LESSONS), help="lessons to drag")
     args = parser.parse_args(argv)
-    print(f"drag: {len(SIZE_SLIDERS)} sliders x {args.rounds} rounds; {common.machine_line()}", file=sys.stderr)
+    print(f"drag: {', '.join(args.pages)} x {args.rounds} rounds; {common.machine_line()}", file=sys.stderr)
     results, rows = [], []
     with harness.serve("app.py") as app, sync_playwright() as playwright:
         browser = harness.launch_chromium(playwright)
         try:
-            page = harness.new_context(browser).new_page()
-            counter = websocket_counter(page)
-            harness.open_app(page, f"{app.url}/output_size")
-            view(page).locator("svg").first.wait_for()
-            page.evaluate(PROBE_JS, READ_JS)
             floor_times, all_moves = [], []
-            for name, (_, _, default) in SIZE_SLIDERS.items():
-                times, handler, misses, good, total, during, releases = [], [], [], 0, 0, 0, []
-                for _ in range(args.rounds):  # the floor's drag and the view's, interleaved
-                    floor_moves, _, _ = drag(page, name, counter, floor=True)
-                    floor_times += [(move["painted"] - move["at"], move["changed"] - move["at"])
-                                    for move in floor_moves if move["painted"]]  # fmt: skip
-                    moves, drag_bytes, release_bytes = drag(page, name, counter)
-                    during += drag_bytes
-                    releases.append(release_bytes)
-                    all_moves += moves
-                    for move in moves:
-                        total += 1
-                        good += matches(move, name)
-                        if not matches(move, name):
-                            misses.append({"wanted": move.get("wanted"), "seen": move.get("seen")})
-                        if move.get("painted") is not None:
-                            times.append(move["painted"] - move["at"])
-                            handler.append(move["changed"] - move["at"])
-                    restore(page, name, default)
-                stats = common.summary(times) if times else {"n": 0, "median": float("nan"), "p95": float("nan")}
-                share = 100 * good / total if total else 0.0
-                to_change = common.summary(handler)
-                results.append({"slider": name, "ms": stats, "to_dom_change_ms": to_change, "moves": total,
-                                "matching_pct": share, "misses": misses, "bytes_during_drags": during,
-                                "bytes_per_release": releases})  # fmt: skip
-                rows.append([name, total, stats["median"], stats["p95"], to_change["median"], to_change["p95"],
-                             f"{share:.0f} %", during / max(total, 1), sum(releases) / len(releases)])  # fmt: skip
+            for lesson in args.pages:
+                page = harness.new_context(browser).new_page()
+                counter = websocket_counter(page)
+                harness.open_app(page, app.url + LESSONS[lesson].path)
+                view(page).locator(".scrub-slot *").first.wait_for()
+                page.evaluate(PROBE_JS, READ_JS)
+                for result in drag_lesson(page, lesson, args.rounds, counter, floor_times, all_moves):
+                    results.append(result)
+                    stats, to_change, total = result["ms"], result["to_dom_change_ms"], result["moves"]
+                    releases = result["bytes_per_release"]
+                    rows.append([f"{lesson}: {result['slider']}", total, stats["median"], stats["p95"],
+                                 to_change["median"], to_change["p95"], f"{result['matching_pct']:.0f} %",
+                                 result["bytes_during_drags"] / max(total, 1), sum(releases) / len(releases)])  # fmt: skip
+                page.context.close()
             floor = common.summary([painted for painted, _ in floor_times])
             floor_change = common.summary([changed for _, changed in floor_times])
             gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(all_moves) if 0 < b["at"] - a["at"] < 500]

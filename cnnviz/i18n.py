@@ -40,3 +40,23 @@ def translate(key: str, lang: str = DEFAULT_LANGUAGE, /, **values: object) -> st
     """The text for ``key`` in ``lang``, with ``{name}`` placeholders filled from ``values``."""
     text = catalogue(lang).get(key) or catalogue(DEFAULT_LANGUAGE).get(key) or key
     return text.format(**values) if values else text
+
+
+def explain(error: Exception | str, lang: str = DEFAULT_LANGUAGE, prefix: str = "error") -> str | None:
+    """An engine's refusal (:class:`cnnviz.refusals.Refusal`) in ``lang``: the catalogue's
+    ``<prefix>.<reason>`` (a page's own wording), else ``error.<reason>``, filled with its values. A value
+    that names a setting, a kind of file or a network is itself said from ``error.<name>.<value>`` if there;
+    ``line`` prefixes the text with the line it is about. None when the catalogue has no words for it."""
+    reason = getattr(error, "reason", None)
+    english = catalogue(DEFAULT_LANGUAGE)
+    key = next((key for key in (f"{prefix}.{reason}", f"error.{reason}") if key in english), None)
+    if key is None:
+        return None
+    values = dict(error.values)
+    for name, value in values.items():
+        if isinstance(value, Exception):  # a refusal inside a refusal (a file's layer spec)
+            values[name] = explain(value, lang) or str(value)
+        elif f"error.{name}.{value}" in english:  # a name the catalogue says in words (error.what.padding)
+            values[name] = translate(f"error.{name}.{value}", lang)
+    text = translate(key, lang, **values)
+    return translate("error.on_line", lang, line=values["line"], text=text) if "line" in values else text

@@ -93,25 +93,12 @@ def panel(name: str) -> Iterator[None]:
 
 
 def explain(error: Exception | str, prefix: str = "error") -> str:
-    """An engine's refusal (:class:`cnnviz.refusals.Refusal`) in the session's language: the catalogue's
-    ``<prefix>.<reason>`` (a page's own wording), else ``error.<reason>``, filled with its values. A value
-    that names a setting, a kind of file or a network is itself said from ``error.<name>.<value>`` if there;
-    ``line`` prefixes the text with the line it is about. Anything else is said as the engine wrote it."""
-    reason = getattr(error, "reason", None)
-    english = i18n.catalogue(i18n.DEFAULT_LANGUAGE)
-    key = next((key for key in (f"{prefix}.{reason}", f"error.{reason}") if key in english), None)
-    if key is None:
-        if isinstance(error, Exception):
-            log.warning("No translation for the refusal %r (%s)", reason, error)
-        return str(error)
-    values = dict(error.values)
-    for name, value in values.items():
-        if isinstance(value, Exception):  # a refusal inside a refusal (a file's layer spec)
-            values[name] = explain(value)
-        elif f"error.{name}.{value}" in english:  # a name the catalogue says in words (error.what.padding)
-            values[name] = t(f"error.{name}.{value}")
-    text = t(key, **values)
-    return t("error.on_line", line=values["line"], text=text) if "line" in values else text
+    """An engine's refusal in the session's language (``i18n.explain``); anything the catalogue
+    has no words for is said as the engine wrote it."""
+    text = i18n.explain(error, lang(), prefix)
+    if text is None and isinstance(error, Exception):
+        log.warning("No translation for the refusal %r (%s)", getattr(error, "reason", None), error)
+    return str(error) if text is None else text
 
 
 def notice_ignored_link_settings(link_settings: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ slider with :func:`move` (what a release does) and reads it with ``at.session_st
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import re
 
@@ -26,6 +27,17 @@ def frame_set(at, key: str) -> dict:
     return json.loads(gzip.decompress(element.proto.bytes))
 
 
+def every_note(at) -> list[str]:
+    """The notes (any kind, tags dropped) of every scrubbing view on the page, as shown at their base setting."""
+    found = []
+    for element in at.get("bidi_component"):
+        frames = json.loads(gzip.decompress(element.proto.bytes))
+        first = frames["sliders"][0]["name"]
+        html_shown = "".join(frame_at(frames, first, frames["base"][first]))
+        found += [html.unescape(re.sub(r"<[^>]+>", "", match["text"])) for match in _NOTE.finditer(html_shown)]
+    return found
+
+
 def shown(at, key: str) -> str:
     """The HTML of the frame the view shows (its base setting), parts joined."""
     frames = frame_set(at, key)
@@ -34,8 +46,6 @@ def shown(at, key: str) -> str:
 
 
 def notes(at, key: str, kind: str) -> list[str]:
-    import html
-
     return [html.unescape(match["text"]) for match in _NOTE.finditer(shown(at, key)) if match["kind"] == kind]
 
 

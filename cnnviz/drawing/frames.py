@@ -11,7 +11,8 @@ The data sent (JSON), which ``scrub_view.js`` documents at its top too::
     {"sliders": [{"name", "label", "low", "high", "step", "value"}, ...],
      "base": {name: value, ...},          # the settings every frame set was drawn around
      "parts": ["<svg…>", "<math…>", ...],  # each distinct part once
-     "frames": {name: [[part index, ...] for each value low..high], ...}}
+     "frames": {name: [[part index, ...] for each value low..high], ...},
+     "layout": {"class": "...", "inline": [slot, ...]}}  # optional: the view's class, slots side by side
 
 The frame for slider ``name`` at ``value`` is ``frames[name][(value - low) // step]``, and
 equals ``draw({**base, name: value})`` (``tests/engine/test_frames.py`` checks it).
@@ -43,12 +44,14 @@ class Slider:
 Draw = Callable[[Mapping[str, int]], Sequence[str]]
 
 
-def frame_sets(sliders: Sequence[Slider], draw: Draw) -> dict:
+def frame_sets(sliders: Sequence[Slider], draw: Draw, layout: Mapping | None = None) -> dict:
     """Every slider's frames around the sliders' current values, parts deduplicated.
 
     Args:
         sliders: the view's sliders; ``value`` is each one's current value (the base).
         draw: the view's drawing for one setting ({name: value}), as a sequence of HTML parts.
+        layout: how the view lays out its slots (the view's class; which slots sit side by
+            side, the others taking the whole width), if not one under the other.
 
     Returns:
         The JSON-ready dict described in this module's docstring. A setting shared by two
@@ -72,7 +75,8 @@ def frame_sets(sliders: Sequence[Slider], draw: Draw) -> dict:
         return drawn[key]
 
     frames = {slider.name: [frame({**base, slider.name: value}) for value in slider.values] for slider in sliders}
-    return {"sliders": [asdict(slider) for slider in sliders], "base": base, "parts": parts, "frames": frames}
+    frame_set = {"sliders": [asdict(slider) for slider in sliders], "base": base, "parts": parts, "frames": frames}
+    return frame_set | ({"layout": dict(layout)} if layout else {})
 
 
 def frame_at(frame_set: Mapping, name: str, value: int) -> list[str]:

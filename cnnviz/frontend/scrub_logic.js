@@ -6,7 +6,8 @@
 //   { sliders: [{name, label, low, high, step, value}],
 //     base:    {name: value},           // the settings every slider's frames were drawn around
 //     parts:   ["<svg…>", "<math…>"],   // each distinct piece of HTML once
-//     frames:  {name: [[part index, …] for each value low..high]} }
+//     frames:  {name: [[part index, …] for each value low..high]},
+//     layout:  {class: "a-view-class", inline: [slot index, …]} }   // optional: slots laid side by side
 // The frame for slider `name` at `value` is frames[name][(value - low) / step]: the server
 // drew it for {...base, [name]: value}. Only the browser moves; the numbers are the engine's.
 
@@ -48,6 +49,11 @@ export function changedSlots(shown, next) {
     if (!shown || shown[slot] !== next[slot]) slots.push(slot);
   }
   return slots;
+}
+
+/** Whether two lists of slider names hold the same names in the same order. */
+export function sameNames(names, others) {
+  return names.length === others.length && names.every((name, index) => name === others[index]);
 }
 
 /** Whether every setting in `wanted` has the same value in `values`. */

@@ -23,7 +23,6 @@ function buildSliders(view, frameSet) {
       `<input type="range" id="${id}" name="${slider.name}">`;
     box.querySelector("label").textContent = slider.label;
     const input = box.querySelector("input");
-    Object.assign(input, { min: slider.low, max: slider.high, step: slider.step });
     input.addEventListener("pointerdown", () => { view.held = slider.name; });
     input.addEventListener("input", () => move(view, slider.name, input.valueAsNumber));
     input.addEventListener("change", () => release(view, slider.name));
@@ -105,14 +104,24 @@ function arrive(view, frameSet) {
   if (!view.root.firstChild) {
     view.root.appendChild(buildSliders(view, frameSet));
     const first = frameSet.frames[frameSet.sliders[0].name][0];
+    const inline = new Set((frameSet.layout && frameSet.layout.inline) || []);
     view.slots = first.map(() => view.root.appendChild(document.createElement("div")));
-    view.slots.forEach((slot, index) => { slot.className = `scrub-slot scrub-slot-${index}`; });
+    view.slots.forEach((slot, index) => {
+      slot.className = `scrub-slot scrub-slot-${index}${inline.has(index) ? " scrub-slot-inline" : ""}`;
+    });
+    if (frameSet.layout && frameSet.layout.class) view.root.classList.add(frameSet.layout.class);
+  } else if (!sameNames(Object.keys(view.inputs), frameSet.sliders.map((slider) => slider.name))) {
+    view.inputs = {}; // another set of sliders (a typed grid has no size slider): build them anew
+    view.root.firstChild.replaceWith(buildSliders(view, frameSet));
+    if (view.held && !(view.held in view.inputs)) view.held = null;
   }
   const awaited = view.awaited && performance.now() - view.awaited.at < AWAIT_MS ? view.awaited.values : null;
   if (!awaited || sameValues(awaited, frameSet.base)) view.awaited = null;
   view.values = valuesOnArrival(frameSet, view.values, view.held, awaited);
   for (const slider of frameSet.sliders) {
-    const label = view.inputs[slider.name].parentElement.querySelector("label");
+    const input = view.inputs[slider.name];
+    Object.assign(input, { min: slider.low, max: slider.high, step: slider.step }); // a range can change (the output cells)
+    const label = input.parentElement.querySelector("label");
     if (label.textContent !== slider.label) label.textContent = slider.label; // the language may have changed
     showValue(view, slider.name);
   }

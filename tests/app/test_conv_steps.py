@@ -1,6 +1,7 @@
 """The step-by-step lesson in AppTest: the window, its arithmetic and the output move together."""
 
 import contextlib
+import html
 import io
 import re
 
@@ -11,16 +12,36 @@ import torch.nn.functional as F
 
 from cnnviz import convolution, kernels
 from cnnviz.images import load_sample
+from tests import scrub
 from tests.app.conftest import open_page
-from tests.grids import Grid, page_grids
-from tests.views import notes, text
+from tests.grids import Grid, page_grids, read_grids
+from tests.views import notes as page_notes
 
 PAGE = "pages/conv_steps.py"
+VIEW = "steps.scrub"  # the scrubbing view: geometry and output cell sliders, the sum, the grids
 
 
 def step_line(at) -> str:
-    """'**Output cell 8 of 36 (row 2, column 2)**: 6×(−1) + … = **−10**'."""
-    return next(line for line in text(at).splitlines() if line.startswith(("**Output cell", "**第")))
+    """'**Output cell 8 of 36 (row 2, column 2)**: 6×(−1) + … = **−10**' (the view's bold as Markdown's)."""
+    sum_part = re.search(r'<p class="steps-sum">(.*?)</p>', scrub.shown(at, VIEW))[1]
+    return html.unescape(re.sub(r"</?strong>", "**", sum_part))
+
+
+def notes(at, kind: str) -> list[str]:
+    """The view's notes of ``kind`` (tags dropped), then the page's."""
+    return [re.sub(r"<[^>]+>", "", note) for note in scrub.notes(at, VIEW, kind)] + page_notes(at, kind)
+
+
+def marks(at) -> dict[str, list[tuple[int, int]] | tuple[int, int]]:
+    """What the view's marks (a ``<style>``) outline and blank, read back from its selectors (0-based):
+    the input's taps, the output's current cell, and the blanked runs (all rows from here?, row, first column)."""
+    style = re.search(r"<style>(.*?)</style>", scrub.shown(at, VIEW))[1]
+    outlined, blanked = re.findall(r"([^{}]*)\{([^}]*)\}", style)[0][0], re.findall(r"([^{}]*)\{", style)[1]
+    cell = r"\.steps-{}\s+tbody>tr:nth-child\((n\+)?(\d+)\)>td(?::nth-child\((n\+)?(\d+)\))?"
+    taps = [(int(r) - 1, int(c) - 1) for _, r, _, c in re.findall(cell.format("input"), outlined)]
+    ((_, r, _, c),) = re.findall(cell.format("output"), outlined)
+    runs = [(bool(rows), int(r) - 1, int(c or 1) - 1) for rows, r, _, c in re.findall(cell.format("output"), blanked)]
+    return {"taps": sorted(taps), "current": (int(r) - 1, int(c) - 1), "blanked": runs}
 
 
 def shown_sum(at) -> tuple[list[tuple[float, float]], float]:
@@ -32,7 +53,7 @@ def shown_sum(at) -> tuple[list[tuple[float, float]], float]:
 
 
 def figure(at, title_start: str) -> Grid:
-    for grid in page_grids(at):
+    for grid in read_grids(scrub.shown(at, VIEW)) + page_grids(at):
         if grid.title.startswith(title_start):
             return grid
     raise AssertionError(f"no grid titled {title_start!r}")
@@ -45,7 +66,15 @@ def values(grid: Grid) -> np.ndarray:
 
 def taps(at) -> list[tuple[int, int]]:
     """(row, col) of the amber cells on the input grid: where the kernel reads."""
-    return sorted(figure(at, "Input").cells_with("window"))
+    return marks(at)["taps"]
+
+
+def output_so_far(at, title_start: str = "Output ") -> np.ndarray:
+    """The output grid's numbers as the marks leave them: blanked cells (not computed yet) as NaN."""
+    shown = values(figure(at, title_start))
+    for many_rows, row, col in marks(at)["blanked"]:  # nth-child(n+R): row R and below; else row R only
+        shown[row : None if many_rows else row + 1, col:] = np.nan
+    return shown
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +100,10 @@ def test_renders_the_first_step_from_the_sample(default):
 
 def test_the_output_fills_in_up_to_the_current_cell():
     at = open_page(PAGE)
-    at.slider(key="steps.position").set_value(8).run()
+    scrub.move(at, "steps.position", 8)
     assert step_line(at).startswith("**Output cell 8 of 36 (row 2, column 2)**")
-    output = values(figure(at, "Output 6 × 6"))
+    output = output_so_far(at, "Output 6 × 6")
+    assert marks(at)["current"] == (1, 1)
     assert np.isfinite(output.ravel()[:8]).all() and np.isnan(output.ravel()[8:]).all()
     _, result = shown_sum(at)
     assert output[1, 1] == result
@@ -106,14 +136,14 @@ def test_play_advances_one_cell_per_run():
 
 def test_grid_size_changes_the_number_of_steps():
     at = open_page(PAGE)
-    at.slider(key="steps.size").set_value(4).run()
+    scrub.move(at, "steps.size", 4)
     assert step_line(at).startswith("**Output cell 1 of 16 ")
     assert values(figure(at, "Input")).shape == (6, 6)
 
 
 def test_stride_makes_the_window_jump():
     at = open_page(PAGE, **{"steps.stride": "2"})
-    at.slider(key="steps.position").set_value(2).run()
+    scrub.move(at, "steps.position", 2)
     # (6 + 2 - 3) // 2 + 1 = 3 windows per row; the second starts 2 cells to the right.
     assert step_line(at).startswith("**Output cell 2 of 9 (row 1, column 2)**")
     assert taps(at) == [(r, c) for r in range(3) for c in range(2, 5)]
@@ -121,7 +151,7 @@ def test_stride_makes_the_window_jump():
 
 def test_dilation_spreads_the_taps():
     at = open_page(PAGE, **{"steps.dilation": "2"})
-    at.slider(key="steps.position").set_value(2).run()
+    scrub.move(at, "steps.position", 2)
     # Span 5 on 8 padded cells: 4 x 4 output; taps 2 apart, highlighted one by one.
     assert step_line(at).startswith("**Output cell 2 of 16 (row 1, column 2)**")
     assert taps(at) == [(r, c) for r in (0, 2, 4) for c in (1, 3, 5)]
@@ -130,7 +160,7 @@ def test_dilation_spreads_the_taps():
 def test_position_is_kept_within_a_smaller_output():
     at = open_page(PAGE, **{"steps.position": "30"})
     assert step_line(at).startswith("**Output cell 30 of 36 ")
-    at.slider(key="steps.stride").set_value(3).run()
+    scrub.move(at, "steps.stride", 3)
     assert not at.exception
     assert step_line(at).startswith("**Output cell 4 of 4 ")
 
@@ -271,7 +301,7 @@ def test_bad_typed_numbers_say_why_and_lose_nothing_else(key, text, english, chi
     assert not at.exception
     assert [english in error.value for error in at.error] == [True]
     assert at.text_area(key=key).value == text  # what was typed stays, to be fixed
-    assert at.slider(key="steps.stride").value == 2 and at.toggle(key="steps.flip").value
+    assert at.session_state["steps.stride"] == 2 and at.toggle(key="steps.flip").value
     other = "steps.weights" if key == "steps.grid" else "steps.grid"
     assert at.text_area(key=other).value == TYPED[other]
     assert at.query_params.get(key, "") == text

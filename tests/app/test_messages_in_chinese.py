@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import i18n
 from cnnviz.images import LoadedImage
-from tests import views
+from tests import scrub, views
 from tests.conftest import ROOT
 
 ENGLISH = re.compile(r"\b[A-Za-z]{2,}[,.;:]?\s+[A-Za-z]{2,}[,.;:]?\s+[A-Za-z]{2,}\b")
@@ -39,7 +39,7 @@ def test_the_detector_finds_sentences_and_spares_names():
 def messages(at: AppTest) -> list[str]:
     """Every alert and note the page shows (st.error/warning/info/success and View notes), its captions and toasts."""
     found = [text for kind in ("error", "warning", "info", "success") for text in views.notes(at, kind)]
-    return found + views.captions(at) + [toast.value for toast in at.toast]
+    return found + scrub.every_note(at) + views.captions(at) + [toast.value for toast in at.toast]
 
 
 def open_in_chinese(script: str, image: LoadedImage | None = None, **query: str) -> AppTest:

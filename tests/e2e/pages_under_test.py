@@ -42,8 +42,9 @@ MAIN_CONTROLS: dict[str, Control | None] = {
     "training": Control(".st-key-train-data", "segmented"),
     # Shows nothing computed until Run is pressed (an optimisation, not a live view).
     "filter_viz": Control(".st-key-fviz-run", "button"),
-    # The five sliders are a scrubbing view's own <input type=range> (pages/scrub_view.py).
+    # Their sliders are a scrubbing view's own <input type=range> (pages/scrub_view.py).
     "output_size": Control(".scrub-view", "slider"),
+    "conv_steps": Control(".scrub-view", "slider"),
 }
 
 #: URL settings (a query string) that make a page compute on the sidebar's image, for

@@ -1,31 +1,42 @@
 """Driving a scrubbing view (``cnnviz/frontend/scrub_view.js``) in chromium, and reading what it shows.
 
-Shared by the browser tests (``test_scrub.py``) and the drag benchmark (``bench/drag.py``).
-A view is ``.scrub-view``; its sliders are ``<input type=range name=...>``; the frame on
-show is in its slots. ``shown`` reads the numbers a student sees; ``expected`` asks the
-engine what they must be for a setting.
+Shared by the browser tests (``test_scrub.py``, ``test_scrub_steps.py``) and the drag benchmark
+(``bench/drag.py``). A view is ``.scrub-view``; its sliders are ``<input type=range name=...>``
+(their range is read from the input itself); the frame on show is in its slots. ``shown``
+reads what a student sees; ``matches_engine`` asks the engine (or torch) what it must be for
+the values on the sliders, per lesson (``LESSONS``).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
 from playwright.sync_api import Page
 
-from cnnviz import arithmetic
+from cnnviz import arithmetic, convolution, kernels
 from cnnviz.arithmetic import SizeError
-from cnnviz.drawing.output_size_view import SIZE_SLIDERS
 
 VIEW = ".scrub-view"
 THUMB_PX = 16  # chromium's range thumb: its centre runs from 8 px to width - 8 px
 
+#: Read inside the page, cheaply (the drag benchmark reads every frame as it is drawn): the
+#: sliders' values and each lesson's readout (Output size: the size, windows, formula; Step by
+#: step: the sum, the marks' style, the output grid's title).
 READ_JS = """
 (view) => {
   const values = {};
   for (const input of view.querySelectorAll('input[type=range]')) values[input.name] = input.valueAsNumber;
+  const text = (selector) => { const found = view.querySelector(selector); return found ? found.textContent : null; };
   const metric = view.querySelector('.scrub-metric-value');
-  const annotation = view.querySelector('annotation');
   return { values, out: metric ? metric.dataset.value : null,
            outputs: view.querySelectorAll('g.output').length,
-           latex: annotation ? annotation.textContent : null,
+           latex: text('annotation'),
+           sum: text('.steps-sum'), marks: text('style'), output_title: text('.steps-output figcaption'),
            pending: view.classList.contains('scrub-pending') };
 }
 """
@@ -36,8 +47,11 @@ def view(page: Page):
 
 
 def shown(page: Page) -> dict:
-    """What the view shows: its sliders' values, the output size, how many outputs are drawn, the formula."""
+    """What the view shows: its sliders' values and the lesson's readout (see ``READ_JS``)."""
     return view(page).evaluate(READ_JS)
+
+
+# --- Output size ---------------------------------------------------------------------------------
 
 
 def expected(values: dict[str, int]) -> dict:
@@ -50,13 +64,82 @@ def expected(values: dict[str, int]) -> dict:
     return {"out": "" if out is None else str(out), "outputs": out or 0, "latex": arithmetic.conv_formula_latex(*args)}
 
 
-def matches_engine(seen: dict) -> bool:
-    return not seen["pending"] and {key: seen[key] for key in ("out", "outputs", "latex")} == expected(seen["values"])
+def size_matches(seen: dict) -> bool:
+    return {key: seen[key] for key in ("out", "outputs", "latex")} == expected(seen["values"])
+
+
+# --- Step by step ----------------------------------------------------------------------------------
+
+#: The Step by step view opened on random numbers (seed 3) and Sobel x, so torch can be given the same grid.
+STEPS_QUERY = "?steps.source=random&steps.seed=3"
+STEPS_SEED, STEPS_KERNEL = 3, "sobel x"
+
+
+def steps_expected(values: dict[str, int]) -> dict:
+    """What torch says the Step by step view must show: the output's shape, the cell's sum, its taps."""
+    grid = torch.as_tensor(convolution.random_grid(values["size"], STEPS_SEED))[None, None]
+    kernel = kernels.preset(STEPS_KERNEL)
+    stride, padding, dilation = values["stride"], values["padding"], values["dilation"]
+    try:
+        out = F.conv2d(grid, torch.as_tensor(kernel)[None, None].to(grid.dtype), stride=stride, padding=padding,
+                       dilation=dilation)[0, 0].numpy()  # fmt: skip
+    except RuntimeError:
+        return {"shape": None}
+    position = min(values["position"], out.size)
+    row, col = divmod(position - 1, out.shape[1])
+    k = kernel.shape[0]
+    taps = sorted((row * stride + dilation * i, col * stride + dilation * j) for i in range(k) for j in range(k))
+    return {"shape": out.shape, "position": position, "total": out.size, "sum": float(out[row, col]), "taps": taps}
+
+
+def steps_matches(seen: dict) -> bool:
+    want = steps_expected(seen["values"])
+    if want["shape"] is None:
+        return seen["sum"] is None and seen["output_title"] is None
+    if not (seen["sum"] and seen["marks"] and seen["output_title"]):
+        return False
+    shape = tuple(int(n) for n in re.findall(r"\d+", seen["output_title"]))
+    cell = re.match(r"Output cell (\d+) of (\d+)", seen["sum"])
+    written = float(seen["sum"].rsplit("= ", 1)[1].replace("−", "-"))
+    outlined = seen["marks"].split("{", 1)[0]
+    taps = sorted((int(r) - 1, int(c) - 1) for r, c in
+                  re.findall(r"steps-input tbody>tr:nth-child\((\d+)\)>td:nth-child\((\d+)\)", outlined))  # fmt: skip
+    return (
+        shape == tuple(want["shape"])
+        and (int(cell[1]), int(cell[2])) == (want["position"], want["total"])
+        and np.isclose(written, want["sum"], atol=5e-4)
+        and taps == want["taps"]
+    )
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A lesson with a scrubbing view: where it opens, and how a frame is checked against the engine."""
+
+    path: str  # URL path and query
+    matches: Callable[[dict], bool]
+
+
+LESSONS: dict[str, Lesson] = {
+    "output_size": Lesson("/output_size", size_matches),
+    "conv_steps": Lesson("/conv_steps" + STEPS_QUERY, steps_matches),
+}
+
+
+def matches_engine(seen: dict, lesson: str = "output_size") -> bool:
+    return not seen["pending"] and LESSONS[lesson].matches(seen)
+
+
+def slider_range(page: Page, name: str) -> tuple[int, int]:
+    """Slider ``name``'s (low, high), as the view set them."""
+    thumb = view(page).locator(f'input[name="{name}"]')
+    low, high = thumb.evaluate("(input) => [Number(input.min), Number(input.max)]")
+    return int(low), int(high)
 
 
 def thumb_x(page: Page, name: str, value: int) -> tuple[float, float]:
     """The screen point where slider ``name``'s thumb sits at ``value``."""
     box = view(page).locator(f'input[name="{name}"]').bounding_box()
-    low, high, _ = SIZE_SLIDERS[name]
-    fraction = (value - low) / (high - low)
+    low, high = slider_range(page, name)
+    fraction = (value - low) / ((high - low) or 1)
     return box["x"] + THUMB_PX / 2 + fraction * (box["width"] - THUMB_PX), box["y"] + box["height"] / 2

@@ -18,7 +18,8 @@ from tests.e2e.pages_under_test import SLIDER_THUMB
 
 pytestmark = pytest.mark.e2e
 
-# page, link settings, the choices to watch (key, catalogue key of the chosen label), a slider to move.
+# page, link settings, the choices to watch (key, catalogue key of the chosen label), a slider to move
+# (a widget key, or a scrubbing view's slider as ``scrub:<name>``).
 CASES = {
     "convolution": (
         {"conv.preset": "emboss", "conv.channel_mode": "sum", "conv.padding_mode": "reflect", "conv.padding": "2"},
@@ -26,7 +27,7 @@ CASES = {
          ("conv.padding_mode", "conv.padding_mode.reflect")],
         "conv.bias",
     ),
-    "conv_steps": ({"steps.kernel": "emboss"}, [("steps.kernel", "conv.preset.emboss")], "steps.size"),
+    "conv_steps": ({"steps.kernel": "emboss"}, [("steps.kernel", "conv.preset.emboss")], "scrub:size"),
     "losses": ({"loss.target_class": "bird"}, [("loss.target_class", "loss.class.bird")], "loss.smoothing"),
 }  # fmt: skip
 
@@ -41,7 +42,8 @@ def switch_language(tab: Page, lang: str) -> None:
 
 
 def move_slider(tab: Page, key: str) -> None:
-    thumb = tab.locator(f"{css_key(key)} {SLIDER_THUMB}").first
+    name = key.removeprefix("scrub:")
+    thumb = tab.locator(f'.scrub-view input[name="{name}"]' if name != key else f"{css_key(key)} {SLIDER_THUMB}").first
     at_end = thumb.evaluate("(input) => Number(input.value) >= Number(input.max)")
     with harness.rerun(tab):
         thumb.press("ArrowLeft" if at_end else "ArrowRight")

@@ -45,6 +45,7 @@ IM2COL_JS = """
 def test_step_by_step_numbers_stay_readable_and_im2col_scrolls(tab: Page, app_server, viewport, lang):
     tab.set_viewport_size(viewport)
     harness.open_app(tab, f"{app_server.url}/conv_steps?steps.size=10&steps.padding=3&lang={lang}")
+    tab.locator(".scrub-view .steps-output td").first.wait_for()  # the view's grids, drawn by its script
     assert harness.error_texts(tab) == []
     cells = tab.evaluate(GRID_CELLS_JS)
     assert len(cells) > 300  # input, kernel, products, output, im2col

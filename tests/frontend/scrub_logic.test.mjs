@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 
 import {
-  changedSlots, frameFor, gunzipJson, sameValues, snap, valuesOnArrival,
+  changedSlots, frameFor, gunzipJson, sameNames, sameValues, snap, valuesOnArrival,
 } from "../../cnnviz/frontend/scrub_logic.js";
 
 // Two sliders around a = 1, b = 4; b moves in steps of 2. Parts: "a=…,b=…" strings.
@@ -59,4 +59,10 @@ test("a frame set drawn before the last release reached the server keeps the sli
   const caughtUp = { ...frameSet, base: { a: 3, b: 4 } };
   assert.deepEqual(valuesOnArrival(caughtUp, { a: 3, b: 4 }, null, { a: 3, b: 4 }), { a: 3, b: 4 });
   assert.ok(sameValues({ a: 3 }, { a: 3, b: 9 }) && !sameValues({ a: 3 }, { a: 2 }));
+});
+
+test("a new set of slider names is told apart from the same names", () => {
+  assert.equal(sameNames(["size", "stride", "position"], ["size", "stride", "position"]), true);
+  assert.equal(sameNames(["size", "stride", "position"], ["stride", "position"]), false); // a typed grid: no size
+  assert.equal(sameNames(["a", "b"], ["b", "a"]), false);
 });

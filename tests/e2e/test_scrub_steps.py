@@ -1,0 +1,103 @@
+"""Step by step's scrubbing view in chromium: the window, the sum and the output follow the pointer
+with torch's numbers at every position; the marks really outline the taps; the keyboard moves
+the output cell; a release updates the URL, the code panel and the im2col panel."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.e2e import harness
+from tests.e2e.scrub_driver import LESSONS, matches_engine, shown, slider_range, steps_expected, thumb_x, view
+
+pytestmark = pytest.mark.e2e
+
+DEFAULTS = {"size": 6, "stride": 1, "padding": 1, "dilation": 1, "position": 1}
+AMBER = "rgb(245, 158, 11)"
+
+
+def open_steps(tab: Page, base_url: str, query: str = "") -> None:
+    harness.open_app(tab, f"{base_url}{LESSONS['conv_steps'].path}{query}")
+    view(tab).locator(".steps-sum").first.wait_for()
+
+
+@pytest.mark.parametrize("name", list(DEFAULTS))
+def test_dragging_each_slider_shows_torchs_numbers_at_every_position(tab, app_server, name):
+    open_steps(tab, app_server.url)
+    low, high = slider_range(tab, name)
+    default = DEFAULTS[name]
+    tab.mouse.move(*thumb_x(tab, name, default))
+    tab.mouse.down()
+    runs = harness.runs(tab)
+    for value in sorted({high, low, (low + high) // 2, low + 1, high - 1, default}, key=lambda v: abs(v - default)):
+        tab.mouse.move(*thumb_x(tab, name, value), steps=3)
+        seen = shown(tab)
+        assert seen["values"][name] == value
+        assert matches_engine(seen, "conv_steps"), (seen, steps_expected(seen["values"]))
+    assert harness.runs(tab) == runs  # no rerun while the pointer is held
+    with harness.rerun(tab):
+        tab.mouse.up()
+    in_url = tab.evaluate("(key) => new URL(location.href).searchParams.get(key)", f"steps.{name}")
+    assert in_url == (None if value == default else str(value))
+    assert shown(tab)["values"][name] == value and matches_engine(shown(tab), "conv_steps")
+
+
+def test_the_marks_outline_the_taps_and_blank_the_cells_not_yet_computed(tab, app_server):
+    open_steps(tab, app_server.url, "&steps.dilation=2")
+    position = view(tab).locator('input[name="position"]')
+    position.focus()
+    for _ in range(5):
+        position.press("ArrowRight")  # to cell 6 of 16, before any rerun answers
+    seen = shown(tab)
+    want = steps_expected(seen["values"])
+    assert seen["values"]["position"] == 6 and matches_engine(seen, "conv_steps")
+    looks = tab.evaluate(
+        """() => {
+          const rows = (selector) => [...document.querySelectorAll(selector + ' tbody > tr')]
+            .map((tr) => [...tr.children].map((td) => getComputedStyle(td)));
+          return { input: rows('.steps-input').map((r) => r.map((s) => s.boxShadow)),
+                   output: rows('.steps-output').map((r) => r.map((s) => [s.boxShadow, s.color, s.backgroundImage, s.backgroundColor])) };
+        }"""
+    )  # fmt: skip
+    outlined = sorted((r, c) for r, row in enumerate(looks["input"]) for c, shadow in enumerate(row) if AMBER in shadow)
+    assert outlined == want["taps"]  # the taps of cell 6: 2 apart (dilation 2)
+    cells = [cell for row in looks["output"] for cell in row]
+    assert AMBER in cells[5][0]  # the current cell
+    assert all(color == "rgba(0, 0, 0, 0)" for _, color, _, _ in cells[6:])  # not computed yet: blank
+    assert all(color != "rgba(0, 0, 0, 0)" for _, color, _, _ in cells[:6])
+    assert all(background == "rgba(0, 0, 0, 0)" for *_, background in cells[6:])
+
+
+def test_keyboard_and_release_update_the_url_the_code_and_im2col(tab, app_server):
+    open_steps(tab, app_server.url)
+    stride = view(tab).locator('input[name="stride"]')
+    stride.focus()
+    with harness.rerun(tab):
+        stride.press("ArrowRight")  # stride 2: (6 + 2 - 3) // 2 + 1 = 3 per side
+    seen = shown(tab)
+    assert seen["values"]["stride"] == 2 and matches_engine(seen, "conv_steps")
+    assert "steps.stride=2" in tab.url
+    assert stride.get_attribute("aria-valuetext") == "2"
+    assert slider_range(tab, "position") == (1, 9)  # the output cell slider now spans 3 x 3 cells
+    tab.locator('[data-testid="stExpander"] summary').first.click()
+    assert "stride=2" in tab.locator('[data-testid="stCode"]').first.text_content()
+    position = view(tab).locator('input[name="position"]')
+    position.focus()
+    with harness.rerun(tab):
+        position.press("End")
+    assert "steps.position=9" in tab.url and matches_engine(shown(tab), "conv_steps")
+    assert "Output cell 9 = the kernel row times column 9" in tab.locator(harness.MAIN).inner_text()
+
+
+def test_an_impossible_geometry_says_why_while_dragging_and_offers_a_fix_on_release(tab, app_server):
+    open_steps(tab, app_server.url, "&steps.size=4&steps.padding=0")
+    tab.mouse.move(*thumb_x(tab, "dilation", 1))
+    tab.mouse.down()
+    tab.mouse.move(*thumb_x(tab, "dilation", 3), steps=3)  # span 7 on 4 numbers
+    assert "No output with these settings." in view(tab).inner_text() and matches_engine(shown(tab), "conv_steps")
+    with harness.rerun(tab):
+        tab.mouse.up()
+    with harness.rerun(tab):
+        tab.locator(".st-key-steps-use_padding button").click()
+    seen = shown(tab)
+    assert seen["values"]["padding"] == 2 and seen["values"]["dilation"] == 3 and matches_engine(seen, "conv_steps")
