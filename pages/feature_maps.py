@@ -11,7 +11,7 @@ import streamlit as st
 from cnnviz import feature_pictures, features, figures, models
 from cnnviz.features import FeatureMaps
 from cnnviz.images import upscale_nearest
-from cnnviz.models import Network, WeightsError
+from cnnviz.models import Network, WeightsError, domain
 from pages import ui
 
 #: Width (pixels) a layer's tile grid may take in the overview.
@@ -243,10 +243,21 @@ def numbers_panel(prepared: models.PreparedInput) -> None:
             st.html(number_grid(prepared.tensor[0, 0].numpy()), width="content")
 
 
-def prediction_view(network: Network, maps: FeatureMaps, truth: int | None) -> ui.View:
+def training_caption(network: Network) -> str:
+    """What the network was trained on, and the classes it knows (from its manifest)."""
+    manifest = network.manifest
+    data = domain.training_data(manifest)
+    classes = "" if data == "imagenet" else ", ".join(ui.class_label(name) for name in manifest.class_names)
+    _, h, w = manifest.input_shape
+    return ui.t(f"fmap.trained_on.{data}", h=h, w=w, count=number(len(manifest.class_names)), classes=classes)
+
+
+def prediction_view(network: Network, maps: FeatureMaps, truth: int | None, outside: str | None = None) -> ui.View:
     best, probability = maps.top_classes(1)[0]
     names = [ui.class_label(name) for name in network.manifest.class_names]
     view = ui.View().heading(ui.t("fmap.prediction"))
+    if outside is not None:  # a photo for a network that knows only digits or shapes
+        view.note(ui.t(f"fmap.outside.{outside}"), "warning")
     view.text(ui.t("fmap.says", label=names[best], probability=f"{probability:.1%}"))
     if truth is not None:
         view.caption(ui.t("fmap.right" if truth == best else "fmap.wrong", label=names[truth]))
@@ -447,12 +458,13 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     input_digest = digest(prepared.tensor.numpy())
     maps = extract(network_key, input_digest, network, prepared.tensor)
     maps_key = f"{network_key}|{input_digest}"
+    outside = None if truth is not None else domain.outside_training(pixels, network.manifest)
 
     seen = predicted = overview = ui.View()
     with ui.panel("fmap.input"):
         seen = input_view(network, pixels, prepared)
     with ui.panel("fmap.prediction"):
-        predicted = prediction_view(network, maps, truth)
+        predicted = prediction_view(network, maps, truth, outside)
     ui.View().row(seen, predicted).draw()
     with ui.panel("fmap.numbers"):
         numbers_panel(prepared)
@@ -462,6 +474,8 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     with ui.panel("fmap.overview"):
         overview = overview_view(maps_key, maps, prepared, scale)
     view = ui.View().heading(ui.t("fmap.overview")).caption(ui.t("fmap.overview_help"))
+    if outside is not None:
+        view.caption(ui.t("fmap.outside_layers"))
     view.text(overview.markdown()).heading(ui.t("fmap.closer")).draw()
     closer_panel(network_key, network, maps_key, maps, prepared, scale)
 
@@ -492,6 +506,7 @@ with top:
             st.selectbox, ui.t("fmap.network"), list(offered), models.BUNDLED[0], "fmap.network",
             format_func=network_label, help=ui.t("fmap.network_help"),
         )  # fmt: skip
+        trained_on = st.empty()  # filled once the network is loaded: its manifest says what it knows
     with scale_column:
         scale = ui.url_choice(
             st.segmented_control, ui.t("fmap.scale"), list(features.COLOUR_SCALES), "layer", "fmap.scale",
@@ -502,4 +517,5 @@ try:
 except WeightsError as error:
     st.error(ui.t("fmap.weights_refused", reason=ui.explain(error)), icon=":material/block:")
     st.stop()
+trained_on.caption(training_caption(network))
 lesson(offered[option], network, scale)
