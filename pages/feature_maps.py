@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from cnnviz import feature_pictures, features, figures, models
+from cnnviz import attribution, feature_pictures, features, figures, models
+from cnnviz.attribution import AttributionMap
+from cnnviz.drawing import attribution_view
 from cnnviz.features import FeatureMaps
 from cnnviz.images import upscale_nearest
 from cnnviz.models import Network, WeightsError, domain
@@ -479,6 +481,7 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     view.text(overview.markdown()).heading(ui.t("fmap.closer")).draw()
     closer_panel(network_key, network, maps_key, maps, prepared, scale)
 
+    attribution_panel(network_key, network, maps, prepared)
     view = ui.View().heading(ui.t("fmap.vector"))
     with ui.panel("fmap.vector"):
         view.caption(ui.t("fmap.vector_caption", size=number(len(maps.penultimate))))
@@ -486,6 +489,97 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     view.heading(ui.t("fmap.strongest_all")).draw()
     with ui.panel("fmap.strongest_all"):
         strongest_table(maps)
+
+
+# --- where the network looks (cnnviz.attribution) -------------------------------------------------
+
+#: This session's last map: (its cache key, the map). A rerun that shows the same map (another
+#: colour scale, another channel) takes it from here instead of queueing for the heavy-work budget.
+LAST_MAP = "fmap.last_attribution"
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def attribution_map(
+    network_key: str, input_digest: str, target: int, method: str, layer: str | None, _network: Network, _tensor
+) -> AttributionMap:
+    """Keyed by the weights, the exact input, the class, the method and Grad-CAM's layer."""
+    baseline = attribution.black_baseline(_tensor, _network.manifest.mean, _network.manifest.std)
+    return attribution.attribute(_network.model, _tensor, target, method, layer, baseline)
+
+
+def attribution_settings(network: Network, maps: FeatureMaps) -> tuple[int, str, str | None]:
+    """The class (default: the network's answer), the method and, for Grad-CAM, the layer."""
+    names = [ui.class_label(name) for name in network.manifest.class_names]
+    best = maps.top_classes(1)[0][0]
+    row = st.container(horizontal=True)
+    with row:
+        chosen = ui.url_choice(
+            st.selectbox, ui.t("fmap.cam.class"), ["top", *map(str, range(len(names)))], "top", "fmap.cam_class",
+            format_func=lambda c: ui.t("fmap.cam.top", label=names[best]) if c == "top" else names[int(c)],
+        )  # fmt: skip
+        method = ui.url_choice(
+            st.segmented_control, ui.t("fmap.cam.method"), list(attribution.METHODS), "gradcam", "fmap.cam_method",
+            required=True, format_func=lambda m: ui.t(f"fmap.cam.method.{m}"),
+        )  # fmt: skip
+    if method != "gradcam":
+        return (best if chosen == "top" else int(chosen)), method, None
+    layers = [(layer.name, layer.kind) for layer in maps.layers]
+    with row:
+        layer = ui.url_choice(
+            st.selectbox, ui.t("fmap.cam.layer"), [name for name, _ in layers], attribution.default_cam_layer(layers),
+            "fmap.cam_layer", format_func=lambda n: f"{n} · {maps.layer(n).kind} · {shape_text(maps.layer(n).shape)}",
+        )  # fmt: skip
+    return (best if chosen == "top" else int(chosen)), method, layer
+
+
+def attribution_for(key: tuple, network: Network, tensor) -> AttributionMap:
+    """The map for ``key`` (the arguments of ``attribution_map``); a new one waits its turn in the budget."""
+    last = st.session_state.get(LAST_MAP)
+    if last is not None and last[0] == key:
+        return last[1]
+    with ui.heavy_work():
+        found = attribution_map(*key, network, tensor)
+    st.session_state[LAST_MAP] = (key, found)
+    return found
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def attribution_pictures(key: tuple, _found: AttributionMap, _pixels: np.ndarray) -> tuple[bytes, bytes]:
+    return (feature_pictures.png(attribution_view.map_picture(_found.values)),
+            feature_pictures.png(attribution_view.overlay_picture(_found.values, _pixels)))  # fmt: skip
+
+
+def attribution_view_of(
+    found: AttributionMap, key: tuple, network: Network, maps: FeatureMaps, prepared: models.PreparedInput
+) -> ui.View:
+    """The map, the map over the picture, its colour scale and what it means and does not."""
+    names = [ui.class_label(name) for name in network.manifest.class_names]
+    label, layer = names[found.target], key[4]
+    map_png, overlay_png = attribution_pictures(key, found, prepared.pixels)
+    alone = ui.View().text(f"**{ui.t('fmap.cam.map')}**").html(shown_png(map_png, ui.t("fmap.cam.map")))
+    over = ui.View().text(f"**{ui.t('fmap.cam.overlay')}**").html(shown_png(overlay_png, ui.t("fmap.cam.overlay")))
+    signed = found.method == "integrated"
+    legend = attribution_view.legend_html(found.values, ui.t("fmap.cam.legend_signed" if signed else "fmap.cam.legend"))
+    k, h, w = maps.layer(layer).shape if layer else (0, 0, 0)
+    means = ui.t(
+        f"fmap.cam.means.{found.method}", layer=layer, h=h, w=w, k=number(k), label=label,
+        samples=attribution.SMOOTHGRAD_SAMPLES, noise=round(100 * attribution.SMOOTHGRAD_NOISE),
+        total=f"{found.total:.3g}", score=f"{found.score:.3g}", baseline=f"{found.baseline_score or 0:.3g}",
+    )  # fmt: skip
+    view = ui.View().row(alone, over, widths=(1, 1)).html(legend)
+    view.caption(means).caption(ui.t(f"fmap.cam.not.{found.method}"))
+    return view.caption(ui.t("fmap.cam.score", label=label, score=f"{found.score:.3g}"))
+
+
+@st.fragment
+def attribution_panel(network_key: str, network: Network, maps: FeatureMaps, prepared: models.PreparedInput) -> None:
+    """Where the network looks for one class: its own fragment, so its settings rerun only it."""
+    ui.View().heading(ui.t("fmap.cam.title")).caption(ui.t("fmap.cam.intro")).draw()
+    with ui.panel("fmap.cam"):
+        target, method, layer = attribution_settings(network, maps)
+        key = (network_key, digest(prepared.tensor.numpy()), target, method, layer)
+        found = attribution_for(key, network, prepared.tensor)
+        attribution_view_of(found, key, network, maps, prepared).draw()
 
 
 # --- the page ----------------------------------------------------------------------------------
