@@ -496,6 +496,8 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
 #: This session's last map: (its cache key, the map). A rerun that shows the same map (another
 #: colour scale, another channel) takes it from here instead of queueing for the heavy-work budget.
 LAST_MAP = "fmap.last_attribution"
+#: Width (pixels) of the panel's drop-downs: room for a long class name or layer; a narrow page wraps them.
+CAM_WIDGET_WIDTH = 300
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -516,6 +518,7 @@ def attribution_settings(network: Network, maps: FeatureMaps) -> tuple[int, str,
         chosen = ui.url_choice(
             st.selectbox, ui.t("fmap.cam.class"), ["top", *map(str, range(len(names)))], "top", "fmap.cam_class",
             format_func=lambda c: ui.t("fmap.cam.top", label=names[best]) if c == "top" else names[int(c)],
+            width=CAM_WIDGET_WIDTH,
         )  # fmt: skip
         method = ui.url_choice(
             st.segmented_control, ui.t("fmap.cam.method"), list(attribution.METHODS), "gradcam", "fmap.cam_method",
@@ -528,6 +531,7 @@ def attribution_settings(network: Network, maps: FeatureMaps) -> tuple[int, str,
         layer = ui.url_choice(
             st.selectbox, ui.t("fmap.cam.layer"), [name for name, _ in layers], attribution.default_cam_layer(layers),
             "fmap.cam_layer", format_func=lambda n: f"{n} · {maps.layer(n).kind} · {shape_text(maps.layer(n).shape)}",
+            width=CAM_WIDGET_WIDTH,
         )  # fmt: skip
     return (best if chosen == "top" else int(chosen)), method, layer
 
