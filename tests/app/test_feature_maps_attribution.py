@@ -129,6 +129,6 @@ def test_in_chinese():
     at = open_page(PAGE, lang="zh", **{"fmap.cam_method": "integrated"})
     assert ok(at)
     shown = texts(at)
-    assert translate("fmap.cam.title", "zh") in shown and "**它不表示什么：**" in shown
+    assert translate("fmap.cam.title", "zh") in shown and "**它不表示什么**：" in shown
     assert "积分梯度" in at.button_group(key="fmap.cam_method").options
     shown_picture(at, translate("fmap.cam.map", "zh"))

@@ -82,4 +82,4 @@ def test_in_chinese():
     assert ok(at)
     shown = texts(at)
     assert translate("fmap.outside.colour", "zh") in shown
-    assert "训练数据：**手写数字（MNIST）" in shown
+    assert "**训练数据**：手写数字（MNIST）" in shown
