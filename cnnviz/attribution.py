@@ -31,6 +31,8 @@ from torch import nn
 from cnnviz.features import HOOKED_PASS
 
 METHODS: tuple[str, ...] = ("gradcam", "saliency", "smoothgrad", "integrated")
+#: The lessons' settings: SmoothGrad's noisy copies and noise level, integrated gradients' steps.
+SMOOTHGRAD_SAMPLES, SMOOTHGRAD_NOISE, INTEGRATED_STEPS = 16, 0.15, 32
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: int, layer: str) -> Attr
     values = enlarge_aligned(coarse, map_geometry(model, layer), tuple(x.shape[2:])).clamp(min=0)  # (1, 1, H, W)
     return AttributionMap(
         "gradcam", target, values[0, 0].detach().numpy(), coarse[0, 0].detach().numpy(), score,
-        total=float(values.sum()),
+        total=float(values.detach().sum()),
     )  # fmt: skip
 
 
@@ -166,6 +168,39 @@ def integrated_gradients(
     return AttributionMap(
         "integrated", target, values, values, score, baseline_score, total=float(attributions.sum())
     )  # fmt: skip
+
+
+def black_baseline(x: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]) -> torch.Tensor:
+    """A black picture as the network receives it: (0 - mean) / std per channel, shaped like ``x`` (1, C, H, W)."""
+    channels = x.shape[1]
+    black = (0 - torch.tensor(mean[:channels])) / torch.tensor(std[:channels])
+    return black.view(1, channels, 1, 1).expand_as(x).clone()
+
+
+def attribute(
+    model: nn.Module, x: torch.Tensor, target: int, method: str, layer: str | None = None,
+    baseline: torch.Tensor | None = None,
+) -> AttributionMap:  # fmt: skip
+    """One map by ``method`` with the lessons' settings (``SMOOTHGRAD_*``, ``INTEGRATED_STEPS``).
+
+    Args:
+        layer: Grad-CAM's layer (required for "gradcam", ignored otherwise).
+        baseline: integrated gradients' "nothing" (usually ``black_baseline``); zeros if None.
+
+    Raises:
+        ValueError: for an unknown method, or what the chosen method raises.
+    """
+    if method == "gradcam":
+        if layer is None:
+            raise ValueError("Grad-CAM needs a layer.")
+        return grad_cam(model, x, target, layer)
+    if method == "saliency":
+        return saliency(model, x, target)
+    if method == "smoothgrad":
+        return smoothgrad(model, x, target, SMOOTHGRAD_SAMPLES, SMOOTHGRAD_NOISE)
+    if method == "integrated":
+        return integrated_gradients(model, x, target, baseline, INTEGRATED_STEPS)
+    raise ValueError(f"Unknown attribution method {method!r}; choose one of: {', '.join(METHODS)}.")
 
 
 def map_geometry(model: nn.Module, layer: str) -> tuple[tuple[float, float], tuple[int, int]]:

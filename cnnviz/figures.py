@@ -205,16 +205,20 @@ def side_by_side_html(*columns: str, gap_px: int = 32, share: bool = False) -> s
     )
 
 
-def colour_bar_html(colours: Literal["diverging", "gray"], ticks: Sequence[tuple[float, str]], title: str = "") -> str:
+def colour_bar_html(
+    colours: Literal["diverging", "positive", "gray"], ticks: Sequence[tuple[float, str]], title: str = ""
+) -> str:
     """A thin horizontal colour bar with labelled ticks, as HTML.
 
     Args:
-        colours: "diverging" (blue, white, red) or "gray" (black to white).
+        colours: "diverging" (blue, white, red), "positive" (its upper half: white to red)
+            or "gray" (black to white).
         ticks: (position from 0 = left to 1 = right, label).
         title: shown above the bar.
     """
-    lut = colour_lut(DIVERGING) if colours == "diverging" else np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, 1)
-    stops = ",".join(f"rgb({r},{g},{b})" for r, g, b in lut[np.linspace(0, 255, 11).astype(int)])
+    gray = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, 1)
+    lut = {"diverging": colour_lut(DIVERGING), "positive": colour_lut(DIVERGING)[128:]}.get(colours, gray)
+    stops = ",".join(f"rgb({r},{g},{b})" for r, g, b in lut[np.linspace(0, len(lut) - 1, 11).astype(int)])
     labels = "".join(
         f'<span style="position:absolute;left:{100 * position:.2f}%;transform:translateX(-{100 * position:.0f}%);'
         f'white-space:nowrap">'

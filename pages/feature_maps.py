@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from cnnviz import feature_pictures, features, figures, models
+from cnnviz import attribution, feature_pictures, features, figures, models
+from cnnviz.attribution import AttributionMap
+from cnnviz.drawing import attribution_view
 from cnnviz.drawing.marks import Box, marks_svg
 from cnnviz.features import FeatureMaps
 from cnnviz.images import upscale_nearest
-from cnnviz.models import Network, WeightsError
+from cnnviz.models import Network, WeightsError, domain
 from cnnviz.optvis.dataset import receptive_field
 from pages import ui
 from pages.click_view import Clickable, click_view, clicked
@@ -249,10 +251,21 @@ def numbers_panel(prepared: models.PreparedInput) -> None:
             st.html(number_grid(prepared.tensor[0, 0].numpy()), width="content")
 
 
-def prediction_view(network: Network, maps: FeatureMaps, truth: int | None) -> ui.View:
+def training_caption(network: Network) -> str:
+    """What the network was trained on, and the classes it knows (from its manifest)."""
+    manifest = network.manifest
+    data = domain.training_data(manifest)
+    classes = "" if data == "imagenet" else ", ".join(ui.class_label(name) for name in manifest.class_names)
+    _, h, w = manifest.input_shape
+    return ui.t(f"fmap.trained_on.{data}", h=h, w=w, count=number(len(manifest.class_names)), classes=classes)
+
+
+def prediction_view(network: Network, maps: FeatureMaps, truth: int | None, outside: str | None = None) -> ui.View:
     best, probability = maps.top_classes(1)[0]
     names = [ui.class_label(name) for name in network.manifest.class_names]
     view = ui.View().heading(ui.t("fmap.prediction"))
+    if outside is not None:  # a photo for a network that knows only digits or shapes
+        view.note(ui.t(f"fmap.outside.{outside}"), "warning")
     view.text(ui.t("fmap.says", label=names[best], probability=f"{probability:.1%}"))
     if truth is not None:
         view.caption(ui.t("fmap.right" if truth == best else "fmap.wrong", label=names[truth]))
@@ -505,12 +518,13 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     input_digest = digest(prepared.tensor.numpy())
     maps = extract(network_key, input_digest, network, prepared.tensor)
     maps_key = f"{network_key}|{input_digest}"
+    outside = None if truth is not None else domain.outside_training(pixels, network.manifest)
 
     seen = predicted = overview = ui.View()
     with ui.panel("fmap.input"):
         seen = input_view(network, pixels, prepared)
     with ui.panel("fmap.prediction"):
-        predicted = prediction_view(network, maps, truth)
+        predicted = prediction_view(network, maps, truth, outside)
     ui.View().row(seen, predicted).draw()
     with ui.panel("fmap.numbers"):
         numbers_panel(prepared)
@@ -520,9 +534,12 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     with ui.panel("fmap.overview"):
         overview = overview_view(maps_key, maps, prepared, scale)
     view = ui.View().heading(ui.t("fmap.overview")).caption(ui.t("fmap.overview_help"))
+    if outside is not None:
+        view.caption(ui.t("fmap.outside_layers"))
     view.text(overview.markdown()).heading(ui.t("fmap.closer")).draw()
     closer_panel(network_key, network, maps_key, maps, prepared, scale)
 
+    attribution_panel(network_key, network, maps, prepared)
     view = ui.View().heading(ui.t("fmap.vector"))
     with ui.panel("fmap.vector"):
         view.caption(ui.t("fmap.vector_caption", size=number(len(maps.penultimate))))
@@ -530,6 +547,101 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     view.heading(ui.t("fmap.strongest_all")).draw()
     with ui.panel("fmap.strongest_all"):
         strongest_table(maps)
+
+
+# --- where the network looks (cnnviz.attribution) -------------------------------------------------
+
+#: This session's last map: (its cache key, the map). A rerun that shows the same map (another
+#: colour scale, another channel) takes it from here instead of queueing for the heavy-work budget.
+LAST_MAP = "fmap.last_attribution"
+#: Width (pixels) of the panel's drop-downs: room for a long class name or layer; a narrow page wraps them.
+CAM_WIDGET_WIDTH = 300
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def attribution_map(
+    network_key: str, input_digest: str, target: int, method: str, layer: str | None, _network: Network, _tensor
+) -> AttributionMap:
+    """Keyed by the weights, the exact input, the class, the method and Grad-CAM's layer."""
+    baseline = attribution.black_baseline(_tensor, _network.manifest.mean, _network.manifest.std)
+    return attribution.attribute(_network.model, _tensor, target, method, layer, baseline)
+
+
+def attribution_settings(network: Network, maps: FeatureMaps) -> tuple[int, str, str | None]:
+    """The class (default: the network's answer), the method and, for Grad-CAM, the layer."""
+    names = [ui.class_label(name) for name in network.manifest.class_names]
+    best = maps.top_classes(1)[0][0]
+    row = st.container(horizontal=True)
+    with row:
+        chosen = ui.url_choice(
+            st.selectbox, ui.t("fmap.cam.class"), ["top", *map(str, range(len(names)))], "top", "fmap.cam_class",
+            format_func=lambda c: ui.t("fmap.cam.top", label=names[best]) if c == "top" else names[int(c)],
+            width=CAM_WIDGET_WIDTH,
+        )  # fmt: skip
+        method = ui.url_choice(
+            st.segmented_control, ui.t("fmap.cam.method"), list(attribution.METHODS), "gradcam", "fmap.cam_method",
+            required=True, format_func=lambda m: ui.t(f"fmap.cam.method.{m}"),
+        )  # fmt: skip
+    if method != "gradcam":
+        return (best if chosen == "top" else int(chosen)), method, None
+    layers = [(layer.name, layer.kind) for layer in maps.layers]
+    with row:
+        layer = ui.url_choice(
+            st.selectbox, ui.t("fmap.cam.layer"), [name for name, _ in layers], attribution.default_cam_layer(layers),
+            "fmap.cam_layer", format_func=lambda n: f"{n} · {maps.layer(n).kind} · {shape_text(maps.layer(n).shape)}",
+            width=CAM_WIDGET_WIDTH,
+        )  # fmt: skip
+    return (best if chosen == "top" else int(chosen)), method, layer
+
+
+def attribution_for(key: tuple, network: Network, tensor) -> AttributionMap:
+    """The map for ``key`` (the arguments of ``attribution_map``); a new one waits its turn in the budget."""
+    last = st.session_state.get(LAST_MAP)
+    if last is not None and last[0] == key:
+        return last[1]
+    with ui.heavy_work():
+        found = attribution_map(*key, network, tensor)
+    st.session_state[LAST_MAP] = (key, found)
+    return found
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def attribution_pictures(key: tuple, _found: AttributionMap, _pixels: np.ndarray) -> tuple[bytes, bytes]:
+    return (feature_pictures.png(attribution_view.map_picture(_found.values)),
+            feature_pictures.png(attribution_view.overlay_picture(_found.values, _pixels)))  # fmt: skip
+
+
+def attribution_view_of(
+    found: AttributionMap, key: tuple, network: Network, maps: FeatureMaps, prepared: models.PreparedInput
+) -> ui.View:
+    """The map, the map over the picture, its colour scale and what it means and does not."""
+    names = [ui.class_label(name) for name in network.manifest.class_names]
+    label, layer = names[found.target], key[4]
+    map_png, overlay_png = attribution_pictures(key, found, prepared.pixels)
+    alone = ui.View().text(f"**{ui.t('fmap.cam.map')}**").html(shown_png(map_png, ui.t("fmap.cam.map")))
+    over = ui.View().text(f"**{ui.t('fmap.cam.overlay')}**").html(shown_png(overlay_png, ui.t("fmap.cam.overlay")))
+    signed = found.method == "integrated"
+    legend = attribution_view.legend_html(found.values, ui.t("fmap.cam.legend_signed" if signed else "fmap.cam.legend"))
+    k, h, w = maps.layer(layer).shape if layer else (0, 0, 0)
+    means = ui.t(
+        f"fmap.cam.means.{found.method}", layer=layer, h=h, w=w, k=number(k), label=label,
+        samples=attribution.SMOOTHGRAD_SAMPLES, noise=round(100 * attribution.SMOOTHGRAD_NOISE),
+        total=f"{found.total:.3g}", score=f"{found.score:.3g}", baseline=f"{found.baseline_score or 0:.3g}",
+    )  # fmt: skip
+    view = ui.View().row(alone, over, widths=(1, 1)).html(legend)
+    view.caption(means).caption(ui.t(f"fmap.cam.not.{found.method}"))
+    return view.caption(ui.t("fmap.cam.score", label=label, score=f"{found.score:.3g}"))
+
+
+@st.fragment
+def attribution_panel(network_key: str, network: Network, maps: FeatureMaps, prepared: models.PreparedInput) -> None:
+    """Where the network looks for one class: its own fragment, so its settings rerun only it."""
+    ui.View().heading(ui.t("fmap.cam.title")).caption(ui.t("fmap.cam.intro")).draw()
+    with ui.panel("fmap.cam"):
+        target, method, layer = attribution_settings(network, maps)
+        key = (network_key, digest(prepared.tensor.numpy()), target, method, layer)
+        found = attribution_for(key, network, prepared.tensor)
+        attribution_view_of(found, key, network, maps, prepared).draw()
 
 
 # --- the page ----------------------------------------------------------------------------------
@@ -550,6 +662,7 @@ with top:
             st.selectbox, ui.t("fmap.network"), list(offered), models.BUNDLED[0], "fmap.network",
             format_func=network_label, help=ui.t("fmap.network_help"),
         )  # fmt: skip
+        trained_on = st.empty()  # filled once the network is loaded: its manifest says what it knows
     with scale_column:
         scale = ui.url_choice(
             st.segmented_control, ui.t("fmap.scale"), list(features.COLOUR_SCALES), "layer", "fmap.scale",
@@ -560,4 +673,5 @@ try:
 except WeightsError as error:
     st.error(ui.t("fmap.weights_refused", reason=ui.explain(error)), icon=":material/block:")
     st.stop()
+trained_on.caption(training_caption(network))
 lesson(offered[option], network, scale)

@@ -60,7 +60,9 @@ DEFAULT_SAMPLE = "cat.jpg"
 _PREVIEW_SIDE = 240
 # Where the picker remembers the current upload's outcome: ((file_id, size), image or refusal).
 _UPLOAD_STATE = "ui.upload_outcome"
-# Which of the two the user chose last, "sample" or "upload": that one is used.
+# Where it remembers the current camera photo's outcome, as for an upload.
+_CAMERA_STATE = "ui.camera_outcome"
+# Which source the user chose last, "sample", "upload" or "camera": that one is used.
 _IMAGE_CHOICE = "ui.image_choice"
 # Where it remembers the thumbnail it last drew: (what image, PNG bytes).
 _PREVIEW_STATE = "ui.preview"
@@ -137,7 +139,7 @@ def _frozen(image: LoadedImage) -> LoadedImage:
     return image
 
 
-def _decoded_upload(upload: UploadedFile) -> LoadedImage | ImageError:
+def _decoded_upload(upload: UploadedFile, state: str = _UPLOAD_STATE) -> LoadedImage | ImageError:
     """The upload as an image, or the refusal saying why it cannot be used (said by :func:`explain`).
 
     Remembered in this session under the upload's id and size, refusals included: every
@@ -147,7 +149,7 @@ def _decoded_upload(upload: UploadedFile) -> LoadedImage | ImageError:
     a cache shared by every user.
     """
     key = (upload.file_id, upload.size)
-    remembered = st.session_state.get(_UPLOAD_STATE)
+    remembered = st.session_state.get(state)
     if remembered is not None and remembered[0] == key:
         return remembered[1]
     try:
@@ -158,7 +160,7 @@ def _decoded_upload(upload: UploadedFile) -> LoadedImage | ImageError:
     except Exception:  # a bug in the loader must not cost the session its page
         log.exception("Upload %r could not be loaded", upload.name)
         outcome = ImageError("image_unreadable", UNREADABLE)
-    st.session_state[_UPLOAD_STATE] = (key, outcome)
+    st.session_state[state] = (key, outcome)
     return outcome
 
 
@@ -186,10 +188,11 @@ def _preview_png(source: tuple, image: LoadedImage) -> bytes:
 
 
 def image_picker() -> LoadedImage:
-    """Sidebar controls for the image all lessons use: a bundled sample or an upload.
+    """Sidebar controls for the image all lessons use: a bundled sample, an upload or a camera photo.
 
     The most recent choice is used: a sample picked after an upload replaces it (a button
-    brings the upload back). A bad upload shows why it was refused and the sample stays in
+    brings the upload back); a photo taken is used until a sample or an upload is chosen, or
+    the camera is switched off. A bad upload shows why it was refused and the sample stays in
     use, so the page keeps working. The chosen image is also kept in ``st.session_state["image"]``.
     """
     with st.sidebar:
@@ -197,16 +200,26 @@ def image_picker() -> LoadedImage:
         names = sample_names()
         sample = st.selectbox(t("ui.sample"), names, index=names.index(DEFAULT_SAMPLE), key="img", bind="query-params",
                               on_change=_choose_image, args=("sample",))  # fmt: skip
+        # Photos only: the server's own upload limit is set for weight files.
         upload = st.file_uploader(
             t("ui.upload"), key="upload", help=t("ui.upload_help"), max_upload_size=MAX_BYTES // 2**20,
             on_change=_choose_image, args=("upload",),
-        )  # photos only: the server's own limit is set for weight files
+        )  # fmt: skip
+        photo = _camera()
         uploader_in_session_language("upload", MAX_BYTES // 2**20)
         st.caption(t("ui.latest_choice_used"))
         image, source = _decode_sample(sample), ("sample", sample)
-        if upload is None:
+        choice = st.session_state.get(_IMAGE_CHOICE, "upload")
+        if photo is not None and choice == "camera":
+            outcome = _decoded_upload(photo, _CAMERA_STATE)
+            if isinstance(outcome, LoadedImage):
+                image, source = outcome, ("camera", photo.file_id, photo.size)
+            else:
+                st.error(t("ui.upload_refused", name=t("ui.camera"), reason=explain(outcome)),
+                         icon=":material/image_not_supported:")  # fmt: skip
+        elif upload is None:
             st.session_state.pop(_UPLOAD_STATE, None)
-        elif st.session_state.get(_IMAGE_CHOICE, "upload") == "sample":
+        elif choice == "sample" or (choice == "camera" and photo is not None):
             st.button(t("ui.use_upload_again", name=_as_code(upload.name)), key="ui.use_upload",
                       on_click=_choose_image, args=("upload",), icon=":material/upload_file:")  # fmt: skip
         else:
@@ -239,8 +252,20 @@ def uploader_in_session_language(key: str, limit_mb: int) -> None:
     ) + "</style>")  # fmt: skip
 
 
+def _camera() -> UploadedFile | None:
+    """The device camera, behind a switch: a page load never makes the browser ask for the camera,
+    and a student turns it off to let it go. Returns the photo taken, if any."""
+    if not st.toggle(t("ui.camera_on"), key="ui.camera_on", help=t("ui.camera_help")):
+        st.session_state.pop(_CAMERA_STATE, None)
+        return None
+    photo = st.camera_input(t("ui.camera"), key="camera", on_change=_choose_image, args=("camera",))
+    if photo is None:
+        st.session_state.pop(_CAMERA_STATE, None)
+    return photo
+
+
 def _choose_image(kind: str) -> None:
-    """``on_change`` of the sample list and the uploader: the most recent choice is the picture used,
+    """``on_change`` of the sample list, the uploader and the camera: the most recent choice is the picture used,
     so a sample picked while an upload is loaded is shown, as its link (``?img=``) says."""
     st.session_state[_IMAGE_CHOICE] = kind
 

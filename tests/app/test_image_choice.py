@@ -51,3 +51,42 @@ def test_the_latest_choice_of_sample_or_upload_is_the_picture_used():
 def test_the_picker_says_it_in_chinese():
     at = open_page(lang="zh")
     assert translate("ui.latest_choice_used", "zh") in [caption.value for caption in at.sidebar.caption]
+
+
+def camera_photo(colour: tuple[int, int, int] = (30, 140, 200)) -> bytes:
+    """A JPEG as the browser's camera sends it."""
+    import io
+
+    from PIL import Image
+
+    encoded = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(encoded, format="JPEG")
+    return encoded.getvalue()
+
+
+def test_the_camera_is_off_until_asked_for_then_its_photo_is_the_latest_choice():
+    at = open_page()
+    assert not at.sidebar.camera_input  # no camera on a page load: the browser would ask every time
+    at.sidebar.toggle(key="ui.camera_on").set_value(True)
+    at = rerun_app(at)
+    at.sidebar.camera_input(key="camera").set_value(("shot.jpg", camera_photo(), "image/jpeg"))
+    at = rerun_app(at)
+    photo = load_image(camera_photo()).pixels
+    np.testing.assert_array_equal(image_in_use(at), photo)
+
+    at.sidebar.selectbox(key="img").select("brick.jpg")
+    at = rerun_app(at)  # a sample after the photo: the sample
+    np.testing.assert_array_equal(image_in_use(at), load_sample("brick.jpg").pixels)
+    at = upload(at, GOOD)  # then an upload: the upload
+    np.testing.assert_array_equal(image_in_use(at), load_image(GOOD.build()).pixels)
+    at.sidebar.camera_input(key="camera").set_value(("shot.jpg", camera_photo((200, 60, 20)), "image/jpeg"))
+    at = rerun_app(at)  # a new photo: the photo
+    np.testing.assert_array_equal(image_in_use(at), load_image(camera_photo((200, 60, 20))).pixels)
+    at.sidebar.toggle(key="ui.camera_on").set_value(False)
+    at = rerun_app(at)  # the camera put away: the upload again
+    np.testing.assert_array_equal(image_in_use(at), load_image(GOOD.build()).pixels)
+
+
+def test_the_camera_speaks_chinese():
+    at = open_page(lang="zh")
+    assert at.sidebar.toggle(key="ui.camera_on").label == translate("ui.camera_on", "zh")

@@ -232,3 +232,20 @@ def test_integrated_gradients_are_complete_on_the_digits_network_at_the_pages_st
     with torch.no_grad():
         difference = float(network.model(x)[0, int(labels[0])] - network.model(black.expand_as(x))[0, int(labels[0])])
     assert found.total == pytest.approx(difference, rel=0.02)
+
+
+def test_attribute_runs_the_named_method_with_the_lessons_settings(tiny, picture):
+    black = attribution.black_baseline(picture, (0.5, 0.25, 0.0), (0.5, 0.5, 1.0))
+    assert black.shape == picture.shape and black[0, :, 0, 0].tolist() == [-1.0, -0.5, 0.0]
+    pairs = [
+        (attribution.attribute(tiny, picture, 1, "gradcam", "3"), attribution.grad_cam(tiny, picture, 1, "3")),
+        (attribution.attribute(tiny, picture, 1, "saliency"), attribution.saliency(tiny, picture, 1)),
+        (attribution.attribute(tiny, picture, 1, "smoothgrad"), attribution.smoothgrad(tiny, picture, 1, 16, 0.15)),
+        (attribution.attribute(tiny, picture, 1, "integrated", baseline=black),
+         attribution.integrated_gradients(tiny, picture, 1, black, 32)),
+    ]  # fmt: skip
+    for found, expected in pairs:
+        assert found.method == expected.method
+        np.testing.assert_allclose(found.values, expected.values, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="Unknown attribution method"):
+        attribution.attribute(tiny, picture, 1, "occlusion")
