@@ -1,7 +1,5 @@
 """The filter-visualization page: a short run, its result kept, the gallery, the presets, Chinese."""
 
-import pytest
-
 from tests.app.conftest import open_page
 
 PAGE = "pages/filter_viz.py"
@@ -89,11 +87,6 @@ def test_chinese():
     assert at.title[0].value == "滤波器想看什么：激活最大化"
 
 
-@pytest.mark.xfail(
-    reason="Open defect (session 5 merge): with the Training page's input-centred first convolution, the 8-step "
-    "ascent on the first conv of a 1-epoch network falls slightly (0.01078 -> 0.01062); see the session note.",
-    strict=False,
-)
 def test_a_network_trained_on_the_training_page_can_be_visualized(trained_run):
     run = trained_run
     at = open_page(PAGE, **SHORT)
