@@ -156,8 +156,9 @@ def switched_slider(column, name: str, low, high, default, step, on_default: boo
     return value if on else 0
 
 
-def regularizer_settings() -> dict[str, object]:
-    """The parameterization, transformations and penalties, from their widgets."""
+def regularizer_settings(channels: int) -> dict[str, object]:
+    """The parameterization, transformations and penalties, from their widgets (decorrelated
+    colour only for a colour network: a gray picture has no colours to decorrelate)."""
     lucid = targets.PRESETS["lucid"]
     moves = lucid.transforms
     first, second, third = st.columns(3)
@@ -166,8 +167,8 @@ def regularizer_settings() -> dict[str, object]:
             st.segmented_control, ui.t("fviz.param"), ["pixels", "fourier"], lucid.parameterization, "fviz.param",
             format_func=lambda option: ui.t(f"fviz.param.{option}"), required=True, help=ui.t("fviz.param_help"),
         )  # fmt: skip
-        decorrelate = st.toggle(ui.t("fviz.decorrelate"), lucid.decorrelate, key="fviz.decorrelate",
-                                bind="query-params", help=ui.t("fviz.decorrelate_help"))  # fmt: skip
+        decorrelate = channels == 3 and st.toggle(ui.t("fviz.decorrelate"), lucid.decorrelate, key="fviz.decorrelate",
+                                                  bind="query-params", help=ui.t("fviz.decorrelate_help"))  # fmt: skip
         pad = switched_slider(st, "pad", 0, 16, moves.pad, 1, True)
     jitter = switched_slider(second, "jitter", 0, 16, moves.jitter, 1, True)
     scale = switched_slider(second, "scale", 0.0, 0.5, moves.scale, 0.05, True)
@@ -386,7 +387,7 @@ def choose_recipe(network: Network, kind: str, presets, settings_area) -> Recipe
                       help=ui.t(f"fviz.preset.{preset}_help"), width="stretch", icon=":material/tune:")  # fmt: skip
     native, lucid = network.manifest.input_shape[1], targets.PRESETS["lucid"]
     with settings_area.expander(ui.t("fviz.regularizers"), expanded=True, icon=":material/auto_fix_high:"):
-        regularizers = regularizer_settings()
+        regularizers = regularizer_settings(network.manifest.input_shape[0])
     with settings_area.expander(ui.t("fviz.optimizer"), expanded=True, icon=":material/speed:"):
         row = st.columns(4)
         steps = row[0].slider(ui.t("fviz.steps"), 8, 512, 128, 8, key="fviz.steps", bind="query-params")

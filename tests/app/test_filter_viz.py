@@ -60,8 +60,17 @@ def test_the_gallery_shows_one_image_per_channel():
     assert "The first 4 of features.0" in [h.value for h in at.subheader]
 
 
+def test_decorrelated_colour_is_offered_only_for_colour_networks():
+    """A gray picture has no colours to decorrelate: the switch would do nothing."""
+    gray = open_page(PAGE)
+    assert not gray.exception
+    assert "fviz.decorrelate" not in [toggle.key for toggle in gray.toggle]
+    colour = open_page(PAGE, **{"fviz.network": "shapes"})
+    assert colour.toggle(key="fviz.decorrelate").value  # the default preset's
+
+
 def test_the_presets_set_every_switch():
-    at = open_page(PAGE)
+    at = open_page(PAGE, **{"fviz.network": "shapes"})
     at.button(key="fviz.preset.pixels").click().run()
     assert at.segmented_control(key="fviz.param").value == "pixels"
     assert not any(at.toggle(key=f"fviz.{name}_on").value for name in ("pad", "jitter", "scale", "rotate", "l2", "tv"))
