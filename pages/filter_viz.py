@@ -13,7 +13,7 @@ from cnnviz import feature_pictures, models
 from cnnviz.images import upscale_nearest
 from cnnviz.models import Network
 from cnnviz.optvis import targets
-from cnnviz.optvis.dataset import TopPatches, top_dataset_patches
+from cnnviz.optvis.dataset import TopPatches, shipped_dataset, top_dataset_patches
 from cnnviz.optvis.param import ImageSpace
 from cnnviz.optvis.render import Recipe, Rendering, layer_output
 from cnnviz.optvis.targets import Comparison
@@ -89,6 +89,26 @@ def heldout(name: str, _network: Network) -> tuple[np.ndarray, torch.Tensor, Ima
         inputs,
         targets.image_space(m.input_shape[0], m.mean, m.std, pictures if pictures.ndim == 4 else None),
     )
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def shipped_pictures(channels: int, side: int) -> torch.Tensor:
+    """Every picture the app ships of the data set networks of this kind learn from: (N, C, side, side) uint8."""
+    return shipped_dataset(channels, side)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def reference_values(name: str, kind: str, layer: str, index: int, negative: bool, _network: Network) -> np.ndarray:
+    """(N,) the target's objective on every shipped picture (the real images a result is measured against)."""
+    shape = _network.manifest.input_shape
+    _, _, space = heldout(name, _network)
+    objective = targets.target(kind, layer, index, negative)
+    return targets.objective_on_images(_network.model, objective, shipped_pictures(shape[0], shape[1]), space)
+
+
+def data_name(network: Network) -> str:
+    """What the shipped pictures are: digits for a gray network, shapes for a colour one."""
+    return ui.t("fviz.data.digits" if network.manifest.input_shape[0] == 1 else "fviz.data.shapes")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -201,6 +221,11 @@ class Job:
     batch: int
     values: list[float] = field(default_factory=list)
     image: np.ndarray | None = None
+    reference: np.ndarray | None = None  # one target: its objective on every shipped picture
+
+    @property
+    def done(self) -> bool:
+        return self.rendering.done and (self.batch > 1 or self.reference is not None)
 
 
 def start_job(choice: Choice, network: Network) -> None:
@@ -236,17 +261,24 @@ def advance_job(job: Job, network: Network, choice: Choice) -> Result | None:
     """One slice of the job when the server's budget gives this session its turn; the result once done.
     Until then the lesson's timer reruns it (a Stop press is seen between two slices)."""
     with ui.heavy_slice(HEAVY, wait_seconds=WAIT_SECONDS) as my_turn:
-        if my_turn:
+        if my_turn and not job.rendering.done:
             for step in job.rendering.advance(SLICE_SECONDS):
                 job.values.append(step.value)
                 job.image = step.image
-    if not job.rendering.done:
+        elif my_turn and not job.done:  # a slice of its own: a new target costs a few seconds on shapes
+            job.reference = reference_values(choice.name, choice.kind, choice.layer, choice.index, choice.negative,
+                                             network)  # fmt: skip
+    if not job.done:
         show_progress(job)
         return None
     del st.session_state[JOB]
-    _, inputs, space = heldout(choice.name, network)
+    _, _, space = heldout(choice.name, network)
     single = job.batch == 1
-    comparison = targets.compare_with_sample(network.model, job.objective, job.image, space, inputs) if single else None
+    comparison = (
+        targets.compare_with_sample(network.model, job.objective, job.image, space, sample=job.reference)
+        if single
+        else None
+    )
     return Result(job.image, tuple(job.values), comparison)
 
 
@@ -260,7 +292,7 @@ def remember(choice: Choice, result: Result) -> None:
 # --- panels ------------------------------------------------------------------------------------------
 
 
-def result_panel(result: Result, sample_size: int) -> None:
+def result_panel(result: Result, data: str) -> None:
     st.markdown(f"**{ui.t('fviz.result')}**")
     ui.show_image(as_uint8(result.image), small_side=256)
     comparison = result.comparison
@@ -268,9 +300,10 @@ def result_panel(result: Result, sample_size: int) -> None:
         return
     if comparison.ratio is not None:
         st.caption(ui.t("fviz.ratio", ratio=f"{comparison.ratio:.2f}", ours=f"{comparison.ours:.3g}",
-                        best=f"{comparison.best:.3g}", n=sample_size))  # fmt: skip
+                        best=f"{comparison.best:.3g}", n=f"{len(comparison.sample):,}", data=data))  # fmt: skip
     else:
-        st.caption(ui.t("fviz.no_ratio", ours=f"{comparison.ours:.3g}", best=f"{comparison.best:.3g}", n=sample_size))
+        st.caption(ui.t("fviz.no_ratio", ours=f"{comparison.ours:.3g}", best=f"{comparison.best:.3g}",
+                        n=f"{len(comparison.sample):,}", data=data))  # fmt: skip
 
 
 def curve_panel(result: Result) -> None:
@@ -450,7 +483,7 @@ def results_panel(choice: Choice, network: Network, result: Result) -> None:
     else:
         synthesized, patches, yours = st.columns(3)
         with synthesized, ui.panel("fviz.result"):
-            result_panel(result, len(heldout(choice.name, network)[0]))
+            result_panel(result, data_name(network))
         with patches, ui.panel("fviz.patches"):
             patches_panel(choice.name, choice.layer, choice.index, network)
         with yours, ui.panel("fviz.your_image"):

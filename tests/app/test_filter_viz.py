@@ -1,5 +1,9 @@
 """The filter-visualization page: a short run, its result kept, the gallery, the presets, Chinese."""
 
+import re
+
+import pytest
+
 from tests.app.conftest import open_page
 
 PAGE = "pages/filter_viz.py"
@@ -38,7 +42,7 @@ def test_a_short_run_shows_the_result_beside_the_data_and_keeps_it():
     run_to_end(at)
     assert not at.exception and not at.error and not at.warning
     shown = texts(at)
-    assert "the best of 200 held-out images" in shown
+    assert "the strongest of all 3,000 MNIST digits the app ships" in shown
     assert "in 8 steps" in shown
     assert "Channel 0 of features.3 on the sidebar's image: 10 × 10" in shown  # a 32 px digit -> 10 x 10 map
     assert image_count(at) == 1 + 6 + 1  # the result, six dataset patches, the map on the user's image
@@ -49,6 +53,36 @@ def test_a_short_run_shows_the_result_beside_the_data_and_keeps_it():
     at.switch_page(PAGE).run()  # back again: the result is there without pressing Run
     assert not at.exception and image_count(at) == 8
     assert list(at.session_state["fviz.results"].values()) == [result]
+
+
+def ratio_shown(at) -> float:
+    [caption] = [c.value for c in at.caption if "the strongest of all" in c.value]
+    return float(re.search(r"\*\*([\d.]+)×\*\*", caption).group(1))
+
+
+def test_the_ratio_is_to_the_strongest_of_every_shipped_digit():
+    """Recomputed here with torch alone: channel 0 of features.3 after its ReLU, averaged over
+    the map, for the result and for all 3,000 shipped digits (2,000 training, 1,000 held out)."""
+    import numpy as np
+    import torch
+
+    from cnnviz import datasets, models
+
+    at = run_to_end(open_page(PAGE, **{**SHORT, "fviz.steps": "32"}))
+    [result] = at.session_state["fviz.results"].values()
+    network = models.load_bundled("digits")
+    mean, std = network.manifest.mean[0], network.manifest.std[0]
+    data = datasets.digits()
+    digits = torch.cat([data.images, data.heldout_images])  # (3000, 1, 28, 28) in 0..1
+    to_conv = network.model.features[:4]  # up to features.3, the page's default layer
+
+    def channel_mean(pictures: torch.Tensor) -> np.ndarray:
+        with torch.no_grad():
+            return torch.relu(to_conv((pictures - mean) / std)[:, 0]).mean(dim=(1, 2)).numpy()
+
+    ours = channel_mean(torch.from_numpy(result.image)[None, None])[0]
+    assert len(digits) == 3000
+    assert ours > 0 and ratio_shown(at) == pytest.approx(ours / channel_mean(digits).max(), abs=0.005)
 
 
 def test_the_gallery_shows_one_image_per_channel():
@@ -110,7 +144,7 @@ def test_a_network_trained_on_the_training_page_can_be_visualized(trained_run):
     [(key, result)] = at.session_state["fviz.results"].items()
     assert key[0].startswith("trained:") and key[0] != "trained:#1 mine"  # keyed by the weights, not the label
     assert len(result.values) == 8 and result.values[-1] > result.values[0]  # the ascent climbs
-    assert "the best of 200 held-out images" in texts(at)  # the digits sample, as for the bundled network
+    assert "the strongest of all 3,000 MNIST digits the app ships" in texts(at)  # as for the bundled network
     assert run.network.training  # the run's own network was copied, not switched to eval mode
 
 
