@@ -29,6 +29,8 @@ TRAINED_RUNS = "trained_networks"  # where the Training page leaves its finished
 RESULTS = "fviz.results"
 JOB = "fviz.job"  # the run under way (a Job)
 HEAVY = "fviz.run"  # its name in the server's heavy-job budget (ui.heavy_slice)
+#: Moved copies measuring how much of its objective a result keeps (targets.kept_under_moves).
+MOVED_COPIES = 32
 #: Work per rerun while a run is under way; between two slices a Stop press is seen and
 #: other students' heavy jobs get their turn.
 SLICE_SECONDS = 0.5
@@ -49,6 +51,7 @@ class Result:
     image: np.ndarray  # (H, W[, 3]) or (N, H, W[, 3]) float in 0..1
     values: tuple[float, ...]
     comparison: Comparison | None
+    kept: float | None = None  # the share of its objective it keeps when moved (targets.kept_under_moves)
 
 
 # --- networks and cached work --------------------------------------------------------------------
@@ -272,14 +275,23 @@ def advance_job(job: Job, network: Network, choice: Choice) -> Result | None:
         show_progress(job)
         return None
     del st.session_state[JOB]
+    if job.batch > 1:
+        return Result(job.image, tuple(job.values), None)
     _, _, space = heldout(choice.name, network)
-    single = job.batch == 1
-    comparison = (
-        targets.compare_with_sample(network.model, job.objective, job.image, space, sample=job.reference)
-        if single
-        else None
-    )
-    return Result(job.image, tuple(job.values), comparison)
+    comparison = targets.compare_with_sample(network.model, job.objective, job.image, space, sample=job.reference)
+    return Result(job.image, tuple(job.values), comparison, kept_when_moved(choice, network, job, space))
+
+
+def kept_when_moved(choice: Choice, network: Network, job: Job, space: ImageSpace) -> float | None:
+    """The share of its objective the result keeps when moved as the Fourier + transforms preset moves
+    pictures (the same yardstick for every preset); None for a neuron (no moves) or a silent result."""
+    if choice.kind == "neuron":
+        return None
+    moves = targets.sized(targets.PRESETS["lucid"], choice.kind, network.manifest.input_shape[1]).transforms
+    try:
+        return targets.kept_under_moves(network.model, job.objective, job.image, space, moves, MOVED_COPIES)
+    except ValueError:  # a result that does not excite its target keeps nothing worth a number
+        return None
 
 
 def remember(choice: Choice, result: Result) -> None:
@@ -298,12 +310,13 @@ def result_panel(result: Result, data: str) -> None:
     comparison = result.comparison
     if comparison is None:
         return
+    kept = "" if result.kept is None else " " + ui.t("fviz.kept", kept=f"{100 * result.kept:.0f}", count=MOVED_COPIES)
     if comparison.ratio is not None:
         st.caption(ui.t("fviz.ratio", ratio=f"{comparison.ratio:.2f}", ours=f"{comparison.ours:.3g}",
-                        best=f"{comparison.best:.3g}", n=f"{len(comparison.sample):,}", data=data))  # fmt: skip
+                        best=f"{comparison.best:.3g}", n=f"{len(comparison.sample):,}", data=data) + kept)  # fmt: skip
     else:
         st.caption(ui.t("fviz.no_ratio", ours=f"{comparison.ours:.3g}", best=f"{comparison.best:.3g}",
-                        n=f"{len(comparison.sample):,}", data=data))  # fmt: skip
+                        n=f"{len(comparison.sample):,}", data=data) + kept)  # fmt: skip
 
 
 def curve_panel(result: Result) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnviz.optvis import objectives
+from cnnviz.optvis import objectives, transforms
 from cnnviz.optvis.objectives import Objective
 from cnnviz.optvis.param import ImageSpace, colour_sqrt
 from cnnviz.optvis.render import Recipe, layer_output
@@ -203,3 +203,31 @@ def compare_with_sample(
     if sample is None:
         sample = objective_on_images(model, objective, inputs, space)
     return Comparison(float(ours), np.asarray(sample))
+
+
+def kept_under_moves(
+    model: nn.Module, objective: Objective, image: np.ndarray, space: ImageSpace, moves: Transforms, count: int = 32
+) -> float:
+    """How much of its objective a picture keeps when the network sees it moved: the mean over
+    ``count`` random moves (seeded, the same for every picture) divided by the unmoved value.
+
+    A picture that works only at its exact pixel positions (a coincidence of the sampling grid)
+    keeps little; one the random transformations shaped keeps most.
+
+    Args:
+        image: (H, W) or (H, W, 3) float in 0..1, a ``render`` result.
+        moves: the random pad, shifts, zooms and turns to draw from (no padding for a class
+            score: the network needs its own input size).
+        count: how many moved copies.
+
+    Raises:
+        ValueError: as ``objective_on_images``; and for a picture whose unmoved value is not above 0.
+    """
+    pixels = torch.from_numpy(np.asarray(image, dtype=np.float32)).reshape(*image.shape[:2], -1).permute(2, 0, 1)
+    x = ((pixels - torch.tensor(space.mean).view(-1, 1, 1)) / torch.tensor(space.std).view(-1, 1, 1))[None]
+    drawn = transforms.random_moves(moves, image.shape[0], count, torch.Generator().manual_seed(0))
+    moved = torch.cat([transforms.apply(x, drawn, i, moves) for i in range(count)])  # (count, C, H', W')
+    still = objective_on_images(model, objective, x, space)[0]
+    if still <= 0:
+        raise ValueError("The picture does not excite its target: nothing to keep.")
+    return float(objective_on_images(model, objective, moved, space).mean() / still)
