@@ -247,11 +247,14 @@ def stop_job() -> None:
     ui.heavy_stop(HEAVY)
 
 
-def show_progress(job: Job) -> None:
+def show_progress(job: Job, data: str) -> None:
     """The picture as it forms and the objective so far."""
     steps = job.rendering.recipe.steps
     value = f"{job.values[-1]:.3g}" if job.values else "–"
-    st.progress(len(job.values) / steps, text=ui.t("fviz.progress", step=len(job.values), steps=steps, value=value))
+    text = ui.t("fviz.progress", step=len(job.values), steps=steps, value=value)
+    if job.rendering.done:  # what the rerun after this one does: the result against every shipped picture
+        text = ui.t("fviz.measuring", data=data)
+    st.progress(len(job.values) / steps, text=text)
     if job.image is None:
         return
     picture, curve = st.columns([1, 2])
@@ -272,7 +275,7 @@ def advance_job(job: Job, network: Network, choice: Choice) -> Result | None:
             job.reference = reference_values(choice.name, choice.kind, choice.layer, choice.index, choice.negative,
                                              network)  # fmt: skip
     if not job.done:
-        show_progress(job)
+        show_progress(job, data_name(network))
         return None
     del st.session_state[JOB]
     if job.batch > 1:
