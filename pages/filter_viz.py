@@ -13,7 +13,7 @@ from cnnviz import feature_pictures, models
 from cnnviz.images import upscale_nearest
 from cnnviz.models import Network
 from cnnviz.optvis import targets
-from cnnviz.optvis.dataset import TopPatches, top_dataset_patches
+from cnnviz.optvis.dataset import TopPatches, shipped_dataset, top_dataset_patches
 from cnnviz.optvis.param import ImageSpace
 from cnnviz.optvis.render import Recipe, Rendering, layer_output
 from cnnviz.optvis.targets import Comparison
@@ -29,6 +29,8 @@ TRAINED_RUNS = "trained_networks"  # where the Training page leaves its finished
 RESULTS = "fviz.results"
 JOB = "fviz.job"  # the run under way (a Job)
 HEAVY = "fviz.run"  # its name in the server's heavy-job budget (ui.heavy_slice)
+#: Moved copies measuring how much of its objective a result keeps (targets.kept_under_moves).
+MOVED_COPIES = 32
 #: Work per rerun while a run is under way; between two slices a Stop press is seen and
 #: other students' heavy jobs get their turn.
 SLICE_SECONDS = 0.5
@@ -49,6 +51,7 @@ class Result:
     image: np.ndarray  # (H, W[, 3]) or (N, H, W[, 3]) float in 0..1
     values: tuple[float, ...]
     comparison: Comparison | None
+    kept: float | None = None  # the share of its objective it keeps when moved (targets.kept_under_moves)
 
 
 # --- networks and cached work --------------------------------------------------------------------
@@ -89,6 +92,26 @@ def heldout(name: str, _network: Network) -> tuple[np.ndarray, torch.Tensor, Ima
         inputs,
         targets.image_space(m.input_shape[0], m.mean, m.std, pictures if pictures.ndim == 4 else None),
     )
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def shipped_pictures(channels: int, side: int) -> torch.Tensor:
+    """Every picture the app ships of the data set networks of this kind learn from: (N, C, side, side) uint8."""
+    return shipped_dataset(channels, side)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def reference_values(name: str, kind: str, layer: str, index: int, negative: bool, _network: Network) -> np.ndarray:
+    """(N,) the target's objective on every shipped picture (the real images a result is measured against)."""
+    shape = _network.manifest.input_shape
+    _, _, space = heldout(name, _network)
+    objective = targets.target(kind, layer, index, negative)
+    return targets.objective_on_images(_network.model, objective, shipped_pictures(shape[0], shape[1]), space)
+
+
+def data_name(network: Network) -> str:
+    """What the shipped pictures are: digits for a gray network, shapes for a colour one."""
+    return ui.t("fviz.data.digits" if network.manifest.input_shape[0] == 1 else "fviz.data.shapes")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -156,8 +179,9 @@ def switched_slider(column, name: str, low, high, default, step, on_default: boo
     return value if on else 0
 
 
-def regularizer_settings() -> dict[str, object]:
-    """The parameterization, transformations and penalties, from their widgets."""
+def regularizer_settings(channels: int) -> dict[str, object]:
+    """The parameterization, transformations and penalties, from their widgets (decorrelated
+    colour only for a colour network: a gray picture has no colours to decorrelate)."""
     lucid = targets.PRESETS["lucid"]
     moves = lucid.transforms
     first, second, third = st.columns(3)
@@ -166,8 +190,8 @@ def regularizer_settings() -> dict[str, object]:
             st.segmented_control, ui.t("fviz.param"), ["pixels", "fourier"], lucid.parameterization, "fviz.param",
             format_func=lambda option: ui.t(f"fviz.param.{option}"), required=True, help=ui.t("fviz.param_help"),
         )  # fmt: skip
-        decorrelate = st.toggle(ui.t("fviz.decorrelate"), lucid.decorrelate, key="fviz.decorrelate",
-                                bind="query-params", help=ui.t("fviz.decorrelate_help"))  # fmt: skip
+        decorrelate = channels == 3 and st.toggle(ui.t("fviz.decorrelate"), lucid.decorrelate, key="fviz.decorrelate",
+                                                  bind="query-params", help=ui.t("fviz.decorrelate_help"))  # fmt: skip
         pad = switched_slider(st, "pad", 0, 16, moves.pad, 1, True)
     jitter = switched_slider(second, "jitter", 0, 16, moves.jitter, 1, True)
     scale = switched_slider(second, "scale", 0.0, 0.5, moves.scale, 0.05, True)
@@ -200,6 +224,11 @@ class Job:
     batch: int
     values: list[float] = field(default_factory=list)
     image: np.ndarray | None = None
+    reference: np.ndarray | None = None  # one target: its objective on every shipped picture
+
+    @property
+    def done(self) -> bool:
+        return self.rendering.done and (self.batch > 1 or self.reference is not None)
 
 
 def start_job(choice: Choice, network: Network) -> None:
@@ -218,11 +247,14 @@ def stop_job() -> None:
     ui.heavy_stop(HEAVY)
 
 
-def show_progress(job: Job) -> None:
+def show_progress(job: Job, data: str) -> None:
     """The picture as it forms and the objective so far."""
     steps = job.rendering.recipe.steps
     value = f"{job.values[-1]:.3g}" if job.values else "–"
-    st.progress(len(job.values) / steps, text=ui.t("fviz.progress", step=len(job.values), steps=steps, value=value))
+    text = ui.t("fviz.progress", step=len(job.values), steps=steps, value=value)
+    if job.rendering.done:  # what the rerun after this one does: the result against every shipped picture
+        text = ui.t("fviz.measuring", data=data)
+    st.progress(len(job.values) / steps, text=text)
     if job.image is None:
         return
     picture, curve = st.columns([1, 2])
@@ -235,18 +267,34 @@ def advance_job(job: Job, network: Network, choice: Choice) -> Result | None:
     """One slice of the job when the server's budget gives this session its turn; the result once done.
     Until then the lesson's timer reruns it (a Stop press is seen between two slices)."""
     with ui.heavy_slice(HEAVY, wait_seconds=WAIT_SECONDS) as my_turn:
-        if my_turn:
+        if my_turn and not job.rendering.done:
             for step in job.rendering.advance(SLICE_SECONDS):
                 job.values.append(step.value)
                 job.image = step.image
-    if not job.rendering.done:
-        show_progress(job)
+        elif my_turn and not job.done:  # a slice of its own: a new target costs a few seconds on shapes
+            job.reference = reference_values(choice.name, choice.kind, choice.layer, choice.index, choice.negative,
+                                             network)  # fmt: skip
+    if not job.done:
+        show_progress(job, data_name(network))
         return None
     del st.session_state[JOB]
-    _, inputs, space = heldout(choice.name, network)
-    single = job.batch == 1
-    comparison = targets.compare_with_sample(network.model, job.objective, job.image, space, inputs) if single else None
-    return Result(job.image, tuple(job.values), comparison)
+    if job.batch > 1:
+        return Result(job.image, tuple(job.values), None)
+    _, _, space = heldout(choice.name, network)
+    comparison = targets.compare_with_sample(network.model, job.objective, job.image, space, sample=job.reference)
+    return Result(job.image, tuple(job.values), comparison, kept_when_moved(choice, network, job, space))
+
+
+def kept_when_moved(choice: Choice, network: Network, job: Job, space: ImageSpace) -> float | None:
+    """The share of its objective the result keeps when moved as the Fourier + transforms preset moves
+    pictures (the same yardstick for every preset); None for a neuron (no moves) or a silent result."""
+    if choice.kind == "neuron":
+        return None
+    moves = targets.sized(targets.PRESETS["lucid"], choice.kind, network.manifest.input_shape[1]).transforms
+    try:
+        return targets.kept_under_moves(network.model, job.objective, job.image, space, moves, MOVED_COPIES)
+    except ValueError:  # a result that does not excite its target keeps nothing worth a number
+        return None
 
 
 def remember(choice: Choice, result: Result) -> None:
@@ -259,17 +307,19 @@ def remember(choice: Choice, result: Result) -> None:
 # --- panels ------------------------------------------------------------------------------------------
 
 
-def result_panel(result: Result, sample_size: int) -> None:
+def result_panel(result: Result, data: str) -> None:
     st.markdown(f"**{ui.t('fviz.result')}**")
     ui.show_image(as_uint8(result.image), small_side=256)
     comparison = result.comparison
     if comparison is None:
         return
+    kept = "" if result.kept is None else " " + ui.t("fviz.kept", kept=f"{100 * result.kept:.0f}", count=MOVED_COPIES)
     if comparison.ratio is not None:
         st.caption(ui.t("fviz.ratio", ratio=f"{comparison.ratio:.2f}", ours=f"{comparison.ours:.3g}",
-                        best=f"{comparison.best:.3g}", n=sample_size))  # fmt: skip
+                        best=f"{comparison.best:.3g}", n=f"{len(comparison.sample):,}", data=data) + kept)  # fmt: skip
     else:
-        st.caption(ui.t("fviz.no_ratio", ours=f"{comparison.ours:.3g}", best=f"{comparison.best:.3g}", n=sample_size))
+        st.caption(ui.t("fviz.no_ratio", ours=f"{comparison.ours:.3g}", best=f"{comparison.best:.3g}",
+                        n=f"{len(comparison.sample):,}", data=data) + kept)  # fmt: skip
 
 
 def curve_panel(result: Result) -> None:
@@ -386,7 +436,7 @@ def choose_recipe(network: Network, kind: str, presets, settings_area) -> Recipe
                       help=ui.t(f"fviz.preset.{preset}_help"), width="stretch", icon=":material/tune:")  # fmt: skip
     native, lucid = network.manifest.input_shape[1], targets.PRESETS["lucid"]
     with settings_area.expander(ui.t("fviz.regularizers"), expanded=True, icon=":material/auto_fix_high:"):
-        regularizers = regularizer_settings()
+        regularizers = regularizer_settings(network.manifest.input_shape[0])
     with settings_area.expander(ui.t("fviz.optimizer"), expanded=True, icon=":material/speed:"):
         row = st.columns(4)
         steps = row[0].slider(ui.t("fviz.steps"), 8, 512, 128, 8, key="fviz.steps", bind="query-params")
@@ -449,7 +499,7 @@ def results_panel(choice: Choice, network: Network, result: Result) -> None:
     else:
         synthesized, patches, yours = st.columns(3)
         with synthesized, ui.panel("fviz.result"):
-            result_panel(result, len(heldout(choice.name, network)[0]))
+            result_panel(result, data_name(network))
         with patches, ui.panel("fviz.patches"):
             patches_panel(choice.name, choice.layer, choice.index, network)
         with yours, ui.panel("fviz.your_image"):

@@ -181,11 +181,13 @@ def shipped_dataset(channels: int, side: int) -> torch.Tensor:
 
     Args:
         channels: 1: the 3,000 MNIST digits of ``assets/data/digits.npz`` (2,000 training,
-            1,000 held out); 3: the 1,300 coloured shapes the Training page generates (seeded).
+            1,000 held out); 3: the 2,500 coloured shapes the Training page generates (seeded).
         side: the network's input side (digits are 28; shapes are made at ``side``).
 
     Returns:
         (N, C, side, side) uint8 (a quarter of the memory of floats: it is kept in a cache).
+        Measured cost (one core, busy machine): digits 0.05 s; shapes 4 s to generate
+        (2 ms a picture), 7 MB a 32 px side, 31 MB at 64 px.
 
     Raises:
         ValueError: for digits at another side, or channels other than 1 and 3.

@@ -3,9 +3,11 @@
 Which numbers the optimizer moves decides what the picture looks like after a few
 hundred steps (Olah, Mordvintsev & Schubert, "Feature Visualization", Distill 2017):
 
-- ``pixels``: one number per pixel and channel. A network's gradient is mostly high
-  frequency, and a step is as happy to add a one-pixel speck as a broad blob, so the
-  result is a noise pattern the network responds to, not a picture.
+- ``pixels``: one number per pixel and channel. A deep photo network's gradient is mostly
+  high frequency, and a step is as happy to add a one-pixel speck as a broad blob, so the
+  result is a noise pattern the network responds to, not a picture. (On the app's small
+  digit and shape networks it is a clean pattern with the highest score, which, on a deep
+  layer or a class, loses much of that score when moved: tests/engine/test_optvis_lesson.py.)
 - ``fourier``: the image's 2-D spectrum, each frequency scaled by 1/f. Natural images
   have about that spectrum, so equal steps in every coordinate change broad patterns as
   much as fine ones, and broad patterns form first.

@@ -81,8 +81,8 @@ class RenderStep(NamedTuple):
 
     Attributes:
         step: 1-based step number.
-        value: the objective (without the recipe's penalties) for the image below, as the
-            network saw it this step (transformed).
+        value: the objective (without the recipe's penalties) for the image below, as it is:
+            not padded, moved, zoomed or turned (the step itself climbs a moved copy).
         image: float32 in 0..1: (H, W, 3) RGB or (H, W) gray; (N, H, W[, 3]) for a batch.
     """
 
@@ -268,19 +268,29 @@ class Rendering:
                 step = self.step
                 pixels = self.image.image()  # (N, C, H, W) in 0..1
                 x = torch.addcmul(self.shift, pixels, self.scale)
-                x = transforms.apply(x, self.moves, step - 1, recipe.transforms)
-                forward_to(self.model, x, outputs, layers)
+                value = self._value(x, pixels, outputs) if self.moves is not None else None
+                forward_to(self.model, transforms.apply(x, self.moves, step - 1, recipe.transforms), outputs, layers)
                 outputs[INPUT] = pixels
-                value = self.objective(outputs)
+                climbed = self.objective(outputs)  # on the moved copy: the number the step climbs
                 if step < recipe.steps:  # the last step's image is the result: no update after it
-                    ascended = value - self.penalty(outputs) if penalised else value
+                    ascended = climbed - self.penalty(outputs) if penalised else climbed
                     ascended.backward(inputs=[self.image.values])  # gradients for the image only, never the model
                     self.optimizer.step()
                     if recipe.blur_every and step % recipe.blur_every == 0:
                         self.image.blur_(recipe.blur_sigma)
-                yield RenderStep(step, value.item(), _to_numpy(pixels))
+                yield RenderStep(step, climbed.item() if value is None else value, _to_numpy(pixels))
                 if deadline is not None and time.perf_counter() >= deadline:
                     return
+
+    @torch.no_grad()
+    def _value(self, x: torch.Tensor, pixels: torch.Tensor, outputs: dict[str, torch.Tensor]) -> float:
+        """The objective on the picture itself, (N, C, H, W) normalised ``x``: what the result is
+        compared with real images by. The step climbs it on a moved copy, whose value changes with
+        the random move as well (measured: on a first layer, where the frame's edge is most of
+        the value at first, an 8-step curve could end below its start while the picture climbed)."""
+        forward_to(self.model, x, outputs, self.objective.layers)
+        outputs[INPUT] = pixels
+        return self.objective(outputs).item()
 
 
 def render(

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnviz.optvis import objectives
+from cnnviz.optvis import objectives, transforms
 from cnnviz.optvis.objectives import Objective
 from cnnviz.optvis.param import ImageSpace, colour_sqrt
 from cnnviz.optvis.render import Recipe, layer_output
@@ -142,40 +142,92 @@ class Comparison:
         return self.ours / self.best if self.best > 0 else None
 
 
-def compare_with_sample(
-    model: nn.Module,
-    objective: Objective,
-    image: np.ndarray,
-    space: ImageSpace,
-    inputs: torch.Tensor,
-    batch_size: int = 250,
-) -> Comparison:
-    """Does the synthesized image beat every real one at its own objective?
+def objective_on_images(
+    model: nn.Module, objective: Objective, inputs: torch.Tensor, space: ImageSpace, batch_size: int = 250
+) -> np.ndarray:
+    """The objective on each of many images (e.g. a whole data set, the reference for a synthesized one).
 
     Args:
         model: in eval mode.
         objective: one reading a single layer, without ``batch`` (e.g. from ``target``).
-        image: (H, W) or (H, W, 3) float in 0..1, a ``render`` result.
+        inputs: (N, C, H, W) normalised images, or uint8 pictures (0..255, e.g. a whole data
+            set from ``dataset.shipped_dataset``), normalised here batch by batch.
         space: the network's normalisation.
-        inputs: (N, C, H, W) normalised sample images, or uint8 pictures (0..255, e.g. a
-            whole data set from ``dataset.shipped_dataset``), normalised here batch by batch.
         batch_size: images per forward pass.
 
+    Returns:
+        (N,) float.
+
     Raises:
-        ValueError: for an objective reading several layers, or an image the network cannot take.
+        ValueError: for an objective reading several layers, or images the network cannot take.
     """
     if len(objective.layers) != 1:
         raise ValueError("Compare one target at a time.")
     (layer,) = objective.layers
-    pixels = torch.from_numpy(np.asarray(image, dtype=np.float32)).reshape(*image.shape[:2], -1).permute(2, 0, 1)
     mean = torch.tensor(space.mean).view(-1, 1, 1)
     std = torch.tensor(space.std).view(-1, 1, 1)
-    ours = layer_output(model, layer, ((pixels - mean) / std)[None])
-    sample = []
+    values = []
     for first in range(0, len(inputs), batch_size):
         batch = inputs[first : first + batch_size]
         if batch.dtype == torch.uint8:
             batch = (batch.float() / 255 - mean) / std
         theirs = layer_output(model, layer, batch)
-        sample += [objective({layer: theirs[i : i + 1]}).item() for i in range(len(theirs))]
-    return Comparison(objective({layer: ours}).item(), np.array(sample))
+        values += [objective({layer: theirs[i : i + 1]}).item() for i in range(len(theirs))]
+    return np.array(values)
+
+
+def compare_with_sample(
+    model: nn.Module,
+    objective: Objective,
+    image: np.ndarray,
+    space: ImageSpace,
+    inputs: torch.Tensor | None = None,
+    sample: np.ndarray | None = None,
+) -> Comparison:
+    """Does the synthesized image beat every real one at its own objective?
+
+    Args:
+        model: in eval mode.
+        objective: as for ``objective_on_images``.
+        image: (H, W) or (H, W, 3) float in 0..1, a ``render`` result.
+        space: the network's normalisation.
+        inputs: the real images (as for ``objective_on_images``), or
+        sample: their objective values, already computed (they do not depend on ``image``).
+
+    Raises:
+        ValueError: for an objective reading several layers, or an image the network cannot take.
+    """
+    pixels = torch.from_numpy(np.asarray(image, dtype=np.float32)).reshape(*image.shape[:2], -1).permute(2, 0, 1)
+    normalised = (pixels - torch.tensor(space.mean).view(-1, 1, 1)) / torch.tensor(space.std).view(-1, 1, 1)
+    ours = objective_on_images(model, objective, normalised[None], space)[0]
+    if sample is None:
+        sample = objective_on_images(model, objective, inputs, space)
+    return Comparison(float(ours), np.asarray(sample))
+
+
+def kept_under_moves(
+    model: nn.Module, objective: Objective, image: np.ndarray, space: ImageSpace, moves: Transforms, count: int = 32
+) -> float:
+    """How much of its objective a picture keeps when the network sees it moved: the mean over
+    ``count`` random moves (seeded, the same for every picture) divided by the unmoved value.
+
+    A picture that works only at its exact pixel positions (a coincidence of the sampling grid)
+    keeps little; one the random transformations shaped keeps most.
+
+    Args:
+        image: (H, W) or (H, W, 3) float in 0..1, a ``render`` result.
+        moves: the random pad, shifts, zooms and turns to draw from (no padding for a class
+            score: the network needs its own input size).
+        count: how many moved copies.
+
+    Raises:
+        ValueError: as ``objective_on_images``; and for a picture whose unmoved value is not above 0.
+    """
+    pixels = torch.from_numpy(np.asarray(image, dtype=np.float32)).reshape(*image.shape[:2], -1).permute(2, 0, 1)
+    x = ((pixels - torch.tensor(space.mean).view(-1, 1, 1)) / torch.tensor(space.std).view(-1, 1, 1))[None]
+    drawn = transforms.random_moves(moves, image.shape[0], count, torch.Generator().manual_seed(0))
+    moved = torch.cat([transforms.apply(x, drawn, i, moves) for i in range(count)])  # (count, C, H', W')
+    still = objective_on_images(model, objective, x, space)[0]
+    if still <= 0:
+        raise ValueError("The picture does not excite its target: nothing to keep.")
+    return float(objective_on_images(model, objective, moved, space).mean() / still)

@@ -90,6 +90,17 @@ def test_steps_yield_images_in_range_with_the_right_shape():
         assert image.dtype == np.float32 and image.min() >= 0 and image.max() <= 1
 
 
+def test_each_value_is_the_objective_on_the_picture_itself_not_on_its_moved_copy():
+    """The step is taken on a randomly moved copy, but the value reported is the picture's own,
+    measured as the result is compared with real images: the curve shows the picture improving,
+    not the random moves (with them, the first layer's curve could end below its start)."""
+    model, target = tiny_net(), objectives.channel("0", 1, rectify=True)
+    steps = list(render(model, target, LUCID, RGB))
+    for step in (steps[0], steps[7], steps[-1]):
+        unmoved = targets.compare_with_sample(model, target, step.image, RGB, torch.zeros(0, 3, 16, 16)).ours
+        assert step.value == pytest.approx(unmoved, rel=1e-5, abs=1e-7), step.step
+
+
 def test_the_model_is_left_exactly_as_it_was():
     model = tiny_net()
     model[0].weight.requires_grad_(False)  # a mix of frozen and trainable parameters
