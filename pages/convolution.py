@@ -228,13 +228,17 @@ def geometry_controls() -> tuple[str, dict]:
 def shape_latex(height: int, width: int, kernel: np.ndarray, settings: dict) -> str:
     """The output-size rule, then filled in with this image's numbers for H and W."""
     geometry = (settings["stride"], settings["padding"], settings["dilation"])
-    rows = [
-        convolution.OUTPUT_SIZE_FORMULA,
+    filled = [
         convolution.output_size_latex(height, kernel.shape[0], *geometry, symbol="H"),
         convolution.output_size_latex(width, kernel.shape[1], *geometry, symbol="W"),
     ]
-    aligned = r" \\[4pt] ".join(row.replace("=", "&=", 1) for row in rows)
-    return r"\begin{aligned}" + aligned + r"\end{aligned}"  # not \small: its subscripts read at 11.6 px
+    # "H_out = filled = working = result": the working and the result go on a line of their own,
+    # so the formula fits the narrow column of a 1024 px projector instead of running off it.
+    rows = [convolution.OUTPUT_SIZE_FORMULA.replace("=", "&=", 1)]
+    for row in filled:
+        symbol, numbers, working = row.split(" = ", 2)
+        rows += [rf"{symbol} &= {numbers}", rf"&= {working}"]
+    return r"\begin{aligned}" + r" \\[4pt] ".join(rows) + r"\end{aligned}"  # not \small: its subscripts read at 11.6 px
 
 
 def output_view(image, kernel: np.ndarray | None, channel_mode: str, settings: dict, flip: bool,

@@ -31,6 +31,8 @@ def every_note(at) -> list[str]:
     """The notes (any kind, tags dropped) of every scrubbing view on the page, as shown at their base setting."""
     found = []
     for element in at.get("bidi_component"):
+        if element.proto.component_name != "cnnviz.scrub_view":  # a click view carries no frames
+            continue
         frames = json.loads(gzip.decompress(element.proto.bytes))
         first = frames["sliders"][0]["name"]
         html_shown = "".join(frame_at(frames, first, frames["base"][first]))

@@ -13,6 +13,7 @@ they keep guarding pages whose controls change:
   user units and shown 400 px wide writes 13-unit text at 8.7 px);
 - nothing written is cut off unreachably: text that spills out of a box that hides its
   overflow (a grid or a matrix wider than its column must scroll instead);
+- no formula is wider than its column (KaTeX would let it scroll, and its result go unseen);
 - the page itself is not wider than the window (nothing hangs off its right edge).
 
 Some pages are also checked in their most crowded state (``CROWDED``), e.g. step by step's
@@ -148,6 +149,16 @@ OVERFLOW_JS = """
 """
 
 
+# Formulas wider than their column: KaTeX lets them scroll, but nobody scrolls a formula on a
+# projector, so its end (the result) is simply missing from the picture the class sees.
+FORMULAS_JS = """
+(main) => [...main.querySelectorAll('.katex-display')]
+  .filter((formula) => formula.checkVisibility() && formula.scrollWidth > formula.clientWidth + 1)
+  .map((formula) => `${(formula.querySelector('annotation') || formula).textContent.trim().slice(0, 50)} `
+       + `(${formula.scrollWidth} px in ${formula.clientWidth})`)
+"""
+
+
 def _problems(tab: Page) -> list[str]:
     """What makes the page hard to read on a projector at its current size, one line each."""
     main = tab.locator(harness.MAIN).element_handle()
@@ -155,6 +166,7 @@ def _problems(tab: Page) -> list[str]:
     text = tab.evaluate(TEXT_JS, [main, MIN_FONT_PX])
     problems += [f"text under {MIN_FONT_PX:g} px: {item}" for item in text["small"]]
     problems += [f"text cut off (no scrolling): {item}" for item in text["clipped"]]
+    problems += [f"formula wider than its column: {item}" for item in tab.evaluate(FORMULAS_JS, main)]
     overflow = tab.evaluate(OVERFLOW_JS)
     if overflow["page"] > 1:
         problems.append(f"the page is {overflow['page']} px wider than the window (it scrolls sideways)")
