@@ -356,9 +356,9 @@ def transposed_formula_latex(
     out = transposed_output_size(size, kernel_size, stride, padding, output_padding, dilation)
     return (
         r"\begin{aligned}"
-        r"\text{out} &= (m - 1)\,s - 2p + d\,(k - 1) + \text{output\_padding} + 1 \\"
+        r"\text{out} &= (m - 1)\,s - 2p + d\,(k - 1) \\ &\quad + \text{output\_padding} + 1 \\"
         rf"&= ({size} - 1) \cdot {stride} - 2 \cdot {padding} + {dilation} \cdot ({kernel_size} - 1)"
-        rf" + {output_padding} + 1 = \mathbf{{{out}}}"
+        rf" + {output_padding} + 1 \\ &= \mathbf{{{out}}}"
         r"\end{aligned}"
     )
 

@@ -10,9 +10,9 @@ from pages import ui
 CLASSES = ("cat", "dog", "bird", "fish")
 DEFAULT_LOGITS = (2.0, 1.0, 0.5, -1.0)
 RATES = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
-SIGMOID_GRADIENTS = (
-    r"\frac{\partial L_{\mathrm{MSE}}}{\partial z} = 2\,(p - y)\,\underbrace{p\,(1 - p)}_{\textstyle\sigma'(z)}"
-    r"\qquad\qquad \frac{\partial L_{\mathrm{CE}}}{\partial z} = p - y"
+SIGMOID_GRADIENTS = (  # one above the other: side by side they run off a 1024 px projector's column
+    r"\begin{aligned}\frac{\partial L_{\mathrm{MSE}}}{\partial z} &= 2\,(p - y)\,\underbrace{p\,(1 - p)}_{\textstyle\sigma'(z)}"
+    r"\\[6pt] \frac{\partial L_{\mathrm{CE}}}{\partial z} &= p - y\end{aligned}"
 )
 
 

@@ -152,10 +152,22 @@ OVERFLOW_JS = """
 # Formulas wider than their column: KaTeX lets them scroll, but nobody scrolls a formula on a
 # projector, so its end (the result) is simply missing from the picture the class sees.
 FORMULAS_JS = """
-(main) => [...main.querySelectorAll('.katex-display')]
-  .filter((formula) => formula.checkVisibility() && formula.scrollWidth > formula.clientWidth + 1)
-  .map((formula) => `${(formula.querySelector('annotation') || formula).textContent.trim().slice(0, 50)} `
-       + `(${formula.scrollWidth} px in ${formula.clientWidth})`)
+(main) => {
+  const wide = [];
+  for (const formula of main.querySelectorAll('.katex-display')) {  // st.latex, $$ in markdown
+    if (formula.checkVisibility() && formula.scrollWidth > formula.clientWidth + 1) {
+      const source = (formula.querySelector('annotation') || formula).textContent.trim().slice(0, 50);
+      wide.push(`${source} (${formula.scrollWidth} px in ${formula.clientWidth})`);
+    }
+  }
+  for (const formula of main.querySelectorAll('math')) {  // MathML drawn by the scrubbing view
+    const column = formula.parentElement;
+    if (formula.closest('.katex') || !formula.checkVisibility() || !column) continue;
+    const width = formula.getBoundingClientRect().width;
+    if (width > column.clientWidth + 1) wide.push(`${formula.textContent.trim().slice(0, 50)} (${Math.round(width)} px in ${column.clientWidth})`);
+  }
+  return wide;
+}
 """
 
 
