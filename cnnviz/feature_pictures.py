@@ -232,7 +232,7 @@ def feature_vector_chart(vector: np.ndarray, title: str = "") -> str:
     Up to ``MAX_VECTOR_BARS`` numbers each get a bar with its index and value as tooltip;
     a longer vector is one line through its numbers.
     """
-    chart = Chart(width=900, height=220, title=title)
+    chart = Chart(width=640, height=220, title=title)  # at its narrowest (12 px text) it fits a 1024 px projector
     indices = np.arange(len(vector))
     if len(vector) > MAX_VECTOR_BARS:
         return chart.line(indices, vector, "#64748b", width=1).svg()

@@ -525,7 +525,8 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
         seen = input_view(network, pixels, prepared)
     with ui.panel("fmap.prediction"):
         predicted = prediction_view(network, maps, truth, outside)
-    ui.View().row(seen, predicted).draw()
+    # The top-k chart is 440 px (its text stays 12 px and up): below the pictures when the page is narrow.
+    ui.View().row(seen, predicted, least_px=(280, 440)).draw()
     with ui.panel("fmap.numbers"):
         numbers_panel(prepared)
     with ui.panel("fmap.first_kernels"):

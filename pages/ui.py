@@ -338,13 +338,28 @@ class View:
         sanitiser drops ``<svg>``; a markdown element passes it to the page as it is.)"""
         return self.html(figures.side_by_side_html(*svgs, gap_px=gap_px, share=True))  # one alone scrolls if too wide
 
-    def row(self, *views: View, border: bool = False, widths: tuple[float, ...] = ()) -> View:
-        """Views side by side (wrapping on a narrow page), in columns of ``widths`` (equal by default)."""
-        widths = widths or (1,) * len(views)
-        columns = " ".join(f"minmax(0,{width}fr)" for width in widths)
+    def row(
+        self, *views: View, border: bool = False, widths: tuple[float, ...] = (), least_px: tuple[int, ...] = ()
+    ) -> View:
+        """Views side by side (wrapping on a narrow page), in columns of ``widths`` (equal by default).
+
+        ``least_px``: each view's narrowest width instead (a chart that would scroll when
+        narrower): the views share the row while they all fit, and wrap below each other when not.
+        """
         boxed = " boxed" if border else ""
-        cells = "\n\n".join(f'<div class="cnnviz-cell{boxed}">\n\n{view.markdown()}\n\n</div>' for view in views)
-        return self.text(f'<div class="cnnviz-row" style="grid-template-columns:{columns}">\n\n{cells}\n\n</div>')
+        if least_px:
+            cells = [
+                (view, f' style="flex:1 1 {least}px;min-width:{least}px"')
+                for view, least in zip(views, least_px, strict=True)
+            ]
+            layout = ' style="display:flex;flex-wrap:wrap"'
+        else:
+            columns = " ".join(f"minmax(0,{width}fr)" for width in widths or (1,) * len(views))
+            cells, layout = [(view, "") for view in views], f' style="grid-template-columns:{columns}"'
+        inner = "\n\n".join(
+            f'<div class="cnnviz-cell{boxed}"{style}>\n\n{view.markdown()}\n\n</div>' for view, style in cells
+        )
+        return self.text(f'<div class="cnnviz-row"{layout}>\n\n{inner}\n\n</div>')
 
     def markdown(self) -> str:
         return "\n\n".join(self.parts)

@@ -13,7 +13,7 @@ they keep guarding pages whose controls change:
   user units and shown 400 px wide writes 13-unit text at 8.7 px);
 - nothing written is cut off unreachably: text that spills out of a box that hides its
   overflow (a grid or a matrix wider than its column must scroll instead);
-- no formula is wider than its column (KaTeX would let it scroll, and its result go unseen);
+- no formula or chart is wider than its column (it would scroll, and its end go unseen);
 - the page itself is not wider than the window (nothing hangs off its right edge).
 
 Some pages are also checked in their most crowded state (``CROWDED``), e.g. step by step's
@@ -171,6 +171,30 @@ FORMULAS_JS = """
 """
 
 
+# Charts (cnnviz.svg, role="img") that hang past the box that scrolls them: the class sees a
+# chart cut at its column's edge. (Wide number grids and matrices may scroll: they are read cell by cell.)
+CHARTS_JS = """
+(main) => {
+  const cut = [];
+  for (const chart of main.querySelectorAll('svg[role="img"]')) {
+    if (!chart.checkVisibility()) continue;
+    const box = chart.getBoundingClientRect();
+    for (let frame = chart.parentElement; frame && frame !== main; frame = frame.parentElement) {
+      const overflow = getComputedStyle(frame).overflowX;
+      if (overflow === 'visible') continue;
+      const edges = frame.getBoundingClientRect();
+      if (box.right > edges.right + 1 || box.left < edges.left - 1) {
+        const title = chart.querySelector('text');
+        cut.push(`${title ? title.textContent.trim().slice(0, 40) : 'a chart'} (${Math.round(box.width)} px in ${Math.round(edges.width)})`);
+      }
+      break;
+    }
+  }
+  return cut;
+}
+"""
+
+
 def _problems(tab: Page) -> list[str]:
     """What makes the page hard to read on a projector at its current size, one line each."""
     main = tab.locator(harness.MAIN).element_handle()
@@ -179,6 +203,7 @@ def _problems(tab: Page) -> list[str]:
     problems += [f"text under {MIN_FONT_PX:g} px: {item}" for item in text["small"]]
     problems += [f"text cut off (no scrolling): {item}" for item in text["clipped"]]
     problems += [f"formula wider than its column: {item}" for item in tab.evaluate(FORMULAS_JS, main)]
+    problems += [f"chart wider than its column: {item}" for item in tab.evaluate(CHARTS_JS, main)]
     overflow = tab.evaluate(OVERFLOW_JS)
     if overflow["page"] > 1:
         problems.append(f"the page is {overflow['page']} px wider than the window (it scrolls sideways)")
