@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz import losses
+from cnnviz import codegen, losses
 from cnnviz.drawing import losses_view
 from cnnviz.drawing.losses_view import CLASSES, SCALES, SOFTMAX_SLIDERS
 from pages import scrub_view, ui
@@ -110,6 +110,10 @@ def softmax_panel() -> None:
     packed = softmax_frames(tuple(values.items()), target, ui.lang())
     scrub_view.scrub_view("loss.scrub", "loss", list(SOFTMAX_SLIDERS), packed, SCALES)
     scrub_view.values_to_url("loss", ranges, values, SCALES)
+    settings = {name: values[name] for name in SOFTMAX_SLIDERS}
+    code = codegen.cross_entropy(losses_view.logits_of(settings), target, losses_view.smoothing_of(settings),
+                                 ui.t(f"loss.class.{CLASSES[target]}"))  # fmt: skip
+    ui.code_panel(code)
     ui.View().caption(ui.t("loss.smoothing_help")).caption(ui.t("loss.softmax_note")).draw()
 
 

@@ -10,6 +10,7 @@ from pages import ui
 from tests import scrub, views
 from tests.app.conftest import change, open_page
 from tests.charts import charts, page_charts
+from tests.snippets import run_snippet
 
 PAGE = "pages/losses.py"
 VIEW = "loss.scrub"  # the softmax panel's scrubbing view: four logits and the smoothing
@@ -128,6 +129,10 @@ def test_softmax_logits_and_target_change_probabilities_and_loss():
     log_p = [z - math.log(total) for z in logits]
     assert softmax_numbers(at)["ce"] == pytest.approx(-sum(t * lp for t, lp in zip(y, log_p, strict=True)), rel=1e-9)
     assert at.session_state["loss.logit1"] == 4.0  # the target class moves no slider
+    (code,) = at.code  # the PyTorch lines for these settings print the loss the view shows
+    assert "[[2.0, 4.0, 0.5, -1.0]]" in code.value and "label_smoothing=0.2" in code.value
+    printed_loss = run_snippet(code.value).splitlines()[0]
+    assert float(printed_loss) == pytest.approx(softmax_numbers(at)["ce"], abs=5e-5)
 
 
 @pytest.mark.parametrize("shift", ["15.0", "30.0", "0.0"])
