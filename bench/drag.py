@@ -100,9 +100,11 @@ def drag(page: Page, name: str, counter: dict, floor: bool = False) -> tuple[lis
     """One drag of slider ``name`` across its range (or of the floor's bare slider, with as many
     steps); the moves, the drag's websocket bytes and the release's."""
     low, high = slider_range(page, name)
+    step = int(view(page).locator(f'input[name="{name}"]').evaluate("(input) => Number(input.step) || 1"))
     if floor:
-        page.evaluate(FLOOR_JS, [high - low, view(page).locator(f'input[name="{name}"]').bounding_box()["width"]])
-        position = lambda value: floor_x(page, high - low, value - low)  # noqa: E731
+        count = (high - low) // step
+        page.evaluate(FLOOR_JS, [count, view(page).locator(f'input[name="{name}"]').bounding_box()["width"]])
+        position = lambda value: floor_x(page, count, (value - low) // step)  # noqa: E731
         start = low
     else:
         position = lambda value: thumb_x(page, name, value)  # noqa: E731
@@ -116,7 +118,7 @@ def drag(page: Page, name: str, counter: dict, floor: bool = False) -> tuple[lis
         " probe.moves = []; probe.armed = true; }", FLOOR if floor else VIEW,
     )  # fmt: skip
     before = counter["bytes"]
-    wanted = list(range(low + 1, high + 1))
+    wanted = list(range(low + step, high + 1, step))  # one move per value step
     points = [position(value) for value in wanted]  # measured before the drag: no round trip inside it
     pointer = page.context.new_cdp_session(page)  # straight to the browser's input, paced by the clock
     due = time.perf_counter()

@@ -3,7 +3,7 @@
 Each function returns a short, runnable script that builds the layer, runs it on a
 tensor of the page's shape and prints the result's shape; the last line's comment
 states what it prints, computed by ``cnnviz.arithmetic``. The activation snippet prints
-f(x) and f'(x) at a few points instead; the grid snippet prints the output numbers too, and
+f(x) and f'(x) at a few points instead, the cross-entropy snippet the loss and dL/dz; the grid snippet prints the output numbers too, and
 the layer-stack snippet the shape after every layer. A test runs every snippet and checks
 what it prints.
 """
@@ -190,6 +190,26 @@ def activation(key: str, params: dict[str, float], points: tuple[float, ...]) ->
         f"y = {call}\n"
         "(slope,) = torch.autograd.grad(y.sum(), x)  # f'(x) at each point: f acts elementwise\n"
         "print(y.detach())\nprint(slope)\n"
+    )
+
+
+def cross_entropy(logits: list[float], target_class: int, smoothing: float = 0.0, class_name: str = "") -> str:
+    """A script computing softmax cross-entropy of one sample's logits and its gradient dL/dz, printing both.
+
+    Args:
+        logits: (classes,) the scores.
+        target_class: index of the right class (``class_name`` names it in a comment).
+        smoothing: label smoothing epsilon (left out when 0, PyTorch's default).
+    """
+    scores = ", ".join(repr(round(float(value), 6)) for value in logits)
+    options = _args(label_smoothing=float(f"{smoothing:g}") if smoothing else None)
+    return (
+        "import torch\nimport torch.nn.functional as F\n\n"
+        f"logits = torch.tensor([[{scores}]], dtype=torch.float64, requires_grad=True)  # (1, {len(logits)}): one sample\n"
+        f"target = torch.tensor([{target_class}]){f'  # {class_name}' if class_name else ''}\n"
+        f"loss = F.cross_entropy(logits, target{', ' + options if options else ''})\n"
+        "loss.backward()\n"
+        'print(f"{loss.item():.4f}")\nprint(logits.grad)  # dL/dz = p - y\n'
     )
 
 

@@ -15,6 +15,7 @@ Build a ``Chart``, add marks in drawing order (first drawn is below), call ``svg
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import math
@@ -40,8 +41,13 @@ _CLIP_IDS = itertools.count()
 
 def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
     """About ``count`` round numbers (1, 2 or 5 times a power of ten apart) covering [low, high]."""
+    return list(_nice_ticks(float(low), float(high), count))
+
+
+@functools.lru_cache(maxsize=1024)  # a scrubbing view draws the same axes hundreds of times per frame set
+def _nice_ticks(low: float, high: float, count: int) -> tuple[float, ...]:
     if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
-        return [low] if math.isfinite(low) else []
+        return (low,) if math.isfinite(low) else ()
     power = 10 ** math.floor(math.log10((high - low) / max(count - 1, 1)))
     steps = [m * power for m in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50)]
 
@@ -51,7 +57,7 @@ def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
 
     # The step whose tick count is nearest ``count``; on a tie, the finer one.
     best = min(steps, key=lambda step: (abs(len(ticks_with(step)) - count), -len(ticks_with(step))))
-    return [0.0 if abs(t) < best * 1e-9 else t for t in ticks_with(best)]
+    return tuple(0.0 if abs(t) < best * 1e-9 else t for t in ticks_with(best))
 
 
 def tick_text(value: float) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz import losses
-from pages import ui
+from cnnviz import codegen, losses
+from cnnviz.drawing import losses_view
+from cnnviz.drawing.losses_view import CLASSES, SCALES, SOFTMAX_SLIDERS
+from pages import scrub_view, ui
 
-CLASSES = ("cat", "dog", "bird", "fish")
-DEFAULT_LOGITS = (2.0, 1.0, 0.5, -1.0)
 RATES = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
 SIGMOID_GRADIENTS = (  # one above the other: side by side they run off a 1024 px projector's column
     r"\begin{aligned}\frac{\partial L_{\mathrm{MSE}}}{\partial z} &= 2\,(p - y)\,\underbrace{p\,(1 - p)}_{\textstyle\sigma'(z)}"
@@ -91,29 +91,30 @@ def training_panel() -> None:
     ui.View().svg(*losses.trajectories_svgs(runs, labels)).caption(ui.t("loss.training_note")).draw()
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def softmax_frames(values: tuple[tuple[str, int], ...], target: int, lang: str) -> bytes:
+    """The softmax view's frames around ``values`` (name, slider value pairs), packed."""
+    return scrub_view.pack(losses_view.softmax_frame_set(dict(values), target, lang))
+
+
 def softmax_panel() -> None:
-    controls, plot = st.columns([1, 3], gap="medium")
-    class_names = [ui.t(f"loss.class.{name}") for name in CLASSES]
-    with controls:
-        logits = [
-            st.slider(ui.t("loss.logit", name=class_names[i]), -5.0, 5.0, DEFAULT_LOGITS[i], 0.1, key=f"loss.logit{i}",
-                      bind="query-params")
-            for i in range(len(CLASSES))
-        ]  # fmt: skip
-        # The class's id in the URL, not its translated name: a link made in Chinese opens in English.
-        target = CLASSES.index(ui.url_choice(st.selectbox, ui.t("loss.target_class"), list(CLASSES), CLASSES[1],
-                                             "loss.target_class", format_func=lambda name: ui.t(f"loss.class.{name}")))  # fmt: skip
-        smoothing = st.slider(ui.t("loss.smoothing"), 0.0, 0.5, 0.0, 0.05, key="loss.smoothing", bind="query-params",
-                              help=ui.t("loss.smoothing_help"))  # fmt: skip
-    with plot:
-        result = losses.softmax_cross_entropy(logits, target, smoothing)
-        with st.container(horizontal=True, gap="medium"):
-            st.metric(ui.t("loss.ce_value"), fmt(result.loss))
-            st.metric(ui.t("loss.entropy"), fmt(result.entropy))
-            st.metric(ui.t("loss.kl"), fmt(result.kl))
-        charts = losses.softmax_svgs(result, class_names, texts("fig_softmax", "probability", "target", "grad"))
-        view = ui.View().svg(*charts).caption(ui.t("loss.softmax_check", gap=f"{result.formula_gap:.1e}"))
-        view.caption(ui.t("loss.softmax_note")).draw()
+    """The logits and the smoothing are a scrubbing view (``pages/scrub_view.py``): while one is
+    dragged the browser swaps the frames ``cnnviz/drawing/losses_view.py`` drew for each of its
+    values; a release stores the setting in ``st.session_state["loss.<name>"]`` and the URL."""
+    # The class's id in the URL, not its translated name: a link made in Chinese opens in English.
+    target = CLASSES.index(ui.url_choice(st.selectbox, ui.t("loss.target_class"), list(CLASSES), CLASSES[1],
+                                         "loss.target_class", format_func=lambda name: ui.t(f"loss.class.{name}"),
+                                         width=220))  # fmt: skip
+    ranges = {name: (low, high, default) for name, (low, high, default, _) in SOFTMAX_SLIDERS.items()}
+    values = scrub_view.values_from_url("loss", ranges, SCALES)
+    packed = softmax_frames(tuple(values.items()), target, ui.lang())
+    scrub_view.scrub_view("loss.scrub", "loss", list(SOFTMAX_SLIDERS), packed, SCALES)
+    scrub_view.values_to_url("loss", ranges, values, SCALES)
+    settings = {name: values[name] for name in SOFTMAX_SLIDERS}
+    code = codegen.cross_entropy(losses_view.logits_of(settings), target, losses_view.smoothing_of(settings),
+                                 ui.t(f"loss.class.{CLASSES[target]}"))  # fmt: skip
+    ui.code_panel(code)
+    ui.View().caption(ui.t("loss.smoothing_help")).caption(ui.t("loss.softmax_note")).draw()
 
 
 def huber_panel() -> None:

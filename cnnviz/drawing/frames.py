@@ -8,7 +8,7 @@ the drawing); parts are deduplicated, since neighbouring values often share some
 
 The data sent (JSON), which ``scrub_view.js`` documents at its top too::
 
-    {"sliders": [{"name", "label", "low", "high", "step", "value"}, ...],
+    {"sliders": [{"name", "label", "low", "high", "step", "value", "texts"}, ...],  # texts: optional
      "base": {name: value, ...},          # the settings every frame set was drawn around
      "parts": ["<svg…>", "<math…>", ...],  # each distinct part once
      "frames": {name: [[part index, ...] for each value low..high], ...},
@@ -26,7 +26,11 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class Slider:
-    """One slider of a scrubbing view: its setting's name, its label, its range and its value."""
+    """One slider of a scrubbing view: its setting's name, its label, its range and its value.
+
+    ``texts``, if given, is what the view writes for each value low..high (a logit held in
+    tenths: "−1.5" for -15); else it writes the value.
+    """
 
     name: str
     label: str
@@ -34,6 +38,7 @@ class Slider:
     high: int
     value: int
     step: int = 1
+    texts: tuple[str, ...] = ()
 
     @property
     def values(self) -> range:
@@ -75,7 +80,8 @@ def frame_sets(sliders: Sequence[Slider], draw: Draw, layout: Mapping | None = N
         return drawn[key]
 
     frames = {slider.name: [frame({**base, slider.name: value}) for value in slider.values] for slider in sliders}
-    frame_set = {"sliders": [asdict(slider) for slider in sliders], "base": base, "parts": parts, "frames": frames}
+    shown = [{key: value for key, value in asdict(slider).items() if key != "texts" or value} for slider in sliders]
+    frame_set = {"sliders": shown, "base": base, "parts": parts, "frames": frames}
     return frame_set | ({"layout": dict(layout)} if layout else {})
 
 

@@ -3,7 +3,7 @@
 // `node --test tests/frontend/` can check it (scrub_view.js does the drawing).
 //
 // A frame set (made by cnnviz/drawing/frames.py, sent gzipped as JSON bytes):
-//   { sliders: [{name, label, low, high, step, value}],
+//   { sliders: [{name, label, low, high, step, value, texts}],   // texts (optional): what each value reads as
 //     base:    {name: value},           // the settings every slider's frames were drawn around
 //     parts:   ["<svg…>", "<math…>"],   // each distinct piece of HTML once
 //     frames:  {name: [[part index, …] for each value low..high]},
@@ -20,6 +20,13 @@ export async function gunzipJson(bytes) {
 /** The slider called `name` in the frame set. */
 export function sliderNamed(frameSet, name) {
   return frameSet.sliders.find((slider) => slider.name === name);
+}
+
+/** What the view writes for a slider's value: its `texts` entry (a logit held in tenths, -15,
+ * reads "−1.5"; the server wrote it), else the value itself. */
+export function valueText(slider, value) {
+  const text = slider && slider.texts ? slider.texts[(snap(slider, value) - slider.low) / slider.step] : undefined;
+  return text === undefined ? String(value) : text;
 }
 
 /** A value moved onto the slider's range and steps (what an <input type=range> would hold). */

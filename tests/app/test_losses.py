@@ -7,11 +7,19 @@ import pytest
 
 from cnnviz import losses
 from pages import ui
-from tests import views
+from tests import scrub, views
 from tests.app.conftest import change, open_page
-from tests.charts import page_charts
+from tests.charts import charts, page_charts
+from tests.snippets import run_snippet
 
 PAGE = "pages/losses.py"
+VIEW = "loss.scrub"  # the softmax panel's scrubbing view: four logits and the smoothing
+
+
+def softmax_numbers(at) -> dict[str, float]:
+    """The softmax view's cross-entropy, entropy of the target and KL (full values), as it shows them now."""
+    found = re.findall(r'data-name="(\w+)" data-value="([^"]+)"', scrub.shown(at, VIEW))
+    return {name: float(value) for name, value in found}
 
 
 def metrics(at) -> dict[str, str]:
@@ -23,11 +31,11 @@ def number(text: str) -> float:
 
 
 def panel_charts(at) -> dict[str, list]:
-    """The page's charts by what they show, in page order."""
+    """The page's charts by what they show, in page order (the softmax view's as it shows them now)."""
     shown = page_charts(at)
-    assert len(shown) == 9
-    return {"sigmoid": shown[0:2], "training": shown[2:4], "softmax": shown[4:6], "outlier": shown[6:7],
-            "residual": shown[7:9]}  # fmt: skip
+    assert len(shown) == 7
+    return {"sigmoid": shown[0:2], "training": shown[2:4], "softmax": charts(scrub.shown(at, VIEW)),
+            "outlier": shown[4:5], "residual": shown[5:7]}  # fmt: skip
 
 
 def dot_heights(chart) -> dict[str, tuple[float, float]]:
@@ -105,18 +113,26 @@ def test_softmax_logits_and_target_change_probabilities_and_loss():
     at = open_page(PAGE)
     logits = [2.0, 1.0, 0.5, -1.0]
     total = sum(math.exp(z) for z in logits)
-    assert number(metrics(at)["Cross-entropy H(y, p)"]) == pytest.approx(-math.log(math.exp(1.0) / total), rel=1e-3)
-    change(at, "slider", "loss.logit1", 4.0)
+    assert softmax_numbers(at)["ce"] == pytest.approx(-math.log(math.exp(1.0) / total), rel=1e-12)
+    scrub.move(at, "loss.logit1", 4.0)  # what releasing the slider at 4.0 does
     logits[1] = 4.0
     total = sum(math.exp(z) for z in logits)
-    assert number(metrics(at)["Cross-entropy H(y, p)"]) == pytest.approx(-math.log(math.exp(4.0) / total), rel=1e-3)
-    assert any("differ by at most" in caption for caption in views.captions(at))
-    change(at, "slider", "loss.smoothing", 0.2)
-    shown = metrics(at)
-    assert number(shown["Entropy of the target H(y)"]) > 0
-    assert number(shown["Cross-entropy H(y, p)"]) == pytest.approx(
-        number(shown["Entropy of the target H(y)"]) + number(shown["KL(y ‖ p)"]), abs=2e-3
-    )
+    assert softmax_numbers(at)["ce"] == pytest.approx(-math.log(math.exp(4.0) / total), rel=1e-12)
+    assert at.query_params["loss.logit1"] in ("4", ["4"])
+    assert "differ by at most" in scrub.shown(at, VIEW)
+    scrub.move(at, "loss.smoothing", 0.2)
+    shown = softmax_numbers(at)
+    assert shown["entropy"] > 0
+    assert shown["ce"] == pytest.approx(shown["entropy"] + shown["kl"], abs=1e-12)
+    change(at, "selectbox", "loss.target_class", "fish")
+    y = [0.05, 0.05, 0.05, 0.85]  # smoothing 0.2 over 4 classes
+    log_p = [z - math.log(total) for z in logits]
+    assert softmax_numbers(at)["ce"] == pytest.approx(-sum(t * lp for t, lp in zip(y, log_p, strict=True)), rel=1e-9)
+    assert at.session_state["loss.logit1"] == 4.0  # the target class moves no slider
+    (code,) = at.code  # the PyTorch lines for these settings print the loss the view shows
+    assert "[[2.0, 4.0, 0.5, -1.0]]" in code.value and "label_smoothing=0.2" in code.value
+    printed_loss = run_snippet(code.value).splitlines()[0]
+    assert float(printed_loss) == pytest.approx(softmax_numbers(at)["ce"], abs=5e-5)
 
 
 @pytest.mark.parametrize("shift", ["15.0", "30.0", "0.0"])
@@ -175,8 +191,8 @@ def test_a_link_opens_the_same_view_in_either_language(lang):
     shown = [number(value) for value in shown[:3]] + shown[3:5] + [number(value) for value in shown[5:]]
     p = 1 / (1 + math.exp(-2.0))
     assert shown[0] == pytest.approx(p, rel=1e-3)  # p = sigma(z) at z = 2
-    assert shown[5] == pytest.approx(expected, rel=1e-3)  # cross-entropy of the softmax
-    assert shown[9] == pytest.approx(shown[8], abs=0.02) and shown[10] == pytest.approx(shown[8], abs=0.02)
+    assert softmax_numbers(at)["ce"] == pytest.approx(expected, rel=1e-12)  # cross-entropy of the softmax
+    assert shown[6] == pytest.approx(shown[5], abs=0.02) and shown[7] == pytest.approx(shown[5], abs=0.02)
 
 
 def test_the_target_class_goes_into_the_link_as_an_id(monkeypatch):

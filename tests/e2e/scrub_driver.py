@@ -20,6 +20,7 @@ from playwright.sync_api import Page
 
 from cnnviz import arithmetic, convolution, kernels
 from cnnviz.arithmetic import SizeError
+from cnnviz.drawing.losses_view import SCALES
 
 VIEW = ".scrub-view"
 THUMB_PX = 16  # chromium's range thumb: its centre runs from 8 px to width - 8 px
@@ -37,6 +38,11 @@ READ_JS = """
            outputs: view.querySelectorAll('g.output').length,
            latex: text('annotation'),
            sum: text('.steps-sum'), marks: text('style'), output_title: text('.steps-output figcaption'),
+           metrics: Object.fromEntries([...view.querySelectorAll('.scrub-metric[data-name]')]
+             .map((metric) => [metric.dataset.name, Number(metric.dataset.value)])),
+           probabilities: [...view.querySelectorAll('.scrub-slot-1 svg g text')].map((label) => label.textContent),
+           texts: Object.fromEntries([...view.querySelectorAll('.scrub-slider')]
+             .map((box) => [box.dataset.name, box.querySelector('output').textContent])),
            pending: view.classList.contains('scrub-pending') };
 }
 """
@@ -112,6 +118,38 @@ def steps_matches(seen: dict) -> bool:
     )
 
 
+# --- Loss functions (softmax) ------------------------------------------------------------------------
+
+LOSS_TARGET = 1  # the page opens with "dog" as the right class
+
+
+def loss_expected(values: dict[str, int], target: int = LOSS_TARGET) -> dict:
+    """What torch says the softmax view must show: F.cross_entropy, the target's entropy, KL, p (3 decimals)."""
+    logits = torch.tensor([values[f"logit{i}"] / SCALES[f"logit{i}"] for i in range(4)], dtype=torch.float64)
+    smoothing = values["smoothing"] / SCALES["smoothing"]
+    y = (1 - smoothing) * F.one_hot(torch.tensor(target), 4).double() + smoothing / 4
+    log_p = F.log_softmax(logits, 0)
+    return {
+        "ce": F.cross_entropy(logits[None], torch.tensor([target]), label_smoothing=smoothing).item(),
+        "entropy": float(-(y * y.log()).nan_to_num().sum()),
+        "kl": F.kl_div(log_p, y, reduction="sum").item(),
+        "probabilities": [f"{p:.3f}" for p in log_p.exp().tolist()],
+        "texts": {name: f"{value / SCALES[name]:.{len(str(SCALES[name])) - 1}f}".replace("-", "−")
+                  for name, value in values.items()},
+    }  # fmt: skip
+
+
+def loss_matches(seen: dict) -> bool:
+    want = loss_expected(seen["values"])
+    numbers = [seen["metrics"].get(name) for name in ("ce", "entropy", "kl")]
+    return (
+        None not in numbers
+        and np.allclose(numbers, [want["ce"], want["entropy"], want["kl"]], rtol=0, atol=1e-12)
+        and seen["probabilities"] == want["probabilities"]
+        and seen["texts"] == want["texts"]
+    )
+
+
 @dataclass(frozen=True)
 class Lesson:
     """A lesson with a scrubbing view: where it opens, and how a frame is checked against the engine."""
@@ -123,6 +161,7 @@ class Lesson:
 LESSONS: dict[str, Lesson] = {
     "output_size": Lesson("/output_size", size_matches),
     "conv_steps": Lesson("/conv_steps" + STEPS_QUERY, steps_matches),
+    "losses": Lesson("/losses", loss_matches),
 }
 
 
@@ -138,8 +177,11 @@ def slider_range(page: Page, name: str) -> tuple[int, int]:
 
 
 def thumb_x(page: Page, name: str, value: int) -> tuple[float, float]:
-    """The screen point where slider ``name``'s thumb sits at ``value``."""
-    box = view(page).locator(f'input[name="{name}"]').bounding_box()
+    """The screen point where slider ``name``'s thumb sits at ``value`` (scrolled into sight first:
+    the Loss functions view is far down its page)."""
+    thumb = view(page).locator(f'input[name="{name}"]')
+    thumb.scroll_into_view_if_needed()
+    box = thumb.bounding_box()
     low, high = slider_range(page, name)
     fraction = (value - low) / ((high - low) or 1)
     return box["x"] + THUMB_PX / 2 + fraction * (box["width"] - THUMB_PX), box["y"] + box["height"] / 2

@@ -28,7 +28,7 @@ CASES = {
         "conv.bias",
     ),
     "conv_steps": ({"steps.kernel": "emboss"}, [("steps.kernel", "conv.preset.emboss")], "scrub:size"),
-    "losses": ({"loss.target_class": "bird"}, [("loss.target_class", "loss.class.bird")], "loss.smoothing"),
+    "losses": ({"loss.target_class": "bird"}, [("loss.target_class", "loss.class.bird")], "scrub:smoothing"),
 }  # fmt: skip
 
 

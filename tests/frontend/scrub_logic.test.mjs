@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 
 import {
-  changedSlots, frameFor, gunzipJson, sameNames, sameValues, snap, valuesOnArrival,
+  changedSlots, frameFor, gunzipJson, sameNames, sameValues, snap, valueText, valuesOnArrival,
 } from "../../cnnviz/frontend/scrub_logic.js";
 
 // Two sliders around a = 1, b = 4; b moves in steps of 2. Parts: "a=…,b=…" strings.
@@ -33,6 +33,14 @@ test("values snap onto the range and its steps", () => {
   assert.equal(snap(b, 5), 6);
   assert.equal(snap(b, 100), 8);
   assert.equal(snap(b, -3), 2);
+});
+
+test("a slider writes its value, or the server's text for it", () => {
+  assert.equal(valueText(frameSet.sliders[1], 6), "6");
+  const logit = { name: "logit", low: -50, high: 50, step: 1, texts: ["−5.0", "−4.9"] };
+  assert.equal(valueText(logit, -49), "−4.9"); // tenths of a logit, as the server wrote them
+  assert.equal(valueText({ ...logit, low: 0, step: 5, texts: ["0.00", "0.05"] }, 5), "0.05");
+  assert.equal(valueText(undefined, 3), "3");
 });
 
 test("only changed slots are redrawn", () => {

@@ -1,0 +1,120 @@
+"""The Loss functions lesson's softmax scrubbing view: four logits and label smoothing.
+
+A frame shows, for one setting of the logits and the smoothing (and the page's right class):
+the cross-entropy, the target's entropy and KL(y ‖ p), the probability and gradient charts,
+and how close autograd's gradient is to p - y. Every number comes from
+``cnnviz.losses.softmax_cross_entropy`` and every chart from ``losses.softmax_svgs``;
+``softmax_frame_set`` draws the frames (``cnnviz.drawing.frames``) that
+``cnnviz/frontend/scrub_view.js`` swaps while a slider is dragged.
+
+The sliders move in whole steps (a view's sliders hold integers): a logit in tenths
+(-50..50 is -5.0..5.0), the smoothing in hundredths (0..50 by 5 is 0..0.5 by 0.05); each
+slider's ``texts`` write the setting as a student reads it.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Mapping
+
+from cnnviz import i18n, losses
+from cnnviz.drawing.frames import Slider, frame_sets
+
+CLASSES = ("cat", "dog", "bird", "fish")
+#: name -> (low, high, default, step) in whole steps of 1 / SCALES[name]; URL keys ``loss.<name>``.
+SOFTMAX_SLIDERS: dict[str, tuple[int, int, int, int]] = {
+    "logit0": (-50, 50, 20, 1),
+    "logit1": (-50, 50, 10, 1),
+    "logit2": (-50, 50, 5, 1),
+    "logit3": (-50, 50, -10, 1),
+    "smoothing": (0, 50, 0, 5),
+}
+#: The setting is the slider's value divided by this (tenths of a logit, hundredths of ε).
+SCALES = {"logit0": 10, "logit1": 10, "logit2": 10, "logit3": 10, "smoothing": 100}
+#: The view's class (its CSS lays the two charts side by side).
+VIEW_CLASS = "loss-softmax"
+METRICS = (("ce", "loss.ce_value"), ("entropy", "loss.entropy"), ("kl", "loss.kl"))
+
+
+def logits_of(settings: Mapping[str, int]) -> list[float]:
+    """The four logits a setting holds (whole tenths -> floats)."""
+    return [settings[f"logit{i}"] / SCALES[f"logit{i}"] for i in range(len(CLASSES))]
+
+
+def smoothing_of(settings: Mapping[str, int]) -> float:
+    return settings["smoothing"] / SCALES["smoothing"]
+
+
+def value_text(name: str, value: int) -> str:
+    """A slider's value as the student reads it: '−1.5' for a logit, '0.05' for the smoothing."""
+    decimals = len(str(SCALES[name])) - 1
+    return f"{value / SCALES[name]:.{decimals}f}".replace("-", "−")
+
+
+def _number(value: float, digits: int = 4) -> str:
+    return f"{value:.{digits}g}".replace("-", "−")
+
+
+def _metrics(result: losses.SoftmaxResult, lang: str) -> str:
+    """The three numbers, each with its full value in ``data-value`` (the browser tests read it)."""
+    values = {"ce": result.loss, "entropy": result.entropy, "kl": result.kl}
+    boxes = "".join(
+        f'<div class="scrub-metric" data-name="{name}" data-value="{values[name]!r}">'
+        f'<div class="scrub-metric-label">{html.escape(i18n.translate(key, lang))}</div>'
+        f'<div class="scrub-metric-value">{_number(values[name])}</div></div>'
+        for name, key in METRICS
+    )
+    return f'<div class="loss-metrics">{boxes}</div>'
+
+
+def _stable_id(svg_text: str, name: str) -> str:
+    """The chart's clip path named ``name``, not numbered per drawing: the same chart is the same text
+    (a shared part), and one frame is on show at a time, so the id is unique on the page."""
+    return re.sub(r"cnnviz-plot-\d+", name, svg_text)
+
+
+def softmax_frame(settings: Mapping[str, int], target_class: int, lang: str = i18n.DEFAULT_LANGUAGE) -> tuple[str, ...]:
+    """The view for one setting: (the three numbers, the probability chart, the gradient chart, the check).
+
+    Args:
+        settings: {"logit0".."logit3", "smoothing"} -> slider value (see ``SOFTMAX_SLIDERS``).
+        target_class: index of the right class in ``CLASSES``.
+        lang: the interface language.
+
+    Raises:
+        ValueError: from ``losses.softmax_cross_entropy`` (a class out of range).
+    """
+    return _softmax_frame(tuple(settings[name] for name in SOFTMAX_SLIDERS), target_class, lang)
+
+
+@functools.lru_cache(maxsize=4096)  # a drag back over the same values, or a second student, draws nothing
+def _softmax_frame(values: tuple[int, ...], target_class: int, lang: str) -> tuple[str, ...]:
+    settings = dict(zip(SOFTMAX_SLIDERS, values, strict=True))
+    result = losses.softmax_cross_entropy(logits_of(settings), target_class, smoothing_of(settings))
+    names = [i18n.translate(f"loss.class.{name}", lang) for name in CLASSES]
+    labels = {key: i18n.translate(f"loss.fig_softmax.{key}", lang) for key in ("probability", "target", "grad")}
+    chances, gradient = losses.softmax_svgs(result, names, labels)
+    check = i18n.translate("loss.softmax_check", lang, gap=f"{result.formula_gap:.1e}")
+    return (
+        _metrics(result, lang),
+        _stable_id(chances, "loss-softmax-probability"),
+        _stable_id(gradient, "loss-softmax-gradient"),
+        f'<div class="cnnviz-caption"><p>{html.escape(check)}</p></div>',
+    )
+
+
+def softmax_frame_set(values: Mapping[str, int], target_class: int, lang: str = i18n.DEFAULT_LANGUAGE) -> dict:
+    """``softmax_frame`` for every value of each slider around ``values`` (see ``frames``)."""
+    sliders = []
+    for name, (low, high, _, step) in SOFTMAX_SLIDERS.items():
+        if name == "smoothing":
+            label = i18n.translate("loss.smoothing", lang)
+        else:  # "Logit for dog"
+            class_name = i18n.translate(f"loss.class.{CLASSES[int(name[-1])]}", lang)
+            label = i18n.translate("loss.logit", lang, name=class_name)
+        texts = tuple(value_text(name, value) for value in range(low, high + 1, step))
+        sliders.append(Slider(name, label, low, high, values[name], step, texts))
+    draw = lambda settings: softmax_frame(settings, target_class, lang)  # noqa: E731
+    return frame_sets(sliders, draw, {"class": VIEW_CLASS, "inline": [1, 2]})  # the two charts side by side
