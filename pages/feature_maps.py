@@ -587,7 +587,7 @@ def attribution_settings(network: Network, maps: FeatureMaps) -> tuple[int, str,
     layers = [(layer.name, layer.kind) for layer in maps.layers]
     with row:
         layer = ui.url_choice(
-            st.selectbox, ui.t("fmap.cam.layer"), [name for name, _ in layers], attribution.default_cam_layer(layers),
+            st.selectbox, ui.t("fmap.cam.layer"), [name for name, _ in layers], attribution.default_cam_layer(layers, network.manifest.architecture),
             "fmap.cam_layer", format_func=lambda n: f"{n} · {maps.layer(n).kind} · {shape_text(maps.layer(n).shape)}",
             width=CAM_WIDGET_WIDTH,
         )  # fmt: skip
