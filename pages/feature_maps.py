@@ -71,6 +71,22 @@ def extract(network_key: str, input_digest: str, _network: Network, _tensor) -> 
     return features.feature_maps(_network.model, _tensor, _network.shown_layers)
 
 
+#: The key (network, input) of the maps this session last computed: a rerun on the same picture (another
+#: channel, colour scale) takes them from the cache without queueing for the heavy-work budget again.
+LAST_MAPS = "fmap.last_maps"
+
+
+def maps_for(network_key: str, input_digest: str, network: Network, tensor) -> FeatureMaps:
+    """Every layer's maps; a new ImageNet forward pass waits its turn in the server's heavy-work budget."""
+    key = (network_key, input_digest)
+    if network.manifest.architecture not in models.IMAGENET or st.session_state.get(LAST_MAPS) == key:
+        return extract(network_key, input_digest, network, tensor)
+    with ui.heavy_work():
+        maps = extract(network_key, input_digest, network, tensor)
+    st.session_state[LAST_MAPS] = key
+    return maps
+
+
 def digest(*arrays: np.ndarray) -> str:
     hashed = hashlib.sha1()
     for array in arrays:
@@ -516,7 +532,7 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
         st.warning(ui.t("fmap.no_ink"), icon=":material/block:")
         return
     input_digest = digest(prepared.tensor.numpy())
-    maps = extract(network_key, input_digest, network, prepared.tensor)
+    maps = maps_for(network_key, input_digest, network, prepared.tensor)
     maps_key = f"{network_key}|{input_digest}"
     outside = None if truth is not None else domain.outside_training(pixels, network.manifest)
 
