@@ -84,7 +84,7 @@ def browser_rounds(base_url: str, rounds: int) -> dict[str, list[float]]:
                     seconds = time_upload(tabs[name], data, f"photo{index}.jpg", DONE_TEXT[name])
                     if index:
                         times[name].append(seconds)
-                shown = ", ".join(f"{name} {values[-1]:.2f} s" for name, values in times.items())
+                shown = ", ".join(f"{name} {values[-1]:.2f} s" for name, values in times.items() if values)
                 print(f"round {index}: {shown}" if index else "warm-up round done", file=sys.stderr)
         finally:
             browser.close()
