@@ -104,6 +104,8 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 # --- choosing the network and the input --------------------------------------------------------
 
+#: Width (pixels) of the network list: room for the longest name, "ResNet-18 (ImageNet, your weights)".
+NETWORK_WIDTH = 320
 TRAINED = "trained:"  # option ids of networks from the Training page: TRAINED + the run's label
 
 
@@ -672,18 +674,17 @@ with weights, ui.panel("fmap.imagenet"):
 offered = offered_networks(uploaded)
 
 with top:
-    network_column, scale_column = st.columns([2, 3])
-    with network_column:
+    # One row that wraps on a narrow page: the network's name (ResNet-18's is long) is never cut off.
+    with st.container(horizontal=True):
         option = ui.url_choice(
             st.selectbox, ui.t("fmap.network"), list(offered), models.BUNDLED[0], "fmap.network",
-            format_func=network_label, help=ui.t("fmap.network_help"),
+            format_func=network_label, help=ui.t("fmap.network_help"), width=NETWORK_WIDTH,
         )  # fmt: skip
-        trained_on = st.empty()  # filled once the network is loaded: its manifest says what it knows
-    with scale_column:
         scale = ui.url_choice(
             st.segmented_control, ui.t("fmap.scale"), list(features.COLOUR_SCALES), "layer", "fmap.scale",
             required=True, format_func=lambda name: ui.t(f"fmap.scale.{name}"), help=ui.t("fmap.scale_help"),
         )  # fmt: skip
+    trained_on = st.empty()  # filled once the network is loaded: its manifest says what it knows
 try:
     network = load_network(option, offered[option])
 except WeightsError as error:
