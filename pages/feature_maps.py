@@ -71,6 +71,22 @@ def extract(network_key: str, input_digest: str, _network: Network, _tensor) -> 
     return features.feature_maps(_network.model, _tensor, _network.shown_layers)
 
 
+#: The key (network, input) of the maps this session last computed: a rerun on the same picture (another
+#: channel, colour scale) takes them from the cache without queueing for the heavy-work budget again.
+LAST_MAPS = "fmap.last_maps"
+
+
+def maps_for(network_key: str, input_digest: str, network: Network, tensor) -> FeatureMaps:
+    """Every layer's maps; a new ImageNet forward pass waits its turn in the server's heavy-work budget."""
+    key = (network_key, input_digest)
+    if network.manifest.architecture not in models.IMAGENET or st.session_state.get(LAST_MAPS) == key:
+        return extract(network_key, input_digest, network, tensor)
+    with ui.heavy_work():
+        maps = extract(network_key, input_digest, network, tensor)
+    st.session_state[LAST_MAPS] = key
+    return maps
+
+
 def digest(*arrays: np.ndarray) -> str:
     hashed = hashlib.sha1()
     for array in arrays:
@@ -88,6 +104,8 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 # --- choosing the network and the input --------------------------------------------------------
 
+#: Width (pixels) of the network list: room for the longest name, "ResNet-18 (ImageNet, your weights)".
+NETWORK_WIDTH = 320
 TRAINED = "trained:"  # option ids of networks from the Training page: TRAINED + the run's label
 
 
@@ -516,7 +534,7 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
         st.warning(ui.t("fmap.no_ink"), icon=":material/block:")
         return
     input_digest = digest(prepared.tensor.numpy())
-    maps = extract(network_key, input_digest, network, prepared.tensor)
+    maps = maps_for(network_key, input_digest, network, prepared.tensor)
     maps_key = f"{network_key}|{input_digest}"
     outside = None if truth is not None else domain.outside_training(pixels, network.manifest)
 
@@ -588,7 +606,7 @@ def attribution_settings(network: Network, maps: FeatureMaps) -> tuple[int, str,
     layers = [(layer.name, layer.kind) for layer in maps.layers]
     with row:
         layer = ui.url_choice(
-            st.selectbox, ui.t("fmap.cam.layer"), [name for name, _ in layers], attribution.default_cam_layer(layers),
+            st.selectbox, ui.t("fmap.cam.layer"), [name for name, _ in layers], attribution.default_cam_layer(layers, network.manifest.architecture),
             "fmap.cam_layer", format_func=lambda n: f"{n} · {maps.layer(n).kind} · {shape_text(maps.layer(n).shape)}",
             width=CAM_WIDGET_WIDTH,
         )  # fmt: skip
@@ -657,18 +675,17 @@ with weights, ui.panel("fmap.imagenet"):
 offered = offered_networks(uploaded)
 
 with top:
-    network_column, scale_column = st.columns([2, 3])
-    with network_column:
+    # One row that wraps on a narrow page: the network's name (ResNet-18's is long) is never cut off.
+    with st.container(horizontal=True):
         option = ui.url_choice(
             st.selectbox, ui.t("fmap.network"), list(offered), models.BUNDLED[0], "fmap.network",
-            format_func=network_label, help=ui.t("fmap.network_help"),
+            format_func=network_label, help=ui.t("fmap.network_help"), width=NETWORK_WIDTH,
         )  # fmt: skip
-        trained_on = st.empty()  # filled once the network is loaded: its manifest says what it knows
-    with scale_column:
         scale = ui.url_choice(
             st.segmented_control, ui.t("fmap.scale"), list(features.COLOUR_SCALES), "layer", "fmap.scale",
             required=True, format_func=lambda name: ui.t(f"fmap.scale.{name}"), help=ui.t("fmap.scale_help"),
         )  # fmt: skip
+    trained_on = st.empty()  # filled once the network is loaded: its manifest says what it knows
 try:
     network = load_network(option, offered[option])
 except WeightsError as error:

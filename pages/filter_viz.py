@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import astuple, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -42,6 +43,8 @@ STOPPED = "fviz.stopped"  # Stop was pressed: say so once
 #: A copy of the settings: Streamlit forgets a page's widget values when another page runs.
 KEPT_SETTINGS = "fviz.kept_settings"
 TILE = 112
+#: Steps an ImageNet network runs by default: a 64 px picture in seconds (see ``choose_recipe``).
+IMAGENET_STEPS = 32
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,17 @@ def trained_network(weights_digest: str, _run) -> Network:
     return models.from_training(_run.label, _run.network, _run.class_names, _run.input_shape)
 
 
+@st.cache_resource(max_entries=1, show_spinner=False)
+def imagenet_network(architecture: str, path: str, modified: float) -> Network:
+    # One at a time, as on the feature-map page: VGG-16 alone is half a gigabyte.
+    return models.load_user_weights(architecture, Path(path))
+
+
 def resolve(option: str) -> tuple[str, Network]:
     """The network behind a choice, and a key that changes with its weights (for the caches)."""
+    if option in models.IMAGENET:
+        path = models.find_imagenet_weights()[option]
+        return f"file:{path}:{path.stat().st_mtime}", imagenet_network(option, str(path), path.stat().st_mtime)
     if not option.startswith(TRAINED):
         return option, bundled_network(option)
     run = st.session_state[TRAINED_RUNS][option.removeprefix(TRAINED)]
@@ -83,10 +95,16 @@ def resolve(option: str) -> tuple[str, Network]:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def heldout(name: str, _network: Network) -> tuple[np.ndarray, torch.Tensor, ImageSpace]:
     """The held-out pictures, the same as network inputs, and the network's image space."""
-    network = _network
-    pictures, _ = models.sample_images(network.manifest.sample)
+    network, m = _network, _network.manifest
+    if not m.sample:  # ImageNet: no pictures ship with the app (and ImageNet's own colours are used)
+        channels, height, width = m.input_shape
+        return (
+            np.zeros((0, height, width, channels), np.uint8),
+            torch.zeros(0, *m.input_shape),
+            targets.image_space(channels, m.mean, m.std),
+        )
+    pictures, _ = models.sample_images(m.sample)
     inputs = torch.cat([network.prepare(picture, native=True).tensor for picture in pictures])
-    m = network.manifest
     return (
         pictures,
         inputs,
@@ -129,15 +147,17 @@ def map_on_picture(name: str, layer: str, pixels: np.ndarray, _network: Network)
 
 
 def available_networks() -> list[str]:
-    """The bundled networks, then those trained on the Training page in this session."""
+    """The bundled networks, the ImageNet ones whose weight files are here, then those trained on the
+    Training page in this session."""
     bundled = [name for name in models.BUNDLED if (models.networks.MODELS_DIR / f"{name}.json").exists()]
-    return bundled + [TRAINED + label for label in st.session_state.get(TRAINED_RUNS, {})]
+    imagenet = [name for name in models.IMAGENET if name in models.find_imagenet_weights()]
+    return bundled + imagenet + [TRAINED + label for label in st.session_state.get(TRAINED_RUNS, {})]
 
 
 def network_label(option: str) -> str:
     if option.startswith(TRAINED):
         return ui.t("fmap.net.trained", label=option.removeprefix(TRAINED))
-    return ui.t(f"fviz.net.{option}")
+    return ui.t(f"fmap.net.{option}" if option in models.IMAGENET else f"fviz.net.{option}")
 
 
 def as_uint8(image: np.ndarray) -> np.ndarray:
@@ -225,10 +245,11 @@ class Job:
     values: list[float] = field(default_factory=list)
     image: np.ndarray | None = None
     reference: np.ndarray | None = None  # one target: its objective on every shipped picture
+    compared: bool = True  # False for a gallery, and on ImageNet (no pictures ship to compare with)
 
     @property
     def done(self) -> bool:
-        return self.rendering.done and (self.batch > 1 or self.reference is not None)
+        return self.rendering.done and (not self.compared or self.reference is not None)
 
 
 def start_job(choice: Choice, network: Network) -> None:
@@ -239,7 +260,8 @@ def start_job(choice: Choice, network: Network) -> None:
     else:
         objective, batch = targets.target(choice.kind, choice.layer, choice.index, choice.negative), 1
     rendering = Rendering(network.model, objective, choice.recipe, space, batch)
-    st.session_state[JOB] = Job(astuple(choice), rendering, objective, batch)
+    compared = batch == 1 and bool(network.manifest.sample)
+    st.session_state[JOB] = Job(astuple(choice), rendering, objective, batch, compared=compared)
 
 
 def stop_job() -> None:
@@ -278,7 +300,7 @@ def advance_job(job: Job, network: Network, choice: Choice) -> Result | None:
         show_progress(job, data_name(network))
         return None
     del st.session_state[JOB]
-    if job.batch > 1:
+    if not job.compared:
         return Result(job.image, tuple(job.values), None)
     _, _, space = heldout(choice.name, network)
     comparison = targets.compare_with_sample(network.model, job.objective, job.image, space, sample=job.reference)
@@ -330,6 +352,9 @@ def curve_panel(result: Result) -> None:
 
 def patches_panel(name: str, layer: str, index: int, network: Network) -> None:
     st.markdown(f"**{ui.t('fviz.patches')}**")
+    if not network.manifest.sample:
+        st.caption(ui.t("fviz.no_sample"))
+        return
     top = strongest_patches(name, layer, index, network)
     columns = st.columns(3)
     for i, (patch, value) in enumerate(zip(top.patches, top.values, strict=True)):
@@ -428,6 +453,14 @@ def choose_target(network: Network) -> tuple[str, str, str, int, bool]:
     return mode, kind, layer, index, negative
 
 
+def follow_default(key: str, default: object) -> None:
+    """A setting left at the previous network's default takes this network's default."""
+    previous = st.session_state.get(f"{key}_default")
+    if previous is not None and previous != default and st.session_state.get(key) == previous:
+        st.session_state[key] = default
+    st.session_state[f"{key}_default"] = default
+
+
 def choose_recipe(network: Network, kind: str, presets, settings_area) -> Recipe:
     """The two presets (in ``presets``: two columns), the optimizer's settings and the regularizers
     (in ``settings_area``, below the results)."""
@@ -435,11 +468,14 @@ def choose_recipe(network: Network, kind: str, presets, settings_area) -> Recipe
         column.button(ui.t(f"fviz.preset.{preset}"), key=f"fviz.preset.{preset}", on_click=apply_preset, args=(preset,),
                       help=ui.t(f"fviz.preset.{preset}_help"), width="stretch", icon=":material/tune:")  # fmt: skip
     native, lucid = network.manifest.input_shape[1], targets.PRESETS["lucid"]
+    # Measured on this 2-core server (loaded): one step at 64 px takes ResNet-18 ~45 ms, VGG-16 ~125 ms.
+    steps_default = IMAGENET_STEPS if network.manifest.architecture in models.IMAGENET else 128
+    follow_default("fviz.steps", steps_default)
     with settings_area.expander(ui.t("fviz.regularizers"), expanded=True, icon=":material/auto_fix_high:"):
         regularizers = regularizer_settings(network.manifest.input_shape[0])
     with settings_area.expander(ui.t("fviz.optimizer"), expanded=True, icon=":material/speed:"):
         row = st.columns(4)
-        steps = row[0].slider(ui.t("fviz.steps"), 8, 512, 128, 8, key="fviz.steps", bind="query-params")
+        steps = row[0].slider(ui.t("fviz.steps"), 8, 512, steps_default, 8, key="fviz.steps", bind="query-params")
         rate = row[1].select_slider(ui.t("fviz.rate"), RATES, lucid.learning_rate, key="fviz.rate", bind="query-params")
         size = row[2].select_slider(ui.t("fviz.size"), SIZES, 64, key="fviz.size", bind="query-params",
                                     disabled=kind == "class", help=ui.t("fviz.size_help", side=native))  # fmt: skip

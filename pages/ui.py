@@ -236,20 +236,44 @@ def image_picker() -> LoadedImage:
     return image
 
 
-def uploader_in_session_language(key: str, limit_mb: int) -> None:
-    """Streamlit writes an uploader's button ("Upload") and limit ("25MB per file") in English
-    only. In another language, a style sheet puts the session's words in their place (the
-    uploader keeps working: only what is drawn changes)."""
+#: Where Streamlit writes English words in its widgets whatever the language: a CSS selector inside the
+#: widget's block and the pseudo-element that draws the session's words instead, the words' key, their size.
+_UPLOADER_WORDS = {
+    "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p::after": ("ui.uploader_button", "0.875rem"),
+    "[data-testid='stFileUploaderDropzoneInstructions'] span::after": ("ui.uploader_limit", "0.875rem"),
+}  # fmt: skip
+_WEBCAM = "[data-testid='stCameraInputWebcamComponent']"
+_CAMERA_WORDS = {
+    f"{_WEBCAM} > button::after": ("ui.camera_take", "1rem"),  # before a photo
+    "[data-testid='stCameraInput'] > button > span::after": ("ui.camera_clear", "1rem"),  # after: an icon and words
+    "[data-testid='stCameraInput'] > button:not(:has(span))::after": ("ui.camera_uploading", "1rem"),
+    f"{_WEBCAM} p::before": ("ui.camera_refused", "1rem"),  # no camera, or not allowed
+    f"{_WEBCAM} p a::after": ("ui.camera_refused_link", "1rem"),
+}
+
+
+def in_session_language(key: str, words: dict[str, tuple[str, str]], **values) -> None:
+    """Streamlit writes some of a widget's words in English only ("Upload", "25MB per file", "Take Photo").
+    In another language, a style sheet draws the session's words in their place: ``words`` maps
+    ``"<selector inside the widget>::after"`` (or ``::before``) to (translation key, font size); the
+    element's own words get a zero font size. The widget keeps working: only what is drawn changes."""
     if lang() == i18n.DEFAULT_LANGUAGE:
         return
-    uploader = ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key)  # Streamlit's class for a keyed widget
-    button = f"{uploader} [data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p"
-    limit = f"{uploader} [data-testid='stFileUploaderDropzoneInstructions'] span"
-    words = {button: t("ui.uploader_button"), limit: t("ui.uploader_limit", limit=limit_mb)}
-    st.html("<style>" + "".join(
-        f"{where} {{ font-size: 0; }} {where}::after {{ content: {json.dumps(text, ensure_ascii=False)}; font-size: 0.875rem; }}"
-        for where, text in words.items()
-    ) + "</style>")  # fmt: skip
+    widget = ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key)  # Streamlit's class for a keyed widget
+    rules = []
+    for where, (text_key, size) in words.items():
+        element = where.rsplit("::", 1)[0]
+        text = json.dumps(t(text_key, **values), ensure_ascii=False)
+        rules += [
+            f"{widget} {element} {{ font-size: 0; }}",
+            f"{widget} {where} {{ content: {text}; font-size: {size}; }}",
+        ]
+    st.html("<style>" + "".join(rules) + "</style>")
+
+
+def uploader_in_session_language(key: str, limit_mb: int) -> None:
+    """The uploader ``key``'s button and limit in the session's language (see :func:`in_session_language`)."""
+    in_session_language(key, _UPLOADER_WORDS, limit=limit_mb)
 
 
 def _camera() -> UploadedFile | None:
@@ -259,6 +283,7 @@ def _camera() -> UploadedFile | None:
         st.session_state.pop(_CAMERA_STATE, None)
         return None
     photo = st.camera_input(t("ui.camera"), key="camera", on_change=_choose_image, args=("camera",))
+    in_session_language("camera", _CAMERA_WORDS)
     if photo is None:
         st.session_state.pop(_CAMERA_STATE, None)
     return photo

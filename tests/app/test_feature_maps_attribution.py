@@ -49,7 +49,7 @@ def test_each_method_shows_the_engines_map_of_the_top_class(method):
     at = open_page(PAGE, **{"fmap.cam_method": method})
     assert ok(at) and "Where the network looks" in texts(at)
     network, prepared = first_test_zero()
-    expected = engine_map(network, prepared.tensor, 0, method, "features.4" if method == "gradcam" else None)
+    expected = engine_map(network, prepared.tensor, 0, method, "features.0" if method == "gradcam" else None)
     np.testing.assert_array_equal(shown_picture(at, "The map"), attribution_view.map_picture(expected.values))
     overlay = attribution_view.overlay_picture(expected.values, prepared.pixels)
     np.testing.assert_array_equal(shown_picture(at, "Over the picture the network received"), overlay)
