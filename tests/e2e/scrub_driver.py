@@ -1,6 +1,6 @@
 """Driving a scrubbing view (``cnnviz/frontend/scrub_view.js``) in chromium, and reading what it shows.
 
-Shared by the browser tests (``test_scrub.py``, ``test_scrub_steps.py``) and the drag benchmark
+Shared by the browser tests (``test_scrub.py``, ``test_scrub_steps.py``, ``test_scrub_pool.py``) and the drag benchmark
 (``bench/drag.py``). A view is ``.scrub-view``; its sliders are ``<input type=range name=...>``
 (their range is read from the input itself); the frame on show is in its slots. ``shown``
 reads what a student sees; ``matches_engine`` asks the engine (or torch) what it must be for
@@ -18,8 +18,9 @@ import torch
 import torch.nn.functional as F
 from playwright.sync_api import Page
 
-from cnnviz import arithmetic, convolution, kernels
+from cnnviz import arithmetic, convolution, kernels, pooling_views
 from cnnviz.arithmetic import SizeError
+from cnnviz.drawing.pool_view import marked_cells
 
 VIEW = ".scrub-view"
 THUMB_PX = 16  # chromium's range thumb: its centre runs from 8 px to width - 8 px
@@ -37,6 +38,8 @@ READ_JS = """
            outputs: view.querySelectorAll('g.output').length,
            latex: text('annotation'),
            sum: text('.steps-sum'), marks: text('style'), output_title: text('.steps-output figcaption'),
+           pool_output: [...view.querySelectorAll('.pool-output tr')].map((tr) => [...tr.children].map((td) => td.title)),
+           warning: text('.cnnviz-note.warning'),
            pending: view.classList.contains('scrub-pending') };
 }
 """
@@ -112,6 +115,42 @@ def steps_matches(seen: dict) -> bool:
     )
 
 
+# --- Pooling -----------------------------------------------------------------------------------------
+
+POOL_SEED = 0  # the page opens on random numbers, seed 0, max pooling
+
+
+def pool_expected(values: dict[str, int]) -> dict:
+    """What torch says the Pooling view must show: F.max_pool2d's output, the cell, its window (padded coordinates)."""
+    grid = torch.as_tensor(pooling_views.random_grid(values["grid.size"], POOL_SEED))[None, None]
+    kernel, stride, padding = values["kernel"], values["stride"], values["padding"]
+    try:
+        out = F.max_pool2d(grid, kernel, stride, padding)[0, 0].numpy()
+    except RuntimeError:
+        return {"output": None}
+    cell = min(values["cell"], out.size)
+    row, col = divmod(cell - 1, out.shape[1])
+    window = sorted((row * stride + i, col * stride + j) for i in range(kernel) for j in range(kernel))
+    return {"output": out, "cell": (row, col), "window": window}
+
+
+def pool_matches(seen: dict) -> bool:
+    want = pool_expected(seen["values"])
+    if want["output"] is None:
+        return not seen["pool_output"] and bool(seen["warning"]) and seen["marks"] is None
+    drawn = np.array([[float(title.split(": ")[1]) for title in row] for row in seen["pool_output"]])
+    if drawn.shape != want["output"].shape or not (seen["marks"] and seen["latex"]):
+        return False
+    marked = marked_cells(f"<style>{seen['marks']}</style>")
+    written = float(seen["latex"].rsplit("= ", 1)[1])
+    return (
+        np.allclose(drawn, want["output"], rtol=1e-5)
+        and marked["output"] == want["cell"]
+        and marked["window"] == want["window"]
+        and np.isclose(written, want["output"][want["cell"]], atol=5e-4)
+    )
+
+
 @dataclass(frozen=True)
 class Lesson:
     """A lesson with a scrubbing view: where it opens, and how a frame is checked against the engine."""
@@ -123,6 +162,7 @@ class Lesson:
 LESSONS: dict[str, Lesson] = {
     "output_size": Lesson("/output_size", size_matches),
     "conv_steps": Lesson("/conv_steps" + STEPS_QUERY, steps_matches),
+    "pooling": Lesson("/pooling", pool_matches),
 }
 
 
