@@ -23,29 +23,38 @@ SCRUB_VIEW = st.components.v2.component(
 )
 
 
-def values_from_url(prefix: str, ranges: dict[str, tuple[int, int, int]]) -> dict[str, int]:
+def _from_url(text: str, low: float, high: float, default: float, step: float) -> float:
+    """A URL's value for a slider: on its range and its steps (a whole number for a whole-number
+    slider), else the default."""
+    try:
+        value = int(text) if isinstance(default, int) else float(text)
+    except ValueError:
+        return default
+    steps = (value - low) / step
+    return value if low <= value <= high and abs(steps - round(steps)) < 1e-6 else default
+
+
+def values_from_url(prefix: str, ranges: dict[str, tuple]) -> dict[str, float]:
     """Each slider's value: as last released, else from the URL (``?size.input=20``), else its
-    default (a value off the range or not a whole number falls back to the default, and
+    default (a value off the range or its steps falls back to the default, and
     :func:`values_to_url` drops it from the URL, as a bound ``st.slider`` does).
 
     Args:
         prefix: the page's key prefix (``"size"``).
-        ranges: slider name -> (low, high, default).
+        ranges: slider name -> (low, high, default) for whole numbers, or (low, high, default, step).
     """
     values = {}
-    for name, (low, high, default) in ranges.items():
+    for name, (low, high, default, *step) in ranges.items():
         key = f"{prefix}.{name}"
         if key not in st.session_state:
-            wanted = st.query_params.get(key, "")
-            valid = wanted.lstrip("-").isdigit() and low <= int(wanted) <= high
-            st.session_state[key] = int(wanted) if valid else default
-        values[name] = int(st.session_state[key])
+            st.session_state[key] = _from_url(st.query_params.get(key, ""), low, high, default, *(step or [1]))
+        values[name] = type(default)(st.session_state[key])
     return values
 
 
-def values_to_url(prefix: str, ranges: dict[str, tuple[int, int, int]], values: dict[str, int]) -> None:
+def values_to_url(prefix: str, ranges: dict[str, tuple], values: dict[str, float]) -> None:
     """Write the values that differ from their default to the URL, and drop the others."""
-    for name, (_, _, default) in ranges.items():
+    for name, (_, _, default, *_) in ranges.items():
         key = f"{prefix}.{name}"
         if values[name] == default:
             st.query_params.pop(key, None)
@@ -65,7 +74,9 @@ def _store_release(key: str, prefix: str, names: list[str]) -> None:
     released = (st.session_state.get(key) or {}).get("release") or {}
     for name in names:
         if isinstance(released.get(name), int | float):
-            st.session_state[f"{prefix}.{name}"] = int(released[name])
+            kept = st.session_state.get(f"{prefix}.{name}")  # a whole-number slider stays whole
+            value = float(released[name]) if isinstance(kept, float) else int(released[name])
+            st.session_state[f"{prefix}.{name}"] = round(value, 9) if isinstance(value, float) else value
 
 
 def scrub_view(key: str, prefix: str, names: list[str], packed: bytes) -> None:

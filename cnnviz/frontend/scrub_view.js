@@ -54,8 +54,9 @@ function showValue(view, name) {
   const input = view.inputs[name];
   const value = view.values[name];
   if (input.valueAsNumber !== value) input.value = value;
-  input.setAttribute("aria-valuetext", String(value));
-  input.parentElement.querySelector("output").textContent = String(value);
+  const text = shownValue(sliderNamed(view.frameSet, name), value); // "0.30", not 0.30000000000000004
+  input.setAttribute("aria-valuetext", text);
+  input.parentElement.querySelector("output").textContent = text;
 }
 
 /**

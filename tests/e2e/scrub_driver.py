@@ -20,6 +20,7 @@ from playwright.sync_api import Page
 
 from cnnviz import arithmetic, convolution, kernels, pooling_views
 from cnnviz.arithmetic import SizeError
+from cnnviz.drawing.activations_view import CurvesSettings, curves_frame
 from cnnviz.drawing.pool_view import marked_cells
 
 VIEW = ".scrub-view"
@@ -40,6 +41,7 @@ READ_JS = """
            sum: text('.steps-sum'), marks: text('style'), output_title: text('.steps-output figcaption'),
            pool_output: [...view.querySelectorAll('.pool-output tr')].map((tr) => [...tr.children].map((td) => td.title)),
            warning: text('.cnnviz-note.warning'),
+           polylines: [...view.querySelectorAll('.act-chart polyline')].map((line) => line.getAttribute('points')),
            pending: view.classList.contains('scrub-pending') };
 }
 """
@@ -151,6 +153,28 @@ def pool_matches(seen: dict) -> bool:
     )
 
 
+# --- Activation functions ----------------------------------------------------------------------------
+
+#: The view opened on Leaky ReLU and sigmoid: the range's ends and Leaky ReLU's slope to drag.
+ACT_QUERY = "?act.functions=leaky_relu,sigmoid"
+ACT_FUNCTIONS = ("leaky_relu", "sigmoid")
+
+
+def act_lines(values: dict[str, float]) -> list[str] | None:
+    """The engine's chart for ``values`` (``activations_view.curves_frame``), as its lines' points; None when refused."""
+    chart, _ = curves_frame(CurvesSettings(ACT_FUNCTIONS), values)
+    return re.findall(r'<polyline points="([^"]*)"', chart) if chart else None
+
+
+def act_matches(seen: dict) -> bool:
+    """The lines on show are the engine's for the values on the sliders (torch checks the engine:
+    ``tests/engine/test_activation_frames.py``); an empty range says why."""
+    want = act_lines(seen["values"])
+    if want is None:
+        return not seen["polylines"] and bool(seen["warning"])
+    return seen["polylines"] == want
+
+
 @dataclass(frozen=True)
 class Lesson:
     """A lesson with a scrubbing view: where it opens, and how a frame is checked against the engine."""
@@ -163,6 +187,7 @@ LESSONS: dict[str, Lesson] = {
     "output_size": Lesson("/output_size", size_matches),
     "conv_steps": Lesson("/conv_steps" + STEPS_QUERY, steps_matches),
     "pooling": Lesson("/pooling", pool_matches),
+    "activations": Lesson("/activations" + ACT_QUERY, act_matches),
 }
 
 
@@ -170,14 +195,28 @@ def matches_engine(seen: dict, lesson: str = "output_size") -> bool:
     return not seen["pending"] and LESSONS[lesson].matches(seen)
 
 
-def slider_range(page: Page, name: str) -> tuple[int, int]:
+def slider_range(page: Page, name: str) -> tuple[float, float]:
     """Slider ``name``'s (low, high), as the view set them."""
     thumb = view(page).locator(f'input[name="{name}"]')
     low, high = thumb.evaluate("(input) => [Number(input.min), Number(input.max)]")
-    return int(low), int(high)
+    return (int(low), int(high)) if float(low).is_integer() and float(high).is_integer() else (low, high)
 
 
-def thumb_x(page: Page, name: str, value: int) -> tuple[float, float]:
+def slider_values(page: Page, name: str) -> list[float]:
+    """Every value slider ``name`` can take, low to high (its step read from the input)."""
+    low, high, step = (
+        view(page)
+        .locator(f'input[name="{name}"]')
+        .evaluate("(input) => [Number(input.min), Number(input.max), Number(input.step)]")
+    )
+    count = round((high - low) / step) + 1
+    if all(float(number).is_integer() for number in (low, step)):
+        return [int(low + index * step) for index in range(count)]
+    decimals = len(repr(float(step)).split(".")[1])
+    return [round(low + index * step, decimals) for index in range(count)]
+
+
+def thumb_x(page: Page, name: str, value: float) -> tuple[float, float]:
     """The screen point where slider ``name``'s thumb sits at ``value``."""
     box = view(page).locator(f'input[name="{name}"]').bounding_box()
     low, high = slider_range(page, name)
