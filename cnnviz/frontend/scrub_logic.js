@@ -36,9 +36,9 @@ export function snap(slider, value) {
   return Number(snapped.toFixed(decimalsOf(slider.step)));
 }
 
-/** The value as the slider's readout writes it: as many decimals as its step has ("-6.0", "0.25", "3"). */
+/** The value as the slider's readout writes it: as many decimals as its step has, a true minus ("−6.0", "0.25", "3"). */
 export function shownValue(slider, value) {
-  return snap(slider, value).toFixed(decimalsOf(slider.step));
+  return snap(slider, value).toFixed(decimalsOf(slider.step)).replace("-", "−");
 }
 
 /** Whether two values of a slider are the same step (floats from the page and from JSON may differ in the last bit). */

@@ -81,6 +81,6 @@ test("a slider in decimal steps finds its frame, snaps and is shown without floa
   }
   assert.equal(snap(fine.sliders[0], 0.26), 0.3);
   assert.equal(shownValue(fine.sliders[0], 0.1 + 0.2), "0.3");
-  assert.equal(shownValue({ low: -20, high: 20, step: 0.5 }, -6), "-6.0");
+  assert.equal(shownValue({ low: -20, high: 20, step: 0.5 }, -6), "−6.0");
   assert.equal(shownValue({ low: 0, high: 3, step: 1 }, 2), "2");
 });
