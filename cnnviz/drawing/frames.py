@@ -8,7 +8,7 @@ the drawing); parts are deduplicated, since neighbouring values often share some
 
 The data sent (JSON), which ``scrub_view.js`` documents at its top too::
 
-    {"sliders": [{"name", "label", "low", "high", "step", "value"}, ...],
+    {"sliders": [{"name", "label", "low", "high", "step", "value", "help"}, ...],
      "base": {name: value, ...},          # the settings every frame set was drawn around
      "parts": ["<svg…>", "<math…>", ...],  # each distinct part once
      "frames": {name: [[part index, ...] for each value low..high], ...},
@@ -34,6 +34,7 @@ class Slider:
     high: float
     value: float
     step: float = 1
+    help: str = ""  # a sentence on what the setting does (the view shows it on the label's "?")
 
     @property
     def values(self) -> list[float]:

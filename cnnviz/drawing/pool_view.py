@@ -199,7 +199,9 @@ def pool_frame_set(numbers: PoolNumbers, values: Mapping[str, int], lang: str = 
     ranges = {name: limits[:2] for name, limits in pool_sliders(numbers.settings.kind).items()}
     if "cell" in values:
         ranges["cell"] = (1, max(output_cells(numbers, values), 1))
-    sliders = [Slider(name, i18n.translate(f"pool.{name}", lang), low, high, min(values[name], high))
+    helps = {name: f"pool.{name}_help" for name in ranges if f"pool.{name}_help" in i18n.catalogue(lang)}
+    sliders = [Slider(name, i18n.translate(f"pool.{name}", lang), low, high, min(values[name], high),
+                      help=i18n.translate(helps[name], lang) if name in helps else "")
                for name, (low, high) in ranges.items()]  # fmt: skip
     draw = lambda settings: pool_frame(numbers, settings, lang)  # noqa: E731
     return frame_sets(sliders, draw, {"class": VIEW_CLASS, "inline": [0, 1]})  # the two grids side by side

@@ -79,6 +79,8 @@ def test_keyboard_and_release_update_the_url_the_code_and_the_backward_pass(tab,
     assert seen["values"]["kernel"] == 3 and matches_engine(seen, "pooling")
     assert "pool.kernel=3" in tab.url
     assert kernel.get_attribute("aria-valuetext") == "3"
+    assert "window" in kernel.get_attribute("aria-description")  # the help, read with the label
+    assert view(tab).locator('.scrub-slider[data-name="kernel"] .scrub-help').get_attribute("title")
     assert slider_range(tab, "cell") == (1, 4)  # the cell slider now spans 2 x 2 windows
     tab.locator('[data-testid="stExpander"] summary').first.click()
     assert "nn.MaxPool2d(3, stride=2)" in tab.locator('[data-testid="stCode"]').first.text_content()

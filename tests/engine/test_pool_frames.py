@@ -105,3 +105,11 @@ def test_frames_are_in_the_session_language_and_bold_is_html():
     text = "".join(frame)
     assert "输出 2 × 2" in text and "<strong>输出大小。</strong>" in text and "**" not in text
     assert not re.search(r"\b(Output|Input|window)\b", re.sub(r"<[^>]*>", "", text))
+
+
+def test_the_sliders_carry_their_help_in_the_session_language():
+    made = numbers(PoolSettings("max"))
+    sliders = pool_frame_set(made, {"grid.size": 6, "kernel": 2, "stride": 2, "padding": 0, "cell": 1}, "zh")["sliders"]
+    helps = {slider["name"]: slider["help"] for slider in sliders}
+    assert helps["grid.size"] == "" and all(helps[name] for name in ("kernel", "stride", "padding", "cell"))
+    assert re.search(r"[\u4e00-\u9fff]{4}", helps["stride"]) and not re.search(r"[a-z]{4}", helps["stride"])
