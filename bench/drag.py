@@ -32,7 +32,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench import common
 from tests.e2e import harness
-from tests.e2e.scrub_driver import LESSONS, READ_JS, THUMB_PX, VIEW, matches_engine, slider_range, thumb_x, view
+from tests.e2e.scrub_driver import LESSONS, READ_JS, THUMB_PX, VIEW, matches_engine, slider_values, thumb_x, view
 
 MOVE_GAP_MS = 16
 FLOOR = "#drag-floor"
@@ -99,26 +99,25 @@ def floor_x(page: Page, high: int, value: int) -> tuple[float, float]:
 def drag(page: Page, name: str, counter: dict, floor: bool = False) -> tuple[list[dict], int, int]:
     """One drag of slider ``name`` across its range (or of the floor's bare slider, with as many
     steps); the moves, the drag's websocket bytes and the release's."""
-    low, high = slider_range(page, name)
-    step = int(view(page).locator(f'input[name="{name}"]').evaluate("(input) => Number(input.step) || 1"))
+    values = slider_values(page, name)  # a decimal step (an activation's parameter) too
     if floor:
-        count = (high - low) // step
-        page.evaluate(FLOOR_JS, [count, view(page).locator(f'input[name="{name}"]').bounding_box()["width"]])
-        position = lambda value: floor_x(page, count, (value - low) // step)  # noqa: E731
-        start = low
+        last = len(values) - 1
+        page.evaluate(FLOOR_JS, [last, view(page).locator(f'input[name="{name}"]').bounding_box()["width"]])
+        position = lambda value: floor_x(page, last, values.index(value))  # noqa: E731
+        start = values[0]
     else:
         position = lambda value: thumb_x(page, name, value)  # noqa: E731
-        start = int(view(page).locator(f'input[name="{name}"]').evaluate("(input) => input.valueAsNumber"))
+        start = view(page).locator(f'input[name="{name}"]').evaluate("(input) => input.valueAsNumber")
     page.mouse.move(*position(start))
     page.mouse.down()
-    page.mouse.move(*position(low), steps=1)
+    page.mouse.move(*position(values[0]), steps=1)
     page.wait_for_timeout(100)
     page.evaluate(
         "(selector) => { const probe = window.__dragProbe; probe.root = document.querySelector(selector);"
         " probe.moves = []; probe.armed = true; }", FLOOR if floor else VIEW,
     )  # fmt: skip
     before = counter["bytes"]
-    wanted = list(range(low + step, high + 1, step))  # one move per value step
+    wanted = values[1:]
     points = [position(value) for value in wanted]  # measured before the drag: no round trip inside it
     pointer = page.context.new_cdp_session(page)  # straight to the browser's input, paced by the clock
     due = time.perf_counter()
@@ -146,7 +145,7 @@ def drag(page: Page, name: str, counter: dict, floor: bool = False) -> tuple[lis
 
 def restore(page: Page, name: str, value: int) -> None:
     """Put slider ``name`` back on ``value`` (a short drag and a release)."""
-    page.mouse.move(*thumb_x(page, name, int(view(page).locator(f'input[name="{name}"]').input_value())))
+    page.mouse.move(*thumb_x(page, name, float(view(page).locator(f'input[name="{name}"]').input_value())))
     page.mouse.down()
     page.mouse.move(*thumb_x(page, name, value), steps=2)
     with harness.rerun(page):

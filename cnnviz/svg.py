@@ -176,8 +176,8 @@ class Chart:
         """The chart as one ``<svg>`` element."""
         x_low, x_high = self._x_limits()
         y_low, y_high = self._y_limits()
-        legend_rows = self._legend_rows()
         left = 14 + (FONT_PX + 6 if self.y_label else 0) + self._y_tick_width(y_low, y_high)
+        legend_rows = self._legend_rows(self.width - left - 8)  # the legend starts at the plot's left edge
         top = 8 + (FONT_PX + 10 if self.title else 0)
         bottom = 22 + (FONT_PX + 8 if self.x_label else 0) + len(legend_rows) * (FONT_PX + 8)
         width, height = self.width - left - 14, self.height - top - bottom
@@ -278,12 +278,13 @@ class Chart:
                          f'fill="currentColor">{_escape(self.y_label)}</text>')  # fmt: skip
         return parts
 
-    def _legend_rows(self) -> list[list[_Mark]]:
+    def _legend_rows(self, room: float) -> list[list[_Mark]]:
+        """The legend's entries in rows no wider than ``room`` (a row's last gap of 8 may hang over)."""
         rows: list[list[_Mark]] = [[]]
         used = 0.0
         for mark in (m for m in self.marks if m.legend):
             width = 34 + text_width(mark.legend)
-            if rows[-1] and used + width > self.width - 20:
+            if rows[-1] and used + width - 8 > room:
                 rows.append([])
                 used = 0.0
             rows[-1].append(mark)

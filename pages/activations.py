@@ -7,8 +7,9 @@ import streamlit as st
 import torch
 
 from cnnviz import activation_views, activations, codegen, kernels
+from cnnviz.drawing import activations_view
 from cnnviz.images import resize_longest_side
-from pages import ui
+from pages import scrub_view, ui
 
 KEYS = list(activations.ACTIVATIONS)
 THRESHOLDS = [0.001, 0.005, 0.01, 0.05, 0.1]
@@ -66,16 +67,25 @@ def pick_functions(key: str, label: str, default: list[str], most: int) -> list[
 # --- panels -------------------------------------------------------------------------------
 
 
-def parameter_sliders(key: str) -> dict[str, float]:
-    """One slider per parameter of the activation, keyed ``act.<key>.<parameter>``."""
+def parameter_sliders(key: str, on_view: dict) -> dict[str, float]:
+    """A Streamlit slider for each parameter of the activation the scrubbing view has no slider for
+    (RReLU's bounds, in steps of 0.001), keyed ``act.<key>.<parameter>``."""
     values = {}
     for parameter in activations.get(key).parameters:
-        values[parameter.name] = st.slider(
+        if f"{key}.{parameter.name}" in on_view:
+            continue
+        values[f"{key}.{parameter.name}"] = st.slider(
             ui.t("act.param", function=name(key), parameter=ui.t(f"act.param.{parameter.name}")),
             parameter.low, parameter.high, parameter.default, parameter.step,
             format="%.3f" if parameter.step < 0.01 else None, key=f"act.{key}.{parameter.name}", bind="query-params",
         )  # fmt: skip
     return values
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def curves_frames(settings: activations_view.CurvesSettings, values: tuple, lang: str) -> bytes:
+    """The scrubbing view's frames around ``values`` (name, value pairs), packed."""
+    return scrub_view.pack(activations_view.curves_frame_set(settings, dict(values), lang))
 
 
 def describe(curve: activations.Curve, params: dict[str, float], threshold: float) -> None:
@@ -102,39 +112,35 @@ def describe(curve: activations.Curve, params: dict[str, float], threshold: floa
 
 
 def curves_panel() -> None:
+    """The chosen functions' curves as a scrubbing view (the range's ends and the parameters:
+    ``cnnviz/drawing/activations_view.py``); a release updates the formulas, tables and code below."""
     st.subheader(ui.t("act.curves"))
     chosen = pick_functions("act.functions", "act.functions", ["sigmoid", "relu"], 6)
-    controls, plot = st.columns([1.2, 3], gap="medium")
-    with controls:
-        low, high = st.slider(ui.t("act.range"), -20.0, 20.0, (-6.0, 6.0), 0.5, key="act.range", bind="query-params")
+    on_view = activations_view.parameter_sliders(tuple(chosen))
+    with st.container(horizontal=True, gap="medium"):  # one block: the threshold, and sliders the view has not
         threshold = st.select_slider(
             ui.t("act.threshold"), THRESHOLDS, value=0.05, key="act.threshold", bind="query-params",
-            help=ui.t("act.threshold_help"),
+            help=ui.t("act.threshold_help"), width=300,
         )  # fmt: skip
-        params = {key: parameter_sliders(key) for key in chosen}
-    with plot:
-        if not chosen:
-            st.info(ui.t("act.pick_one"), icon=":material/touch_app:")
-            return
-        curves = []
-        for key in chosen:  # a function whose settings are impossible is left out alone, saying why
-            try:
-                curves.append(activations.curve(key, low, high, params[key]))
-            except ValueError as error:
-                st.warning(ui.explain(error), icon=":material/block:")
-        if not curves:
-            return
-        drawn = [curve.key for curve in curves]
-        # RReLU in training: one random slope per point, drawn beside its evaluation line.
-        extra = [activations.curve(key, low, high, params[key], training=True) for key in drawn if key == "rrelu"]
-        labels = {key: ui.t(f"act.fig.{key}") for key in ("x", "value", "slope", "dead", "saturated", "training")}
-        view = ui.View().svg(activation_views.curves_chart(curves, threshold, names(), labels, extra))
-        view.caption(ui.t("act.legend", first=name(drawn[0])))
-        if extra:
-            slopes = extra[0].dy[extra[0].x < 0]
-            view.caption(ui.t("act.rrelu_note", low=fmt(slopes.min()), high=fmt(slopes.max()),
-                              eval=fmt(curves[drawn.index("rrelu")].dy[0])))  # fmt: skip
-        view.draw()
+        fixed = {name: value for key in chosen for name, value in parameter_sliders(key, on_view).items()}
+    if not chosen:
+        st.info(ui.t("act.pick_one"), icon=":material/touch_app:")
+        return
+    ranges = activations_view.RANGE_SLIDERS | on_view
+    values = scrub_view.values_from_url("act", ranges)
+    settings = activations_view.CurvesSettings(tuple(chosen), threshold, tuple(fixed.items()))
+    scrub_view.scrub_view("act.scrub", "act", list(values), curves_frames(settings, tuple(values.items()), ui.lang()))
+    scrub_view.values_to_url("act", ranges, values)
+    every = fixed | values
+    curves, params = [], {}
+    for key in chosen:  # the view says why a function is left out
+        params[key] = {p.name: every[f"{key}.{p.name}"] for p in activations.get(key).parameters}
+        try:
+            curves.append(activations.curve(key, values["low"], values["high"], params[key]))
+        except ValueError:
+            continue
+    if not curves:
+        return  # the view says why
     for tab, curve in zip(st.tabs([name(curve.key) for curve in curves]), curves, strict=True):
         with tab:
             describe(curve, params[curve.key], threshold)

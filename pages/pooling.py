@@ -6,12 +6,12 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import codegen, figures, pooling, pooling_views, quiz
+from cnnviz.drawing import pool_view
+from cnnviz.drawing.pool_view import POOL_SLIDERS
 from cnnviz.pooling import PoolSettings
-from pages import ui
+from pages import scrub_view, ui
 
 MAX_SHIFT = 6
-# Width (pixels) the input grid may take; its cells shrink from 44 px to fit.
-GRID_WIDTH = 380
 
 
 def choose(key: str, options: tuple[str, ...], default: str) -> str:
@@ -27,29 +27,23 @@ def setting(widget, name: str, *args, **options):
 
 
 def read_settings() -> PoolSettings:
-    """The pooling layer, from the widgets in the settings column (shared by every panel)."""
+    """The pooling layer (shared by every panel): its kind and options from the settings column, its
+    window, stride and padding from the scrubbing view (as last released, else from the URL)."""
     with st.container(border=True):
         kind = choose("pool.kind", pooling.POOL_KINDS, "max")
         windowed = kind != "global_avg"
-        kernel = setting(st.slider, "kernel", 1, 5, 2, disabled=not windowed)
-        stride = setting(st.slider, "stride", 1, 5, 2, disabled=not windowed)
-        padding = setting(st.slider, "padding", 0, 2, 0, disabled=not windowed)
         ceil_mode = setting(st.toggle, "ceil_mode", False, disabled=not windowed)
         power = setting(st.slider, "p", 1.0, 8.0, 2.0, 0.5, disabled=kind != "lp")
         count_include_pad = setting(st.toggle, "count_include_pad", True, disabled=kind != "avg")
         st.caption(ui.t(f"pool.explain.{kind}"))
-    return PoolSettings(kind, kernel, stride, padding, ceil_mode, count_include_pad, power)
+    geometry = scrub_view.values_from_url("pool", POOL_SLIDERS)
+    return PoolSettings(kind, geometry["kernel"], geometry["stride"], geometry["padding"], ceil_mode,
+                        count_include_pad, power)  # fmt: skip
 
 
 def warn_impossible(error: ValueError, height: int, width: int, settings: PoolSettings) -> None:
     """Why these settings have no output here, and the nearest settings that do."""
-    why = ui.explain(error, "pool.error")  # the page's own wording of arithmetic.SizeError's reasons
-    fixed = pooling.nearest_valid(height, width, settings)
-    st.warning(
-        f"{ui.t('pool.impossible', h=height, w=width)} {why}\n\n"
-        f"{ui.t('pool.nearest', kernel=fixed.kernel_size, stride=fixed.stride, padding=fixed.padding)}",
-        icon=":material/block:",
-    )
+    st.warning(pool_view.impossible_text(error, height, width, settings, ui.lang()), icon=":material/block:")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -82,15 +76,24 @@ def shifted(values: np.ndarray, settings: PoolSettings) -> pooling.ShiftRobustne
     return pooling.shift_robustness(values, settings, MAX_SHIFT)
 
 
-def select_cell(shape: tuple[int, int]) -> tuple[int, int]:
-    """A slider over the output cells in reading order (the selected window)."""
-    count = shape[0] * shape[1]
-    if count == 1:
-        return 0, 0
-    if st.session_state.get("pool.cell", 1) > count:
-        st.session_state["pool.cell"] = count
-    index = st.slider(ui.t("pool.cell"), 1, count, 1, key="pool.cell", bind="query-params", help=ui.t("pool.cell_help"))
-    return divmod(index - 1, shape[1])
+def current_cell(count: int) -> int:
+    """The 1-based selected output cell (reading order): as last released, else from the URL; kept within the output."""
+    cell = st.session_state.get("pool.cell")
+    if cell is None:
+        wanted = st.query_params.get("pool.cell", "1")
+        cell = int(wanted) if wanted.isdigit() else 1
+    st.session_state["pool.cell"] = cell = min(max(int(cell), 1), count)
+    if cell == 1:
+        st.query_params.pop("pool.cell", None)
+    else:
+        st.query_params["pool.cell"] = str(cell)
+    return cell
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def pool_frames(numbers: pool_view.PoolNumbers, values: tuple[tuple[str, int], ...], lang: str) -> bytes:
+    """The scrubbing view's frames around ``values`` (name, value pairs), packed."""
+    return scrub_view.pack(pool_view.pool_frame_set(numbers, dict(values), lang))
 
 
 # Grids are cached per view (settings, grid, selected cell, translated title) and shared by every session.
@@ -118,49 +121,43 @@ def show_grid(html: str) -> None:
     st.html(html, width="content")
 
 
-@st.fragment
 def grid_section(settings: PoolSettings) -> None:
-    """The grid's controls, then each panel's grids, formulas and notes as one element (``ui.View``)."""
+    """The grid's controls, the scrubbing view (grid size, window, stride, padding, selected cell:
+    ``cnnviz/drawing/pool_view.py``), then what follows a release: the code and the backward pass."""
     st.subheader(ui.t("pool.grid.header"))
-    with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' four
+    with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' three
         source = choose("pool.grid.source", ("random", "image"), "random")
-        size = st.slider(ui.t("pool.grid.size"), 3, 10, 6, key="pool.grid.size", bind="query-params")
         if source == "random":
             seed = st.number_input(
                 ui.t("pool.grid.seed"), 0, 999, 0, key="pool.grid.seed", bind="query-params", width=120
             )
-            grid = pooling_views.random_grid(size, int(seed))
-        else:
-            grid = grid_from_image(ui.current_image().pixels, size)
-
+    low, high, _ = POOL_SLIDERS["grid.size"]
+    if source == "random":
+        grids = {size: pooling_views.random_grid(size, int(seed)) for size in range(low, high + 1)}
+    else:
+        grids = {size: grid_from_image(ui.current_image().pixels, size) for size in range(low, high + 1)}
+    sliders = pool_view.pool_sliders(settings.kind)
+    geometry = {name: st.session_state[f"pool.{name}"] for name in POOL_SLIDERS}
+    grid = grids[geometry["grid.size"]]
     with ui.panel("pool.forward"):
         try:
             pooled = pooled_grid(grid, settings)
-            size_formula, dropped = pooling_views.size_latex(size, settings)
-        except ValueError as error:
-            warn_impossible(error, size, size, settings)
-            return
-        cell = select_cell(pooled.output.shape)
-        cell_px = max(24, min(44, GRID_WIDTH // pooled.layout.shape[1]))
-        out_h, out_w = pooled.output.shape
-        input_title, output_title = (
-            ui.t("pool.input_title" if settings.padding else "pool.input_title_plain", h=size, w=size),
-            ui.t("pool.output_title", h=out_h, w=out_w),
+        except ValueError:
+            pooled = None  # the view says why, and the nearest settings that work
+        cell = current_cell(1 if pooled is None else pooled.output.size)
+        values = {name: geometry[name] for name in sliders} | ({} if settings.kind == "global_avg" else {"cell": cell})
+        numbers = pool_view.PoolNumbers.of(grids, settings)
+        scrub_view.scrub_view(
+            "pool.scrub", "pool", list(values), pool_frames(numbers, tuple(values.items()), ui.lang())
         )
-        view = ui.View().html(figures.side_by_side_html(
-            window_grid(grid, settings, input_title, cell, cell_px=cell_px),
-            numbers_grid(pooled.output, output_title, cell, signed=False, cell_px=cell_px), gap_px=48,
-        ))  # fmt: skip
-        view.formula(pooling_views.window_latex(pooled, *cell)).caption(ui.t("pool.legend"))
-        edge_notes(pooled, view)
-        view.text(ui.t("pool.shape", h=size, w=size, oh=out_h, ow=out_w)).formula(size_formula)
-        if dropped:
-            view.caption(ui.t("pool.ceil_dropped"))
-        view.draw()
+        scrub_view.values_to_url("pool", POOL_SLIDERS, geometry)
+        if pooled is None:
+            return
         code_panel(grid, pooled)
 
     with ui.panel("pool.backward"):
-        backward(grid, pooled, cell, cell_px)
+        cell_px = max(24, min(44, pool_view.GRID_WIDTH // pooled.layout.shape[1]))
+        backward(grid, pooled, divmod(cell - 1, pooled.output.shape[1]), cell_px)
 
 
 def code_panel(grid: np.ndarray, pooled: pooling.PooledGrid) -> None:
@@ -177,18 +174,6 @@ def code_panel(grid: np.ndarray, pooled: pooling.PooledGrid) -> None:
     ui.code_panel(code)
     if settings.kind == "lp" and max(pooled.overhang) > 0:
         st.caption(ui.t("pool.code_lp_ceil"))
-
-
-def edge_notes(pooled: pooling.PooledGrid, view: ui.View) -> None:
-    """What happens at the far edge (a partial ceil_mode window) and to cells no window reaches."""
-    if pooled.settings.kind == "global_avg":
-        return
-    overhang = max(pooled.overhang)
-    if overhang > 0:
-        view.note(ui.t("pool.edge.partial", n=overhang, kk=pooled.settings.kernel_size**2), icon=":material/crop_free:")
-    unused = int(pooled.unused.sum())
-    if unused:
-        view.note(ui.t("pool.edge.unused", n=unused), icon=":material/visibility_off:")
 
 
 def backward(grid: np.ndarray, pooled: pooling.PooledGrid, cell: tuple[int, int], cell_px: int) -> None:

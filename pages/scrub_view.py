@@ -23,47 +23,48 @@ SCRUB_VIEW = st.components.v2.component(
 )
 
 
-def values_from_url(
-    prefix: str, ranges: dict[str, tuple[int, int, int]], scales: dict[str, int] | None = None
-) -> dict[str, int]:
+def _from_url(text: str, low: float, high: float, default: float, step: float, scale: int) -> float:
+    """A URL's value for a slider, in the slider's units (a setting held in steps of 1/scale is
+    written as the setting: ``?loss.logit0=2.5`` is 25), on its range and its steps, else the default."""
+    try:
+        value = float(text) * scale
+    except ValueError:
+        return default
+    if isinstance(default, int):  # a whole-number slider stays whole
+        if abs(value - round(value)) > 1e-6:
+            return default
+        value = round(value)
+    steps = (value - low) / step
+    return value if low <= value <= high and abs(steps - round(steps)) < 1e-6 else default
+
+
+def values_from_url(prefix: str, ranges: dict[str, tuple], scales: dict[str, int] | None = None) -> dict[str, float]:
     """Each slider's value: as last released, else from the URL (``?size.input=20``), else its
-    default (a value off the range or not a whole number falls back to the default, and
+    default (a value off the range or its steps falls back to the default, and
     :func:`values_to_url` drops it from the URL, as a bound ``st.slider`` does).
 
     Args:
         prefix: the page's key prefix (``"size"``).
-        ranges: slider name -> (low, high, default).
+        ranges: slider name -> (low, high, default) for whole numbers, or (low, high, default, step).
         scales: slider name -> n for a decimal setting held in whole steps of 1/n: the session
             and the URL hold the setting (``?loss.logit0=2.5``), the slider 25 (n = 10).
     """
     values = {}
-    for name, (low, high, default) in ranges.items():
+    for name, (low, high, default, *step) in ranges.items():
         key, scale = f"{prefix}.{name}", (scales or {}).get(name, 1)
         if key not in st.session_state:
-            steps = _whole_steps(st.query_params.get(key, ""), scale)
-            st.session_state[key] = (steps if steps is not None and low <= steps <= high else default) / scale
-            if scale == 1:
-                st.session_state[key] = int(st.session_state[key])
-        values[name] = round(float(st.session_state[key]) * scale)
+            value = _from_url(st.query_params.get(key, ""), low, high, default, *(step or [1]), scale)
+            st.session_state[key] = value if scale == 1 else value / scale
+        stored = st.session_state[key]
+        values[name] = type(default)(stored) if scale == 1 else round(float(stored) * scale)
     return values
 
 
-def _whole_steps(text: str, scale: int) -> int | None:
-    """``text`` (from the URL) in whole steps of 1/scale, or None if it is not a number on those steps."""
-    if scale == 1:
-        return int(text) if text.lstrip("-").isdigit() else None
-    try:
-        steps = float(text) * scale
-    except ValueError:
-        return None
-    return round(steps) if abs(steps - round(steps)) < 1e-6 else None
-
-
 def values_to_url(
-    prefix: str, ranges: dict[str, tuple[int, int, int]], values: dict[str, int], scales: dict[str, int] | None = None
+    prefix: str, ranges: dict[str, tuple], values: dict[str, float], scales: dict[str, int] | None = None
 ) -> None:
     """Write the values that differ from their default to the URL, and drop the others."""
-    for name, (_, _, default) in ranges.items():
+    for name, (_, _, default, *_) in ranges.items():
         key, scale = f"{prefix}.{name}", (scales or {}).get(name, 1)
         if values[name] == default:
             st.query_params.pop(key, None)
@@ -84,7 +85,12 @@ def _store_release(key: str, prefix: str, names: list[str], scales: dict[str, in
     for name in names:
         if isinstance(released.get(name), int | float):
             scale = scales.get(name, 1)
-            st.session_state[f"{prefix}.{name}"] = int(released[name]) if scale == 1 else round(released[name]) / scale
+            if scale != 1:  # the session holds the setting, the slider its steps of 1/scale
+                st.session_state[f"{prefix}.{name}"] = round(released[name]) / scale
+                continue
+            kept = st.session_state.get(f"{prefix}.{name}")  # a whole-number slider stays whole
+            value = float(released[name]) if isinstance(kept, float) else int(released[name])
+            st.session_state[f"{prefix}.{name}"] = round(value, 9) if isinstance(value, float) else value
 
 
 def scrub_view(key: str, prefix: str, names: list[str], packed: bytes, scales: dict[str, int] | None = None) -> None:

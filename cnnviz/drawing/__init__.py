@@ -9,6 +9,8 @@ Nothing here computes lesson maths: every number comes from an engine module
 - ``output_size_view``: the Output size lesson's frames (the size, the formula, the windows).
 - ``conv_steps_view``: the Step by step lesson's frames (the sum, the grids, the cell's marks).
 - ``losses_view``: the Loss functions lesson's softmax frames (the loss, entropy, KL, the charts).
+- ``pool_view``: the Pooling lesson's frames (the grids, the window's marks and formula, the size).
+- ``activations_view``: the Activation functions lesson's frames (the curves and their slopes).
 
 (The older drawing modules, ``figures.py``, ``svg.py``, ``*_views.py``, ``feature_pictures.py``
 and ``training_plots.py``, still sit flat in ``cnnviz/``; see ``cnnviz/drawing/README.md``.)

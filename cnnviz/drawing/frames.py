@@ -8,13 +8,13 @@ the drawing); parts are deduplicated, since neighbouring values often share some
 
 The data sent (JSON), which ``scrub_view.js`` documents at its top too::
 
-    {"sliders": [{"name", "label", "low", "high", "step", "value", "texts"}, ...],  # texts: optional
+    {"sliders": [{"name", "label", "low", "high", "step", "value", "help", "texts"}, ...],  # help, texts: optional
      "base": {name: value, ...},          # the settings every frame set was drawn around
      "parts": ["<svg…>", "<math…>", ...],  # each distinct part once
      "frames": {name: [[part index, ...] for each value low..high], ...},
      "layout": {"class": "...", "inline": [slot, ...]}}  # optional: the view's class, slots side by side
 
-The frame for slider ``name`` at ``value`` is ``frames[name][(value - low) // step]``, and
+The frame for slider ``name`` at ``value`` is ``frames[name][round((value - low) / step)]``, and
 equals ``draw({**base, name: value})`` (``tests/engine/test_frames.py`` checks it).
 """
 
@@ -34,19 +34,30 @@ class Slider:
 
     name: str
     label: str
-    low: int
-    high: int
-    value: int
-    step: int = 1
+    low: float
+    high: float
+    value: float
+    step: float = 1
+    help: str = ""  # a sentence on what the setting does (the view shows it on the label's "?")
     texts: tuple[str, ...] = ()
 
     @property
-    def values(self) -> range:
-        return range(self.low, self.high + 1, self.step)
+    def values(self) -> list[float]:
+        """low, low + step, ... high; a decimal step's values rounded to its decimals (0.3, not 0.30000000000000004)."""
+        count = round((self.high - self.low) / self.step) + 1
+        if all(isinstance(number, int) for number in (self.low, self.step)):
+            return list(range(self.low, self.low + count * self.step, self.step))
+        return [round(self.low + index * self.step, decimals(self.step)) for index in range(count)]
+
+
+def decimals(step: float) -> int:
+    """Digits after the point in a step as written (0.1 -> 1, 0.25 -> 2, 1 -> 0), as ``scrub_logic.decimalsOf``."""
+    text = repr(float(step))
+    return 0 if text.endswith(".0") else len(text.split(".")[1])
 
 
 #: What a view draws for one setting: its parts, in the order the view lays them out.
-Draw = Callable[[Mapping[str, int]], Sequence[str]]
+Draw = Callable[[Mapping[str, float]], Sequence[str]]
 
 
 def frame_sets(sliders: Sequence[Slider], draw: Draw, layout: Mapping | None = None) -> dict:
@@ -88,5 +99,5 @@ def frame_sets(sliders: Sequence[Slider], draw: Draw, layout: Mapping | None = N
 def frame_at(frame_set: Mapping, name: str, value: int) -> list[str]:
     """The parts a frame set shows for slider ``name`` at ``value`` (as ``scrub_view.js`` looks them up)."""
     slider = next(slider for slider in frame_set["sliders"] if slider["name"] == name)
-    indices = frame_set["frames"][name][(value - slider["low"]) // slider["step"]]
+    indices = frame_set["frames"][name][round((value - slider["low"]) / slider["step"])]
     return [frame_set["parts"][index] for index in indices]

@@ -3,7 +3,7 @@
 // `node --test tests/frontend/` can check it (scrub_view.js does the drawing).
 //
 // A frame set (made by cnnviz/drawing/frames.py, sent gzipped as JSON bytes):
-//   { sliders: [{name, label, low, high, step, value, texts}],   // texts (optional): what each value reads as
+//   { sliders: [{name, label, low, high, step, value, help, texts}],   // help, texts (optional): the label's "?" sentence, what each value reads as
 //     base:    {name: value},           // the settings every slider's frames were drawn around
 //     parts:   ["<svg…>", "<math…>"],   // each distinct piece of HTML once
 //     frames:  {name: [[part index, …] for each value low..high]},
@@ -22,17 +22,36 @@ export function sliderNamed(frameSet, name) {
   return frameSet.sliders.find((slider) => slider.name === name);
 }
 
-/** What the view writes for a slider's value: its `texts` entry (a logit held in tenths, -15,
- * reads "−1.5"; the server wrote it), else the value itself. */
+/** What the view writes for a slider's value: its `texts` entry when the server wrote one (a logit
+ * held in tenths, -15, reads "−1.5"), else the value with its step's decimals. */
 export function valueText(slider, value) {
-  const text = slider && slider.texts ? slider.texts[(snap(slider, value) - slider.low) / slider.step] : undefined;
-  return text === undefined ? String(value) : text;
+  if (!slider) return String(value);
+  const text = slider.texts ? slider.texts[Math.round((snap(slider, value) - slider.low) / slider.step)] : undefined;
+  return text === undefined ? shownValue(slider, value) : text;
 }
 
-/** A value moved onto the slider's range and steps (what an <input type=range> would hold). */
+/** Digits after the point in a slider's step (0.1 -> 1, 0.01 -> 2, 1 -> 0). */
+export function decimalsOf(step) {
+  const text = String(step);
+  return text.includes(".") ? text.length - text.indexOf(".") - 1 : 0;
+}
+
+/** A value moved onto the slider's range and steps (what an <input type=range> would hold),
+ * rounded to the step's decimals (0.1 * 3 is 0.30000000000000004 in floats). */
 export function snap(slider, value) {
   const steps = Math.round((value - slider.low) / slider.step);
-  return Math.min(slider.high, Math.max(slider.low, slider.low + steps * slider.step));
+  const snapped = Math.min(slider.high, Math.max(slider.low, slider.low + steps * slider.step));
+  return Number(snapped.toFixed(decimalsOf(slider.step)));
+}
+
+/** The value as the slider's readout writes it: as many decimals as its step has, a true minus ("−6.0", "0.25", "3"). */
+export function shownValue(slider, value) {
+  return snap(slider, value).toFixed(decimalsOf(slider.step)).replace("-", "−");
+}
+
+/** Whether two values of a slider are the same step (floats from the page and from JSON may differ in the last bit). */
+function sameStep(slider, a, b) {
+  return Math.abs(a - b) < slider.step / 1000;
 }
 
 /**
@@ -42,10 +61,10 @@ export function snap(slider, value) {
  */
 export function frameFor(frameSet, values, name) {
   for (const slider of frameSet.sliders) {
-    if (slider.name !== name && values[slider.name] !== frameSet.base[slider.name]) return null;
+    if (slider.name !== name && !sameStep(slider, values[slider.name], frameSet.base[slider.name])) return null;
   }
   const slider = sliderNamed(frameSet, name);
-  return frameSet.frames[name][(snap(slider, values[name]) - slider.low) / slider.step];
+  return frameSet.frames[name][Math.round((snap(slider, values[name]) - slider.low) / slider.step)];
 }
 
 /** The slots whose part differs between two frames, given as part indices or as their HTML

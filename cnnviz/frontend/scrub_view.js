@@ -23,6 +23,7 @@ function buildSliders(view, frameSet) {
       `<input type="range" id="${id}" name="${slider.name}">`;
     box.querySelector("label").textContent = slider.label;
     const input = box.querySelector("input");
+    showHelp(input, slider.help);
     input.addEventListener("pointerdown", () => { view.held = slider.name; });
     input.addEventListener("input", () => move(view, slider.name, input.valueAsNumber));
     input.addEventListener("change", () => release(view, slider.name));
@@ -30,6 +31,28 @@ function buildSliders(view, frameSet) {
     view.inputs[slider.name] = input;
   }
   return row;
+}
+
+/** A slider's help: a "?" after its label (hover or long-press shows it) and the input's description
+ * (screen readers read it with the label). None when the help is empty. */
+function showHelp(input, help) {
+  const label = input.parentElement.querySelector("label");
+  let mark = label.nextElementSibling && label.nextElementSibling.classList.contains("scrub-help")
+    ? label.nextElementSibling : null;
+  if (!help) {
+    if (mark) mark.remove();
+    input.removeAttribute("aria-description");
+    return;
+  }
+  if (!mark) {
+    mark = document.createElement("span");
+    mark.className = "scrub-help";
+    mark.textContent = "?";
+    mark.setAttribute("aria-hidden", "true"); // the input's description says it
+    label.after(mark);
+  }
+  mark.title = help;
+  input.setAttribute("aria-description", help);
 }
 
 /** Show slider `name` at `value`, and the frame the server drew for it (if it has one yet). */
@@ -124,6 +147,7 @@ function arrive(view, frameSet) {
     Object.assign(input, { min: slider.low, max: slider.high, step: slider.step }); // a range can change (the output cells)
     const label = input.parentElement.querySelector("label");
     if (label.textContent !== slider.label) label.textContent = slider.label; // the language may have changed
+    showHelp(input, slider.help);
     showValue(view, slider.name);
   }
   const name = view.held || view.moved || frameSet.sliders[0].name;

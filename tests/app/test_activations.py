@@ -1,17 +1,36 @@
 """The Activation functions page through AppTest: it renders, and its main widgets change what is shown."""
 
+import html
 import re
 
 import numpy as np
 import pytest
 
 from cnnviz import activation_views, activations
+from cnnviz.drawing.activations_view import POINTS
 from pages import ui
+from tests import scrub
 from tests.app.conftest import change, open_page
 from tests.charts import SVG, Chart, page_svgs
-from tests.views import captions, formulas, headings
+from tests.views import captions as page_captions
+from tests.views import formulas, headings
 
 PAGE = "pages/activations.py"
+VIEW = "act.scrub"  # the scrubbing view: the input range's ends and the parameters; the curves chart
+
+
+def captions(at) -> list[str]:
+    """The view's captions (tags dropped), then the page's."""
+    found = (
+        re.findall(r'<div class="cnnviz-caption"><p>(.*?)</p></div>', scrub.shown(at, VIEW))
+        if at.get("bidi_component")
+        else []
+    )
+    return [html.unescape(caption) for caption in found] + page_captions(at)
+
+
+def view_warnings(at) -> list[str]:
+    return scrub.notes(at, VIEW, "warning")
 
 
 def metrics(at) -> dict[str, str]:
@@ -19,8 +38,8 @@ def metrics(at) -> dict[str, str]:
 
 
 def curves_chart(at) -> Chart:
-    """The first chart of the page: the functions and their slopes."""
-    return Chart(page_svgs(at)[0])
+    """The scrubbing view's chart: the functions and their slopes."""
+    return Chart(scrub.svgs(at, VIEW)[0])
 
 
 def trace_names(at) -> list[str]:
@@ -57,8 +76,8 @@ def test_renders_every_panel_with_engine_numbers(default_page):
 
 
 def test_the_charts_show_the_engine_numbers(default_page):
-    curves, norms, dead, units, histogram = page_svgs(default_page)
-    chart = Chart(curves)  # sigmoid and ReLU on -6..6, "saturated" below 0.05
+    norms, dead, units, histogram = page_svgs(default_page)
+    chart = curves_chart(default_page)  # sigmoid and ReLU on -6..6, "saturated" below 0.05
     regions = activations.flat_regions(activations.curve("sigmoid", -6.0, 6.0), 0.05)
     shaded = chart.bands(activation_views.FILLS["saturated"][0])
     assert len(shaded) == len(regions) == 2
@@ -100,7 +119,7 @@ def test_choosing_functions_and_parameters_changes_the_plot_and_the_formulas():
     assert any(r"\ln" in formula for formula in formulas(at))
     before, to_px = trace_values(at, "Leaky ReLU slope")[0], curves_chart(at).y_px  # at x = -6
     assert to_px(before) == pytest.approx(to_px(0.01), abs=1)
-    change(at, "slider", "act.leaky_relu.slope", 0.3)
+    scrub.move(at, "act.leaky_relu.slope", 0.3)
     after, to_px = trace_values(at, "Leaky ReLU slope")[0], curves_chart(at).y_px
     assert to_px(after) == pytest.approx(to_px(0.3), abs=1)
 
@@ -110,20 +129,20 @@ def test_rrelu_shows_training_draws_and_the_evaluation_slope():
     change(at, "multiselect", "act.functions", ["rrelu"])
     assert "RReLU (training)" in trace_names(at)
     dots = curves_chart(at).dots()
-    assert len(dots) == 2 * len(range(0, 801, 801 // 120))  # f and f' of every 6th of the 801 points
+    assert len(dots) == 2 * len(range(0, POINTS, POINTS // 120))  # f and f' of every other of the view's points
     (note,) = [caption for caption in captions(at) if caption.startswith("RReLU dots")]
     low, high, evaluation = (float(n) for n in re.findall(r"\d+\.\d+", note))
     assert 0.125 <= low < high <= 1 / 3
     assert evaluation == pytest.approx((0.125 + 1 / 3) / 2, abs=1e-3)
     change(at, "slider", "act.rrelu.lower", 0.45)  # above the upper bound: refused with the reason
-    assert any("must not exceed" in warning.value for warning in at.warning)
+    assert any("must not exceed" in warning for warning in view_warnings(at))
     assert not at.error
 
 
 def test_impossible_rrelu_bounds_hide_only_the_rrelu_curve():
     at = open_page(PAGE, **{"act.functions": "sigmoid,rrelu,relu", "act.rrelu.lower": "0.45"})
     assert not at.exception and not at.error
-    assert [warning.value for warning in at.warning if "must not exceed" in warning.value]
+    assert [warning for warning in view_warnings(at) if "must not exceed" in warning]
     names = trace_names(at)
     assert "Sigmoid" in names and "ReLU" in names and not any(name.startswith("RReLU") for name in names)
     assert [tab.label for tab in at.tabs] == ["Sigmoid", "ReLU"]
@@ -177,8 +196,8 @@ def test_chinese():
     assert at.title[0].value == "激活函数"
     assert "梯度消失" in headings(at)[2]  # after the title and the first panel's
     assert any("此范围内最大导数" in caption for caption in captions(at))
-    curves, norms, dead, units, histogram = page_svgs(at)
-    chart = Chart(curves)
+    norms, dead, units, histogram = page_svgs(at)
+    chart = curves_chart(at)
     assert chart.x_label == "输入 x" and chart.y_label == "实线 f(x)，虚线为导数 f'(x)"
     assert chart.legend == ["Sigmoid", "Sigmoid 导数", "ReLU", "ReLU 导数", "Sigmoid: |导数| < 0.05"]
     assert Chart(norms).y_label == "梯度范数 ‖dL/dW‖（对数坐标）"
@@ -267,8 +286,8 @@ def run_snippet(code: str) -> dict:
 def test_the_code_shown_reproduces_the_table_of_values_and_slopes():
     at = open_page(PAGE)
     change(at, "multiselect", "act.functions", ["leaky_relu", "relu", "softplus"])
-    change(at, "slider", "act.leaky_relu.slope", 0.2)
-    change(at, "slider", "act.softplus.beta", 2.0)
+    scrub.move(at, "act.leaky_relu.slope", 0.2)
+    scrub.move(at, "act.softplus.beta", 2.0)
     assert len(at.code) == len(at.dataframe) == 3  # one per function, in its tab
     for code, table in zip(at.code, at.dataframe, strict=True):
         namespace = run_snippet(code.value)

@@ -10,20 +10,37 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz import figures
+from cnnviz.drawing.pool_view import marked_cells
+from tests import scrub
 from tests.app.conftest import change, open_page
 from tests.charts import page_charts, within_pixels
 from tests.conftest import ROOT
-from tests.grids import page_grids
-from tests.views import captions, formulas, notes
+from tests.grids import page_grids, read_grids
+from tests.views import captions
+from tests.views import notes as page_notes
 from tests.views import text as page_text
 
 PAGE = "pages/pooling.py"
+VIEW = "pool.scrub"  # the scrubbing view: grid size, window, stride, padding and cell sliders; the grids
 MAX_SHIFT = 6  # the page shifts the map by 1..6 pixels
 
 
+def view_grids(at) -> list:
+    return read_grids(scrub.shown(at, VIEW))
+
+
 def grids(at) -> dict[str, list[list[str]]]:
-    """The numbers written in each grid, by the grid's title."""
-    return {shown.title: shown.texts for shown in page_grids(at) if shown.title}
+    """The numbers written in each grid (the view's, then the page's), by the grid's title."""
+    return {shown.title: shown.texts for shown in view_grids(at) + page_grids(at) if shown.title}
+
+
+def notes(at, kind: str) -> list[str]:
+    """The view's notes of ``kind`` (tags dropped), then the page's."""
+    return [re.sub(r"<[^>]+>", "", note) for note in scrub.notes(at, VIEW, kind)] + page_notes(at, kind)
+
+
+def formulas(at) -> list[str]:
+    return scrub.formulas(at, VIEW)
 
 
 def grid(at, prefix: str) -> list[list[str]]:
@@ -45,7 +62,10 @@ def pictures(at) -> list[str]:
 
 
 def outlined(at, prefix: str, kind: str = "window") -> list[tuple[int, int]]:
-    """(row, col) of the cells outlined on a grid: "window" (amber) or "winner" (black)."""
+    """(row, col) of the cells outlined on a grid: "window" (amber) or "winner" (black); on the
+    view's input grid, as its marks (a ``<style>``) outline them."""
+    if prefix == "Input":
+        return marked_cells(scrub.shown(at, VIEW))[kind]
     for shown in page_grids(at):
         if shown.title.startswith(prefix):
             return shown.cells_with(kind)
@@ -72,7 +92,7 @@ def test_renders_with_every_panel(default_page):
     assert re.fullmatch(r"\\max\(\d, \d, \d, \d\) = \d", window_formula(at).strip("$\n"))
     assert r"\lfloor 2 \rfloor + 1 = 3" in size_formula(at)
     assert len(pictures(at)) == 2  # before and after pooling
-    assert len(page_grids(at)) == 5  # four grids and the quiz grid
+    assert len(page_grids(at)) == 3 and len(view_grids(at)) == 2  # two gradient grids, the quiz grid; the view's two
     assert not at.get("plotly_chart") and len(page_charts(at)) == 1  # the shift chart
 
 
@@ -132,16 +152,16 @@ def test_pooling_type_changes_the_numbers():
 
 def test_kernel_and_stride_change_the_output_shape():
     at = open_page(PAGE)
-    change(at, "slider", "pool.kernel", 3)  # (6 - 3) / 2 rounded down, + 1
+    scrub.move(at, "pool.kernel", 3)  # (6 - 3) / 2 rounded down, + 1
     assert "Output 2 × 2" in grids(at)
     assert len(re.findall(r"\d+", window_formula(at).split("=")[0])) == 9
-    change(at, "slider", "pool.stride", 1)  # (6 - 3) / 1 + 1
+    scrub.move(at, "pool.stride", 1)  # (6 - 3) / 1 + 1
     assert "Output 4 × 4" in grids(at)
 
 
 def test_padding_shows_minus_infinity_for_max_and_zero_for_average():
     at = open_page(PAGE)
-    change(at, "slider", "pool.padding", 1)
+    scrub.move(at, "pool.padding", 1)
     padded = grid(at, "Input")
     assert len(padded) == 8 and padded[0] == ["−∞"] * 8
     assert "Input 6 × 6, with padding" in grids(at)
@@ -169,7 +189,7 @@ def test_the_lp_label_promises_no_p_the_slider_does_not_hold():
 
 def test_ceil_mode_adds_a_partial_window():
     at = open_page(PAGE)
-    change(at, "slider", "pool.grid.size", 5)
+    scrub.move(at, "pool.grid.size", 5)
     assert "Output 2 × 2" in grids(at)
     assert any("in no window" in info for info in notes(at, "info"))
     change(at, "toggle", "pool.ceil_mode", True)
@@ -183,7 +203,7 @@ def test_selected_cell_moves_the_window_and_the_gradient():
     at = open_page(PAGE)
     first = window_formula(at)
     first_outline = outlined(at, "Input")
-    change(at, "slider", "pool.cell", 9)
+    scrub.move(at, "pool.cell", 9)
     assert window_formula(at) != first
     assert outlined(at, "Input") != first_outline
     assert min(outlined(at, "Input")) == (4, 4)  # window starts at row 4, col 4
@@ -195,15 +215,15 @@ def test_selected_cell_moves_the_window_and_the_gradient():
 
 def test_impossible_setting_warns_and_says_what_would_work():
     at = open_page(PAGE)
-    change(at, "slider", "pool.padding", 2)
-    assert at.warning
-    assert "at most half the window" in at.warning[0].value
-    assert "padding 1" in at.warning[0].value
-    assert not at.error
-    change(at, "slider", "pool.kernel", 5)
-    change(at, "slider", "pool.grid.size", 3)
-    change(at, "slider", "pool.padding", 0)
-    assert "not even one window fits" in at.warning[0].value
+    scrub.move(at, "pool.padding", 2)
+    (why,) = notes(at, "warning")[:1]
+    assert "at most half the window" in why and "padding 1" in why
+    assert "at most half the window" in at.warning[0].value  # the image panel says it for the image
+    assert not at.error and not at.code
+    scrub.move(at, "pool.kernel", 5)
+    scrub.move(at, "pool.grid.size", 3)
+    scrub.move(at, "pool.padding", 0)
+    assert "not even one window fits" in notes(at, "warning")[0]
 
 
 def test_image_crop_and_image_controls():
@@ -224,6 +244,8 @@ def shown_texts(at) -> list[str]:
     widgets = ("slider", "toggle", "segmented_control", "select_slider", "number_input")
     texts += [w.label for kind in widgets for w in getattr(at, kind)]
     texts += [option for control in at.segmented_control for option in control.options]
+    texts += [re.sub(r"<[^>]+>", " ", part) for part in scrub.frame_set(at, VIEW)["parts"]]
+    texts += [slider["label"] for slider in scrub.frame_set(at, VIEW)["sliders"]]
     return texts + list(grids(at))
 
 
@@ -234,7 +256,7 @@ def test_every_text_is_translated(lang, kind):
     at = open_page(PAGE)
     at.session_state["lang"] = lang
     change(at, "segmented_control", "pool.kind", kind)
-    change(at, "slider", "pool.grid.size", 5)  # unused cells: one more note
+    scrub.move(at, "pool.grid.size", 5)  # unused cells: one more note
     if kind != "global_avg":  # the window settings are disabled for global pooling
         change(at, "toggle", "pool.ceil_mode", True)  # a partial window: one more note
     assert [text for text in shown_texts(at) if "pool." in text or "lesson." in text] == []
@@ -259,8 +281,8 @@ def test_chinese():
     assert at.title[0].value == "池化"
     assert "输出 3 × 3" in grids(at)
     assert re.search(r"[\u4e00-\u9fff]{4}", at.markdown[0].value)
-    change(at, "slider", "pool.padding", 2)
-    assert "最多为窗口大小的一半" in at.warning[0].value
+    scrub.move(at, "pool.padding", 2)
+    assert "最多为窗口大小的一半" in notes(at, "warning")[0]
 
 
 # --- Predict, then reveal ---------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Driving a scrubbing view (``cnnviz/frontend/scrub_view.js``) in chromium, and reading what it shows.
 
-Shared by the browser tests (``test_scrub.py``, ``test_scrub_steps.py``) and the drag benchmark
+Shared by the browser tests (``test_scrub.py``, ``test_scrub_steps.py``, ``test_scrub_pool.py``) and the drag benchmark
 (``bench/drag.py``). A view is ``.scrub-view``; its sliders are ``<input type=range name=...>``
 (their range is read from the input itself); the frame on show is in its slots. ``shown``
 reads what a student sees; ``matches_engine`` asks the engine (or torch) what it must be for
@@ -18,8 +18,10 @@ import torch
 import torch.nn.functional as F
 from playwright.sync_api import Page
 
-from cnnviz import arithmetic, convolution, kernels
+from cnnviz import arithmetic, convolution, kernels, pooling_views
 from cnnviz.arithmetic import SizeError
+from cnnviz.drawing.activations_view import CurvesSettings, curves_frame
+from cnnviz.drawing.pool_view import marked_cells
 from cnnviz.drawing.losses_view import SCALES
 
 VIEW = ".scrub-view"
@@ -43,6 +45,9 @@ READ_JS = """
            probabilities: [...view.querySelectorAll('.scrub-slot-1 svg g text')].map((label) => label.textContent),
            texts: Object.fromEntries([...view.querySelectorAll('.scrub-slider')]
              .map((box) => [box.dataset.name, box.querySelector('output').textContent])),
+           pool_output: [...view.querySelectorAll('.pool-output tr')].map((tr) => [...tr.children].map((td) => td.title)),
+           warning: text('.cnnviz-note.warning'),
+           polylines: [...view.querySelectorAll('.act-chart polyline')].map((line) => line.getAttribute('points')),
            pending: view.classList.contains('scrub-pending') };
 }
 """
@@ -150,6 +155,64 @@ def loss_matches(seen: dict) -> bool:
     )
 
 
+# --- Pooling -----------------------------------------------------------------------------------------
+
+POOL_SEED = 0  # the page opens on random numbers, seed 0, max pooling
+
+
+def pool_expected(values: dict[str, int]) -> dict:
+    """What torch says the Pooling view must show: F.max_pool2d's output, the cell, its window (padded coordinates)."""
+    grid = torch.as_tensor(pooling_views.random_grid(values["grid.size"], POOL_SEED))[None, None]
+    kernel, stride, padding = values["kernel"], values["stride"], values["padding"]
+    try:
+        out = F.max_pool2d(grid, kernel, stride, padding)[0, 0].numpy()
+    except RuntimeError:
+        return {"output": None}
+    cell = min(values["cell"], out.size)
+    row, col = divmod(cell - 1, out.shape[1])
+    window = sorted((row * stride + i, col * stride + j) for i in range(kernel) for j in range(kernel))
+    return {"output": out, "cell": (row, col), "window": window}
+
+
+def pool_matches(seen: dict) -> bool:
+    want = pool_expected(seen["values"])
+    if want["output"] is None:
+        return not seen["pool_output"] and bool(seen["warning"]) and seen["marks"] is None
+    drawn = np.array([[float(title.split(": ")[1]) for title in row] for row in seen["pool_output"]])
+    if drawn.shape != want["output"].shape or not (seen["marks"] and seen["latex"]):
+        return False
+    marked = marked_cells(f"<style>{seen['marks']}</style>")
+    written = float(seen["latex"].rsplit("= ", 1)[1])
+    return (
+        np.allclose(drawn, want["output"], rtol=1e-5)
+        and marked["output"] == want["cell"]
+        and marked["window"] == want["window"]
+        and np.isclose(written, want["output"][want["cell"]], atol=5e-4)
+    )
+
+
+# --- Activation functions ----------------------------------------------------------------------------
+
+#: The view opened on Leaky ReLU and sigmoid: the range's ends and Leaky ReLU's slope to drag.
+ACT_QUERY = "?act.functions=leaky_relu,sigmoid"
+ACT_FUNCTIONS = ("leaky_relu", "sigmoid")
+
+
+def act_lines(values: dict[str, float]) -> list[str] | None:
+    """The engine's chart for ``values`` (``activations_view.curves_frame``), as its lines' points; None when refused."""
+    chart, _ = curves_frame(CurvesSettings(ACT_FUNCTIONS), values)
+    return re.findall(r'<polyline points="([^"]*)"', chart) if chart else None
+
+
+def act_matches(seen: dict) -> bool:
+    """The lines on show are the engine's for the values on the sliders (torch checks the engine:
+    ``tests/engine/test_activation_frames.py``); an empty range says why."""
+    want = act_lines(seen["values"])
+    if want is None:
+        return not seen["polylines"] and bool(seen["warning"])
+    return seen["polylines"] == want
+
+
 @dataclass(frozen=True)
 class Lesson:
     """A lesson with a scrubbing view: where it opens, and how a frame is checked against the engine."""
@@ -162,6 +225,8 @@ LESSONS: dict[str, Lesson] = {
     "output_size": Lesson("/output_size", size_matches),
     "conv_steps": Lesson("/conv_steps" + STEPS_QUERY, steps_matches),
     "losses": Lesson("/losses", loss_matches),
+    "pooling": Lesson("/pooling", pool_matches),
+    "activations": Lesson("/activations" + ACT_QUERY, act_matches),
 }
 
 
@@ -169,14 +234,28 @@ def matches_engine(seen: dict, lesson: str = "output_size") -> bool:
     return not seen["pending"] and LESSONS[lesson].matches(seen)
 
 
-def slider_range(page: Page, name: str) -> tuple[int, int]:
+def slider_range(page: Page, name: str) -> tuple[float, float]:
     """Slider ``name``'s (low, high), as the view set them."""
     thumb = view(page).locator(f'input[name="{name}"]')
     low, high = thumb.evaluate("(input) => [Number(input.min), Number(input.max)]")
-    return int(low), int(high)
+    return (int(low), int(high)) if float(low).is_integer() and float(high).is_integer() else (low, high)
 
 
-def thumb_x(page: Page, name: str, value: int) -> tuple[float, float]:
+def slider_values(page: Page, name: str) -> list[float]:
+    """Every value slider ``name`` can take, low to high (its step read from the input)."""
+    low, high, step = (
+        view(page)
+        .locator(f'input[name="{name}"]')
+        .evaluate("(input) => [Number(input.min), Number(input.max), Number(input.step)]")
+    )
+    count = round((high - low) / step) + 1
+    if all(float(number).is_integer() for number in (low, step)):
+        return [int(low + index * step) for index in range(count)]
+    decimals = len(repr(float(step)).split(".")[1])
+    return [round(low + index * step, decimals) for index in range(count)]
+
+
+def thumb_x(page: Page, name: str, value: float) -> tuple[float, float]:
     """The screen point where slider ``name``'s thumb sits at ``value`` (scrolled into sight first:
     the Loss functions view is far down its page)."""
     thumb = view(page).locator(f'input[name="{name}"]')

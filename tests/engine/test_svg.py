@@ -1,6 +1,8 @@
 """SVG charts: the pixels of every mark map back to the numbers they draw."""
 
+import html
 import math
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -154,3 +156,16 @@ def test_dots_at_the_edges_of_the_data_are_drawn_whole(size):
     assert all(circles_inside_the_clip(chart.svg()))
     with_lines = svg.Chart().line([-1, 12], [-10, 40], "blue").dots(x, y, "red", size=size)
     assert all(circles_inside_the_clip(with_lines.svg()))  # lines reaching further leave the room as it is
+
+
+def test_legend_rows_stay_inside_the_chart_from_the_plots_left_edge():
+    """Rows were filled to the chart's width but drawn from the plot's left edge: a long row hung over the right."""
+    chart = svg.Chart(width=640, height=460, y_label="f(x) solid, slope f'(x) dashed")
+    for index, name in enumerate(["Leaky ReLU", "PReLU", "ELU", "Softplus", "RReLU", "RReLU (training)"]):
+        chart.line([0, 1], [index, index + 1], "#000", name)
+        chart.line([0, 1], [index, index], "#000", f"{name} slope", dashed=True)
+    drawn = chart.svg()
+    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+" fill="currentColor">([^<]*)</text>', drawn)
+    assert len(labels) >= 12
+    for x, label in labels:
+        assert float(x) + svg.text_width(html.unescape(label)) <= 640, label

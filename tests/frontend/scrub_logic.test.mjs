@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 
 import {
-  changedSlots, frameFor, gunzipJson, sameNames, sameValues, snap, valueText, valuesOnArrival,
+  changedSlots, frameFor, gunzipJson, sameNames, sameValues, shownValue, snap, valueText, valuesOnArrival,
 } from "../../cnnviz/frontend/scrub_logic.js";
 
 // Two sliders around a = 1, b = 4; b moves in steps of 2. Parts: "a=…,b=…" strings.
@@ -73,4 +73,22 @@ test("a new set of slider names is told apart from the same names", () => {
   assert.equal(sameNames(["size", "stride", "position"], ["size", "stride", "position"]), true);
   assert.equal(sameNames(["size", "stride", "position"], ["stride", "position"]), false); // a typed grid: no size
   assert.equal(sameNames(["a", "b"], ["b", "a"]), false);
+});
+
+// A slider in steps of 0.1 (an activation's parameter): 0.1 * 3 is 0.30000000000000004 in floats.
+const fine = {
+  sliders: [{ name: "alpha", label: "α", low: 0.1, high: 0.5, step: 0.1, value: 0.3 }],
+  base: { alpha: 0.3 },
+  parts: ["0.1", "0.2", "0.3", "0.4", "0.5"],
+  frames: { alpha: [[0], [1], [2], [3], [4]] },
+};
+
+test("a slider in decimal steps finds its frame, snaps and is shown without float noise", () => {
+  for (const [value, index] of [[0.1, 0], [0.30000000000000004, 2], [0.4, 3], [0.5, 4]]) {
+    assert.deepEqual(frameFor(fine, { alpha: value }, "alpha"), [index]);
+  }
+  assert.equal(snap(fine.sliders[0], 0.26), 0.3);
+  assert.equal(shownValue(fine.sliders[0], 0.1 + 0.2), "0.3");
+  assert.equal(shownValue({ low: -20, high: 20, step: 0.5 }, -6), "−6.0");
+  assert.equal(shownValue({ low: 0, high: 3, step: 1 }, 2), "2");
 });

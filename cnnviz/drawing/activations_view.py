@@ -1,0 +1,165 @@
+"""The Activation functions lesson's scrubbing view: the chosen functions and their slopes.
+
+A frame is the chart of f and f' (``activation_views.curves_chart``) of the chosen
+functions over the input range, for one setting of the range's ends and of the functions'
+parameters, with its captions, and a warning for a function whose settings are impossible.
+Every number comes from ``cnnviz.activations.curve`` (torch's own functions and autograd).
+
+A chart is ~40 kB of SVG at the page's 801 points per curve, and the view holds a frame for
+every value of every slider (the range's ends: 81 values each): so a frame's curves have
+``POINTS`` points, which draws the same picture at the chart's 580 px plot width.
+A line's points that lie on the straight line through their neighbours (ReLU's flat half,
+sigmoid's tails) are then dropped from the drawn SVG (``thin_polylines``): a 2-function set
+goes from ~220 kB to ~39 kB gzipped (``bench/RESULTS.md``).
+A parameter slider with more than ``MAX_VALUES`` values (RReLU's bounds, in steps of 0.001)
+would cost more frames than a drag is worth: it stays a Streamlit slider (``fixed``).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnnviz import activation_views, activations, i18n
+from cnnviz.drawing.frames import Slider, frame_sets
+
+#: The input range's ends: name -> (low, high, default, step); URL keys ``act.low``, ``act.high``.
+RANGE_SLIDERS: dict[str, tuple[float, float, float, float]] = {
+    "low": (-20.0, 20.0, -6.0, 0.5),
+    "high": (-20.0, 20.0, 6.0, 0.5),
+}
+#: Points per curve in a frame (the page's table and summaries use the engine's 801).
+POINTS = 241
+#: A parameter with more values than this stays a Streamlit slider.
+MAX_VALUES = 101
+FIGURE_LABELS = ("x", "value", "slope", "dead", "saturated", "training")
+
+
+#: How far (pixels) a dropped point may lie from the line drawn instead: below the SVG's 0.1 px rounding.
+THIN_PX = 0.15
+_POINTS = re.compile(r'(<polyline points=")([^"]*)(")')
+
+
+def _thin(points: str) -> str:
+    """Douglas-Peucker: keep the point farthest from the chord while it is more than ``THIN_PX`` away, then recurse."""
+    xy = np.array([pair.split(",") for pair in points.split()], float)
+    keep = np.zeros(len(xy), bool)
+    keep[[0, -1]] = True
+    spans = [(0, len(xy) - 1)]
+    while spans:
+        first, last = spans.pop()
+        if last - first < 2:
+            continue
+        (x0, y0), (x1, y1) = xy[first], xy[last]
+        inner = xy[first + 1 : last]
+        chord = max(np.hypot(x1 - x0, y1 - y0), 1e-9)
+        away = np.abs((x1 - x0) * (inner[:, 1] - y0) - (y1 - y0) * (inner[:, 0] - x0)) / chord
+        farthest = int(np.argmax(away))
+        if away[farthest] > THIN_PX:
+            middle = first + 1 + farthest
+            keep[middle] = True
+            spans += [(first, middle), (middle, last)]
+    return " ".join(f"{x:g},{y:g}" for x, y in xy[keep])
+
+
+def thin_polylines(svg: str) -> str:
+    """The SVG with each polyline's points that lie within ``THIN_PX`` of the line drawn
+    without them dropped: the same picture, in fewer bytes."""
+    return _POINTS.sub(lambda match: match[1] + _thin(match[2]) + match[3], svg)
+
+
+def parameter_sliders(keys: tuple[str, ...]) -> dict[str, tuple[float, float, float, float]]:
+    """The view's parameter sliders for the chosen functions: ``"<key>.<parameter>"`` -> (low, high, default, step)."""
+    found = {}
+    for key in keys:
+        for parameter in activations.get(key).parameters:
+            if round((parameter.high - parameter.low) / parameter.step) + 1 <= MAX_VALUES:
+                found[f"{key}.{parameter.name}"] = (parameter.low, parameter.high, parameter.default, parameter.step)
+    return found
+
+
+@dataclass(frozen=True)
+class CurvesSettings:
+    """What the view's sliders do not change: the functions, the flatness threshold, and the
+    parameters set outside the view (``"<key>.<parameter>"``, value pairs)."""
+
+    keys: tuple[str, ...]
+    threshold: float = 0.05
+    fixed: tuple[tuple[str, float], ...] = ()
+
+
+def _note(text: str, kind: str) -> str:
+    return f'<div class="cnnviz-note {kind}"><p>{html.escape(text)}</p></div>'
+
+
+def _caption(text: str) -> str:
+    return f'<div class="cnnviz-caption"><p>{html.escape(text)}</p></div>'
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}".replace("-", "−")
+
+
+def curves_frame(settings: CurvesSettings, values: Mapping[str, float], lang: str = i18n.DEFAULT_LANGUAGE) -> tuple:
+    """The view for one setting: (the chart and its captions, the warnings).
+
+    Args:
+        settings: the functions, the threshold and the parameters not on the view.
+        values: {"low", "high", "<key>.<parameter>"...} -> value.
+        lang: the interface language.
+    """
+    every = dict(settings.fixed) | {name: float(value) for name, value in values.items()}
+    return _curves_frame(settings, tuple(sorted(every.items())), lang)
+
+
+@functools.lru_cache(maxsize=2048)
+def _curves_frame(settings: CurvesSettings, values: tuple[tuple[str, float], ...], lang: str) -> tuple[str, str]:
+    every = dict(values)
+    low, high = every["low"], every["high"]
+    names = {key: i18n.translate(f"act.name.{key}", lang) for key in activations.ACTIVATIONS}
+    curves, warnings = [], []
+    for key in settings.keys:  # a function whose settings are impossible is left out alone, saying why
+        params = {p.name: every.get(f"{key}.{p.name}", p.default) for p in activations.get(key).parameters}
+        try:
+            curves.append(activations.curve(key, low, high, params, points=POINTS))
+        except ValueError as error:
+            said = _note(i18n.explain(error, lang) or str(error), "warning")
+            warnings += [said] if said not in warnings else []  # an empty range refuses every function alike
+    if not curves:
+        return "", "".join(warnings)
+    extra = [activations.curve(curve.key, low, high, {p.name: every.get(f"rrelu.{p.name}", p.default)
+                                                       for p in activations.get("rrelu").parameters},
+                               points=POINTS, training=True)
+             for curve in curves if curve.key == "rrelu"]  # fmt: skip
+    labels = {name: i18n.translate(f"act.fig.{name}", lang) for name in FIGURE_LABELS}
+    chart = thin_polylines(activation_views.curves_chart(curves, settings.threshold, names, labels, extra))
+    captions = [_caption(i18n.translate("act.legend", lang, first=names[curves[0].key]))]
+    slopes = extra[0].dy[extra[0].x < 0] if extra else []
+    if len(slopes):  # the random slopes are on the negative side: none when the range starts at 0 or above
+        evaluation = next(curve for curve in curves if curve.key == "rrelu").dy[0]
+        captions.append(_caption(i18n.translate("act.rrelu_note", lang, low=_fmt(slopes.min()),
+                                                high=_fmt(slopes.max()), eval=_fmt(evaluation))))  # fmt: skip
+    return f'<div class="act-chart">{chart}</div>{"".join(captions)}', "".join(warnings)
+
+
+def curves_frame_set(settings: CurvesSettings, values: Mapping[str, float], lang: str = i18n.DEFAULT_LANGUAGE) -> dict:
+    """``curves_frame`` for every value of the range's ends and of each parameter slider around ``values``."""
+    ranges = RANGE_SLIDERS | parameter_sliders(settings.keys)
+    names = {key: i18n.translate(f"act.name.{key}", lang) for key in settings.keys}
+
+    def label(name: str) -> str:
+        if name in RANGE_SLIDERS:
+            return i18n.translate(f"act.range.{name}", lang)
+        key, parameter = name.split(".")
+        return i18n.translate(
+            "act.param", lang, function=names[key], parameter=i18n.translate(f"act.param.{parameter}", lang)
+        )
+
+    sliders = [Slider(name, label(name), low, high, values[name], step)
+               for name, (low, high, _, step) in ranges.items()]  # fmt: skip
+    return frame_sets(sliders, lambda setting: curves_frame(settings, setting, lang), {"class": "act-frame"})

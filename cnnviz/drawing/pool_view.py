@@ -1,0 +1,207 @@
+"""The Pooling lesson's scrubbing view: the windows on a grid of numbers, and what they give.
+
+A frame shows, for one setting of the grid size, window (kernel), stride, padding and
+selected output cell: the input as the windows see it (padding shaded), the output, the
+selected cell's window, winner and arithmetic, and the output-size formula. Every number
+comes from ``cnnviz.pooling`` (``pool_grid``); the formulas from ``cnnviz.pooling_views``.
+
+As in Step by step (``conv_steps_view``), the grids are drawn once per geometry and the
+selected cell's marks are a small ``<style>`` part per cell: the cell slider has up to
+100 values. ``pool_frame_set`` draws the frames that ``cnnviz/frontend/scrub_view.js`` swaps.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from cnnviz import figures, i18n, pooling, pooling_views
+from cnnviz.drawing.frames import Slider, frame_sets
+from cnnviz.drawing.mathml import formula_mathml
+from cnnviz.pooling import PoolSettings
+
+#: The geometry sliders: name -> (low, high, default); URL keys ``pool.<name>``.
+POOL_SLIDERS: dict[str, tuple[int, int, int]] = {
+    "grid.size": (3, 10, 6),
+    "kernel": (1, 5, 2),
+    "stride": (1, 5, 2),
+    "padding": (0, 2, 0),
+}
+#: The view's class; the marks' selectors start with it.
+VIEW_CLASS = "pool-frame"
+#: Width (pixels) the input grid may take; its cells shrink from 44 px to fit (never below 24).
+GRID_WIDTH = 380
+WINDOW = "box-shadow:inset 0 0 0 3px #f59e0b"  # as assets/app.css draws td.window and td.winner
+WINNER = "box-shadow:inset 0 0 0 4px #000,inset 0 0 0 6px #fff"
+
+
+@dataclass(frozen=True)
+class PoolNumbers:
+    """What the view's sliders do not change: the grid for each size, and the layer's other settings."""
+
+    grids: tuple[tuple[int, tuple[tuple[float, ...], ...]], ...]
+    settings: PoolSettings
+
+    @classmethod
+    def of(cls, grids: Mapping[int, np.ndarray], settings: PoolSettings) -> PoolNumbers:
+        rows = lambda array: tuple(map(tuple, np.asarray(array, float).tolist()))  # noqa: E731
+        defaults = {name: POOL_SLIDERS[name][2] for name in ("kernel", "stride", "padding")}
+        # The geometry is the sliders': kept at its defaults here, so the frames' caches hold across releases.
+        settings = replace(
+            settings, kernel_size=defaults["kernel"], stride=defaults["stride"], padding=defaults["padding"]
+        )
+        return cls(tuple((size, rows(grid)) for size, grid in grids.items()), settings)
+
+    def grid(self, size: int) -> np.ndarray:
+        return np.array(dict(self.grids)[size], float)
+
+    def layer(self, values: Mapping[str, int]) -> PoolSettings:
+        """The pooling layer with the geometry in ``values`` (defaults for sliders not there)."""
+        kernel, stride, padding = (values.get(name, POOL_SLIDERS[name][2]) for name in ("kernel", "stride", "padding"))
+        return replace(self.settings, kernel_size=kernel, stride=stride, padding=padding)
+
+
+def markdown_html(text: str) -> str:
+    """A catalogue sentence's ``**bold**`` and ``code`` as HTML (the rest escaped)."""
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text, quote=False))
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+
+
+def impossible_text(error: ValueError, height: int, width: int, settings: PoolSettings, lang: str) -> str:
+    """Why these settings have no output on a (height, width) input, and the nearest settings that do."""
+    why = i18n.explain(error, lang, "pool.error") or str(error)
+    fixed = pooling.nearest_valid(height, width, settings)
+    nearest = i18n.translate("pool.nearest", lang, kernel=fixed.kernel_size, stride=fixed.stride, padding=fixed.padding)
+    return f"{i18n.translate('pool.impossible', lang, h=height, w=width)} {why}\n\n{nearest}"
+
+
+def marks(pooled: pooling.PooledGrid, cell: tuple[int, int]) -> str:
+    """A ``<style>`` outlining the window of output ``cell`` (and the output cell) in amber and its winner in black."""
+    inp, out = f".{VIEW_CLASS} .pool-input tbody>tr", f".{VIEW_CLASS} .pool-output tbody>tr"
+    outlined = [f"{inp}:nth-child({r + 1})>td:nth-child({c + 1})" for r, c in pooled.window(*cell)]
+    outlined.append(f"{out}:nth-child({cell[0] + 1})>td:nth-child({cell[1] + 1})")
+    style = f"{','.join(outlined)}{{{WINDOW}}}"
+    if pooled.winners is not None:
+        r, c = (int(v) + pooled.offset for v in pooled.winners[cell])
+        style += f"{inp}:nth-child({r + 1})>td:nth-child({c + 1}){{{WINNER}}}"
+    return f"<style>{style}</style>"
+
+
+def marked_cells(part: str) -> dict:
+    """What a part's marks outline, read back from its selectors (0-based): the input's window
+    cells, the output cell, and the winners (max pooling). For tests, and the scrub driver."""
+    rules = re.findall(r"([^{}]*)\{([^}]*)\}", re.search(r"<style>(.*?)</style>", part)[1])
+    cell = r"\.pool-{}\s+tbody>tr:nth-child\((\d+)\)>td:nth-child\((\d+)\)"
+
+    def found(where: str, selectors: str) -> list[tuple[int, int]]:
+        return sorted((int(r) - 1, int(c) - 1) for r, c in re.findall(cell.format(where), selectors))
+
+    winner = rules[1][0] if len(rules) > 1 else ""
+    (output,) = found("output", rules[0][0])
+    return {"window": found("input", rules[0][0]), "output": output, "winner": found("input", winner)}
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """One geometry's numbers and shared parts (drawn once for all its output cells)."""
+
+    pooled: pooling.PooledGrid | None  # None when no window fits
+    input_part: str
+    output_part: str
+    notes: str
+
+
+def _note(text: str, kind: str) -> str:
+    paragraphs = "".join(f"<p>{markdown_html(line)}</p>" for line in text.split("\n\n"))
+    return f'<div class="cnnviz-note {kind}">{paragraphs}</div>'
+
+
+def _caption(text: str) -> str:
+    return f'<div class="cnnviz-caption"><p>{markdown_html(text)}</p></div>'
+
+
+@functools.lru_cache(maxsize=128)
+def _geometry(numbers: PoolNumbers, size: int, settings: PoolSettings, lang: str) -> _Geometry:
+    grid = numbers.grid(size)
+    try:
+        pooled = pooling.pool_grid(grid, settings)
+        size_latex, dropped = pooling_views.size_latex(size, settings)
+    except ValueError as error:
+        return _Geometry(None, _note(impossible_text(error, size, size, settings, lang), "warning"), "", "")
+    cell_px = max(24, min(44, GRID_WIDTH // pooled.layout.shape[1]))
+    (out_h, out_w), translate = pooled.output.shape, lambda key, **values: i18n.translate(key, lang, **values)
+    title = translate("pool.input_title" if settings.padding else "pool.input_title_plain", h=size, w=size)
+    input_part = pooling_views.layout_html(pooled, title, cell_px=cell_px)
+    output_part = figures.number_grid_html(pooled.output, translate("pool.output_title", h=out_h, w=out_w),
+                                           signed=False, cell_px=cell_px)  # fmt: skip
+    notes = [_caption(translate("pool.legend"))]
+    if settings.kind != "global_avg":
+        overhang = max(pooled.overhang)
+        if overhang > 0:
+            notes.append(_note(translate("pool.edge.partial", n=overhang, kk=settings.kernel_size**2), "info"))
+        if unused := int(pooled.unused.sum()):
+            notes.append(_note(translate("pool.edge.unused", n=unused), "info"))
+    notes.append(f"<p>{markdown_html(translate('pool.shape', h=size, w=size, oh=out_h, ow=out_w))}</p>")
+    notes.append(f'<div class="scrub-formula">{formula_mathml(size_latex)}</div>')
+    if dropped:
+        notes.append(_caption(translate("pool.ceil_dropped")))
+    return _Geometry(pooled, f'<div class="pool-input">{input_part}</div>',
+                     f'<div class="pool-output">{output_part}</div>', "".join(notes))  # fmt: skip
+
+
+def pool_frame(numbers: PoolNumbers, values: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -> tuple:
+    """The view for one setting: (the input, the output, the cell's marks and formula, the notes).
+
+    Args:
+        numbers: the grids and the layer's other settings (kind, ceil_mode, p...).
+        values: {"grid.size", "kernel", "stride", "padding", "cell"} -> value; ``cell`` is the
+            1-based output cell in reading order, kept within the output (as the page keeps it).
+            Global average pooling needs only ``grid.size``.
+        lang: the interface language.
+    """
+    return _pool_frame(numbers, values["grid.size"], numbers.layer(values), values.get("cell", 1), lang)
+
+
+@functools.lru_cache(maxsize=4096)  # a release redraws the other sliders' sets; most frames recur
+def _pool_frame(numbers: PoolNumbers, size: int, settings: PoolSettings, cell: int, lang: str) -> tuple[str, ...]:
+    drawn = _geometry(numbers, size, settings, lang)
+    if drawn.pooled is None:
+        return drawn.input_part, "", "", ""
+    out_w = drawn.pooled.output.shape[1]
+    row, col = divmod(min(max(cell, 1), drawn.pooled.output.size) - 1, out_w)
+    formula = formula_mathml(pooling_views.window_latex(drawn.pooled, row, col))
+    selected = f'{marks(drawn.pooled, (row, col))}<div class="scrub-formula">{formula}</div>'
+    return drawn.input_part, drawn.output_part, selected, drawn.notes
+
+
+def output_cells(numbers: PoolNumbers, values: Mapping[str, int]) -> int:
+    """How many output cells the geometry in ``values`` has (0 when no window fits)."""
+    pooled = _geometry(numbers, values["grid.size"], numbers.layer(values), i18n.DEFAULT_LANGUAGE).pooled
+    return 0 if pooled is None else pooled.output.size
+
+
+def pool_sliders(kind: str) -> dict[str, tuple[int, int, int]]:
+    """The view's geometry sliders for a kind of pooling: global pooling has one window, the whole grid."""
+    return {"grid.size": POOL_SLIDERS["grid.size"]} if kind == "global_avg" else POOL_SLIDERS
+
+
+def pool_frame_set(numbers: PoolNumbers, values: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -> dict:
+    """``pool_frame`` for every value of each slider around ``values`` (see ``frames``).
+
+    ``values`` holds the geometry sliders (``pool_sliders``) and, unless the pooling is
+    global, ``cell``; the cell slider runs over the current geometry's output cells.
+    """
+    ranges = {name: limits[:2] for name, limits in pool_sliders(numbers.settings.kind).items()}
+    if "cell" in values:
+        ranges["cell"] = (1, max(output_cells(numbers, values), 1))
+    helps = {name: f"pool.{name}_help" for name in ranges if f"pool.{name}_help" in i18n.catalogue(lang)}
+    sliders = [Slider(name, i18n.translate(f"pool.{name}", lang), low, high, min(values[name], high),
+                      help=i18n.translate(helps[name], lang) if name in helps else "")
+               for name, (low, high) in ranges.items()]  # fmt: skip
+    draw = lambda settings: pool_frame(numbers, settings, lang)  # noqa: E731
+    return frame_sets(sliders, draw, {"class": VIEW_CLASS, "inline": [0, 1]})  # the two grids side by side
