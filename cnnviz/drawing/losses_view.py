@@ -115,6 +115,6 @@ def softmax_frame_set(values: Mapping[str, int], target_class: int, lang: str = 
             class_name = i18n.translate(f"loss.class.{CLASSES[int(name[-1])]}", lang)
             label = i18n.translate("loss.logit", lang, name=class_name)
         texts = tuple(value_text(name, value) for value in range(low, high + 1, step))
-        sliders.append(Slider(name, label, low, high, values[name], step, texts))
+        sliders.append(Slider(name, label, low, high, values[name], step, texts=texts))
     draw = lambda settings: softmax_frame(settings, target_class, lang)  # noqa: E731
     return frame_sets(sliders, draw, {"class": VIEW_CLASS, "inline": [1, 2]})  # the two charts side by side
