@@ -117,15 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     with harness.serve("app.py") as server:
         result = asyncio.run(run(server.url, args, pages))
         server_log = server.log_tail(10_000)
-    solo, alone, mixed = (common.summary(latencies_ms(result[name])) for name in ("solo", "alone", "mixed"))
+    stats = {name: common.summary(latencies_ms(result[name])) for name in ("solo", "alone", "mixed")}
     trainers: list[Trainer] = result["trainers"]
     trainer_errors = [f"trainer {t.number}: {r.status} {r.errors[:2]}" for t in trainers for r in t.results if not r.ok]
     rows = []
-    for name, stats, group in (("1 student alone", solo, "solo"), (f"{args.students} students, nobody training", alone,
-                               "alone"), (f"{args.students} students + {args.training} training", mixed, "mixed")):  # fmt: skip
-        ratio = stats["p95"] / solo["p95"]
-        rows.append([name, stats["n"], stats["median"], stats["p95"], stats["max"], ratio, GOAL,
-                     common.verdict(ratio, GOAL), len(failures(result[group]))])  # fmt: skip
+    names = {"solo": "1 student alone", "alone": f"{args.students} students, nobody training",
+             "mixed": f"{args.students} students + {args.training} training"}  # fmt: skip
+    for group, name in names.items():
+        ratio = stats[group]["p95"] / stats["solo"]["p95"]
+        rows.append([name, stats[group]["n"], stats[group]["median"], stats[group]["p95"], stats[group]["max"], ratio,
+                     GOAL, common.verdict(ratio, GOAL), len(failures(result[group]))])  # fmt: skip
     print(
         f"Mixed classroom: {args.students} students x {args.interactions} interactions on {len(pages)} light lessons, "
         f"pause {args.think:g} s, while {args.training} students train; heavy jobs at once: "
@@ -133,11 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(common.table(["walkers", "interactions", "median ms", "p95 ms", "max ms", "p95 / solo p95", "goal", "",
                         "errors"], rows))  # fmt: skip
-    print(f"Training beside them: p95 with training / p95 without = {mixed['p95'] / alone['p95']:.2f}")
+    print(
+        f"Training beside them: p95 with training / p95 without = {stats['mixed']['p95'] / stats['alone']['p95']:.2f}"
+    )
     trainer_rows = [[t.number, len(t.results), t.runs_started, t.steps, sum(not r.ok for r in t.results)]
                     for t in trainers]  # fmt: skip
     print(common.table(["trainer", "reruns", "runs started", "steps trained", "errors"], trainer_rows))
-    pages_alone, pages_mixed = per_page_p95(alone), per_page_p95(mixed)
+    pages_alone, pages_mixed = per_page_p95(result["alone"]), per_page_p95(result["mixed"])
     print("\np95 per page, ms")
     print(common.table(["page", "no training", "with training"],
                        [[f"/{page}", pages_alone.get(page), pages_mixed.get(page)] for page in pages]))  # fmt: skip
@@ -148,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nThe server's first traceback:\n" + server_log[server_log.index("Traceback") :][:3000])
     common.record(
         "classroom_training",
-        {"args": vars(args), "solo": solo, "alone": alone, "mixed": mixed, "errors": errors,
+        {"args": vars(args), **stats, "errors": errors,
          "trainers": trainer_rows, "p95_per_page": {"alone": pages_alone, "mixed": pages_mixed}},
     )  # fmt: skip
     return 1 if errors else 0

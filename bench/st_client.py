@@ -82,6 +82,9 @@ class Session:
     def __init__(self, connection: ClientConnection):
         self.connection = connection
         self.page = ""
+        #: The page's script hash, from the server's ``navigation`` message: sent with every later rerun
+        #: of the page, as the browser does (a fragment's ``st.rerun()`` reruns the page by its hash).
+        self.page_hash = ""
         self.widgets: dict[str, WidgetState] = {}
         self.positions: dict[str, float] = {}  # the value (select_slider: index) each moved slider was set to
         self.sliders: list[Slider] = []
@@ -107,7 +110,7 @@ class Session:
 
     async def goto(self, page: str, timeout: float = 120.0) -> RunResult:
         """Open a page by its URL path ("" for the home page), with its widgets at their defaults."""
-        self.page, self.widgets, self.positions = page, {}, {}
+        self.page, self.page_hash, self.widgets, self.positions = page, "", {}, {}
         return await self.rerun(timeout)
 
     async def set_slider(self, slider: Slider, value: float, timeout: float = 120.0) -> RunResult:
@@ -180,6 +183,7 @@ class Session:
         message = BackMsg(
             rerun_script=ClientState(
                 page_name=self.page,
+                page_script_hash=self.page_hash,
                 widget_states=WidgetStates(widgets=list(self.widgets.values())),
                 fragment_id=fragment_id,
                 is_auto_rerun=auto,
@@ -205,6 +209,8 @@ class Session:
                         _read_delta(forward, sliders, result.errors, buttons)
                         if forward.delta.new_element.WhichOneof("type") == "progress":
                             result.progress = forward.delta.new_element.progress.text
+                    elif kind == "navigation":  # the page st.navigation chose (its hash)
+                        self.page_hash = forward.navigation.page_script_hash
                     elif kind == "auto_rerun":
                         self.auto_rerun = (forward.auto_rerun.interval, forward.auto_rerun.fragment_id)
                     elif kind == "stop_auto_rerun":
