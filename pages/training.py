@@ -249,7 +249,10 @@ def live_view() -> None:
     runs: dict[str, training.TrainingRun] = st.session_state[RUNS]
     run = None if st.session_state[PAUSED] else active_run()
     if run is not None:
-        with ui.heavy_slice(HEAVY, wait_seconds=WAIT_SECONDS) as my_turn:  # one slice when the server gives a turn
+        # One slice when the server gives this session a turn. Before the first step the page says
+        # why nothing happens; later, between two turns, the progress bar says it (no box that
+        # comes and goes with every slice).
+        with ui.heavy_slice(HEAVY, wait_seconds=WAIT_SECONDS, show_wait=not run.history) as my_turn:
             if my_turn:
                 run.advance(SLICE_SECONDS)
         if run.done and not st.session_state[QUEUE]:
@@ -260,6 +263,8 @@ def live_view() -> None:
     latest = run or list(runs.values())[-1]
     last = latest.history[-1] if latest.history else None
     status = ui.t("train.status", label=latest.label, step=len(latest.history), total=latest.total_steps)
+    if latest.history and (place := ui.heavy_place(HEAVY)):
+        status += " · " + ui.t("heavy.in_line", place=ui.place_in_line(place))
     st.progress(len(latest.history) / latest.total_steps, text=status)
     if last is not None:
         heldout = next((m for m in reversed(latest.history) if m.heldout_accuracy is not None), None)

@@ -195,6 +195,26 @@ def test_training_waits_for_the_servers_heavy_job_slot_and_shows_its_place(one_h
     assert queue.status() == (0, 0)  # every slice gave its slot back
 
 
+def test_between_two_slices_the_progress_bar_says_the_run_waits(one_heavy_job):
+    queue = one_heavy_job
+    at = open_page(PAGE, **{"train.epochs": "30", "train.batch": "16"})  # 3,750 steps: many slices
+    button(at, "train.start").click().run()
+    (run,) = at.session_state["train.runs"].values()
+    assert run.history and not run.done
+    other = queue.enqueue("another student")  # takes the slot between two of its slices
+    try:
+        steps = len(run.history)
+        at.run()
+        assert len(run.history) == steps and not waiting_place(at)  # no box that comes and goes per slice
+        assert "waiting for its turn: 1st in line" in at.get("progress")[0].proto.text
+    finally:
+        other.release()
+    at.run()
+    assert len(run.history) > steps and "in line" not in at.get("progress")[0].proto.text
+    button(at, "train.cancel").click().run()
+    assert not at.exception and not at.error and queue.status() == (0, 0)
+
+
 def test_cancel_and_pause_leave_the_line(one_heavy_job):
     queue = one_heavy_job
     other = queue.enqueue("another student")
