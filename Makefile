@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: run test lint bench bench-replicas bench-soak weights
 
 run: $(VENV)/.installed-app
-	$(BIN)/python -m streamlit run app.py
+	MALLOC_ARENA_MAX=2 $(BIN)/python -m streamlit run app.py
 
 test: $(VENV)/.installed-test /usr/bin/chromium /usr/sbin/nginx /usr/bin/node
 	$(BIN)/python -m ruff check .
