@@ -225,8 +225,9 @@ def active_run() -> training.TrainingRun | None:
         spec = netspec.format_spec(run_layers)
         current = runs[label] = training.TrainingRun(label, network, data, run_settings, spec)
         st.session_state.setdefault(NEW_RUNS, []).append(label)
-        for old in [label for label, run in runs.items() if run.done][: max(0, len(runs) - kept_runs())]:
-            del runs[old]  # the oldest finished runs, their curves and weights
+        finished = [name for name, kept in runs.items() if kept.done]  # oldest first
+        for name in finished[: max(0, len(runs) - kept_runs())]:
+            del runs[name]  # its curves and its weights
     return current
 
 
