@@ -17,7 +17,11 @@ NEW_RUNS = "train.new_runs"  # runs started since the chart last drew: shown on 
 STARTED = "train.started"  # runs ever queued in this session: a run's number, never reused
 HEAVY = "train.slice"  # its name in the server's heavy-job budget (ui.heavy_slice)
 SLICE_SECONDS = 0.4  # training time between redraws while a run is active
-WAIT_SECONDS = 0.2  # a waiting run's rerun waits this long for its turn before showing its place
+#: A waiting run's rerun waits this long for its turn (it starts at once when the turn comes): the
+#: longer, the fewer redraws while waiting, which cost the class's sliders (bench/RESULTS.md); a
+#: Stop press is seen after at most this long.
+WAIT_SECONDS = 1.0
+CURVES = "train.curves"  # session key: the learning curves last drawn, and what they show
 HIDDEN_ACTIVATIONS = ("as_written", "relu", "leaky_relu", "sigmoid", "tanh", "elu", "gelu")
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0)
 TRAIN_SIZES = (200, 500, 1000, 2000)
@@ -275,12 +279,7 @@ def live_view() -> None:
         c.metric(ui.t("train.metric.epoch"), f"{last.epoch:.2f}")
     runs_to_show(runs)
     shown = st.multiselect(ui.t("train.shown_runs"), list(runs), key=SHOWN)
-    curves = training_plots.learning_curves(
-        {label: runs[label].history for label in shown},
-        (ui.t("train.chart.loss"), ui.t("train.chart.accuracy")),
-        ui.t("train.chart.step"),
-    )
-    view = ui.View().html(curves).caption(ui.t("train.kept", count=kept_runs()))
+    view = ui.View().html(learning_curves(runs, shown)).caption(ui.t("train.kept", count=kept_runs()))
     for label in shown:  # the gap each chart shows, in numbers: training and held-out measured alike
         measured = next((m for m in reversed(runs[label].history) if m.train_set_accuracy is not None), None)
         if measured is not None:
@@ -301,6 +300,21 @@ def live_view() -> None:
             st.image(sheet, caption=ui.t("train.filters"), width="stretch")
     with samples, ui.panel("train.predictions"):
         show_predictions(latest)
+
+
+def learning_curves(runs: dict[str, training.TrainingRun], shown: list[str]) -> str:
+    """The chart of the shown runs, drawn again only when one has new steps: a run waiting for its
+    turn in the server's line redraws its view without drawing the chart again (~20 ms each)."""
+    key = (tuple(shown), tuple(len(runs[label].history) for label in shown), ui.lang())
+    drawn = st.session_state.get(CURVES)
+    if drawn is None or drawn[0] != key:
+        chart = training_plots.learning_curves(
+            {label: runs[label].history for label in shown},
+            (ui.t("train.chart.loss"), ui.t("train.chart.accuracy")),
+            ui.t("train.chart.step"),
+        )
+        drawn = st.session_state[CURVES] = (key, chart)
+    return drawn[1]
 
 
 def show_predictions(run: training.TrainingRun) -> None:

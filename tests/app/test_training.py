@@ -195,8 +195,11 @@ def test_training_waits_for_the_servers_heavy_job_slot_and_shows_its_place(one_h
     assert queue.status() == (0, 0)  # every slice gave its slot back
 
 
-def test_between_two_slices_the_progress_bar_says_the_run_waits(one_heavy_job):
+def test_between_two_slices_the_progress_bar_says_the_run_waits(one_heavy_job, monkeypatch):
     queue = one_heavy_job
+    drawn = []
+    draw = training_plots.learning_curves
+    monkeypatch.setattr(training_plots, "learning_curves", lambda *args: drawn.append(args) or draw(*args))
     at = open_page(PAGE, **{"train.epochs": "30", "train.batch": "16"})  # 3,750 steps: many slices
     button(at, "train.start").click().run()
     (run,) = at.session_state["train.runs"].values()
@@ -207,6 +210,9 @@ def test_between_two_slices_the_progress_bar_says_the_run_waits(one_heavy_job):
         at.run()
         assert len(run.history) == steps and not waiting_place(at)  # no box that comes and goes per slice
         assert "waiting for its turn: 1st in line" in at.get("progress")[0].proto.text
+        charts = len(drawn)
+        at.run()  # still waiting: the same chart, not drawn again (a waiting class costs the sliders little)
+        assert len(drawn) == charts and len(page_charts(at)) == 2
     finally:
         other.release()
     at.run()
