@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 import json
 import random
 import time
@@ -46,6 +47,7 @@ class Slider:
     # For a slider of a scrubbing view (pages/scrub_view.py): the component's trigger widget id,
     # the slider's name, and the view's values; a move sends the "release" trigger as the view does.
     scrub: tuple[str, str, dict] | None = None
+    path: tuple[int, ...] = ()  # where it sits on the page (the delta's path)
 
 
 @dataclass
@@ -193,6 +195,7 @@ class Session:
         result = RunResult(seconds=0.0, status="timeout")
         sliders: list[Slider] = []
         buttons: list[Button] = []
+        paths: list[tuple[int, ...]] = []  # of every element and block this run sent
         if not fragment_id:
             self.auto_rerun = None  # a whole run asks again for the timers it wants
         try:
@@ -206,6 +209,7 @@ class Session:
                     forward.ParseFromString(raw)
                     kind = forward.WhichOneof("type")
                     if kind == "delta":
+                        paths.append(tuple(forward.metadata.delta_path))
                         _read_delta(forward, sliders, result.errors, buttons)
                         if forward.delta.new_element.WhichOneof("type") == "progress":
                             result.progress = forward.delta.new_element.progress.text
@@ -229,13 +233,28 @@ class Session:
             result.status = "closed"
             result.errors.append(f"{type(error).__name__}: {error}")
         result.seconds = time.perf_counter() - started
-        if fragment_id:  # only the fragment's widgets were sent again
+        if fragment_id:  # only the fragment's widgets were sent again; the others stay as they were,
+            # except those inside the fragment that it did not draw again (e.g. a nested fragment's)
             renewed = {slider.widget_id for slider in sliders}
-            sliders = [slider for slider in self.sliders if slider.widget_id not in renewed] + sliders
+            redrawn = _container(paths)
+            sliders = [
+                slider for slider in self.sliders
+                if slider.widget_id not in renewed and not (redrawn and slider.path[: len(redrawn)] == redrawn)
+            ] + sliders  # fmt: skip
             pressed = {button.widget_id for button in buttons}
             buttons = [button for button in self.buttons if button.widget_id not in pressed] + buttons
         result.sliders, result.buttons = self.sliders, self.buttons = sliders, buttons
         return result
+
+
+def _container(paths: list[tuple[int, ...]]) -> tuple[int, ...]:
+    """The path of the block a fragment run redrew: the common prefix of what it sent, above its
+    shallowest element (() when it sent nothing)."""
+    if not paths:
+        return ()
+    common = itertools.takewhile(lambda values: len(set(values)) == 1, zip(*paths, strict=False))
+    prefix = tuple(values[0] for values in common)
+    return prefix[: min(len(path) for path in paths) - 1]
 
 
 def _read_delta(forward: ForwardMsg, sliders: list[Slider], errors: list[str], buttons: list[Button]) -> None:
@@ -249,7 +268,7 @@ def _read_delta(forward: ForwardMsg, sliders: list[Slider], errors: list[str], b
         value = list(proto.value) if proto.set_value and proto.value else list(proto.default)
         sliders.append(
             Slider(proto.id, proto.label, proto.min, proto.max, proto.step or 1.0, value, delta.fragment_id,
-                   list(proto.options))
+                   list(proto.options), path=tuple(forward.metadata.delta_path))
         )  # fmt: skip
     elif kind == "bidi_component" and element.bidi_component.component_name == "cnnviz.scrub_view":
         proto = element.bidi_component
@@ -259,7 +278,7 @@ def _read_delta(forward: ForwardMsg, sliders: list[Slider], errors: list[str], b
             sliders.append(
                 Slider(f"{proto.id}|{view_slider['name']}", view_slider["label"], view_slider["low"],
                        view_slider["high"], view_slider["step"], [view_slider["value"]], delta.fragment_id,
-                       scrub=(trigger_id, view_slider["name"], frame_set["base"]))
+                       scrub=(trigger_id, view_slider["name"], frame_set["base"]), path=tuple(forward.metadata.delta_path))
             )  # fmt: skip
     elif kind == "button":
         proto = element.button
