@@ -25,6 +25,7 @@ bench: $(VENV)/.installed-test /usr/bin/chromium
 	-nice -n 10 $(BIN)/python -m bench.element_costs
 	-nice -n 10 $(BIN)/python -m bench.memory
 	-nice -n 10 $(BIN)/python -m bench.classroom
+	-nice -n 10 $(BIN)/python -m bench.classroom_training
 	-nice -n 10 $(BIN)/python -m bench.drag
 
 lint: $(VENV)/.installed-test
