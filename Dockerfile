@@ -7,6 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    # Two malloc arenas, not one per thread that allocates at once: glibc keeps what an arena
+    # freed, so a class rerunning together left the server ~40 MB larger for good (bench/RESULTS.md).
+    MALLOC_ARENA_MAX=2 \
     # Every interface of the container (Docker may have no IPv6 for Streamlit's default "::").
     STREAMLIT_SERVER_ADDRESS=0.0.0.0 \
     STREAMLIT_SERVER_PORT=8501

@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: run test lint bench bench-replicas bench-soak weights
 
 run: $(VENV)/.installed-app
-	$(BIN)/python -m streamlit run app.py
+	MALLOC_ARENA_MAX=2 $(BIN)/python -m streamlit run app.py
 
 test: $(VENV)/.installed-test /usr/bin/chromium /usr/sbin/nginx /usr/bin/node
 	$(BIN)/python -m ruff check .
@@ -25,6 +25,7 @@ bench: $(VENV)/.installed-test /usr/bin/chromium
 	-nice -n 10 $(BIN)/python -m bench.element_costs
 	-nice -n 10 $(BIN)/python -m bench.memory
 	-nice -n 10 $(BIN)/python -m bench.classroom
+	-nice -n 10 $(BIN)/python -m bench.classroom_training
 	-nice -n 10 $(BIN)/python -m bench.drag
 
 lint: $(VENV)/.installed-test

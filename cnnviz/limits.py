@@ -11,6 +11,7 @@ variable                      default         what it bounds
 ``CNNVIZ_MAX_ACTIVATION_MB``  200             activation memory of one training batch (MB)
 ``CNNVIZ_MAX_MACS``           4,000,000,000   multiply-adds of one training step (forward + backward)
 ``CNNVIZ_HEAVY_JOBS``         cores - 1 (>=1) heavy jobs running at once; the others wait in line
+``CNNVIZ_KEPT_RUNS``          6               training runs a session keeps (and runs waiting to start)
 ============================  ==============  =========================================
 """
 
@@ -26,6 +27,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "max_activation_mb": "CNNVIZ_MAX_ACTIVATION_MB",
     "max_macs": "CNNVIZ_MAX_MACS",
     "heavy_jobs": "CNNVIZ_HEAVY_JOBS",
+    "kept_runs": "CNNVIZ_KEPT_RUNS",
 }
 
 
@@ -55,12 +57,16 @@ class Limits:
         heavy_jobs: heavy jobs (training slices, filter optimisation, galleries, ImageNet
             forward passes, attribution maps) running at once on this server; the others
             wait in line (``cnnviz.heavy_jobs``).
+        kept_runs: training runs one session keeps (curves and weights; the oldest finished
+            run goes first), and runs it may line up to start: at most 5 million parameters
+            each, 6 runs are at most ~120 MB of weights per student.
     """
 
     max_params: int = 5_000_000
     max_activation_mb: int = 200
     max_macs: int = 4_000_000_000
     heavy_jobs: int = default_heavy_jobs()
+    kept_runs: int = 6
 
     def __post_init__(self) -> None:
         if self.heavy_jobs < 1:

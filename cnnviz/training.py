@@ -233,4 +233,6 @@ class TrainingRun:
         while not self.done and time.monotonic() < deadline:
             self.history.append(next(self._steps))
             taken += 1
+        if self.done:
+            self._steps.close()  # frees the optimizer's state (Adam: two tensors per weight); the weights stay
         return taken

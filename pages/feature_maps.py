@@ -209,7 +209,7 @@ def choose_input(network: Network) -> tuple[np.ndarray, int | None] | None:
     return ui.current_image().pixels, None
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=1, show_spinner=False)
 def canvas_background() -> bytes:
     """White drawing square under a light grey band (``CANVAS_BAND``) that holds the canvas's toolbar."""
     background = np.full((CANVAS_SIDE + CANVAS_BAND, CANVAS_SIDE, 3), 255, np.uint8)

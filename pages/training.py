@@ -14,14 +14,21 @@ QUEUE = "train.queue"  # session key: runs waiting to start, as (label, settings
 PAUSED = "train.paused"
 SHOWN = "train.shown"  # the runs-on-the-chart multiselect
 NEW_RUNS = "train.new_runs"  # runs started since the chart last drew: shown on it from their first step
+STARTED = "train.started"  # runs ever queued in this session: a run's number, never reused
+HEAVY = "train.slice"  # its name in the server's heavy-job budget (ui.heavy_slice)
 SLICE_SECONDS = 0.4  # training time between redraws while a run is active
+#: A waiting run's rerun waits this long for its turn (it starts at once when the turn comes): the
+#: longer, the fewer redraws while waiting, which cost the class's sliders (bench/RESULTS.md); a
+#: Stop press is seen after at most this long.
+WAIT_SECONDS = 1.0
+CURVES = "train.curves"  # session key: the learning curves last drawn, and what they show
 HIDDEN_ACTIVATIONS = ("as_written", "relu", "leaky_relu", "sigmoid", "tanh", "elu", "gelu")
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0)
 TRAIN_SIZES = (200, 500, 1000, 2000)
 DEFAULTS = training.TrainSettings()  # what a newcomer gets: measured in bench/training_defaults.py
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=2, show_spinner=False)
 def load_data(name: str) -> datasets.LabelledImages:
     # Shared by every session and never modified: training reads batches, it never writes.
     return datasets.digits() if name == "digits" else datasets.shape_images()
@@ -52,6 +59,16 @@ def refusal(error: network_cost.LimitExceeded) -> str:
 
 def set_spec_from_preset() -> None:
     st.session_state["train.spec"] = netspec.PRESET_SPECS[st.session_state["train.preset"]]
+
+
+def kept_runs() -> int:
+    """Runs a session keeps, and runs it may line up (``CNNVIZ_KEPT_RUNS``): each holds a network."""
+    return limits.Limits.from_environment().kept_runs
+
+
+def stop_training() -> None:
+    """Leave the server's line (or give the slot back): a paused or cancelled run trains no more."""
+    ui.heavy_stop(HEAVY)
 
 
 st.title(ui.t("train.title"))
@@ -146,36 +163,40 @@ def setup_panel() -> None:
         run_settings = training.TrainSettings(**{**settings.__dict__, **changes.get("settings", {})})
         run_layers = changes.get("layers", layers)
         run_data = changes.get("data", data)
-        label = (
-            f"#{len(st.session_state[RUNS]) + len(st.session_state[QUEUE]) + 1} {label_extra or run_settings.label()}"
-        )
+        st.session_state[STARTED] = number = st.session_state.get(STARTED, 0) + 1
+        label = f"#{number} {label_extra or run_settings.label()}"
         st.session_state[QUEUE].append((label, run_settings, run_layers, run_data))
         st.session_state[PAUSED] = False
 
     active = any(not r.done for r in st.session_state[RUNS].values()) or bool(st.session_state[QUEUE])
+    room = kept_runs() - len(st.session_state[QUEUE])  # runs that may still line up
     start, pause, cancel, reset = st.columns(4)
-    if start.button(ui.t("train.start"), type="primary", disabled=layers is None, width="stretch"):
+    if start.button(ui.t("train.start"), type="primary", disabled=layers is None or room < 1, width="stretch"):
         queue_run(f"{ui.t(f'train.output.{output}')} · {activation} · dropout {dropout:g} · lr {learning_rate:g}")
         st.rerun()  # the whole page: the live view starts drawing
     if pause.button(ui.t("train.resume") if st.session_state[PAUSED] else ui.t("train.pause"), width="stretch"):
         st.session_state[PAUSED] = not st.session_state[PAUSED]
+        stop_training()
         st.rerun()
     if cancel.button(ui.t("train.cancel"), disabled=not active, width="stretch", help=ui.t("train.cancel_help")):
         # Discard the run in progress and the ones waiting; finished runs stay.
         st.session_state[RUNS] = {label: run for label, run in st.session_state[RUNS].items() if run.done}
         st.session_state[QUEUE], st.session_state[PAUSED] = [], False
+        stop_training()
         st.rerun()
     if reset.button(ui.t("train.reset"), width="stretch"):
         st.session_state[RUNS], st.session_state[QUEUE] = {}, []
+        st.session_state.pop("trained_networks", None)  # the other pages offer them no more
+        stop_training()
         st.rerun()
 
     st.markdown(f"**{ui.t('train.compare')}**")
     loss_compare, dropout_compare = st.columns(2)
-    if loss_compare.button(ui.t("train.compare_losses"), disabled=layers is None, width="stretch"):
+    if loss_compare.button(ui.t("train.compare_losses"), disabled=layers is None or room < 2, width="stretch"):
         for name in ("softmax_ce", "sigmoid_mse"):
             queue_run(ui.t(f"train.output.{name}"), settings={"output": name})
         st.rerun()
-    if dropout_compare.button(ui.t("train.compare_dropout"), disabled=layers is None, width="stretch"):
+    if dropout_compare.button(ui.t("train.compare_dropout"), disabled=layers is None or room < 2, width="stretch"):
         # Few images, many epochs: without dropout the network fits its training images well past
         # the held-out ones, so there is a gap for dropout to narrow (bench/training_defaults.py).
         few = data.subset(min(train_size, training.DROPOUT_COMPARISON_IMAGES), heldout=datasets.HELDOUT_SIZE)
@@ -208,6 +229,9 @@ def active_run() -> training.TrainingRun | None:
         spec = netspec.format_spec(run_layers)
         current = runs[label] = training.TrainingRun(label, network, data, run_settings, spec)
         st.session_state.setdefault(NEW_RUNS, []).append(label)
+        finished = [name for name, kept in runs.items() if kept.done]  # oldest first
+        for name in finished[: max(0, len(runs) - kept_runs())]:
+            del runs[name]  # its curves and its weights
     return current
 
 
@@ -230,7 +254,12 @@ def live_view() -> None:
     runs: dict[str, training.TrainingRun] = st.session_state[RUNS]
     run = None if st.session_state[PAUSED] else active_run()
     if run is not None:
-        run.advance(SLICE_SECONDS)
+        # One slice when the server gives this session a turn. Before the first step the page says
+        # why nothing happens; later, between two turns, the progress bar says it (no box that
+        # comes and goes with every slice).
+        with ui.heavy_slice(HEAVY, wait_seconds=WAIT_SECONDS, show_wait=not run.history) as my_turn:
+            if my_turn:
+                run.advance(SLICE_SECONDS)
         if run.done and not st.session_state[QUEUE]:
             st.rerun()  # the whole page: buttons and the run list change
     if not runs:
@@ -239,6 +268,8 @@ def live_view() -> None:
     latest = run or list(runs.values())[-1]
     last = latest.history[-1] if latest.history else None
     status = ui.t("train.status", label=latest.label, step=len(latest.history), total=latest.total_steps)
+    if latest.history and (place := ui.heavy_place(HEAVY)):
+        status += " · " + ui.t("heavy.in_line", place=ui.place_in_line(place))
     st.progress(len(latest.history) / latest.total_steps, text=status)
     if last is not None:
         heldout = next((m for m in reversed(latest.history) if m.heldout_accuracy is not None), None)
@@ -248,12 +279,7 @@ def live_view() -> None:
         c.metric(ui.t("train.metric.epoch"), f"{last.epoch:.2f}")
     runs_to_show(runs)
     shown = st.multiselect(ui.t("train.shown_runs"), list(runs), key=SHOWN)
-    curves = training_plots.learning_curves(
-        {label: runs[label].history for label in shown},
-        (ui.t("train.chart.loss"), ui.t("train.chart.accuracy")),
-        ui.t("train.chart.step"),
-    )
-    view = ui.View().html(curves)
+    view = ui.View().html(learning_curves(runs, shown)).caption(ui.t("train.kept", count=kept_runs()))
     for label in shown:  # the gap each chart shows, in numbers: training and held-out measured alike
         measured = next((m for m in reversed(runs[label].history) if m.train_set_accuracy is not None), None)
         if measured is not None:
@@ -274,6 +300,21 @@ def live_view() -> None:
             st.image(sheet, caption=ui.t("train.filters"), width="stretch")
     with samples, ui.panel("train.predictions"):
         show_predictions(latest)
+
+
+def learning_curves(runs: dict[str, training.TrainingRun], shown: list[str]) -> str:
+    """The chart of the shown runs, drawn again only when one has new steps: a run waiting for its
+    turn in the server's line redraws its view without drawing the chart again (~20 ms each)."""
+    key = (tuple(shown), tuple(len(runs[label].history) for label in shown), ui.lang())
+    drawn = st.session_state.get(CURVES)
+    if drawn is None or drawn[0] != key:
+        chart = training_plots.learning_curves(
+            {label: runs[label].history for label in shown},
+            (ui.t("train.chart.loss"), ui.t("train.chart.accuracy")),
+            ui.t("train.chart.step"),
+        )
+        drawn = st.session_state[CURVES] = (key, chart)
+    return drawn[1]
 
 
 def show_predictions(run: training.TrainingRun) -> None:

@@ -566,7 +566,7 @@ def heavy_work() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def heavy_slice(key: str, wait_seconds: float = 0.0) -> Iterator[bool]:
+def heavy_slice(key: str, wait_seconds: float = 0.0, show_wait: bool = True) -> Iterator[bool]:
     """One slice of a long heavy job (a training slice, steps of an optimisation) through the
     server's budget, for a page that reruns itself between slices (``run_every``, ``st.rerun``):
 
@@ -577,29 +577,38 @@ def heavy_slice(key: str, wait_seconds: float = 0.0) -> Iterator[bool]:
     Yields True when this session holds a slot (released after the block, so every slice
     queues again behind the others: turns go round); False while it waits, after showing its
     place in line (the ticket is kept in the session until its turn; ``wait_seconds``: wait
-    up to this long for it first). ``heavy_stop(key)`` leaves the line.
+    up to this long for it first; ``show_wait=False``: the page says it, see ``heavy_place``).
+    ``heavy_stop(key)`` leaves the line.
     """
     name = f"heavy.{key}"
     ticket = st.session_state.get(name)
     if ticket is None or ticket.finished:
         ticket = st.session_state[name] = heavy_jobs.shared().enqueue(_owner())
-    place = st.empty()
+    place = st.empty() if show_wait else None
     position = ticket.position()
     if position > 0 and wait_seconds > 0:
-        _show_waiting(place, position)
+        if place is not None:
+            _show_waiting(place, position)
         ticket.wait(wait_seconds)
         position = ticket.position()
     if position != 0:
-        if position > 0:
+        if position > 0 and place is not None:
             _show_waiting(place, position)
         yield False
         return
-    place.empty()
+    if place is not None:
+        place.empty()
     try:
         with ticket:
             yield True
     finally:
         st.session_state.pop(name, None)
+
+
+def heavy_place(key: str) -> int:
+    """This session's place in line for heavy job ``key`` (1 = next); 0 when it is not waiting."""
+    ticket = st.session_state.get(f"heavy.{key}")
+    return max(ticket.position(), 0) if ticket is not None and not ticket.finished else 0
 
 
 def heavy_stop(key: str) -> None:

@@ -1,5 +1,7 @@
 """The live-training page: checks the network before running, trains, compares, hands the result on."""
 
+import pytest
+
 from cnnviz import i18n, training_plots
 from tests.app.conftest import open_page
 from tests.charts import page_charts
@@ -148,3 +150,107 @@ def test_a_running_training_can_be_cancelled():
     assert at.session_state["train.runs"] == {} and at.session_state["train.queue"] == []
     assert button(at, "train.cancel").disabled
     assert at.info[0].value == i18n.translate("train.empty")
+    from cnnviz import heavy_jobs
+
+    assert heavy_jobs.shared().status() == (0, 0)
+
+
+@pytest.fixture
+def one_heavy_job(monkeypatch):
+    """The server's heavy-job budget at one job at once (``CNNVIZ_HEAVY_JOBS=1``)."""
+    from cnnviz import heavy_jobs
+
+    monkeypatch.setenv("CNNVIZ_HEAVY_JOBS", "1")
+    heavy_jobs._make_shared.cache_clear()
+    yield heavy_jobs.shared()
+    heavy_jobs._make_shared.cache_clear()  # the next test's queue is sized by its own environment
+
+
+SMALL = {"train.size": "200", "train.epochs": "1", "train.batch": "32"}
+
+
+def waiting_place(at) -> str:
+    return next((info.value for info in at.info if info.value.startswith("Waiting:")), "")
+
+
+def test_training_waits_for_the_servers_heavy_job_slot_and_shows_its_place(one_heavy_job):
+    queue = one_heavy_job
+    other = queue.enqueue("another student")  # the one slot: another student's training slice
+    try:
+        at = open_page(PAGE, **SMALL)
+        button(at, "train.start").click().run()
+        assert not at.exception and not at.error
+        (run,) = at.session_state["train.runs"].values()
+        assert run.history == []  # not one step while another job holds the slot
+        assert "Waiting: 1st in line" in waiting_place(at)
+        assert queue.status() == (1, 1)
+        at.run()  # the live view's timer: still waiting, still nothing trained
+        assert run.history == [] and "1st in line" in waiting_place(at)
+        other.release()
+        run_until_idle(at)
+        assert not at.exception and not at.error
+        assert len(run.history) == 7 and not waiting_place(at)
+    finally:
+        other.release()
+    assert queue.status() == (0, 0)  # every slice gave its slot back
+
+
+def test_between_two_slices_the_progress_bar_says_the_run_waits(one_heavy_job, monkeypatch):
+    queue = one_heavy_job
+    drawn = []
+    draw = training_plots.learning_curves
+    monkeypatch.setattr(training_plots, "learning_curves", lambda *args: drawn.append(args) or draw(*args))
+    at = open_page(PAGE, **{"train.epochs": "30", "train.batch": "16"})  # 3,750 steps: many slices
+    button(at, "train.start").click().run()
+    (run,) = at.session_state["train.runs"].values()
+    assert run.history and not run.done
+    other = queue.enqueue("another student")  # takes the slot between two of its slices
+    try:
+        steps = len(run.history)
+        at.run()
+        assert len(run.history) == steps and not waiting_place(at)  # no box that comes and goes per slice
+        assert "waiting for its turn: 1st in line" in at.get("progress")[0].proto.text
+        charts = len(drawn)
+        at.run()  # still waiting: the same chart, not drawn again (a waiting class costs the sliders little)
+        assert len(drawn) == charts and len(page_charts(at)) == 2
+    finally:
+        other.release()
+    at.run()
+    assert len(run.history) > steps and "in line" not in at.get("progress")[0].proto.text
+    button(at, "train.cancel").click().run()
+    assert not at.exception and not at.error and queue.status() == (0, 0)
+
+
+def test_cancel_and_pause_leave_the_line(one_heavy_job):
+    queue = one_heavy_job
+    other = queue.enqueue("another student")
+    try:
+        at = open_page(PAGE, **SMALL)
+        button(at, "train.start").click().run()
+        assert queue.status() == (1, 1)
+        button(at, "train.pause").click().run()  # a paused run gives its place to the next student
+        assert queue.status() == (1, 0) and not waiting_place(at)
+        button(at, "train.resume").click().run()
+        assert queue.status() == (1, 1) and "1st in line" in waiting_place(at)
+        button(at, "train.cancel").click().run()
+        assert not at.exception and not at.error
+        assert queue.status() == (1, 0) and at.session_state["train.runs"] == {}
+    finally:
+        other.release()
+    assert queue.status() == (0, 0)
+
+
+def test_only_the_last_runs_are_kept_and_the_page_says_so(monkeypatch):
+    monkeypatch.setenv("CNNVIZ_KEPT_RUNS", "2")
+    at = open_page(PAGE, **SMALL)
+    for _ in range(3):
+        button(at, "train.start").click().run()
+        run_until_idle(at)
+    assert not at.exception and not at.error
+    labels = list(at.session_state["train.runs"])
+    assert [label.split()[0] for label in labels] == ["#2", "#3"]  # the oldest dropped, numbers not reused
+    assert set(at.session_state["trained_networks"]) == set(labels)
+    assert i18n.translate("train.kept", count=2) in captions(at)
+    for _ in range(3):  # the line of runs waiting to start is bounded too
+        button(at, "train.start").click().run()
+    assert len(at.session_state["train.queue"]) + len(at.session_state["train.runs"]) <= 2 * 2

@@ -50,3 +50,22 @@ def test_compose_and_kubernetes_pin_sessions_and_check_health():
     assert "nginx.ingress.kubernetes.io/affinity: cookie" in KUBERNETES
     assert "nginx.ingress.kubernetes.io/proxy-body-size: 700m" in KUBERNETES
     assert KUBERNETES.count("path: /_stcore/health") == 3  # startup, readiness, liveness
+
+
+def test_every_way_of_starting_the_server_caps_the_allocators_arenas():
+    """glibc gives each thread that allocates at once an arena of its own (up to 8 per core) and
+    keeps what it freed: 5 sessions rerunning together left the soak's server ~40 MB larger for
+    good (bench/RESULTS.md). ``MALLOC_ARENA_MAX=2`` is read when the process starts, so it is set
+    where the process is started: the image (compose and Kubernetes run it), ``make run``, and the
+    servers the tests and benchmarks start."""
+    from tests.e2e import harness
+
+    assert re.search(r"^\s+MALLOC_ARENA_MAX=2 \\$", DOCKERFILE, re.MULTILINE)
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(
+        r"^run: .*\n\tMALLOC_ARENA_MAX=2 \$\(BIN\)/python -m streamlit run app.py$", makefile, re.MULTILINE
+    )
+    assert harness.server_environment({})["MALLOC_ARENA_MAX"] == "2"
+    # A benchmark may try another value.
+    assert harness.server_environment({"MALLOC_ARENA_MAX": "8"})["MALLOC_ARENA_MAX"] == "8"
+    assert "`MALLOC_ARENA_MAX`" in (ROOT / "README.md").read_text(encoding="utf-8")

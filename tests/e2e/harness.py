@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,9 +230,16 @@ def start_server(script: str = "app.py", port: int | None = None, *extra_args: s
     started_at = time.perf_counter()
     with os.fdopen(descriptor, "wb") as log:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-        )
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            env=server_environment(os.environ),
+        )  # fmt: skip
     return AppServer(script, port, process, Path(log_path), started_at)
+
+
+def server_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The server's environment: ours, with the allocator set as the Dockerfile and ``make run`` set it
+    (``MALLOC_ARENA_MAX=2``), unless ours sets it."""
+    return {**environ, "MALLOC_ARENA_MAX": environ.get("MALLOC_ARENA_MAX", "2")}
 
 
 @contextlib.contextmanager

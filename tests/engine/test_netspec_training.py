@@ -1,5 +1,7 @@
 """Network specs are parsed and checked before anything runs; training is seeded and repeatable."""
 
+import inspect
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -201,6 +203,8 @@ def test_training_run_advances_in_slices_until_done():
     while not run.done:
         run.advance(0.05)
     assert len(run.history) == 8 and run.advance(1) == 0
+    # Done: the training generator (its optimizer's state, e.g. Adam's two moments per weight) is let go.
+    assert inspect.getgeneratorstate(run._steps) == inspect.GEN_CLOSED
 
 
 def test_shipped_digits_are_the_bundled_networks_split():

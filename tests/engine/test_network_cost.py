@@ -2,6 +2,8 @@
 the ones torch gets when the network is built and run."""
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -108,8 +110,17 @@ def test_limits_come_from_the_environment():
     assert Limits.from_environment({}) == Limits()
     environ = {"CNNVIZ_MAX_PARAMS": "1_000_000", "CNNVIZ_MAX_ACTIVATION_MB": " 64 ", "CNNVIZ_MAX_MACS": "10"}
     assert Limits.from_environment(environ) == Limits(1_000_000, 64, 10)
-    assert set(ENVIRONMENT_VARIABLES.values()) == {*environ, "CNNVIZ_HEAVY_JOBS"}
+    assert set(ENVIRONMENT_VARIABLES.values()) == {*environ, "CNNVIZ_HEAVY_JOBS", "CNNVIZ_KEPT_RUNS"}
     with pytest.raises(ValueError, match="CNNVIZ_MAX_MACS must be a whole number"):
         Limits.from_environment({"CNNVIZ_MAX_MACS": "lots"})
     with pytest.raises(ValueError, match="CNNVIZ_MAX_PARAMS"):
         Limits.from_environment({"CNNVIZ_MAX_PARAMS": "0"})
+
+
+def test_the_readme_documents_every_setting_read_from_the_environment():
+    root = Path(__file__).resolve().parents[2]
+    sources = [root / "app.py", *(root / "pages").glob("*.py"), *(root / "cnnviz").rglob("*.py")]
+    names = {name for path in sources for name in re.findall(r"CNNVIZ_[A-Z_]*[A-Z]", path.read_text(encoding="utf-8"))}
+    assert set(ENVIRONMENT_VARIABLES.values()) <= names
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert sorted(name for name in names if f"`{name}`" not in readme) == []

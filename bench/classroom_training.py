@@ -1,0 +1,168 @@
+"""A mixed classroom: some students train networks while the others move sliders on light lessons.
+
+Training is heavy work: each of its slices asks the server's one heavy-job budget for a
+slot (``cnnviz/heavy_jobs.py``, ``CNNVIZ_HEAVY_JOBS``: cores - 1 by default, so one core
+stays free for everybody's sliders). This measures whether that is so: a student moving
+a slider on a light lesson must not wait behind the training.
+
+Three phases on one server, in one run (``bench/classroom.py`` describes the walk and the
+latency: rerun sent -> ``script_finished``):
+
+1. one student alone walks the light lessons (the reference, ``--solo`` walks);
+2. ``--students`` students walk them together, nobody training (the class's own load);
+3. the same walk while ``--training`` more students train on the Training page: each opens
+   it, presses Start (the default network and settings), and lets the page's timer rerun
+   its live view as the browser does (``Session.tick``), pressing Start again when a run
+   ends, until the walkers are done.
+
+Goal: the walkers' p95 in phase 3 <= 4x the solo p95 (as for the classroom) and about their
+p95 in phase 2 (sliders unaffected by training); 0 errors for anybody.
+
+Run: ``python -m bench.classroom_training [--students 25] [--training 5] [--interactions 50] [--think 2]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+import time
+
+from bench import common
+from bench.classroom import GOAL, failures, latencies_ms, per_page_p95, walk_together
+from bench.st_client import RunResult, Session
+from cnnviz import i18n
+from tests.e2e import harness
+from tests.e2e.pages_under_test import PAGES
+
+HEAVY_PAGES = ("feature_maps", "filter_viz", "training")  # ImageNet passes, optimisation, training
+START = i18n.translate("train.start", "en")
+STEP = re.compile(r"step (\d+) of")
+
+
+class Trainer:
+    """A student on the Training page: Start, then the live view's timer, Start again after each run."""
+
+    def __init__(self, session: Session, number: int) -> None:
+        self.session, self.number = session, number
+        self.results: list[RunResult] = []
+        self.runs_started = 0
+        self.steps = 0  # optimizer steps seen on the progress bar, over all runs
+
+    async def train_until(self, done: asyncio.Event) -> None:
+        self.results.append(await self.session.goto("training"))
+        last_step = 0
+        while not done.is_set():
+            result = await self.session.tick()
+            if result is None:  # no run under way: press Start
+                result = await self.session.click(START)
+                if result is None:
+                    self.results.append(RunResult(0.0, "no Start button"))
+                    return
+                self.runs_started += 1
+                last_step = 0
+            self.results.append(result)
+            found = STEP.search(result.progress)
+            if found and int(found.group(1)) >= last_step:
+                self.steps += int(found.group(1)) - last_step
+                last_step = int(found.group(1))
+
+
+async def train_while_walking(url: str, args: argparse.Namespace, pages: list[str]) -> tuple[list, list[Trainer]]:
+    sessions = [await Session.open(url) for _ in range(args.training)]
+    trainers = [Trainer(session, 500 + number) for number, session in enumerate(sessions)]
+    done = asyncio.Event()
+    training = [asyncio.create_task(trainer.train_until(done)) for trainer in trainers]
+    try:
+        await asyncio.sleep(3)  # every trainer has pressed Start and holds or waits for the slot
+        walkers = await walk_together(url, args.students, 0, args.think, pages, args.interactions, args.moves)
+    finally:
+        done.set()
+        await asyncio.gather(*training, return_exceptions=True)
+        await asyncio.gather(*(session.close() for session in sessions), return_exceptions=True)
+    return walkers, trainers
+
+
+async def run(url: str, args: argparse.Namespace, pages: list[str]) -> dict:
+    await walk_together(url, 1, 1000, 0.0, [*pages, "training"], len(pages) + 1, 1)  # warm-up
+    solo = []
+    for walk in range(args.solo):
+        solo += await walk_together(url, 1, 100 + walk, 0.0, pages, args.interactions, args.moves)
+    print(f"  solo: {len(latencies_ms(solo))} interactions", file=sys.stderr)
+    started = time.perf_counter()
+    alone = await walk_together(url, args.students, 0, args.think, pages, args.interactions, args.moves)
+    print(f"  class without training: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    started = time.perf_counter()
+    mixed, trainers = await train_while_walking(url, args, pages)
+    return {
+        "solo": solo,
+        "alone": alone,
+        "mixed": mixed,
+        "trainers": trainers,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=25, help="students moving sliders on light lessons")
+    parser.add_argument("--training", type=int, default=5, help="students training at the same time")
+    parser.add_argument("--interactions", type=int, default=50, help="interactions per walking student")
+    parser.add_argument("--moves", type=int, default=4, help="slider moves per page visit")
+    parser.add_argument("--think", type=float, default=2.0, help="mean pause between a walker's interactions, s")
+    parser.add_argument("--solo", type=int, default=2, help="walks by a lone student for the reference")
+    args = parser.parse_args(argv)
+    pages = [page.url_path for page in PAGES if page.slug not in ("home", *HEAVY_PAGES)]
+    with harness.serve("app.py") as server:
+        result = asyncio.run(run(server.url, args, pages))
+        server_log = server.log_tail(10_000)
+    stats = {name: common.summary(latencies_ms(result[name])) for name in ("solo", "alone", "mixed")}
+    trainers: list[Trainer] = result["trainers"]
+    trainer_errors = [f"trainer {t.number}: {r.status} {r.errors[:2]}" for t in trainers for r in t.results if not r.ok]
+    rows = []
+    names = {"solo": "1 student alone", "alone": f"{args.students} students, nobody training",
+             "mixed": f"{args.students} students + {args.training} training"}  # fmt: skip
+    for group, name in names.items():
+        ratio = stats[group]["p95"] / stats["solo"]["p95"]
+        rows.append([name, stats[group]["n"], stats[group]["median"], stats[group]["p95"], stats[group]["max"], ratio,
+                     GOAL, common.verdict(ratio, GOAL), len(failures(result[group]))])  # fmt: skip
+    print(
+        f"Mixed classroom: {args.students} students x {args.interactions} interactions on {len(pages)} light lessons, "
+        f"pause {args.think:g} s, while {args.training} students train; heavy jobs at once: "
+        f"{server_heavy_jobs()}; {result['seconds']:.0f} s ({common.machine_line()})"
+    )
+    print(common.table(["walkers", "interactions", "median ms", "p95 ms", "max ms", "p95 / solo p95", "goal", "",
+                        "errors"], rows))  # fmt: skip
+    print(
+        f"Training beside them: p95 with training / p95 without = {stats['mixed']['p95'] / stats['alone']['p95']:.2f}"
+    )
+    trainer_rows = [[t.number, len(t.results), t.runs_started, t.steps, sum(not r.ok for r in t.results)]
+                    for t in trainers]  # fmt: skip
+    print(common.table(["trainer", "reruns", "runs started", "steps trained", "errors"], trainer_rows))
+    pages_alone, pages_mixed = per_page_p95(result["alone"]), per_page_p95(result["mixed"])
+    print("\np95 per page, ms")
+    print(common.table(["page", "no training", "with training"],
+                       [[f"/{page}", pages_alone.get(page), pages_mixed.get(page)] for page in pages]))  # fmt: skip
+    errors = [*failures(result["solo"]), *failures(result["alone"]), *failures(result["mixed"]), *trainer_errors]
+    for error in errors[:10]:
+        print(f"  error: {error}")
+    if errors and "Traceback" in server_log:
+        print("\nThe server's first traceback:\n" + server_log[server_log.index("Traceback") :][:3000])
+    common.record(
+        "classroom_training",
+        {"args": vars(args), **stats, "errors": errors,
+         "trainers": trainer_rows, "p95_per_page": {"alone": pages_alone, "mixed": pages_mixed}},
+    )  # fmt: skip
+    return 1 if errors else 0
+
+
+def server_heavy_jobs() -> int:
+    """The heavy-job budget the server under test gets (it inherits this environment)."""
+    from cnnviz.limits import Limits
+
+    return Limits.from_environment().heavy_jobs
+
+
+if __name__ == "__main__":
+    sys.exit(main())
