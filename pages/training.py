@@ -29,6 +29,11 @@ DEFAULTS = training.TrainSettings()  # what a newcomer gets: measured in bench/t
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
+
+def activation_label(name: str) -> str:
+    """A hidden-activation choice as the page writes it ("as written in the layers" in the session's language)."""
+    return ui.t("train.as_written") if name == "as_written" else name
+
 def load_data(name: str) -> datasets.LabelledImages:
     # Shared by every session and never modified: training reads batches, it never writes.
     return datasets.digits() if name == "digits" else datasets.shape_images()
@@ -101,7 +106,7 @@ def setup_panel() -> None:
                            "train.output", format_func=lambda name: ui.t(f"train.output.{name}"))  # fmt: skip
     activation = ui.url_choice(
         second.selectbox, ui.t("train.activation"), list(HIDDEN_ACTIVATIONS), HIDDEN_ACTIVATIONS[0], "train.activation",
-        format_func=lambda name: ui.t("train.as_written") if name == "as_written" else name,
+        format_func=activation_label,
     )  # fmt: skip
     dropout = first.slider(ui.t("train.dropout"), 0.0, 0.8, 0.0, 0.1, key="train.dropout", bind="query-params")
     learning_rate = second.select_slider(
@@ -172,7 +177,7 @@ def setup_panel() -> None:
     room = kept_runs() - len(st.session_state[QUEUE])  # runs that may still line up
     start, pause, cancel, reset = st.columns(4)
     if start.button(ui.t("train.start"), type="primary", disabled=layers is None or room < 1, width="stretch"):
-        queue_run(f"{ui.t(f'train.output.{output}')} · {activation} · dropout {dropout:g} · lr {learning_rate:g}")
+        queue_run(f"{ui.t(f'train.output.{output}')} · {activation_label(activation)} · dropout {dropout:g} · lr {learning_rate:g}")
         st.rerun()  # the whole page: the live view starts drawing
     if pause.button(ui.t("train.resume") if st.session_state[PAUSED] else ui.t("train.pause"), width="stretch"):
         st.session_state[PAUSED] = not st.session_state[PAUSED]

@@ -80,6 +80,13 @@ def test_page_renders_in_chinese():
     assert at.title[0].value == i18n.translate("train.title", "zh")
 
 
+def test_a_run_started_in_chinese_is_named_in_chinese():
+    at = open_page(PAGE, lang="zh", **{"train.size": "200", "train.epochs": "1"})
+    next(b for b in at.button if b.label == i18n.translate("train.start", "zh")).click().run()
+    (label,) = at.session_state["train.runs"] | {entry[0]: None for entry in at.session_state["train.queue"]}
+    assert i18n.translate("train.as_written", "zh") in label and "as_written" not in label, label
+
+
 def test_a_link_made_in_chinese_opens_the_same_settings_in_english():
     link = {
         "train.output": "sigmoid_mse",
