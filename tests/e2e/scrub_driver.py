@@ -21,8 +21,8 @@ from playwright.sync_api import Page
 from cnnviz import arithmetic, convolution, kernels, pooling_views
 from cnnviz.arithmetic import SizeError
 from cnnviz.drawing.activations_view import CurvesSettings, curves_frame
-from cnnviz.drawing.pool_view import marked_cells
 from cnnviz.drawing.losses_view import SCALES
+from cnnviz.drawing.pool_view import marked_cells
 
 VIEW = ".scrub-view"
 THUMB_PX = 16  # chromium's range thumb: its centre runs from 8 px to width - 8 px
