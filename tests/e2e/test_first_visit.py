@@ -20,9 +20,9 @@ from tests.e2e.proxy import run_in_own_loop
 #: Lesson URL path -> the key of the title the lesson shows.
 LESSONS = {"convolution": "conv.title", "pooling": "pool.title", "feature_maps": "fmap.title"}
 # The race is at first requests only, so each round starts a new server. Before the fix,
-# 12 websocket sessions failed on 3 fresh servers of 4, and 9 browser tabs on the first.
+# 12 websocket sessions failed on 3 fresh servers of 4, and 6 browser tabs on 2 of 2.
 CLIENTS, CLIENT_SERVERS = 12, 3  # websocket sessions (cheap: no browser) per server, servers
-TABS = 9  # browser tabs, three of each lesson, each in its own context, on one fresh server
+TABS = 6  # browser tabs, two of each lesson, each in its own context, on one fresh server
 
 
 def _css_key(key: str) -> str:
