@@ -23,6 +23,7 @@ from pages.registry import LESSONS
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+ui.enter_frame()
 st.set_page_config(page_title="cnnviz", page_icon="assets/icon.png", layout="wide")
 st.html(Path(__file__).parent / "assets" / "app.css")  # once per page load: fragment reruns keep it
 

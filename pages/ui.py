@@ -15,6 +15,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import streamlit as st
+from streamlit import config
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnnviz import figures, heavy_jobs, i18n
@@ -34,25 +36,35 @@ from cnnviz.images import (
 log = logging.getLogger("cnnviz")
 
 
+#: Set by app.py in every run before the lesson runs: the session runs inside the frame.
+_FRAME = "ui.frame"
+
+
+def enter_frame() -> None:
+    """Called by app.py first in every run, so a lesson knows app.py's frame is around it."""
+    st.session_state[_FRAME] = True
+
+
 def _leave_legacy_pages_folder_mode() -> None:
     """Make a lesson link work as the first request after the server starts.
 
     Streamlit assumes an app with a ``pages/`` folder is a legacy multipage app until
-    ``app.py`` calls ``st.navigation``. So if the first visitor opens ``/convolution``,
-    the lesson runs without app.py's frame (no image picker, no language switch), and
-    keeps doing so for every visitor until someone opens ``/``. This module is imported
-    by every lesson: leave legacy mode and rerun, which runs app.py as the router.
-    (AppTest resets the mode before each run; there it is left alone.)
+    ``app.py`` calls ``st.navigation``. So the first visitors' lessons (a room opening
+    ``/convolution`` at once) run without app.py's frame: no image picker, no language
+    switch, and for every later visitor too until someone opens ``/``. A lesson asks for
+    its words (``t``, ``lang``) before it shows anything: if app.py has never run in this
+    session, leave legacy mode and rerun, which runs app.py as the router.
+
+    Never called while a module is imported: ``st.rerun`` raises, and an import that
+    raises while other sessions import the same module makes theirs fail too
+    (``cannot import name 'ui' from 'pages'``, tests/e2e/test_first_visit.py).
+    (AppTest runs a lesson alone on purpose: there it is left alone.)
     """
-    from streamlit import config
-    from streamlit.runtime.pages_manager import PagesManager
+    if _FRAME in st.session_state or config.get_option("global.appTest"):
+        return
+    PagesManager.uses_pages_directory = False  # the class's flag: every session's next run
+    st.rerun()
 
-    if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_leave_legacy_pages_folder_mode()
 
 #: Longest side of an image as sent to the browser; computation uses the full working size.
 DISPLAY_SIDE = 480
@@ -70,6 +82,7 @@ _PREVIEW_STATE = "ui.preview"
 
 def lang() -> str:
     """The interface language of this session (the sidebar switch in app.py, or ``?lang=``)."""
+    _leave_legacy_pages_folder_mode()
     chosen = st.session_state.get("lang") or st.query_params.get("lang")
     return chosen if chosen in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
 
