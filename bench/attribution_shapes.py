@@ -35,6 +35,19 @@ def heldout_shapes(count: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return np.stack(pictures), np.array(labels), np.stack(masks)
 
 
+def answers(network: models.Network, pictures: np.ndarray) -> np.ndarray:
+    """The network's answer (class index) for each (64, 64, 3) uint8 picture."""
+    with torch.no_grad():
+        return network.model(torch.cat([network.prepare(p, native=True).tensor for p in pictures])).argmax(1).numpy()
+
+
+def without_the_shape(count: int = 200) -> np.ndarray:
+    """The backgrounds of ``heldout_shapes``'s pictures, alone (``shapes.draw`` draws the background first)."""
+    found = [shapes._background(np.random.default_rng([2, index])) for index in range(count)
+             if shapes.SHAPE_CLASSES[index % len(shapes.SHAPE_CLASSES)] in SOLID]  # fmt: skip
+    return (np.stack(found) * 255).round().astype(np.uint8)
+
+
 def grown(mask: np.ndarray, pixels: int) -> np.ndarray:
     """``mask`` grown by ``pixels`` in every direction (a square neighbourhood)."""
     bigger = F.max_pool2d(torch.tensor(mask, dtype=torch.float32)[None, None], 2 * pixels + 1, 1, pixels)
@@ -70,14 +83,19 @@ def main() -> None:
     network = models.load_bundled("shapes")
     pictures, labels, masks = heldout_shapes()
     near_area = np.mean([grown(mask, 2).mean() for mask in masks])
-    with torch.no_grad():
-        batch = torch.cat([network.prepare(picture, native=True).tensor for picture in pictures])
-        accuracy = float((network.model(batch).argmax(1).numpy() == labels).mean())
+    accuracy = float((answers(network, pictures) == labels).mean())
+    backgrounds = without_the_shape()
+    alone = np.bincount(answers(network, backgrounds), minlength=len(shapes.SHAPE_CLASSES))
+    # The shape (its own colour, where it was) pasted onto the next shape's background.
+    moved = np.where(masks[..., None], pictures, np.roll(backgrounds, 1, axis=0))
+    moved_accuracy = float((answers(network, moved) == labels).mean())
     print(f"{len(pictures)} held-out solid shapes, accuracy {accuracy:.2f}; shape covers {masks.mean():.3f} "
           f"of the picture, the shape grown by 2 px {near_area:.3f}")  # fmt: skip
+    print(f"the backgrounds alone are answered {dict(zip(shapes.SHAPE_CLASSES, alone.tolist(), strict=True))}; "
+          f"the shapes moved onto another picture's background: accuracy {moved_accuracy:.2f}")  # fmt: skip
     print(f"{'map':<22} {'pred: on':>9} {'x chance':>9} {'<=2px':>7} {'true: on':>9} {'x chance':>9} {'<=2px':>7}")
     found = measure(network, pictures, labels, masks)
-    record = {"count": len(pictures), "accuracy": accuracy, "area": float(masks.mean()), "near_area": near_area}
+    record = {"count": len(pictures), "accuracy": accuracy, "moved_accuracy": moved_accuracy, "area": float(masks.mean()), "near_area": near_area}
     for name, kinds in found.items():
         cells = []
         for kind in ("predicted", "true"):
