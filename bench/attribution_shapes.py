@@ -95,7 +95,13 @@ def main() -> None:
           f"the shapes moved onto another picture's background: accuracy {moved_accuracy:.2f}")  # fmt: skip
     print(f"{'map':<22} {'pred: on':>9} {'x chance':>9} {'<=2px':>7} {'true: on':>9} {'x chance':>9} {'<=2px':>7}")
     found = measure(network, pictures, labels, masks)
-    record = {"count": len(pictures), "accuracy": accuracy, "moved_accuracy": moved_accuracy, "area": float(masks.mean()), "near_area": near_area}
+    record = {
+        "count": len(pictures),
+        "accuracy": accuracy,
+        "moved_accuracy": moved_accuracy,
+        "area": float(masks.mean()),
+        "near_area": near_area,
+    }
     for name, kinds in found.items():
         cells = []
         for kind in ("predicted", "true"):
