@@ -170,8 +170,8 @@ def test_impossible_requests_are_explained(tiny, picture):
 # which covers 0.27 of the picture there): 0.61 at the first convolution (features.0), 0.65 at its
 # ReLU (features.1) but with 11 maps left empty, 0.37 at the last convolution's ReLU (features.4,
 # 10 x 10, each position sees most of the digit): barely more than by chance. The shapes network's
-# Grad-CAM does NOT single out the shape (0.20-0.27 of its mass on a shape covering 0.22, at every
-# layer): its plain gradient does, 0.44 of it within 2 pixels of the shape.
+# Grad-CAM does NOT single out the shape, at any layer; integrated gradients do (``attribution.ON_SHAPE``,
+# from bench/attribution_shapes.py; the plain gradient puts 0.42 of its mass within 2 pixels of the shape).
 
 
 def dilated(mask: np.ndarray, pixels: int) -> np.ndarray:
