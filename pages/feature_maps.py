@@ -586,8 +586,9 @@ def attribution_map(
     return attribution.attribute(_network.model, _tensor, target, method, layer, baseline)
 
 
-def attribution_settings(network: Network, maps: FeatureMaps) -> tuple[int, str, str | None]:
-    """The class (default: the network's answer), the method and, for Grad-CAM, the layer."""
+def attribution_settings(network_key: str, network: Network, maps: FeatureMaps) -> tuple[int, str, str | None]:
+    """The class (default: the network's answer), the method (default: the network's, see
+    ``attribution.DEFAULT_METHODS``) and, for Grad-CAM, the layer."""
     names = [ui.class_label(name) for name in network.manifest.class_names]
     best = maps.top_classes(1)[0][0]
     row = st.container(horizontal=True)
@@ -598,7 +599,7 @@ def attribution_settings(network: Network, maps: FeatureMaps) -> tuple[int, str,
             width=CAM_WIDGET_WIDTH,
         )  # fmt: skip
         method = ui.url_choice(
-            st.segmented_control, ui.t("fmap.cam.method"), list(attribution.METHODS), "gradcam", "fmap.cam_method",
+            st.segmented_control, ui.t("fmap.cam.method"), list(attribution.METHODS), attribution.default_method(network_key), "fmap.cam_method",
             required=True, format_func=lambda m: ui.t(f"fmap.cam.method.{m}"),
         )  # fmt: skip
     if method != "gradcam":
@@ -652,12 +653,27 @@ def attribution_view_of(
     return view.caption(ui.t("fmap.cam.score", label=label, score=f"{found.score:.3g}"))
 
 
+def shapes_measured() -> str:
+    """What was measured of the shapes network's maps (``attribution.ON_SHAPE``), and what it means."""
+    on, answered = attribution.ON_SHAPE, attribution.SHAPES_ANSWERED
+    return ui.t(
+        "fmap.cam.measured_shapes", title=ui.t("fmap.cam.measured_title"), area=f"{on['area']:.2f}",
+        integrated=f"{on['integrated']:.2f}", times=f"{on['integrated'] / on['area']:.1f}",
+        saliency=f"{on['saliency']:.2f}", smoothgrad=f"{on['smoothgrad']:.2f}", gradcam=f"{on['gradcam']:.2f}",
+        background=ui.class_label(answered["background_answer"]), moved=round(100 * answered["moved_accuracy"]),
+        accuracy=round(100 * answered["accuracy"]),
+    )  # fmt: skip
+
+
 @st.fragment
 def attribution_panel(network_key: str, network: Network, maps: FeatureMaps, prepared: models.PreparedInput) -> None:
     """Where the network looks for one class: its own fragment, so its settings rerun only it."""
-    ui.View().heading(ui.t("fmap.cam.title")).caption(ui.t("fmap.cam.intro")).draw()
+    intro = ui.View().heading(ui.t("fmap.cam.title")).caption(ui.t("fmap.cam.intro"))
+    if network_key == "shapes":  # a bundled network's key is its name
+        intro.caption(shapes_measured())
+    intro.draw()
     with ui.panel("fmap.cam"):
-        target, method, layer = attribution_settings(network, maps)
+        target, method, layer = attribution_settings(network_key, network, maps)
         key = (network_key, digest(prepared.tensor.numpy()), target, method, layer)
         found = attribution_for(key, network, prepared.tensor)
         attribution_view_of(found, key, network, maps, prepared).draw()

@@ -72,6 +72,16 @@ def draw(name: str, rng: np.random.Generator) -> np.ndarray:
     Raises:
         ValueError: for a name not in ``SHAPE_CLASSES``.
     """
+    return draw_with_coverage(name, rng)[0]
+
+
+def draw_with_coverage(name: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``draw``'s image and where its shape or texture is: (64, 64) float coverage in 0..1 (the
+    share of each pixel painted in the shape's colour; a texture's stripes, squares or dots).
+
+    Raises:
+        ValueError: for a name not in ``SHAPE_CLASSES``.
+    """
     if name not in SHAPE_CLASSES:
         raise ValueError(f"Unknown shape class {name!r}; choose one of: {', '.join(SHAPE_CLASSES)}.")
     background = _background(rng)  # (64, 64, 3) float in 0..1
@@ -83,7 +93,7 @@ def draw(name: str, rng: np.random.Generator) -> np.ndarray:
     image = background * (1 - coverage[..., None]) + colour * coverage[..., None]
     image = image * rng.uniform(0.85, 1.15) + rng.uniform(-0.08, 0.08)  # contrast, brightness
     image = image + rng.normal(0, rng.uniform(0.0, 0.06), image.shape)  # sensor noise
-    return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
+    return (np.clip(image, 0, 1) * 255).round().astype(np.uint8), coverage
 
 
 def _random_colour(rng: np.random.Generator) -> np.ndarray:

@@ -20,6 +20,7 @@ from tests.app.conftest import open_page
 from tests.app.test_feature_maps import PAGE, html_sources, ok, texts
 from tests.app.test_feature_maps_domain import resnet_file, with_sidebar_image  # noqa: F401 (a fixture)
 from tests.engine.test_domain import photographed_digit
+from tests.views import captions
 
 
 def shown_picture(at, alt: str) -> np.ndarray:
@@ -105,8 +106,26 @@ def test_grad_cam_of_a_photographed_digit_falls_on_the_ink():
     assert attribution.mass_inside(cam.values, near_ink.numpy()) > 0.5 > near_ink.numpy().mean()
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_shapes_network_opens_with_integrated_gradients_and_says_what_was_measured(lang):
+    """Its Grad-CAM falls on the shape no more than by chance (tests/engine/test_attribution.py
+    re-measures the numbers the caption gives): the page says so and opens with the method that does."""
+    at = open_page(PAGE, lang=lang, **{"fmap.network": "shapes"})
+    assert ok(at) and at.button_group(key="fmap.cam_method").value == "integrated"
+    measured = [caption for caption in captions(at) if translate("fmap.cam.measured_title", lang) in caption]
+    assert len(measured) == 1
+    for value in ("0.34", "0.18", "0.15", "2.2", "64 %", "75 %"):
+        assert value in measured[0]
+    assert (translate("fmap.class.circle", lang) if lang == "zh" else "circle") in measured[0]
+    at.button_group(key="fmap.cam_method").set_value("gradcam").run()
+    assert ok(at) and "features.8" in texts(at) and translate("fmap.cam.measured_title", lang) in texts(at)
+    digits = open_page(PAGE, lang=lang)
+    assert digits.button_group(key="fmap.cam_method").value == "gradcam"
+    assert translate("fmap.cam.measured_title", lang) not in texts(digits)
+
+
 def test_the_shapes_network_and_a_network_trained_on_the_training_page(trained_run):
-    at = open_page(PAGE, **{"fmap.network": "shapes"})
+    at = open_page(PAGE, **{"fmap.network": "shapes", "fmap.cam_method": "gradcam"})
     assert ok(at) and "Grad-CAM at features.8" in texts(at)
     at.session_state["trained_networks"] = {"#1 mine": trained_run}
     at.run()

@@ -45,6 +45,7 @@ CROWDED: dict[str, str] = {
     "conv_steps": "steps.size=10&steps.padding=3",  # the largest grid, padded: 16 x 16, and a wide im2col matrix
     "activations": "act.functions=leaky_relu,prelu,elu,softplus,rrelu",  # four parameter sliders on the view, two off it
     "pooling": "pool.grid.size=10&pool.kernel=5&pool.stride=1&pool.padding=2&pool.cell=55",  # 14 x 14 and 10 x 10
+    "feature_maps": "fmap.network=shapes",  # the shapes network: the attribution panel says what was measured
 }
 
 # Widgets whose text must show whole: each widget and every element inside it (a drop-down
