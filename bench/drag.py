@@ -32,7 +32,16 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench import common
 from tests.e2e import harness
-from tests.e2e.scrub_driver import LESSONS, READ_JS, THUMB_PX, VIEW, matches_engine, slider_values, thumb_x, view
+from tests.e2e.scrub_driver import (
+    LESSONS,
+    READ_JS,
+    THUMB_PX,
+    matches_engine,
+    slider_values,
+    thumb_x,
+    view,
+    view_selector,
+)
 
 MOVE_GAP_MS = 16
 FLOOR = "#drag-floor"
@@ -96,25 +105,26 @@ def floor_x(page: Page, high: int, value: int) -> tuple[float, float]:
     return box["x"] + THUMB_PX / 2 + value / high * (box["width"] - THUMB_PX), box["y"] + box["height"] / 2
 
 
-def drag(page: Page, name: str, counter: dict, floor: bool = False) -> tuple[list[dict], int, int]:
+def drag(page: Page, name: str, counter: dict, floor: bool = False, key: str | None = None) -> tuple[list, int, int]:
     """One drag of slider ``name`` across its range (or of the floor's bare slider, with as many
-    steps); the moves, the drag's websocket bytes and the release's."""
-    values = slider_values(page, name)  # a decimal step (an activation's parameter) too
+    steps) on the view with widget key ``key`` (the page's first when None); the moves, the drag's
+    websocket bytes and the release's."""
+    values = slider_values(page, name, key)  # a decimal step (an activation's parameter) too
     if floor:
         last = len(values) - 1
-        page.evaluate(FLOOR_JS, [last, view(page).locator(f'input[name="{name}"]').bounding_box()["width"]])
+        page.evaluate(FLOOR_JS, [last, view(page, key).locator(f'input[name="{name}"]').bounding_box()["width"]])
         position = lambda value: floor_x(page, last, values.index(value))  # noqa: E731
         start = values[0]
     else:
-        position = lambda value: thumb_x(page, name, value)  # noqa: E731
-        start = view(page).locator(f'input[name="{name}"]').evaluate("(input) => input.valueAsNumber")
+        position = lambda value: thumb_x(page, name, value, key)  # noqa: E731
+        start = view(page, key).locator(f'input[name="{name}"]').evaluate("(input) => input.valueAsNumber")
     page.mouse.move(*position(start))
     page.mouse.down()
     page.mouse.move(*position(values[0]), steps=1)
     page.wait_for_timeout(100)
     page.evaluate(
         "(selector) => { const probe = window.__dragProbe; probe.root = document.querySelector(selector);"
-        " probe.moves = []; probe.armed = true; }", FLOOR if floor else VIEW,
+        " probe.moves = []; probe.armed = true; }", FLOOR if floor else view_selector(key),
     )  # fmt: skip
     before = counter["bytes"]
     wanted = values[1:]
@@ -134,6 +144,9 @@ def drag(page: Page, name: str, counter: dict, floor: bool = False) -> tuple[lis
         page.mouse.up()
         page.evaluate("(selector) => document.querySelector(selector).remove()", FLOOR)
         release = 0
+    elif values[-1] == start:  # ends where it started (a 2-value slider at its high end): no change, no rerun
+        page.mouse.up()
+        release = 0
     else:
         with harness.rerun(page):
             page.mouse.up()
@@ -143,11 +156,14 @@ def drag(page: Page, name: str, counter: dict, floor: bool = False) -> tuple[lis
     return moves, during, release
 
 
-def restore(page: Page, name: str, value: int) -> None:
-    """Put slider ``name`` back on ``value`` (a short drag and a release)."""
-    page.mouse.move(*thumb_x(page, name, float(view(page).locator(f'input[name="{name}"]').input_value())))
+def restore(page: Page, name: str, value: int, key: str | None = None) -> None:
+    """Put slider ``name`` back on ``value`` (a short drag and a release), unless it is there."""
+    now = float(view(page, key).locator(f'input[name="{name}"]').input_value())
+    if now == value:  # a release on the same value changes nothing: no rerun to wait for
+        return
+    page.mouse.move(*thumb_x(page, name, now, key))
     page.mouse.down()
-    page.mouse.move(*thumb_x(page, name, value), steps=2)
+    page.mouse.move(*thumb_x(page, name, value, key), steps=2)
     with harness.rerun(page):
         page.mouse.up()
 
@@ -159,9 +175,9 @@ def matches(move: dict, name: str, lesson: str) -> bool:
     return matches_engine(seen, lesson)
 
 
-def slider_names(page: Page) -> dict[str, int]:
+def slider_names(page: Page, key: str | None = None) -> dict[str, int]:
     """The view's sliders and their values as the page opened."""
-    return view(page).evaluate(
+    return view(page, key).evaluate(
         "(view) => Object.fromEntries([...view.querySelectorAll('input[type=range]')]"
         ".map((input) => [input.name, input.valueAsNumber]))"
     )
@@ -169,14 +185,14 @@ def slider_names(page: Page) -> dict[str, int]:
 
 def drag_lesson(page: Page, lesson: str, rounds: int, counter: dict, floor_times: list, all_moves: list) -> list:
     """Each slider of ``lesson``'s view dragged ``rounds`` times (each after a floor drag); a row per slider."""
-    rows = []
-    for name, default in slider_names(page).items():
+    rows, key = [], LESSONS[lesson].key
+    for name, default in slider_names(page, key).items():
         times, handler, misses, good, total, during, releases = [], [], [], 0, 0, 0, []
         for _ in range(rounds):  # the floor's drag and the view's, interleaved
-            floor_moves, _, _ = drag(page, name, counter, floor=True)
+            floor_moves, _, _ = drag(page, name, counter, floor=True, key=key)
             floor_times += [(move["painted"] - move["at"], move["changed"] - move["at"])
                             for move in floor_moves if move["painted"]]  # fmt: skip
-            moves, drag_bytes, release_bytes = drag(page, name, counter)
+            moves, drag_bytes, release_bytes = drag(page, name, counter, key=key)
             during += drag_bytes
             releases.append(release_bytes)
             all_moves += moves
@@ -188,7 +204,7 @@ def drag_lesson(page: Page, lesson: str, rounds: int, counter: dict, floor_times
                 if move.get("painted") is not None:
                     times.append(move["painted"] - move["at"])
                     handler.append(move["changed"] - move["at"])
-            restore(page, name, default)
+            restore(page, name, default, key)
         stats = common.summary(times) if times else {"n": 0, "median": float("nan"), "p95": float("nan")}
         to_change = common.summary(handler) if handler else stats
         rows.append({"lesson": lesson, "slider": name, "ms": stats, "to_dom_change_ms": to_change, "moves": total,
@@ -212,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                 page = harness.new_context(browser).new_page()
                 counter = websocket_counter(page)
                 harness.open_app(page, app.url + LESSONS[lesson].path)
-                view(page).locator(".scrub-slot *").first.wait_for()
+                view(page, LESSONS[lesson].key).locator(".scrub-slot *").first.wait_for()
                 page.evaluate(PROBE_JS, READ_JS)
                 for result in drag_lesson(page, lesson, args.rounds, counter, floor_times, all_moves):
                     results.append(result)

@@ -30,11 +30,6 @@ def training_runs(start_weight: float, rate: float, steps: int) -> list[losses.T
     return [losses.train_one_unit(key, start_weight, rate, steps) for key in ("mse", "bce")]
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def sigmoid_curves(target: float) -> losses.SigmoidLossCurves:
-    return losses.sigmoid_loss_curves(target)
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def residual_curves(delta: float) -> dict:
     return losses.residual_curves(delta)
@@ -55,25 +50,22 @@ def catalogue_panel() -> None:
             ui.View().formula(loss.formula).text(f"`{loss.torch_call}` · {ui.t(f'loss.about.{key}')}").draw()
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def sigmoid_frames(z: float, target: int, lang: str) -> bytes:
+    """The sigmoid view's frames: every z given the target, both targets given z, packed."""
+    return scrub_view.pack(losses_view.sigmoid_frame_set({"z": z, "target": target}, lang))
+
+
 def sigmoid_panel() -> None:
-    controls, plot = st.columns([1, 3], gap="medium")
-    with controls:
-        target = st.segmented_control(
-            ui.t("loss.target"), [1.0, 0.0], default=1.0, required=True, key="loss.target", bind="query-params",
-            format_func=lambda value: f"y = {value:g}",
-        )  # fmt: skip
-        z = st.slider(ui.t("loss.z"), -10.0, 10.0, -5.0, 0.1, key="loss.z", bind="query-params")
-        p, mse_grad, ce_grad = losses.sigmoid_gradients_at(z, target)
-        st.metric(ui.t("loss.p"), fmt(p))
-        st.metric(ui.t("loss.mse_grad"), fmt(mse_grad))
-        st.metric(ui.t("loss.ce_grad"), fmt(ce_grad))
-    with plot:
-        curves = sigmoid_curves(target)
-        wrong = (p - target) ** 2 > 0.25  # the unit is on the wrong side of 0.5
-        ratio = fmt(abs(ce_grad / mse_grad), 3) if mse_grad else "∞"
-        charts = losses.sigmoid_loss_svgs(curves, z, texts("fig_sigmoid", "loss", "grad", "z", "mse", "ce"))
-        view = ui.View().svg(*charts).formula(SIGMOID_GRADIENTS)
-        view.caption(ui.t("loss.sigmoid_wrong" if wrong else "loss.sigmoid_right", ratio=ratio)).draw()
+    """z and the target are a scrubbing view (``pages/scrub_view.py``), its frames drawn by
+    ``cnnviz/drawing/losses_view.py``; a release stores ``loss.z`` / ``loss.target`` and the URL."""
+    ranges = losses_view.SIGMOID_SLIDERS
+    values = scrub_view.values_from_url("loss", ranges)
+    scrub_view.scrub_view(
+        "loss.sigmoid_scrub", "loss", list(ranges), sigmoid_frames(values["z"], values["target"], ui.lang())
+    )
+    scrub_view.values_to_url("loss", ranges, values)
+    ui.View().formula(SIGMOID_GRADIENTS).draw()
 
 
 def training_panel() -> None:

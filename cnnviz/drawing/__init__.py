@@ -8,7 +8,7 @@ Nothing here computes lesson maths: every number comes from an engine module
   of time, deduplicated, in the shape ``cnnviz/frontend/scrub_view.js`` reads.
 - ``output_size_view``: the Output size lesson's frames (the size, the formula, the windows).
 - ``conv_steps_view``: the Step by step lesson's frames (the sum, the grids, the cell's marks).
-- ``losses_view``: the Loss functions lesson's softmax frames (the loss, entropy, KL, the charts).
+- ``losses_view``: the Loss functions lesson's sigmoid frames (p, both dL/dz, the charts) and softmax frames (the loss, entropy, KL, the charts).
 - ``pool_view``: the Pooling lesson's frames (the grids, the window's marks and formula, the size).
 - ``activations_view``: the Activation functions lesson's frames (the curves and their slopes).
 

@@ -1,4 +1,9 @@
-"""The Loss functions lesson's softmax scrubbing view: four logits and label smoothing.
+"""The Loss functions lesson's scrubbing views: a sigmoid unit's z and target; four logits and label smoothing.
+
+The sigmoid view's frame shows, for one z and one target (y = 0 or y = 1): p = σ(z) and both
+losses' dL/dz by autograd (``losses.sigmoid_gradients_at``), the loss and gradient charts with
+z marked (``losses.sigmoid_loss_svgs``, polylines thinned as ``activations_view`` does), and
+whether the unit is confidently wrong. z moves in tenths (-10..10, 201 frames).
 
 A frame shows, for one setting of the logits and the smoothing (and the page's right class):
 the cross-entropy, the target's entropy and KL(y ‖ p), the probability and gradient charts,
@@ -20,6 +25,7 @@ import re
 from collections.abc import Mapping
 
 from cnnviz import i18n, losses
+from cnnviz.drawing.activations_view import thin_polylines
 from cnnviz.drawing.frames import Slider, frame_sets
 
 CLASSES = ("cat", "dog", "bird", "fish")
@@ -36,6 +42,10 @@ SCALES = {"logit0": 10, "logit1": 10, "logit2": 10, "logit3": 10, "smoothing": 1
 #: The view's class (its CSS lays the two charts side by side).
 VIEW_CLASS = "loss-softmax"
 METRICS = (("ce", "loss.ce_value"), ("entropy", "loss.entropy"), ("kl", "loss.kl"))
+#: The sigmoid view's sliders: name -> (low, high, default, step); URL keys ``loss.z``, ``loss.target``.
+SIGMOID_SLIDERS: dict[str, tuple[float, float, float, float]] = {"z": (-10.0, 10.0, -5.0, 0.1), "target": (0, 1, 1, 1)}
+SIGMOID_DEFAULTS = {name: default for name, (_, _, default, _) in SIGMOID_SLIDERS.items()}
+SIGMOID_METRICS = (("p", "loss.p"), ("mse_grad", "loss.mse_grad"), ("ce_grad", "loss.ce_grad"))
 
 
 def logits_of(settings: Mapping[str, int]) -> list[float]:
@@ -57,14 +67,13 @@ def _number(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}g}".replace("-", "−")
 
 
-def _metrics(result: losses.SoftmaxResult, lang: str) -> str:
-    """The three numbers, each with its full value in ``data-value`` (the browser tests read it)."""
-    values = {"ce": result.loss, "entropy": result.entropy, "kl": result.kl}
+def _metrics(values: Mapping[str, float], names: tuple[tuple[str, str], ...], lang: str) -> str:
+    """Numbers in a row, each with its full value in ``data-value`` (the browser tests read it)."""
     boxes = "".join(
         f'<div class="scrub-metric" data-name="{name}" data-value="{values[name]!r}">'
         f'<div class="scrub-metric-label">{html.escape(i18n.translate(key, lang))}</div>'
         f'<div class="scrub-metric-value">{_number(values[name])}</div></div>'
-        for name, key in METRICS
+        for name, key in names
     )
     return f'<div class="loss-metrics">{boxes}</div>'
 
@@ -98,7 +107,7 @@ def _softmax_frame(values: tuple[int, ...], target_class: int, lang: str) -> tup
     chances, gradient = losses.softmax_svgs(result, names, labels)
     check = i18n.translate("loss.softmax_check", lang, gap=f"{result.formula_gap:.1e}")
     return (
-        _metrics(result, lang),
+        _metrics({"ce": result.loss, "entropy": result.entropy, "kl": result.kl}, METRICS, lang),
         _stable_id(chances, "loss-softmax-probability"),
         _stable_id(gradient, "loss-softmax-gradient"),
         f'<div class="cnnviz-caption"><p>{html.escape(check)}</p></div>',
@@ -118,3 +127,45 @@ def softmax_frame_set(values: Mapping[str, int], target_class: int, lang: str = 
         sliders.append(Slider(name, label, low, high, values[name], step, texts=texts))
     draw = lambda settings: softmax_frame(settings, target_class, lang)  # noqa: E731
     return frame_sets(sliders, draw, {"class": VIEW_CLASS, "inline": [1, 2]})  # the two charts side by side
+
+
+def sigmoid_frame(settings: Mapping[str, float], lang: str = i18n.DEFAULT_LANGUAGE) -> tuple[str, ...]:
+    """The sigmoid view for one setting: (p and both gradients, the loss chart, the gradient chart, the caption).
+
+    Args:
+        settings: {"z": the unit's input, "target": 0 or 1} (see ``SIGMOID_SLIDERS``).
+        lang: the interface language.
+    """
+    return _sigmoid_frame(round(float(settings["z"]), 9), int(settings["target"]), lang)
+
+
+@functools.lru_cache(maxsize=1024)
+def _sigmoid_frame(z: float, target: int, lang: str) -> tuple[str, ...]:
+    p, mse_grad, ce_grad = losses.sigmoid_gradients_at(z, float(target))
+    labels = {key: i18n.translate(f"loss.fig_sigmoid.{key}", lang) for key in ("loss", "grad", "z", "mse", "ce")}
+    loss_chart, grad_chart = losses.sigmoid_loss_svgs(_sigmoid_curves(target), z, labels)
+    ratio = _number(abs(ce_grad / mse_grad), 3) if mse_grad else "∞"
+    wrong = abs(p - target) > 0.5  # the unit is on the wrong side of 0.5
+    caption = i18n.translate("loss.sigmoid_wrong" if wrong else "loss.sigmoid_right", lang, ratio=ratio)
+    return (
+        _metrics({"p": p, "mse_grad": mse_grad, "ce_grad": ce_grad}, SIGMOID_METRICS, lang),
+        _stable_id(thin_polylines(loss_chart), "loss-sigmoid-loss"),
+        _stable_id(thin_polylines(grad_chart), "loss-sigmoid-grad"),
+        f'<div class="cnnviz-caption"><p>{html.escape(caption)}</p></div>',
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def _sigmoid_curves(target: int) -> losses.SigmoidLossCurves:
+    return losses.sigmoid_loss_curves(float(target))
+
+
+def sigmoid_frame_set(values: Mapping[str, float], lang: str = i18n.DEFAULT_LANGUAGE) -> dict:
+    """``sigmoid_frame`` for every z given the target, and for both targets given z."""
+    z_low, z_high, _, z_step = SIGMOID_SLIDERS["z"]
+    sliders = [
+        Slider("z", i18n.translate("loss.z", lang), z_low, z_high, float(values["z"]), z_step),
+        Slider("target", i18n.translate("loss.target", lang), 0, 1, int(values["target"]), 1, texts=("y = 0", "y = 1")),
+    ]
+    draw = lambda settings: sigmoid_frame(settings, lang)  # noqa: E731
+    return frame_sets(sliders, draw, {"class": "loss-sigmoid", "inline": [1, 2]})  # the two charts side by side

@@ -14,11 +14,13 @@ from tests.snippets import run_snippet
 
 PAGE = "pages/losses.py"
 VIEW = "loss.scrub"  # the softmax panel's scrubbing view: four logits and the smoothing
+SIGMOID_VIEW = "loss.sigmoid_scrub"  # the sigmoid panel's: z and the target
 
 
-def softmax_numbers(at) -> dict[str, float]:
-    """The softmax view's cross-entropy, entropy of the target and KL (full values), as it shows them now."""
-    found = re.findall(r'data-name="(\w+)" data-value="([^"]+)"', scrub.shown(at, VIEW))
+def softmax_numbers(at, key: str = VIEW) -> dict[str, float]:
+    """A view's numbers (full values) as it shows them now: the softmax view's cross-entropy, entropy
+    of the target and KL; the sigmoid view's p and both gradients."""
+    found = re.findall(r'data-name="(\w+)" data-value="([^"]+)"', scrub.shown(at, key))
     return {name: float(value) for name, value in found}
 
 
@@ -33,9 +35,9 @@ def number(text: str) -> float:
 def panel_charts(at) -> dict[str, list]:
     """The page's charts by what they show, in page order (the softmax view's as it shows them now)."""
     shown = page_charts(at)
-    assert len(shown) == 7
-    return {"sigmoid": shown[0:2], "training": shown[2:4], "softmax": charts(scrub.shown(at, VIEW)),
-            "outlier": shown[4:5], "residual": shown[5:7]}  # fmt: skip
+    assert len(shown) == 5
+    return {"sigmoid": charts(scrub.shown(at, SIGMOID_VIEW)), "training": shown[0:2],
+            "softmax": charts(scrub.shown(at, VIEW)), "outlier": shown[2:3], "residual": shown[3:5]}  # fmt: skip
 
 
 def dot_heights(chart) -> dict[str, tuple[float, float]]:
@@ -66,11 +68,11 @@ def test_renders_every_panel(default_page):
 def test_sigmoid_panel_shows_mse_gradient_vanishing_when_wrong():
     at = open_page(PAGE)
     p = 1 / (1 + math.exp(5.0))  # z = -5, target 1
-    shown = metrics(at)
-    assert number(shown["p = σ(z)"]) == pytest.approx(p, rel=1e-3)
-    assert number(shown["dL/dz with MSE"]) == pytest.approx(2 * (p - 1) * p * (1 - p), rel=1e-3)
-    assert number(shown["dL/dz with cross-entropy"]) == pytest.approx(p - 1, rel=1e-3)
-    assert any("confidently wrong" in caption for caption in views.captions(at))
+    shown = softmax_numbers(at, SIGMOID_VIEW)
+    assert shown["p"] == pytest.approx(p, rel=1e-12)
+    assert shown["mse_grad"] == pytest.approx(2 * (p - 1) * p * (1 - p), rel=1e-12)
+    assert shown["ce_grad"] == pytest.approx(p - 1, rel=1e-12)
+    assert "confidently wrong" in scrub.shown(at, SIGMOID_VIEW)
     loss_chart, grad_chart = panel_charts(at)["sigmoid"]
     assert loss_chart.legend == grad_chart.legend == ["MSE", "cross-entropy"]
     # The marked points sit at the losses and gradients at z = -5, within a pixel or two.
@@ -80,16 +82,18 @@ def test_sigmoid_panel_shows_mse_gradient_vanishing_when_wrong():
         for colour, value in expected.items():
             assert chart.x_px(marked[colour][0]) == pytest.approx(chart.x_px(-5.0), abs=1.5)
             assert chart.y_px(marked[colour][1]) == pytest.approx(chart.y_px(value), abs=1.5)
-    change(at, "slider", "loss.z", 3.0)
+    scrub.move(at, "loss.z", 3.0)  # what releasing the view's z slider at 3.0 does
+    assert at.query_params["loss.z"] in ("3.0", ["3.0"])
     p = 1 / (1 + math.exp(-3.0))
-    assert number(metrics(at)["dL/dz with cross-entropy"]) == pytest.approx(p - 1, rel=1e-3)
+    assert softmax_numbers(at, SIGMOID_VIEW)["ce_grad"] == pytest.approx(p - 1, rel=1e-12)
     loss_chart = panel_charts(at)["sigmoid"][0]
     z, ce = dot_heights(loss_chart)[losses.CE_COLOR]
     assert loss_chart.x_px(z) == pytest.approx(loss_chart.x_px(3.0), abs=1.5)
     assert loss_chart.y_px(ce) == pytest.approx(loss_chart.y_px(-math.log(p)), abs=1.5)
-    assert any("on the right side" in caption for caption in views.captions(at))
-    change(at, "segmented_control", "loss.target", 0.0)
-    assert number(metrics(at)["dL/dz with cross-entropy"]) == pytest.approx(p, rel=1e-3)
+    assert "on the right side" in scrub.shown(at, SIGMOID_VIEW)
+    scrub.move(at, "loss.target", 0)
+    assert softmax_numbers(at, SIGMOID_VIEW)["ce_grad"] == pytest.approx(p, rel=1e-12)
+    assert at.query_params["loss.target"] in ("0", ["0"]) and "confidently wrong" in scrub.shown(at, SIGMOID_VIEW)
 
 
 def test_training_run_cross_entropy_needs_fewer_steps():
@@ -169,7 +173,7 @@ def test_chinese():
     assert not at.exception
     assert at.title[0].value == "损失函数"
     assert "交叉熵" in views.headings(at)[2]  # the sigmoid panel's, after the title and the catalogue's
-    assert "MSE 的 dL/dz" in metrics(at)
+    assert "MSE 的 dL/dz" in scrub.shown(at, SIGMOID_VIEW)
     sigmoid, training, softmax, outlier, residual = panel_charts(at).values()
     assert [chart.title for chart in sigmoid] == ["损失", "梯度 dL/dz"]
     assert sigmoid[0].legend == ["MSE", "交叉熵"] and sigmoid[0].x_label == "z（sigmoid 的输入）"
@@ -187,12 +191,11 @@ def test_a_link_opens_the_same_view_in_either_language(lang):
     assert at.selectbox(key="loss.target_class").value == "fish"
     logits = [2.0, 1.0, 0.5, 3.0]
     expected = -math.log(math.exp(3.0) / sum(math.exp(z) for z in logits))  # -ln p(fish)
-    shown = [metric.value for metric in at.metric]
-    shown = [number(value) for value in shown[:3]] + shown[3:5] + [number(value) for value in shown[5:]]
+    shown = [number(metric.value) for metric in at.metric[2:]]  # the slopes, after the training run's two
     p = 1 / (1 + math.exp(-2.0))
-    assert shown[0] == pytest.approx(p, rel=1e-3)  # p = sigma(z) at z = 2
+    assert softmax_numbers(at, SIGMOID_VIEW)["p"] == pytest.approx(p, rel=1e-12)  # p = sigma(z) at z = 2
     assert softmax_numbers(at)["ce"] == pytest.approx(expected, rel=1e-12)  # cross-entropy of the softmax
-    assert shown[6] == pytest.approx(shown[5], abs=0.02) and shown[7] == pytest.approx(shown[5], abs=0.02)
+    assert shown[1] == pytest.approx(shown[0], abs=0.02) and shown[2] == pytest.approx(shown[0], abs=0.02)
 
 
 def test_the_target_class_goes_into_the_link_as_an_id(monkeypatch):

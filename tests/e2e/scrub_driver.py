@@ -4,7 +4,9 @@ Shared by the browser tests (``test_scrub.py``, ``test_scrub_steps.py``, ``test_
 (``bench/drag.py``). A view is ``.scrub-view``; its sliders are ``<input type=range name=...>``
 (their range is read from the input itself); the frame on show is in its slots. ``shown``
 reads what a student sees; ``matches_engine`` asks the engine (or torch) what it must be for
-the values on the sliders, per lesson (``LESSONS``).
+the values on the sliders, per lesson (``LESSONS``). A page with two views (Loss functions)
+names the one to drive by its widget key (``key=``: Streamlit marks the view's element
+``.st-key-<key, dots as dashes>``); else the first.
 """
 
 from __future__ import annotations
@@ -48,18 +50,24 @@ READ_JS = """
            pool_output: [...view.querySelectorAll('.pool-output tr')].map((tr) => [...tr.children].map((td) => td.title)),
            warning: text('.cnnviz-note.warning'),
            polylines: [...view.querySelectorAll('.act-chart polyline')].map((line) => line.getAttribute('points')),
+           dots: [...view.querySelectorAll('.scrub-slot svg circle > title')].map((title) => title.textContent),
            pending: view.classList.contains('scrub-pending') };
 }
 """
 
 
-def view(page: Page):
-    return page.locator(VIEW).first
+def view_selector(key: str | None = None) -> str:
+    """The CSS selector of the view with widget key ``key`` (any view when None)."""
+    return f".st-key-{key.replace('.', '-')} {VIEW}" if key else VIEW
 
 
-def shown(page: Page) -> dict:
+def view(page: Page, key: str | None = None):
+    return page.locator(view_selector(key)).first
+
+
+def shown(page: Page, key: str | None = None) -> dict:
     """What the view shows: its sliders' values and the lesson's readout (see ``READ_JS``)."""
-    return view(page).evaluate(READ_JS)
+    return view(page, key).evaluate(READ_JS)
 
 
 # --- Output size ---------------------------------------------------------------------------------
@@ -155,6 +163,36 @@ def loss_matches(seen: dict) -> bool:
     )
 
 
+# --- Loss functions (sigmoid) ------------------------------------------------------------------------
+
+
+def sigmoid_expected(values: dict[str, float]) -> dict:
+    """What torch says the sigmoid view must show: torch.sigmoid, autograd's dL/dz of F.mse_loss and
+    F.binary_cross_entropy (full values), and both losses as the markers' tooltips write them (4 digits)."""
+    z = torch.tensor(values["z"], dtype=torch.float64, requires_grad=True)
+    p, y = torch.sigmoid(z), torch.tensor(float(values["target"]), dtype=torch.float64)
+    mse, ce = F.mse_loss(p, y), F.binary_cross_entropy(p, y)
+    (mse_grad,) = torch.autograd.grad(mse, z, retain_graph=True)
+    (ce_grad,) = torch.autograd.grad(ce, z)
+    return {"metrics": {"p": p.item(), "mse_grad": mse_grad.item(), "ce_grad": ce_grad.item()},
+            "losses": [mse.item(), ce.item(), mse_grad.item(), ce_grad.item()],
+            "target": f"y = {values['target']}"}  # fmt: skip
+
+
+def sigmoid_matches(seen: dict) -> bool:
+    want = sigmoid_expected(seen["values"])
+    names = list(want["metrics"])
+    numbers = [seen["metrics"].get(name) for name in names]
+    written = [float(dot.rsplit(": ", 1)[1].replace("−", "-")) for dot in seen["dots"]]
+    return (
+        None not in numbers
+        and np.allclose(numbers, [want["metrics"][name] for name in names], rtol=0, atol=1e-12)
+        and len(written) == 4
+        and np.allclose(written, want["losses"], rtol=1e-3, atol=1e-12)
+        and seen["texts"]["target"] == want["target"]
+    )
+
+
 # --- Pooling -----------------------------------------------------------------------------------------
 
 POOL_SEED = 0  # the page opens on random numbers, seed 0, max pooling
@@ -219,12 +257,14 @@ class Lesson:
 
     path: str  # URL path and query
     matches: Callable[[dict], bool]
+    key: str | None = None  # the view's widget key, on a page with more than one view
 
 
 LESSONS: dict[str, Lesson] = {
     "output_size": Lesson("/output_size", size_matches),
     "conv_steps": Lesson("/conv_steps" + STEPS_QUERY, steps_matches),
-    "losses": Lesson("/losses", loss_matches),
+    "losses": Lesson("/losses", loss_matches, "loss.scrub"),
+    "losses_sigmoid": Lesson("/losses", sigmoid_matches, "loss.sigmoid_scrub"),
     "pooling": Lesson("/pooling", pool_matches),
     "activations": Lesson("/activations" + ACT_QUERY, act_matches),
 }
@@ -234,17 +274,17 @@ def matches_engine(seen: dict, lesson: str = "output_size") -> bool:
     return not seen["pending"] and LESSONS[lesson].matches(seen)
 
 
-def slider_range(page: Page, name: str) -> tuple[float, float]:
+def slider_range(page: Page, name: str, key: str | None = None) -> tuple[float, float]:
     """Slider ``name``'s (low, high), as the view set them."""
-    thumb = view(page).locator(f'input[name="{name}"]')
+    thumb = view(page, key).locator(f'input[name="{name}"]')
     low, high = thumb.evaluate("(input) => [Number(input.min), Number(input.max)]")
     return (int(low), int(high)) if float(low).is_integer() and float(high).is_integer() else (low, high)
 
 
-def slider_values(page: Page, name: str) -> list[float]:
+def slider_values(page: Page, name: str, key: str | None = None) -> list[float]:
     """Every value slider ``name`` can take, low to high (its step read from the input)."""
     low, high, step = (
-        view(page)
+        view(page, key)
         .locator(f'input[name="{name}"]')
         .evaluate("(input) => [Number(input.min), Number(input.max), Number(input.step)]")
     )
@@ -255,12 +295,12 @@ def slider_values(page: Page, name: str) -> list[float]:
     return [round(low + index * step, decimals) for index in range(count)]
 
 
-def thumb_x(page: Page, name: str, value: float) -> tuple[float, float]:
+def thumb_x(page: Page, name: str, value: float, key: str | None = None) -> tuple[float, float]:
     """The screen point where slider ``name``'s thumb sits at ``value`` (scrolled into sight first:
     the Loss functions view is far down its page)."""
-    thumb = view(page).locator(f'input[name="{name}"]')
+    thumb = view(page, key).locator(f'input[name="{name}"]')
     thumb.scroll_into_view_if_needed()
     box = thumb.bounding_box()
-    low, high = slider_range(page, name)
+    low, high = slider_range(page, name, key)
     fraction = (value - low) / ((high - low) or 1)
     return box["x"] + THUMB_PX / 2 + fraction * (box["width"] - THUMB_PX), box["y"] + box["height"] / 2
