@@ -94,11 +94,18 @@ class Cluster:
         with opener.open(request, timeout=timeout) as answer:
             return answer.status, answer.read(), dict(answer.headers.items())
 
-    def served_by(self, route: str) -> list[int]:
+    def served_by(self, route: str, settle: bool = False) -> list[int]:
         """The replica port of every logged request that carried ``route``, oldest first.
 
         A request that first tried a dead replica logs both (``a, b``); the last one answered.
+        ``settle``: nginx logs a request when it ends (a websocket when it closes), so first wait
+        until the log has stopped growing for a moment (at most 5 s).
         """
+        if settle:
+            deadline, seen = time.monotonic() + 5, None
+            while (now := self.access_log.stat().st_size) != seen and time.monotonic() < deadline:
+                seen = now
+                time.sleep(0.3)
         ports = []
         for line in self.access_log.read_text(errors="replace").splitlines():
             if f"route={route} " in line:
@@ -109,10 +116,15 @@ class Cluster:
 
     def replica_of(self, route: str) -> int:
         """The index of the replica that answers ``route`` now (asks the health check)."""
+        before = len(self.served_by(route))
         status, _, _ = self.get("/_stcore/health", route)
         assert status == 200
-        port = self.served_by(route)[-1]
-        return [replica.port for replica in self.replicas].index(port)
+        # nginx logs a request after answering it: on a busy machine the line comes a moment later.
+        deadline = time.monotonic() + 5
+        while len(served := self.served_by(route)) == before:
+            assert time.monotonic() < deadline, f"nginx never logged the request with route {route}"
+            time.sleep(0.05)
+        return [replica.port for replica in self.replicas].index(served[-1])
 
     def kill(self, index: int) -> None:
         """Kill a replica at once (SIGKILL, as a crashed or unplugged server), not gracefully."""

@@ -73,7 +73,7 @@ def test_a_session_works_through_the_proxy_on_its_cookies_replica(cluster: proxy
     assert results[1] is not None, "the convolution lesson showed no slider through the proxy"
     assert [(result.ok, result.errors) for result in results] == [(True, [])] * 2, results
     assert results[0].messages > 5, "the page sent almost nothing"
-    assert set(cluster.served_by(route)) == {cluster.replicas[1].port}, "the websocket went to another replica"
+    assert set(cluster.served_by(route, settle=True)) == {cluster.replicas[1].port}, "the websocket went to another replica"
 
 
 def test_when_a_replica_dies_its_students_reconnect_to_the_other(cluster: proxy.Cluster):
@@ -105,6 +105,6 @@ def test_when_a_replica_dies_its_students_reconnect_to_the_other(cluster: proxy.
         "after": ["FINISHED_SUCCESSFULLY"],
     }, runs
     assert runs["after"][0].errors == [] and runs["after"][0].sliders, "the page after the reconnect is not working"
-    assert cluster.served_by(doomed)[-1] == cluster.replicas[1].port, "the reconnect did not reach the live replica"
+    assert cluster.served_by(doomed, settle=True)[-1] == cluster.replicas[1].port, "the reconnect did not reach the live replica"
     status, body, _ = cluster.get("/_stcore/health", doomed)
     assert (status, body.strip()) == (200, b"ok")
