@@ -45,6 +45,8 @@ MAIN_CONTROLS: dict[str, Control | None] = {
     # Their sliders are a scrubbing view's own <input type=range> (pages/scrub_view.py).
     "output_size": Control(".scrub-view", "slider"),
     "conv_steps": Control(".scrub-view", "slider"),
+    "pooling": Control(".scrub-view", "slider"),
+    "activations": Control(".scrub-view", "slider"),
 }
 
 #: URL settings (a query string) that make a page compute on the sidebar's image, for

@@ -110,8 +110,9 @@ def readme_command() -> list[str]:
     lines = (harness.ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
     recipe = lines[lines.index(next(line for line in lines if line.startswith("run:"))) + 1]
     words = recipe.strip().split()
-    assert words[0] == "$(BIN)/python", f"make run no longer starts the app with the venv's python: {recipe}"
-    return [sys.executable, *words[1:]]
+    settings = [word for word in words if "=" in word and not word.startswith("-")][: words.index("$(BIN)/python")]
+    assert words[len(settings)] == "$(BIN)/python", f"make run no longer starts the app with the venv's python: {recipe}"
+    return ["env", *settings, sys.executable, *words[len(settings) + 1 :]]  # its environment settings too
 
 
 @pytest.fixture(scope="module")
