@@ -37,6 +37,7 @@ from tests.e2e.scrub_driver import (
     READ_JS,
     THUMB_PX,
     matches_engine,
+    open_lesson,
     slider_values,
     thumb_x,
     view,
@@ -227,8 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             for lesson in args.pages:
                 page = harness.new_context(browser).new_page()
                 counter = websocket_counter(page)
-                harness.open_app(page, app.url + LESSONS[lesson].path)
-                view(page, LESSONS[lesson].key).locator(".scrub-slot *").first.wait_for()
+                open_lesson(page, app.url, lesson)
                 page.evaluate(PROBE_JS, READ_JS)
                 for result in drag_lesson(page, lesson, args.rounds, counter, floor_times, all_moves):
                     results.append(result)

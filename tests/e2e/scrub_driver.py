@@ -1,18 +1,22 @@
 """Driving a scrubbing view (``cnnviz/frontend/scrub_view.js``) in chromium, and reading what it shows.
 
-Shared by the browser tests (``test_scrub.py``, ``test_scrub_steps.py``, ``test_scrub_pool.py``) and the drag benchmark
-(``bench/drag.py``). A view is ``.scrub-view``; its sliders are ``<input type=range name=...>``
-(their range is read from the input itself); the frame on show is in its slots. ``shown``
-reads what a student sees; ``matches_engine`` asks the engine (or torch) what it must be for
-the values on the sliders, per lesson (``LESSONS``). A page with two views (Loss functions)
-names the one to drive by its widget key (``key=``: Streamlit marks the view's element
-``.st-key-<key, dots as dashes>``); else the first.
+Shared by the browser tests (``tests/e2e/test_scrub*.py``) and the drag benchmark (``bench/drag.py``).
+A view is ``.scrub-view``; its sliders are ``<input type=range name=...>`` (their range is read
+from the input itself); the frame on show is in its slots. ``shown`` reads what a student sees;
+``matches_engine`` asks the engine (or torch) what it must be for the values on the sliders, per
+lesson (``LESSONS``). A page with two views (Loss functions) names the one to drive by its widget
+key (``key=``: Streamlit marks the view's element ``.st-key-<key, dots as dashes>``); else the first.
+
+A lesson's browser test states what is its own and leaves the walk to :func:`drag_through`
+(press, move through the positions checking each frame against the engine, no rerun while
+held, release: URL and new frames), :func:`ends_and_middle` (the positions: both ends, their
+neighbours, the middle) and :func:`press` (a key press on a slider, a release).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +29,7 @@ from cnnviz.arithmetic import SizeError
 from cnnviz.drawing.activations_view import CurvesSettings, curves_frame
 from cnnviz.drawing.losses_view import SCALES
 from cnnviz.drawing.pool_view import marked_cells
+from tests.e2e import harness
 
 VIEW = ".scrub-view"
 THUMB_PX = 16  # chromium's range thumb: its centre runs from 8 px to width - 8 px
@@ -253,20 +258,26 @@ def act_matches(seen: dict) -> bool:
 
 @dataclass(frozen=True)
 class Lesson:
-    """A lesson with a scrubbing view: where it opens, and how a frame is checked against the engine."""
+    """A lesson with a scrubbing view: where it opens, its sliders' URL keys, what the engine says the
+    view must show (``expected``, for messages) and how a frame is checked against it (``matches``)."""
 
     path: str  # URL path and query
-    matches: Callable[[dict], bool]
+    prefix: str  # the sliders' URL keys are ``<prefix>.<name>``
+    expected: Callable[[dict], object]  # the slider values -> the engine's (or torch's) numbers
+    matches: Callable[[dict], bool]  # what the view shows (``READ_JS``) -> it is the engine's
+    ready: str = ".scrub-slot *"  # shown inside the view once its first frame is drawn
     key: str | None = None  # the view's widget key, on a page with more than one view
 
 
 LESSONS: dict[str, Lesson] = {
-    "output_size": Lesson("/output_size", size_matches),
-    "conv_steps": Lesson("/conv_steps" + STEPS_QUERY, steps_matches),
-    "losses": Lesson("/losses", loss_matches, "loss.scrub"),
-    "losses_sigmoid": Lesson("/losses", sigmoid_matches, "loss.sigmoid_scrub"),
-    "pooling": Lesson("/pooling", pool_matches),
-    "activations": Lesson("/activations" + ACT_QUERY, act_matches),
+    "output_size": Lesson("/output_size", "size", expected, size_matches, "svg"),
+    "conv_steps": Lesson("/conv_steps" + STEPS_QUERY, "steps", steps_expected, steps_matches, ".steps-sum"),
+    "losses": Lesson("/losses", "loss", loss_expected, loss_matches, ".scrub-metric", "loss.scrub"),
+    "losses_sigmoid": Lesson(
+        "/losses", "loss", sigmoid_expected, sigmoid_matches, ".scrub-metric", "loss.sigmoid_scrub"
+    ),
+    "pooling": Lesson("/pooling", "pool", pool_expected, pool_matches, ".pool-output"),
+    "activations": Lesson("/activations" + ACT_QUERY, "act", act_lines, act_matches, ".act-chart polyline"),
 }
 
 
@@ -304,3 +315,69 @@ def thumb_x(page: Page, name: str, value: float, key: str | None = None) -> tupl
     low, high = slider_range(page, name, key)
     fraction = (value - low) / ((high - low) or 1)
     return box["x"] + THUMB_PX / 2 + fraction * (box["width"] - THUMB_PX), box["y"] + box["height"] / 2
+
+
+# --- The browser tests' shared walk -----------------------------------------------------------------
+
+
+def open_lesson(page: Page, base_url: str, lesson: str, query: str = "") -> None:
+    """Open ``lesson``'s page (its ``path``, then ``query``: ``"&steps.dilation=2"`` or ``"?pool.stride=1"``)
+    and wait for its view's first frame."""
+    harness.open_app(page, f"{base_url}{LESSONS[lesson].path}{query}")
+    view(page, LESSONS[lesson].key).locator(LESSONS[lesson].ready).first.wait_for()
+
+
+def url_value(page: Page, key: str) -> str | None:
+    """The URL's value for ``key`` (``"pool.kernel"``), None when the URL leaves it out."""
+    return page.evaluate("(key) => new URL(location.href).searchParams.get(key)", key)
+
+
+def ends_and_middle(page: Page, lesson: str, name: str) -> list[float]:
+    """Where a drag of slider ``name`` goes: from its value now, out to both ends, the values next to
+    them and the middle, nearest first (each move a few steps from the last)."""
+    values = slider_values(page, name, LESSONS[lesson].key)
+    now = view(page, LESSONS[lesson].key).locator(f'input[name="{name}"]').evaluate("(input) => input.valueAsNumber")
+    picked = {values[0], values[1], values[len(values) // 2], values[-2], values[-1], now}
+    return sorted(picked, key=lambda value: (abs(value - now), value))
+
+
+def drag_through(
+    page: Page, lesson: str, name: str, positions: Sequence[float], url_text: Callable[[float], str] = str
+) -> dict:
+    """Press slider ``name``'s thumb at ``positions[0]`` (its value now), move the pointer to each
+    other position in turn, and release on the last.
+
+    Checks, at every position: the slider reads the value under the pointer, and the view shows the
+    engine's frame for it (``LESSONS[lesson].matches``); no script rerun while the pointer is held; on
+    release, one rerun, the URL holds ``url_text(last value)`` under ``<prefix>.<name>`` and the
+    server's new frames agree. ``positions`` must end away from where they start (the URL then holds
+    the setting). Returns what the view shows after the release.
+    """
+    key, prefix = LESSONS[lesson].key, LESSONS[lesson].prefix
+    assert shown(page, key)["values"][name] == positions[0] != positions[-1]
+    page.mouse.move(*thumb_x(page, name, positions[0], key))
+    page.mouse.down()
+    runs = harness.runs(page)
+    for value in positions:
+        page.mouse.move(*thumb_x(page, name, value, key), steps=3)
+        seen = shown(page, key)
+        assert seen["values"][name] == value
+        assert matches_engine(seen, lesson), (seen, LESSONS[lesson].expected(seen["values"]))
+    assert harness.runs(page) == runs  # no rerun while the pointer is held
+    with harness.rerun(page):
+        page.mouse.up()
+    assert url_value(page, f"{prefix}.{name}") == url_text(positions[-1])
+    seen = shown(page, key)
+    assert seen["values"][name] == positions[-1] and matches_engine(seen, lesson)  # the server's frames agree
+    return seen
+
+
+def press(page: Page, lesson: str, name: str, *keys: str) -> dict:
+    """Focus slider ``name`` and press ``keys`` (each a release: the sends may overtake the reruns);
+    wait for the rerun(s); what the view shows then."""
+    slider = view(page, LESSONS[lesson].key).locator(f'input[name="{name}"]')
+    slider.focus()
+    with harness.rerun(page):
+        for pressed in keys:
+            slider.press(pressed)
+    return shown(page, LESSONS[lesson].key)

@@ -9,43 +9,34 @@ from playwright.sync_api import Page
 
 from cnnviz.drawing.output_size_view import SIZE_SLIDERS
 from tests.e2e import harness
-from tests.e2e.scrub_driver import expected, matches_engine, shown, thumb_x, view
+from tests.e2e.scrub_driver import (
+    drag_through,
+    ends_and_middle,
+    matches_engine,
+    open_lesson,
+    press,
+    shown,
+    thumb_x,
+    view,
+)
 
 pytestmark = pytest.mark.e2e
 
 
 def open_size(tab: Page, base_url: str, query: str = "") -> None:
-    harness.open_app(tab, f"{base_url}/output_size{query}")
-    view(tab).locator("svg").first.wait_for()
+    open_lesson(tab, base_url, "output_size", query)
 
 
 @pytest.mark.parametrize("name", list(SIZE_SLIDERS))
 def test_dragging_each_slider_shows_the_engines_frame_at_every_position(tab, app_server, name):
     open_size(tab, app_server.url)
-    low, high, default = SIZE_SLIDERS[name]
-    tab.mouse.move(*thumb_x(tab, name, default))
-    tab.mouse.down()
-    runs = harness.runs(tab)
-    for value in sorted({high, low, (low + high) // 2, low + 1, high - 1, default}, key=lambda v: abs(v - default)):
-        tab.mouse.move(*thumb_x(tab, name, value), steps=3)
-        seen = shown(tab)
-        assert seen["values"][name] == value
-        assert matches_engine(seen), (seen, expected(seen["values"]))
-    assert harness.runs(tab) == runs  # no rerun while the pointer is held
-    with harness.rerun(tab):
-        tab.mouse.up()
-    in_url = tab.evaluate("(key) => new URL(location.href).searchParams.get(key)", f"size.{name}")
-    assert in_url == (None if value == default else str(value))
-    assert shown(tab)["values"][name] == value and matches_engine(shown(tab))  # the server's frames agree
+    drag_through(tab, "output_size", name, ends_and_middle(tab, "output_size", name))
 
 
 def test_keyboard_moves_the_view_and_a_release_updates_the_url_and_the_code(tab, app_server):
     open_size(tab, app_server.url)
+    seen = press(tab, "output_size", "stride", "ArrowRight")  # stride 1 -> 2: (28 - 5) / 2 + 1 = 12
     stride = view(tab).locator('input[name="stride"]')
-    stride.focus()
-    with harness.rerun(tab):
-        stride.press("ArrowRight")  # stride 1 -> 2: (28 - 5) / 2 + 1 = 12
-    seen = shown(tab)
     assert seen["values"]["stride"] == 2 and seen["out"] == "12" and matches_engine(seen)
     assert "size.stride=2" in tab.url
     code = tab.locator('[data-testid="stCode"]').first.text_content()

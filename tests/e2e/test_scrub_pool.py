@@ -7,8 +7,17 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e import harness
-from tests.e2e.scrub_driver import LESSONS, matches_engine, pool_expected, shown, slider_range, thumb_x, view
+from tests.e2e.scrub_driver import (
+    drag_through,
+    ends_and_middle,
+    matches_engine,
+    open_lesson,
+    pool_expected,
+    press,
+    shown,
+    slider_range,
+    view,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -17,29 +26,13 @@ AMBER = "rgb(245, 158, 11)"
 
 
 def open_pool(tab: Page, base_url: str, query: str = "") -> None:
-    harness.open_app(tab, f"{base_url}{LESSONS['pooling'].path}{query}")
-    view(tab).locator(".pool-output").first.wait_for()
+    open_lesson(tab, base_url, "pooling", query)
 
 
 @pytest.mark.parametrize("name", list(DEFAULTS))
 def test_dragging_each_slider_shows_torchs_numbers_at_every_position(tab, app_server, name):
     open_pool(tab, app_server.url, "?pool.stride=1" if name == "cell" else "")  # 25 cells to drag over
-    low, high = slider_range(tab, name)
-    default = DEFAULTS[name]
-    tab.mouse.move(*thumb_x(tab, name, default))
-    tab.mouse.down()
-    runs = harness.runs(tab)
-    for value in sorted({high, low, (low + high) // 2, low + 1, high - 1, default}, key=lambda v: abs(v - default)):
-        tab.mouse.move(*thumb_x(tab, name, value), steps=3)
-        seen = shown(tab)
-        assert seen["values"][name] == value
-        assert matches_engine(seen, "pooling"), (seen, pool_expected(seen["values"]))
-    assert harness.runs(tab) == runs  # no rerun while the pointer is held
-    with harness.rerun(tab):
-        tab.mouse.up()
-    in_url = tab.evaluate("(key) => new URL(location.href).searchParams.get(key)", f"pool.{name}")
-    assert in_url == (None if value == default else str(value))
-    assert shown(tab)["values"][name] == value and matches_engine(shown(tab), "pooling")
+    drag_through(tab, "pooling", name, ends_and_middle(tab, "pooling", name))
 
 
 def test_the_marks_outline_the_window_and_its_winner(tab, app_server):
@@ -71,11 +64,8 @@ def test_the_marks_outline_the_window_and_its_winner(tab, app_server):
 
 def test_keyboard_and_release_update_the_url_the_code_and_the_backward_pass(tab, app_server):
     open_pool(tab, app_server.url)
+    seen = press(tab, "pooling", "kernel", "ArrowRight")  # window 3, stride 2: (6 - 3) // 2 + 1 = 2 per side
     kernel = view(tab).locator('input[name="kernel"]')
-    kernel.focus()
-    with harness.rerun(tab):
-        kernel.press("ArrowRight")  # window 3, stride 2: (6 - 3) // 2 + 1 = 2 per side
-    seen = shown(tab)
     assert seen["values"]["kernel"] == 3 and matches_engine(seen, "pooling")
     assert "pool.kernel=3" in tab.url
     assert kernel.get_attribute("aria-valuetext") == "3"
@@ -84,11 +74,8 @@ def test_keyboard_and_release_update_the_url_the_code_and_the_backward_pass(tab,
     assert slider_range(tab, "cell") == (1, 4)  # the cell slider now spans 2 x 2 windows
     tab.locator('[data-testid="stExpander"] summary').first.click()
     assert "nn.MaxPool2d(3, stride=2)" in tab.locator('[data-testid="stCode"]').first.text_content()
-    cell = view(tab).locator('input[name="cell"]')
-    cell.focus()
-    with harness.rerun(tab):
-        cell.press("End")
-    assert "pool.cell=4" in tab.url and matches_engine(shown(tab), "pooling")
+    seen = press(tab, "pooling", "cell", "End")
+    assert "pool.cell=4" in tab.url and matches_engine(seen, "pooling")
     # The backward pass follows the release: its upstream grid outlines the same cell (row 2, column 2).
     outlined = tab.evaluate(
         """() => { const grids = [...document.querySelectorAll('[data-testid="stMain"] figure.cnnviz-grid')]

@@ -8,7 +8,18 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.e2e import harness
-from tests.e2e.scrub_driver import LESSONS, matches_engine, shown, slider_range, steps_expected, thumb_x, view
+from tests.e2e.scrub_driver import (
+    drag_through,
+    ends_and_middle,
+    matches_engine,
+    open_lesson,
+    press,
+    shown,
+    slider_range,
+    steps_expected,
+    thumb_x,
+    view,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -17,29 +28,13 @@ AMBER = "rgb(245, 158, 11)"
 
 
 def open_steps(tab: Page, base_url: str, query: str = "") -> None:
-    harness.open_app(tab, f"{base_url}{LESSONS['conv_steps'].path}{query}")
-    view(tab).locator(".steps-sum").first.wait_for()
+    open_lesson(tab, base_url, "conv_steps", query)
 
 
 @pytest.mark.parametrize("name", list(DEFAULTS))
 def test_dragging_each_slider_shows_torchs_numbers_at_every_position(tab, app_server, name):
     open_steps(tab, app_server.url)
-    low, high = slider_range(tab, name)
-    default = DEFAULTS[name]
-    tab.mouse.move(*thumb_x(tab, name, default))
-    tab.mouse.down()
-    runs = harness.runs(tab)
-    for value in sorted({high, low, (low + high) // 2, low + 1, high - 1, default}, key=lambda v: abs(v - default)):
-        tab.mouse.move(*thumb_x(tab, name, value), steps=3)
-        seen = shown(tab)
-        assert seen["values"][name] == value
-        assert matches_engine(seen, "conv_steps"), (seen, steps_expected(seen["values"]))
-    assert harness.runs(tab) == runs  # no rerun while the pointer is held
-    with harness.rerun(tab):
-        tab.mouse.up()
-    in_url = tab.evaluate("(key) => new URL(location.href).searchParams.get(key)", f"steps.{name}")
-    assert in_url == (None if value == default else str(value))
-    assert shown(tab)["values"][name] == value and matches_engine(shown(tab), "conv_steps")
+    drag_through(tab, "conv_steps", name, ends_and_middle(tab, "conv_steps", name))
 
 
 def test_the_marks_outline_the_taps_and_blank_the_cells_not_yet_computed(tab, app_server):
@@ -70,22 +65,15 @@ def test_the_marks_outline_the_taps_and_blank_the_cells_not_yet_computed(tab, ap
 
 def test_keyboard_and_release_update_the_url_the_code_and_im2col(tab, app_server):
     open_steps(tab, app_server.url)
-    stride = view(tab).locator('input[name="stride"]')
-    stride.focus()
-    with harness.rerun(tab):
-        stride.press("ArrowRight")  # stride 2: (6 + 2 - 3) // 2 + 1 = 3 per side
-    seen = shown(tab)
+    seen = press(tab, "conv_steps", "stride", "ArrowRight")  # stride 2: (6 + 2 - 3) // 2 + 1 = 3 per side
     assert seen["values"]["stride"] == 2 and matches_engine(seen, "conv_steps")
     assert "steps.stride=2" in tab.url
-    assert stride.get_attribute("aria-valuetext") == "2"
+    assert view(tab).locator('input[name="stride"]').get_attribute("aria-valuetext") == "2"
     assert slider_range(tab, "position") == (1, 9)  # the output cell slider now spans 3 x 3 cells
     tab.locator('[data-testid="stExpander"] summary').first.click()
     assert "stride=2" in tab.locator('[data-testid="stCode"]').first.text_content()
-    position = view(tab).locator('input[name="position"]')
-    position.focus()
-    with harness.rerun(tab):
-        position.press("End")
-    assert "steps.position=9" in tab.url and matches_engine(shown(tab), "conv_steps")
+    seen = press(tab, "conv_steps", "position", "End")
+    assert "steps.position=9" in tab.url and matches_engine(seen, "conv_steps")
     assert "Output cell 9 = the kernel row times column 9" in tab.locator(harness.MAIN).inner_text()
 
 
