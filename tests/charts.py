@@ -1,9 +1,9 @@
 """Read back the SVG the lessons draw, as a reader sees it.
 
-Charts of ``cnnviz.svg.Chart`` become :class:`Chart`: its texts, and its marks in data units,
+Charts of ``cnnviz.drawing.charts.Chart`` become :class:`Chart`: its texts, and its marks in data units,
 mapped through the axes' tick labels (a straight line through where they sit, or through their
 log10 on a log axis, x or y), so a test checks what the chart shows against numbers it computes
-itself. Other drawings (``cnnviz.windows``, ``activation_views.units_grid``) stay parsed SVG
+itself. Other drawings (``cnnviz.windows``, ``activation_charts.units_grid``) stay parsed SVG
 roots; :func:`groups` finds their class-tagged parts.
 
 Pages draw SVG inside a ``ui.View``: a markdown element holding one ``<svg>`` or several side by
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz.svg import FONT_PX
+from cnnviz.drawing.charts import FONT_PX
 
 SVG = "{http://www.w3.org/2000/svg}"
 #: The colour of a plot's frame (``svg.Chart`` draws it as the one rectangle in this colour).

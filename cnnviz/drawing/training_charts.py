@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnviz.figures import side_by_side_html
+from cnnviz.drawing.charts import Chart
+from cnnviz.drawing.grids import side_by_side_html
 from cnnviz.images import to_display, upscale_nearest
-from cnnviz.svg import Chart
 from cnnviz.training import StepMetrics
 
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777")
