@@ -144,10 +144,11 @@ def load_network(option: str, weights_key: str) -> Network:
     return network_from_file(option, str(path), path.stat().st_mtime)
 
 
-def weights_help() -> None:
-    """Under the network list: which ImageNet networks are here, and how to get the others."""
+def weights_help(uploaded: str | None) -> None:
+    """Under the network list: which ImageNet networks are here, and how to get the others
+    (``uploaded``: the architecture of a weight file uploaded on this page, here too)."""
     found = models.find_imagenet_weights()
-    missing = [title for name, title in models.IMAGENET.items() if name not in found]
+    missing = [title for name, title in models.IMAGENET.items() if name not in found and name != uploaded]
     if found:
         st.caption(ui.t("fmap.have_weights", files=", ".join(f"`{path.name}`" for path in found.values())))
     if missing:
@@ -686,8 +687,10 @@ st.markdown(ui.t("fmap.intro"))
 
 top, weights = st.container(), st.container()  # the upload runs first: it adds to the network list
 with weights, ui.panel("fmap.imagenet"):
-    weights_help()
+    help_above = st.container()  # drawn above the upload, written after it: an upload makes a network here
     uploaded = weights_panel()
+    with help_above:
+        weights_help(uploaded)
 offered = offered_networks(uploaded)
 
 with top:

@@ -288,6 +288,16 @@ def test_how_to_get_imagenet_weights_is_said_under_the_network_list(weights_fold
     assert any("在任何装有 torchvision 的电脑上" in c.value for c in at.caption)
 
 
+def test_an_uploaded_imagenet_network_is_no_longer_listed_as_missing(weights_folder):
+    """After a ResNet-18 file is uploaded and loaded, the page must not still say it is not here."""
+    at = uploaded_weights(
+        open_page(PAGE), "resnet18", "resnet18-mine.pth", saved(models.build("resnet18", 1000).state_dict())
+    )
+    assert ok(at) and "ResNet-18 (ImageNet, your weights) loaded" in at.success[0].value
+    (caption,) = [c.value for c in at.caption if "make weights FILE=" in c.value]
+    assert caption.startswith("**AlexNet, VGG-16**: not on this computer yet")
+
+
 def test_a_wrong_weight_file_is_explained(weights_folder):
     (weights_folder / "alexnet-bad.pth").write_bytes(b"not weights")
     at = open_page(PAGE)
