@@ -123,7 +123,9 @@ class Chart:
         self.categories = [t.text for t in y_ticks] if y_ticks and not grid_rows else []
         y_values = range(len(y_ticks)) if self.categories else [_number(t.text) for t in y_ticks]
         self.y = Axis([(v, float(t.get("y")) - 4) for v, t in zip(y_values, y_ticks, strict=True)])
-        self.x = Axis([(_number(t.text), float(t.get("x"))) for t in outside if self._below_plot(t, FONT_PX + 4)])
+        x_ticks = [(_number(t.text), float(t.get("x"))) for t in outside if self._below_plot(t, FONT_PX + 4)]
+        self.x_ticks = [value for value, _ in x_ticks]  # the x axis' labels, as numbers
+        self.x = Axis(x_ticks)
 
     def _below_plot(self, text: ET.Element, offset: float) -> bool:
         """A centred text ``offset`` pixels below the plot: x tick labels, the x axis title (as svg.Chart places them)."""

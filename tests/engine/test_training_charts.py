@@ -70,3 +70,11 @@ def test_points_land_on_their_steps_and_values():
 def test_no_runs_still_draws_two_empty_panels():
     loss, accuracy = charts(training_charts.learning_curves({}, TITLES))
     assert not list(loss.root.iter(f"{SVG}polyline")) and "Accuracy" in accuracy.texts
+
+
+@pytest.mark.parametrize("steps", [2, 3, 7, 40])
+def test_the_step_axis_is_labelled_in_whole_steps(steps):
+    """A run a few steps long must not show step 2.5: there is no half step."""
+    html = training_charts.learning_curves({"#1": history(steps, 1)}, TITLES, "step")
+    for chart in charts(html):
+        assert len(chart.x_ticks) >= 2 and all(tick == int(tick) for tick in chart.x_ticks), chart.x_ticks
