@@ -10,25 +10,23 @@ import streamlit as st
 
 from cnnviz import attribution, features, models
 from cnnviz.attribution import AttributionMap
-from cnnviz.drawing import attribution_view, grids, pictures
+from cnnviz.drawing import attribution_view, feature_maps_view, grids, pictures
+from cnnviz.drawing.feature_maps_view import Examples, number, shape_text
+from cnnviz.drawing.frames import split_pictures
 from cnnviz.drawing.marks import Box, marks_svg
 from cnnviz.features import FeatureMaps
 from cnnviz.images import upscale_nearest
 from cnnviz.models import Network, WeightsError, domain
 from cnnviz.optvis.dataset import receptive_field
-from pages import ui
+from pages import scrub_view, ui
 from pages.click_view import Clickable, click_view, clicked
 
-#: Width (pixels) a layer's tile grid may take in the overview.
-GRID_WIDTH = 860
-#: The overview shows at most this many channels per layer (the closer look reaches all).
-OVERVIEW_CHANNELS = 64
 CANVAS_SIDE = 224
 #: A grey band above the drawing square, under the canvas's own toolbar: the toolbar (invisible until
 #: hovered) caught the first stroke begun in the square's top right corner. Cut off before use.
 CANVAS_BAND = 40
 #: A picture in a View: as wide as its column, also when that is wider than the picture.
-PICTURE_STYLE = "width:100%;object-fit:fill"
+PICTURE_STYLE = feature_maps_view.PICTURE_STYLE
 #: ImageNet weight files are large (VGG-16: 528 MB); uploads above this are refused.
 WEIGHTS_UPLOAD_MB = 600
 #: Where the map position clicked is kept (session and URL): "row,col".
@@ -92,14 +90,6 @@ def digest(*arrays: np.ndarray) -> str:
     for array in arrays:
         hashed.update(np.ascontiguousarray(array).tobytes())
     return hashed.hexdigest()
-
-
-def number(value: int) -> str:
-    return f"{value:,}"
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    return " × ".join(map(str, shape))
 
 
 # --- choosing the network and the input --------------------------------------------------------
@@ -184,8 +174,21 @@ def weights_panel() -> str | None:
         return architecture
 
 
-def choose_input(network: Network) -> tuple[np.ndarray, int | None] | None:
-    """The picture to feed: (pixels, true class or None); None while the canvas is empty."""
+#: Where the held-out example shown is kept (session and URL): 1-based, in the class's order.
+EXAMPLE_KEY = "fmap.example"
+
+
+def current_example(count: int) -> int:
+    """The held-out example to show (1-based): as last released on the view, else from the URL;
+    kept within the class's ``count`` examples."""
+    example = scrub_view.values_from_url("fmap", {"example": (1, count, 1)})["example"]
+    st.session_state[EXAMPLE_KEY] = example = min(max(example, 1), count)
+    return example
+
+
+def choose_input(network_key: str, network: Network) -> tuple[np.ndarray, int | None, Examples | None] | None:
+    """The picture to feed: (pixels, true class or None, the class's held-out examples when it is
+    one of them); None while the canvas is empty."""
     sources = ["heldout", "draw"] if network.manifest.preprocessing == "mnist" else ["heldout"]
     sources = [*sources, "sidebar"] if network.manifest.sample else ["sidebar"]
     source = ui.url_choice(
@@ -200,14 +203,14 @@ def choose_input(network: Network) -> tuple[np.ndarray, int | None] | None:
             st.segmented_control, ui.t("fmap.class"), classes, classes[0], "fmap.class", required=True, wrap=True,
             format_func=ui.class_label,
         )  # fmt: skip
-        indices = np.flatnonzero(labels == names.index(chosen))
-        example = st.slider(ui.t("fmap.example"), 1, len(indices), 1, key="fmap.example", bind="query-params")
-        index = indices[example - 1]
-        return images[index], int(labels[index])
+        class_index = names.index(chosen)
+        examples = Examples(network_key, class_index, network, images[labels == class_index])
+        return examples.pictures[current_example(len(examples)) - 1], class_index, examples
     if source == "draw":
-        return drawing()
+        drawn = drawing()
+        return None if drawn is None else (*drawn, None)
     st.caption(ui.t("fmap.sidebar_only"))
-    return ui.current_image().pixels, None
+    return ui.current_image().pixels, None, None
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
@@ -242,27 +245,6 @@ def drawing() -> tuple[np.ndarray, None] | None:
 # --- panels ----------------------------------------------------------------------------------
 
 
-def picture(pixels: np.ndarray, caption: str, small_side: int = 224) -> str:
-    """An image as ``ui.show_image`` shows it, as an ``<img>`` for a View (``ui.picture_bytes``)."""
-    return pictures.picture_html(ui.picture_bytes(pixels, small_side), caption, PICTURE_STYLE)
-
-
-def input_view(network: Network, pixels: np.ndarray, prepared: models.PreparedInput) -> ui.View:
-    """The picture as given and as the network receives it, side by side."""
-    original = ui.View().text(f"**{ui.t('fmap.original')}**").html(picture(pixels, ui.t("fmap.original")))
-    original.caption(ui.t("fmap.original_caption", h=pixels.shape[0], w=pixels.shape[1]))
-    received = ui.View().text(f"**{ui.t('fmap.received')}**").html(picture(prepared.pixels, ui.t("fmap.received")))
-    tensor = prepared.tensor
-    steps = " → ".join(ui.t(f"fmap.step.{step}") for step in prepared.steps)
-    mean = ", ".join(f"{value:.3f}" for value in network.manifest.mean)
-    std = ", ".join(f"{value:.3f}" for value in network.manifest.std)
-    received.caption(
-        ui.t("fmap.received_caption", shape=shape_text(tuple(tensor.shape)), low=f"{float(tensor.min()):.2f}",
-             high=f"{float(tensor.max()):.2f}", steps=steps, mean=mean, std=std)
-    )  # fmt: skip
-    return ui.View().row(original, received)
-
-
 def numbers_panel(prepared: models.PreparedInput) -> None:
     """A 28 x 28 input as the numbers the network reads."""
     if prepared.pixels.shape[:2] == (28, 28):
@@ -279,44 +261,10 @@ def training_caption(network: Network) -> str:
     return ui.t(f"fmap.trained_on.{data}", h=h, w=w, count=number(len(manifest.class_names)), classes=classes)
 
 
-def prediction_view(network: Network, maps: FeatureMaps, truth: int | None, outside: str | None = None) -> ui.View:
-    best, probability = maps.top_classes(1)[0]
-    names = [ui.class_label(name) for name in network.manifest.class_names]
-    view = ui.View().heading(ui.t("fmap.prediction"))
-    if outside is not None:  # a photo for a network that knows only digits or shapes
-        view.note(ui.t(f"fmap.outside.{outside}"), "warning")
-    view.text(ui.t("fmap.says", label=names[best], probability=f"{probability:.1%}"))
-    if truth is not None:
-        view.caption(ui.t("fmap.right" if truth == best else "fmap.wrong", label=names[truth]))
-    k = min(5, len(names))
-    view.svg(probability_svg(maps.probabilities, tuple(names), k, ui.t("fmap.top_k", k=k)))
-    accuracy = network.manifest.heldout_accuracy
-    if accuracy is not None:
-        view.caption(ui.t("fmap.accuracy", accuracy=f"{accuracy:.1%}", size=number(network.manifest.heldout_size)))
-    return view
-
-
-def layer_grid(maps: np.ndarray, bound: float | None) -> np.ndarray:
-    """One image of (up to ``OVERVIEW_CHANNELS``) channels fitting ``GRID_WIDTH``: up to 10 in
-    a row, 16 as two rows of 8 (larger tiles), more in rows of 16."""
-    shown = maps[:OVERVIEW_CHANNELS]
-    per_row = len(shown) if len(shown) <= 10 else 8 if len(shown) <= 16 else 16
-    return pictures.tile_grid(shown, bound, columns=per_row, tile=min(96, GRID_WIDTH // per_row - 2))
-
-
 # Rendered pictures and charts, cached by what they show: ``maps_key`` names the network's
 # weights and the input (the key of ``extract``); the underscored arguments are what the other
 # arguments name, so a slider move redraws only the picture it changes. Pictures are PNG bytes,
 # shown with output_format="PNG" so Streamlit sends them as they are (lossless, not re-encoded).
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def overview_pictures(maps_key: str, scale: str, _maps: FeatureMaps, _prepared) -> tuple[bytes, list[bytes]]:
-    bounds = features.colour_bounds(_maps, scale)
-    pixels = _prepared.pixels
-    tiles = pictures.input_tiles(pixels, tile=96 if pixels.shape[2] == 1 else 72)
-    layer_pngs = [pictures.png(layer_grid(layer.maps, bounds[layer.name])) for layer in _maps.layers]
-    return pictures.png(tiles), layer_pngs
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -351,11 +299,6 @@ def kernel_picture(network_key: str, conv: str, channel: int, _network: Network)
     return pictures.png(upscale_nearest(pictures.kernel_image(weight), 200)), weight.shape
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def probability_svg(probabilities: np.ndarray, names: tuple[str, ...], k: int, title: str) -> str:
-    return pictures.probability_chart(names, probabilities, k, title)
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def feature_vector_svg(maps_key: str, _vector: np.ndarray) -> str:
     """The feature-vector chart (up to thousands of bars), built once per network and input."""
@@ -366,26 +309,6 @@ def feature_vector_svg(maps_key: str, _vector: np.ndarray) -> str:
 def number_grid(values: np.ndarray) -> str:
     """The 28 x 28 input as numbers (cached: ~800 cells of HTML)."""
     return grids.number_grid_html(values, decimals=1, cell_px=26)
-
-
-def overview_view(maps_key: str, maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> ui.View:
-    """The colour legend and every layer's channels, one row per layer."""
-    if scale == "network":
-        bound = next(iter(features.colour_bounds(maps, scale).values()))
-        legend = pictures.colour_legend(bound, ui.t("fmap.legend_shared"))
-    else:
-        legend = pictures.colour_legend(None, ui.t(f"fmap.legend_{scale}"))
-    tiles, layer_pngs = overview_pictures(maps_key, scale, maps, prepared)
-    rows = [(ui.t("fmap.input_layer"), [shape_text(maps.input.shape)], tiles)]
-    for layer, grid in zip(maps.layers, layer_pngs, strict=True):
-        extra = ui.t("fmap.first_channels", shown=OVERVIEW_CHANNELS) if layer.shape[0] > OVERVIEW_CHANNELS else ""
-        details = [
-            f"{layer.kind}",
-            shape_text(layer.shape),
-            f"{ui.t('fmap.parameters', count=number(layer.parameters))} {extra}",
-        ]
-        rows.append((layer.name, details, grid))
-    return ui.View().html(legend).html(pictures.labelled_rows_html(rows))
 
 
 @st.fragment
@@ -519,14 +442,53 @@ def strongest_table(maps: FeatureMaps) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def example_frames(
+    network_key: str, class_index: int, example: int, scale: str, lang: str, _examples: Examples
+) -> bytes:
+    """The Example view's frames around ``example``, packed, their pictures left out (``example_pictures``)."""
+    frames_only, _ = split_pictures(feature_maps_view.example_frame_set(_examples, example, scale, lang))
+    return scrub_view.pack(frames_only)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def example_pictures(network_key: str, class_index: int, scale: str, _examples: Examples, _lang: str) -> bytes:
+    """The pictures of the Example view's frames, packed: the same for every example shown and every
+    language, so a release sends them as a reference to what the browser holds."""
+    _, found = split_pictures(feature_maps_view.example_frame_set(_examples, 1, scale, _lang))
+    return scrub_view.pack_pictures(found)
+
+
+def examples_view(examples: Examples, scale: str) -> None:
+    """The held-out examples of one class as a scrubbing view: dragging Example swaps the picture,
+    the network's answer and every layer's maps (``cnnviz/drawing/feature_maps_view.py``); the
+    release reruns the lesson, and the panels below follow."""
+    example, key = st.session_state[EXAMPLE_KEY], (examples.network_key, examples.class_index)
+    frames = example_frames(*key, example, scale, ui.lang(), examples)
+    scrub_view.scrub_view(
+        "fmap.scrub", "fmap", ["example"], frames, pictures=example_pictures(*key, scale, examples, ui.lang())
+    )
+    scrub_view.values_to_url("fmap", {"example": (1, len(examples), 1)}, {"example": example})
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def input_and_layers(
+    maps_key: str, scale: str, outside: str | None, lang: str, _network: Network, _pixels: np.ndarray, _prepared,
+    _maps: FeatureMaps,
+) -> tuple[str, str]:  # fmt: skip
+    """What the Example view shows of a picture that is no held-out example (a drawn digit, the sidebar's photo)."""
+    return (feature_maps_view.input_row(_network, _pixels, _prepared, _maps, None, outside, lang),
+            feature_maps_view.overview(_maps, _prepared, scale, outside, lang))  # fmt: skip
+
+
 @st.fragment
 def lesson(network_key: str, network: Network, scale: str) -> None:
     """Everything computed from the input: choosing another input reruns only this part."""
-    chosen = choose_input(network)
+    chosen = choose_input(network_key, network)
     if chosen is None:
         st.info(ui.t("fmap.draw_empty"), icon=":material/draw:")
         return
-    pixels, truth = chosen
+    pixels, truth, examples = chosen
     # A held-out image of the network's own size is fed as it is; anything else goes through the recipe.
     native = truth is not None and pixels.shape[:2] == tuple(network.manifest.input_shape[1:])
     try:
@@ -539,24 +501,18 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     maps_key = f"{network_key}|{input_digest}"
     outside = None if truth is not None else domain.outside_training(pixels, network.manifest)
 
-    seen = predicted = overview = ui.View()
-    with ui.panel("fmap.input"):
-        seen = input_view(network, pixels, prepared)
-    with ui.panel("fmap.prediction"):
-        predicted = prediction_view(network, maps, truth, outside)
-    # The top-k chart is 440 px (its text stays 12 px and up): below the pictures when the page is narrow.
-    ui.View().row(seen, predicted, least_px=(280, 440)).draw()
+    with ui.panel("fmap.input"):  # the picture, the network's answer and every layer's maps
+        if examples is not None:
+            examples_view(examples, scale)
+        else:
+            row, layers = input_and_layers(maps_key, scale, outside, ui.lang(), network, pixels, prepared, maps)
+            ui.View().html(row).html(layers).draw()
     with ui.panel("fmap.numbers"):
         numbers_panel(prepared)
+    view = ui.View()
     with ui.panel("fmap.first_kernels"):
-        first_kernels_view(network_key, network).draw()
-
-    with ui.panel("fmap.overview"):
-        overview = overview_view(maps_key, maps, prepared, scale)
-    view = ui.View().heading(ui.t("fmap.overview")).caption(ui.t("fmap.overview_help"))
-    if outside is not None:
-        view.caption(ui.t("fmap.outside_layers"))
-    view.text(overview.markdown()).heading(ui.t("fmap.closer")).draw()
+        view = first_kernels_view(network_key, network)
+    view.heading(ui.t("fmap.closer")).draw()
     closer_panel(network_key, network, maps_key, maps, prepared, scale)
 
     attribution_panel(network_key, network, maps, prepared)

@@ -79,6 +79,12 @@ def pack(frame_set: dict) -> bytes:
     return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
 
 
+def pack_pictures(pictures: dict[str, str]) -> bytes:
+    """A picture set (``frames.split_pictures``: {id: data URL}) as :func:`scrub_view` mounts it
+    (``pictures=``); the frame set whose parts refer to it is :func:`pack`-ed as any other."""
+    return pack({"pictures": pictures})
+
+
 def _store_release(key: str, prefix: str, names: list[str], scales: dict[str, int]) -> None:
     """on_release_change: put the released values where the page reads its settings."""
     released = (st.session_state.get(key) or {}).get("release") or {}
@@ -93,7 +99,10 @@ def _store_release(key: str, prefix: str, names: list[str], scales: dict[str, in
             st.session_state[f"{prefix}.{name}"] = round(value, 9) if isinstance(value, float) else value
 
 
-def scrub_view(key: str, prefix: str, names: list[str], packed: bytes, scales: dict[str, int] | None = None) -> None:
+def scrub_view(
+    key: str, prefix: str, names: list[str], packed: bytes, scales: dict[str, int] | None = None,
+    pictures: bytes | None = None,
+) -> None:  # fmt: skip
     """Show a frame set (``cnnviz.drawing.frames.frame_sets``, :func:`pack`-ed) as a scrubbing view.
 
     Args:
@@ -102,6 +111,10 @@ def scrub_view(key: str, prefix: str, names: list[str], packed: bytes, scales: d
         names: the sliders' names, as in the frame set.
         packed: the frame set around the current values, from :func:`pack`.
         scales: as in :func:`values_from_url` (the session holds value / scale).
+        pictures: the frame set's pictures, when sent apart (:func:`pack_pictures`): mounted
+            just before the view, as the element ``<key>.pictures``.
     """
+    if pictures is not None:
+        SCRUB_VIEW(key=f"{key}.pictures", data=pictures)
     on_release = functools.partial(_store_release, key, prefix, names, dict(scales or {}))
     SCRUB_VIEW(key=key, data=packed, on_release_change=on_release)

@@ -20,8 +20,8 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnnviz import heavy_jobs, i18n
-from cnnviz.drawing import grids
-from cnnviz.drawing.pictures import jpeg, png
+from cnnviz.drawing import feature_maps_view, grids, pictures
+from cnnviz.drawing.pictures import png
 from cnnviz.images import (
     MAX_BYTES,
     UNREADABLE,
@@ -329,11 +329,7 @@ def picture_bytes(pixels: np.ndarray, small_side: int = 240, jpeg_quality: int =
     """A uint8 image encoded once as :func:`show_image` shows it (longest side at most ``DISPLAY_SIDE``):
     PNG when it had to be enlarged, so its square pixels stay sharp, else JPEG. For a cached
     picture (``st.image`` with ``output_format`` named, or an ``<img>`` in a View)."""
-    if pixels.ndim == 3 and pixels.shape[2] == 1:
-        pixels = pixels[..., 0]
-    shown = resize_longest_side(pixels, DISPLAY_SIDE)
-    enlarged = upscale_nearest(shown, small_side)
-    return png(enlarged) if enlarged.shape != shown.shape else jpeg(shown, jpeg_quality)
+    return pictures.shown_picture(pixels, small_side, DISPLAY_SIDE, jpeg_quality)
 
 
 class View:
@@ -519,8 +515,7 @@ def _labels_fixed_now(options: list[str], settings: dict) -> dict:
 
 def class_label(name: str) -> str:
     """A class name in the interface language where the catalogue has one (the shapes), else as stored."""
-    key = f"fmap.class.{name}"
-    return t(key) if key in i18n.catalogue(i18n.DEFAULT_LANGUAGE) else name
+    return feature_maps_view.class_label(name, lang())
 
 
 def setting_buttons(suggestions: list[tuple[str, int | str]], prefix: str) -> None:

@@ -5,6 +5,8 @@ whose proto holds the data sent to the browser. Here that is a frame set (gzippe
 ``cnnviz.drawing.frames``); the view shows the frame of its base settings until a slider
 moves. Its sliders' values live in ``st.session_state["<prefix>.<name>"]``: a test moves a
 slider with :func:`move` (what a release does) and reads it with ``at.session_state``.
+A view whose pictures travel apart (``frames.split_pictures``) has them in the element
+``<key>.pictures``; :func:`shown` puts them back, as the browser does.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import html
 import json
 import re
 
-from cnnviz.drawing.frames import frame_at
+from cnnviz.drawing.frames import frame_at, with_pictures
 from cnnviz.drawing.mathml import latex_sources
 from tests.charts import _svgs
 
@@ -27,6 +29,12 @@ def frame_set(at, key: str) -> dict:
     return json.loads(gzip.decompress(element.proto.bytes))
 
 
+def pictures(at, key: str) -> dict[str, str]:
+    """The pictures sent apart for the view with widget key ``key`` ({id: data URL}; none when they travel in its parts)."""
+    found = [node for node in at.get("bidi_component") if node.proto.id.endswith(f"-{key}.pictures")]
+    return json.loads(gzip.decompress(found[0].proto.bytes))["pictures"] if found else {}
+
+
 def every_note(at) -> list[str]:
     """The notes (any kind, tags dropped) of every scrubbing view on the page, as shown at their base setting."""
     found = []
@@ -34,6 +42,8 @@ def every_note(at) -> list[str]:
         if element.proto.component_name != "cnnviz.scrub_view":  # a click view carries no frames
             continue
         frames = json.loads(gzip.decompress(element.proto.bytes))
+        if "sliders" not in frames:  # a picture set (frames.split_pictures)
+            continue
         first = frames["sliders"][0]["name"]
         html_shown = "".join(frame_at(frames, first, frames["base"][first]))
         found += [html.unescape(re.sub(r"<[^>]+>", "", match["text"])) for match in _NOTE.finditer(html_shown)]
@@ -41,10 +51,10 @@ def every_note(at) -> list[str]:
 
 
 def shown(at, key: str) -> str:
-    """The HTML of the frame the view shows (its base setting), parts joined."""
+    """The HTML of the frame the view shows (its base setting), parts joined, pictures in place."""
     frames = frame_set(at, key)
     first = frames["sliders"][0]["name"]
-    return "".join(frame_at(frames, first, frames["base"][first]))
+    return with_pictures("".join(frame_at(frames, first, frames["base"][first])), pictures(at, key))
 
 
 def notes(at, key: str, kind: str) -> list[str]:

@@ -16,10 +16,18 @@ The data sent (JSON), which ``scrub_view.js`` documents at its top too::
 
 The frame for slider ``name`` at ``value`` is ``frames[name][round((value - low) / step)]``, and
 equals ``draw({**base, name: value})`` (``tests/engine/test_frames.py`` checks it).
+
+Pictures (``<img src="data:...">``) may travel apart (``split_pictures``): the parts then hold
+``<img data-picture="id">``, and a picture set ``{"pictures": {id: "data:..."}}`` is mounted as its
+own element beside the view. A release changes a frame set's ``base``, so the frame set is sent
+again; a picture set that did not change is sent as a reference to what the browser holds
+(Streamlit's message cache), not as the megabytes of pictures again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
@@ -101,3 +109,30 @@ def frame_at(frame_set: Mapping, name: str, value: int) -> list[str]:
     slider = next(slider for slider in frame_set["sliders"] if slider["name"] == name)
     indices = frame_set["frames"][name][round((value - slider["low"]) / slider["step"])]
     return [frame_set["parts"][index] for index in indices]
+
+
+_PICTURE = re.compile(r'src="(data:image/[a-z]+;base64,[A-Za-z0-9+/=]*)"')
+_REFERENCE = re.compile(r'data-picture="([0-9a-f]+)"')
+
+
+def split_pictures(frame_set: Mapping) -> tuple[dict, dict[str, str]]:
+    """The frame set with every ``data:`` picture in its parts replaced by a reference, and the pictures.
+
+    Returns:
+        (the frame set, its parts' ``src="data:..."`` now ``data-picture="<id>"``; {id: the
+        ``data:`` URL}). An id is the picture's digest: the same picture is one entry, in any
+        frame or frame set.
+    """
+    found: dict[str, str] = {}
+
+    def refer(match: re.Match) -> str:
+        name = hashlib.sha1(match[1].encode("ascii")).hexdigest()[:20]
+        found[name] = match[1]
+        return f'data-picture="{name}"'
+
+    return {**frame_set, "parts": [_PICTURE.sub(refer, part) for part in frame_set["parts"]]}, found
+
+
+def with_pictures(part: str, found: Mapping[str, str]) -> str:
+    """A part of a split frame set with its pictures put back (as the browser shows it)."""
+    return _REFERENCE.sub(lambda match: f'src="{found[match[1]]}"', part)

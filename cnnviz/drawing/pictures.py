@@ -18,6 +18,7 @@ from PIL import Image
 
 from cnnviz.drawing.charts import Chart
 from cnnviz.drawing.grids import DIVERGING, colour_bar_html, colour_lut
+from cnnviz.images import resize_longest_side, upscale_nearest
 
 
 def colorize(values: np.ndarray, bound: float | None = None) -> np.ndarray:
@@ -46,9 +47,40 @@ def jpeg(picture: np.ndarray, quality: int = 85) -> bytes:
     return encoded.getvalue()
 
 
+def webp(picture: np.ndarray) -> bytes:
+    """A uint8 picture, (H, W, 3), as lossless WebP bytes: the same pixels as its PNG, for tile grids
+    of maps in 0.6x its bytes and 0.3x its time (the fastest setting: a frame set of the shapes
+    network has 200 grids; ``bench/RESULTS.md``, Feature maps' frames)."""
+    encoded = io.BytesIO()
+    Image.fromarray(picture).save(encoded, format="WEBP", lossless=True, method=0, quality=0)
+    return encoded.getvalue()
+
+
+def shown_picture(pixels: np.ndarray, small_side: int, largest_side: int, jpeg_quality: int = 85) -> bytes:
+    """A photo or a small map encoded as a browser is sent it: shrunk to ``largest_side`` at most
+    and sent as JPEG, or, when smaller than ``small_side``, enlarged by whole pixels
+    (nearest neighbour) and sent as PNG, so its square pixels stay sharp.
+
+    Args:
+        pixels: (H, W), (H, W, 1) or (H, W, 3) uint8.
+    """
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    shown = resize_longest_side(pixels, largest_side)
+    enlarged = upscale_nearest(shown, small_side)
+    return png(enlarged) if enlarged.shape != shown.shape else jpeg(shown, jpeg_quality)
+
+
+def picture_kind(picture: bytes) -> str:
+    """"png", "webp" or "jpeg": the format of encoded picture bytes, from their first bytes."""
+    if picture.startswith(b"\x89PNG"):
+        return "png"
+    return "webp" if picture[:4] == b"RIFF" and picture[8:12] == b"WEBP" else "jpeg"
+
+
 def picture_html(picture: bytes, alt: str = "", style: str = "max-width:100%") -> str:
-    """A PNG or JPEG as an ``<img>`` with the picture inside it (a ``data:`` source): it travels with its HTML."""
-    kind = "png" if picture.startswith(b"\x89PNG") else "jpeg"
+    """A PNG, WebP or JPEG as an ``<img>`` with the picture inside it (a ``data:`` source): it travels with its HTML."""
+    kind = picture_kind(picture)
     source = base64.b64encode(picture).decode()
     return f'<img src="data:image/{kind};base64,{source}" alt="{html.escape(alt)}" style="{style}">'
 

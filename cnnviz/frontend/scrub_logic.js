@@ -10,6 +10,10 @@
 //     layout:  {class: "a-view-class", inline: [slot index, …]} }   // optional: slots laid side by side
 // The frame for slider `name` at `value` is frames[name][(value - low) / step]: the server
 // drew it for {...base, [name]: value}. Only the browser moves; the numbers are the engine's.
+//
+// A picture set (frames.py: split_pictures), mounted as an element of its own beside a view:
+//   { pictures: {id: "data:image/webp;base64,…"} }
+// A part's <img data-picture="id"> shows pictures[id].
 
 /** The JSON object in gzip-compressed bytes (a Uint8Array or an ArrayBuffer). */
 export async function gunzipJson(bytes) {
@@ -99,4 +103,15 @@ export function valuesOnArrival(frameSet, values, held, awaited = null) {
   const next = { ...frameSet.base };
   if (held && values && held in values) next[held] = values[held];
   return next;
+}
+
+/** Whether a payload is a picture set rather than a frame set. */
+export function isPictureSet(payload) {
+  return Boolean(payload && payload.pictures && !payload.sliders);
+}
+
+/** The picture `id` from the first of `sets` (picture sets' `pictures` objects) that holds it, or null. */
+export function pictureFor(sets, id) {
+  for (const pictures of sets) if (Object.hasOwn(pictures, id)) return pictures[id];
+  return null;
 }

@@ -7,8 +7,35 @@
 // for that value; on release (`change`: pointer up, or a key press) it sends all values
 // back as the trigger "release", so Python reruns and the other panels, the URL and the
 // code follow. The logic functions above this line come from scrub_logic.js.
+//
+// The same component also mounts picture sets (`data` is { pictures }, see scrub_logic.js): it
+// draws nothing for them, and a part's <img data-picture="id"> takes its src from them. A
+// release sends a new frame set (its base moved) but the same picture set, which Streamlit
+// then sends as a reference to what the browser already holds, not as megabytes again.
 
-const views = new WeakMap(); // parentElement -> the view's state, kept across reruns
+const mounts = new WeakMap(); // parentElement -> { version, setTriggerValue, view }, kept across reruns
+const pictureSets = new Map(); // a picture set's parentElement -> its pictures ({id: data URL})
+const unfilled = new Set(); // <img data-picture> whose picture has not arrived yet
+
+/** Give each <img data-picture> in `node` its picture, or keep it until its picture set arrives. */
+function fillPictures(node) {
+  for (const image of node.querySelectorAll("img[data-picture]")) {
+    const source = pictureFor(pictureSets.values(), image.dataset.picture);
+    if (source) image.src = source;
+    else unfilled.add(image);
+  }
+}
+
+function arrivePictures(parentElement, pictures) {
+  pictureSets.set(parentElement, pictures);
+  for (const image of unfilled) {
+    const source = pictureFor(pictureSets.values(), image.dataset.picture);
+    if (source) {
+      image.src = source;
+      unfilled.delete(image);
+    }
+  }
+}
 
 function buildSliders(view, frameSet) {
   const row = document.createElement("div");
@@ -94,6 +121,7 @@ function nodeFor(view, html) {
     node = document.createElement("div");
     node.style.display = "contents";
     node.innerHTML = html;
+    fillPictures(node);
     view.nodes.set(html, node);
   }
   return node;
@@ -158,20 +186,29 @@ function arrive(view, frameSet) {
   parseAhead(view, frameSet);
 }
 
+function newView(parentElement, key) {
+  const root = document.createElement("div");
+  root.className = "scrub-view";
+  parentElement.appendChild(root);
+  return { root, key: key || "scrub", inputs: {}, slots: [], nodes: new Map(), values: null, held: null, shown: null };
+}
+
 export default function ({ data, parentElement, setTriggerValue, key }) {
-  let view = views.get(parentElement);
-  if (!view) {
-    const root = document.createElement("div");
-    root.className = "scrub-view";
-    parentElement.appendChild(root);
-    view = { root, key: key || "scrub", inputs: {}, slots: [], nodes: new Map(), values: null, held: null,
-             shown: null, version: 0 };
-    views.set(parentElement, view);
-  }
-  view.setTriggerValue = setTriggerValue;
-  if (!data) return;
-  const version = (view.version += 1); // a slower, older payload must not win
-  gunzipJson(data).then((frameSet) => {
-    if (version === view.version) arrive(view, frameSet);
+  let mount = mounts.get(parentElement);
+  if (!mount) mounts.set(parentElement, (mount = { version: 0, view: null }));
+  mount.setTriggerValue = setTriggerValue;
+  if (mount.view) mount.view.setTriggerValue = setTriggerValue;
+  if (!data) return undefined;
+  const version = (mount.version += 1); // a slower, older payload must not win
+  gunzipJson(data).then((payload) => {
+    if (version !== mount.version) return;
+    if (isPictureSet(payload)) {
+      arrivePictures(parentElement, payload.pictures);
+      return;
+    }
+    if (!mount.view) mount.view = newView(parentElement, key); // a picture set draws no view
+    mount.view.setTriggerValue = mount.setTriggerValue;
+    arrive(mount.view, payload);
   });
+  return () => pictureSets.delete(parentElement); // unmounted: its pictures go
 }

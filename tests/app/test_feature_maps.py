@@ -12,19 +12,24 @@ from PIL import Image
 from safetensors.torch import save
 
 from cnnviz import features, images, models, netspec
-from cnnviz.drawing import pictures
-from tests import clicks
+from cnnviz.drawing import feature_maps_view, pictures
+from tests import clicks, scrub
 from tests.app.conftest import open_page
-from tests.charts import page_charts, within_pixels
+from tests.charts import charts, page_charts, within_pixels
 from tests.clicks import click
 from tests.views import captions
 
 PAGE = "pages/feature_maps.py"
+VIEW = "fmap.scrub"  # the Example view (the held-out examples of a class)
 
 
 def html_sources(at) -> list[str]:
-    """The source of every HTML block and markdown element (a ``ui.View`` is one)."""
-    return [element.proto.body for element in at.get("html")] + [element.value for element in at.markdown]
+    """The source of every HTML block and markdown element (a ``ui.View`` is one), and the frame the
+    Example view shows (a held-out example: its picture, the network's answer and every layer)."""
+    found = [element.proto.body for element in at.get("html")] + [element.value for element in at.markdown]
+    if any(node.proto.id.endswith(f"-{VIEW}") for node in at.get("bidi_component")):
+        found.append(scrub.shown(at, VIEW))
+    return found
 
 
 def image_urls(at) -> list[str]:
@@ -35,8 +40,8 @@ def image_urls(at) -> list[str]:
 
 
 def texts(at) -> str:
-    """The words of markdown, captions and HTML (line breaks as new lines), without their tags."""
-    words = [re.sub(r"<[^>]+>", "", source.replace("<br>", "\n")) for source in html_sources(at)]
+    """The words of markdown, captions and HTML (line breaks and block ends as new lines), without their tags."""
+    words = [re.sub(r"<[^>]+>", "", re.sub(r"<br>|</(p|div|h\d)>", "\n", source)) for source in html_sources(at)]
     return "\n".join(words + [c.value for c in at.caption])
 
 
@@ -48,7 +53,7 @@ def test_default_is_a_digit_it_never_saw():
     at = open_page(PAGE)
     assert ok(at)
     shown = texts(at)
-    assert "The network says **0**" in shown and "Correct: this test image is labelled “0”." in shown
+    assert "The network says 0 (99.8% sure)." in shown and "Correct: this test image is labelled “0”." in shown
     assert "features.3\nConv2d\n16 × 10 × 10\n2,416 parameters" in shown
     assert "features.0\nConv2d\n6 × 28 × 28\n156 parameters" in shown  # 6 x (5 x 5 + 1)
     assert "Tensor 1 × 1 × 28 × 28" in shown and "right 98.5% of the time" in shown
@@ -61,7 +66,8 @@ def test_default_is_a_digit_it_never_saw():
 def test_probability_and_feature_vector_charts_show_the_networks_own_numbers():
     at = open_page(PAGE)
     probabilities, vector = lenet_on_the_first_test_zero()
-    probability_chart, vector_chart = page_charts(at)
+    (probability_chart,) = charts(scrub.shown(at, VIEW))  # the Example view's frame
+    (vector_chart,) = page_charts(at)
     bars = [bar for bar in probability_chart.hbars() if bar.colour == "#2563eb"]
     top5 = np.argsort(-probabilities, kind="stable")[:5]
     assert [bar.hover for bar in bars] == [f"{i}: {probabilities[i]:.2%}" for i in top5]
@@ -120,16 +126,19 @@ def counted(monkeypatch, module, name: str) -> list[tuple]:
 
 def test_a_new_channel_reuses_the_forward_pass_and_the_overview(monkeypatch):
     st.cache_data.clear()
+    feature_maps_view._example_frame.cache_clear()
     forward_passes = counted(monkeypatch, features, "feature_maps")
     grids = counted(monkeypatch, pictures, "tile_grid")
     overlays = counted(monkeypatch, pictures, "overlay")
     at = open_page(PAGE)
-    assert ok(at) and len(forward_passes) == 1 and len(overlays) == 1
-    drawn = len(grids)
-    assert drawn == len(at.selectbox(key="fmap.layer").options)  # one tile grid per layer
+    examples = scrub.frame_set(at, VIEW)["sliders"][0]["high"]  # the class's 20 held-out examples
+    layers = len(at.selectbox(key="fmap.layer").options)
+    # The Example view: one pass and one tile grid per layer for each example; the page's panels: one pass.
+    assert ok(at) and len(forward_passes) == examples + 1 and len(overlays) == 1
+    assert len(grids) == examples * layers
     at.slider(key="fmap.channel").set_value(3).run()
     assert ok(at) and "Channel 3 of features.0" in texts(at)
-    assert len(forward_passes) == 1 and len(grids) == drawn  # the network and the overview are not redone
+    assert len(forward_passes) == examples + 1 and len(grids) == examples * layers  # nothing redone
     assert len(overlays) == 2 and overlays[-1][0].shape == (28, 28)  # only the new channel is drawn
     at.slider(key="fmap.channel").set_value(0).run()
     assert ok(at) and len(overlays) == 2  # channel 0 again: its pictures come from the cache
@@ -137,7 +146,7 @@ def test_a_new_channel_reuses_the_forward_pass_and_the_overview(monkeypatch):
 
 def test_the_colour_network_on_its_test_images():
     at = open_page(PAGE, **{"fmap.network": "shapes", "fmap.class": "star", "fmap.example": "2"})
-    assert ok(at) and at.slider(key="fmap.example").value == 2
+    assert ok(at) and at.session_state["fmap.example"] == 2 and scrub.frame_set(at, VIEW)["base"] == {"example": 2}
     assert at.selectbox(key="fmap.network").value == "shapes"
     shown = texts(at)
     assert "this test image is labelled “star”" in shown and "Tensor 1 × 3 × 64 × 64" in shown
@@ -240,7 +249,7 @@ def test_chinese():
     at = open_page(PAGE, lang="zh")
     assert not at.exception
     assert at.title[0].value == "特征图：每一层看到了什么"
-    assert "网络认为是 **0**" in texts(at)
+    assert "网络认为是 0（把握 99.8%）。" in texts(at)
 
 
 @pytest.fixture
@@ -274,7 +283,7 @@ def test_imagenet_network_from_the_weights_folder(weights_folder):
     names = network.manifest.class_names
     top5 = np.argsort(-probabilities, kind="stable")[:5]
     assert page_charts(at)[0].categories == [names[index] for index in top5]
-    assert f"The network says **{names[top5[0]]}**" in shown
+    assert f"The network says {names[top5[0]]} (" in shown
 
 
 def test_how_to_get_imagenet_weights_is_said_under_the_network_list(weights_folder):

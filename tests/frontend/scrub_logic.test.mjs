@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 
 import {
-  changedSlots, frameFor, gunzipJson, sameNames, sameValues, shownValue, snap, valueText, valuesOnArrival,
+  changedSlots, frameFor, gunzipJson, isPictureSet, pictureFor, sameNames, sameValues, shownValue, snap, valueText,
+  valuesOnArrival,
 } from "../../cnnviz/frontend/scrub_logic.js";
 
 // Two sliders around a = 1, b = 4; b moves in steps of 2. Parts: "a=…,b=…" strings.
@@ -91,4 +92,14 @@ test("a slider in decimal steps finds its frame, snaps and is shown without floa
   assert.equal(shownValue(fine.sliders[0], 0.1 + 0.2), "0.3");
   assert.equal(shownValue({ low: -20, high: 20, step: 0.5 }, -6), "−6.0");
   assert.equal(shownValue({ low: 0, high: 3, step: 1 }, 2), "2");
+});
+
+test("a picture set is told from a frame set, and a picture is found in whichever set holds it", () => {
+  assert.equal(isPictureSet({ pictures: { p1: "data:image/webp;base64,AA" } }), true);
+  assert.equal(isPictureSet(frameSet), false);
+  const sets = [{ p1: "data:1" }, { p2: "data:2", p1: "data:1" }];
+  assert.equal(pictureFor(sets, "p2"), "data:2");
+  assert.equal(pictureFor(sets.values(), "p1"), "data:1"); // any iterable of sets (a Map's values)
+  assert.equal(pictureFor(sets, "p3"), null); // not arrived yet
+  assert.equal(pictureFor([{}], "toString"), null); // an id is looked up as an own key only
 });
