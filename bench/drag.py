@@ -8,8 +8,9 @@ protocol on a clock, the positions measured beforehand), and releases. For every
 inside the page: from the ``pointermove`` event's timestamp to the view's DOM changing, then
 two animation frames (the changed frame painted). Each painted frame is read back (the
 slider's value and the lesson's readout: Output size's size, windows and formula; Step by
-step's sum, taps and output shape) and checked against the engine (or torch) for the value
-under the pointer.
+step's sum, taps and output shape; Feature maps' pictures, by their digests, every one drawn,
+and the network's answer) and checked against the engine (or torch) for the value under the
+pointer.
 
 Also counted, over the page's websocket: bytes received during the drag (Python is not
 involved: should be 0) and during each release's rerun (the new frame set and the panels).
@@ -18,6 +19,7 @@ Goal (issue 17): p95 <= 33 ms, median <= 16 ms, 100 % of moves show the engine's
 the value under the pointer. The release itself is ``python -m bench.latency --pages output_size``.
 
 Run: ``nice -n 10 python -m bench.drag [--rounds 2] [--pages output_size conv_steps]``
+(Feature maps: ``--pages feature_maps feature_maps_shapes``, the digits and the shapes network.)
 """
 
 from __future__ import annotations

@@ -274,7 +274,7 @@ def _read_delta(forward: ForwardMsg, sliders: list[Slider], errors: list[str], b
         proto = element.bidi_component
         frame_set = json.loads(gzip.decompress(proto.bytes))
         trigger_id = f"$$STREAMLIT_INTERNAL_KEY_{proto.id}__events"  # bidi_component.main._make_trigger_id
-        for view_slider in frame_set["sliders"]:
+        for view_slider in frame_set.get("sliders", ()):  # none in a picture set (frames.split_pictures)
             sliders.append(
                 Slider(f"{proto.id}|{view_slider['name']}", view_slider["label"], view_slider["low"],
                        view_slider["high"], view_slider["step"], [view_slider["value"]], delta.fragment_id,

@@ -8,11 +8,12 @@ Shared by several lessons:
 
 - ``charts``: small charts as SVG text (lines, dots, bars, bands on two axes).
 - ``grids``: grids of numbers, maps as images, colour scales and bars.
-- ``pictures``: feature maps as pictures (colours, tiles, overlays, kernels), PNG/JPEG bytes.
+- ``pictures``: feature maps as pictures (colours, tiles, overlays, kernels), PNG/WebP/JPEG bytes.
 - ``marks``: boxes drawn over a picture (a window, a pixel, a receptive field).
 - ``mathml``: a formula's LaTeX source as MathML, for views drawn outside Streamlit's KaTeX.
 - ``frames``: a "frame set" for a scrubbing view: every value of every slider, drawn ahead
-  of time, deduplicated, in the shape ``cnnviz/frontend/scrub_view.js`` reads.
+  of time, deduplicated, in the shape ``cnnviz/frontend/scrub_view.js`` reads; its pictures
+  can travel apart (``split_pictures``), so a release does not send them again.
 
 One lesson each (``*_view``: the lesson's scrubbing view, its frames; the others: its figures):
 
@@ -21,6 +22,7 @@ One lesson each (``*_view``: the lesson's scrubbing view, its frames; the others
 - Pooling: ``pooling_view``, ``pooling_figures`` (formulas, pictures, the shift chart).
 - Activation functions: ``activations_view``, ``activation_charts``.
 - Loss functions: ``losses_view``, ``loss_charts``.
-- Feature maps: ``attribution_view`` (where the network looks).
+- Feature maps: ``feature_maps_view`` (the Example view: the picture, the answer, every layer),
+  ``attribution_view`` (where the network looks).
 - Training: ``training_charts`` (learning curves, first-layer filters, predictions).
 """

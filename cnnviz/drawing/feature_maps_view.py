@@ -123,7 +123,8 @@ def _prediction(network: Network, maps: FeatureMaps, truth: int | None, outside:
     parts = [f"<h3>{html.escape(t('fmap.prediction'))}</h3>"]
     if outside is not None:  # a photo for a network that knows only digits or shapes
         parts.append(f'<div class="cnnviz-note warning"><p>{markdown_html(t(f"fmap.outside.{outside}"))}</p></div>')
-    parts.append(f"<p>{markdown_html(t('fmap.says', label=names[best], probability=f'{probability:.1%}'))}</p>")
+    says = markdown_html(t("fmap.says", label=names[best], probability=f"{probability:.1%}"))
+    parts.append(f'<p class="fmap-says">{says}</p>')
     if truth is not None:
         parts.append(_caption(t("fmap.right" if truth == best else "fmap.wrong", label=names[truth])))
     k = min(5, len(names))

@@ -72,7 +72,7 @@ def shown_picture(pixels: np.ndarray, small_side: int, largest_side: int, jpeg_q
 
 
 def picture_kind(picture: bytes) -> str:
-    """"png", "webp" or "jpeg": the format of encoded picture bytes, from their first bytes."""
+    """The format of encoded picture bytes, from their first bytes: "png", "webp" or "jpeg"."""
     if picture.startswith(b"\x89PNG"):
         return "png"
     return "webp" if picture[:4] == b"RIFF" and picture[8:12] == b"WEBP" else "jpeg"

@@ -15,6 +15,8 @@ neighbours, the middle) and :func:`press` (a key press on a slider, a release).
 
 from __future__ import annotations
 
+import functools
+import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,9 +26,11 @@ import torch
 import torch.nn.functional as F
 from playwright.sync_api import Page
 
-from cnnviz import arithmetic, convolution, kernels, pooling
+from cnnviz import arithmetic, convolution, kernels, models, pooling
 from cnnviz.arithmetic import SizeError
 from cnnviz.drawing.activations_view import CurvesSettings, curves_frame
+from cnnviz.drawing.feature_maps_view import Examples, example_frame
+from cnnviz.drawing.frames import split_pictures
 from cnnviz.drawing.losses_view import SCALES
 from cnnviz.drawing.pooling_view import marked_cells
 from tests.e2e import harness
@@ -36,7 +40,8 @@ THUMB_PX = 16  # chromium's range thumb: its centre runs from 8 px to width - 8 
 
 #: Read inside the page, cheaply (the drag benchmark reads every frame as it is drawn): the
 #: sliders' values and each lesson's readout (Output size: the size, windows, formula; Step by
-#: step: the sum, the marks' style, the output grid's title).
+#: step: the sum, the marks' style, the output grid's title; Feature maps: its pictures' ids, how many
+#: have no picture yet, and the network's answer).
 READ_JS = """
 (view) => {
   const values = {};
@@ -56,6 +61,9 @@ READ_JS = """
            warning: text('.cnnviz-note.warning'),
            polylines: [...view.querySelectorAll('.act-chart polyline')].map((line) => line.getAttribute('points')),
            dots: [...view.querySelectorAll('.scrub-slot svg circle > title')].map((title) => title.textContent),
+           pictures: [...view.querySelectorAll('img[data-picture]')].map((image) => image.dataset.picture),
+           unfilled: [...view.querySelectorAll('img[data-picture]')].filter((image) => !image.src.startsWith('data:image/')).length,
+           says: text('.fmap-says'),
            pending: view.classList.contains('scrub-pending') };
 }
 """
@@ -256,6 +264,33 @@ def act_matches(seen: dict) -> bool:
     return seen["polylines"] == want
 
 
+# --- Feature maps ------------------------------------------------------------------------------------
+
+
+@functools.cache
+def fmap_examples(network: str, class_index: int) -> Examples:
+    return Examples.of(network, models.load_bundled(network), class_index)
+
+
+def fmap_expected(values: dict[str, int], network: str = "digits", class_index: int = 0) -> dict:
+    """What the engine draws for the example on the slider (the page opens on the digits network's test
+    zeros): its pictures, by their ids (digests) in order, and the network's answer in words."""
+    row, layers = example_frame(fmap_examples(network, class_index), values["example"], "layer")
+    frames_only, _ = split_pictures({"parts": [row + layers]})
+    says = re.sub(r"<[^>]+>", "", re.search(r'<p class="fmap-says">(.*?)</p>', row)[1])
+    return {"pictures": re.findall(r'data-picture="([0-9a-f]+)"', frames_only["parts"][0]), "says": html.unescape(says)}
+
+
+def fmap_matches(seen: dict, network: str = "digits", class_index: int = 0) -> bool:
+    """The pictures on show (every one of them drawn) are the engine's for the example on the slider, and so is the answer."""
+    want = fmap_expected(seen["values"], network, class_index)
+    return seen["unfilled"] == 0 and seen["pictures"] == want["pictures"] and seen["says"] == want["says"]
+
+
+#: The shapes network's test stars (a colour network, 10 layers; the network is wrong on some).
+SHAPES_QUERY = "?fmap.network=shapes&fmap.class=star"
+
+
 @dataclass(frozen=True)
 class Lesson:
     """A lesson with a scrubbing view: where it opens, its sliders' URL keys, what the engine says the
@@ -278,6 +313,15 @@ LESSONS: dict[str, Lesson] = {
     ),
     "pooling": Lesson("/pooling", "pool", pool_expected, pool_matches, ".pool-output"),
     "activations": Lesson("/activations" + ACT_QUERY, "act", act_lines, act_matches, ".act-chart polyline"),
+    "feature_maps": Lesson("/feature_maps", "fmap", fmap_expected, fmap_matches, "img[data-picture]", "fmap.scrub"),
+    "feature_maps_shapes": Lesson(
+        "/feature_maps" + SHAPES_QUERY,
+        "fmap",
+        functools.partial(fmap_expected, network="shapes", class_index=3),
+        functools.partial(fmap_matches, network="shapes", class_index=3),
+        "img[data-picture]",
+        "fmap.scrub",
+    ),
 }
 
 
