@@ -41,7 +41,8 @@ from pages import scrub_view
 #: Encodings compared for the tile grids: name -> PIL save arguments. PNG is the reference.
 ENCODINGS = {
     "PNG (reference)": {"format": "PNG"},
-    "WebP lossless, fastest (used)": {"format": "WEBP", "lossless": True, "method": 0, "quality": 0},
+    "WebP lossless, fastest": {"format": "WEBP", "lossless": True, "method": 0, "quality": 0},
+    "WebP lossless, method 1 (used)": {"format": "WEBP", "lossless": True, "method": 1, "quality": 0},
     "WebP lossless, default effort": {"format": "WEBP", "lossless": True, "method": 4},
     "JPEG q85 (lossy)": {"format": "JPEG", "quality": 85},
     "WebP q75 (lossy)": {"format": "WEBP", "quality": 75},

@@ -10,7 +10,7 @@ sidebar's photo).
 For the held-out examples of one class, ``example_frame_set`` draws them for each example:
 the view's one slider, "Example", swaps whole pictures while it is dragged
 (``cnnviz/frontend/scrub_view.js``). The pictures are most of the bytes (the shapes network:
-~100 kB per example); ``frames.split_pictures`` sends them apart from the frames, so that a
+~150 kB per example, gzipped); ``frames.split_pictures`` sends them apart from the frames, so that a
 release, which changes only the frame set's base, does not send them again.
 """
 

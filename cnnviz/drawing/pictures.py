@@ -48,11 +48,12 @@ def jpeg(picture: np.ndarray, quality: int = 85) -> bytes:
 
 
 def webp(picture: np.ndarray) -> bytes:
-    """A uint8 picture, (H, W, 3), as lossless WebP bytes: the same pixels as its PNG, for tile grids
-    of maps in 0.6x its bytes and 0.3x its time (the fastest setting: a frame set of the shapes
-    network has 200 grids; ``bench/RESULTS.md``, Feature maps' frames)."""
+    """A uint8 picture, (H, W, 3), as lossless WebP bytes: the same pixels as its PNG. For the tile
+    grids of maps, 0.5x (digits) to 0.6x (shapes) its bytes in half its time,
+    at the lowest effort (method 1, quality 0: more effort saves another 10-20 % for 2-3x the time;
+    ``python -m bench.fmap_frames``)."""
     encoded = io.BytesIO()
-    Image.fromarray(picture).save(encoded, format="WEBP", lossless=True, method=0, quality=0)
+    Image.fromarray(picture).save(encoded, format="WEBP", lossless=True, method=1, quality=0)
     return encoded.getvalue()
 
 
