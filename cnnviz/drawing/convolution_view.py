@@ -329,10 +329,9 @@ def _frame(setup: ConvSetup, stride: int, padding: int, dilation: int, bias: flo
     slots["maps" if len(output.pictures) == 3 else "output"] = _outputs(output, step, lang)
     slots["legend"] = _legend(output, lang)
     latex = shape_latex(height, width, setup.weights.shape, settings)
-    slots["formula"] = (
-        f"{_line('**' + i18n.translate('conv.formula', lang) + '**')}{formula_mathml(latex)}"
-        f"{_caption(i18n.translate('conv.formula_legend', lang))}"
-    )
+    title = _line(f"**{i18n.translate('conv.formula', lang)}**")
+    formula = f'<div class="scrub-formula">{formula_mathml(latex)}</div>'
+    slots["formula"] = title + formula + _caption(i18n.translate("conv.formula_legend", lang))
     return tuple(slots.values())
 
 
