@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import codegen, conv_pixel, convolution, figures, images, kernels
-from cnnviz.drawing import convolution_view
+from cnnviz import codegen, conv_pixel, convolution, images, kernels
+from cnnviz.drawing import convolution_view, grids
 from cnnviz.drawing.convolution_view import CONV_SLIDERS, ConvSetup
 from pages import scrub_view, ui
 from pages.click_view import clicked
@@ -120,7 +120,7 @@ def kernel_view(kernel: np.ndarray, preset_name: str | None, flip: bool) -> ui.V
     applied = np.flip(kernel, (0, 1)) if flip else kernel
     cell = 44 if kernel.shape[1] <= 4 else 34
     title = ui.t("conv.kernel_flipped" if flip else "conv.kernel")
-    grid = figures.number_grid_html(applied, title, decimals=3, cell_px=cell)
+    grid = grids.number_grid_html(applied, title, decimals=3, cell_px=cell)
     return ui.View().html(grid).caption(describe(kernel, preset_name))
 
 
@@ -193,15 +193,15 @@ def pixel_view(step: conv_pixel.PixelArithmetic, flip: bool) -> ui.View:
     view = ui.View().heading(ui.t("conv.pixel_heading", row=step.row, col=step.col))
     view.caption(ui.t("conv.pixel_help"))
     cell = 44 if step.kernel.shape[1] <= 4 else 34
-    kernel_grid = figures.number_grid_html(
+    kernel_grid = grids.number_grid_html(
         step.kernel, ui.t("conv.kernel_flipped" if flip else "conv.kernel"), decimals=3, cell_px=cell
     )
     sums = step.products.sum(axis=(1, 2))
     for window, products, name, total in zip(step.windows, step.products, step.channels, sums, strict=True):
         channel = ui.t(f"conv.pixel_channel.{name}")
-        window_grid = figures.number_grid_html(window, ui.t("conv.pixel_window", channel=channel),
+        window_grid = grids.number_grid_html(window, ui.t("conv.pixel_window", channel=channel),
                                                shaded=step.in_padding, decimals=3, signed=False, cell_px=cell)  # fmt: skip
-        product_grid = figures.number_grid_html(
+        product_grid = grids.number_grid_html(
             products, ui.t("conv.pixel_products", total=fmt(total)), decimals=3, cell_px=cell
         )
         view.text(grids_row(window_grid, kernel_grid, product_grid).markdown())

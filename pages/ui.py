@@ -19,8 +19,9 @@ from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from cnnviz import figures, heavy_jobs, i18n
-from cnnviz.feature_pictures import jpeg, png
+from cnnviz import heavy_jobs, i18n
+from cnnviz.drawing import grids
+from cnnviz.drawing.pictures import DISPLAY_SIDE, display_picture, png
 from cnnviz.images import (
     MAX_BYTES,
     UNREADABLE,
@@ -66,8 +67,6 @@ def _leave_legacy_pages_folder_mode() -> None:
     st.rerun()
 
 
-#: Longest side of an image as sent to the browser; computation uses the full working size.
-DISPLAY_SIDE = 480
 DEFAULT_SAMPLE = "cat.jpg"
 _PREVIEW_SIDE = 240
 # Where the picker remembers the current upload's outcome: ((file_id, size), image or refusal).
@@ -325,14 +324,10 @@ def show_image(pixels: np.ndarray, caption: str | None = None, small_side: int =
 
 
 def picture_bytes(pixels: np.ndarray, small_side: int = 240, jpeg_quality: int = 85) -> bytes:
-    """A uint8 image encoded once as :func:`show_image` shows it (longest side at most ``DISPLAY_SIDE``):
-    PNG when it had to be enlarged, so its square pixels stay sharp, else JPEG. For a cached
-    picture (``st.image`` with ``output_format`` named, or an ``<img>`` in a View)."""
-    if pixels.ndim == 3 and pixels.shape[2] == 1:
-        pixels = pixels[..., 0]
-    shown = resize_longest_side(pixels, DISPLAY_SIDE)
-    enlarged = upscale_nearest(shown, small_side)
-    return png(enlarged) if enlarged.shape != shown.shape else jpeg(shown, jpeg_quality)
+    """A uint8 image encoded once as :func:`show_image` shows it (``pictures.display_picture``: longest
+    side at most ``DISPLAY_SIDE``; PNG when it had to be enlarged, so its square pixels stay sharp, else
+    JPEG). For a cached picture (``st.image`` with ``output_format`` named, or an ``<img>`` in a View)."""
+    return display_picture(pixels, small_side, jpeg_quality)
 
 
 class View:
@@ -372,9 +367,9 @@ class View:
         return self.text(block)
 
     def svg(self, *svgs: str, gap_px: int = 16) -> View:
-        """``cnnviz.svg`` charts, several side by side sharing the row. (Not ``st.html``: its
+        """``cnnviz.drawing.charts`` charts, several side by side sharing the row. (Not ``st.html``: its
         sanitiser drops ``<svg>``; a markdown element passes it to the page as it is.)"""
-        return self.html(figures.side_by_side_html(*svgs, gap_px=gap_px, share=True))  # one alone scrolls if too wide
+        return self.html(grids.side_by_side_html(*svgs, gap_px=gap_px, share=True))  # one alone scrolls if too wide
 
     def row(
         self, *views: View, border: bool = False, widths: tuple[float, ...] = (), least_px: tuple[int, ...] = ()

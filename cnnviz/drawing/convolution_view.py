@@ -6,7 +6,7 @@ same size, both pictures at display size (JPEG for a photo; PNG with square pixe
 image); the output's size, range and colour legend; the window of the output pixel clicked
 drawn on the input, that pixel marked on the output (a click on the output picks another); and
 the output-size formula filled in. Every number comes from the engine: ``convolution`` (the
-convolution, its size, the formula), ``conv_pixel`` (the pixel clicked), ``figures.map_to_image``
+convolution, its size, the formula), ``conv_pixel`` (the pixel clicked), ``grids.map_to_image``
 (the colours).
 
 Frames are pictures, 10-40 kB each, and a release moves the base of every other slider's
@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnnviz import conv_pixel, convolution, figures, i18n, images
+from cnnviz import conv_pixel, convolution, i18n
+from cnnviz.drawing import grids
 from cnnviz.drawing.frames import Slider, frame_sets
 from cnnviz.drawing.marks import Box, clickable_picture_html, marks_svg, window_boxes
 from cnnviz.drawing.mathml import formula_mathml
-from cnnviz.drawing.pool_view import markdown_html
-from cnnviz.feature_pictures import jpeg, picture_html, png
+from cnnviz.drawing.pictures import display_picture, picture_html
+from cnnviz.drawing.pooling_view import markdown_html
 
 #: The view's sliders: setting name -> (low, high, default, step); URL keys ``conv.<name>``.
 CONV_SLIDERS: dict[str, tuple[float, float, float, float]] = {
@@ -46,10 +47,6 @@ SLOTS = ("input_heading", "output_heading", "input_picture", "input_marks", "out
 VIEW_CLASS = "conv-scrub"
 #: Where the output has no pixel on the canvas it shares with the input.
 CANVAS_GREY = 235
-#: Pictures are sent with their longest side at most this (a lesson column shows them at ~300-400 px).
-DISPLAY_SIDE = 480
-#: A picture smaller than this is enlarged with square pixels (and sent as PNG, which keeps them sharp).
-SMALL_SIDE = 240
 #: JPEG quality of the input (a photo, few variants) and of the output frames (many: bytes matter).
 INPUT_QUALITY, OUTPUT_QUALITY = 90, 80
 #: The output pixel clicked: (row, col, picture) with picture 0, or R, G, B's map 0..2; None: the centre.
@@ -100,7 +97,7 @@ class ConvOutput:
     Attributes:
         shape: (H', W'), or (H', W', 3) for R, G, B separately.
         low, high, mean: its smallest, largest and mean value.
-        scale: how ``figures.map_to_image`` coloured it (the legend).
+        scale: how ``grids.map_to_image`` coloured it (the legend).
         pictures: the output on its canvas (one picture), or R, G, B's three maps on one scale.
         canvas: (rows, cols) of the canvas: the padded input's size.
     """
@@ -109,19 +106,9 @@ class ConvOutput:
     low: float
     high: float
     mean: float
-    scale: figures.ColourScale
+    scale: grids.ColourScale
     pictures: tuple[bytes, ...]
     canvas: tuple[int, int]
-
-
-def display_picture(pixels: np.ndarray, jpeg_quality: int = INPUT_QUALITY) -> bytes:
-    """A uint8 picture as the browser gets it: longest side at most ``DISPLAY_SIDE``; PNG when it
-    had to be enlarged to ``SMALL_SIDE`` (square pixels stay sharp), else JPEG."""
-    if pixels.ndim == 3 and pixels.shape[2] == 1:
-        pixels = pixels[..., 0]
-    shown = images.resize_longest_side(pixels, DISPLAY_SIDE)
-    enlarged = images.upscale_nearest(shown, SMALL_SIDE)
-    return png(enlarged) if enlarged.shape != shown.shape else jpeg(shown, jpeg_quality)
 
 
 def seen_input(pixels: np.ndarray, channel_mode: str, padding: int, padding_mode: str) -> np.ndarray:
@@ -174,18 +161,20 @@ def _output(setup: ConvSetup, stride: int, padding: int, dilation: int, bias: fl
     canvas = (height + 2 * padding, width + 2 * padding)
     if out.ndim == 3:
         # One colour scale for the three maps: stacked into one (3 H', W') map, coloured, cut apart.
-        stacked, scale = figures.map_to_image(np.concatenate(out.transpose(2, 0, 1)), white_at_least=1.0)
-        pictures = tuple(display_picture(on_canvas(part, canvas), OUTPUT_QUALITY) for part in np.split(stacked, 3))
+        stacked, scale = grids.map_to_image(np.concatenate(out.transpose(2, 0, 1)), white_at_least=1.0)
+        pictures = tuple(
+            display_picture(on_canvas(part, canvas), jpeg_quality=OUTPUT_QUALITY) for part in np.split(stacked, 3)
+        )
     else:
-        shown, scale = figures.map_to_image(out, white_at_least=1.0)  # pixels run 0..1
-        pictures = (display_picture(on_canvas(shown, canvas), OUTPUT_QUALITY),)
+        shown, scale = grids.map_to_image(out, white_at_least=1.0)  # pixels run 0..1
+        pictures = (display_picture(on_canvas(shown, canvas), jpeg_quality=OUTPUT_QUALITY),)
     return ConvOutput(out.shape, float(out.min()), float(out.max()), float(out.mean()), scale, pictures, canvas)
 
 
 @functools.lru_cache(maxsize=32)
 def input_picture(photo: Photo, channel_mode: str, padding: int, padding_mode: str) -> bytes:
     """The input as the kernel sees it, with its padding, as the browser gets it."""
-    return display_picture(seen_input(photo.pixels, channel_mode, padding, padding_mode), INPUT_QUALITY)
+    return display_picture(seen_input(photo.pixels, channel_mode, padding, padding_mode), jpeg_quality=INPUT_QUALITY)
 
 
 def clicked_pixel(setup: ConvSetup, settings: Mapping[str, float], shape: tuple[int, ...],
@@ -258,7 +247,7 @@ def _legend(output: ConvOutput, lang: str) -> str:
         i18n.translate("conv.same_scale", lang),
     ]
     sentences += [i18n.translate("conv.maps_scale", lang)] if len(output.pictures) == 3 else []
-    return figures.scale_legend_html(scale) + _caption(*sentences)
+    return grids.scale_legend_html(scale) + _caption(*sentences)
 
 
 def _outputs(output: ConvOutput, step: conv_pixel.PixelArithmetic, lang: str) -> str:

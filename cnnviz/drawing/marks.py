@@ -14,7 +14,7 @@ import html
 from dataclasses import dataclass
 from typing import Literal
 
-from cnnviz.feature_pictures import picture_html
+from cnnviz.drawing.pictures import picture_html
 
 #: Colours that read on photos, light or dark: each line is drawn dark under light.
 MARK_COLOURS = {"window": "#facc15", "tap": "#facc15", "pixel": "#f472b6", "field": "#22d3ee"}

@@ -15,8 +15,8 @@ from cnnviz import convolution, kernels
 from cnnviz.i18n import translate
 from cnnviz.images import load_sample
 from pages import ui
-from tests.app.conftest import open_page
 from tests import conv_view
+from tests.app.conftest import open_page
 from tests.views import captions, notes
 
 PAGE = "pages/convolution.py"

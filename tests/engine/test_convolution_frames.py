@@ -10,18 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz import convolution, figures, kernels
-from cnnviz.drawing.convolution_view import (
-    CONV_SLIDERS,
-    SLOTS,
-    ConvSetup,
-    conv_frame,
-    conv_frame_set,
-    display_picture,
-    on_canvas,
-)
+from cnnviz import convolution, kernels
+from cnnviz.drawing import grids
+from cnnviz.drawing.convolution_view import CONV_SLIDERS, SLOTS, ConvSetup, conv_frame, conv_frame_set, on_canvas
 from cnnviz.drawing.frames import frame_at
 from cnnviz.drawing.mathml import latex_sources
+from cnnviz.drawing.pictures import display_picture
 from cnnviz.images import load_sample
 from tests.conv_reference import reference_output
 
@@ -51,10 +45,10 @@ def torch_pictures(setup: ConvSetup, settings: dict) -> list[np.ndarray] | None:
     except RuntimeError:
         return None
     shown = np.concatenate(expected) if len(expected) == 3 else expected[0]
-    coloured, _ = figures.map_to_image(shown, white_at_least=1.0)
+    coloured, _ = grids.map_to_image(shown, white_at_least=1.0)
     canvas = (CAT.shape[0] + 2 * settings["padding"], CAT.shape[1] + 2 * settings["padding"])
     parts = np.split(coloured, 3) if len(expected) == 3 else [coloured]
-    sent = [display_picture(on_canvas(part, canvas), 100) for part in parts]
+    sent = [display_picture(on_canvas(part, canvas), jpeg_quality=100) for part in parts]
     return [np.asarray(Image.open(io.BytesIO(picture)).convert("RGB"), float) for picture in sent]
 
 
