@@ -9,11 +9,14 @@ the output-size formula filled in. Every number comes from the engine: ``convolu
 convolution, its size, the formula), ``conv_pixel`` (the pixel clicked), ``grids.map_to_image``
 (the colours).
 
-Frames are pictures, 10-40 kB each, and a release moves the base of every other slider's
+Frames are pictures, 10-100 kB each, and a release moves the base of every other slider's
 frames: so the view holds the frames of one slider at a time, asked for when it is pressed
 (``frames.frame_sets(..., only=...)``), and the browser keeps them while the other settings
 stay. Pictures are drawn once per setting and kept (``functools.lru_cache``, keyed by the
-photo's digest): the 41 bias frames share one convolution (``convolution.add_bias``).
+photo's digest). The output is drawn at display size: shrunk there (an area average) once per
+geometry, then biased and coloured, so the 41 bias frames share one convolution and one
+shrinking (``convolution.add_bias`` on the shrunk map; the range is the full output's), and a
+1024-pixel photo costs a frame what a 480-pixel one does (``bench/conv_frames.py``).
 """
 
 from __future__ import annotations
@@ -25,13 +28,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 from cnnviz import conv_pixel, convolution, i18n
 from cnnviz.drawing import grids
 from cnnviz.drawing.frames import Slider, frame_sets
 from cnnviz.drawing.marks import Box, clickable_picture_html, marks_svg, window_boxes
 from cnnviz.drawing.mathml import formula_mathml
-from cnnviz.drawing.pictures import display_picture, picture_html
+from cnnviz.drawing.pictures import DISPLAY_SIDE, display_picture, picture_html
 from cnnviz.drawing.pooling_view import markdown_html
 
 #: The view's sliders: setting name -> (low, high, default, step); URL keys ``conv.<name>``.
@@ -49,6 +54,9 @@ VIEW_CLASS = "conv-scrub"
 CANVAS_GREY = 235
 #: JPEG quality of the input (a photo, few variants) and of the output frames (many: bytes matter).
 INPUT_QUALITY, OUTPUT_QUALITY = 90, 80
+#: Longest side of the output as sent (``pictures.DISPLAY_SIDE``), and of each of R, G, B's maps (a third
+#: of the column wide each); a picture whose shorter side is under the second number is enlarged with square pixels.
+OUTPUT_SIDES = {1: (DISPLAY_SIDE, 240), 3: (DISPLAY_SIDE // 2, 120)}
 #: The output pixel clicked: (row, col, picture) with picture 0, or R, G, B's map 0..2; None: the centre.
 Clicked = tuple[int, int, int] | None
 
@@ -96,7 +104,7 @@ class ConvOutput:
 
     Attributes:
         shape: (H', W'), or (H', W', 3) for R, G, B separately.
-        low, high, mean: its smallest, largest and mean value.
+        low, high: its smallest and largest value.
         scale: how ``grids.map_to_image`` coloured it (the legend).
         pictures: the output on its canvas (one picture), or R, G, B's three maps on one scale.
         canvas: (rows, cols) of the canvas: the padded input's size.
@@ -105,10 +113,21 @@ class ConvOutput:
     shape: tuple[int, ...]
     low: float
     high: float
-    mean: float
     scale: grids.ColourScale
     pictures: tuple[bytes, ...]
     canvas: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class _Shrunk:
+    """A geometry's output before its bias, shrunk to display size: maps (C, h, w) float32 on a canvas
+    (rows, cols) of ``shown_canvas``; and the full output's shape and extremes (before the bias)."""
+
+    maps: np.ndarray = field(compare=False, repr=False)
+    shown_canvas: tuple[int, int]
+    shape: tuple[int, ...]
+    low: np.float32
+    high: np.float32
 
 
 def seen_input(pixels: np.ndarray, channel_mode: str, padding: int, padding_mode: str) -> np.ndarray:
@@ -130,14 +149,46 @@ def bias_key(bias: float) -> float:
     return round(float(bias), 6) + 0.0  # + 0.0: -0.0 is 0.0
 
 
-@functools.lru_cache(maxsize=4)  # (H', W'[, 3]) float32 each: a few MB for a large photo
-def _before_bias(setup: ConvSetup, stride: int, padding: int, dilation: int) -> np.ndarray:
+def shrink(maps: np.ndarray, canvas: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
+    """Output maps as drawn on a canvas of ``canvas`` (rows, cols), shrunk to their display size.
+
+    Args:
+        maps: (C, H', W') with C = 1, or 3 for R, G, B's maps (sent smaller: ``OUTPUT_SIDES``).
+
+    Returns:
+        (C, h, w) float32, each pixel the average of the output pixels it covers (unchanged when the
+        canvas fits the display size), and the canvas's (rows, cols) at that scale.
+    """
+    side, _ = OUTPUT_SIDES[len(maps)]
+    scale = min(1.0, side / max(canvas))
+    if scale == 1.0:
+        return maps.astype(np.float32), canvas
+    height, width = (max(1, round(size * scale)) for size in maps.shape[1:])
+    shrunk = F.interpolate(torch.as_tensor(maps, dtype=torch.float32)[None], size=(height, width), mode="area")[0]
+    return shrunk.numpy(), (max(1, round(canvas[0] * scale)), max(1, round(canvas[1] * scale)))
+
+
+def paint(maps: np.ndarray, canvas: tuple[int, int]) -> tuple[tuple[bytes, ...], grids.ColourScale]:
+    """Shrunk output maps (C, h, w) coloured on one scale (``grids.map_to_image``), each on a grey canvas,
+    encoded for the browser (``pictures.display_picture``); and the scale."""
+    _, small_side = OUTPUT_SIDES[len(maps)]
+    coloured, scale = grids.map_to_image(np.concatenate(maps), white_at_least=1.0)  # (C h, w): one scale
+    pictures = tuple(
+        display_picture(on_canvas(part, canvas), small_side, OUTPUT_QUALITY) for part in np.split(coloured, len(maps))
+    )
+    return pictures, scale
+
+
+@functools.lru_cache(maxsize=16)  # shrunk maps: at most 480 x 480 floats each
+def _shrunk(setup: ConvSetup, stride: int, padding: int, dilation: int) -> _Shrunk:
     out = convolution.convolve_image(
         setup.photo.pixels.astype(np.float32) / 255, setup.weights, setup.channel_mode, stride, padding, dilation,
         setup.padding_mode, setup.flip,
     )  # fmt: skip
-    out.flags.writeable = False  # shared by every bias
-    return out
+    maps = out.transpose(2, 0, 1) if out.ndim == 3 else out[None]  # (C, H', W')
+    height, width = setup.photo.pixels.shape[:2]
+    shown, shown_canvas = shrink(maps, (height + 2 * padding, width + 2 * padding))
+    return _Shrunk(shown, shown_canvas, out.shape, out.min(), out.max())
 
 
 def convolved(setup: ConvSetup, settings: Mapping[str, float]) -> ConvOutput:
@@ -156,19 +207,12 @@ def convolved(setup: ConvSetup, settings: Mapping[str, float]) -> ConvOutput:
 
 @functools.lru_cache(maxsize=128)
 def _output(setup: ConvSetup, stride: int, padding: int, dilation: int, bias: float) -> ConvOutput:
-    out = convolution.add_bias(_before_bias(setup, stride, padding, dilation), bias)
+    shrunk = _shrunk(setup, stride, padding, dilation)
+    pictures, scale = paint(convolution.add_bias(shrunk.maps, bias), shrunk.shown_canvas)
+    # The full output's extremes: adding a number keeps the order, so min(x + b) is min(x) + b exactly.
+    low, high = (float(convolution.add_bias(value, bias)) for value in (shrunk.low, shrunk.high))
     height, width = setup.photo.pixels.shape[:2]
-    canvas = (height + 2 * padding, width + 2 * padding)
-    if out.ndim == 3:
-        # One colour scale for the three maps: stacked into one (3 H', W') map, coloured, cut apart.
-        stacked, scale = grids.map_to_image(np.concatenate(out.transpose(2, 0, 1)), white_at_least=1.0)
-        pictures = tuple(
-            display_picture(on_canvas(part, canvas), jpeg_quality=OUTPUT_QUALITY) for part in np.split(stacked, 3)
-        )
-    else:
-        shown, scale = grids.map_to_image(out, white_at_least=1.0)  # pixels run 0..1
-        pictures = (display_picture(on_canvas(shown, canvas), jpeg_quality=OUTPUT_QUALITY),)
-    return ConvOutput(out.shape, float(out.min()), float(out.max()), float(out.mean()), scale, pictures, canvas)
+    return ConvOutput(shrunk.shape, low, high, scale, pictures, (height + 2 * padding, width + 2 * padding))
 
 
 @functools.lru_cache(maxsize=32)

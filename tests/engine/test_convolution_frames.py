@@ -11,15 +11,14 @@ import pytest
 from PIL import Image
 
 from cnnviz import convolution, kernels
-from cnnviz.drawing import grids
-from cnnviz.drawing.convolution_view import CONV_SLIDERS, SLOTS, ConvSetup, conv_frame, conv_frame_set, on_canvas
+from cnnviz.drawing.convolution_view import CONV_SLIDERS, SLOTS, ConvSetup, conv_frame, conv_frame_set, paint, shrink
 from cnnviz.drawing.frames import frame_at
 from cnnviz.drawing.mathml import latex_sources
-from cnnviz.drawing.pictures import display_picture
 from cnnviz.images import load_sample
 from tests.conv_reference import reference_output
 
-CAT = load_sample("cat.jpg").pixels  # 300 x 451
+CAT = load_sample("cat.jpg").pixels  # 300 x 451: drawn at its own size
+BIG_CAT = CAT.repeat(2, 0).repeat(2, 1)  # 600 x 902: shrunk to the display size
 DEFAULTS = {name: default for name, (_, _, default, _) in CONV_SLIDERS.items()}
 
 
@@ -38,17 +37,14 @@ def number(text: str) -> float:
 
 
 def torch_pictures(setup: ConvSetup, settings: dict) -> list[np.ndarray] | None:
-    """Torch's output for ``settings`` coloured and sent as the lesson does it (JPEG at quality 100), decoded;
-    None when it has no output."""
+    """Torch's output for ``settings`` drawn as the lesson draws an output (shrunk to display size,
+    coloured, on its canvas, sent as JPEG), decoded; None when it has no output."""
     try:
         expected = reference(setup, settings)
     except RuntimeError:
         return None
-    shown = np.concatenate(expected) if len(expected) == 3 else expected[0]
-    coloured, _ = grids.map_to_image(shown, white_at_least=1.0)
-    canvas = (CAT.shape[0] + 2 * settings["padding"], CAT.shape[1] + 2 * settings["padding"])
-    parts = np.split(coloured, 3) if len(expected) == 3 else [coloured]
-    sent = [display_picture(on_canvas(part, canvas), jpeg_quality=100) for part in parts]
+    height, width = setup.photo.pixels.shape[:2]
+    sent, _ = paint(*shrink(expected, (height + 2 * settings["padding"], width + 2 * settings["padding"])))
     return [np.asarray(Image.open(io.BytesIO(picture)).convert("RGB"), float) for picture in sent]
 
 
@@ -72,7 +68,7 @@ def check_numbers(frame: tuple[str, ...], setup: ConvSetup, settings: dict, name
     drawn = pictures(slot(frame, "maps" if channels == 3 else "output"))
     step = CONV_SLIDERS[name][3]
     errors = {}
-    for offset in (-1, 0, 1):  # JPEG at quality 80 differs from 100 by a few levels; a neighbour by more
+    for offset in (-1, 0, 1):  # float32 vs float64 may move a few colours a level; a neighbour moves many
         wanted = torch_pictures(setup, {**settings, name: round(settings[name] + offset * step, 1)})
         if wanted is not None and wanted[0].shape == drawn[0].shape:
             errors[offset] = max(np.abs(picture - want).mean() for picture, want in zip(drawn, wanted, strict=True))
@@ -87,15 +83,19 @@ def check_numbers(frame: tuple[str, ...], setup: ConvSetup, settings: dict, name
 
 
 @pytest.mark.parametrize(
-    ("channel_mode", "preset", "base"),
+    ("pixels", "channel_mode", "preset", "base", "sliders"),
     [
-        ("gray", "sobel x", DEFAULTS),
-        ("per_channel", "emboss", {"stride": 3, "padding": 2, "dilation": 2, "bias": 0.5}),
+        (CAT, "gray", "sobel x", DEFAULTS, list(CONV_SLIDERS)),
+        (CAT, "per_channel", "emboss", {"stride": 3, "padding": 2, "dilation": 2, "bias": 0.5}, list(CONV_SLIDERS)),
+        (BIG_CAT, "gray", "sobel x", {**DEFAULTS, "padding": 4}, ["stride", "bias"]),
+        (BIG_CAT, "per_channel", "sharpen", DEFAULTS, ["bias"]),
     ],
+    ids=["cat-gray", "cat-rgb", "big-gray", "big-rgb"],
 )
-def test_every_frame_is_the_engines_drawing_with_torchs_numbers(channel_mode, preset, base):
-    setup = ConvSetup.of(CAT, kernels.preset(preset), channel_mode, "reflect", flip=True)
-    for name, (low, high, _, step) in CONV_SLIDERS.items():
+def test_every_frame_is_the_engines_drawing_with_torchs_numbers(pixels, channel_mode, preset, base, sliders):
+    setup = ConvSetup.of(pixels, kernels.preset(preset), channel_mode, "reflect", flip=True)
+    for name in sliders:
+        low, high, _, step = CONV_SLIDERS[name]
         frame_set = conv_frame_set(setup, base, None, "en", pressed=name)
         assert list(frame_set["frames"]) == [name] and frame_set["lazy"]
         values = [round(low + index * step, 1) for index in range(round((high - low) / step) + 1)]
@@ -161,3 +161,14 @@ def test_an_unusable_kernel_shows_the_input_and_asks_for_a_fix():
     frame = conv_frame(setup, DEFAULTS, None, "en")
     assert "Fix the kernel" in slot(frame, "output") and "× 3" in slot(frame, "input_heading")
     assert len(pictures(slot(frame, "input_picture"))) == 1 and not slot(frame, "input_marks")
+
+
+def test_shrinking_averages_the_output_pixels_each_display_pixel_covers():
+    blocks = np.arange(480 * 240, dtype=np.float32).reshape(1, 480, 240)  # one value per display pixel
+    shrunk, canvas = shrink(blocks.repeat(2, 1).repeat(2, 2), (960, 480))  # 2 x 2 output pixels each
+    assert canvas == (480, 240) and np.array_equal(shrunk, blocks)
+    three = np.stack([np.full((800, 600), value, np.float32) for value in (-1, 0, 2)])  # R, G, B: 240 px
+    shrunk, canvas = shrink(three, (800, 800))
+    assert canvas == (240, 240) and shrunk.shape == (3, 240, 180) and np.array_equal(shrunk[:, 0, 0], [-1, 0, 2])
+    small = np.ones((1, 30, 40), np.float32)
+    assert shrink(small, (32, 42))[1] == (32, 42)  # fits: drawn at its own size (and enlarged when sent)
