@@ -53,7 +53,7 @@ VIEW_CLASS = "conv-scrub"
 #: Where the output has no pixel on the canvas it shares with the input.
 CANVAS_GREY = 235
 #: JPEG quality of the input (a photo, few variants) and of the output frames (many: bytes matter).
-INPUT_QUALITY, OUTPUT_QUALITY = 90, 80
+INPUT_QUALITY, OUTPUT_QUALITY = 85, 75
 #: Longest side of the output as sent (``pictures.DISPLAY_SIDE``), and of each of R, G, B's maps (a third
 #: of the column wide each); a picture whose shorter side is under the second number is enlarged with square pixels.
 OUTPUT_SIDES = {1: (DISPLAY_SIDE, 240), 3: (DISPLAY_SIDE // 2, 120)}
