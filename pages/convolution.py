@@ -20,7 +20,7 @@ PIXEL_KEY = "conv.pixel"
 VIEW_KEY = "conv.scrub"
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=12, show_spinner=False)  # 0.1-4 MB each (bench/conv_frames.py)
 def frames(_setup: ConvSetup, context: str, values: tuple[tuple[str, float], ...], pressed: str | None,
            clicked_pixel: tuple[int, int, int] | None, lang: str) -> bytes:  # fmt: skip
     """The scrubbing view's frames, packed: the base frame, and the pressed slider's frames if one was.

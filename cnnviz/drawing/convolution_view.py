@@ -179,7 +179,7 @@ def paint(maps: np.ndarray, canvas: tuple[int, int]) -> tuple[tuple[bytes, ...],
     return pictures, scale
 
 
-@functools.lru_cache(maxsize=16)  # shrunk maps: at most 480 x 480 floats each
+@functools.lru_cache(maxsize=8)  # a geometry's shrunk maps: at most 480 x 480 floats (3 x 240 x 240)
 def _shrunk(setup: ConvSetup, stride: int, padding: int, dilation: int) -> _Shrunk:
     out = convolution.convolve_image(
         setup.photo.pixels.astype(np.float32) / 255, setup.weights, setup.channel_mode, stride, padding, dilation,
@@ -205,7 +205,7 @@ def convolved(setup: ConvSetup, settings: Mapping[str, float]) -> ConvOutput:
     return _output(setup, *geometry, bias_key(settings["bias"]))
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=128)  # its pictures: 10-100 kB
 def _output(setup: ConvSetup, stride: int, padding: int, dilation: int, bias: float) -> ConvOutput:
     shrunk = _shrunk(setup, stride, padding, dilation)
     pictures, scale = paint(convolution.add_bias(shrunk.maps, bias), shrunk.shown_canvas)
@@ -215,7 +215,7 @@ def _output(setup: ConvSetup, stride: int, padding: int, dilation: int, bias: fl
     return ConvOutput(shrunk.shape, low, high, scale, pictures, (height + 2 * padding, width + 2 * padding))
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=16)  # 30-130 kB each
 def input_picture(photo: Photo, channel_mode: str, padding: int, padding_mode: str) -> bytes:
     """The input as the kernel sees it, with its padding, as the browser gets it."""
     return display_picture(seen_input(photo.pixels, channel_mode, padding, padding_mode), jpeg_quality=INPUT_QUALITY)
@@ -274,7 +274,7 @@ def _note(markdown: str, kind: str) -> str:
     return f'<div class="cnnviz-note {kind}"><p>{markdown_html(markdown)}</p></div>'
 
 
-@functools.lru_cache(maxsize=32)  # one text per padding: every other slider's frames share it
+@functools.lru_cache(maxsize=16)  # one text per padding: every other slider's frames share it
 def _input_part(photo: Photo, channel_mode: str, padding: int, padding_mode: str, alt: str) -> str:
     return f'<div class="conv-input">{picture_html(input_picture(photo, channel_mode, padding, padding_mode), alt, "")}</div>'
 
@@ -323,7 +323,7 @@ def conv_frame(setup: ConvSetup, settings: Mapping[str, float], clicked: Clicked
     return _frame(setup, *geometry, bias_key(settings["bias"]), clicked, lang)
 
 
-@functools.lru_cache(maxsize=256)  # ~40 kB each; dragging back, or a second student, draws nothing
+@functools.lru_cache(maxsize=128)  # 15-130 kB each (~3 sliders' sets); a second student draws nothing
 def _frame(setup: ConvSetup, stride: int, padding: int, dilation: int, bias: float, clicked: Clicked,
            lang: str) -> tuple[str, ...]:  # fmt: skip
     settings = {"stride": stride, "padding": padding, "dilation": dilation, "bias": bias}
