@@ -36,7 +36,7 @@ from cnnviz.images import load_sample
 from pages.scrub_view import pack
 
 DEFAULTS = {name: default for name, (_, _, default, _) in CONV_SLIDERS.items()}
-CACHED = ("_frame", "_output", "_shrunk", "input_picture", "_input_part")
+CACHED = ("_frame", "_output", "_shrunk", "input_picture", "_input_part", "_seen")
 
 
 def photos() -> dict[str, np.ndarray]:

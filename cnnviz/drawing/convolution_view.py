@@ -130,11 +130,18 @@ class _Shrunk:
     high: np.float32
 
 
-def seen_input(pixels: np.ndarray, channel_mode: str, padding: int, padding_mode: str) -> np.ndarray:
-    """What the kernel slides over, as uint8: gray or colour as the channel mode says, with its padding."""
-    rgb = pixels.astype(np.float32) / 255
+@functools.lru_cache(maxsize=4)  # (H, W[, 3]) uint8: what every padding pads
+def _seen(photo: Photo, channel_mode: str) -> np.ndarray:
+    """The photo as the channel mode sees it (gray or colour), as uint8, without padding."""
+    rgb = photo.pixels.astype(np.float32) / 255
     seen = convolution.to_gray(rgb) if channel_mode == "gray" else rgb
-    return np.rint(np.clip(convolution.pad_grid(seen, padding, padding_mode), 0, 1) * 255).astype(np.uint8)
+    return np.rint(np.clip(seen, 0, 1) * 255).astype(np.uint8)
+
+
+def seen_input(photo: Photo, channel_mode: str, padding: int, padding_mode: str) -> np.ndarray:
+    """What the kernel slides over, as uint8: gray or colour as the channel mode says, with its padding
+    (``convolution.pad_grid``: padding copies pixels or adds zeros, so the whole numbers stay whole)."""
+    return convolution.pad_grid(_seen(photo, channel_mode), padding, padding_mode).astype(np.uint8)
 
 
 def on_canvas(shown: np.ndarray, canvas: tuple[int, int]) -> np.ndarray:
@@ -218,7 +225,7 @@ def _output(setup: ConvSetup, stride: int, padding: int, dilation: int, bias: fl
 @functools.lru_cache(maxsize=16)  # 30-130 kB each
 def input_picture(photo: Photo, channel_mode: str, padding: int, padding_mode: str) -> bytes:
     """The input as the kernel sees it, with its padding, as the browser gets it."""
-    return display_picture(seen_input(photo.pixels, channel_mode, padding, padding_mode), jpeg_quality=INPUT_QUALITY)
+    return display_picture(seen_input(photo, channel_mode, padding, padding_mode), jpeg_quality=INPUT_QUALITY)
 
 
 def clicked_pixel(setup: ConvSetup, settings: Mapping[str, float], shape: tuple[int, ...],

@@ -11,7 +11,17 @@ import pytest
 from PIL import Image
 
 from cnnviz import convolution, kernels
-from cnnviz.drawing.convolution_view import CONV_SLIDERS, SLOTS, ConvSetup, conv_frame, conv_frame_set, paint, shrink
+from cnnviz.drawing.convolution_view import (
+    CONV_SLIDERS,
+    SLOTS,
+    ConvSetup,
+    Photo,
+    conv_frame,
+    conv_frame_set,
+    paint,
+    seen_input,
+    shrink,
+)
 from cnnviz.drawing.frames import frame_at
 from cnnviz.drawing.mathml import latex_sources
 from cnnviz.images import load_sample
@@ -172,3 +182,15 @@ def test_shrinking_averages_the_output_pixels_each_display_pixel_covers():
     assert canvas == (240, 240) and shrunk.shape == (3, 240, 180) and np.array_equal(shrunk[:, 0, 0], [-1, 0, 2])
     small = np.ones((1, 30, 40), np.float32)
     assert shrink(small, (32, 42))[1] == (32, 42)  # fits: drawn at its own size (and enlarged when sent)
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
+def test_the_input_is_drawn_with_its_padding_as_the_kernel_sees_it(padding_mode):
+    """Rounded to whole numbers, then padded (``convolution.pad_grid``): what padding the 0..1 values and
+    rounding gives, in every padding mode, gray and colour."""
+    photo = Photo.of(CAT[:40, :50])
+    for channel_mode in ("gray", "sum"):
+        rgb = CAT[:40, :50].astype(np.float32) / 255
+        seen = convolution.to_gray(rgb) if channel_mode == "gray" else rgb
+        padded = np.rint(np.clip(convolution.pad_grid(seen, 7, padding_mode), 0, 1) * 255).astype(np.uint8)
+        assert np.array_equal(seen_input(photo, channel_mode, 7, padding_mode), padded)
