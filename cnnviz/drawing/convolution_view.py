@@ -135,7 +135,7 @@ def _seen(photo: Photo, channel_mode: str) -> np.ndarray:
     """The photo as the channel mode sees it (gray or colour), as uint8, without padding."""
     rgb = photo.pixels.astype(np.float32) / 255
     seen = convolution.to_gray(rgb) if channel_mode == "gray" else rgb
-    return np.rint(np.clip(seen, 0, 1) * 255).astype(np.uint8)
+    return np.rint(np.clip(seen.astype(np.float64), 0, 1) * 255).astype(np.uint8)  # as pad_grid's float64 rounds
 
 
 def seen_input(photo: Photo, channel_mode: str, padding: int, padding_mode: str) -> np.ndarray:

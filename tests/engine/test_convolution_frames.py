@@ -188,9 +188,10 @@ def test_shrinking_averages_the_output_pixels_each_display_pixel_covers():
 def test_the_input_is_drawn_with_its_padding_as_the_kernel_sees_it(padding_mode):
     """Rounded to whole numbers, then padded (``convolution.pad_grid``): what padding the 0..1 values and
     rounding gives, in every padding mode, gray and colour."""
-    photo = Photo.of(CAT[:40, :50])
+    noise = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)  # gray values on every .5
+    photo = Photo.of(noise)
     for channel_mode in ("gray", "sum"):
-        rgb = CAT[:40, :50].astype(np.float32) / 255
+        rgb = noise.astype(np.float32) / 255
         seen = convolution.to_gray(rgb) if channel_mode == "gray" else rgb
         padded = np.rint(np.clip(convolution.pad_grid(seen, 7, padding_mode), 0, 1) * 255).astype(np.uint8)
         assert np.array_equal(seen_input(photo, channel_mode, 7, padding_mode), padded)
