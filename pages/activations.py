@@ -129,14 +129,23 @@ def curves_panel() -> None:
     ranges = activations_view.RANGE_SLIDERS | on_view
     values = scrub_view.values_from_url("act", ranges)
     settings = activations_view.CurvesSettings(tuple(chosen), threshold, tuple(fixed.items()))
-    scrub_view.scrub_view("act.scrub", "act", list(values), curves_frames(settings, tuple(values.items()), ui.lang()))
     scrub_view.values_to_url("act", ranges, values)
-    every = fixed | values
+    view_slot = scrub_view.reserve()  # the view is drawn last, after the tables below
+    with ui.panel("act.curves.tables"):
+        curve_tabs(chosen, fixed | values, threshold)
+    with view_slot:
+        scrub_view.scrub_view(
+            "act.scrub", "act", list(values), curves_frames(settings, tuple(values.items()), ui.lang())
+        )
+
+
+def curve_tabs(chosen: list[str], every: dict[str, float], threshold: float) -> None:
+    """A tab per function the range allows: its formula, summary, table and code (``describe``)."""
     curves, params = [], {}
     for key in chosen:  # the view says why a function is left out
         params[key] = {p.name: every[f"{key}.{p.name}"] for p in activations.get(key).parameters}
         try:
-            curves.append(activations.curve(key, values["low"], values["high"], params[key]))
+            curves.append(activations.curve(key, every["low"], every["high"], params[key]))
         except ValueError:
             continue
     if not curves:

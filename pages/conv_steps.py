@@ -208,17 +208,20 @@ def lesson() -> None:
     if playing != timed_fragment():
         st.rerun()  # start or stop the timer: it is set when the fragment is defined
     position = current_position(1 if output is None else output.size, playing)
+    scrub_view.values_to_url("steps", {name: STEPS_SLIDERS[name] for name in geometry}, geometry)
     with ui.panel("steps.window"):
-        values = (*geometry.items(), ("position", position))
-        scrub_view.scrub_view("steps.scrub", "steps", [*geometry, "position"], steps_frames(numbers, values, ui.lang()))
-        scrub_view.values_to_url("steps", {name: STEPS_SLIDERS[name] for name in geometry}, geometry)
+        view_slot = scrub_view.reserve()  # the view is drawn last, after the panels below
         if output is None:
             offer_nearest(grid, kernel, settings)
-            return
-        position_buttons(output.size)
-        ui.code_panel(codegen.conv2d_on_grid(grid, kernel, **settings, flip=flip))
-    with ui.panel("steps.im2col"):
-        im2col_view(kernel_row, columns, output, position).draw()
+        else:
+            position_buttons(output.size)
+            ui.code_panel(codegen.conv2d_on_grid(grid, kernel, **settings, flip=flip))
+    if output is not None:
+        with ui.panel("steps.im2col"):
+            im2col_view(kernel_row, columns, output, position).draw()
+    with view_slot, ui.panel("steps.window"):
+        values = (*geometry.items(), ("position", position))
+        scrub_view.scrub_view("steps.scrub", "steps", [*geometry, "position"], steps_frames(numbers, values, ui.lang()))
 
 
 def timed_fragment() -> bool:

@@ -1,6 +1,7 @@
 """Pooling: window by window on a grid of numbers, its backward pass, on the image, and under shifts."""
 
 import random
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -121,9 +122,10 @@ def show_grid(html: str) -> None:
     st.html(html, width="content")
 
 
-def grid_section(settings: PoolSettings) -> None:
-    """The grid's controls, the scrubbing view (grid size, window, stride, padding, selected cell:
-    ``cnnviz/drawing/pool_view.py``), then what follows a release: the code and the backward pass."""
+def grid_section(settings: PoolSettings) -> Callable[[], None]:
+    """The grid's controls, the scrubbing view's place (grid size, window, stride, padding, selected
+    cell: ``cnnviz/drawing/pool_view.py``), then what follows a release: the code and the backward
+    pass. Returns what draws the view, to call after the image section (``scrub_view.reserve``)."""
     st.subheader(ui.t("pool.grid.header"))
     with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' three
         source = choose("pool.grid.source", ("random", "image"), "random")
@@ -139,25 +141,32 @@ def grid_section(settings: PoolSettings) -> None:
     sliders = pool_view.pool_sliders(settings.kind)
     geometry = {name: st.session_state[f"pool.{name}"] for name in POOL_SLIDERS}
     grid = grids[geometry["grid.size"]]
+    scrub_view.values_to_url("pool", POOL_SLIDERS, geometry)
+    pooled = cell = None
     with ui.panel("pool.forward"):
+        view_slot = scrub_view.reserve()
         try:
             pooled = pooled_grid(grid, settings)
         except ValueError:
             pooled = None  # the view says why, and the nearest settings that work
         cell = current_cell(1 if pooled is None else pooled.output.size)
-        values = {name: geometry[name] for name in sliders} | ({} if settings.kind == "global_avg" else {"cell": cell})
-        numbers = pool_view.PoolNumbers.of(grids, settings)
-        scrub_view.scrub_view(
-            "pool.scrub", "pool", list(values), pool_frames(numbers, tuple(values.items()), ui.lang())
-        )
-        scrub_view.values_to_url("pool", POOL_SLIDERS, geometry)
-        if pooled is None:
-            return
-        code_panel(grid, pooled)
+        if pooled is not None:
+            code_panel(grid, pooled)
 
-    with ui.panel("pool.backward"):
-        cell_px = max(24, min(44, pool_view.GRID_WIDTH // pooled.layout.shape[1]))
-        backward(grid, pooled, divmod(cell - 1, pooled.output.shape[1]), cell_px)
+    def draw_view() -> None:
+        with view_slot, ui.panel("pool.forward"):
+            values = {name: geometry[name] for name in sliders}
+            values |= {} if settings.kind == "global_avg" or cell is None else {"cell": cell}
+            numbers = pool_view.PoolNumbers.of(grids, settings)
+            scrub_view.scrub_view(
+                "pool.scrub", "pool", list(values), pool_frames(numbers, tuple(values.items()), ui.lang())
+            )
+
+    if pooled is not None:
+        with ui.panel("pool.backward"):
+            cell_px = max(24, min(44, pool_view.GRID_WIDTH // pooled.layout.shape[1]))
+            backward(grid, pooled, divmod(cell - 1, pooled.output.shape[1]), cell_px)
+    return draw_view
 
 
 def code_panel(grid: np.ndarray, pooled: pooling.PooledGrid) -> None:
@@ -304,8 +313,9 @@ def lesson() -> None:
     with settings_column:
         settings = read_settings()
     with grid_column:
-        grid_section(settings)
+        draw_view = grid_section(settings)
     image_section(settings)
+    draw_view()  # the scrubbing view last, after the panels its release changes (scrub_view.reserve)
 
 
 st.title(ui.t("pool.title"))
