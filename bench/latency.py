@@ -1,25 +1,35 @@
 """Interaction latency in chromium: from the slider key press to the updated page, per page.
 
 Each measured change presses an arrow key on the page's main slider (sweeping it from
-end to end and back) and times, inside the page, from the ``keydown`` event to the
-moment the page has settled: the rerun has finished, the status widget is gone, every
-changed image has loaded, and nothing in the DOM has changed for ``--quiet-ms``
-(the settle time is the last DOM change / image load / URL change, not the end of the
-quiet wait).
+end to end and back) and times, inside the page, from the ``keydown`` event to two moments:
+
+- **content painted** (the goal's measure): the last change of the page's content and URL:
+  every DOM change outside a scrubbing view's own element, except the marks Streamlit puts on
+  every element while a run is under way (``data-stale``, the run state, the classes of stale
+  blocks) and its header, status widget and sidebar; and the URL's last write.
+- **settled**: the rerun has finished, every changed image has loaded, and nothing in the DOM
+  has changed for ``--quiet-ms`` (the last DOM change / image load / URL change, not the end
+  of the quiet wait). For a scrubbing view this includes its new frame set.
 
 A lesson with a scrubbing view (``RELEASES``) is measured on the view's own slider: the
 key press moves the view at once and is a release (``scrub_view.js`` sends the values
-back), so what is timed is the page's dependent panels catching up. Each change is
-checked: the URL holds the new value (or drops it at the default) and the code panel
-shows other code (``wrong`` counts the changes where either did not happen); each is
-also marked as the first visit of that value or a revisit (the server's caches).
+back), so what is timed is the page's dependent panels catching up; the view's new frame set
+(the frames of its *other* sliders around the released value: nothing on screen changes when
+it arrives) is timed apart ("frame set arrived"). Each change is checked: the URL holds the
+new value (or drops it at the default) and the code panel shows other code ("URL/code
+missed" counts the changes where either did not happen); each is also marked as the first
+visit of that value or a revisit (the server's caches).
 
 The reference is the same measurement on ``bench/bare_app.py`` (one slider, one line of
 text: the floor of Streamlit itself), measured in the same run, interleaved with the
-pages change by change so background load hits every page alike.
+pages change by change so background load hits every page alike. ``--before DIR`` also
+serves another checkout's app.py and measures each page there too, interleaved: a
+before/after in one run.
 
 Run: ``python -m bench.latency [--changes 30] [--pages convolution pooling]``; a scrubbing view's
-other slider: ``--pages conv_steps:position``; the five scrubbing lessons: ``--pages scrub``.
+other slider: ``--pages conv_steps:position``; the five scrubbing lessons: ``--pages scrub``;
+before/after: ``git archive main | tar -x -C /tmp/main && python -m bench.latency --pages scrub
+--before /tmp/main`` (link a virtualenv into it).
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ import argparse
 import contextlib
 import io
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
@@ -275,8 +285,8 @@ def with_before(cases: list[Case]) -> list[Case]:
     """Each page twice, interleaved: on this checkout's server and on the ``--before`` one's."""
     twins = [cases[0]]
     for case in cases[1:]:
-        twin = Case(f"{case.name} (before)", case.url_path, case.control, upload=case.upload, release=case.release)
-        twins += [case, replace(twin, before=True)]  # its own lists: replace() would share the case's
+        twins += [case, Case(f"{case.name} (before)", case.url_path, case.control, before=True, upload=case.upload,
+                             release=case.release)]  # fmt: skip
     return twins
 
 
