@@ -113,6 +113,20 @@ def _store_release(key: str, prefix: str, names: list[str], scales: dict[str, in
             st.session_state[f"{prefix}.{name}"] = round(value, 9) if isinstance(value, float) else value
 
 
+def reserve():
+    """A scrubbing view's place on the page, to fill (``with place: scrub_view(...)``) after the
+    panels that follow its sliders.
+
+    A release reruns the page's fragment, and Streamlit sends each element as the script reaches
+    it. The new frame set (every other slider's frames around the released value) is the run's
+    slowest part (10 ms to over 1 s of drawing and packing on a busy server, ``bench/RESULTS.md``),
+    while what a release changes on screen is the URL and the panels: the frames of the released
+    slider, the one on show, are already in the browser. So the panels go first and are painted
+    while the frame set is drawn; the view keeps its DOM (same container, same key).
+    """
+    return st.container()
+
+
 def scrub_view(key: str, prefix: str, names: list[str], packed: bytes, scales: dict[str, int] | None = None,
                clicks: str | None = None) -> None:  # fmt: skip
     """Show a frame set (``cnnviz.drawing.frames.frame_sets``, :func:`pack`-ed) as a scrubbing view.
