@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import streamlit as st
@@ -521,6 +521,12 @@ def class_label(name: str) -> str:
     """A class name in the interface language where the catalogue has one (the shapes), else as stored."""
     key = f"fmap.class.{name}"
     return t(key) if key in i18n.catalogue(i18n.DEFAULT_LANGUAGE) else name
+
+
+def class_labels(names: Sequence[str]) -> tuple[str, ...]:
+    """A network's class names in the interface language, in output order: ImageNet's from its
+    translated list (by position: two of its English names repeat), others as ``class_label``."""
+    return i18n.translated_class_names(names, lang()) or tuple(class_label(name) for name in names)
 
 
 def setting_buttons(suggestions: list[tuple[str, int | str]], prefix: str) -> None:
