@@ -288,10 +288,16 @@ class TrainingWorkers:
             reply = worker.ask(message, stop, timeout)
             if reply["kind"] == "missing_data":
                 data = run.data
-                worker.send({
-                    "kind": "data", "key": run.data_key, "images": data.images.clone(), "labels": data.labels.clone(),
-                    "heldout_images": data.heldout_images.clone(), "heldout_labels": data.heldout_labels.clone(),
-                })  # fmt: skip  (clones: a view would send its whole base tensor)
+                worker.send(
+                    {
+                        "kind": "data",
+                        "key": run.data_key,
+                        "images": data.images.clone(),
+                        "labels": data.labels.clone(),
+                        "heldout_images": data.heldout_images.clone(),
+                        "heldout_labels": data.heldout_labels.clone(),
+                    }
+                )  # fmt: skip  (clones: a view would send its whole base tensor)
                 reply = worker.ask(message, stop, timeout)
         except (EOFError, OSError, TimeoutError) as error:
             log.warning("Training worker failed during a slice of %r: %s", run.label, error or type(error).__name__)
