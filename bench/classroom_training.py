@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 import time
+from pathlib import Path
 
 from bench import common
 from bench.classroom import GOAL, failures, latencies_ms, per_page_p95, walk_together
@@ -72,6 +74,45 @@ class Trainer:
                 last_step = int(found.group(1))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (the server's training workers)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return found
+
+
+class CpuMeter:
+    """CPU seconds the server process and its children (training workers) use during a phase: what
+    the class's load costs the server, read from the kernel's accounting rather than from the
+    clock, so the other programs on a shared machine do not count."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+
+    def reading(self) -> dict[int, float]:
+        return {pid: cpu_seconds(pid) for pid in [self.server_pid, *children(self.server_pid)]}
+
+    def used(self, before: dict[int, float]) -> tuple[float, float]:
+        """(server, workers) CPU seconds since ``before``."""
+        now = self.reading()
+        server = now.pop(self.server_pid) - before.get(self.server_pid, 0.0)
+        return server, sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())
+
+
 async def train_while_walking(url: str, args: argparse.Namespace, pages: list[str]) -> tuple[list, list[Trainer]]:
     sessions = [await Session.open(url) for _ in range(args.training)]
     trainers = [Trainer(session, 500 + number) for number, session in enumerate(sessions)]
@@ -87,7 +128,7 @@ async def train_while_walking(url: str, args: argparse.Namespace, pages: list[st
     return walkers, trainers
 
 
-async def run(url: str, args: argparse.Namespace, pages: list[str]) -> dict:
+async def run(url: str, args: argparse.Namespace, pages: list[str], meter: CpuMeter) -> dict:
     await walk_together(url, 1, 1000, 0.0, [*pages, "training"], len(pages) + 1, 1)  # warm-up
     solo = []
     for walk in range(args.solo):
@@ -98,14 +139,21 @@ async def run(url: str, args: argparse.Namespace, pages: list[str]) -> dict:
     print(f"  the class's first walk (not measured): {time.perf_counter() - started:.0f} s", file=sys.stderr)
     alone, mixed, trainers, rounds = [], [], [], []
     started = time.perf_counter()
+    cpu = {"alone": [0.0, 0.0, 0.0], "mixed": [0.0, 0.0, 0.0]}  # server CPU s, workers CPU s, wall s
     for number in range(args.rounds):
+        before, clock = meter.reading(), time.perf_counter()
         round_alone = await walk_together(url, args.students, 0, args.think, pages, args.interactions, args.moves)
+        used = (*meter.used(before), time.perf_counter() - clock)
+        cpu["alone"] = [total + part for total, part in zip(cpu["alone"], used, strict=True)]
+        before, clock = meter.reading(), time.perf_counter()
         round_mixed, round_trainers = await train_while_walking(url, args, pages)
+        used = (*meter.used(before), time.perf_counter() - clock)
+        cpu["mixed"] = [total + part for total, part in zip(cpu["mixed"], used, strict=True)]
         alone, mixed, trainers = alone + round_alone, mixed + round_mixed, trainers + round_trainers
         p95 = [common.percentile(latencies_ms(walkers), 0.95) for walkers in (round_alone, round_mixed)]
         rounds.append(p95)
         print(f"  round {number + 1}: p95 {p95[0]:.0f} ms without training, {p95[1]:.0f} ms with", file=sys.stderr)
-    return {"solo": solo, "alone": alone, "mixed": mixed, "trainers": trainers, "rounds": rounds,
+    return {"solo": solo, "alone": alone, "mixed": mixed, "trainers": trainers, "rounds": rounds, "cpu": cpu,
             "seconds": time.perf_counter() - started}  # fmt: skip
 
 
@@ -121,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pages = [page.url_path for page in PAGES if page.slug not in ("home", *HEAVY_PAGES)]
     with harness.serve("app.py") as server:
-        result = asyncio.run(run(server.url, args, pages))
+        result = asyncio.run(run(server.url, args, pages, CpuMeter(server.process.pid)))
         server_log = server.log_tail(10_000)
     stats = {name: common.summary(latencies_ms(result[name])) for name in ("solo", "alone", "mixed")}
     trainers: list[Trainer] = result["trainers"]
@@ -145,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         f"; median {stats['mixed']['median'] / stats['alone']['median']:.2f}; per round (p95): "
         + ", ".join(f"{mixed / alone:.2f}" for alone, mixed in result["rounds"])
     )
+    cpu_rows = [[names[group], server, workers, wall, server / wall, workers / wall]
+                for group, (server, workers, wall) in result["cpu"].items()]  # fmt: skip
+    print(common.table(["phases", "server CPU s", "workers CPU s", "wall s", "server cores", "workers cores"],
+                       cpu_rows))  # fmt: skip
     trainer_rows = [[t.number, len(t.results), t.runs_started, t.steps, sum(not r.ok for r in t.results)]
                     for t in trainers]  # fmt: skip
     print(common.table(["trainer", "reruns", "runs started", "steps trained", "errors"], trainer_rows))
@@ -159,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nThe server's first traceback:\n" + server_log[server_log.index("Traceback") :][:3000])
     common.record(
         "classroom_training",
-        {"args": vars(args), **stats, "errors": errors, "rounds_p95": result["rounds"],
+        {"args": vars(args), **stats, "errors": errors, "rounds_p95": result["rounds"], "cpu": result["cpu"],
          "trainers": trainer_rows, "p95_per_page": {"alone": pages_alone, "mixed": pages_mixed}},
     )  # fmt: skip
     return 1 if errors else 0
