@@ -104,14 +104,28 @@ def probabilities(logits: torch.Tensor, output: Output) -> torch.Tensor:
     return scores / scores.sum(dim=1, keepdim=True)
 
 
-def _optimizer(network: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
+def check_settings(settings: TrainSettings) -> None:
+    """Refuse settings that cannot train, before anything is built (``train`` would, at its start).
+
+    Raises:
+        ValueError: for a batch size or number of epochs below 1, a learning rate not above 0,
+            or an unknown optimizer, schedule or output.
+    """
+    if settings.batch_size < 1 or settings.epochs < 1:
+        raise ValueError("The batch size and the number of epochs must be at least 1.")
     if settings.learning_rate <= 0:
         raise ValueError(f"The learning rate must be above 0, not {settings.learning_rate:g}.")
+    if settings.optimizer not in ("sgd", "adam"):
+        raise ValueError(f'The optimizer must be "sgd" or "adam", not {settings.optimizer!r}.')
+    if settings.output not in OUTPUTS:
+        raise ValueError(f"Output must be one of {', '.join(OUTPUTS)}, not {settings.output!r}.")
+    learning_rate_at(0, 1, settings)  # an unknown schedule
+
+
+def _optimizer(network: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
     if settings.optimizer == "sgd":
         return torch.optim.SGD(network.parameters(), lr=settings.learning_rate, momentum=settings.momentum)
-    if settings.optimizer == "adam":
-        return torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
-    raise ValueError(f'The optimizer must be "sgd" or "adam", not {settings.optimizer!r}.')
+    return torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
 
 
 def learning_rate_at(step: int, total_steps: int, settings: TrainSettings) -> float:
@@ -200,13 +214,11 @@ class TrainingSteps:
         settings: TrainSettings,
         position: dict | None = None,
     ) -> None:
-        if settings.batch_size < 1 or settings.epochs < 1:
-            raise ValueError("The batch size and the number of epochs must be at least 1.")
+        check_settings(settings)
         self.network, self.settings = network, settings
         self.images, self.labels = images, labels
         self.heldout_images, self.heldout_labels = heldout_images, heldout_labels
         self.optimizer = _optimizer(network, settings)
-        learning_rate_at(0, 1, settings)  # an unknown schedule fails before the first step
         self.order_generator = torch.Generator().manual_seed(settings.seed)
         self.steps_per_epoch = -(-len(images) // settings.batch_size)
         self.total_steps = self.steps_per_epoch * settings.epochs
@@ -285,7 +297,7 @@ class TrainingRun:
         in, or None to train in this process.
 
         Raises:
-            ValueError: for settings that cannot train (as ``train``), or ``workers`` without a spec.
+            ValueError: for settings that cannot train (``check_settings``), or ``workers`` without a spec.
         """
         self.label, self.network, self.settings, self.spec = label, network, settings, spec
         self.data = data  # its held-out examples are what the run's predictions are shown on
@@ -298,14 +310,17 @@ class TrainingRun:
         self.workers = workers
         if workers is not None and not spec:
             raise ValueError("A run trained in a worker process needs its network's spec.")
-        # In this process: the steps themselves; in a worker: where the run stands between slices.
+        # In this process: the steps themselves. In a worker: where the run stands between slices,
+        # as the worker wrote it (``TrainingSteps.position()`` saved by torch; None before the
+        # first slice); this process keeps it and never reads it. No optimizer is made here: the
+        # first one made in a process imports torch's compiler (seconds of the interpreter).
         self._steps: TrainingSteps | None = None
-        self._position: dict | None = None
-        steps = TrainingSteps(network, data.images, data.labels, data.heldout_images, data.heldout_labels, settings)
+        self._position: bytes | None = None
         if workers is None:
-            self._steps = steps
+            self._steps = TrainingSteps(network, data.images, data.labels, data.heldout_images, data.heldout_labels,
+                                        settings)  # fmt: skip
         else:
-            self._position = steps.position()  # the settings are checked here, in the server
+            check_settings(settings)
             self.data_key = workers.data_key(data)
 
     @property

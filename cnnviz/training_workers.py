@@ -9,9 +9,10 @@ lower CPU priority (``nice``) and one torch thread: a slice takes a core of its 
 it to the server's reruns when they need it.
 
 Between slices a run lives in the server (``TrainingRun``): its network, and where its training
-stands (``TrainingSteps.position``). A slice sends both to a free worker, which builds the
-network from its spec, trains until the slice's time is up and sends both back, with the
-metrics of every step. Any worker can take any run's next slice, and a run goes on exactly as
+stands (``TrainingSteps.position``: the optimizer's state, the shuffling), kept as the bytes a
+worker wrote, which the server passes back and never reads. A slice sends both to a free
+worker, which builds the network from its spec, trains until the slice's time is up and sends
+both back, with the metrics of every step. Any worker can take any run's next slice, and a run goes on exactly as
 in one process (tests/engine/test_training_workers.py). A worker keeps the last few data sets
 it was sent, keyed by their content, and asks for one it does not have.
 
@@ -79,7 +80,7 @@ class SliceResult:
     metrics: list[training.StepMetrics]
     weights: dict[str, torch.Tensor]  # the network's ``state_dict()``
     dropout_states: list[torch.Tensor]  # of ``netspec.dropout_generators(network)``, in order
-    position: dict  # ``TrainingSteps.position()``
+    position: bytes  # ``TrainingSteps.position()`` as the worker saved it: only a worker reads it
 
 
 def data_key(data) -> str:
@@ -130,23 +131,30 @@ def serve(connection, stop, nice: int, threads: int) -> None:
             while len(data_sets) > KEPT_DATA_SETS:
                 data_sets.popitem(last=False)
             continue
+        try:
+            position = connection.recv_bytes()  # the run's own frame: b"" before its first slice
+        except (EOFError, OSError):
+            return
         data = data_sets.get(message["data_key"])
+        position_after = b""
         if data is None:
             reply = {"kind": "missing_data"}
         else:
             data_sets.move_to_end(message["data_key"])
             try:
-                reply = _train_slice(message, data, stop)
+                reply, position_after = _train_slice(message, _from_bytes(position) if position else None, data, stop)
             except Exception as error:  # the server says it; the worker stays up
                 reply = {"kind": "error", "error": type(error).__name__, "message": str(error)}
         try:
             connection.send_bytes(_to_bytes(reply))
+            connection.send_bytes(position_after)
         except (EOFError, OSError):
             return
 
 
-def _train_slice(message: dict, data: dict, stop) -> dict:
-    """In the worker: rebuild the run's network and training, train, and say where it stands."""
+def _train_slice(message: dict, position: dict | None, data: dict, stop) -> tuple[dict, bytes]:
+    """In the worker: rebuild the run's network and training, train, and say where it stands
+    (the reply, and the position as its own frame)."""
     layers = netspec.parse_spec(message["spec"])
     network = netspec.build_network(tuple(message["input_shape"]), layers, message["classes"])
     network.load_state_dict(message["weights"])
@@ -154,7 +162,7 @@ def _train_slice(message: dict, data: dict, stop) -> dict:
         generator.set_state(state)
     steps = training.TrainingSteps(
         network, data["images"], data["labels"], data["heldout_images"], data["heldout_labels"],
-        training.TrainSettings(**message["settings"]), message["position"],
+        training.TrainSettings(**message["settings"]), position,
     )  # fmt: skip
     metrics = []
     deadline = time.monotonic() + message["seconds"]  # training time, as in the server's own process
@@ -162,13 +170,13 @@ def _train_slice(message: dict, data: dict, stop) -> dict:
         if metrics and stop.is_set():
             break
         metrics.append(list(dataclasses.astuple(steps.step())))
-    return {
+    reply = {
         "kind": "slice",
         "metrics": metrics,
         "weights": network.state_dict(),
         "dropout_states": [generator.get_state() for generator in netspec.dropout_generators(network)],
-        "position": steps.position(),
     }
+    return reply, _to_bytes(steps.position())
 
 
 # --- the server's side -----------------------------------------------------------------------------
@@ -203,21 +211,25 @@ class _Worker:
     def send(self, message: dict) -> None:
         self._connection.send_bytes(_to_bytes(message))
 
-    def ask(self, message: dict, stop: Callable[[], bool] | None, timeout: float) -> dict:
-        """Send a slice and wait for the answer, passing the student's Stop on to the worker.
+    def ask(self, message: dict, position: bytes, stop: Callable[[], bool] | None,
+            timeout: float) -> tuple[dict, bytes]:  # fmt: skip
+        """Send a slice and wait for the answer (and the run's position after it, as bytes), passing
+        the student's Stop on to the worker.
 
         Raises:
             EOFError, OSError: the worker died. TimeoutError: it did not answer in ``timeout`` s.
         """
         self._stop.clear()
         self.send(message)
+        self._connection.send_bytes(position)
         deadline = time.monotonic() + timeout
         while not self._connection.poll(POLL_SECONDS):  # waits without the interpreter's lock
             if stop is not None and not self._stop.is_set() and stop():
                 self._stop.set()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"Training worker {self.process.pid} did not answer in {timeout:.0f} s.")
-        return _from_bytes(self._connection.recv_bytes())
+        reply = _from_bytes(self._connection.recv_bytes())
+        return reply, self._connection.recv_bytes()
 
     def kill(self) -> None:
         """End the process now (a hung or dead worker, or the server's exit)."""
@@ -259,13 +271,13 @@ class TrainingWorkers:
         """The running workers' process ids (tests stop one to see a crash reported)."""
         return [worker.process.pid for worker in self._workers if worker.process is not None]
 
-    def train_slice(self, run, position: dict, seconds: float, stop: Callable[[], bool] | None,
+    def train_slice(self, run, position: bytes | None, seconds: float, stop: Callable[[], bool] | None,
                     max_steps: int) -> SliceResult:  # fmt: skip
         """Train one slice of ``run`` in a free worker (``TrainingRun.advance`` calls this).
 
         Args:
             run: the ``TrainingRun`` (its network, spec, settings, data and ``data_key``).
-            position: where its training stands (``TrainingSteps.position()``).
+            position: where its training stands, as a worker wrote it (None before its first slice).
             seconds, stop, max_steps: as ``TrainingRun.advance``.
 
         Raises:
@@ -278,14 +290,14 @@ class TrainingWorkers:
             "input_shape": list(run.input_shape), "classes": len(run.class_names),
             "settings": dataclasses.asdict(run.settings), "weights": run.network.state_dict(),
             "dropout_states": [generator.get_state() for generator in netspec.dropout_generators(run.network)],
-            "position": position, "seconds": float(seconds), "max_steps": int(max_steps),
+            "seconds": float(seconds), "max_steps": int(max_steps),
         }  # fmt: skip
         steps = len(run.history)
         worker = self._idle.get()
         try:
             worker.start_if_needed()
             timeout = seconds + GRACE_SECONDS
-            reply = worker.ask(message, stop, timeout)
+            reply, position_after = worker.ask(message, position or b"", stop, timeout)
             if reply["kind"] == "missing_data":
                 data = run.data
                 worker.send(
@@ -298,7 +310,7 @@ class TrainingWorkers:
                         "heldout_labels": data.heldout_labels.clone(),
                     }
                 )  # fmt: skip  (clones: a view would send its whole base tensor)
-                reply = worker.ask(message, stop, timeout)
+                reply, position_after = worker.ask(message, position or b"", stop, timeout)
         except (EOFError, OSError, TimeoutError) as error:
             log.warning("Training worker failed during a slice of %r: %s", run.label, error or type(error).__name__)
             worker.kill()
@@ -321,7 +333,7 @@ class TrainingWorkers:
             )  # fmt: skip
         return SliceResult(
             [training.StepMetrics(*row) for row in reply["metrics"]],
-            reply["weights"], reply["dropout_states"], reply["position"],
+            reply["weights"], reply["dropout_states"], position_after,
         )  # fmt: skip
 
     def close(self) -> None:
