@@ -501,10 +501,11 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     maps_key = f"{network_key}|{input_digest}"
     outside = None if truth is not None else domain.outside_training(pixels, network.manifest)
 
-    with ui.panel("fmap.input"):  # the picture, the network's answer and every layer's maps
-        if examples is not None:
-            examples_view(examples, scale)
-        else:
+    # The picture, the network's answer and every layer's maps. The Example view is drawn last, after
+    # the panels below: a new class's frames take seconds, the panels are what a release changes.
+    view_slot = scrub_view.reserve()
+    if examples is None:
+        with view_slot, ui.panel("fmap.input"):
             row, layers = input_and_layers(maps_key, scale, outside, ui.lang(), network, pixels, prepared, maps)
             ui.View().html(row).html(layers).draw()
     with ui.panel("fmap.numbers"):
@@ -523,6 +524,9 @@ def lesson(network_key: str, network: Network, scale: str) -> None:
     view.heading(ui.t("fmap.strongest_all")).draw()
     with ui.panel("fmap.strongest_all"):
         strongest_table(maps)
+    if examples is not None:
+        with view_slot, ui.panel("fmap.input"):
+            examples_view(examples, scale)
 
 
 # --- where the network looks (cnnviz.attribution) -------------------------------------------------
@@ -546,7 +550,7 @@ def attribution_map(
 def attribution_settings(network_key: str, network: Network, maps: FeatureMaps) -> tuple[int, str, str | None]:
     """The class (default: the network's answer), the method (default: the network's, see
     ``attribution.DEFAULT_METHODS``) and, for Grad-CAM, the layer."""
-    names = [ui.class_label(name) for name in network.manifest.class_names]
+    names = ui.class_labels(network.manifest.class_names)
     best = maps.top_classes(1)[0][0]
     row = st.container(horizontal=True)
     with row:
@@ -592,7 +596,7 @@ def attribution_view_of(
     found: AttributionMap, key: tuple, network: Network, maps: FeatureMaps, prepared: models.PreparedInput
 ) -> ui.View:
     """The map, the map over the picture, its colour scale and what it means and does not."""
-    names = [ui.class_label(name) for name in network.manifest.class_names]
+    names = ui.class_labels(network.manifest.class_names)
     label, layer = names[found.target], key[4]
     map_png, overlay_png = attribution_pictures(key, found, prepared.pixels)
     alone = ui.View().text(f"**{ui.t('fmap.cam.map')}**").html(shown_png(map_png, ui.t("fmap.cam.map")))

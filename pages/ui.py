@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import streamlit as st
@@ -20,8 +20,8 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnnviz import heavy_jobs, i18n
-from cnnviz.drawing import feature_maps_view, grids, pictures
-from cnnviz.drawing.pictures import png
+from cnnviz.drawing import feature_maps_view, grids
+from cnnviz.drawing.pictures import DISPLAY_SIDE, display_picture, png
 from cnnviz.images import (
     MAX_BYTES,
     UNREADABLE,
@@ -67,8 +67,6 @@ def _leave_legacy_pages_folder_mode() -> None:
     st.rerun()
 
 
-#: Longest side of an image as sent to the browser; computation uses the full working size.
-DISPLAY_SIDE = 480
 DEFAULT_SAMPLE = "cat.jpg"
 _PREVIEW_SIDE = 240
 # Where the picker remembers the current upload's outcome: ((file_id, size), image or refusal).
@@ -326,10 +324,10 @@ def show_image(pixels: np.ndarray, caption: str | None = None, small_side: int =
 
 
 def picture_bytes(pixels: np.ndarray, small_side: int = 240, jpeg_quality: int = 85) -> bytes:
-    """A uint8 image encoded once as :func:`show_image` shows it (longest side at most ``DISPLAY_SIDE``):
-    PNG when it had to be enlarged, so its square pixels stay sharp, else JPEG. For a cached
-    picture (``st.image`` with ``output_format`` named, or an ``<img>`` in a View)."""
-    return pictures.shown_picture(pixels, small_side, DISPLAY_SIDE, jpeg_quality)
+    """A uint8 image encoded once as :func:`show_image` shows it (``pictures.display_picture``: longest
+    side at most ``DISPLAY_SIDE``; PNG when it had to be enlarged, so its square pixels stay sharp, else
+    JPEG). For a cached picture (``st.image`` with ``output_format`` named, or an ``<img>`` in a View)."""
+    return display_picture(pixels, small_side, jpeg_quality)
 
 
 class View:
@@ -516,6 +514,12 @@ def _labels_fixed_now(options: list[str], settings: dict) -> dict:
 def class_label(name: str) -> str:
     """A class name in the interface language where the catalogue has one (the shapes), else as stored."""
     return feature_maps_view.class_label(name, lang())
+
+
+def class_labels(names: Sequence[str]) -> tuple[str, ...]:
+    """A network's class names in the interface language, in output order: ImageNet's from its
+    translated list (by position: two of its English names repeat), others as ``class_label``."""
+    return feature_maps_view.class_labels(names, lang())
 
 
 def setting_buttons(suggestions: list[tuple[str, int | str]], prefix: str) -> None:

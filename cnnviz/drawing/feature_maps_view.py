@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,8 +36,6 @@ GRID_WIDTH = 860
 OVERVIEW_CHANNELS = 64
 #: Side (pixels) a small input picture is enlarged to, by whole pixels.
 PICTURE_SIDE = 224
-#: Longest side (pixels) of a large input picture as sent (a photo in the sidebar).
-LARGEST_SIDE = 480
 #: A picture in a column: as wide as its column, also when that is wider than the picture.
 PICTURE_STYLE = "width:100%;object-fit:fill"
 #: The view's class (``scrub_view.css``).
@@ -90,8 +89,14 @@ def class_label(name: str, lang: str) -> str:
     return i18n.translate(key, lang) if key in i18n.catalogue(i18n.DEFAULT_LANGUAGE) else name
 
 
+def class_labels(names: Sequence[str], lang: str) -> tuple[str, ...]:
+    """A network's class names in ``lang``, in output order: ImageNet's from its translated list
+    (``i18n.translated_class_names``), others as ``class_label``."""
+    return i18n.translated_class_names(names, lang) or tuple(class_label(name, lang) for name in names)
+
+
 def _picture(pixels: np.ndarray, alt: str) -> str:
-    encoded = pictures.shown_picture(pixels, PICTURE_SIDE, LARGEST_SIDE)
+    encoded = pictures.display_picture(pixels, PICTURE_SIDE)
     return pictures.picture_html(encoded, alt, PICTURE_STYLE)
 
 
@@ -118,7 +123,7 @@ def _input_cells(network: Network, pixels: np.ndarray, prepared: PreparedInput, 
 def _prediction(network: Network, maps: FeatureMaps, truth: int | None, outside: str | None, lang: str) -> str:
     """The network's answer, right or wrong, its top classes as a chart, and its held-out accuracy."""
     t = _translator(lang)
-    names = [class_label(name, lang) for name in network.manifest.class_names]
+    names = class_labels(network.manifest.class_names, lang)
     best, probability = maps.top_classes(1)[0]
     parts = [f"<h3>{html.escape(t('fmap.prediction'))}</h3>"]
     if outside is not None:  # a photo for a network that knows only digits or shapes

@@ -20,6 +20,9 @@ from cnnviz.drawing.charts import Chart
 from cnnviz.drawing.grids import DIVERGING, colour_bar_html, colour_lut
 from cnnviz.images import resize_longest_side, upscale_nearest
 
+#: Longest side of a picture as sent to the browser; computation uses the full working size.
+DISPLAY_SIDE = 480
+
 
 def colorize(values: np.ndarray, bound: float | None = None) -> np.ndarray:
     """Colour a (H, W) map: -bound is blue, 0 white, +bound red (None: the map's own max |value|).
@@ -57,17 +60,13 @@ def webp(picture: np.ndarray) -> bytes:
     return encoded.getvalue()
 
 
-def shown_picture(pixels: np.ndarray, small_side: int, largest_side: int, jpeg_quality: int = 85) -> bytes:
-    """A photo or a small map encoded as a browser is sent it: shrunk to ``largest_side`` at most
-    and sent as JPEG, or, when smaller than ``small_side``, enlarged by whole pixels
-    (nearest neighbour) and sent as PNG, so its square pixels stay sharp.
-
-    Args:
-        pixels: (H, W), (H, W, 1) or (H, W, 3) uint8.
-    """
+def display_picture(pixels: np.ndarray, small_side: int = 240, jpeg_quality: int = 85) -> bytes:
+    """A uint8 picture, (H, W[, 1 or 3]), encoded as the browser gets it: longest side at most
+    ``DISPLAY_SIDE``; enlarged with square pixels until its shorter side reaches ``small_side`` and
+    sent as PNG (which keeps them sharp) when it is that small, else JPEG."""
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[..., 0]
-    shown = resize_longest_side(pixels, largest_side)
+    shown = resize_longest_side(pixels, DISPLAY_SIDE)
     enlarged = upscale_nearest(shown, small_side)
     return png(enlarged) if enlarged.shape != shown.shape else jpeg(shown, jpeg_quality)
 

@@ -47,6 +47,7 @@ MAIN_CONTROLS: dict[str, Control | None] = {
     "conv_steps": Control(".scrub-view", "slider"),
     "pooling": Control(".scrub-view", "slider"),
     "activations": Control(".scrub-view", "slider"),
+    "convolution": Control(".scrub-view", "slider"),
     "feature_maps": Control(".scrub-view", "slider"),  # the Example view (a held-out example, by default)
 }
 

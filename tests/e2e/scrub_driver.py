@@ -15,6 +15,7 @@ neighbours, the middle) and :func:`press` (a key press on a slider, a release).
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
 import re
@@ -28,11 +29,14 @@ from playwright.sync_api import Page
 
 from cnnviz import arithmetic, convolution, kernels, models, pooling
 from cnnviz.arithmetic import SizeError
+from cnnviz.drawing import convolution_view
 from cnnviz.drawing.activations_view import CurvesSettings, curves_frame
 from cnnviz.drawing.feature_maps_view import Examples, example_frame
 from cnnviz.drawing.frames import split_pictures
 from cnnviz.drawing.losses_view import SCALES
 from cnnviz.drawing.pooling_view import marked_cells
+from cnnviz.images import load_sample
+from tests.conv_reference import reference_output
 from tests.e2e import harness
 
 VIEW = ".scrub-view"
@@ -64,9 +68,20 @@ READ_JS = """
            pictures: [...view.querySelectorAll('img[data-picture]')].map((image) => image.dataset.picture),
            unfilled: [...view.querySelectorAll('img[data-picture]')].filter((image) => !image.src.startsWith('data:image/')).length,
            says: text('.fmap-says'),
+           conv: view.classList.contains('conv-scrub') ? {
+             heading: text(':scope > .scrub-slot-1'), range: text(':scope > .scrub-slot-6 .cnnviz-caption'),
+             pictures: [...view.querySelectorAll('.click-frame img')].map((img) => img.getAttribute('src')) } : null,
            pending: view.classList.contains('scrub-pending') };
 }
 """
+
+
+def frames_ready(page: Page, name: str, key: str | None = None) -> None:
+    """Wait until a lazy view holds slider ``name``'s frames (asked for when it was pressed)."""
+    page.wait_for_function(
+        "([selector, name]) => (document.querySelector(selector)?.dataset.ready || '').split(',').includes(name)",
+        arg=[view_selector(key), name],
+    )
 
 
 def view_selector(key: str | None = None) -> str:
@@ -289,6 +304,33 @@ def fmap_matches(seen: dict, network: str = "digits", class_index: int = 0) -> b
 
 #: The shapes network's test stars (a colour network, 10 layers; the network is wrong on some).
 SHAPES_QUERY = "?fmap.network=shapes&fmap.class=star"
+# --- Convolution on the photo -------------------------------------------------------------------
+
+#: The page opens on the cat (300 x 451), Sobel x, gray, zero padding, nothing clicked.
+CONV_PHOTO, CONV_KERNEL = "cat.jpg", "sobel x"
+
+
+def conv_expected(values: dict[str, float]) -> dict:
+    """What the Convolution view must show: torch's output size and range (``F.conv2d`` in float64), and the
+    engine's picture of it (``convolution_view``, whose pictures the engine test checks against torch's)."""
+    pixels = load_sample(CONV_PHOTO).pixels
+    geometry = (values["stride"], values["padding"], values["dilation"])
+    out = reference_output(pixels, kernels.preset(CONV_KERNEL), "gray", *geometry, bias=values["bias"]).numpy()
+    setup = convolution_view.ConvSetup.of(pixels, kernels.preset(CONV_KERNEL), "gray", "zeros", False)
+    (picture,) = convolution_view.convolved(setup, values).pictures
+    low, high = (f"{value:.3g}".replace("-", "−") for value in (out.min(), out.max()))
+    return {"heading": f"Output · {out.shape[1]} × {out.shape[2]}", "range": f"Values from {low} to {high}.",
+            "pictures": [f"data:image/jpeg;base64,{base64.b64encode(picture).decode()}"]}  # fmt: skip
+
+
+def conv_matches(seen: dict) -> bool:
+    shown, want = seen["conv"], conv_expected(seen["values"])
+    return (
+        shown is not None
+        and shown["heading"] == want["heading"]
+        and (shown["range"] or "").startswith(want["range"])
+        and shown["pictures"] == want["pictures"]
+    )
 
 
 @dataclass(frozen=True)
@@ -302,6 +344,7 @@ class Lesson:
     matches: Callable[[dict], bool]  # what the view shows (``READ_JS``) -> it is the engine's
     ready: str = ".scrub-slot *"  # shown inside the view once its first frame is drawn
     key: str | None = None  # the view's widget key, on a page with more than one view
+    lazy: bool = False  # its frames are pictures, asked for when a slider is pressed (one rerun)
 
 
 LESSONS: dict[str, Lesson] = {
@@ -322,6 +365,7 @@ LESSONS: dict[str, Lesson] = {
         "img[data-picture]",
         "fmap.scrub",
     ),
+    "convolution": Lesson("/convolution", "conv", conv_expected, conv_matches, lazy=True),
 }
 
 
