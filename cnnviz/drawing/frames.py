@@ -152,8 +152,8 @@ def split_pictures(frame_set: Mapping) -> tuple[dict, dict[str, str]]:
 
     Returns:
         (the frame set, its parts' ``src="data:..."`` now ``data-picture="<id>"``; {id: the
-        ``data:`` URL}). An id is the picture's digest: the same picture is one entry, in any
-        frame or frame set.
+        ``data:`` URL}, in the order of their ids). An id is the picture's digest: the same picture
+        is one entry, in any frame or frame set, and the same pictures make the same set.
     """
     found: dict[str, str] = {}
 
@@ -162,7 +162,8 @@ def split_pictures(frame_set: Mapping) -> tuple[dict, dict[str, str]]:
         found[name] = match[1]
         return f'data-picture="{name}"'
 
-    return {**frame_set, "parts": [_PICTURE.sub(refer, part) for part in frame_set["parts"]]}, found
+    parts = [_PICTURE.sub(refer, part) for part in frame_set["parts"]]
+    return {**frame_set, "parts": parts}, dict(sorted(found.items()))  # by id: the same set whatever the base
 
 
 def with_pictures(part: str, found: Mapping[str, str]) -> str:
