@@ -28,12 +28,12 @@ TRAIN_SIZES = (200, 500, 1000, 2000)
 DEFAULTS = training.TrainSettings()  # what a newcomer gets: measured in bench/training_defaults.py
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-
 def activation_label(name: str) -> str:
     """A hidden-activation choice as the page writes it ("as written in the layers" in the session's language)."""
     return ui.t("train.as_written") if name == "as_written" else name
 
+
+@st.cache_resource(max_entries=2, show_spinner=False)
 def load_data(name: str) -> datasets.LabelledImages:
     # Shared by every session and never modified: training reads batches, it never writes.
     return datasets.digits() if name == "digits" else datasets.shape_images()
