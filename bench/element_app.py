@@ -7,7 +7,7 @@ each kind of element adds to a slider move in the browser. ``kind=none`` is the 
 import numpy as np
 import streamlit as st
 
-from cnnviz.svg import Chart
+from cnnviz.drawing.charts import Chart
 
 kind = st.query_params.get("kind", "none")
 count = int(st.query_params.get("n", "20"))
@@ -53,7 +53,7 @@ if kind in ("component", "component_svg"):  # one st.components.v2 element that 
         )
         view(data="".join(charts), key="view")
 if kind in ("photo", "photo_inline"):  # photos (480 px) that change on every move: st.image or inline <img>
-    from cnnviz.feature_pictures import jpeg, picture_html
+    from cnnviz.drawing.pictures import jpeg, picture_html
     from cnnviz.images import load_sample, resize_longest_side
 
     photo = resize_longest_side(load_sample("cat.jpg").pixels, 480)
@@ -64,7 +64,7 @@ if kind in ("photo", "photo_inline"):  # photos (480 px) that change on every mo
     else:
         st.markdown("".join(picture_html(jpeg(picture)) for picture in photos), unsafe_allow_html=True)
 if kind in ("grids_markdown", "grids_html"):  # number grids (6 x 6) in one markdown or one st.html element
-    from cnnviz.figures import number_grid_html
+    from cnnviz.drawing.grids import number_grid_html
 
     grids = "".join(
         number_grid_html(np.arange(36).reshape(6, 6) * value + i, f"Grid {i}", decimals=0) for i in range(count)

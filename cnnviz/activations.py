@@ -3,7 +3,7 @@
 Every value is computed by the torch op the registry names (``torch.nn.functional``) and
 every slope by autograd, never by a derivative typed by hand. Grids run in float64 so
 that tiny gradients (0.25**50) stay exact enough to plot. The lesson's figures are drawn
-by ``cnnviz.activation_views``.
+by ``cnnviz.drawing.activation_charts``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``feature_maps(model, x)`` runs one forward pass with forward hooks that copy each
 layer's output. The hooks exist only inside ``capture_outputs``, a context manager that
 removes them even when the forward pass fails, so the shared, cached model is left as
-it was. ``cnnviz.feature_pictures`` turns the maps into pictures.
+it was. ``cnnviz.drawing.pictures`` turns the maps into pictures.
 """
 
 from __future__ import annotations

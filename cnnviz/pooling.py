@@ -4,8 +4,9 @@ Pooling is computed the way the reference articles describe it: unfold every win
 a column (im2col, ``F.unfold``), then reduce each column to one number (its maximum,
 mean or p-norm). Torch's pooling functions are not called here, so the tests can check
 this code against them. Gradients come from torch autograd through the same code.
-Output sizes come from ``cnnviz.arithmetic.pool_output_size``. What the lesson draws
-(inputs, formulas, figures) is in ``cnnviz.pooling_views``.
+Output sizes come from ``cnnviz.arithmetic.pool_output_size``. The maps the lesson pools
+are made here too (``random_grid``, ``feature_map``, ``image_grid``); what it draws
+(formulas, figures) is in ``cnnviz.drawing.pooling_figures``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ from typing import Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from cnnviz.arithmetic import pool_output_size
+from cnnviz.convolution import convolve_image, to_gray
+from cnnviz.images import resize_longest_side
+from cnnviz.kernels import preset
 
 PoolKind = Literal["max", "avg", "lp", "global_avg"]
 POOL_KINDS: tuple[PoolKind, ...] = ("max", "avg", "lp", "global_avg")
@@ -366,3 +371,57 @@ def shift_robustness(
     return ShiftRobustness(
         np.arange(1, max_shift + 1), unpooled_change, pooled_change, unpooled_changed, pooled_changed
     )
+
+
+# --- The maps to pool ----------------------------------------------------------------------
+
+
+def random_grid(size: int, seed: int = 0) -> np.ndarray:
+    """A (size, size) grid of random integers 0..9, the same for the same seed."""
+    if size < 1:
+        raise ValueError(f"The grid needs at least 1 cell per side, not {size}.")
+    return np.random.default_rng(seed).integers(0, 10, size=(size, size)).astype(float)
+
+
+MapSource = Literal["gray", "edges"]
+MAP_SOURCES: tuple[MapSource, ...] = ("gray", "edges")
+
+
+def feature_map(pixels: np.ndarray, source: MapSource, side: int) -> np.ndarray:
+    """The map to pool, from an (H, W, 3) uint8 image shrunk to longest side ``side``.
+
+    Args:
+        source: "gray" (luminance, 0..1) or "edges": Sobel x then ReLU, what one
+            convolution channel detecting vertical edges passes on to a pooling layer.
+
+    Returns:
+        (h, w) float32.
+
+    Raises:
+        ValueError: for an unknown source or a side below 4.
+    """
+    if source not in MAP_SOURCES:
+        raise ValueError(f"The map must be one of {', '.join(MAP_SOURCES)}, not {source!r}.")
+    if side < 4:
+        raise ValueError(f"The image needs at least 4 pixels on its longest side, not {side}.")
+    gray = to_gray(resize_longest_side(pixels, side).astype(np.float32) / 255)
+    if source == "gray":
+        return gray
+    # Replicated borders: zero padding would turn the image frame itself into an edge.
+    return np.maximum(convolve_image(gray, preset("sobel x"), padding=1, padding_mode="replicate"), 0)
+
+
+def image_grid(pixels: np.ndarray, size: int, zoom: int = 3) -> np.ndarray:
+    """A (size, size) crop from the centre of an image, as gray integers 0..255.
+
+    The image is first shrunk so that the crop spans about 1/zoom of its shorter side:
+    a crop of the full-size photo would be nearly flat.
+    """
+    if size < 1:
+        raise ValueError(f"The grid needs at least 1 cell per side, not {size}.")
+    height, width = pixels.shape[:2]
+    scale = size * zoom / min(height, width)
+    shape = (max(size, round(width * scale)), max(size, round(height * scale)))
+    gray = np.asarray(Image.fromarray(pixels).convert("L").resize(shape, Image.Resampling.BOX), dtype=np.float64)
+    top, left = (gray.shape[0] - size) // 2, (gray.shape[1] - size) // 2
+    return gray[top : top + size, left : left + size]

@@ -6,8 +6,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from cnnviz import activation_views, activations, codegen, kernels
-from cnnviz.drawing import activations_view
+from cnnviz import activations, codegen, kernels
+from cnnviz.drawing import activation_charts, activations_view
 from cnnviz.images import resize_longest_side
 from pages import scrub_view, ui
 
@@ -166,7 +166,7 @@ def vanishing_panel() -> None:
         norms = gradient_norms(tuple(chosen), depth, init, std)
         sigmoid_slope, power = activations.max_slope_power("sigmoid", depth)
         labels = {"layer": ui.t("act.fig.layer"), "norm": ui.t("act.fig.norm"), "reference": ui.t("act.fig.reference")}
-        ui.View().svg(activation_views.gradient_norms_chart(norms, sigmoid_slope, names(), labels)).caption(
+        ui.View().svg(activation_charts.gradient_norms_chart(norms, sigmoid_slope, names(), labels)).caption(
             ui.t("act.reference_note", first=name(chosen[0]), slope=fmt(sigmoid_slope))
         ).draw()
     with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' n + 1
@@ -189,10 +189,10 @@ def dead_panel() -> None:
     shown = {key: res[1:] if cause == "lr" else res for key, res in results.items()}  # no 0 on a log axis
     curves = {key: ([r.amount for r in res], [r.dead_fraction for r in res]) for key, res in shown.items()}
     labels = {"amount": ui.t(f"act.fig.{cause}"), "dead": ui.t("act.fig.dead_share")}
-    chart = ui.View().svg(activation_views.dead_fraction_chart(curves, amount, names(), labels, log_x=cause == "lr"))
+    chart = ui.View().svg(activation_charts.dead_fraction_chart(curves, amount, names(), labels, log_x=cause == "lr"))
     chosen = {key: next(r for r in res if r.amount == amount) for key, res in results.items()}
     units = ui.View().text(f"**{ui.t(f'act.units.{cause}', function=name('relu'), amount=fmt(amount))}**")
-    units.svg(activation_views.units_grid(chosen["relu"].passing_share, ui.t("act.fig.passing")))
+    units.svg(activation_charts.units_grid(chosen["relu"].passing_share, ui.t("act.fig.passing")))
     ui.View().row(chart, units, widths=(3, 2)).draw()
     with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' five
         st.metric(ui.t("act.dead_before", function=name("relu")), f"{results['relu'][0].dead_fraction:.1%}")
@@ -213,14 +213,14 @@ def feature_map_panel() -> None:
     params = {p.name: p.default for p in activations.get(key).parameters}
     before, after = feature_maps(ui.current_image().pixels, kernel_name, key, tuple(params.items()))
     maps = [
-        ui.View().text(f"**{title}**").html(activation_views.map_picture_html(values, title)).caption(
+        ui.View().text(f"**{title}**").html(activation_charts.map_picture_html(values, title)).caption(
             ui.t("act.map_range", low=fmt(values.min()), high=fmt(values.max()), negative=f"{(values < 0).mean():.0%}")
         )
         for values, title in ((before, ui.t("act.before")), (after, ui.t("act.after", function=name(key))))
     ]  # fmt: skip
     labels = {"before": ui.t("act.fig.before"), "after": ui.t("act.fig.after"), "value": ui.t("act.fig.pixel_value"),
               "count": ui.t("act.fig.count")}  # fmt: skip
-    histogram = ui.View().svg(activation_views.histograms_chart(before, after, labels)).caption(ui.t("act.fm_note"))
+    histogram = ui.View().svg(activation_charts.histograms_chart(before, after, labels)).caption(ui.t("act.fm_note"))
     ui.View().row(*maps, histogram, widths=(1, 1, 1.3)).draw()
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import codegen, convolution, figures, grid_text, kernels
-from cnnviz.drawing import conv_steps_view
+from cnnviz import codegen, convolution, grid_text, kernels
+from cnnviz.drawing import conv_steps_view, grids
 from cnnviz.drawing.conv_steps_view import STEPS_SLIDERS, cell_size, decimals_for
 from pages import scrub_view, ui
 
@@ -27,7 +27,7 @@ def grid_controls() -> tuple[dict, np.ndarray | None, dict, dict, bool]:
     The geometry (grid size, stride, padding, dilation) is the scrubbing view's: read here
     from the session (a release puts it there) or the URL.
 
-    Returns (grids {size: (h, w)}, or {None: grid} when typed, or {} when the typed text is not
+    Returns (grid_by_size {size: (h, w)}, or {None: grid} when typed, or {} when the typed text is not
     usable; kernel (k, k) or None; geometry {name: value}; other settings (padding mode); flip).
     """
     with st.container(horizontal=True, gap="small", vertical_alignment="bottom"):  # one block, not five
@@ -50,25 +50,27 @@ def grid_controls() -> tuple[dict, np.ndarray | None, dict, dict, bool]:
     geometry = scrub_view.values_from_url("steps", STEPS_SLIDERS)
     sizes = range(STEPS_SLIDERS["size"][0], MAX_GRID + 1)
     if source == "random":
-        grids = {size: convolution.random_grid(size, int(seed)) for size in sizes}
+        grid_by_size = {size: convolution.random_grid(size, int(seed)) for size in sizes}
     else:
-        grids = {size: convolution.digit_grid(ui.current_image().gray, size) for size in sizes}
+        grid_by_size = {size: convolution.digit_grid(ui.current_image().gray, size) for size in sizes}
     if kernel_name != TYPED_KERNEL:
         st.session_state["steps.kernel.preset"] = kernel_name  # what a typed kernel starts from
     kernel = kernels.preset(kernel_name) if kernel_name != TYPED_KERNEL else None
     if source == "typed" or kernel is None:
         with st.container(horizontal=True, gap="medium"):  # the typed grid and kernel side by side
             if source == "typed":
-                shown = grids[geometry.pop("size")]  # a typed grid has its own size; it starts as the one on show
+                shown = grid_by_size[
+                    geometry.pop("size")
+                ]  # a typed grid has its own size; it starts as the one on show
                 typed = typed_grid("steps.grid", ui.t("steps.grid_text"), shown, MAX_GRID)
-                grids = {} if typed is None else {None: typed}
+                grid_by_size = {} if typed is None else {None: typed}
             if kernel is None:
                 start = kernels.preset(st.session_state.get("steps.kernel.preset", DEFAULT_KERNEL))
                 kernel = typed_grid("steps.weights", ui.t("steps.kernel_text"), start, kernels.MAX_KERNEL_SIZE, True)
     for key, used in (("steps.grid", source == "typed"), ("steps.weights", kernel_name == TYPED_KERNEL)):
         if not used and key in st.query_params:  # the text stays in the session for a way back
             del st.query_params[key]
-    return grids, kernel, geometry, {"padding_mode": padding_mode}, flip
+    return grid_by_size, kernel, geometry, {"padding_mode": padding_mode}, flip
 
 
 def kernel_label(name: str) -> str:
@@ -131,8 +133,8 @@ def grid_html(
     values: np.ndarray, title: str, highlight: tuple[tuple[int, int], ...] = (), decimals: int = 2,
     signed: bool = True, cell_px: int = 44,
 ) -> str:  # fmt: skip
-    """``figures.number_grid_html``, cached."""
-    return figures.number_grid_html(values, title, highlight=highlight, decimals=decimals, signed=signed,
+    """``grids.number_grid_html``, cached."""
+    return grids.number_grid_html(values, title, highlight=highlight, decimals=decimals, signed=signed,
                                     cell_px=cell_px)  # fmt: skip
 
 
@@ -192,10 +194,10 @@ def lesson() -> None:
     stores the values in ``st.session_state["steps.<name>"]`` and reruns this for the code
     and the im2col panel.
     """
-    grids, kernel, geometry, others, flip = grid_controls()
-    if not grids or kernel is None:
+    grid_by_size, kernel, geometry, others, flip = grid_controls()
+    if not grid_by_size or kernel is None:
         return  # the text area says why; every other setting stays as it is
-    numbers = conv_steps_view.StepsNumbers.of(grids, kernel, others["padding_mode"], flip)
+    numbers = conv_steps_view.StepsNumbers.of(grid_by_size, kernel, others["padding_mode"], flip)
     grid = numbers.grid(geometry.get("size"))
     settings = {name: geometry[name] for name in ("stride", "padding", "dilation")} | others
     try:

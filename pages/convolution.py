@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import codegen, conv_pixel, convolution, figures, images, kernels
+from cnnviz import codegen, conv_pixel, convolution, images, kernels
+from cnnviz.drawing import grids
 from cnnviz.drawing.marks import Box, marks_svg, window_boxes
 from pages import ui
 from pages.click_view import Clickable, click_view, clicked
@@ -67,10 +68,10 @@ def convolve(pixels: np.ndarray, kernel: np.ndarray, channel_mode: str, stride: 
     padded = seen_input(pixels, channel_mode, padding, padding_mode)
     if out.ndim == 3:
         # One colour scale for the three maps: stacked into one (3 H', W') map, coloured, cut apart.
-        stacked, scale = figures.map_to_image(np.concatenate(out.transpose(2, 0, 1)), white_at_least=1.0)
+        stacked, scale = grids.map_to_image(np.concatenate(out.transpose(2, 0, 1)), white_at_least=1.0)
         output, maps = None, [picture(on_canvas(part, padded.shape)) for part in np.split(stacked, 3)]
     else:
-        shown, scale = figures.map_to_image(out, white_at_least=1.0)  # pixels run 0..1
+        shown, scale = grids.map_to_image(out, white_at_least=1.0)  # pixels run 0..1
         output, maps = picture(on_canvas(shown, padded.shape)), []
     return {
         "input": picture(padded),
@@ -199,7 +200,7 @@ def kernel_view(kernel: np.ndarray, preset_name: str | None, flip: bool) -> ui.V
     applied = np.flip(kernel, (0, 1)) if flip else kernel
     cell = 44 if kernel.shape[1] <= 4 else 34
     title = ui.t("conv.kernel_flipped" if flip else "conv.kernel")
-    grid = figures.number_grid_html(applied, title, decimals=3, cell_px=cell)
+    grid = grids.number_grid_html(applied, title, decimals=3, cell_px=cell)
     return ui.View().html(grid).caption(describe(kernel, preset_name))
 
 
@@ -268,7 +269,7 @@ def output_view(image, kernel: np.ndarray | None, channel_mode: str, settings: d
     view.text(heading)
     view = shown.below
     scale = result["scale"]
-    view.html(figures.scale_legend_html(scale))
+    view.html(grids.scale_legend_html(scale))
     legend = "conv.legend.diverging" if scale.colours == "diverging" else "conv.legend.gray"
     if scale.colours == "gray" and scale.low < 0:
         legend = "conv.legend.gray_signed"
@@ -349,15 +350,15 @@ def pixel_view(step: conv_pixel.PixelArithmetic, flip: bool) -> ui.View:
     view = ui.View().heading(ui.t("conv.pixel_heading", row=step.row, col=step.col))
     view.caption(ui.t("conv.pixel_help"))
     cell = 44 if step.kernel.shape[1] <= 4 else 34
-    kernel_grid = figures.number_grid_html(
+    kernel_grid = grids.number_grid_html(
         step.kernel, ui.t("conv.kernel_flipped" if flip else "conv.kernel"), decimals=3, cell_px=cell
     )
     sums = step.products.sum(axis=(1, 2))
     for window, products, name, total in zip(step.windows, step.products, step.channels, sums, strict=True):
         channel = ui.t(f"conv.pixel_channel.{name}")
-        window_grid = figures.number_grid_html(window, ui.t("conv.pixel_window", channel=channel),
+        window_grid = grids.number_grid_html(window, ui.t("conv.pixel_window", channel=channel),
                                                shaded=step.in_padding, decimals=3, signed=False, cell_px=cell)  # fmt: skip
-        product_grid = figures.number_grid_html(
+        product_grid = grids.number_grid_html(
             products, ui.t("conv.pixel_products", total=fmt(total)), decimals=3, cell_px=cell
         )
         view.text(grids_row(window_grid, kernel_grid, product_grid).markdown())

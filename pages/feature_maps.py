@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from cnnviz import attribution, feature_pictures, features, figures, models
+from cnnviz import attribution, features, models
 from cnnviz.attribution import AttributionMap
-from cnnviz.drawing import attribution_view
+from cnnviz.drawing import attribution_view, grids, pictures
 from cnnviz.drawing.marks import Box, marks_svg
 from cnnviz.features import FeatureMaps
 from cnnviz.images import upscale_nearest
@@ -144,10 +144,11 @@ def load_network(option: str, weights_key: str) -> Network:
     return network_from_file(option, str(path), path.stat().st_mtime)
 
 
-def weights_help() -> None:
-    """Under the network list: which ImageNet networks are here, and how to get the others."""
+def weights_help(uploaded: str | None) -> None:
+    """Under the network list: which ImageNet networks are here, and how to get the others
+    (``uploaded``: the architecture of a weight file uploaded on this page, here too)."""
     found = models.find_imagenet_weights()
-    missing = [title for name, title in models.IMAGENET.items() if name not in found]
+    missing = [title for name, title in models.IMAGENET.items() if name not in found and name != uploaded]
     if found:
         st.caption(ui.t("fmap.have_weights", files=", ".join(f"`{path.name}`" for path in found.values())))
     if missing:
@@ -214,7 +215,7 @@ def canvas_background() -> bytes:
     """White drawing square under a light grey band (``CANVAS_BAND``) that holds the canvas's toolbar."""
     background = np.full((CANVAS_SIDE + CANVAS_BAND, CANVAS_SIDE, 3), 255, np.uint8)
     background[:CANVAS_BAND] = 232
-    return feature_pictures.png(background)
+    return pictures.png(background)
 
 
 def drawing() -> tuple[np.ndarray, None] | None:
@@ -243,7 +244,7 @@ def drawing() -> tuple[np.ndarray, None] | None:
 
 def picture(pixels: np.ndarray, caption: str, small_side: int = 224) -> str:
     """An image as ``ui.show_image`` shows it, as an ``<img>`` for a View (``ui.picture_bytes``)."""
-    return feature_pictures.picture_html(ui.picture_bytes(pixels, small_side), caption, PICTURE_STYLE)
+    return pictures.picture_html(ui.picture_bytes(pixels, small_side), caption, PICTURE_STYLE)
 
 
 def input_view(network: Network, pixels: np.ndarray, prepared: models.PreparedInput) -> ui.View:
@@ -300,7 +301,7 @@ def layer_grid(maps: np.ndarray, bound: float | None) -> np.ndarray:
     a row, 16 as two rows of 8 (larger tiles), more in rows of 16."""
     shown = maps[:OVERVIEW_CHANNELS]
     per_row = len(shown) if len(shown) <= 10 else 8 if len(shown) <= 16 else 16
-    return feature_pictures.tile_grid(shown, bound, columns=per_row, tile=min(96, GRID_WIDTH // per_row - 2))
+    return pictures.tile_grid(shown, bound, columns=per_row, tile=min(96, GRID_WIDTH // per_row - 2))
 
 
 # Rendered pictures and charts, cached by what they show: ``maps_key`` names the network's
@@ -313,9 +314,9 @@ def layer_grid(maps: np.ndarray, bound: float | None) -> np.ndarray:
 def overview_pictures(maps_key: str, scale: str, _maps: FeatureMaps, _prepared) -> tuple[bytes, list[bytes]]:
     bounds = features.colour_bounds(_maps, scale)
     pixels = _prepared.pixels
-    tiles = feature_pictures.input_tiles(pixels, tile=96 if pixels.shape[2] == 1 else 72)
-    grids = [feature_pictures.png(layer_grid(layer.maps, bounds[layer.name])) for layer in _maps.layers]
-    return feature_pictures.png(tiles), grids
+    tiles = pictures.input_tiles(pixels, tile=96 if pixels.shape[2] == 1 else 72)
+    layer_pngs = [pictures.png(layer_grid(layer.maps, bounds[layer.name])) for layer in _maps.layers]
+    return pictures.png(tiles), layer_pngs
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -325,9 +326,9 @@ def channel_pictures(
     """The channel enlarged, and where it fires over the input."""
     values = _maps.layer(layer_name).maps[channel]
     bound = features.colour_bounds(_maps, scale)[layer_name]
-    enlarged = upscale_nearest(feature_pictures.colorize(values, bound), 256)
-    overlay = feature_pictures.overlay(values, _prepared.pixels.squeeze())
-    return feature_pictures.png(enlarged), feature_pictures.png(overlay)
+    enlarged = upscale_nearest(pictures.colorize(values, bound), 256)
+    overlay = pictures.overlay(values, _prepared.pixels.squeeze())
+    return pictures.png(enlarged), pictures.png(overlay)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -338,7 +339,7 @@ def strongest_pictures(
     maps = _maps.layer(layer_name).maps
     bound = features.colour_bounds(_maps, scale)[layer_name]
     return [
-        (index, mean, feature_pictures.png(upscale_nearest(feature_pictures.colorize(maps[index], bound), 96)))
+        (index, mean, pictures.png(upscale_nearest(pictures.colorize(maps[index], bound), 96)))
         for index, mean in features.strongest_channels(maps, min(6, len(maps)))
     ]
 
@@ -347,36 +348,36 @@ def strongest_pictures(
 def kernel_picture(network_key: str, conv: str, channel: int, _network: Network) -> tuple[bytes, tuple[int, ...]]:
     """The kernel that makes ``channel`` of ``conv``, and its (C_in, kh, kw) shape."""
     weight = features.kernel(_network.model, conv, channel)
-    return feature_pictures.png(upscale_nearest(feature_pictures.kernel_image(weight), 200)), weight.shape
+    return pictures.png(upscale_nearest(pictures.kernel_image(weight), 200)), weight.shape
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def probability_svg(probabilities: np.ndarray, names: tuple[str, ...], k: int, title: str) -> str:
-    return feature_pictures.probability_chart(names, probabilities, k, title)
+    return pictures.probability_chart(names, probabilities, k, title)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def feature_vector_svg(maps_key: str, _vector: np.ndarray) -> str:
     """The feature-vector chart (up to thousands of bars), built once per network and input."""
-    return feature_pictures.feature_vector_chart(_vector)
+    return pictures.feature_vector_chart(_vector)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def number_grid(values: np.ndarray) -> str:
     """The 28 x 28 input as numbers (cached: ~800 cells of HTML)."""
-    return figures.number_grid_html(values, decimals=1, cell_px=26)
+    return grids.number_grid_html(values, decimals=1, cell_px=26)
 
 
 def overview_view(maps_key: str, maps: FeatureMaps, prepared: models.PreparedInput, scale: str) -> ui.View:
     """The colour legend and every layer's channels, one row per layer."""
     if scale == "network":
         bound = next(iter(features.colour_bounds(maps, scale).values()))
-        legend = feature_pictures.colour_legend(bound, ui.t("fmap.legend_shared"))
+        legend = pictures.colour_legend(bound, ui.t("fmap.legend_shared"))
     else:
-        legend = feature_pictures.colour_legend(None, ui.t(f"fmap.legend_{scale}"))
-    tiles, grids = overview_pictures(maps_key, scale, maps, prepared)
+        legend = pictures.colour_legend(None, ui.t(f"fmap.legend_{scale}"))
+    tiles, layer_pngs = overview_pictures(maps_key, scale, maps, prepared)
     rows = [(ui.t("fmap.input_layer"), [shape_text(maps.input.shape)], tiles)]
-    for layer, grid in zip(maps.layers, grids, strict=True):
+    for layer, grid in zip(maps.layers, layer_pngs, strict=True):
         extra = ui.t("fmap.first_channels", shown=OVERVIEW_CHANNELS) if layer.shape[0] > OVERVIEW_CHANNELS else ""
         details = [
             f"{layer.kind}",
@@ -384,7 +385,7 @@ def overview_view(maps_key: str, maps: FeatureMaps, prepared: models.PreparedInp
             f"{ui.t('fmap.parameters', count=number(layer.parameters))} {extra}",
         ]
         rows.append((layer.name, details, grid))
-    return ui.View().html(legend).html(feature_pictures.labelled_rows_html(rows))
+    return ui.View().html(legend).html(pictures.labelled_rows_html(rows))
 
 
 @st.fragment
@@ -433,7 +434,7 @@ def closer_view(
             kernel.caption(ui.t("fmap.kernel_from", layer=name, kind=layer.kind, conv=layer.conv))
     view = ui.View().row(enlarged, where, kernel).text(f"**{ui.t('fmap.strongest')}**")
     strongest = strongest_pictures(maps_key, name, scale, maps)
-    view.html(feature_pictures.captioned_row_html(
+    view.html(pictures.captioned_row_html(
         [(picture, ui.t("fmap.strong_caption", channel=index, mean=f"{mean:.3g}")) for index, mean, picture in strongest]
     )).draw()  # fmt: skip
     return name, channel
@@ -471,7 +472,7 @@ def field_panel(network_key: str, network: Network, maps_key: str, maps: Feature
             words += " " + ui.t("fmap.field_padding")
     enlarged, _ = channel_pictures(maps_key, name, channel, scale, maps, prepared)
     map_caption = ui.t("fmap.field_map", channel=channel, layer=name)
-    pictures = [
+    clickables = [
         Clickable(enlarged, rows, cols, map_caption, map_caption, marks_svg(rows, cols, [Box(row, col, 1, 1, "pixel")]),
                   at=(row, col)),
         Clickable(field_input_picture(maps_key, prepared), height, width, ui.t("fmap.field_input"),
@@ -480,9 +481,9 @@ def field_panel(network_key: str, network: Network, maps_key: str, maps: Feature
     if layer.conv is not None:
         kernel_png, _ = kernel_picture(network_key, layer.conv, channel, network)
         caption = ui.t("fmap.field_kernel", conv=layer.conv, channel=channel)
-        pictures.append(Clickable(kernel_png, 1, 1, caption, caption, clickable=False))
+        clickables.append(Clickable(kernel_png, 1, 1, caption, caption, clickable=False))
     view.draw()
-    click_view("fmap.field_click", FIELD_KEY, pictures, ui.t("fmap.field_click"))
+    click_view("fmap.field_click", FIELD_KEY, clickables, ui.t("fmap.field_click"))
     ui.View().caption(words).draw()
 
 
@@ -490,7 +491,7 @@ def field_panel(network_key: str, network: Network, maps_key: str, maps: Feature
 def first_kernels(network_key: str, _network: Network) -> tuple[bytes, str, tuple[int, ...]]:
     """The first convolution's kernels as one picture, its name and its weights' shape (C_out, C_in, kh, kw)."""
     conv, weights = features.first_convolution(_network.model)
-    return feature_pictures.png(feature_pictures.kernel_gallery(weights, columns=16, tile=44)), conv, weights.shape
+    return pictures.png(pictures.kernel_gallery(weights, columns=16, tile=44)), conv, weights.shape
 
 
 def first_kernels_view(network_key: str, network: Network) -> ui.View:
@@ -498,13 +499,13 @@ def first_kernels_view(network_key: str, network: Network) -> ui.View:
     picture, conv, (count, cin, kh, kw) = first_kernels(network_key, network)
     colour = ui.t("fmap.first_kernels_rgb" if cin == 3 else "fmap.first_kernels_gray")
     view = ui.View().heading(ui.t("fmap.first_kernels"))
-    view.html(feature_pictures.picture_html(picture, ui.t("fmap.first_kernels"), "max-width:100%"))
+    view.html(pictures.picture_html(picture, ui.t("fmap.first_kernels"), "max-width:100%"))
     return view.caption(ui.t("fmap.first_kernels_caption", count=count, conv=conv, kh=kh, kw=kw, colour=colour))
 
 
 def shown_png(png: bytes, alt: str) -> str:
     """A PNG stretched to the width of its column, as ``st.image(png, width="stretch")`` showed it."""
-    return feature_pictures.picture_html(png, alt, PICTURE_STYLE)
+    return pictures.picture_html(png, alt, PICTURE_STYLE)
 
 
 def strongest_table(maps: FeatureMaps) -> None:
@@ -627,8 +628,8 @@ def attribution_for(key: tuple, network: Network, tensor) -> AttributionMap:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def attribution_pictures(key: tuple, _found: AttributionMap, _pixels: np.ndarray) -> tuple[bytes, bytes]:
-    return (feature_pictures.png(attribution_view.map_picture(_found.values)),
-            feature_pictures.png(attribution_view.overlay_picture(_found.values, _pixels)))  # fmt: skip
+    return (pictures.png(attribution_view.map_picture(_found.values)),
+            pictures.png(attribution_view.overlay_picture(_found.values, _pixels)))  # fmt: skip
 
 
 def attribution_view_of(
@@ -686,8 +687,10 @@ st.markdown(ui.t("fmap.intro"))
 
 top, weights = st.container(), st.container()  # the upload runs first: it adds to the network list
 with weights, ui.panel("fmap.imagenet"):
-    weights_help()
+    help_above = st.container()  # drawn above the upload, written after it: an upload makes a network here
     uploaded = weights_panel()
+    with help_above:
+        weights_help(uploaded)
 offered = offered_networks(uploaded)
 
 with top:

@@ -10,7 +10,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from cnnviz import feature_pictures, models
+from cnnviz import models
+from cnnviz.drawing import pictures
 from cnnviz.images import upscale_nearest
 from cnnviz.models import Network
 from cnnviz.optvis import targets
@@ -384,7 +385,7 @@ def user_map_panel(network: Network, choice: Choice) -> None:
         )
         return
     values = output[index]
-    st.image(upscale_nearest(feature_pictures.colorize(values), 256), width="stretch")
+    st.image(upscale_nearest(pictures.colorize(values), 256), width="stretch")
     st.caption(ui.t("fviz.your_map", layer=layer, channel=index, h=values.shape[0], w=values.shape[1],
                     high=f"{values.max():.3g}"))  # fmt: skip
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnviz import codegen, losses
-from cnnviz.drawing import losses_view
+from cnnviz.drawing import loss_charts, losses_view
 from cnnviz.drawing.losses_view import CLASSES, SCALES, SOFTMAX_SLIDERS
 from pages import scrub_view, ui
 
@@ -80,7 +80,7 @@ def training_panel() -> None:
         for run in runs:
             never, after = ui.t("loss.never", steps=steps), ui.t("loss.after", steps=run.solved_at)
             st.metric(ui.t("loss.solved", loss=labels[run.loss_key]), never if run.solved_at is None else after)
-    ui.View().svg(*losses.trajectories_svgs(runs, labels)).caption(ui.t("loss.training_note")).draw()
+    ui.View().svg(*loss_charts.trajectories_svgs(runs, labels)).caption(ui.t("loss.training_note")).draw()
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -120,9 +120,9 @@ def huber_panel() -> None:
         for key in ("mse", "huber"):
             slope = result.fits[key][0]
             st.metric(ui.t(f"loss.slope_{key}"), fmt(slope, 3), fmt(slope - clean, 3), delta_color="off")
-    outlier = losses.outlier_svg(result, texts("fig_outlier", "points", "outlier", "clean", "mse", "huber"))
+    outlier = loss_charts.outlier_svg(result, texts("fig_outlier", "points", "outlier", "clean", "mse", "huber"))
     labels = texts("fig_residual", "loss", "grad", "r", "mse", "huber")
-    residual = losses.residual_svgs(residual_curves(delta), delta, labels)
+    residual = loss_charts.residual_svgs(residual_curves(delta), delta, labels)
     ui.View().row(ui.View().svg(outlier), ui.View().svg(*residual)).caption(ui.t("loss.huber_note")).draw()
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from cnnviz import arithmetic, codegen, layers, quiz, stack_text, windows
 from cnnviz.arithmetic import SizeError
-from cnnviz.drawing import output_size_view
+from cnnviz.drawing import output_size_view, window_diagrams
 from cnnviz.drawing.output_size_view import SIZE_SLIDERS
 from pages import scrub_view, ui
 
@@ -271,13 +271,13 @@ def calculator() -> None:
 def transposed_windows(out: int, kernel: int, stride: int, padding: int, output_padding: int, dilation: int) -> None:
     """Where the transposed convolution's windows land (as the page draws the convolution's)."""
     layout = windows.transposed_layout(out, kernel, stride, padding, output_padding, dilation)
-    labels = windows.TransposedLabels(
+    labels = window_diagrams.TransposedLabels(
         cropped=ui.t("size.tfig.cropped"), kept=ui.t("size.tfig.kept"), extra=ui.t("size.tfig.extra"),
         input_row=ui.t("size.fig.input_row"), windows_row=ui.t("size.fig.windows_row"),
         output_row=ui.t("size.fig.output_row"),
     )  # fmt: skip
     text = ui.t("size.transposed.windows", out=out, k=layout.span, s=stride)
-    ui.View().text(text).svg(windows.transposed_svg(layout, labels)).draw()
+    ui.View().text(text).svg(window_diagrams.transposed_svg(layout, labels)).draw()
 
 
 @st.fragment

@@ -5,9 +5,9 @@ import random
 import numpy as np
 import streamlit as st
 
-from cnnviz import codegen, figures, pooling, pooling_views, quiz
-from cnnviz.drawing import pool_view
-from cnnviz.drawing.pool_view import POOL_SLIDERS
+from cnnviz import codegen, pooling, quiz
+from cnnviz.drawing import grids, pooling_figures, pooling_view
+from cnnviz.drawing.pooling_view import POOL_SLIDERS
 from cnnviz.pooling import PoolSettings
 from pages import scrub_view, ui
 
@@ -43,17 +43,17 @@ def read_settings() -> PoolSettings:
 
 def warn_impossible(error: ValueError, height: int, width: int, settings: PoolSettings) -> None:
     """Why these settings have no output here, and the nearest settings that do."""
-    st.warning(pool_view.impossible_text(error, height, width, settings, ui.lang()), icon=":material/block:")
+    st.warning(pooling_view.impossible_text(error, height, width, settings, ui.lang()), icon=":material/block:")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def grid_from_image(pixels: np.ndarray, size: int) -> np.ndarray:
-    return pooling_views.image_grid(pixels, size)
+    return pooling.image_grid(pixels, size)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def map_from_image(pixels: np.ndarray, source: str, side: int) -> np.ndarray:
-    return pooling_views.feature_map(pixels, source, side)
+    return pooling.feature_map(pixels, source, side)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -91,9 +91,9 @@ def current_cell(count: int) -> int:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def pool_frames(numbers: pool_view.PoolNumbers, values: tuple[tuple[str, int], ...], lang: str) -> bytes:
+def pool_frames(numbers: pooling_view.PoolNumbers, values: tuple[tuple[str, int], ...], lang: str) -> bytes:
     """The scrubbing view's frames around ``values`` (name, value pairs), packed."""
-    return scrub_view.pack(pool_view.pool_frame_set(numbers, dict(values), lang))
+    return scrub_view.pack(pooling_view.pool_frame_set(numbers, dict(values), lang))
 
 
 # Grids are cached per view (settings, grid, selected cell, translated title) and shared by every session.
@@ -102,19 +102,19 @@ def window_grid(
     grid: np.ndarray, settings: PoolSettings, title: str, cell: tuple[int, int] | None,
     values: np.ndarray | None = None, decimals: int = 2, cell_px: int = 44,
 ) -> str:  # fmt: skip
-    """``pooling_views.layout_html`` of ``grid`` pooled, keyed by the grid (cheaper to hash than its PooledGrid)."""
+    """``pooling_figures.layout_html`` of ``grid`` pooled, keyed by the grid (cheaper to hash than its PooledGrid)."""
     pooled = pooling.pool_grid(grid, settings)
-    return pooling_views.layout_html(pooled, title, cell, values=values, decimals=decimals, cell_px=cell_px)
+    return pooling_figures.layout_html(pooled, title, cell, values=values, decimals=decimals, cell_px=cell_px)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def numbers_grid(values: np.ndarray, title: str, cell: tuple[int, int], signed: bool, cell_px: int) -> str:
-    return figures.number_grid_html(values, title, highlight=[cell], signed=signed, cell_px=cell_px)
+    return grids.number_grid_html(values, title, highlight=[cell], signed=signed, cell_px=cell_px)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def shift_chart(result: pooling.ShiftRobustness, measure: str, labels: dict[str, str]) -> str:
-    return pooling_views.shift_figure(result, measure, labels)
+    return pooling_figures.shift_figure(result, measure, labels)
 
 
 def show_grid(html: str) -> None:
@@ -123,7 +123,7 @@ def show_grid(html: str) -> None:
 
 def grid_section(settings: PoolSettings) -> None:
     """The grid's controls, the scrubbing view (grid size, window, stride, padding, selected cell:
-    ``cnnviz/drawing/pool_view.py``), then what follows a release: the code and the backward pass."""
+    ``cnnviz/drawing/pooling_view.py``), then what follows a release: the code and the backward pass."""
     st.subheader(ui.t("pool.grid.header"))
     with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' three
         source = choose("pool.grid.source", ("random", "image"), "random")
@@ -133,12 +133,12 @@ def grid_section(settings: PoolSettings) -> None:
             )
     low, high, _ = POOL_SLIDERS["grid.size"]
     if source == "random":
-        grids = {size: pooling_views.random_grid(size, int(seed)) for size in range(low, high + 1)}
+        grid_by_size = {size: pooling.random_grid(size, int(seed)) for size in range(low, high + 1)}
     else:
-        grids = {size: grid_from_image(ui.current_image().pixels, size) for size in range(low, high + 1)}
-    sliders = pool_view.pool_sliders(settings.kind)
+        grid_by_size = {size: grid_from_image(ui.current_image().pixels, size) for size in range(low, high + 1)}
+    sliders = pooling_view.pool_sliders(settings.kind)
     geometry = {name: st.session_state[f"pool.{name}"] for name in POOL_SLIDERS}
-    grid = grids[geometry["grid.size"]]
+    grid = grid_by_size[geometry["grid.size"]]
     with ui.panel("pool.forward"):
         try:
             pooled = pooled_grid(grid, settings)
@@ -146,7 +146,7 @@ def grid_section(settings: PoolSettings) -> None:
             pooled = None  # the view says why, and the nearest settings that work
         cell = current_cell(1 if pooled is None else pooled.output.size)
         values = {name: geometry[name] for name in sliders} | ({} if settings.kind == "global_avg" else {"cell": cell})
-        numbers = pool_view.PoolNumbers.of(grids, settings)
+        numbers = pooling_view.PoolNumbers.of(grid_by_size, settings)
         scrub_view.scrub_view(
             "pool.scrub", "pool", list(values), pool_frames(numbers, tuple(values.items()), ui.lang())
         )
@@ -156,7 +156,7 @@ def grid_section(settings: PoolSettings) -> None:
         code_panel(grid, pooled)
 
     with ui.panel("pool.backward"):
-        cell_px = max(24, min(44, pool_view.GRID_WIDTH // pooled.layout.shape[1]))
+        cell_px = max(24, min(44, pooling_view.GRID_WIDTH // pooled.layout.shape[1]))
         backward(grid, pooled, divmod(cell - 1, pooled.output.shape[1]), cell_px)
 
 
@@ -182,7 +182,7 @@ def backward(grid: np.ndarray, pooled: pooling.PooledGrid, cell: tuple[int, int]
     upstream = pooling.upstream_gradient(pooled.output.shape, choice, cell)
     gradient = routed(grid, pooled.settings, upstream)
     routed_title, upstream_title = ui.t("pool.routed_title"), ui.t("pool.upstream_title")
-    ui.View().html(figures.side_by_side_html(
+    ui.View().html(grids.side_by_side_html(
         window_grid(grid, pooled.settings, routed_title, cell, values=gradient, decimals=3, cell_px=cell_px),
         numbers_grid(upstream, upstream_title, cell, signed=True, cell_px=cell_px), gap_px=48,
     )).text(ui.t(f"pool.rule.{pooled.settings.kind}")).draw()  # fmt: skip
@@ -192,7 +192,7 @@ def backward(grid: np.ndarray, pooled: pooling.PooledGrid, cell: tuple[int, int]
 def image_section(settings: PoolSettings) -> None:
     st.subheader(ui.t("pool.image.header"))
     with st.container(horizontal=True, gap="large"):  # one block, not st.columns' three
-        source = choose("pool.image.source", pooling_views.MAP_SOURCES, "edges")
+        source = choose("pool.image.source", pooling.MAP_SOURCES, "edges")
         side = st.select_slider(
             ui.t("pool.image.side"), (32, 48, 64, 96, 128, 192), 64, key="pool.image.side", bind="query-params",
             help=ui.t("pool.image.side_help"),
@@ -206,9 +206,9 @@ def image_section(settings: PoolSettings) -> None:
         except ValueError as error:
             warn_impossible(error, height, width, settings)
             return  # the shift panel below would only repeat the warning
-        before, after = pooling_views.shared_display(values, pooled)
+        before, after = pooling_figures.shared_display(values, pooled)
         # The shift panel's heading and intro come along: one element fewer per slider move.
-        ui.View().html(pooling_views.pictures_html([
+        ui.View().html(pooling_figures.pictures_html([
             (before, ui.t("pool.image.before", h=height, w=width)),
             (after, ui.t("pool.image.after", h=after.shape[0], w=after.shape[1])),
         ])).caption(
@@ -291,7 +291,7 @@ def quiz_panel() -> None:
             else:
                 st.info(ui.t("pool.quiz.wrong", guess=f"{revealed:g}", answer=f"{question.answer:g}"),
                         icon=":material/close:")  # fmt: skip
-            st.latex(pooling_views.window_latex(pooled, *cell))
+            st.latex(pooling_figures.window_latex(pooled, *cell))
         st.button(ui.t("pool.quiz.next"), key="pool.quiz.next", on_click=next_question, icon=":material/casino:")
         right, asked = st.session_state.get("pool.quiz.score", (0, 0))
         st.metric(ui.t("pool.quiz.score"), f"{right} / {asked}")

@@ -6,7 +6,8 @@ import numpy as np
 import streamlit as st
 from safetensors.torch import save as safetensors_bytes
 
-from cnnviz import datasets, limits, netspec, network_cost, training, training_plots
+from cnnviz import datasets, limits, netspec, network_cost, training
+from cnnviz.drawing import training_charts
 from pages import ui
 
 RUNS = "train.runs"  # session key: label -> TrainingRun, in start order
@@ -177,7 +178,9 @@ def setup_panel() -> None:
     room = kept_runs() - len(st.session_state[QUEUE])  # runs that may still line up
     start, pause, cancel, reset = st.columns(4)
     if start.button(ui.t("train.start"), type="primary", disabled=layers is None or room < 1, width="stretch"):
-        queue_run(f"{ui.t(f'train.output.{output}')} · {activation_label(activation)} · dropout {dropout:g} · lr {learning_rate:g}")
+        queue_run(
+            f"{ui.t(f'train.output.{output}')} · {activation_label(activation)} · dropout {dropout:g} · lr {learning_rate:g}"
+        )
         st.rerun()  # the whole page: the live view starts drawing
     if pause.button(ui.t("train.resume") if st.session_state[PAUSED] else ui.t("train.pause"), width="stretch"):
         st.session_state[PAUSED] = not st.session_state[PAUSED]
@@ -300,7 +303,7 @@ def live_view() -> None:
     view.draw()
     filters, samples = st.columns([1, 2])
     with filters, ui.panel("train.filters"):
-        sheet = training_plots.first_layer_filters(latest.network)
+        sheet = training_charts.first_layer_filters(latest.network)
         if sheet is not None:
             st.image(sheet, caption=ui.t("train.filters"), width="stretch")
     with samples, ui.panel("train.predictions"):
@@ -313,7 +316,7 @@ def learning_curves(runs: dict[str, training.TrainingRun], shown: list[str]) -> 
     key = (tuple(shown), tuple(len(runs[label].history) for label in shown), ui.lang())
     drawn = st.session_state.get(CURVES)
     if drawn is None or drawn[0] != key:
-        chart = training_plots.learning_curves(
+        chart = training_charts.learning_curves(
             {label: runs[label].history for label in shown},
             (ui.t("train.chart.loss"), ui.t("train.chart.accuracy")),
             ui.t("train.chart.step"),
@@ -325,7 +328,7 @@ def learning_curves(runs: dict[str, training.TrainingRun], shown: list[str]) -> 
 def show_predictions(run: training.TrainingRun) -> None:
     data = run.data
     images = data.heldout_images[:6]
-    probabilities = training_plots.predictions(
+    probabilities = training_charts.predictions(
         run.network, images, lambda z: training.probabilities(z, run.settings.output)
     )
     columns = st.columns(len(images))

@@ -19,8 +19,9 @@ from streamlit import config
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from cnnviz import figures, heavy_jobs, i18n
-from cnnviz.feature_pictures import jpeg, png
+from cnnviz import heavy_jobs, i18n
+from cnnviz.drawing import grids
+from cnnviz.drawing.pictures import jpeg, png
 from cnnviz.images import (
     MAX_BYTES,
     UNREADABLE,
@@ -372,9 +373,9 @@ class View:
         return self.text(block)
 
     def svg(self, *svgs: str, gap_px: int = 16) -> View:
-        """``cnnviz.svg`` charts, several side by side sharing the row. (Not ``st.html``: its
+        """``cnnviz.drawing.charts`` charts, several side by side sharing the row. (Not ``st.html``: its
         sanitiser drops ``<svg>``; a markdown element passes it to the page as it is.)"""
-        return self.html(figures.side_by_side_html(*svgs, gap_px=gap_px, share=True))  # one alone scrolls if too wide
+        return self.html(grids.side_by_side_html(*svgs, gap_px=gap_px, share=True))  # one alone scrolls if too wide
 
     def row(
         self, *views: View, border: bool = False, widths: tuple[float, ...] = (), least_px: tuple[int, ...] = ()

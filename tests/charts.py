@@ -1,9 +1,9 @@
 """Read back the SVG the lessons draw, as a reader sees it.
 
-Charts of ``cnnviz.svg.Chart`` become :class:`Chart`: its texts, and its marks in data units,
+Charts of ``cnnviz.drawing.charts.Chart`` become :class:`Chart`: its texts, and its marks in data units,
 mapped through the axes' tick labels (a straight line through where they sit, or through their
 log10 on a log axis, x or y), so a test checks what the chart shows against numbers it computes
-itself. Other drawings (``cnnviz.windows``, ``activation_views.units_grid``) stay parsed SVG
+itself. Other drawings (``cnnviz.windows``, ``activation_charts.units_grid``) stay parsed SVG
 roots; :func:`groups` finds their class-tagged parts.
 
 Pages draw SVG inside a ``ui.View``: a markdown element holding one ``<svg>`` or several side by
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz.svg import FONT_PX
+from cnnviz.drawing.charts import FONT_PX
 
 SVG = "{http://www.w3.org/2000/svg}"
 #: The colour of a plot's frame (``svg.Chart`` draws it as the one rectangle in this colour).
@@ -123,7 +123,9 @@ class Chart:
         self.categories = [t.text for t in y_ticks] if y_ticks and not grid_rows else []
         y_values = range(len(y_ticks)) if self.categories else [_number(t.text) for t in y_ticks]
         self.y = Axis([(v, float(t.get("y")) - 4) for v, t in zip(y_values, y_ticks, strict=True)])
-        self.x = Axis([(_number(t.text), float(t.get("x"))) for t in outside if self._below_plot(t, FONT_PX + 4)])
+        x_ticks = [(_number(t.text), float(t.get("x"))) for t in outside if self._below_plot(t, FONT_PX + 4)]
+        self.x_ticks = [value for value, _ in x_ticks]  # the x axis' labels, as numbers
+        self.x = Axis(x_ticks)
 
     def _below_plot(self, text: ET.Element, offset: float) -> bool:
         """A centred text ``offset`` pixels below the plot: x tick labels, the x axis title (as svg.Chart places them)."""

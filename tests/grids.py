@@ -1,4 +1,4 @@
-"""Read back the HTML grids of ``cnnviz.figures.number_grid_html``, for tests on what a page shows."""
+"""Read back the HTML grids of ``cnnviz.drawing.grids.number_grid_html``, for tests on what a page shows."""
 
 from __future__ import annotations
 

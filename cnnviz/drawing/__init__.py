@@ -1,17 +1,26 @@
-"""The drawing layer: views made from the engine's numbers, as HTML, SVG or MathML text.
+"""The drawing layer: views made from the engine's numbers, as HTML, SVG, MathML or pictures.
 
 Nothing here computes lesson maths: every number comes from an engine module
-(``cnnviz.arithmetic``, ``cnnviz.windows``...), and these modules only lay it out.
+(``cnnviz.arithmetic``, ``cnnviz.windows``, ``cnnviz.pooling``...), and these modules only lay
+it out. Nothing here imports Streamlit either: pages show what these functions return.
 
+Shared by several lessons:
+
+- ``charts``: small charts as SVG text (lines, dots, bars, bands on two axes).
+- ``grids``: grids of numbers, maps as images, colour scales and bars.
+- ``pictures``: feature maps as pictures (colours, tiles, overlays, kernels), PNG/JPEG bytes.
+- ``marks``: boxes drawn over a picture (a window, a pixel, a receptive field).
 - ``mathml``: a formula's LaTeX source as MathML, for views drawn outside Streamlit's KaTeX.
 - ``frames``: a "frame set" for a scrubbing view: every value of every slider, drawn ahead
   of time, deduplicated, in the shape ``cnnviz/frontend/scrub_view.js`` reads.
-- ``output_size_view``: the Output size lesson's frames (the size, the formula, the windows).
-- ``conv_steps_view``: the Step by step lesson's frames (the sum, the grids, the cell's marks).
-- ``losses_view``: the Loss functions lesson's sigmoid frames (p, both dL/dz, the charts) and softmax frames (the loss, entropy, KL, the charts).
-- ``pool_view``: the Pooling lesson's frames (the grids, the window's marks and formula, the size).
-- ``activations_view``: the Activation functions lesson's frames (the curves and their slopes).
 
-(The older drawing modules, ``figures.py``, ``svg.py``, ``*_views.py``, ``feature_pictures.py``
-and ``training_plots.py``, still sit flat in ``cnnviz/``; see ``cnnviz/drawing/README.md``.)
+One lesson each (``*_view``: the lesson's scrubbing view, its frames; the others: its figures):
+
+- Output size: ``output_size_view``, ``window_diagrams`` (where the windows land).
+- Step by step: ``conv_steps_view``.
+- Pooling: ``pooling_view``, ``pooling_figures`` (formulas, pictures, the shift chart).
+- Activation functions: ``activations_view``, ``activation_charts``.
+- Loss functions: ``losses_view``, ``loss_charts``.
+- Feature maps: ``attribution_view`` (where the network looks).
+- Training: ``training_charts`` (learning curves, first-layer filters, predictions).
 """

@@ -1,6 +1,6 @@
 """The Activation functions lesson's scrubbing view: the chosen functions and their slopes.
 
-A frame is the chart of f and f' (``activation_views.curves_chart``) of the chosen
+A frame is the chart of f and f' (``activation_charts.curves_chart``) of the chosen
 functions over the input range, for one setting of the range's ends and of the functions'
 parameters, with its captions, and a warning for a function whose settings are impossible.
 Every number comes from ``cnnviz.activations.curve`` (torch's own functions and autograd).
@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz import activation_views, activations, i18n
+from cnnviz import activations, i18n
+from cnnviz.drawing import activation_charts
 from cnnviz.drawing.frames import Slider, frame_sets
 
 #: The input range's ends: name -> (low, high, default, step); URL keys ``act.low``, ``act.high``.
@@ -137,7 +138,7 @@ def _curves_frame(settings: CurvesSettings, values: tuple[tuple[str, float], ...
                                points=POINTS, training=True)
              for curve in curves if curve.key == "rrelu"]  # fmt: skip
     labels = {name: i18n.translate(f"act.fig.{name}", lang) for name in FIGURE_LABELS}
-    chart = thin_polylines(activation_views.curves_chart(curves, settings.threshold, names, labels, extra))
+    chart = thin_polylines(activation_charts.curves_chart(curves, settings.threshold, names, labels, extra))
     captions = [_caption(i18n.translate("act.legend", lang, first=names[curves[0].key]))]
     slopes = extra[0].dy[extra[0].x < 0] if extra else []
     if len(slopes):  # the random slopes are on the negative side: none when the range starts at 0 or above

@@ -1,7 +1,7 @@
 """Pictures of an attribution map (``cnnviz.attribution``): the map alone, the map over the
 picture the network received, and its colour scale.
 
-Colours are the app's one diverging scale (``cnnviz.figures.DIVERGING``): red is a part that
+Colours are the app's one diverging scale (``cnnviz.drawing.grids.DIVERGING``): red is a part that
 raised the class score, blue (integrated gradients only) a part that lowered it, white zero.
 Each map is scaled to its own largest |value|, which the legend names.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from cnnviz.feature_pictures import colorize
-from cnnviz.figures import DIVERGING, colour_bar_html, colour_lut
+from cnnviz.drawing.grids import DIVERGING, colour_bar_html, colour_lut
+from cnnviz.drawing.pictures import colorize
 from cnnviz.images import upscale_nearest
 
 #: Side (pixels) the pictures are drawn at: a 28 x 28 map is enlarged with square pixels.

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz import convolution, figures, i18n
+from cnnviz import convolution, i18n
+from cnnviz.drawing import grids
 from cnnviz.drawing.frames import Slider, frame_sets
 
 #: The geometry sliders: name -> (low, high, default); URL keys ``steps.<name>``.
@@ -34,7 +35,7 @@ STEPS_SLIDERS: dict[str, tuple[int, int, int]] = {
 LABELS = {"size": "steps.size", "stride": "conv.stride", "padding": "conv.padding", "dilation": "conv.dilation",
           "position": "steps.position"}  # fmt: skip
 #: Smallest grid cell, in pixels: numbers are written at 13 px from 36 px cells up
-#: (``figures.number_grid_html``), readable on a projector; a wider grid scrolls.
+#: (``grids.number_grid_html``), readable on a projector; a wider grid scrolls.
 MIN_CELL = 36
 #: The view's class; the marks' selectors start with it.
 VIEW_CLASS = "steps-frame"
@@ -71,7 +72,7 @@ def number(value: float) -> str:
 def cell_size(values: np.ndarray, decimals: int, room: int, largest: int = 40) -> int:
     """Pixels per cell: the grid's width in about ``room`` pixels, never below ``MIN_CELL`` nor
     narrower than its longest number at 13 px (a wider grid scrolls)."""
-    longest = max((len(text) for text in figures.number_text(values, decimals).ravel()), default=1)
+    longest = max((len(text) for text in grids.number_text(values, decimals).ravel()), default=1)
     fitted = min(largest, max(MIN_CELL, room // max(values.shape[1], 1)))
     return int(max(fitted, 8 * longest + 6))
 
@@ -115,7 +116,7 @@ def _grid(rows: tuple[tuple[float, ...], ...], title: str, shaded_border: int, d
         shaded = np.ones(values.shape, bool)
         shaded[shaded_border:-shaded_border, shaded_border:-shaded_border] = False
     cell_px = cell_size(values, decimals, room)
-    return figures.number_grid_html(values, title, shaded=shaded, decimals=decimals, signed=signed, cell_px=cell_px)
+    return grids.number_grid_html(values, title, shaded=shaded, decimals=decimals, signed=signed, cell_px=cell_px)
 
 
 def _rows(array: np.ndarray) -> tuple[tuple[float, ...], ...]:
@@ -188,8 +189,8 @@ def _steps_frame(numbers: StepsNumbers, geometry: tuple[int, ...], position: int
     cell = i18n.translate("steps.cell", lang, index=position, total=drawn.output.size, row=row + 1, col=col + 1)
     kernel_px = max(cell_size(step.kernel, 3, 130), cell_size(step.products, 3, 130))
     kernel_title = i18n.translate("steps.kernel_flipped" if numbers.flip else "steps.kernel_title", lang)
-    weights = figures.number_grid_html(step.kernel, kernel_title, decimals=3, cell_px=kernel_px)
-    products = figures.number_grid_html(step.products, i18n.translate("steps.products", lang), decimals=3,
+    weights = grids.number_grid_html(step.kernel, kernel_title, decimals=3, cell_px=kernel_px)
+    products = grids.number_grid_html(step.products, i18n.translate("steps.products", lang), decimals=3,
                                         cell_px=kernel_px)  # fmt: skip
     taps = [(int(r), int(c)) for r in step.tap_rows for c in step.tap_cols]
     return (sum_html(step, cell), drawn.input_part, weights + products, drawn.output_part,

@@ -2,13 +2,13 @@
 
 The sigmoid view's frame shows, for one z and one target (y = 0 or y = 1): p = σ(z) and both
 losses' dL/dz by autograd (``losses.sigmoid_gradients_at``), the loss and gradient charts with
-z marked (``losses.sigmoid_loss_svgs``, polylines thinned as ``activations_view`` does), and
+z marked (``loss_charts.sigmoid_loss_svgs``, polylines thinned as ``activations_view`` does), and
 whether the unit is confidently wrong. z moves in tenths (-10..10, 201 frames).
 
 A frame shows, for one setting of the logits and the smoothing (and the page's right class):
 the cross-entropy, the target's entropy and KL(y ‖ p), the probability and gradient charts,
 and how close autograd's gradient is to p - y. Every number comes from
-``cnnviz.losses.softmax_cross_entropy`` and every chart from ``losses.softmax_svgs``;
+``cnnviz.losses.softmax_cross_entropy`` and every chart from ``loss_charts.softmax_svgs``;
 ``softmax_frame_set`` draws the frames (``cnnviz.drawing.frames``) that
 ``cnnviz/frontend/scrub_view.js`` swaps while a slider is dragged.
 
@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping
 
 from cnnviz import i18n, losses
+from cnnviz.drawing import loss_charts
 from cnnviz.drawing.activations_view import thin_polylines
 from cnnviz.drawing.frames import Slider, frame_sets
 
@@ -104,7 +105,7 @@ def _softmax_frame(values: tuple[int, ...], target_class: int, lang: str) -> tup
     result = losses.softmax_cross_entropy(logits_of(settings), target_class, smoothing_of(settings))
     names = [i18n.translate(f"loss.class.{name}", lang) for name in CLASSES]
     labels = {key: i18n.translate(f"loss.fig_softmax.{key}", lang) for key in ("probability", "target", "grad")}
-    chances, gradient = losses.softmax_svgs(result, names, labels)
+    chances, gradient = loss_charts.softmax_svgs(result, names, labels)
     check = i18n.translate("loss.softmax_check", lang, gap=f"{result.formula_gap:.1e}")
     return (
         _metrics({"ce": result.loss, "entropy": result.entropy, "kl": result.kl}, METRICS, lang),
@@ -143,7 +144,7 @@ def sigmoid_frame(settings: Mapping[str, float], lang: str = i18n.DEFAULT_LANGUA
 def _sigmoid_frame(z: float, target: int, lang: str) -> tuple[str, ...]:
     p, mse_grad, ce_grad = losses.sigmoid_gradients_at(z, float(target))
     labels = {key: i18n.translate(f"loss.fig_sigmoid.{key}", lang) for key in ("loss", "grad", "z", "mse", "ce")}
-    loss_chart, grad_chart = losses.sigmoid_loss_svgs(_sigmoid_curves(target), z, labels)
+    loss_chart, grad_chart = loss_charts.sigmoid_loss_svgs(_sigmoid_curves(target), z, labels)
     ratio = _number(abs(ce_grad / mse_grad), 3) if mse_grad else "∞"
     wrong = abs(p - target) > 0.5  # the unit is on the wrong side of 0.5
     caption = i18n.translate("loss.sigmoid_wrong" if wrong else "loss.sigmoid_right", lang, ratio=ratio)

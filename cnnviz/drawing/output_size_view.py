@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from cnnviz import arithmetic, i18n, windows
 from cnnviz.arithmetic import SizeError
+from cnnviz.drawing import window_diagrams
 from cnnviz.drawing.frames import Slider, frame_sets
 from cnnviz.drawing.mathml import formula_mathml
 
@@ -84,7 +85,7 @@ def _summary(settings: Mapping[str, int], lang: str) -> tuple[str, int | None]:
 def _windows(settings: Mapping[str, int], out: int, lang: str) -> str:
     """The windows along one row (and, when some pixels are never read, the whole input from above)."""
     layout = windows.axis_layout(*_arguments(settings))
-    labels = windows.AxisLabels(
+    labels = window_diagrams.AxisLabels(
         **{name: i18n.translate(f"size.fig.{key}", lang) for name, key in (
             ("padding", "padding"), ("pixel", "pixel"), ("unread", "unread"),
             ("input_row", "input_row"), ("windows_row", "windows_row"), ("output_row", "output_row"))}
@@ -92,10 +93,10 @@ def _windows(settings: Mapping[str, int], out: int, lang: str) -> str:
     heading = f"<h3>{html.escape(i18n.translate('size.windows.title', lang))}</h3>"
     notes = "".join(windows_explanation(layout, settings, out, lang))
     if not layout.unread:
-        return f'<div class="scrub-windows">{heading}{windows.window_svg(layout, labels)}{notes}</div>'
+        return f'<div class="scrub-windows">{heading}{window_diagrams.window_svg(layout, labels)}{notes}</div>'
     caption = i18n.translate("size.grid.caption", lang, size=settings["input"])
-    beside = f'<div class="scrub-beside"><div>{notes}<div class="cnnviz-caption"><p>{html.escape(caption)}</p></div></div><div>{windows.grid_svg(layout)}</div></div>'
-    return f'<div class="scrub-windows">{heading}{windows.window_svg(layout, labels)}{beside}</div>'
+    beside = f'<div class="scrub-beside"><div>{notes}<div class="cnnviz-caption"><p>{html.escape(caption)}</p></div></div><div>{window_diagrams.grid_svg(layout)}</div></div>'
+    return f'<div class="scrub-windows">{heading}{window_diagrams.window_svg(layout, labels)}{beside}</div>'
 
 
 def size_frame(settings: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -> tuple[str, str]:

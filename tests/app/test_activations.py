@@ -6,7 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from cnnviz import activation_views, activations
+from cnnviz import activations
+from cnnviz.drawing import activation_charts
 from cnnviz.drawing.activations_view import POINTS
 from pages import ui
 from tests import scrub
@@ -79,7 +80,7 @@ def test_the_charts_show_the_engine_numbers(default_page):
     norms, dead, units, histogram = page_svgs(default_page)
     chart = curves_chart(default_page)  # sigmoid and ReLU on -6..6, "saturated" below 0.05
     regions = activations.flat_regions(activations.curve("sigmoid", -6.0, 6.0), 0.05)
-    shaded = chart.bands(activation_views.FILLS["saturated"][0])
+    shaded = chart.bands(activation_charts.FILLS["saturated"][0])
     assert len(shaded) == len(regions) == 2
     assert chart.x_px(shaded) == pytest.approx(chart.x_px([(r.start, r.end) for r in regions]), abs=1)
     assert (chart.x_label, chart.y_label) == ("input x", "f(x) solid, slope f'(x) dashed")
@@ -98,9 +99,9 @@ def test_the_charts_show_the_engine_numbers(default_page):
     rates, shares = chart.legend_line("ReLU").T
     assert chart.x_log and rates == pytest.approx([0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000], rel=0.02)
     assert chart.y_px(shares[8]) == pytest.approx(chart.y_px(dead_share), abs=1)
-    assert chart.vlines(activation_views.GREY) == pytest.approx([100.0], rel=0.02)
+    assert chart.vlines(activation_charts.GREY) == pytest.approx([100.0], rel=0.02)
     cells = [rect for rect in units.iter(f"{SVG}rect") if rect.find(f"{SVG}title") is not None]
-    dark = [cell for cell in cells if cell.get("fill") == activation_views.DEAD_CELL]
+    dark = [cell for cell in cells if cell.get("fill") == activation_charts.DEAD_CELL]
     assert len(cells) == 256 and 100 * len(dark) / 256 == pytest.approx(dead_share, abs=0.05)
     # The feature map's histograms count the same pixels before and after the activation.
     chart = Chart(histogram)

@@ -11,10 +11,12 @@ import torch
 from PIL import Image
 from safetensors.torch import save
 
-from cnnviz import feature_pictures, features, images, models, netspec
+from cnnviz import features, images, models, netspec
+from cnnviz.drawing import pictures
+from tests import clicks
 from tests.app.conftest import open_page
 from tests.charts import page_charts, within_pixels
-from tests.clicks import click, pictures
+from tests.clicks import click
 from tests.views import captions
 
 PAGE = "pages/feature_maps.py"
@@ -76,8 +78,8 @@ def test_probability_and_feature_vector_charts_show_the_networks_own_numbers():
 def lenet_on_the_first_test_zero() -> tuple[np.ndarray, np.ndarray]:
     """Softmax and penultimate features of the bundled LeNet-5 on the page's default input, in plain torch."""
     network = models.load_bundled("digits")
-    pictures, labels = models.sample_images(network.manifest.sample)
-    tensor = network.prepare(pictures[np.flatnonzero(labels == 0)[0]], native=True).tensor
+    images, labels = models.sample_images(network.manifest.sample)
+    tensor = network.prepare(images[np.flatnonzero(labels == 0)[0]], native=True).tensor
     penultimate = []
     last = [m for m in network.model.modules() if isinstance(m, torch.nn.Linear)][-1]
     hook = last.register_forward_hook(lambda module, inputs, output: penultimate.append(inputs[0]))
@@ -119,8 +121,8 @@ def counted(monkeypatch, module, name: str) -> list[tuple]:
 def test_a_new_channel_reuses_the_forward_pass_and_the_overview(monkeypatch):
     st.cache_data.clear()
     forward_passes = counted(monkeypatch, features, "feature_maps")
-    grids = counted(monkeypatch, feature_pictures, "tile_grid")
-    overlays = counted(monkeypatch, feature_pictures, "overlay")
+    grids = counted(monkeypatch, pictures, "tile_grid")
+    overlays = counted(monkeypatch, pictures, "overlay")
     at = open_page(PAGE)
     assert ok(at) and len(forward_passes) == 1 and len(overlays) == 1
     drawn = len(grids)
@@ -286,6 +288,16 @@ def test_how_to_get_imagenet_weights_is_said_under_the_network_list(weights_fold
     assert any("在任何装有 torchvision 的电脑上" in c.value for c in at.caption)
 
 
+def test_an_uploaded_imagenet_network_is_no_longer_listed_as_missing(weights_folder):
+    """After a ResNet-18 file is uploaded and loaded, the page must not still say it is not here."""
+    at = uploaded_weights(
+        open_page(PAGE), "resnet18", "resnet18-mine.pth", saved(models.build("resnet18", 1000).state_dict())
+    )
+    assert ok(at) and "ResNet-18 (ImageNet, your weights) loaded" in at.success[0].value
+    (caption,) = [c.value for c in at.caption if "make weights FILE=" in c.value]
+    assert caption.startswith("**AlexNet, VGG-16**: not on this computer yet")
+
+
 def test_a_wrong_weight_file_is_explained(weights_folder):
     (weights_folder / "alexnet-bad.pth").write_bytes(b"not weights")
     at = open_page(PAGE)
@@ -299,7 +311,7 @@ def test_a_clicked_map_position_draws_its_receptive_field_on_the_input():
     sees input rows 2r - 2 .. 2r + 11, by hand: 1 + 4 + 1 + 4 * 2 = 14 pixels, starting 2 before."""
     at = open_page("pages/feature_maps.py", **{"fmap.layer": "features.3", "fmap.channel": "5", "fmap.pixel": "3,0"})
     assert not at.exception and not at.error
-    chosen, field_picture, kernel = pictures(at, "fmap.field_click")
+    chosen, field_picture, kernel = clicks.pictures(at, "fmap.field_click")
     assert chosen["at"] == {"row": 3, "col": 0} and chosen["caption"] == "Channel 5 of features.3"
     assert (chosen["rows"], chosen["cols"]) == (10, 10)
     # Rows 4 .. 17, columns -2 .. 11 cut at the picture's edge to 0 .. 11.

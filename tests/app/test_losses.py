@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from cnnviz import losses
+from cnnviz.drawing import loss_charts
 from pages import ui
 from tests import scrub, views
 from tests.app.conftest import change, open_page
@@ -76,8 +76,8 @@ def test_sigmoid_panel_shows_mse_gradient_vanishing_when_wrong():
     loss_chart, grad_chart = panel_charts(at)["sigmoid"]
     assert loss_chart.legend == grad_chart.legend == ["MSE", "cross-entropy"]
     # The marked points sit at the losses and gradients at z = -5, within a pixel or two.
-    for chart, expected in ((loss_chart, {losses.MSE_COLOR: (p - 1) ** 2, losses.CE_COLOR: -math.log(p)}),
-                            (grad_chart, {losses.MSE_COLOR: 2 * (p - 1) * p * (1 - p), losses.CE_COLOR: p - 1})):  # fmt: skip
+    for chart, expected in ((loss_chart, {loss_charts.MSE_COLOR: (p - 1) ** 2, loss_charts.CE_COLOR: -math.log(p)}),
+                            (grad_chart, {loss_charts.MSE_COLOR: 2 * (p - 1) * p * (1 - p), loss_charts.CE_COLOR: p - 1})):  # fmt: skip
         marked = dot_heights(chart)
         for colour, value in expected.items():
             assert chart.x_px(marked[colour][0]) == pytest.approx(chart.x_px(-5.0), abs=1.5)
@@ -87,7 +87,7 @@ def test_sigmoid_panel_shows_mse_gradient_vanishing_when_wrong():
     p = 1 / (1 + math.exp(-3.0))
     assert softmax_numbers(at, SIGMOID_VIEW)["ce_grad"] == pytest.approx(p - 1, rel=1e-12)
     loss_chart = panel_charts(at)["sigmoid"][0]
-    z, ce = dot_heights(loss_chart)[losses.CE_COLOR]
+    z, ce = dot_heights(loss_chart)[loss_charts.CE_COLOR]
     assert loss_chart.x_px(z) == pytest.approx(loss_chart.x_px(3.0), abs=1.5)
     assert loss_chart.y_px(ce) == pytest.approx(loss_chart.y_px(-math.log(p)), abs=1.5)
     assert "on the right side" in scrub.shown(at, SIGMOID_VIEW)
@@ -107,8 +107,8 @@ def test_training_run_cross_entropy_needs_fewer_steps():
     slower = steps(shown["cross-entropy: all points right"])
     assert slower > ce  # more confidently wrong: a little longer
     accuracy, gradient = panel_charts(at)["training"]
-    assert accuracy.vlines(losses.MSE_COLOR) == []  # MSE never gets there: no line
-    (solved,) = accuracy.vlines(losses.CE_COLOR)
+    assert accuracy.vlines(loss_charts.MSE_COLOR) == []  # MSE never gets there: no line
+    (solved,) = accuracy.vlines(loss_charts.CE_COLOR)
     assert accuracy.x_px(solved) == pytest.approx(accuracy.x_px(slower), abs=1.5)
     assert gradient.y_log and gradient.legend == ["MSE", "cross-entropy"]
 
@@ -160,7 +160,7 @@ def test_outlier_pulls_mse_and_not_huber():
     shown = metrics(at)
     assert number(shown["Slope, MSE fit"]) == pytest.approx(clean, abs=0.02)
     (outlier_chart,) = panel_charts(at)["outlier"]
-    (line,) = outlier_chart.lines(losses.MSE_COLOR)
+    (line,) = outlier_chart.lines(loss_charts.MSE_COLOR)
     drawn_slope = (line[1, 1] - line[0, 1]) / (line[1, 0] - line[0, 0])
     assert drawn_slope == pytest.approx(number(shown["Slope, MSE fit"]), abs=0.02)
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz import figures
-from cnnviz.drawing.pool_view import marked_cells
+from cnnviz.drawing import grids
+from cnnviz.drawing.pooling_view import marked_cells
 from tests import scrub
 from tests.app.conftest import change, open_page
 from tests.charts import page_charts, within_pixels
@@ -29,7 +29,7 @@ def view_grids(at) -> list:
     return read_grids(scrub.shown(at, VIEW))
 
 
-def grids(at) -> dict[str, list[list[str]]]:
+def titled_grids(at) -> dict[str, list[list[str]]]:
     """The numbers written in each grid (the view's, then the page's), by the grid's title."""
     return {shown.title: shown.texts for shown in view_grids(at) + page_grids(at) if shown.title}
 
@@ -44,7 +44,7 @@ def formulas(at) -> list[str]:
 
 
 def grid(at, prefix: str) -> list[list[str]]:
-    (match,) = [numbers for title, numbers in grids(at).items() if title.startswith(prefix)]
+    (match,) = [numbers for title, numbers in titled_grids(at).items() if title.startswith(prefix)]
     return match
 
 
@@ -83,7 +83,7 @@ def test_renders_with_every_panel(default_page):
     assert not at.error  # no panel hit its error boundary
     assert not at.warning
     assert at.title[0].value == "Pooling"
-    assert {title for title in grids(at) if not title.startswith("Quiz input")} == {
+    assert {title for title in titled_grids(at) if not title.startswith("Quiz input")} == {
         "Input 6 × 6",  # padding 0: nothing said about padding
         "Output 3 × 3",
         "Gradient passed back to the input",
@@ -100,7 +100,7 @@ def shift_lines(at) -> dict[str, list[float]]:
     """The shift chart's percentages by line name (read from its dots), checked to sit on its lines."""
     (chart,) = page_charts(at)
     lines = {}
-    for colour in ("#6b7280", figures.HIGHLIGHT):  # before, after pooling
+    for colour in ("#6b7280", grids.HIGHLIGHT):  # before, after pooling
         (line,) = chart.lines(colour)
         dots = chart.dots(colour)
         within_pixels([d.y for d in dots], line[:, 1], chart.y_px, 0.01)
@@ -147,16 +147,16 @@ def test_pooling_type_changes_the_numbers():
     change(at, "slider", "pool.p", 4.0)
     assert grid(at, "Output") != lp2 and r"^{1/4}" in window_formula(at)
     change(at, "segmented_control", "pool.kind", "global_avg")
-    assert "Output 1 × 1" in grids(at)
+    assert "Output 1 × 1" in titled_grids(at)
 
 
 def test_kernel_and_stride_change_the_output_shape():
     at = open_page(PAGE)
     scrub.move(at, "pool.kernel", 3)  # (6 - 3) / 2 rounded down, + 1
-    assert "Output 2 × 2" in grids(at)
+    assert "Output 2 × 2" in titled_grids(at)
     assert len(re.findall(r"\d+", window_formula(at).split("=")[0])) == 9
     scrub.move(at, "pool.stride", 1)  # (6 - 3) / 1 + 1
-    assert "Output 4 × 4" in grids(at)
+    assert "Output 4 × 4" in titled_grids(at)
 
 
 def test_padding_shows_minus_infinity_for_max_and_zero_for_average():
@@ -164,8 +164,8 @@ def test_padding_shows_minus_infinity_for_max_and_zero_for_average():
     scrub.move(at, "pool.padding", 1)
     padded = grid(at, "Input")
     assert len(padded) == 8 and padded[0] == ["−∞"] * 8
-    assert "Input 6 × 6, with padding" in grids(at)
-    assert "Output 4 × 4" in grids(at)
+    assert "Input 6 × 6, with padding" in titled_grids(at)
+    assert "Output 4 × 4" in titled_grids(at)
     assert window_formula(at).strip("$\n").startswith(r"\max(-\infty, ")
     change(at, "segmented_control", "pool.kind", "avg")
     assert grid(at, "Input")[0] == ["0"] * 8
@@ -190,10 +190,10 @@ def test_the_lp_label_promises_no_p_the_slider_does_not_hold():
 def test_ceil_mode_adds_a_partial_window():
     at = open_page(PAGE)
     scrub.move(at, "pool.grid.size", 5)
-    assert "Output 2 × 2" in grids(at)
+    assert "Output 2 × 2" in titled_grids(at)
     assert any("in no window" in info for info in notes(at, "info"))
     change(at, "toggle", "pool.ceil_mode", True)
-    assert "Output 3 × 3" in grids(at)
+    assert "Output 3 × 3" in titled_grids(at)
     assert any("partial window" in info for info in notes(at, "info"))
     assert grid(at, "Input")[5] == [""] * 6  # the row past the edge is empty
     assert r"\lceil 1.5 \rceil + 1 = 3" in size_formula(at)
@@ -246,7 +246,7 @@ def shown_texts(at) -> list[str]:
     texts += [option for control in at.segmented_control for option in control.options]
     texts += [re.sub(r"<[^>]+>", " ", part) for part in scrub.frame_set(at, VIEW)["parts"]]
     texts += [slider["label"] for slider in scrub.frame_set(at, VIEW)["sliders"]]
-    return texts + list(grids(at))
+    return texts + list(titled_grids(at))
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -279,7 +279,7 @@ def test_chinese():
     at.run()
     assert not at.exception
     assert at.title[0].value == "池化"
-    assert "输出 3 × 3" in grids(at)
+    assert "输出 3 × 3" in titled_grids(at)
     assert re.search(r"[\u4e00-\u9fff]{4}", at.markdown[0].value)
     scrub.move(at, "pool.padding", 2)
     assert "最多为窗口大小的一半" in notes(at, "warning")[0]

@@ -2,7 +2,8 @@
 
 import pytest
 
-from cnnviz import i18n, training_plots
+from cnnviz import i18n
+from cnnviz.drawing import training_charts
 from tests.app.conftest import open_page
 from tests.charts import page_charts
 from tests.views import captions
@@ -48,10 +49,10 @@ def test_one_epoch_on_a_tiny_subset_trains_and_offers_the_weights():
     assert "trained_networks" in at.session_state
     loss, accuracy = page_charts(at)  # the learning curves, side by side in one element
     assert not at.get("plotly_chart") and len([m for m in at.markdown if "<svg" in m.value]) == 1
-    colour = training_plots.PALETTE[0]
+    colour = training_charts.PALETTE[0]
     heldout = [m for m in run.history if m.heldout_accuracy is not None]
     for chart, title in ((loss, "train.chart.loss"), (accuracy, "train.chart.accuracy")):
-        (train,) = chart.lines(colour + training_plots.TRAIN_ALPHA)
+        (train,) = chart.lines(colour + training_charts.TRAIN_ALPHA)
         assert len(train) == len(heldout)  # training images measured when the held-out ones are
         assert len(chart.dots(colour)) == len(heldout)
         assert {i18n.translate(title), i18n.translate("train.chart.step"), run.label} <= set(chart.texts)
@@ -219,8 +220,8 @@ def test_training_waits_for_the_servers_heavy_job_slot_and_shows_its_place(one_h
 def test_between_two_slices_the_progress_bar_says_the_run_waits(one_heavy_job, monkeypatch):
     queue = one_heavy_job
     drawn = []
-    draw = training_plots.learning_curves
-    monkeypatch.setattr(training_plots, "learning_curves", lambda *args: drawn.append(args) or draw(*args))
+    draw = training_charts.learning_curves
+    monkeypatch.setattr(training_charts, "learning_curves", lambda *args: drawn.append(args) or draw(*args))
     at = open_page(PAGE, **{"train.epochs": "30", "train.batch": "16"})  # 3,750 steps: many slices
     button(at, "train.start").click().run()
     (run,) = at.session_state["train.runs"].values()

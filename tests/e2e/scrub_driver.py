@@ -20,11 +20,11 @@ import torch
 import torch.nn.functional as F
 from playwright.sync_api import Page
 
-from cnnviz import arithmetic, convolution, kernels, pooling_views
+from cnnviz import arithmetic, convolution, kernels, pooling
 from cnnviz.arithmetic import SizeError
 from cnnviz.drawing.activations_view import CurvesSettings, curves_frame
 from cnnviz.drawing.losses_view import SCALES
-from cnnviz.drawing.pool_view import marked_cells
+from cnnviz.drawing.pooling_view import marked_cells
 
 VIEW = ".scrub-view"
 THUMB_PX = 16  # chromium's range thumb: its centre runs from 8 px to width - 8 px
@@ -200,7 +200,7 @@ POOL_SEED = 0  # the page opens on random numbers, seed 0, max pooling
 
 def pool_expected(values: dict[str, int]) -> dict:
     """What torch says the Pooling view must show: F.max_pool2d's output, the cell, its window (padded coordinates)."""
-    grid = torch.as_tensor(pooling_views.random_grid(values["grid.size"], POOL_SEED))[None, None]
+    grid = torch.as_tensor(pooling.random_grid(values["grid.size"], POOL_SEED))[None, None]
     kernel, stride, padding = values["kernel"], values["stride"], values["padding"]
     try:
         out = F.max_pool2d(grid, kernel, stride, padding)[0, 0].numpy()

@@ -174,7 +174,7 @@ FORMULAS_JS = """
 """
 
 
-# Charts (cnnviz.svg, role="img") that hang past the box that scrolls them: the class sees a
+# Charts (cnnviz.drawing.charts, role="img") that hang past the box that scrolls them: the class sees a
 # chart cut at its column's edge. (Wide number grids and matrices may scroll: they are read cell by cell.)
 CHARTS_JS = """
 (main) => {
@@ -226,7 +226,9 @@ def _screenshot(tab: Page, size: dict, path: Path) -> None:
 def _cases() -> list[tuple[AppPage, str, str]]:
     """(page, language, query) for every page and language, plus the crowded states."""
     cases = [(app_page, lang, "") for app_page in PAGES for lang in LANGUAGES]
-    cases += [(app_page, lang, CROWDED[app_page.slug]) for app_page in PAGES if app_page.slug in CROWDED for lang in LANGUAGES]
+    cases += [
+        (app_page, lang, CROWDED[app_page.slug]) for app_page in PAGES if app_page.slug in CROWDED for lang in LANGUAGES
+    ]
     return cases
 
 

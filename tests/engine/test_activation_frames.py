@@ -8,7 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz import activation_views, activations
+from cnnviz import activations
+from cnnviz.drawing import activation_charts
 from cnnviz.drawing.activations_view import (
     POINTS,
     RANGE_SLIDERS,
@@ -112,7 +113,7 @@ def distance_to_polyline(point: np.ndarray, line: np.ndarray) -> float:
 
 
 def test_every_dropped_point_lies_within_a_fraction_of_a_pixel_of_the_thinned_line():
-    svg = activation_views.curves_chart([activations.curve("sigmoid", -6.0, 6.0, points=POINTS)], 0.05)
+    svg = activation_charts.curves_chart([activations.curve("sigmoid", -6.0, 6.0, points=POINTS)], 0.05)
 
     def read(text: str) -> list[np.ndarray]:
         return [np.array([p.split(",") for p in m.split()], float) for m in re.findall(r'points="([^"]*)"', text)]

@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from cnnviz import activation_views, activations, codegen, convolution, figures, kernels
+from cnnviz import activations, codegen, convolution, kernels
+from cnnviz.drawing import activation_charts, grids
 from tests.charts import SVG, charts, within_pixels
 
 DTYPE = torch.float64
@@ -259,7 +260,7 @@ def test_feature_map_of_a_one_pixel_image_is_one_value():
 
 def test_curves_chart_draws_the_engine_values_and_shades_the_flat_regions():
     curves = [activations.curve("sigmoid"), activations.curve("relu")]
-    (chart,) = charts(activation_views.curves_chart(curves, 0.05))
+    (chart,) = charts(activation_charts.curves_chart(curves, 0.05))
     assert chart.legend == ["Sigmoid", "Sigmoid slope", "ReLU", "ReLU slope", "Sigmoid: saturated: |slope| < 0.05"]
     for item, name in zip(curves, ("Sigmoid", "ReLU"), strict=True):
         for legend, values in ((name, item.y), (f"{name} slope", item.dy)):
@@ -270,24 +271,24 @@ def test_curves_chart_draws_the_engine_values_and_shades_the_flat_regions():
     # Sigmoid is saturated at both ends: two bands, exactly where flat_regions puts them.
     regions = activations.flat_regions(curves[0], 0.05)
     assert [region.kind for region in regions] == ["saturated", "saturated"]
-    shaded = chart.bands(activation_views.FILLS["saturated"][0])
+    shaded = chart.bands(activation_charts.FILLS["saturated"][0])
     within_pixels(np.array(shaded), np.array([(region.start, region.end) for region in regions]), chart.x_px)
-    assert chart.swatch("Sigmoid: saturated: |slope| < 0.05").get("fill") == activation_views.FILLS["saturated"][1]
+    assert chart.swatch("Sigmoid: saturated: |slope| < 0.05").get("fill") == activation_charts.FILLS["saturated"][1]
 
 
 def test_relus_dead_half_is_shaded_from_the_left_end_to_zero():
     relu = activations.curve("relu", -4.0, 2.0)
-    (chart,) = charts(activation_views.curves_chart([relu], 0.01, labels={"dead": "slope 0"}))
-    (dead,) = chart.bands(activation_views.FILLS["dead"][0])
+    (chart,) = charts(activation_charts.curves_chart([relu], 0.01, labels={"dead": "slope 0"}))
+    (dead,) = chart.bands(activation_charts.FILLS["dead"][0])
     within_pixels(np.array(dead), np.array([-4.0, 0.0]), chart.x_px)  # relu'(0) = 0 in torch
     assert "ReLU: slope 0" in chart.legend
 
 
 def test_rrelu_training_draws_a_dot_for_its_value_and_slope_every_few_points():
     evaluation, training = activations.curve("rrelu"), activations.curve("rrelu", training=True)
-    (chart,) = charts(activation_views.curves_chart([evaluation], 0.05, extra=[training]))
+    (chart,) = charts(activation_charts.curves_chart([evaluation], 0.05, extra=[training]))
     every = len(training.x) // 120
-    dots = chart.dots(activation_views.COLORS[0])
+    dots = chart.dots(activation_charts.COLORS[0])
     values, slopes = ([dot.y for dot in dots if dot.hollow == hollow] for hollow in (False, True))
     assert len(values) == len(slopes) == len(training.x[::every]) > 100
     within_pixels(values, training.y[::every], chart.y_px)
@@ -297,7 +298,7 @@ def test_rrelu_training_draws_a_dot_for_its_value_and_slope_every_few_points():
 
 def test_gradient_norms_chart_is_logarithmic_and_holds_the_norms_and_the_reference():
     norms = {key: activations.layer_gradient_norms(key, 12) for key in ("sigmoid", "relu")}
-    (chart,) = charts(activation_views.gradient_norms_chart(norms, 0.25))
+    (chart,) = charts(activation_charts.gradient_norms_chart(norms, 0.25))
     assert chart.y_log and not chart.x_log and chart.y_label == "gradient norm (log scale)"
     for key, name in (("sigmoid", "Sigmoid"), ("relu", "ReLU")):
         layers, values = chart.legend_line(name).T
@@ -312,33 +313,33 @@ def test_gradient_norms_chart_is_logarithmic_and_holds_the_norms_and_the_referen
 def test_dead_fraction_chart_reads_on_a_log_learning_rate_axis():
     rates = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
     curves = {"relu": (rates, [0.0, 0.0, 0.05, 0.2, 0.4, 0.6]), "leaky_relu": (rates, [0.0] * 6)}
-    (chart,) = charts(activation_views.dead_fraction_chart(curves, 10.0))
+    (chart,) = charts(activation_charts.dead_fraction_chart(curves, 10.0))
     assert chart.x_log and not chart.y_log
     rate, dead = chart.legend_line("ReLU").T
     within_pixels(rate, rates, chart.x_px)
     within_pixels(dead, [0, 0, 5, 20, 40, 60], chart.y_px)
-    within_pixels(chart.vlines(activation_views.GREY), [10.0], chart.x_px)
-    (linear,) = charts(activation_views.dead_fraction_chart({"relu": ([0.0, 2.0, 4.0], [0.0, 0.4, 0.8])}, 2.0,
+    within_pixels(chart.vlines(activation_charts.GREY), [10.0], chart.x_px)
+    (linear,) = charts(activation_charts.dead_fraction_chart({"relu": ([0.0, 2.0, 4.0], [0.0, 0.4, 0.8])}, 2.0,
                                                             log_x=False))  # fmt: skip
     assert not linear.x_log
     within_pixels(linear.legend_line("ReLU")[:, 0], [0, 2, 4], linear.x_px)
-    within_pixels(linear.vlines(activation_views.GREY), [2.0], linear.x_px)
+    within_pixels(linear.vlines(activation_charts.GREY), [2.0], linear.x_px)
 
 
 def test_units_grid_has_a_dark_cell_for_each_dead_unit():
     shares = np.linspace(0, 1, 10)
     shares[[3, 7]] = 0.0
-    root = ET.fromstring(activation_views.units_grid(shares, "passing"))
+    root = ET.fromstring(activation_charts.units_grid(shares, "passing"))
     cells = [rect for rect in root.iter(f"{SVG}rect") if rect.find(f"{SVG}title") is not None]
     assert [cell.find(f"{SVG}title").text for cell in cells] == [f"unit {i}: {s:.0%}" for i, s in enumerate(shares)]
-    dark = [i for i, cell in enumerate(cells) if cell.get("fill") == activation_views.DEAD_CELL]
+    dark = [i for i, cell in enumerate(cells) if cell.get("fill") == activation_charts.DEAD_CELL]
     assert dark == [0, 3, 7]
     assert {float(cell.get("x")) for cell in cells[:4]} == {0, 20, 40, 60} and cells[4].get("y") == "20"  # 4 a row
 
 
 def test_histograms_count_every_pixel_before_and_after_on_a_log_axis():
     before, after = activations.activate_feature_map(np.random.default_rng(1).random((16, 16)), np.eye(3), "tanh")
-    text = activation_views.histograms_chart(before, after)
+    text = activation_charts.histograms_chart(before, after)
     (chart,) = charts(text)
     assert chart.y_log and chart.legend == ["before", "after"]
     tips = [bar.hover for bar in chart.bars()]
@@ -379,11 +380,11 @@ def test_code_snippet_prints_the_torch_values_and_slopes_at_and_around_zero(key)
 
 def test_a_small_map_is_a_picture_with_square_pixels_above_its_colour_bar():
     values = np.array([[-1.0, 0.0], [0.5, 1.0]])
-    block = activation_views.map_picture_html(values, "Map <1>", small_side=10)
+    block = activation_charts.map_picture_html(values, "Map <1>", small_side=10)
     assert "\n\n" not in block  # one HTML block inside a ui.View
     (source,) = re.findall(r'src="data:image/png;base64,([^"]+)"', block)
     picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(source))))
-    expected, _ = figures.map_to_image(values)
+    expected, _ = grids.map_to_image(values)
     assert picture.shape[:2] == (10, 10)  # each value a 5 x 5 square
     np.testing.assert_array_equal(picture[::5, ::5], expected)
     assert 'alt="Map &lt;1&gt;"' in block and "width:100%" in block

@@ -24,6 +24,7 @@ from torch import nn
 
 from cnnviz import arithmetic, layers, windows
 from cnnviz.arithmetic import LAYER_PRESETS, Conv, Dense, Flatten, Pool, SizeError
+from cnnviz.drawing import window_diagrams
 from tests.charts import groups
 
 
@@ -294,7 +295,9 @@ def shape_centre(group: ET.Element) -> float:
     [(28, 5, 2, 0, 1), (9, 3, 2, 1, 2), (10, 2, 4, 0, 1), (32, 11, 1, 6, 4), (13, 7, 3, 2, 1)],
 )
 def test_window_svg_draws_every_window_its_taps_and_its_output(size, kernel_size, stride, padding, dilation):
-    drawing = ET.fromstring(windows.window_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation)))
+    drawing = ET.fromstring(
+        window_diagrams.window_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation))
+    )
     cells = groups(drawing, "cell")
     pixels = [str(n) for n in range(1, size + 1)]
     assert [cell.find("{*}text").text for cell in cells] == ["0"] * padding + pixels + ["0"] * padding
@@ -308,7 +311,7 @@ def test_window_svg_draws_every_window_its_taps_and_its_output(size, kernel_size
         # Window `number` reads padded cells number*stride + dilation*t, t = 0 .. kernel_size - 1.
         assert [cell_at[round(x, 6)] for x in taps] == [number * stride + dilation * t for t in range(kernel_size)]
         assert shape_centre(output) == pytest.approx((taps[0] + taps[-1]) / 2)  # below its window's middle
-        colour = windows.WINDOW_COLOURS[number % len(windows.WINDOW_COLOURS)]
+        colour = window_diagrams.WINDOW_COLOURS[number % len(window_diagrams.WINDOW_COLOURS)]
         assert window.find("{*}rect").get("stroke") == output.find("{*}rect").get("fill") == colour
 
 
@@ -324,17 +327,19 @@ def test_window_svg_paints_amber_exactly_the_pixels_the_convolution_never_reads(
     F.conv2d(image, torch.ones(1, 1, 1, kernel_size), stride=(1, stride), padding=(0, padding),
              dilation=(1, dilation)).sum().backward()  # fmt: skip
     never_read = [str(n + 1) for n in range(size) if image.grad.flatten()[n] == 0]
-    drawing = ET.fromstring(windows.window_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation)))
+    drawing = ET.fromstring(
+        window_diagrams.window_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation))
+    )
     amber = groups(drawing, "unread")
     assert [g.find("{*}text").text for g in amber] == never_read
-    assert all(g.find("{*}rect").get("fill") == windows.UNREAD_FILL for g in amber)
+    assert all(g.find("{*}rect").get("fill") == window_diagrams.UNREAD_FILL for g in amber)
     assert [g.find("{*}text").text for g in groups(drawing, "padding")] == ["0"] * (2 * padding)
 
 
 def test_window_svg_writes_the_translated_labels_escaped():
-    labels = windows.AxisLabels(padding="填充 <0>", pixel="a & b", unread="从未被读取", input_row="<输入>",
+    labels = window_diagrams.AxisLabels(padding="填充 <0>", pixel="a & b", unread="从未被读取", input_row="<输入>",
                                 windows_row="窗口", output_row="输出")  # fmt: skip
-    svg = windows.window_svg(windows.axis_layout(7, 3, 2, padding=1), labels)
+    svg = window_diagrams.window_svg(windows.axis_layout(7, 3, 2, padding=1), labels)
     assert "<0>" not in svg and "<输入>" not in svg and "a & b" not in svg
     root = ET.fromstring(svg)  # well-formed: every label was escaped
     assert [t.text for t in root.iterfind(".//{*}text") if not t.text.isdigit()] == [
@@ -346,7 +351,7 @@ def test_window_svg_writes_the_translated_labels_escaped():
 
 
 def test_window_svg_fits_the_widest_input_on_a_laptop_screen():
-    widest = ET.fromstring(windows.window_svg(windows.axis_layout(32, 1, 1, padding=6)))  # 44 padded cells
+    widest = ET.fromstring(window_diagrams.window_svg(windows.axis_layout(32, 1, 1, padding=6)))  # 44 padded cells
     first_cell = widest.find(".//{*}g[@class='cell padding']/{*}rect")
     assert float(first_cell.get("width")) >= 17  # room for a two-digit number at 13 px
     # About its natural size in the 1280-pixel layout's column, so its 13 px text is not shrunk much.
@@ -365,14 +370,16 @@ def amber_cells(svg: str) -> np.ndarray:
     covered = np.zeros((side, side), bool)
     for group in root.iterfind(".//{*}g"):
         for rect in group.iterfind(".//{*}rect") if group.get("class") == "unread" else ():
-            assert rect.get("fill") == windows.UNREAD_FILL
+            assert rect.get("fill") == window_diagrams.UNREAD_FILL
             x, y, width, height = (int(float(rect.get(name))) for name in ("x", "y", "width", "height"))
             covered[y : y + height, x : x + width] = True
     return covered
 
 
 def test_grid_svg_draws_the_never_read_last_row_and_column():
-    cells = amber_cells(windows.grid_svg(windows.axis_layout(28, 5, 2)))  # pixel 28 is never read along either axis
+    cells = amber_cells(
+        window_diagrams.grid_svg(windows.axis_layout(28, 5, 2))
+    )  # pixel 28 is never read along either axis
     assert cells.shape == (28, 28) and cells.sum() == 28 + 28 - 1
     assert cells[-1].all() and cells[:, -1].all()
 
@@ -387,7 +394,7 @@ def test_grid_svg_paints_amber_exactly_the_pixels_the_2d_convolution_never_reads
     image = torch.zeros(1, 1, size, size, requires_grad=True)
     F.conv2d(image, torch.ones(1, 1, kernel_size, kernel_size), stride=stride, padding=padding,
              dilation=dilation).sum().backward()  # fmt: skip
-    cells = amber_cells(windows.grid_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation)))
+    cells = amber_cells(window_diagrams.grid_svg(windows.axis_layout(size, kernel_size, stride, padding, dilation)))
     inside = cells[padding : padding + size, padding : padding + size]
     assert cells.shape == (size + 2 * padding,) * 2
     assert inside.tolist() == (image.grad[0, 0] == 0).tolist()

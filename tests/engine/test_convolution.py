@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cnnviz import convolution as conv
 from cnnviz.arithmetic import conv_output_size
-from cnnviz.figures import map_to_image
+from cnnviz.drawing.grids import map_to_image
 
 # A 4 x 4 input and an asymmetric 3 x 3 kernel, worked out on paper.
 GRID = np.array([[1, 2, 0, 1], [0, 1, 3, 2], [2, 0, 1, 0], [1, 1, 0, 2]], dtype=float)

@@ -8,7 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz import feature_pictures, features, models
+from cnnviz import features, models
+from cnnviz.drawing import pictures
 from tests.charts import charts, within_pixels
 
 
@@ -202,23 +203,23 @@ def test_colour_bounds(tiny, image):
 
 def test_colours_tiles_overlay_and_kernels(tiny):
     values = np.array([[-1.0, 0.0, 1.0]])
-    colours = feature_pictures.colorize(values, 1.0)
+    colours = pictures.colorize(values, 1.0)
     assert colours.shape == (1, 3, 3) and colours[0, 1].min() >= 245  # zero is white
     assert colours[0, 0, 2] > colours[0, 0, 0] and colours[0, 2, 0] > colours[0, 2, 2]  # blue < 0 < red
-    grid = feature_pictures.tile_grid(np.zeros((5, 4, 4)), 1.0, columns=3, tile=8, gap=2)
+    grid = pictures.tile_grid(np.zeros((5, 4, 4)), 1.0, columns=3, tile=8, gap=2)
     assert grid.shape == (2 * 10 - 2, 3 * 10 - 2, 3)
-    shrunk = feature_pictures.tile_grid(np.zeros((2, 100, 50)), None, columns=2, tile=20)
+    shrunk = pictures.tile_grid(np.zeros((2, 100, 50)), None, columns=2, tile=20)
     assert shrunk.shape == (20, 10 * 2 + 2, 3)
-    painted = feature_pictures.overlay(np.array([[0.0, 1.0], [0.0, 0.0]]), np.zeros((8, 8), np.uint8), side=16)
+    painted = pictures.overlay(np.array([[0.0, 1.0], [0.0, 0.0]]), np.zeros((8, 8), np.uint8), side=16)
     assert painted.shape == (16, 16, 3) and painted[..., 0].max() > 100 and painted[15, 0].max() == 0
     weight = features.kernel(tiny, "features.3", 1)
     assert weight.shape == (2, 2, 2)
     np.testing.assert_array_equal(weight, tiny.features[3].weight[1].detach().numpy())
-    rgb = feature_pictures.kernel_image(np.array([[[2.0, 0.0]], [[0.0, -2.0]], [[1.0, 0.0]]]))  # (3, 1, 2)
+    rgb = pictures.kernel_image(np.array([[[2.0, 0.0]], [[0.0, -2.0]], [[1.0, 0.0]]]))  # (3, 1, 2)
     assert rgb.tolist() == [[[255, 128, 191], [128, 0, 128]]]  # zero is mid-grey, +max full, -max none
-    gray = feature_pictures.kernel_image(np.array([[[-1.0, 0.5]]]))
+    gray = pictures.kernel_image(np.array([[[-1.0, 0.5]]]))
     assert gray.tolist() == [[[0, 0, 0], [191, 191, 191]]]
-    assert feature_pictures.kernel_image(weight).shape == (2, 2 * 2 + 1, 3)  # two 2 x 2 slices side by side
+    assert pictures.kernel_image(weight).shape == (2, 2 * 2 + 1, 3)  # two 2 x 2 slices side by side
     with pytest.raises(ValueError, match="not a convolution"):
         features.kernel(tiny, "features.1", 0)
     with pytest.raises(ValueError, match="no channel 3"):
@@ -233,7 +234,7 @@ def bar_lengths(chart, fill: str) -> tuple[list[float], list[float], list[str]]:
 
 def test_probability_bars_are_as_long_as_the_probabilities_most_probable_on_top():
     probabilities = np.array([0.1, 0.5, 0.15, 0.25])
-    (chart,) = charts(feature_pictures.probability_chart(list("abcd"), probabilities, k=3, title="Top 3"))
+    (chart,) = charts(pictures.probability_chart(list("abcd"), probabilities, k=3, title="Top 3"))
     starts, lengths, tips = bar_lengths(chart, "#2563eb")
     assert tips == ["b: 50.00%", "d: 25.00%", "c: 15.00%"]  # "a" (10%) is not in the top 3
     within_pixels(starts, [0, 0, 0], chart.x_px, 0.2)
@@ -244,19 +245,19 @@ def test_probability_bars_are_as_long_as_the_probabilities_most_probable_on_top(
 
 def test_charts_of_a_real_forward_pass(tiny, image):
     maps = features.feature_maps(tiny, image)
-    (chart,) = charts(feature_pictures.probability_chart(list("abcd"), maps.probabilities, k=4))
+    (chart,) = charts(pictures.probability_chart(list("abcd"), maps.probabilities, k=4))
     _, widths, tips = bar_lengths(chart, "#2563eb")
     assert tips[0].startswith("abcd"[int(maps.probabilities.argmax())] + ":")  # the longest bar is first from top
     assert widths == sorted(widths, reverse=True) and widths[0] == max(widths)
     assert np.array(widths) / widths[0] == pytest.approx(np.sort(maps.probabilities)[::-1] / maps.probabilities.max(),
                                                          abs=0.01)  # fmt: skip
-    (vector,) = charts(feature_pictures.feature_vector_chart(maps.penultimate))
+    (vector,) = charts(pictures.feature_vector_chart(maps.penultimate))
     assert [bar.hover for bar in vector.bars()] == [f"#{i}: {v:.3g}" for i, v in enumerate(maps.penultimate)]
 
 
 def test_feature_vector_bars_rise_or_fall_from_zero_by_their_values():
     values = np.array([0.5, 2.0, 0.0, 1.0, -1.0])
-    (chart,) = charts(feature_pictures.feature_vector_chart(values))
+    (chart,) = charts(pictures.feature_vector_chart(values))
     bars = chart.bars()
     assert len(bars) == 5 and {bar.colour for bar in bars} == {"#64748b"}
     within_pixels([bar.start for bar in bars], np.zeros(5), chart.y_px, 0.2)  # the negative one hangs from zero
@@ -265,8 +266,8 @@ def test_feature_vector_bars_rise_or_fall_from_zero_by_their_values():
 
 
 def test_a_long_feature_vector_is_one_line_through_every_number():
-    values = np.abs(np.sin(np.arange(feature_pictures.MAX_VECTOR_BARS + 1)))  # one number too many for bars
-    (chart,) = charts(feature_pictures.feature_vector_chart(values))
+    values = np.abs(np.sin(np.arange(pictures.MAX_VECTOR_BARS + 1)))  # one number too many for bars
+    (chart,) = charts(pictures.feature_vector_chart(values))
     assert not chart.bars()
     (line,) = chart.lines("#64748b")
     assert len(line) == len(values)
@@ -278,17 +279,17 @@ def test_a_long_feature_vector_is_one_line_through_every_number():
 
 
 def test_colour_legend_ticks():
-    legend = feature_pictures.colour_legend(2.0, "scale")
+    legend = pictures.colour_legend(2.0, "scale")
     assert re.findall(r"<span[^>]*>([^<]*)</span>", legend) == ["−2", "−1", "0", "1", "2"]
 
 
 def test_picture_rows_carry_their_pngs_and_escaped_labels():
-    first, second = (feature_pictures.png(np.full((4, 4), v, np.uint8)) for v in (0, 255))
-    rows = feature_pictures.labelled_rows_html([("conv<1>", ["Conv2d", "6 × 28 × 28"], first), ("pool", [], second)])
+    first, second = (pictures.png(np.full((4, 4), v, np.uint8)) for v in (0, 255))
+    rows = pictures.labelled_rows_html([("conv<1>", ["Conv2d", "6 × 28 × 28"], first), ("pool", [], second)])
     sources = re.findall(r'src="data:image/png;base64,([^"]+)"', rows)
     assert [base64.b64decode(source) for source in sources] == [first, second]
     assert "<b>conv&lt;1&gt;</b><br>Conv2d<br>6 × 28 × 28" in rows
-    strip = feature_pictures.captioned_row_html([(first, "#3, mean 0.5"), (second, "a & b")])
+    strip = pictures.captioned_row_html([(first, "#3, mean 0.5"), (second, "a & b")])
     assert re.findall(r"<figcaption[^>]*>([^<]*)</figcaption>", strip) == ["#3, mean 0.5", "a &amp; b"]
     assert [base64.b64decode(s) for s in re.findall(r'base64,([^"]+)"', strip)] == [first, second]
 
@@ -301,7 +302,7 @@ def test_first_convolution_and_its_kernels_as_pictures(architecture, name, shape
     found, weights = features.first_convolution(model)
     assert found == name and weights.shape == shape
     assert np.array_equal(weights, dict(model.named_modules())[name].weight.detach().numpy())
-    grid = feature_pictures.kernel_gallery(weights, columns=8, tile=30)
+    grid = pictures.kernel_gallery(weights, columns=8, tile=30)
     factor = 30 // shape[2]
     side = shape[2] * factor
     rows = -(-shape[0] // 8)
@@ -310,12 +311,12 @@ def test_first_convolution_and_its_kernels_as_pictures(architecture, name, shape
     index = 9 if shape[0] > 9 else 1
     r, c = divmod(index, 8)
     tile = grid[r * (side + 2) : r * (side + 2) + side, c * (side + 2) : c * (side + 2) + side]
-    expected = feature_pictures.kernel_image(weights[index]).repeat(factor, 0).repeat(factor, 1)
+    expected = pictures.kernel_image(weights[index]).repeat(factor, 0).repeat(factor, 1)
     assert np.array_equal(tile, expected)
     if shape[1] == 3:  # colour: the largest |weight| of the kernel is a full 0 or 255 in its channel
         assert {0, 255} & set(np.unique(tile))
     with pytest.raises(ValueError, match="not pictures"):
-        feature_pictures.kernel_gallery(np.zeros((4, 16, 3, 3), np.float32), 4, 12)
+        pictures.kernel_gallery(np.zeros((4, 16, 3, 3), np.float32), 4, 12)
     with pytest.raises(ValueError, match="no convolution"):
         features.first_convolution(nn.Linear(3, 2))
 

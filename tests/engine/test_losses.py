@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz import losses
+from cnnviz.drawing import loss_charts
 from tests.charts import charts
 
 DTYPE = torch.float64
@@ -202,35 +203,35 @@ def near_px(chart, axis: str, value, expected, pixels: float = 1.5) -> bool:
 
 @pytest.mark.parametrize(("target", "z"), [(1.0, -5.0), (0.0, 2.3)])
 def test_sigmoid_chart_marks_both_losses_and_gradients_at_z(target, z):
-    svgs = losses.sigmoid_loss_svgs(losses.sigmoid_loss_curves(target), z, {"loss": "L", "grad": "G", "ce": "CE"})
+    svgs = loss_charts.sigmoid_loss_svgs(losses.sigmoid_loss_curves(target), z, {"loss": "L", "grad": "G", "ce": "CE"})
     loss_chart, grad_chart = charts(*svgs)
     p, y = torch.sigmoid(torch.tensor(z, dtype=DTYPE)), torch.tensor(target, dtype=DTYPE)
     expected = {  # colour: (loss, dL/dz) by torch and the lesson's hand formulas
-        losses.MSE_COLOR: (F.mse_loss(p, y).item(), (2 * (p - y) * p * (1 - p)).item()),
-        losses.CE_COLOR: (F.binary_cross_entropy(p, y).item(), (p - y).item()),
+        loss_charts.MSE_COLOR: (F.mse_loss(p, y).item(), (2 * (p - y) * p * (1 - p)).item()),
+        loss_charts.CE_COLOR: (F.binary_cross_entropy(p, y).item(), (p - y).item()),
     }
     assert (loss_chart.title, grad_chart.title) == ("L", "G")
     for chart, column in ((loss_chart, 0), (grad_chart, 1)):
         assert chart.legend == ["MSE", "CE"]
         assert chart.x_label == "z (input of the sigmoid)"
-        assert near_px(chart, "x", chart.vlines(losses.POINT_COLOR), [z])
+        assert near_px(chart, "x", chart.vlines(loss_charts.POINT_COLOR), [z])
         dots = {dot.colour: dot for dot in chart.dots()}
         assert set(dots) == set(expected)
         for colour, values in expected.items():
             assert near_px(chart, "x", dots[colour].x, z) and near_px(chart, "y", dots[colour].y, values[column])
     # The curves themselves: CE of a sigmoid is softplus, MSE is (p - y)^2, over the whole range of z.
-    (ce_line,) = loss_chart.lines(losses.CE_COLOR)
+    (ce_line,) = loss_chart.lines(loss_charts.CE_COLOR)
     zs = torch.from_numpy(ce_line[:, 0])
     hand_ce = target * F.softplus(-zs) + (1 - target) * F.softplus(zs)
     assert near_px(loss_chart, "y", ce_line[:, 1], hand_ce.numpy())
-    (mse_grad_line,) = grad_chart.lines(losses.MSE_COLOR)
+    (mse_grad_line,) = grad_chart.lines(loss_charts.MSE_COLOR)
     p = torch.sigmoid(torch.from_numpy(mse_grad_line[:, 0]))
     assert near_px(grad_chart, "y", mse_grad_line[:, 1], (2 * (p - target) * p * (1 - p)).numpy())
 
 
 def test_training_chart_marks_when_each_run_gets_every_point_right():
     runs = [losses.train_one_unit(key, -4.0, 0.5, 300) for key in ("mse", "bce")]
-    accuracy, gradient = charts(*losses.trajectories_svgs(runs))
+    accuracy, gradient = charts(*loss_charts.trajectories_svgs(runs))
     assert accuracy.legend == gradient.legend == ["MSE", "cross-entropy"]
     assert gradient.y_log and not accuracy.y_log
     x, y = losses.unit_data()
@@ -239,7 +240,7 @@ def test_training_chart_marks_when_each_run_gets_every_point_right():
         "mse": 2 * (p - y) * p * (1 - p),
         "bce": p - y,
     }
-    for run, colour in zip(runs, (losses.MSE_COLOR, losses.CE_COLOR), strict=True):
+    for run, colour in zip(runs, (loss_charts.MSE_COLOR, loss_charts.CE_COLOR), strict=True):
         assert run.solved_at is not None
         assert near_px(accuracy, "x", accuracy.vlines(colour), [run.solved_at])
         (line,) = accuracy.lines(colour)
@@ -256,7 +257,7 @@ def test_training_chart_marks_when_each_run_gets_every_point_right():
 def test_softmax_chart_shows_each_class_probability_target_and_gradient(smoothing):
     logits, names, target = [2.0, 1.0, 0.5, -1.0], ["cat", "dog", "bird", "fish"], 1
     result = losses.softmax_cross_entropy(logits, target, smoothing)
-    chances, gradient = charts(*losses.softmax_svgs(result, names, {"target": "y"}))
+    chances, gradient = charts(*loss_charts.softmax_svgs(result, names, {"target": "y"}))
     p = torch.softmax(torch.tensor(logits, dtype=DTYPE), 0).numpy()
     y = (1 - smoothing) * np.eye(4)[target] + smoothing / 4
     assert chances.categories == gradient.categories == names  # top to bottom
@@ -266,7 +267,7 @@ def test_softmax_chart_shows_each_class_probability_target_and_gradient(smoothin
     assert [chances.category_at(bar.across) for bar in bars] == names
     assert near_px(chances, "x", [bar.end for bar in bars], p)
     assert [words for _, _, words in sorted(chances.labels, key=lambda label: label[1])] == [f"{v:.3f}" for v in p]
-    ticks = sorted(chances.lines(losses.TARGET_COLOR), key=lambda tick: tick[:, 1].mean())
+    ticks = sorted(chances.lines(loss_charts.TARGET_COLOR), key=lambda tick: tick[:, 1].mean())
     assert [chances.category_at(tick[:, 1].mean()) for tick in ticks] == names
     assert near_px(chances, "x", [tick[0, 0] for tick in ticks], y)
     # Per class the longest bar is dL/dz = p - y: red where descent raises the logit (p < y), grey elsewhere.
@@ -277,53 +278,53 @@ def test_softmax_chart_shows_each_class_probability_target_and_gradient(smoothin
             longest[name] = bar
     assert near_px(gradient, "x", [longest[name].end for name in names], p - y)
     assert [longest[name].colour for name in names] == [
-        losses.MSE_COLOR if g < 0 else losses.CLEAN_COLOR for g in p - y
+        loss_charts.MSE_COLOR if g < 0 else loss_charts.CLEAN_COLOR for g in p - y
     ]
 
 
 @pytest.mark.parametrize("delta", [0.5, 2.0])
 def test_residual_chart_marks_delta_and_shows_the_huber_gradient_clipped(delta):
-    loss_chart, grad_chart = charts(*losses.residual_svgs(losses.residual_curves(delta), delta))
+    loss_chart, grad_chart = charts(*loss_charts.residual_svgs(losses.residual_curves(delta), delta))
     for chart in (loss_chart, grad_chart):
         assert chart.legend == ["MSE", "Huber", "|r| = δ"]
-        assert near_px(chart, "x", sorted(chart.vlines(losses.HUBER_COLOR)), [-delta, delta])
-    (huber,) = loss_chart.lines(losses.HUBER_COLOR)
+        assert near_px(chart, "x", sorted(chart.vlines(loss_charts.HUBER_COLOR)), [-delta, delta])
+    (huber,) = loss_chart.lines(loss_charts.HUBER_COLOR)
     r = huber[:, 0]
     assert near_px(loss_chart, "y", huber[:, 1], np.where(abs(r) <= delta, r**2 / 2, delta * (abs(r) - delta / 2)))
-    (huber_grad,) = grad_chart.lines(losses.HUBER_COLOR)
+    (huber_grad,) = grad_chart.lines(loss_charts.HUBER_COLOR)
     assert near_px(grad_chart, "y", huber_grad[:, 1], np.clip(huber_grad[:, 0], -delta, delta))
-    (mse_grad,) = grad_chart.lines(losses.MSE_COLOR)
+    (mse_grad,) = grad_chart.lines(loss_charts.MSE_COLOR)
     assert near_px(grad_chart, "y", mse_grad[:, 1], 2 * mse_grad[:, 0])
 
 
 def test_outlier_chart_shows_the_points_and_the_least_squares_line_pulled_up():
     fits = losses.outlier_fits(outlier_shift=15.0, delta=1.0)
-    (chart,) = charts(losses.outlier_svg(fits))
+    (chart,) = charts(loss_charts.outlier_svg(fits))
     assert (chart.x_label, chart.y_label) == ("x", "y")
     dots = chart.dots()
     assert near_px(chart, "x", [d.x for d in dots], fits.x)  # the outlier is the last point
     *points, outlier = dots
-    assert not any(d.hollow for d in points) and outlier.hollow and outlier.colour == losses.MSE_COLOR
+    assert not any(d.hollow for d in points) and outlier.hollow and outlier.colour == loss_charts.MSE_COLOR
     assert near_px(chart, "y", [d.y for d in points], fits.y[:-1]) and near_px(chart, "y", outlier.y, fits.y[-1])
     slope, intercept = np.polyfit(fits.x, fits.y, 1)  # least squares = the MSE fit
-    (line,) = chart.lines(losses.MSE_COLOR)
+    (line,) = chart.lines(loss_charts.MSE_COLOR)
     assert near_px(chart, "y", line[:, 1], slope * line[:, 0] + intercept)
     assert f"MSE fit: y = {slope:.3f} x {'−' if intercept < 0 else '+'} {abs(intercept):.3f}" in chart.legend
     clean_slope, clean_intercept = np.polyfit(fits.x[:-1], fits.y[:-1], 1)
-    (clean,) = chart.lines(losses.CLEAN_COLOR)
+    (clean,) = chart.lines(loss_charts.CLEAN_COLOR)
     assert near_px(chart, "y", clean[:, 1], clean_slope * clean[:, 0] + clean_intercept)
-    (huber,) = chart.lines(losses.HUBER_COLOR)
+    (huber,) = chart.lines(loss_charts.HUBER_COLOR)
     pulled = np.diff(line[:, 1]) / np.diff(line[:, 0])
     assert abs(np.diff(huber[:, 1]) / np.diff(huber[:, 0]) - clean_slope) < abs(pulled - clean_slope) / 5
 
 
 def test_charts_and_formulas_carry_no_dollar_latex():
     drawn = charts(
-        *losses.sigmoid_loss_svgs(losses.sigmoid_loss_curves(), -5.0),
-        *losses.trajectories_svgs([losses.train_one_unit("mse", steps=5), losses.train_one_unit("bce", steps=5)]),
-        *losses.softmax_svgs(losses.softmax_cross_entropy([1.0, 2.0, 0.0], 0), ["a", "b", "c"]),
-        *losses.residual_svgs(losses.residual_curves(), 1.0),
-        losses.outlier_svg(losses.outlier_fits()),
+        *loss_charts.sigmoid_loss_svgs(losses.sigmoid_loss_curves(), -5.0),
+        *loss_charts.trajectories_svgs([losses.train_one_unit("mse", steps=5), losses.train_one_unit("bce", steps=5)]),
+        *loss_charts.softmax_svgs(losses.softmax_cross_entropy([1.0, 2.0, 0.0], 0), ["a", "b", "c"]),
+        *loss_charts.residual_svgs(losses.residual_curves(), 1.0),
+        loss_charts.outlier_svg(losses.outlier_fits()),
     )
     assert len(drawn) == 9
     for chart in drawn:

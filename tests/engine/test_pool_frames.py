@@ -7,10 +7,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnviz import pooling_views
+from cnnviz import pooling
 from cnnviz.drawing.frames import frame_at
 from cnnviz.drawing.mathml import latex_sources
-from cnnviz.drawing.pool_view import POOL_SLIDERS, PoolNumbers, marked_cells, pool_frame, pool_frame_set
+from cnnviz.drawing.pooling_view import POOL_SLIDERS, PoolNumbers, marked_cells, pool_frame, pool_frame_set
 from cnnviz.pooling import PoolSettings
 from tests.grids import read_grids
 
@@ -18,7 +18,7 @@ SIZES = range(POOL_SLIDERS["grid.size"][0], POOL_SLIDERS["grid.size"][1] + 1)
 
 
 def numbers(settings: PoolSettings) -> PoolNumbers:
-    return PoolNumbers.of({size: pooling_views.random_grid(size, 4) for size in SIZES}, settings)
+    return PoolNumbers.of({size: pooling.random_grid(size, 4) for size in SIZES}, settings)
 
 
 def torch_pool(grid: np.ndarray, settings: PoolSettings, kernel: int, stride: int, padding: int) -> np.ndarray:

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from cnnviz import codegen, figures, pooling, pooling_views
+from cnnviz import codegen, pooling
 from cnnviz.arithmetic import pool_output_size
+from cnnviz.drawing import grids, pooling_figures
 from cnnviz.pooling import BEYOND, INPUT, PADDING, PoolSettings
 from tests.charts import charts, within_pixels
 from tests.grids import read_grids
@@ -288,23 +289,24 @@ def test_upstream_gradients():
 def test_window_latex_spells_out_each_kind():
     grid = np.array([[1, 3], [7, 2]], dtype=float)
     assert (
-        pooling_views.window_latex(pooling.pool_grid(grid, PoolSettings("max", 2, 2)), 0, 0) == r"\max(1, 3, 7, 2) = 7"
+        pooling_figures.window_latex(pooling.pool_grid(grid, PoolSettings("max", 2, 2)), 0, 0)
+        == r"\max(1, 3, 7, 2) = 7"
     )
     assert (
-        pooling_views.window_latex(pooling.pool_grid(grid, PoolSettings("avg", 2, 2)), 0, 0)
+        pooling_figures.window_latex(pooling.pool_grid(grid, PoolSettings("avg", 2, 2)), 0, 0)
         == r"\frac{1 + 3 + 7 + 2}{4} = 3.25"
     )
     padded_max = pooling.pool_grid(grid, PoolSettings("max", 2, 2, padding=1))
-    assert pooling_views.window_latex(padded_max, 0, 0) == r"\max(-\infty, 1) = 1"
+    assert pooling_figures.window_latex(padded_max, 0, 0) == r"\max(-\infty, 1) = 1"
     no_pad = pooling.pool_grid(grid, PoolSettings("avg", 2, 2, padding=1, count_include_pad=False))
-    assert pooling_views.window_latex(no_pad, 0, 1) == r"\frac{3}{1} = 3"
+    assert pooling_figures.window_latex(no_pad, 0, 1) == r"\frac{3}{1} = 3"
     lp = pooling.pool_grid(np.array([[3, 4]], dtype=float), PoolSettings("lp", 1, 1, p=2))
-    assert pooling_views.window_latex(lp, 0, 1) == r"\left(|4|^{2}\right)^{1/2} = 4"
+    assert pooling_figures.window_latex(lp, 0, 1) == r"\left(|4|^{2}\right)^{1/2} = 4"
 
 
 def test_layout_grid_shades_padding_and_marks_the_window_and_winner():
     pooled = pooling.pool_grid(GRID_4X4, PoolSettings("max", 3, 2, padding=1, ceil_mode=True))
-    (grid,) = read_grids(pooling_views.layout_html(pooled, "Input", cell=(0, 1)))
+    (grid,) = read_grids(pooling_figures.layout_html(pooled, "Input", cell=(0, 1)))
     assert grid.title == "Input"
     assert grid.texts[0][0] == "−∞" and grid.texts[1][1] == str(int(GRID_4X4[0, 0]))
     assert (len(grid.rows), len(grid.rows[0])) == pooled.layout.shape
@@ -316,7 +318,7 @@ def test_layout_grid_shades_padding_and_marks_the_window_and_winner():
     beyond = set(map(tuple, np.argwhere(pooled.region == BEYOND)))
     assert beyond and set(grid.cells_with("beyond")) == beyond
     assert all(grid.texts[r][c] == "" for r, c in beyond)
-    (gradients,) = read_grids(pooling_views.layout_html(pooled, values=np.full((4, 4), 0.5)))
+    (gradients,) = read_grids(pooling_figures.layout_html(pooled, values=np.full((4, 4), 0.5)))
     assert gradients.texts[0][0] == "" and gradients.texts[1][1] == "0.5"
 
 
@@ -324,11 +326,11 @@ def test_layout_grid_shades_padding_and_marks_the_window_and_winner():
 def test_shift_chart_draws_a_point_per_shift_at_its_percentage(measure):
     shifts = pooling.shift_robustness(np.arange(64.0).reshape(8, 8) % 5, PoolSettings("max", 2, 2), 3)
     labels = {"unpooled": "before", "pooled": "after", "x": "shift", "y": "change"}
-    (chart,) = charts(pooling_views.shift_figure(shifts, measure, labels))
+    (chart,) = charts(pooling_figures.shift_figure(shifts, measure, labels))
     before = shifts.unpooled_change if measure == "change" else shifts.unpooled_changed
     after = shifts.pooled_change if measure == "change" else shifts.pooled_changed
     assert chart.y_px(0) == pytest.approx(chart.bottom, abs=0.1)  # one y axis from zero for both lines
-    for name, colour, values in (("before", "#6b7280", before), ("after", figures.HIGHLIGHT, after)):
+    for name, colour, values in (("before", "#6b7280", before), ("after", grids.HIGHLIGHT, after)):
         (line,) = chart.lines(colour)
         assert len(line) == len(shifts.shifts) == 3  # one point per shift
         within_pixels(line[:, 0], shifts.shifts, chart.x_px, 0.2)  # at shifts 1, 2, 3
@@ -344,29 +346,29 @@ def test_shift_chart_draws_a_point_per_shift_at_its_percentage(measure):
 def test_feature_map_and_image_grid():
     pixels = np.zeros((40, 60, 3), np.uint8)
     pixels[:, 30:] = 255  # one vertical edge
-    gray = pooling_views.feature_map(pixels, "gray", 30)
+    gray = pooling.feature_map(pixels, "gray", 30)
     assert gray.shape == (20, 30) and gray.min() == 0 and gray.max() == pytest.approx(1)
-    edges = pooling_views.feature_map(pixels, "edges", 30)
+    edges = pooling.feature_map(pixels, "edges", 30)
     assert edges.shape == (20, 30) and edges.min() >= 0
     strength = edges.max(0)  # per column
     assert strength.argmax() in (14, 15) and strength[:10].max() < 0.1 * strength.max()  # at the edge only
     flat = np.full((20, 20, 3), 128, np.uint8)
-    assert not pooling_views.feature_map(flat, "edges", 20).any()  # the image's border is not an edge
-    grid = pooling_views.image_grid(pixels, 6)
+    assert not pooling.feature_map(flat, "edges", 20).any()  # the image's border is not an edge
+    grid = pooling.image_grid(pixels, 6)
     assert grid.shape == (6, 6) and set(np.unique(grid)) <= set(range(256))
     with pytest.raises(ValueError):
-        pooling_views.feature_map(pixels, "colour", 30)
+        pooling.feature_map(pixels, "colour", 30)
 
 
 def test_shared_display_uses_one_scale():
-    before, after = pooling_views.shared_display(np.array([[0.0, 1.0]]), np.array([[0.5]]))
+    before, after = pooling_figures.shared_display(np.array([[0.0, 1.0]]), np.array([[0.5]]))
     np.testing.assert_array_equal(before, [[0, 255]])
     np.testing.assert_array_equal(after, [[128]])
 
 
 def test_pictures_are_sent_at_their_size_and_enlarged_with_square_pixels():
     before, after = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20, np.array([[7, 250]], dtype=np.uint8)
-    block = pooling_views.pictures_html([(before, "Before <3 × 4>"), (after, "After")])
+    block = pooling_figures.pictures_html([(before, "Before <3 × 4>"), (after, "After")])
     assert "\n\n" not in block  # one HTML block inside a ui.View
     sources = re.findall(r'src="data:image/png;base64,([^"]+)"', block)
     sent = [np.asarray(Image.open(io.BytesIO(base64.b64decode(source)))) for source in sources]
@@ -394,7 +396,7 @@ def test_max_pooling_absorbs_a_one_pixel_shift_of_lines():
 def test_pooling_changes_less_than_the_map_under_small_shifts_of_a_real_image(kind):
     from cnnviz.images import load_sample
 
-    edges = pooling_views.feature_map(load_sample("cat.jpg").pixels, "edges", 128)
+    edges = pooling.feature_map(load_sample("cat.jpg").pixels, "edges", 128)
     result = pooling.shift_robustness(edges, PoolSettings(kind, 3, 3), max_shift=2)
     assert (result.pooled_change < result.unpooled_change).all()
     assert ((result.pooled_change > 0) & (result.pooled_change < 2)).all()
@@ -430,7 +432,7 @@ def test_a_constant_map_never_changes():
         lambda: pooling.pool_grid(np.ones((4, 4)), PoolSettings()).window(2, 0),
         lambda: pooling.shift_robustness(np.ones((4, 4)), PoolSettings(), max_shift=4),
         lambda: pooling.shift_robustness(np.ones((4, 4)), PoolSettings("max", 3, 1), max_shift=2),
-        lambda: pooling_views.image_grid(np.zeros((4, 4, 3), np.uint8), 0),
+        lambda: pooling.image_grid(np.zeros((4, 4, 3), np.uint8), 0),
     ],
 )
 def test_invalid_settings_raise_value_error_with_a_sentence(call):

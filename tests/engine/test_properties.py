@@ -20,8 +20,9 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from cnnviz import arithmetic, convolution, figures, kernels, pooling
+from cnnviz import arithmetic, convolution, kernels, pooling
 from cnnviz.arithmetic import Conv, Dense, Flatten, Pool
+from cnnviz.drawing import grids
 from cnnviz.pooling import PoolSettings
 
 PROPERTY = settings(max_examples=50, deadline=None)
@@ -762,5 +763,5 @@ def test_any_accepted_kernel_gives_a_finite_output_that_can_be_drawn(rows, cols,
     if kernels.weight_sum(kernel)[0] == "all_zero":
         event("all zero")
         assert np.abs(output).max() <= 1e-6
-    shown, scale = figures.map_to_image(output, white_at_least=1.0)
+    shown, scale = grids.map_to_image(output, white_at_least=1.0)
     assert shown.dtype == np.uint8 and math.isfinite(scale.low) and math.isfinite(scale.high)

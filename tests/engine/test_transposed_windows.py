@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from cnnviz import windows
 from cnnviz.arithmetic import SizeError, transposed_output_size
+from cnnviz.drawing import window_diagrams
 
 SVG = "{http://www.w3.org/2000/svg}"
 SETTINGS = list(itertools.product((1, 3, 5), (1, 2, 3, 5), (1, 2, 3), (0, 1, 2), (0, 1, 2), (1, 2)))
@@ -37,7 +38,7 @@ def cells(svg: str, kind: str) -> list[str]:
 
 def test_the_drawing_shows_each_window_and_the_kept_cropped_and_extra_cells():
     layout = windows.transposed_layout(3, 3, 2, 1, 1)  # (3 - 1)*2 - 2 + 3 + 1 = 6
-    svg = windows.transposed_svg(layout)
+    svg = window_diagrams.transposed_svg(layout)
     assert cells(svg, "input") == ["1", "2", "3"]
     assert len(ET.fromstring(svg).findall(f".//{SVG}g[@class='window']")) == 3
     assert layout.writes == (1, 1, 2, 1, 2, 1, 1, 0)  # windows overlap where the stride is below the kernel
@@ -46,5 +47,7 @@ def test_the_drawing_shows_each_window_and_the_kept_cropped_and_extra_cells():
 
 
 def test_labels_are_the_pages():
-    svg = windows.transposed_svg(windows.transposed_layout(2, 2, 2), windows.TransposedLabels(output_row="输出"))
+    svg = window_diagrams.transposed_svg(
+        windows.transposed_layout(2, 2, 2), window_diagrams.TransposedLabels(output_row="输出")
+    )
     assert "输出" in svg

@@ -1,7 +1,7 @@
 """Pictures of feature maps: colours, tile grids, overlays, kernels and charts.
 
 Colours: one diverging scale everywhere (blue < 0 < red, zero is white), the scale of
-``cnnviz.figures``, so a ReLU's output, which is never negative, shows white to red.
+``cnnviz.drawing.grids``, so a ReLU's output, which is never negative, shows white to red.
 Pictures are composed here, server-side, as one uint8 image per layer: a browser gets
 one image instead of dozens.
 """
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from cnnviz.figures import DIVERGING, colour_bar_html, colour_lut
-from cnnviz.svg import Chart
+from cnnviz.drawing.charts import Chart
+from cnnviz.drawing.grids import DIVERGING, colour_bar_html, colour_lut
 
 
 def colorize(values: np.ndarray, bound: float | None = None) -> np.ndarray:

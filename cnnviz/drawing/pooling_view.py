@@ -3,7 +3,7 @@
 A frame shows, for one setting of the grid size, window (kernel), stride, padding and
 selected output cell: the input as the windows see it (padding shaded), the output, the
 selected cell's window, winner and arithmetic, and the output-size formula. Every number
-comes from ``cnnviz.pooling`` (``pool_grid``); the formulas from ``cnnviz.pooling_views``.
+comes from ``cnnviz.pooling`` (``pool_grid``); the formulas from ``cnnviz.drawing.pooling_figures``.
 
 As in Step by step (``conv_steps_view``), the grids are drawn once per geometry and the
 selected cell's marks are a small ``<style>`` part per cell: the cell slider has up to
@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from cnnviz import figures, i18n, pooling, pooling_views
+from cnnviz import i18n, pooling
+from cnnviz.drawing import grids, pooling_figures
 from cnnviz.drawing.frames import Slider, frame_sets
 from cnnviz.drawing.mathml import formula_mathml
 from cnnviz.pooling import PoolSettings
@@ -130,14 +131,14 @@ def _geometry(numbers: PoolNumbers, size: int, settings: PoolSettings, lang: str
     grid = numbers.grid(size)
     try:
         pooled = pooling.pool_grid(grid, settings)
-        size_latex, dropped = pooling_views.size_latex(size, settings)
+        size_latex, dropped = pooling_figures.size_latex(size, settings)
     except ValueError as error:
         return _Geometry(None, _note(impossible_text(error, size, size, settings, lang), "warning"), "", "")
     cell_px = max(24, min(44, GRID_WIDTH // pooled.layout.shape[1]))
     (out_h, out_w), translate = pooled.output.shape, lambda key, **values: i18n.translate(key, lang, **values)
     title = translate("pool.input_title" if settings.padding else "pool.input_title_plain", h=size, w=size)
-    input_part = pooling_views.layout_html(pooled, title, cell_px=cell_px)
-    output_part = figures.number_grid_html(pooled.output, translate("pool.output_title", h=out_h, w=out_w),
+    input_part = pooling_figures.layout_html(pooled, title, cell_px=cell_px)
+    output_part = grids.number_grid_html(pooled.output, translate("pool.output_title", h=out_h, w=out_w),
                                            signed=False, cell_px=cell_px)  # fmt: skip
     notes = [_caption(translate("pool.legend"))]
     if settings.kind != "global_avg":
@@ -174,7 +175,7 @@ def _pool_frame(numbers: PoolNumbers, size: int, settings: PoolSettings, cell: i
         return drawn.input_part, "", "", ""
     out_w = drawn.pooled.output.shape[1]
     row, col = divmod(min(max(cell, 1), drawn.pooled.output.size) - 1, out_w)
-    formula = formula_mathml(pooling_views.window_latex(drawn.pooled, row, col))
+    formula = formula_mathml(pooling_figures.window_latex(drawn.pooled, row, col))
     selected = f'{marks(drawn.pooled, (row, col))}<div class="scrub-formula">{formula}</div>'
     return drawn.input_part, drawn.output_part, selected, drawn.notes
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cnnviz import training_plots
+from cnnviz.drawing import training_charts
 from cnnviz.training import StepMetrics
 from tests.charts import SVG, charts, within_pixels
 
@@ -25,15 +25,17 @@ def history(steps: int, every: int, scale: float = 1.0) -> list[StepMetrics]:
 
 def test_each_panel_draws_every_evaluation_of_training_and_held_out_images():
     runs = {"#1 sgd": history(12, 4), "#2 adam": history(7, 3, scale=2.0)}
-    html = training_plots.learning_curves(runs, TITLES, "step")
+    html = training_charts.learning_curves(runs, TITLES, "step")
     loss, accuracy = charts(html)  # left, right
     assert {"Loss", "step", "#1 sgd", "#2 adam"} <= set(loss.texts)
     assert {"Accuracy", "step", "#1 sgd", "#2 adam"} <= set(accuracy.texts)
-    for (label, metrics), colour in zip(runs.items(), training_plots.PALETTE, strict=False):
+    for (label, metrics), colour in zip(runs.items(), training_charts.PALETTE, strict=False):
         heldout = [m for m in metrics if m.heldout_loss is not None]
         for chart in (loss, accuracy):
-            train = chart.lines(colour + training_plots.TRAIN_ALPHA, dashed=True)
-            assert len(train) == len(chart.lines(colour + training_plots.TRAIN_ALPHA)) == 1  # training: one dashed line
+            train = chart.lines(colour + training_charts.TRAIN_ALPHA, dashed=True)
+            assert (
+                len(train) == len(chart.lines(colour + training_charts.TRAIN_ALPHA)) == 1
+            )  # training: one dashed line
             assert len(train[0]) == len(heldout)  # measured at the same steps as held-out
             (line,) = chart.lines(colour)
             assert len(line) == len(heldout)
@@ -44,15 +46,15 @@ def test_each_panel_draws_every_evaluation_of_training_and_held_out_images():
 
 def test_points_land_on_their_steps_and_values():
     metrics = history(10, 5)
-    loss, accuracy = charts(training_plots.learning_curves({"run": metrics}, TITLES))
-    colour = training_plots.PALETTE[0]
+    loss, accuracy = charts(training_charts.learning_curves({"run": metrics}, TITLES))
+    colour = training_charts.PALETTE[0]
     heldout = [m for m in metrics if m.heldout_loss is not None]  # steps 5 and 10
     for chart, values, train_values in (
         (loss, [m.heldout_loss for m in heldout], [m.train_set_loss for m in heldout]),
         (accuracy, [m.heldout_accuracy for m in heldout], [m.train_set_accuracy for m in heldout]),
     ):
         (line,) = chart.lines(colour)
-        (train,) = chart.lines(colour + training_plots.TRAIN_ALPHA)
+        (train,) = chart.lines(colour + training_charts.TRAIN_ALPHA)
         within_pixels(train[:, 0], [5, 10], chart.x_px, 0.2)  # measured at the held-out steps
         within_pixels(line[:, 0], [5, 10], chart.x_px, 0.2)  # held-out steps on the steps' x
         ends = chart.x_px(line[[0, -1], 0])
@@ -66,5 +68,13 @@ def test_points_land_on_their_steps_and_values():
 
 
 def test_no_runs_still_draws_two_empty_panels():
-    loss, accuracy = charts(training_plots.learning_curves({}, TITLES))
+    loss, accuracy = charts(training_charts.learning_curves({}, TITLES))
     assert not list(loss.root.iter(f"{SVG}polyline")) and "Accuracy" in accuracy.texts
+
+
+@pytest.mark.parametrize("steps", [2, 3, 7, 40])
+def test_the_step_axis_is_labelled_in_whole_steps(steps):
+    """A run a few steps long must not show step 2.5: there is no half step."""
+    html = training_charts.learning_curves({"#1": history(steps, 1)}, TITLES, "step")
+    for chart in charts(html):
+        assert len(chart.x_ticks) >= 2 and all(tick == int(tick) for tick in chart.x_ticks), chart.x_ticks

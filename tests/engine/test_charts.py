@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from cnnviz import svg
+from cnnviz.drawing import charts
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 
@@ -36,11 +36,11 @@ def points(polyline: ET.Element) -> np.ndarray:
     ],
 )
 def test_nice_ticks_are_round_and_cover_the_range(low, high, expected):
-    assert svg.nice_ticks(low, high) == pytest.approx(expected)
+    assert charts.nice_ticks(low, high) == pytest.approx(expected)
 
 
 def test_a_line_lands_where_its_numbers_say():
-    chart = svg.Chart(x_range=(0, 10), y_range=(-1, 1), x_label="x", y_label="y")
+    chart = charts.Chart(x_range=(0, 10), y_range=(-1, 1), x_label="x", y_label="y")
     chart.line([0, 5, 10], [-1, 0, 1], "#2563eb", legend="diagonal")
     root = parse(chart.svg())
     left, top, width, height = frame(root)
@@ -52,14 +52,14 @@ def test_a_line_lands_where_its_numbers_say():
 
 
 def test_nan_and_infinity_break_a_line_into_runs():
-    chart = svg.Chart(x_range=(0, 6), y_range=(0, 1))
+    chart = charts.Chart(x_range=(0, 6), y_range=(0, 1))
     chart.line(np.arange(7), [0.1, 0.2, np.nan, 0.3, 0.4, np.inf, 0.5], "red")
     runs = [len(points(p)) for p in parse(chart.svg()).iterfind(".//svg:polyline", NS)]
     assert runs == [2, 2]  # the last point alone is not a line
 
 
 def test_log_axis_puts_each_power_of_ten_a_step_apart():
-    chart = svg.Chart(y_log=True, x_range=(0, 2))
+    chart = charts.Chart(y_log=True, x_range=(0, 2))
     chart.dots([0, 1, 2], [1e-4, 1e-2, 1.0], "black")
     root = parse(chart.svg())
     ys = [float(c.get("cy")) for c in root.iterfind(".//svg:circle", NS)]
@@ -68,7 +68,7 @@ def test_log_axis_puts_each_power_of_ten_a_step_apart():
 
 
 def test_bars_rise_from_zero_to_their_heights():
-    chart = svg.Chart(y_range=(0, 4))
+    chart = charts.Chart(y_range=(0, 4))
     chart.bars([1, 2], [2, 4], "blue", hover=["two", "four"])
     root = parse(chart.svg())
     _, top, _, height = frame(root)
@@ -79,7 +79,7 @@ def test_bars_rise_from_zero_to_their_heights():
 
 
 def test_horizontal_bars_list_the_first_category_on_top():
-    chart = svg.Chart(categories=["cat", "dog"], x_range=(0, 1))
+    chart = charts.Chart(categories=["cat", "dog"], x_range=(0, 1))
     chart.hbars([0.8, 0.2], "green")
     root = parse(chart.svg())
     cat, dog = [r for r in root.iterfind(".//svg:rect", NS) if r.get("fill") == "green"]
@@ -90,7 +90,7 @@ def test_horizontal_bars_list_the_first_category_on_top():
 
 
 def test_a_band_spans_its_stretch_of_x_over_the_whole_height():
-    chart = svg.Chart(x_range=(-4, 4), y_range=(0, 1))
+    chart = charts.Chart(x_range=(-4, 4), y_range=(0, 1))
     chart.band(-4, 0, "pink", legend="dead")
     root = parse(chart.svg())
     left, _, width, _ = frame(root)
@@ -101,8 +101,8 @@ def test_a_band_spans_its_stretch_of_x_over_the_whole_height():
 
 
 def test_texts_are_escaped_and_clip_paths_do_not_collide():
-    first = svg.Chart(title="<b>&</b>").line([0, 1], [0, 1], "red", legend="a<b").svg()
-    second = svg.Chart().line([0, 1], [0, 1], "red").svg()
+    first = charts.Chart(title="<b>&</b>").line([0, 1], [0, 1], "red", legend="a<b").svg()
+    second = charts.Chart().line([0, 1], [0, 1], "red").svg()
     titles = [t.text for t in parse(first).iterfind(".//svg:text", NS)]
     assert "<b>&</b>" in titles and "a<b" in titles
     clip_ids = [parse(s).find(".//svg:clipPath", NS).get("id") for s in (first, second)]
@@ -110,14 +110,14 @@ def test_texts_are_escaped_and_clip_paths_do_not_collide():
 
 
 def test_an_empty_or_flat_chart_still_draws():
-    assert parse(svg.Chart().svg()).tag.endswith("svg")
-    flat = svg.Chart().line([0, 1, 2], [3, 3, 3], "red").svg()
+    assert parse(charts.Chart().svg()).tag.endswith("svg")
+    flat = charts.Chart().line([0, 1, 2], [3, 3, 3], "red").svg()
     (line,) = parse(flat).iterfind(".//svg:polyline", NS)
     assert all(math.isfinite(v) for v in points(line).ravel())
 
 
 def test_log_x_axis_spaces_decades_evenly_and_labels_them():
-    chart = svg.Chart(x_log=True, y_range=(0, 1))
+    chart = charts.Chart(x_log=True, y_range=(0, 1))
     chart.dots([0.01, 0.1, 1.0, 10.0], [0.5] * 4, "black")
     root = parse(chart.svg())
     xs = [float(c.get("cx")) for c in root.iterfind(".//svg:circle", NS)]
@@ -126,11 +126,11 @@ def test_log_x_axis_spaces_decades_evenly_and_labels_them():
 
 
 def test_legend_makes_room_for_chinese_labels():
-    assert svg.text_width("学习率") == pytest.approx(2 * svg.text_width("abc"))
+    assert charts.text_width("学习率") == pytest.approx(2 * charts.text_width("abc"))
 
 
 def test_bars_on_a_log_x_axis_have_a_width():
-    chart = svg.Chart(x_log=True, y_range=(0, 1)).bars([1, 10, 100], [0.2, 0.5, 1.0], "blue")
+    chart = charts.Chart(x_log=True, y_range=(0, 1)).bars([1, 10, 100], [0.2, 0.5, 1.0], "blue")
     bars = [r for r in parse(chart.svg()).iterfind(".//svg:rect", NS) if r.get("fill") == "blue"]
     widths = [float(r.get("width")) for r in bars]
     assert len(widths) == 3 and all(math.isfinite(w) and w > 0 for w in widths)
@@ -152,15 +152,15 @@ def circles_inside_the_clip(text: str) -> list[bool]:
 @pytest.mark.parametrize("size", [4, 14, 30])
 def test_dots_at_the_edges_of_the_data_are_drawn_whole(size):
     x, y = np.array([0.0, 1.0, 2.0, 10.0]), np.array([0.0, 5.0, 1.0, 30.0])
-    chart = svg.Chart(440, 470).line(x, 0.5 * x, "blue").dots(x, y, "red", size=size, hollow=True)
+    chart = charts.Chart(440, 470).line(x, 0.5 * x, "blue").dots(x, y, "red", size=size, hollow=True)
     assert all(circles_inside_the_clip(chart.svg()))
-    with_lines = svg.Chart().line([-1, 12], [-10, 40], "blue").dots(x, y, "red", size=size)
+    with_lines = charts.Chart().line([-1, 12], [-10, 40], "blue").dots(x, y, "red", size=size)
     assert all(circles_inside_the_clip(with_lines.svg()))  # lines reaching further leave the room as it is
 
 
 def test_legend_rows_stay_inside_the_chart_from_the_plots_left_edge():
     """Rows were filled to the chart's width but drawn from the plot's left edge: a long row hung over the right."""
-    chart = svg.Chart(width=640, height=460, y_label="f(x) solid, slope f'(x) dashed")
+    chart = charts.Chart(width=640, height=460, y_label="f(x) solid, slope f'(x) dashed")
     for index, name in enumerate(["Leaky ReLU", "PReLU", "ELU", "Softplus", "RReLU", "RReLU (training)"]):
         chart.line([0, 1], [index, index + 1], "#000", name)
         chart.line([0, 1], [index, index], "#000", f"{name} slope", dashed=True)
@@ -168,4 +168,4 @@ def test_legend_rows_stay_inside_the_chart_from_the_plots_left_edge():
     labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+" fill="currentColor">([^<]*)</text>', drawn)
     assert len(labels) >= 12
     for x, label in labels:
-        assert float(x) + svg.text_width(html.unescape(label)) <= 640, label
+        assert float(x) + charts.text_width(html.unescape(label)) <= 640, label

@@ -193,7 +193,7 @@ def side_by_side_html(*columns: str, gap_px: int = 32, share: bool = False) -> s
 
     One element instead of one per block: a browser redraws a page's elements one by one.
     ``share``: the blocks share the row's width (each at least 280 px, and never narrower
-    than a block's own minimum width, so a ``cnnviz.svg`` chart wraps onto the next line
+    than a block's own minimum width, so a ``cnnviz.drawing.charts`` chart wraps onto the next line
     rather than shrinking its text); otherwise each keeps its own width (tables). A block
     wider than the whole row scrolls sideways.
     """

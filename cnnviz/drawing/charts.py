@@ -110,6 +110,7 @@ class Chart:
         width, height: the chart's size in pixels (it shrinks with a narrower column, to ``MIN_SCALE``).
         x_range, y_range: the visible ranges; None fits the data (y with a little room).
         x_log, y_log: a logarithmic axis (values <= 0 are left out).
+        x_whole: x counts something whole (steps, epochs): its ticks are whole numbers only.
         categories: names along the y axis for ``hbars`` charts, top to bottom.
     """
 
@@ -122,6 +123,7 @@ class Chart:
     y_range: tuple[float, float] | None = None
     x_log: bool = False
     y_log: bool = False
+    x_whole: bool = False
     categories: list[str] | None = None
     marks: list[_Mark] = field(default_factory=list)
 
@@ -247,7 +249,10 @@ class Chart:
     def _x_ticks(self, plot: _Frame) -> list[tuple[float, str]]:
         if self.x_log:
             return log_ticks(plot.x_low, plot.x_high)
-        return [(t, tick_text(t)) for t in nice_ticks(plot.x_low, plot.x_high, max(3, int(plot.width // 70)))]
+        ticks = nice_ticks(plot.x_low, plot.x_high, max(3, int(plot.width // 70)))
+        if self.x_whole:
+            ticks = [t for t in ticks if t == int(t)] or list(range(math.ceil(plot.x_low), math.floor(plot.x_high) + 1))
+        return [(t, tick_text(t)) for t in ticks]
 
     def _y_tick_width(self, low: float, high: float) -> float:
         return max((text_width(label) for _, label in self._y_ticks(low, high)), default=CHAR_PX) + 6

@@ -2,7 +2,7 @@
 gradient norms per layer, dead units, histograms of a feature map.
 
 The numbers come from ``cnnviz.activations``; these functions only draw them, as SVG text
-(``cnnviz.svg``) and HTML that the page shows inside its markdown: a browser redraws an SVG in
+(``cnnviz.drawing.charts``) and HTML that the page shows inside its markdown: a browser redraws an SVG in
 ~2 ms after a slider move, a plotly chart in ~65 ms. No LaTeX in the charts: formulas go to KaTeX.
 """
 
@@ -16,10 +16,10 @@ import numpy as np
 import torch
 
 from cnnviz.activations import Curve, flat_regions, get
-from cnnviz.feature_pictures import picture_html, png
-from cnnviz.figures import map_to_image, scale_legend_html
+from cnnviz.drawing.charts import FONT_PX, MIN_SCALE, Chart, text_width
+from cnnviz.drawing.grids import map_to_image, scale_legend_html
+from cnnviz.drawing.pictures import picture_html, png
 from cnnviz.images import upscale_nearest
-from cnnviz.svg import FONT_PX, MIN_SCALE, Chart, text_width
 
 COLORS = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#4b5563")
 GREY = "#6b7280"
@@ -171,7 +171,7 @@ def passing_colour(share: float) -> str:
 def units_grid(passing_share: np.ndarray, label: str = "share of inputs passing a gradient", cell_px: int = 18) -> str:
     """The hidden units as a square grid of cells, row by row; dark = dead (passes a gradient for no input).
 
-    An SVG of its own (``cnnviz.svg`` draws charts on axes, not grids): a cell per unit with its share
+    An SVG of its own (``cnnviz.drawing.charts`` draws charts on axes, not grids): a cell per unit with its share
     on hover, and a colour bar below from 0% (dead) to 100%.
     """
     side = max(1, math.ceil(math.sqrt(len(passing_share))))
@@ -188,10 +188,7 @@ def units_grid(passing_share: np.ndarray, label: str = "share of inputs passing 
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {canvas} {height}" width="100%" '
         f'style="max-width:{canvas}px;min-width:{math.ceil(canvas * MIN_SCALE)}px;height:auto;font-size:{FONT_PX}px;'
-        f'font-family:inherit" role="img">'
-        + "".join(cells)
-        + _passing_bar(width, bar_top, label)
-        + "</svg>"
+        f'font-family:inherit" role="img">' + "".join(cells) + _passing_bar(width, bar_top, label) + "</svg>"
     )
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnviz.figures import side_by_side_html
+from cnnviz.drawing.charts import Chart
+from cnnviz.drawing.grids import side_by_side_html
 from cnnviz.images import to_display, upscale_nearest
-from cnnviz.svg import Chart
 from cnnviz.training import StepMetrics
 
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777")
@@ -33,8 +33,8 @@ def learning_curves(runs: dict[str, list[StepMetrics]], titles: tuple[str, str],
         step_label: the x axis' title.
     """
     x_range, top_loss = _ranges(runs)
-    loss = Chart(480, 340, titles[0], step_label, x_range=x_range, y_range=(0.0, top_loss))
-    accuracy = Chart(480, 340, titles[1], step_label, x_range=x_range, y_range=(0.0, 1.02))
+    loss = Chart(480, 340, titles[0], step_label, x_range=x_range, y_range=(0.0, top_loss), x_whole=True)
+    accuracy = Chart(480, 340, titles[1], step_label, x_range=x_range, y_range=(0.0, 1.02), x_whole=True)
     for index, (label, history) in enumerate(runs.items()):
         colour = PALETTE[index % len(PALETTE)]
         measured = [m for m in history if m.heldout_loss is not None]

@@ -12,69 +12,14 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from PIL import Image
 
-from cnnviz import figures
 from cnnviz.arithmetic import slide_distance
-from cnnviz.convolution import convolve_image, to_gray
-from cnnviz.feature_pictures import captioned_row_html, png
-from cnnviz.images import resize_longest_side
-from cnnviz.kernels import preset
+from cnnviz.drawing import grids
+from cnnviz.drawing.charts import Chart
+from cnnviz.drawing.pictures import captioned_row_html, png
 from cnnviz.pooling import BEYOND, INPUT, PADDING, PooledGrid, PoolSettings, ShiftRobustness, check_settings
-from cnnviz.svg import Chart
 
-# --- The maps to pool ----------------------------------------------------------------------
-
-
-def random_grid(size: int, seed: int = 0) -> np.ndarray:
-    """A (size, size) grid of random integers 0..9, the same for the same seed."""
-    if size < 1:
-        raise ValueError(f"The grid needs at least 1 cell per side, not {size}.")
-    return np.random.default_rng(seed).integers(0, 10, size=(size, size)).astype(float)
-
-
-MapSource = Literal["gray", "edges"]
-MAP_SOURCES: tuple[MapSource, ...] = ("gray", "edges")
-
-
-def feature_map(pixels: np.ndarray, source: MapSource, side: int) -> np.ndarray:
-    """The map to pool, from an (H, W, 3) uint8 image shrunk to longest side ``side``.
-
-    Args:
-        source: "gray" (luminance, 0..1) or "edges": Sobel x then ReLU, what one
-            convolution channel detecting vertical edges passes on to a pooling layer.
-
-    Returns:
-        (h, w) float32.
-
-    Raises:
-        ValueError: for an unknown source or a side below 4.
-    """
-    if source not in MAP_SOURCES:
-        raise ValueError(f"The map must be one of {', '.join(MAP_SOURCES)}, not {source!r}.")
-    if side < 4:
-        raise ValueError(f"The image needs at least 4 pixels on its longest side, not {side}.")
-    gray = to_gray(resize_longest_side(pixels, side).astype(np.float32) / 255)
-    if source == "gray":
-        return gray
-    # Replicated borders: zero padding would turn the image frame itself into an edge.
-    return np.maximum(convolve_image(gray, preset("sobel x"), padding=1, padding_mode="replicate"), 0)
-
-
-def image_grid(pixels: np.ndarray, size: int, zoom: int = 3) -> np.ndarray:
-    """A (size, size) crop from the centre of an image, as gray integers 0..255.
-
-    The image is first shrunk so that the crop spans about 1/zoom of its shorter side:
-    a crop of the full-size photo would be nearly flat.
-    """
-    if size < 1:
-        raise ValueError(f"The grid needs at least 1 cell per side, not {size}.")
-    height, width = pixels.shape[:2]
-    scale = size * zoom / min(height, width)
-    shape = (max(size, round(width * scale)), max(size, round(height * scale)))
-    gray = np.asarray(Image.fromarray(pixels).convert("L").resize(shape, Image.Resampling.BOX), dtype=np.float64)
-    top, left = (gray.shape[0] - size) // 2, (gray.shape[1] - size) // 2
-    return gray[top : top + size, left : left + size]
+# --- The maps, on one scale -------------------------------------------------------------
 
 
 def shared_display(*maps: np.ndarray) -> list[np.ndarray]:
@@ -176,7 +121,7 @@ def layout_html(
         cell_px: approximate cell size in pixels.
 
     Returns:
-        ``figures.number_grid_html``; cells past the padded input (ceil_mode) are dotted and empty.
+        ``grids.number_grid_html``; cells past the padded input (ceil_mode) are dotted and empty.
     """
     grid = pooled.layout.copy()
     signed = values is not None
@@ -189,9 +134,9 @@ def layout_html(
         highlight = pooled.window(*cell)
         if pooled.winners is not None:
             marked = [tuple(int(v) + pooled.offset for v in pooled.winners[cell])]
-    text = figures.number_text(grid, decimals).astype(object)
+    text = grids.number_text(grid, decimals).astype(object)
     text[pooled.region == PADDING] = "" if signed else ("−∞" if pooled.settings.kind == "max" else "0")
-    return figures.number_grid_html(
+    return grids.number_grid_html(
         grid, title, highlight=highlight, marked=marked, shaded=pooled.region == PADDING,
         dotted=pooled.region == BEYOND, text=text, decimals=decimals, signed=signed, cell_px=cell_px,
     )  # fmt: skip
@@ -225,7 +170,7 @@ def shift_figure(result: ShiftRobustness, measure: Literal["change", "changed"],
         x_range=(shifts.min() - 0.3, shifts.max() + 0.3),  # room for the end dots
         y_range=(0.0, 1.05 * highest or 1.0),  # from zero
     )  # fmt: skip
-    for name, values, colour in ((labels["unpooled"], before, "#6b7280"), (labels["pooled"], after, figures.HIGHLIGHT)):
+    for name, values, colour in ((labels["unpooled"], before, "#6b7280"), (labels["pooled"], after, grids.HIGHLIGHT)):
         percents = 100 * np.asarray(values, dtype=float)
         chart.line(shifts, percents, colour, legend=name, width=3)
         chart.dots(shifts, percents, colour, size=7, hover=[f"{name}: {p:.1f}%" for p in percents])
