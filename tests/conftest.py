@@ -21,6 +21,11 @@ def _seeded():
     torch.manual_seed(0)
 
 
+#: Browser tests whose servers start cold and serve every page at once: one after the other, in one
+#: process, so two such cold starts never share the machine.
+FRESH_SERVER_MODULES = {"tests/e2e/test_first_visit.py", "tests/e2e/test_offline.py"}
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """How ``make test`` (``pytest -n``) shares the suite between processes: each page and browser test
@@ -33,6 +38,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     class WholeModulesThenSingleEngineTests(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
+            if module in FRESH_SERVER_MODULES:
+                return "fresh servers"
             return nodeid if module.startswith("tests/engine/") else module
 
     config.option.loadscopereorder = False  # collection order: pages and browsers first, the engine last
