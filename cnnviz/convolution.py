@@ -132,7 +132,7 @@ def convolve_image(
             conv layer with one output channel does: the kernel is applied to each
             channel and the three results are summed.
         stride, padding, dilation, padding_mode, flip: see ``conv2d``.
-        bias: added to every output pixel.
+        bias: added to every output pixel, after the convolution (see :func:`add_bias`).
 
     Returns:
         (H', W') for gray and sum, (H', W', 3) for per_channel; float32.
@@ -155,13 +155,25 @@ def convolve_image(
     channels = x.shape[1]
     weight = torch.as_tensor(kernel, dtype=torch.float32)[None, None]  # (1, 1, kh, kw)
     if channel_mode == "per_channel":
-        weight, groups, outputs = weight.expand(channels, 1, -1, -1), channels, channels
+        weight, groups = weight.expand(channels, 1, -1, -1), channels
     else:
-        weight, groups, outputs = weight.expand(1, channels, -1, -1), 1, 1
-    bias_tensor = torch.full((outputs,), float(bias)) if bias else None
-    out = conv2d(x, weight.contiguous(), bias_tensor, stride, padding, dilation, padding_mode, flip, groups)[0]
-    out = out.numpy()
-    return out.transpose(1, 2, 0) if channel_mode == "per_channel" and channels > 1 else out[0]
+        weight, groups = weight.expand(1, channels, -1, -1), 1
+    out = conv2d(x, weight.contiguous(), None, stride, padding, dilation, padding_mode, flip, groups)[0].numpy()
+    out = out.transpose(1, 2, 0) if channel_mode == "per_channel" and channels > 1 else out[0]
+    return add_bias(out, bias)
+
+
+def add_bias(output: np.ndarray, bias: float) -> np.ndarray:
+    """``output + bias`` in float32, as :func:`convolve_image` adds its bias after the convolution.
+
+    So one convolution serves every bias: ``add_bias(convolve_image(..., bias=0), b)`` equals
+    ``convolve_image(..., bias=b)`` exactly (the lesson's bias slider draws 41 of them).
+
+    Args:
+        output: a convolution's output, float32, any shape.
+        bias: added to every value.
+    """
+    return output + np.float32(bias) if bias else output
 
 
 def pad_grid(grid: np.ndarray, padding: int, padding_mode: PaddingMode = "zeros") -> np.ndarray:

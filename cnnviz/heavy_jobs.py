@@ -166,17 +166,23 @@ class HeavyJobs:
     # --- under the lock ------------------------------------------------------------------------
 
     def _promote(self) -> None:
-        """Forget abandoned tickets, then give free slots to the first in line."""
+        """Forget abandoned tickets, then give free slots to the first in line; wake the waiters
+        only if a ticket changed state (each waiter promotes when it wakes: waking them for
+        nothing would have them wake one another without end)."""
         now = self.clock()
+        changed = False
         for ticket in [*self._running, *self._line]:
             if not ticket.held and now - ticket.touched > self.idle_seconds:
                 self._remove(ticket, "abandoned")
+                changed = True
         while self._line and len(self._running) < self.slots:
             ticket = self._line.pop(0)
             ticket.state = "running"
             ticket.touched = now
             self._running.append(ticket)
-        self._changed.notify_all()
+            changed = True
+        if changed:
+            self._changed.notify_all()
 
     def _remove(self, ticket: Ticket, state: State) -> None:
         if ticket in self._line:
@@ -221,12 +227,14 @@ class HeavyJobs:
             elif not ticket.finished:
                 self._remove(ticket, "cancelled")
             self._promote()
+            self._changed.notify_all()  # its own waiter sees it finished
 
     def _finish(self, ticket: Ticket, state: State) -> None:
         with self._changed:
             if not ticket.finished:
                 self._remove(ticket, "cancelled" if ticket._stop_requested else state)
             self._promote()
+            self._changed.notify_all()
 
 
 _shared_lock = threading.Lock()

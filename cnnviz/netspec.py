@@ -237,6 +237,17 @@ class SeededDropout(nn.Module):
         return f"p={self.rate}"
 
 
+def dropout_generators(network: nn.Module) -> list[torch.Generator]:
+    """The generators a network's ``SeededDropout`` layers draw their masks from, each once, in
+    layer order (``build_network`` gives them all one generator): their states are part of where
+    a run stands, with its weights."""
+    found: list[torch.Generator] = []
+    for module in network.modules():
+        if isinstance(module, SeededDropout) and not any(module.generator is known for known in found):
+            found.append(module.generator)
+    return found
+
+
 def build_network(
     input_shape: tuple[int, int, int], layers: list[SpecLayer], classes: int, seed: int = 0
 ) -> nn.Sequential:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from cnnviz import netspec
 
 Output = Literal["softmax_ce", "sigmoid_mse", "sigmoid_bce"]
 OUTPUTS: tuple[Output, ...] = ("softmax_ce", "sigmoid_mse", "sigmoid_bce")
@@ -102,14 +104,28 @@ def probabilities(logits: torch.Tensor, output: Output) -> torch.Tensor:
     return scores / scores.sum(dim=1, keepdim=True)
 
 
-def _optimizer(network: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
+def check_settings(settings: TrainSettings) -> None:
+    """Refuse settings that cannot train, before anything is built (``train`` would, at its start).
+
+    Raises:
+        ValueError: for a batch size or number of epochs below 1, a learning rate not above 0,
+            or an unknown optimizer, schedule or output.
+    """
+    if settings.batch_size < 1 or settings.epochs < 1:
+        raise ValueError("The batch size and the number of epochs must be at least 1.")
     if settings.learning_rate <= 0:
         raise ValueError(f"The learning rate must be above 0, not {settings.learning_rate:g}.")
+    if settings.optimizer not in ("sgd", "adam"):
+        raise ValueError(f'The optimizer must be "sgd" or "adam", not {settings.optimizer!r}.')
+    if settings.output not in OUTPUTS:
+        raise ValueError(f"Output must be one of {', '.join(OUTPUTS)}, not {settings.output!r}.")
+    learning_rate_at(0, 1, settings)  # an unknown schedule
+
+
+def _optimizer(network: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
     if settings.optimizer == "sgd":
         return torch.optim.SGD(network.parameters(), lr=settings.learning_rate, momentum=settings.momentum)
-    if settings.optimizer == "adam":
-        return torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
-    raise ValueError(f'The optimizer must be "sgd" or "adam", not {settings.optimizer!r}.')
+    return torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
 
 
 def learning_rate_at(step: int, total_steps: int, settings: TrainSettings) -> float:
@@ -166,37 +182,96 @@ def train(
         ValueError: for settings that cannot train (batch size, epochs, learning rate,
             unknown optimizer, schedule or output).
     """
-    if settings.batch_size < 1 or settings.epochs < 1:
-        raise ValueError("The batch size and the number of epochs must be at least 1.")
-    optimizer = _optimizer(network, settings)
-    learning_rate_at(0, 1, settings)  # an unknown schedule fails before the first step
-    order_generator = torch.Generator().manual_seed(settings.seed)
-    steps_per_epoch = -(-len(images) // settings.batch_size)
-    total_steps = steps_per_epoch * settings.epochs
-    # Training images measured like held-out ones: the same count, eval mode.
-    seen_images, seen_labels = images[: len(heldout_images)], labels[: len(heldout_images)]
-    network.train()
-    step = 0
-    for epoch in range(settings.epochs):
-        order = torch.randperm(len(images), generator=order_generator)
-        for start in range(0, len(images), settings.batch_size):
-            batch = order[start : start + settings.batch_size]
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate_at(step, total_steps, settings)
-            logits = network(images[batch])
-            loss = output_loss(logits, labels[batch], settings.output)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            accuracy = float((logits.argmax(1) == labels[batch]).float().mean())
-            measured = (None, None, None, None)
-            if step == 1 or step % settings.eval_every == 0 or step == total_steps:
-                measured = (
-                    *evaluate(network, heldout_images, heldout_labels, settings.output),
-                    *evaluate(network, seen_images, seen_labels, settings.output),
-                )
-            yield StepMetrics(step, epoch + (start + len(batch)) / len(images), loss.item(), accuracy, *measured)
+    steps = TrainingSteps(network, images, labels, heldout_images, heldout_labels, settings)
+    while not steps.done:
+        yield steps.step()
+
+
+class TrainingSteps:
+    """``train``'s loop, one step per call, whose place can be saved and resumed elsewhere.
+
+    A run trained in a worker process (``cnnviz.training_workers``) crosses to it and back
+    between slices: the network's weights (``network.state_dict()``) travel on their own,
+    ``position()`` is the rest (the optimizer's state, the shuffling, the step). Resumed from
+    it, the run goes on exactly as if it had never stopped.
+
+    Args:
+        network, images, labels, heldout_images, heldout_labels, settings: as ``train``.
+        position: where to go on from (``position()`` of an earlier ``TrainingSteps`` of the
+            same run, whose network's weights ``network`` now holds); None: the first step.
+
+    Raises:
+        ValueError: as ``train``.
+    """
+
+    def __init__(
+        self,
+        network: nn.Module,
+        images: torch.Tensor,
+        labels: torch.Tensor,
+        heldout_images: torch.Tensor,
+        heldout_labels: torch.Tensor,
+        settings: TrainSettings,
+        position: dict | None = None,
+    ) -> None:
+        check_settings(settings)
+        self.network, self.settings = network, settings
+        self.images, self.labels = images, labels
+        self.heldout_images, self.heldout_labels = heldout_images, heldout_labels
+        self.optimizer = _optimizer(network, settings)
+        self.order_generator = torch.Generator().manual_seed(settings.seed)
+        self.steps_per_epoch = -(-len(images) // settings.batch_size)
+        self.total_steps = self.steps_per_epoch * settings.epochs
+        self.step_count = 0
+        self.order = torch.empty(0, dtype=torch.int64)  # (N,) this epoch's shuffle, drawn at its first step
+        if position is not None:
+            self.step_count = int(position["step"])
+            self.order = position["order"]
+            self.order_generator.set_state(position["order_generator"])
+            self.optimizer.load_state_dict(position["optimizer"])
+        network.train()
+
+    @property
+    def done(self) -> bool:
+        return self.step_count >= self.total_steps
+
+    def position(self) -> dict:
+        """Where the run stands, besides the network's weights: tensors, numbers and strings only
+        (so ``torch.load(..., weights_only=True)`` reads it back)."""
+        return {
+            "step": self.step_count,
+            "order": self.order,
+            "order_generator": self.order_generator.get_state(),
+            "optimizer": self.optimizer.state_dict(),
+        }
+
+    def step(self) -> StepMetrics:
+        """One optimizer step on the next batch, and its metrics."""
+        epoch, batch_number = divmod(self.step_count, self.steps_per_epoch)
+        if batch_number == 0:
+            self.order = torch.randperm(len(self.images), generator=self.order_generator)
+        start = batch_number * self.settings.batch_size
+        batch = self.order[start : start + self.settings.batch_size]
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate_at(self.step_count, self.total_steps, self.settings)
+        logits = self.network(self.images[batch])
+        loss = output_loss(logits, self.labels[batch], self.settings.output)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.step_count += 1
+        accuracy = float((logits.argmax(1) == self.labels[batch]).float().mean())
+        measured = (None, None, None, None)
+        step = self.step_count
+        if step == 1 or step % self.settings.eval_every == 0 or step == self.total_steps:
+            # Training images measured like held-out ones: the same count, eval mode.
+            seen = len(self.heldout_images)
+            measured = (
+                *evaluate(self.network, self.heldout_images, self.heldout_labels, self.settings.output),
+                *evaluate(self.network, self.images[:seen], self.labels[:seen], self.settings.output),
+            )
+        epoch_done = epoch + (start + len(batch)) / len(self.images)
+        return StepMetrics(step, epoch_done, loss.item(), accuracy, *measured)
 
 
 def steps_to_accuracy(history: list[StepMetrics], target: float) -> int | None:
@@ -205,34 +280,89 @@ def steps_to_accuracy(history: list[StepMetrics], target: float) -> int | None:
 
 
 class TrainingRun:
-    """One run of the training page: its network, its generator and what it has done so far.
+    """One run of the training page: its network, where its training stands and what it has done so far.
 
     The page keeps these in the session; ``advance`` trains for a bounded time so the page
-    can redraw between slices (and pausing is simply not calling it).
+    can redraw between slices (and pausing is simply not calling it). With ``workers``, each
+    slice is trained in one of the server's worker processes (``cnnviz.training_workers``),
+    and the run's network gets the new weights after it: a slice then takes a core of its
+    own, at a lower priority, never the server's interpreter that every slider waits for.
     """
 
-    def __init__(self, label: str, network: nn.Module, data, settings: TrainSettings, spec: str = "") -> None:
+    def __init__(self, label: str, network: nn.Module, data, settings: TrainSettings, spec: str = "",
+                 workers=None) -> None:  # fmt: skip
         """Args: data: a ``cnnviz.datasets.LabelledImages``; the network is trained in place;
-        spec: the network's text form (``cnnviz.netspec``), kept with the run."""
+        spec: the network's text form (``cnnviz.netspec``), kept with the run (a worker builds
+        the network from it); workers: a ``cnnviz.training_workers.TrainingWorkers`` to train
+        in, or None to train in this process.
+
+        Raises:
+            ValueError: for settings that cannot train (``check_settings``), or ``workers`` without a spec.
+        """
         self.label, self.network, self.settings, self.spec = label, network, settings, spec
         self.data = data  # its held-out examples are what the run's predictions are shown on
         self.class_names = data.class_names
         self.input_shape = data.input_shape
         self.history: list[StepMetrics] = []
         self.total_steps = -(-len(data.images) // settings.batch_size) * settings.epochs
-        self._steps = train(network, data.images, data.labels, data.heldout_images, data.heldout_labels, settings)
+        #: Why the run stopped before its end (a ``cnnviz.refusals.Refusal``: its worker failed), else None.
+        self.failure: Exception | None = None
+        self.workers = workers
+        if workers is not None and not spec:
+            raise ValueError("A run trained in a worker process needs its network's spec.")
+        # In this process: the steps themselves. In a worker: where the run stands between slices,
+        # as the worker wrote it (``TrainingSteps.position()`` saved by torch; None before the
+        # first slice); this process keeps it and never reads it. No optimizer is made here: the
+        # first one made in a process imports torch's compiler (seconds of the interpreter).
+        self._steps: TrainingSteps | None = None
+        self._position: bytes | None = None
+        if workers is None:
+            self._steps = TrainingSteps(network, data.images, data.labels, data.heldout_images, data.heldout_labels,
+                                        settings)  # fmt: skip
+        else:
+            check_settings(settings)
+            self.data_key = workers.data_key(data)
 
     @property
     def done(self) -> bool:
-        return len(self.history) >= self.total_steps
+        """Nothing more to train: every step is taken, or the run stopped on a failure."""
+        return len(self.history) >= self.total_steps or self.failure is not None
 
-    def advance(self, seconds: float) -> int:
-        """Train until ``seconds`` have passed or the run ends; returns the steps taken."""
-        deadline = time.monotonic() + seconds
-        taken = 0
-        while not self.done and time.monotonic() < deadline:
-            self.history.append(next(self._steps))
-            taken += 1
+    def advance(self, seconds: float, stop: Callable[[], bool] | None = None, max_steps: int | None = None) -> int:
+        """Train until ``seconds`` have passed, ``stop()`` says so (asked between steps, or every
+        few hundredths of a second while a worker trains), ``max_steps`` steps are taken, or the
+        run ends. Returns the steps taken. A failed worker ends the run: ``failure`` says why,
+        and the network keeps the weights of its last finished slice.
+        """
         if self.done:
-            self._steps.close()  # frees the optimizer's state (Adam: two tensors per weight); the weights stay
+            return 0
+        limit = self.total_steps - len(self.history) if max_steps is None else max_steps
+        if self.workers is not None:
+            taken = self._advance_in_worker(seconds, stop, limit)
+        else:
+            deadline = time.monotonic() + seconds
+            taken = 0
+            while not self._steps.done and taken < limit and time.monotonic() < deadline:
+                if taken and stop is not None and stop():
+                    break
+                self.history.append(self._steps.step())
+                taken += 1
+        if self.done:
+            # Frees the optimizer's state (Adam: two tensors per weight); the weights stay.
+            self._steps = self._position = None
         return taken
+
+    def _advance_in_worker(self, seconds: float, stop: Callable[[], bool] | None, limit: int) -> int:
+        from cnnviz import training_workers  # it imports this module
+
+        try:
+            result = self.workers.train_slice(self, self._position, seconds, stop, limit)
+        except training_workers.WorkerFailed as failure:
+            self.failure = failure
+            return 0
+        self.network.load_state_dict(result.weights)
+        for generator, state in zip(netspec.dropout_generators(self.network), result.dropout_states, strict=True):
+            generator.set_state(state)
+        self._position = result.position
+        self.history.extend(result.metrics)
+        return len(result.metrics)

@@ -126,17 +126,34 @@ def curves_panel() -> None:
     if not chosen:
         st.info(ui.t("act.pick_one"), icon=":material/touch_app:")
         return
-    ranges = activations_view.RANGE_SLIDERS | on_view
-    values = scrub_view.values_from_url("act", ranges)
-    settings = activations_view.CurvesSettings(tuple(chosen), threshold, tuple(fixed.items()))
-    scrub_view.scrub_view("act.scrub", "act", list(values), curves_frames(settings, tuple(values.items()), ui.lang()))
-    scrub_view.values_to_url("act", ranges, values)
-    every = fixed | values
+    curves_view(tuple(chosen), threshold, tuple(fixed.items()))
+
+
+@st.fragment
+def curves_view(chosen: tuple[str, ...], threshold: float, fixed: tuple[tuple[str, float], ...]) -> None:
+    """What the scrubbing view's sliders change: a release reruns only this, not the function picker and
+    the sliders above (fewer elements for the browser to redraw: ``bench/RESULTS.md``)."""
+    with ui.panel("act.curves"):  # a rerun of this alone is outside lesson_panel's boundary
+        ranges = activations_view.RANGE_SLIDERS | activations_view.parameter_sliders(chosen)
+        values = scrub_view.values_from_url("act", ranges)
+        settings = activations_view.CurvesSettings(chosen, threshold, fixed)
+        scrub_view.values_to_url("act", ranges, values)
+        view_slot = scrub_view.reserve()  # the view is drawn last, after the tables below
+        with ui.panel("act.curves.tables"):
+            curve_tabs(list(chosen), dict(fixed) | values, threshold)
+        with view_slot:
+            scrub_view.scrub_view(
+                "act.scrub", "act", list(values), curves_frames(settings, tuple(values.items()), ui.lang())
+            )
+
+
+def curve_tabs(chosen: list[str], every: dict[str, float], threshold: float) -> None:
+    """A tab per function the range allows: its formula, summary, table and code (``describe``)."""
     curves, params = [], {}
     for key in chosen:  # the view says why a function is left out
         params[key] = {p.name: every[f"{key}.{p.name}"] for p in activations.get(key).parameters}
         try:
-            curves.append(activations.curve(key, values["low"], values["high"], params[key]))
+            curves.append(activations.curve(key, every["low"], every["high"], params[key]))
         except ValueError:
             continue
     if not curves:

@@ -65,8 +65,9 @@ def clicked(state_key: str, parts: int = 2) -> tuple[int, ...] | None:
     return None
 
 
-def _store_click(key: str, state_key: str, with_picture: bool) -> None:
-    """on_click_change: keep the pixel clicked where :func:`clicked` reads it."""
+def store_click(key: str, state_key: str, with_picture: bool) -> None:
+    """on_click_change: keep the pixel clicked where :func:`clicked` reads it (a click view's, or a
+    scrubbing view's whose frames hold clickable pictures: ``pages/scrub_view.py``)."""
     click = (st.session_state.get(key) or {}).get("click") or {}
     numbers = [click.get("row"), click.get("col")] + ([click.get("picture")] if with_picture else [])
     if all(isinstance(number, int) and number >= 0 for number in numbers):
@@ -84,5 +85,5 @@ def click_view(key: str, state_key: str, pictures: list[Clickable], label: str, 
     """
     CLICK_VIEW(
         key=key, data={"label": label, "pictures": [picture.as_data() for picture in pictures]},
-        on_click_change=functools.partial(_store_click, key, state_key, with_picture),
+        on_click_change=functools.partial(store_click, key, state_key, with_picture),
     )  # fmt: skip

@@ -186,18 +186,30 @@ def offer_nearest(grid: np.ndarray, kernel: np.ndarray, settings: dict) -> None:
 
 
 def lesson() -> None:
-    """Everything below the title; a release of the view's sliders or a step reruns only this.
+    """Everything below the title; a step of the player reruns this.
 
     The geometry sliders, the output cell slider, the sum and the grids are one scrubbing
     view (``pages/scrub_view.py``): while a slider is dragged the browser swaps the frames
     the engine drew for each of its values (``cnnviz/drawing/conv_steps_view.py``); the release
-    stores the values in ``st.session_state["steps.<name>"]`` and reruns this for the code
-    and the im2col panel.
+    stores the values in ``st.session_state["steps.<name>"]`` and reruns :func:`released`.
     """
     grid_by_size, kernel, geometry, others, flip = grid_controls()
     if not grid_by_size or kernel is None:
         return  # the text area says why; every other setting stays as it is
     numbers = conv_steps_view.StepsNumbers.of(grid_by_size, kernel, others["padding_mode"], flip)
+    released(numbers, kernel, others, flip, "size" in geometry)
+
+
+@st.fragment
+def released(
+    numbers: conv_steps_view.StepsNumbers, kernel: np.ndarray, others: dict, flip: bool, sized: bool
+) -> None:  # fmt: skip
+    """What the scrubbing view's sliders change: a release (or a step) reruns only this, not the row of
+    settings above (fewer elements for the browser to redraw: ``bench/RESULTS.md``): the code and the
+    im2col panel, then the view. ``sized``: the view has a grid size slider (a typed grid has not)."""
+    geometry = scrub_view.values_from_url("steps", STEPS_SLIDERS)
+    if not sized:
+        geometry.pop("size")
     grid = numbers.grid(geometry.get("size"))
     settings = {name: geometry[name] for name in ("stride", "padding", "dilation")} | others
     try:
@@ -210,17 +222,20 @@ def lesson() -> None:
     if playing != timed_fragment():
         st.rerun()  # start or stop the timer: it is set when the fragment is defined
     position = current_position(1 if output is None else output.size, playing)
+    scrub_view.values_to_url("steps", {name: STEPS_SLIDERS[name] for name in geometry}, geometry)
     with ui.panel("steps.window"):
-        values = (*geometry.items(), ("position", position))
-        scrub_view.scrub_view("steps.scrub", "steps", [*geometry, "position"], steps_frames(numbers, values, ui.lang()))
-        scrub_view.values_to_url("steps", {name: STEPS_SLIDERS[name] for name in geometry}, geometry)
+        view_slot = scrub_view.reserve()  # the view is drawn last, after the panels below
         if output is None:
             offer_nearest(grid, kernel, settings)
-            return
-        position_buttons(output.size)
-        ui.code_panel(codegen.conv2d_on_grid(grid, kernel, **settings, flip=flip))
-    with ui.panel("steps.im2col"):
-        im2col_view(kernel_row, columns, output, position).draw()
+        else:
+            position_buttons(output.size)
+            ui.code_panel(codegen.conv2d_on_grid(grid, kernel, **settings, flip=flip))
+    if output is not None:
+        with ui.panel("steps.im2col"):
+            im2col_view(kernel_row, columns, output, position).draw()
+    with view_slot, ui.panel("steps.window"):
+        values = (*geometry.items(), ("position", position))
+        scrub_view.scrub_view("steps.scrub", "steps", [*geometry, "position"], steps_frames(numbers, values, ui.lang()))
 
 
 def timed_fragment() -> bool:

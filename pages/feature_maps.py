@@ -281,7 +281,7 @@ def training_caption(network: Network) -> str:
 
 def prediction_view(network: Network, maps: FeatureMaps, truth: int | None, outside: str | None = None) -> ui.View:
     best, probability = maps.top_classes(1)[0]
-    names = [ui.class_label(name) for name in network.manifest.class_names]
+    names = ui.class_labels(network.manifest.class_names)
     view = ui.View().heading(ui.t("fmap.prediction"))
     if outside is not None:  # a photo for a network that knows only digits or shapes
         view.note(ui.t(f"fmap.outside.{outside}"), "warning")
@@ -590,7 +590,7 @@ def attribution_map(
 def attribution_settings(network_key: str, network: Network, maps: FeatureMaps) -> tuple[int, str, str | None]:
     """The class (default: the network's answer), the method (default: the network's, see
     ``attribution.DEFAULT_METHODS``) and, for Grad-CAM, the layer."""
-    names = [ui.class_label(name) for name in network.manifest.class_names]
+    names = ui.class_labels(network.manifest.class_names)
     best = maps.top_classes(1)[0][0]
     row = st.container(horizontal=True)
     with row:
@@ -636,7 +636,7 @@ def attribution_view_of(
     found: AttributionMap, key: tuple, network: Network, maps: FeatureMaps, prepared: models.PreparedInput
 ) -> ui.View:
     """The map, the map over the picture, its colour scale and what it means and does not."""
-    names = [ui.class_label(name) for name in network.manifest.class_names]
+    names = ui.class_labels(network.manifest.class_names)
     label, layer = names[found.target], key[4]
     map_png, overlay_png = attribution_pictures(key, found, prepared.pixels)
     alone = ui.View().text(f"**{ui.t('fmap.cam.map')}**").html(shown_png(map_png, ui.t("fmap.cam.map")))

@@ -379,7 +379,7 @@ def user_map_panel(network: Network, choice: Choice) -> None:
         st.caption(
             ui.t(
                 "fviz.your_score",
-                label=ui.class_label(network.manifest.class_names[index]),
+                label=ui.class_labels(network.manifest.class_names)[index],
                 score=f"{output[index]:.3g}",
             )
         )
@@ -398,7 +398,7 @@ def gallery_panel(result: Result, network: Network, kind: str) -> None:
             if index < len(result.image):
                 column.image(upscale_nearest(as_uint8(result.image[index]), TILE), width="stretch")
                 label = (
-                    ui.class_label(network.manifest.class_names[index])
+                    ui.class_labels(network.manifest.class_names)[index]
                     if kind == "class"
                     else ui.t("fviz.channel_n", channel=index)
                 )
@@ -450,7 +450,7 @@ def choose_target(network: Network) -> tuple[str, str, str, int, bool]:
         label = "fviz.class" if kind == "class" else "fviz.channel"
         index = which[1].slider(ui.t(label), 0, count - 1, 0, key="fviz.index", bind="query-params")
         if kind == "class":
-            which[1].caption(ui.class_label(network.manifest.class_names[index]))
+            which[1].caption(ui.class_labels(network.manifest.class_names)[index])
     return mode, kind, layer, index, negative
 
 

@@ -61,11 +61,13 @@ def sigmoid_panel() -> None:
     ``cnnviz/drawing/losses_view.py``; a release stores ``loss.z`` / ``loss.target`` and the URL."""
     ranges = losses_view.SIGMOID_SLIDERS
     values = scrub_view.values_from_url("loss", ranges)
-    scrub_view.scrub_view(
-        "loss.sigmoid_scrub", "loss", list(ranges), sigmoid_frames(values["z"], values["target"], ui.lang())
-    )
     scrub_view.values_to_url("loss", ranges, values)
+    view_slot = scrub_view.reserve()  # the view is drawn last, after what a release changes: here the URL
     ui.View().formula(SIGMOID_GRADIENTS).draw()
+    with view_slot:
+        scrub_view.scrub_view(
+            "loss.sigmoid_scrub", "loss", list(ranges), sigmoid_frames(values["z"], values["target"], ui.lang())
+        )
 
 
 def training_panel() -> None:
@@ -99,14 +101,16 @@ def softmax_panel() -> None:
                                          width=220))  # fmt: skip
     ranges = {name: (low, high, default) for name, (low, high, default, _) in SOFTMAX_SLIDERS.items()}
     values = scrub_view.values_from_url("loss", ranges, SCALES)
-    packed = softmax_frames(tuple(values.items()), target, ui.lang())
-    scrub_view.scrub_view("loss.scrub", "loss", list(SOFTMAX_SLIDERS), packed, SCALES)
     scrub_view.values_to_url("loss", ranges, values, SCALES)
+    view_slot = scrub_view.reserve()  # the view is drawn last, after the code below
     settings = {name: values[name] for name in SOFTMAX_SLIDERS}
     code = codegen.cross_entropy(losses_view.logits_of(settings), target, losses_view.smoothing_of(settings),
                                  ui.t(f"loss.class.{CLASSES[target]}"))  # fmt: skip
     ui.code_panel(code)
     ui.View().caption(ui.t("loss.smoothing_help")).caption(ui.t("loss.softmax_note")).draw()
+    with view_slot:
+        packed = softmax_frames(tuple(values.items()), target, ui.lang())
+        scrub_view.scrub_view("loss.scrub", "loss", list(SOFTMAX_SLIDERS), packed, SCALES)
 
 
 def huber_panel() -> None:

@@ -190,10 +190,10 @@ def calculator() -> None:
     size, kernel, padding, stride, dilation = (values[name] for name in SIZE_SLIDERS)
     settings = (kernel, stride, padding, dilation)
 
+    scrub_view.values_to_url("size", SIZE_SLIDERS, values)
     out = None
     with ui.panel("size.formula"):
-        scrub_view.scrub_view("size.scrub", "size", list(SIZE_SLIDERS), size_frames(tuple(values.values()), ui.lang()))
-        scrub_view.values_to_url("size", SIZE_SLIDERS, values)
+        view_slot = scrub_view.reserve()  # the view is drawn last, after the panels below
         try:
             out = arithmetic.conv_output_size(size, *settings)
         except SizeError as error:
@@ -266,6 +266,10 @@ def calculator() -> None:
                     drawn = True
             if drawn:  # under the formula, the whole width
                 transposed_windows(out, kernel, stride, padding, output_padding, dilation)
+
+    with view_slot, ui.panel("size.formula"):
+        packed = size_frames(tuple(values.values()), ui.lang())
+        scrub_view.scrub_view("size.scrub", "size", list(SIZE_SLIDERS), packed)
 
 
 def transposed_windows(out: int, kernel: int, stride: int, padding: int, output_padding: int, dilation: int) -> None:

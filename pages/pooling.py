@@ -1,6 +1,7 @@
 """Pooling: window by window on a grid of numbers, its backward pass, on the image, and under shifts."""
 
 import random
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -26,9 +27,9 @@ def setting(widget, name: str, *args, **options):
     return widget(ui.t(key), *args, key=key, bind="query-params", help=ui.t(f"{key}_help"), **options)
 
 
-def read_settings() -> PoolSettings:
-    """The pooling layer (shared by every panel): its kind and options from the settings column, its
-    window, stride and padding from the scrubbing view (as last released, else from the URL)."""
+def read_layer() -> dict:
+    """The pooling layer's kind and options, from the settings column (its window, stride and padding
+    are the scrubbing view's: :func:`layer_settings`)."""
     with st.container(border=True):
         kind = choose("pool.kind", pooling.POOL_KINDS, "max")
         windowed = kind != "global_avg"
@@ -36,9 +37,15 @@ def read_settings() -> PoolSettings:
         power = setting(st.slider, "p", 1.0, 8.0, 2.0, 0.5, disabled=kind != "lp")
         count_include_pad = setting(st.toggle, "count_include_pad", True, disabled=kind != "avg")
         st.caption(ui.t(f"pool.explain.{kind}"))
+    return {"kind": kind, "ceil_mode": ceil_mode, "count_include_pad": count_include_pad, "p": power}
+
+
+def layer_settings(layer: dict) -> PoolSettings:
+    """The pooling layer (shared by every panel): ``layer``'s kind and options, the scrubbing view's
+    window, stride and padding (as last released, else from the URL)."""
     geometry = scrub_view.values_from_url("pool", POOL_SLIDERS)
-    return PoolSettings(kind, geometry["kernel"], geometry["stride"], geometry["padding"], ceil_mode,
-                        count_include_pad, power)  # fmt: skip
+    return PoolSettings(layer["kind"], geometry["kernel"], geometry["stride"], geometry["padding"],
+                        layer["ceil_mode"], layer["count_include_pad"], layer["p"])  # fmt: skip
 
 
 def warn_impossible(error: ValueError, height: int, width: int, settings: PoolSettings) -> None:
@@ -121,9 +128,8 @@ def show_grid(html: str) -> None:
     st.html(html, width="content")
 
 
-def grid_section(settings: PoolSettings) -> None:
-    """The grid's controls, the scrubbing view (grid size, window, stride, padding, selected cell:
-    ``cnnviz/drawing/pooling_view.py``), then what follows a release: the code and the backward pass."""
+def grid_source() -> dict[int, np.ndarray]:
+    """The grid section's heading and source controls; the grid of each size the view can show."""
     st.subheader(ui.t("pool.grid.header"))
     with st.container(horizontal=True, gap="medium"):  # one block, not st.columns' three
         source = choose("pool.grid.source", ("random", "image"), "random")
@@ -133,31 +139,43 @@ def grid_section(settings: PoolSettings) -> None:
             )
     low, high, _ = POOL_SLIDERS["grid.size"]
     if source == "random":
-        grid_by_size = {size: pooling.random_grid(size, int(seed)) for size in range(low, high + 1)}
-    else:
-        grid_by_size = {size: grid_from_image(ui.current_image().pixels, size) for size in range(low, high + 1)}
+        return {size: pooling.random_grid(size, int(seed)) for size in range(low, high + 1)}
+    return {size: grid_from_image(ui.current_image().pixels, size) for size in range(low, high + 1)}
+
+
+def grid_section(settings: PoolSettings, grid_by_size: dict[int, np.ndarray]) -> Callable[[], None]:
+    """The scrubbing view's place (grid size, window, stride, padding, selected cell:
+    ``cnnviz/drawing/pooling_view.py``), then what follows a release: the code and the backward
+    pass. Returns what draws the view, to call after the image section (``scrub_view.reserve``)."""
     sliders = pooling_view.pool_sliders(settings.kind)
     geometry = {name: st.session_state[f"pool.{name}"] for name in POOL_SLIDERS}
     grid = grid_by_size[geometry["grid.size"]]
+    scrub_view.values_to_url("pool", POOL_SLIDERS, geometry)
+    pooled = cell = None
     with ui.panel("pool.forward"):
+        view_slot = scrub_view.reserve()
         try:
             pooled = pooled_grid(grid, settings)
         except ValueError:
             pooled = None  # the view says why, and the nearest settings that work
         cell = current_cell(1 if pooled is None else pooled.output.size)
-        values = {name: geometry[name] for name in sliders} | ({} if settings.kind == "global_avg" else {"cell": cell})
-        numbers = pooling_view.PoolNumbers.of(grid_by_size, settings)
-        scrub_view.scrub_view(
-            "pool.scrub", "pool", list(values), pool_frames(numbers, tuple(values.items()), ui.lang())
-        )
-        scrub_view.values_to_url("pool", POOL_SLIDERS, geometry)
-        if pooled is None:
-            return
-        code_panel(grid, pooled)
+        if pooled is not None:
+            code_panel(grid, pooled)
 
-    with ui.panel("pool.backward"):
-        cell_px = max(24, min(44, pooling_view.GRID_WIDTH // pooled.layout.shape[1]))
-        backward(grid, pooled, divmod(cell - 1, pooled.output.shape[1]), cell_px)
+    def draw_view() -> None:
+        with view_slot, ui.panel("pool.forward"):
+            values = {name: geometry[name] for name in sliders}
+            values |= {} if settings.kind == "global_avg" or cell is None else {"cell": cell}
+            numbers = pooling_view.PoolNumbers.of(grid_by_size, settings)
+            scrub_view.scrub_view(
+                "pool.scrub", "pool", list(values), pool_frames(numbers, tuple(values.items()), ui.lang())
+            )
+
+    if pooled is not None:
+        with ui.panel("pool.backward"):
+            cell_px = max(24, min(44, pooling_view.GRID_WIDTH // pooled.layout.shape[1]))
+            backward(grid, pooled, divmod(cell - 1, pooled.output.shape[1]), cell_px)
+    return draw_view
 
 
 def code_panel(grid: np.ndarray, pooled: pooling.PooledGrid) -> None:
@@ -302,10 +320,22 @@ def lesson() -> None:
     """The settings and the two sections they feed; moving a setting reruns only this."""
     settings_column, grid_column = st.columns([1, 2.6], gap="medium")
     with settings_column:
-        settings = read_settings()
+        layer = read_layer()
     with grid_column:
-        grid_section(settings)
-    image_section(settings)
+        grid_by_size = grid_source()
+    released(layer, grid_by_size, grid_column)
+
+
+@st.fragment
+def released(layer: dict, grid_by_size: dict[int, np.ndarray], grid_column) -> None:
+    """What the scrubbing view's sliders change: a release reruns only this, not the settings column
+    or the grid's source above (fewer elements for the browser to redraw: ``bench/RESULTS.md``)."""
+    with ui.panel("pool.released"):  # a rerun of this alone: its own error boundary
+        settings = layer_settings(layer)
+        with grid_column:
+            draw_view = grid_section(settings, grid_by_size)
+        image_section(settings)
+        draw_view()  # the scrubbing view last, after the panels its release changes (scrub_view.reserve)
 
 
 st.title(ui.t("pool.title"))

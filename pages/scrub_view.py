@@ -6,6 +6,12 @@ back, and :func:`scrub_view`'s callback stores them in ``st.session_state["<pref
 (the keys ``st.slider`` used), which the page reads like any other setting. Those keys are
 also the page's testable path: an AppTest sets ``at.session_state["size.input"] = 20``.
 The values are kept in the URL by :func:`values_from_url` / :func:`values_to_url`.
+
+A lazy frame set (frames that are pictures) holds the frames of one slider at most: pressing a
+slider the view has no frames for sends its name, which :func:`pressed` hands to the page (once)
+to draw that slider's frames; an AppTest sets ``at.session_state["<key>.pressed"] = "bias"``.
+A view whose frames hold clickable pictures stores the pixel clicked as a click view does
+(``pages/click_view.py``, ``clicks=``).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 import streamlit as st
 
 from cnnviz import frontend
+from pages.click_view import store_click
 
 SCRUB_VIEW = st.components.v2.component(
     "cnnviz.scrub_view", js=frontend.scrub_view_js(), css=frontend.scrub_view_css(), isolate_styles=False
@@ -79,6 +86,19 @@ def pack(frame_set: dict) -> bytes:
     return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
 
 
+def _store_press(key: str) -> None:
+    """on_press_change: remember which slider the view wants frames for (see :func:`pressed`)."""
+    name = (st.session_state.get(key) or {}).get("press")
+    if isinstance(name, str):
+        st.session_state[f"{key}.pressed"] = name
+
+
+def pressed(key: str) -> str | None:
+    """The slider a lazy view asked frames for since the last run, or None; asked once: a later run
+    (a release, another widget) draws no frames the view did not ask for."""
+    return st.session_state.pop(f"{key}.pressed", None)
+
+
 def _store_release(key: str, prefix: str, names: list[str], scales: dict[str, int]) -> None:
     """on_release_change: put the released values where the page reads its settings."""
     released = (st.session_state.get(key) or {}).get("release") or {}
@@ -93,7 +113,22 @@ def _store_release(key: str, prefix: str, names: list[str], scales: dict[str, in
             st.session_state[f"{prefix}.{name}"] = round(value, 9) if isinstance(value, float) else value
 
 
-def scrub_view(key: str, prefix: str, names: list[str], packed: bytes, scales: dict[str, int] | None = None) -> None:
+def reserve():
+    """A scrubbing view's place on the page, to fill (``with place: scrub_view(...)``) after the
+    panels that follow its sliders.
+
+    A release reruns the page's fragment, and Streamlit sends each element as the script reaches
+    it. The new frame set (every other slider's frames around the released value) is the run's
+    slowest part (10 ms to over 1 s of drawing and packing on a busy server, ``bench/RESULTS.md``),
+    while what a release changes on screen is the URL and the panels: the frames of the released
+    slider, the one on show, are already in the browser. So the panels go first and are painted
+    while the frame set is drawn; the view keeps its DOM (same container, same key).
+    """
+    return st.container()
+
+
+def scrub_view(key: str, prefix: str, names: list[str], packed: bytes, scales: dict[str, int] | None = None,
+               clicks: str | None = None) -> None:  # fmt: skip
     """Show a frame set (``cnnviz.drawing.frames.frame_sets``, :func:`pack`-ed) as a scrubbing view.
 
     Args:
@@ -102,6 +137,11 @@ def scrub_view(key: str, prefix: str, names: list[str], packed: bytes, scales: d
         names: the sliders' names, as in the frame set.
         packed: the frame set around the current values, from :func:`pack`.
         scales: as in :func:`values_from_url` (the session holds value / scale).
+        clicks: for frames with clickable pictures, where the pixel clicked is kept
+            (``"conv.pixel"``: "row,col,picture", as ``click_view.clicked(state_key, 3)`` reads it).
     """
     on_release = functools.partial(_store_release, key, prefix, names, dict(scales or {}))
-    SCRUB_VIEW(key=key, data=packed, on_release_change=on_release)
+    callbacks = {"on_release_change": on_release, "on_press_change": functools.partial(_store_press, key)}
+    if clicks:
+        callbacks["on_click_change"] = functools.partial(store_click, key, clicks, True)
+    SCRUB_VIEW(key=key, data=packed, **callbacks)

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 from safetensors.torch import save as safetensors_bytes
 
-from cnnviz import datasets, limits, netspec, network_cost, training
+from cnnviz import datasets, limits, netspec, network_cost, training, training_workers
 from cnnviz.drawing import training_charts
 from pages import ui
 
@@ -235,7 +235,11 @@ def active_run() -> training.TrainingRun | None:
         label, run_settings, run_layers, data = st.session_state[QUEUE].pop(0)
         network = netspec.build_network(data.input_shape, run_layers, len(data.class_names), seed=run_settings.seed)
         spec = netspec.format_spec(run_layers)
-        current = runs[label] = training.TrainingRun(label, network, data, run_settings, spec)
+        # Trained in the server's worker processes: a slice never holds this process's interpreter,
+        # which every student's slider needs (cnnviz/training_workers.py).
+        current = runs[label] = training.TrainingRun(
+            label, network, data, run_settings, spec, workers=training_workers.shared()
+        )
         st.session_state.setdefault(NEW_RUNS, []).append(label)
         finished = [name for name, kept in runs.items() if kept.done]  # oldest first
         for name in finished[: max(0, len(runs) - kept_runs())]:
@@ -274,6 +278,9 @@ def live_view() -> None:
         st.info(ui.t("train.empty"))
         return
     latest = run or list(runs.values())[-1]
+    for label, failed in runs.items():  # a run whose training process failed: why it stopped
+        if failed.failure is not None:
+            st.warning(f"{label}: {ui.explain(failed.failure)}", icon=":material/error:")
     last = latest.history[-1] if latest.history else None
     status = ui.t("train.status", label=latest.label, step=len(latest.history), total=latest.total_steps)
     if latest.history and (place := ui.heavy_place(HEAVY)):
@@ -344,7 +351,7 @@ def show_predictions(run: training.TrainingRun) -> None:
 
 with live:
     live_view()
-    finished = {label: run for label, run in st.session_state[RUNS].items() if run.done}
+    finished = {label: run for label, run in st.session_state[RUNS].items() if run.done and run.failure is None}
     if finished:
         with ui.panel("train.download"):
             chosen = st.selectbox(

@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import streamlit as st
@@ -21,7 +21,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from cnnviz import heavy_jobs, i18n
 from cnnviz.drawing import grids
-from cnnviz.drawing.pictures import jpeg, png
+from cnnviz.drawing.pictures import DISPLAY_SIDE, display_picture, png
 from cnnviz.images import (
     MAX_BYTES,
     UNREADABLE,
@@ -67,8 +67,6 @@ def _leave_legacy_pages_folder_mode() -> None:
     st.rerun()
 
 
-#: Longest side of an image as sent to the browser; computation uses the full working size.
-DISPLAY_SIDE = 480
 DEFAULT_SAMPLE = "cat.jpg"
 _PREVIEW_SIDE = 240
 # Where the picker remembers the current upload's outcome: ((file_id, size), image or refusal).
@@ -326,14 +324,10 @@ def show_image(pixels: np.ndarray, caption: str | None = None, small_side: int =
 
 
 def picture_bytes(pixels: np.ndarray, small_side: int = 240, jpeg_quality: int = 85) -> bytes:
-    """A uint8 image encoded once as :func:`show_image` shows it (longest side at most ``DISPLAY_SIDE``):
-    PNG when it had to be enlarged, so its square pixels stay sharp, else JPEG. For a cached
-    picture (``st.image`` with ``output_format`` named, or an ``<img>`` in a View)."""
-    if pixels.ndim == 3 and pixels.shape[2] == 1:
-        pixels = pixels[..., 0]
-    shown = resize_longest_side(pixels, DISPLAY_SIDE)
-    enlarged = upscale_nearest(shown, small_side)
-    return png(enlarged) if enlarged.shape != shown.shape else jpeg(shown, jpeg_quality)
+    """A uint8 image encoded once as :func:`show_image` shows it (``pictures.display_picture``: longest
+    side at most ``DISPLAY_SIDE``; PNG when it had to be enlarged, so its square pixels stay sharp, else
+    JPEG). For a cached picture (``st.image`` with ``output_format`` named, or an ``<img>`` in a View)."""
+    return display_picture(pixels, small_side, jpeg_quality)
 
 
 class View:
@@ -521,6 +515,12 @@ def class_label(name: str) -> str:
     """A class name in the interface language where the catalogue has one (the shapes), else as stored."""
     key = f"fmap.class.{name}"
     return t(key) if key in i18n.catalogue(i18n.DEFAULT_LANGUAGE) else name
+
+
+def class_labels(names: Sequence[str]) -> tuple[str, ...]:
+    """A network's class names in the interface language, in output order: ImageNet's from its
+    translated list (by position: two of its English names repeat), others as ``class_label``."""
+    return i18n.translated_class_names(names, lang()) or tuple(class_label(name) for name in names)
 
 
 def setting_buttons(suggestions: list[tuple[str, int | str]], prefix: str) -> None:

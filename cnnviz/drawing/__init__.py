@@ -16,6 +16,8 @@ Shared by several lessons:
 
 One lesson each (``*_view``: the lesson's scrubbing view, its frames; the others: its figures):
 
+- Convolution on the photo: ``convolution_view`` (the input and output pictures, for every stride,
+  padding, dilation and bias).
 - Output size: ``output_size_view``, ``window_diagrams`` (where the windows land).
 - Step by step: ``conv_steps_view``.
 - Pooling: ``pooling_view``, ``pooling_figures`` (formulas, pictures, the shift chart).

@@ -12,10 +12,18 @@ The data sent (JSON), which ``scrub_view.js`` documents at its top too::
      "base": {name: value, ...},          # the settings every frame set was drawn around
      "parts": ["<svg…>", "<math…>", ...],  # each distinct part once
      "frames": {name: [[part index, ...] for each value low..high], ...},
+     "rest": [part index, ...],           # the frame of the base settings
+     "lazy": true,                        # optional: "frames" holds only the sliders asked for
+     "context": "…",                      # optional: what else the frames depend on (a photo, a kernel)
      "layout": {"class": "...", "inline": [slot, ...]}}  # optional: the view's class, slots side by side
 
 The frame for slider ``name`` at ``value`` is ``frames[name][round((value - low) / step)]``, and
 equals ``draw({**base, name: value})`` (``tests/engine/test_frames.py`` checks it).
+
+A lazy frame set (``only=``) holds the frames of the sliders named, or none: for frames that
+are pictures (Convolution on the photo: ~25 kB each, 41 for the bias alone), the view asks for
+a slider's frames when it is pressed, and keeps them while the other sliders and the context
+stay as they were drawn for (a slider's frames depend only on the others).
 """
 
 from __future__ import annotations
@@ -60,7 +68,13 @@ def decimals(step: float) -> int:
 Draw = Callable[[Mapping[str, float]], Sequence[str]]
 
 
-def frame_sets(sliders: Sequence[Slider], draw: Draw, layout: Mapping | None = None) -> dict:
+def frame_sets(
+    sliders: Sequence[Slider],
+    draw: Draw,
+    layout: Mapping | None = None,
+    only: Sequence[str] | None = None,
+    context: str = "",
+) -> dict:
     """Every slider's frames around the sliders' current values, parts deduplicated.
 
     Args:
@@ -68,6 +82,10 @@ def frame_sets(sliders: Sequence[Slider], draw: Draw, layout: Mapping | None = N
         draw: the view's drawing for one setting ({name: value}), as a sequence of HTML parts.
         layout: how the view lays out its slots (the view's class; which slots sit side by
             side, the others taking the whole width), if not one under the other.
+        only: if given, draw the frames of these sliders alone (maybe none: the base frame
+            only), and mark the set lazy: the view asks for a slider's frames when it is pressed.
+        context: what else the frames depend on, as a short text (a digest of the photo and
+            the kernel): frames kept from another context are never shown.
 
     Returns:
         The JSON-ready dict described in this module's docstring. A setting shared by two
@@ -90,14 +108,28 @@ def frame_sets(sliders: Sequence[Slider], draw: Draw, layout: Mapping | None = N
             drawn[key] = indices
         return drawn[key]
 
-    frames = {slider.name: [frame({**base, slider.name: value}) for value in slider.values] for slider in sliders}
+    rest = frame(dict(base))  # first: its parts lead, and the view parses them first
+    asked = [slider for slider in sliders if only is None or slider.name in only]
+    frames = {slider.name: [frame({**base, slider.name: value}) for value in slider.values] for slider in asked}
     shown = [{key: value for key, value in asdict(slider).items() if key != "texts" or value} for slider in sliders]
-    frame_set = {"sliders": shown, "base": base, "parts": parts, "frames": frames}
+    frame_set = {"sliders": shown, "base": base, "parts": parts, "frames": frames, "rest": rest}
+    frame_set |= {"lazy": True} if only is not None else {}
+    frame_set |= {"context": context} if context else {}
     return frame_set | ({"layout": dict(layout)} if layout else {})
 
 
-def frame_at(frame_set: Mapping, name: str, value: int) -> list[str]:
-    """The parts a frame set shows for slider ``name`` at ``value`` (as ``scrub_view.js`` looks them up)."""
+def frame_at(frame_set: Mapping, name: str, value: float) -> list[str]:
+    """The parts a frame set shows for slider ``name`` at ``value`` (as ``scrub_view.js`` looks them up).
+
+    Raises:
+        KeyError: a lazy set without this slider's frames, at a value other than the base.
+    """
     slider = next(slider for slider in frame_set["sliders"] if slider["name"] == name)
-    indices = frame_set["frames"][name][round((value - slider["low"]) / slider["step"])]
+    position = round((value - slider["low"]) / slider["step"])
+    if name in frame_set["frames"]:
+        indices = frame_set["frames"][name][position]
+    elif position == round((frame_set["base"][name] - slider["low"]) / slider["step"]):
+        indices = frame_set["rest"]
+    else:
+        raise KeyError(f"The frame set holds no frames for {name} = {value}.")
     return [frame_set["parts"][index] for index in indices]

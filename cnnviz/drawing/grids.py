@@ -29,12 +29,14 @@ def number_text(values: np.ndarray, decimals: int) -> np.ndarray:
     """Each value as a grid cell writes it: ``decimals`` digits, trailing zeros dropped, NaN blank."""
 
     def fmt(value: float) -> str:
-        if not np.isfinite(value):
+        if not math.isfinite(value):
             return ""  # cells not computed yet (NaN) stay blank
         text = f"{value:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{value:.0f}"
         return "0" if text in ("-0", "") else text
 
-    return np.vectorize(fmt)(values)
+    # A list comprehension, not np.vectorize: a scrubbing view's frame set writes hundreds of grids.
+    values = np.asarray(values, dtype=float)
+    return np.array([fmt(value) for value in values.ravel().tolist()], dtype=str).reshape(values.shape)
 
 
 # --- Maps shown as images ----------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Boxes drawn over a picture: the window an output pixel came from, the pixel clicked, a receptive field.
 
 ``marks_svg`` returns an SVG in the picture's own pixel coordinates that a page lays over the
-``<img>`` (the click view, ``cnnviz/frontend/click_view.js``, stretches it to the picture):
+``<img>`` (the click view, ``cnnviz/frontend/click_view.js``, stretches it to the picture; in a
+scrubbing view's frame, :func:`clickable_picture_html` does):
 a box stays on its pixels at any display size, and its lines stay 2 screen pixels wide
 (``vector-effect: non-scaling-stroke``), so a 3 x 3 window on a 1024-pixel photo shown at
 480 pixels is still drawn, and a dashed ring around it says where to look.
@@ -9,8 +10,11 @@ a box stays on its pixels at any display size, and its lines stay 2 screen pixel
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Literal
+
+from cnnviz.drawing.pictures import picture_html
 
 #: Colours that read on photos, light or dark: each line is drawn dark under light.
 MARK_COLOURS = {"window": "#facc15", "tap": "#facc15", "pixel": "#f472b6", "field": "#22d3ee"}
@@ -70,4 +74,40 @@ def marks_svg(height: int, width: int, boxes: list[Box]) -> str:
     return (
         f'<svg class="click-marks" viewBox="0 0 {width} {height}" preserveAspectRatio="none" '
         f'xmlns="http://www.w3.org/2000/svg" aria-hidden="true">{"".join(parts)}</svg>'
+    )
+
+
+def clickable_picture_html(
+    picture: bytes,
+    rows: int,
+    cols: int,
+    *,
+    index: int = 0,
+    alt: str = "",
+    caption: str = "",
+    marks: str = "",
+    at: tuple[int, int] | None = None,
+    label: str = "",
+) -> str:
+    """A picture that reports which of its pixels is clicked, with ``marks`` laid over it, as HTML.
+
+    The markup of ``cnnviz/frontend/click_view.js``'s figures (and its CSS), for a scrubbing
+    view's frame: ``scrub_view.js`` sends a click (or an arrow key on the focused picture) on
+    ``.click-frame.clickable`` as ``{picture: index, row, col}``.
+
+    Args:
+        picture: PNG or JPEG bytes, any display size.
+        rows, cols: the size of the picture the engine computed, in its own pixels (clicks map to them).
+        index: which picture of the view this is (R, G, B's maps: 0, 1, 2).
+        alt, caption: its text alternative, and words under it ("" for none).
+        marks: an SVG from :func:`marks_svg` in those pixels.
+        at: the (row, col) marked now (the arrow keys move from it), or None.
+        label: what a click does (the tooltip).
+    """
+    at_text = "" if at is None else f"{at[0]},{at[1]}"
+    caption_html = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return (
+        f'<figure class="click-figure"><div class="click-frame clickable" tabindex="0" title="{html.escape(label)}" '
+        f'data-picture="{index}" data-rows="{rows}" data-cols="{cols}" data-at="{at_text}">'
+        f'{picture_html(picture, alt, style="")}<div class="click-marks-slot">{marks}</div></div>{caption_html}</figure>'
     )

@@ -62,7 +62,7 @@ def formula_mathml(latex: str) -> str:
     aligned = _ALIGNED.match(latex.strip())
     if aligned:
         rows = []
-        for line in re.split(r"\\\\", aligned["body"]):
+        for line in re.split(r"\\\\(?:\[[^\]]*\])?", aligned["body"]):  # a line break, and its spacing: \\[4pt]
             left, _, right = line.partition("&")
             cells = (f'<mtd class="{side}"><mstyle displaystyle="true">{_inner(text)}</mstyle></mtd>'
                      for side, text in (("left-side", left), ("right-side", right)))  # fmt: skip

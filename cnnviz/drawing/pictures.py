@@ -18,6 +18,10 @@ from PIL import Image
 
 from cnnviz.drawing.charts import Chart
 from cnnviz.drawing.grids import DIVERGING, colour_bar_html, colour_lut
+from cnnviz.images import resize_longest_side, upscale_nearest
+
+#: Longest side of a picture as sent to the browser; computation uses the full working size.
+DISPLAY_SIDE = 480
 
 
 def colorize(values: np.ndarray, bound: float | None = None) -> np.ndarray:
@@ -44,6 +48,17 @@ def jpeg(picture: np.ndarray, quality: int = 85) -> bytes:
     encoded = io.BytesIO()
     Image.fromarray(picture).save(encoded, format="JPEG", quality=quality)
     return encoded.getvalue()
+
+
+def display_picture(pixels: np.ndarray, small_side: int = 240, jpeg_quality: int = 85) -> bytes:
+    """A uint8 picture, (H, W[, 1 or 3]), encoded as the browser gets it: longest side at most
+    ``DISPLAY_SIDE``; enlarged with square pixels until its shorter side reaches ``small_side`` and
+    sent as PNG (which keeps them sharp) when it is that small, else JPEG."""
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    shown = resize_longest_side(pixels, DISPLAY_SIDE)
+    enlarged = upscale_nearest(shown, small_side)
+    return png(enlarged) if enlarged.shape != shown.shape else jpeg(shown, jpeg_quality)
 
 
 def picture_html(picture: bytes, alt: str = "", style: str = "max-width:100%") -> str:

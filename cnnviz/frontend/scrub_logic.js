@@ -7,9 +7,15 @@
 //     base:    {name: value},           // the settings every slider's frames were drawn around
 //     parts:   ["<svg…>", "<math…>"],   // each distinct piece of HTML once
 //     frames:  {name: [[part index, …] for each value low..high]},
+//     rest:    [part index, …],         // the frame of the base settings
+//     lazy:    true,                    // optional: frames holds only the sliders asked for (pressed)
+//     context: "…",                     // optional: what else the frames depend on (a photo, a kernel)
 //     layout:  {class: "a-view-class", inline: [slot index, …]} }   // optional: slots laid side by side
 // The frame for slider `name` at `value` is frames[name][(value - low) / step]: the server
 // drew it for {...base, [name]: value}. Only the browser moves; the numbers are the engine's.
+// A lazy view (frames that are pictures) asks for a slider's frames when it is pressed, and keeps
+// the frame sets it got while they still hold: a slider's frames depend only on the other
+// sliders, so they stay right while those keep the values they were drawn around (same context).
 
 /** The JSON object in gzip-compressed bytes (a Uint8Array or an ArrayBuffer). */
 export async function gunzipJson(bytes) {
@@ -64,7 +70,43 @@ export function frameFor(frameSet, values, name) {
     if (slider.name !== name && !sameStep(slider, values[slider.name], frameSet.base[slider.name])) return null;
   }
   const slider = sliderNamed(frameSet, name);
-  return frameSet.frames[name][Math.round((snap(slider, values[name]) - slider.low) / slider.step)];
+  const frames = frameSet.frames[name];
+  if (!frames) { // a lazy set without this slider's frames: only its base frame
+    const atBase = frameSet.rest && sameStep(slider, snap(slider, values[name]), frameSet.base[name]);
+    return atBase ? frameSet.rest : null;
+  }
+  return frames[Math.round((snap(slider, values[name]) - slider.low) / slider.step)];
+}
+
+/**
+ * Slider `name`'s frame for the values, from the first frame set (newest first) that can say:
+ * {frameSet, frame}, or null.
+ */
+export function findFrame(frameSets, values, name) {
+  for (const frameSet of frameSets) {
+    const frame = frameFor(frameSet, values, name);
+    if (frame) return { frameSet, frame };
+  }
+  return null;
+}
+
+/**
+ * The frame sets a lazy view keeps when `arrived` comes (newest first, at most `limit` + 1): it,
+ * then the earlier ones drawn in the same context that hold frames of a slider it lacks.
+ */
+export function keptSets(arrived, kept, limit = 4) {
+  const context = arrived.context || "";
+  const adds = (set) => Object.keys(set.frames).some((name) => !(name in arrived.frames));
+  const older = kept.filter((set) => set !== arrived && (set.context || "") === context && adds(set));
+  return [arrived, ...older].slice(0, limit + 1);
+}
+
+/** The sliders whose every value has a frame among the kept sets, for these values of the others. */
+export function slidersReady(frameSets, values) {
+  if (!frameSets.length) return [];
+  return frameSets[0].sliders
+    .map((slider) => slider.name)
+    .filter((name) => frameSets.some((set) => set.frames[name] && frameFor(set, values, name)));
 }
 
 /** The slots whose part differs between two frames, given as part indices or as their HTML

@@ -6,7 +6,12 @@
 // one slot per part of a frame. On every `input` event it swaps in the frame the server drew
 // for that value; on release (`change`: pointer up, or a key press) it sends all values
 // back as the trigger "release", so Python reruns and the other panels, the URL and the
-// code follow. The logic functions above this line come from scrub_logic.js.
+// code follow. A lazy frame set (pictures: Convolution on the photo) holds one slider's frames
+// at most: pressing a slider the view has no frames for sends its name as the trigger "press",
+// and the server answers with them. A part may hold pictures that report clicks (the markup of
+// cnnviz/drawing/marks.py's clickable_picture_html): a click, or an arrow key on the focused
+// picture, sends {picture, row, col} as the trigger "click". The logic functions above this
+// line come from click_logic.js and scrub_logic.js.
 
 const views = new WeakMap(); // parentElement -> the view's state, kept across reruns
 
@@ -24,7 +29,10 @@ function buildSliders(view, frameSet) {
     box.querySelector("label").textContent = slider.label;
     const input = box.querySelector("input");
     showHelp(input, slider.help);
-    input.addEventListener("pointerdown", () => { view.held = slider.name; });
+    input.addEventListener("pointerdown", () => {
+      view.held = slider.name;
+      askFrames(view, slider.name);
+    });
     input.addEventListener("input", () => move(view, slider.name, input.valueAsNumber));
     input.addEventListener("change", () => release(view, slider.name));
     row.appendChild(box);
@@ -60,9 +68,27 @@ function move(view, name, value) {
   view.values[name] = value;
   view.moved = name;
   showValue(view, name);
-  const frame = frameFor(view.frameSet, view.values, name);
-  view.root.classList.toggle("scrub-pending", frame === null);
-  if (frame) showFrame(view, frame);
+  showFrameFor(view, name);
+}
+
+/** Show the frame for slider `name` at the current values, or mark the view pending without one. */
+function showFrameFor(view, name) {
+  const found = findFrame(view.frameSets, view.values, name);
+  view.root.classList.toggle("scrub-pending", found === null);
+  if (found) showFrame(view, found.frameSet, found.frame);
+}
+
+/** A lazy view: ask the server for slider `name`'s frames, unless it has them or has just asked. */
+function askFrames(view, name) {
+  if (!view.frameSet || !view.frameSet.lazy || view.asked === name) return;
+  if (slidersReady(view.frameSets, view.values).includes(name)) return;
+  view.asked = name;
+  view.setTriggerValue("press", name);
+}
+
+/** Say which sliders can be dragged with no trip to the server (tests and the drag benchmark wait on it). */
+function showReady(view) {
+  view.root.dataset.ready = slidersReady(view.frameSets, view.values).join(",");
 }
 
 const AWAIT_MS = 3000; // after this, a release the server never answered stops holding the sliders
@@ -71,6 +97,7 @@ function release(view, name) {
   view.held = null;
   view.awaited = { values: { ...view.values }, at: performance.now() };
   view.setTriggerValue("release", { ...view.values, moved: name });
+  showReady(view);
 }
 
 function showValue(view, name) {
@@ -94,6 +121,7 @@ function nodeFor(view, html) {
     node = document.createElement("div");
     node.style.display = "contents";
     node.innerHTML = html;
+    for (const img of node.querySelectorAll("img")) img.decode().catch(() => {}); // decoded before it is swapped in
     view.nodes.set(html, node);
   }
   return node;
@@ -112,22 +140,49 @@ function parseAhead(view, frameSet) {
   idle(work);
 }
 
-function showFrame(view, frame) {
-  const html = frame.map((index) => view.frameSet.parts[index]);
+function showFrame(view, frameSet, frame) {
+  const html = frame.map((index) => frameSet.parts[index]);
   const changed = changedSlots(view.shown, html); // by content: a new frame set's same part stays
+  const focused = document.activeElement;
+  const picture = focused && view.root.contains(focused) && focused.classList.contains("click-frame")
+    ? focused.dataset.picture : null;
   for (const slot of changed) view.slots[slot].replaceChildren(nodeFor(view, html[slot]));
   view.shown = html;
   if (changed.length) view.root.dataset.frame = frame.join(","); // the drag benchmark watches this
+  if (picture !== null && !view.root.contains(focused)) { // the arrow keys keep moving the pixel
+    const next = view.root.querySelector(`.click-frame.clickable[data-picture="${picture}"]`);
+    if (next) next.focus();
+  }
+}
+
+/** A click, or an arrow key, on a picture of the frame that reports its pixel (click_logic.js). */
+function pictureEvent(view, event) {
+  const frame = event.target.closest && event.target.closest(".click-frame.clickable");
+  if (!frame || !view.root.contains(frame)) return;
+  const rows = Number(frame.dataset.rows);
+  const cols = Number(frame.dataset.cols);
+  let pixel;
+  if (event.type === "click") {
+    const box = frame.getBoundingClientRect();
+    pixel = pixelAt(event.clientX - box.left, event.clientY - box.top, box.width, box.height, rows, cols);
+  } else {
+    const [row, col] = (frame.dataset.at || "0,0").split(",").map(Number);
+    pixel = pixelAfterKey(event.key, { row, col }, rows, cols);
+    if (pixel) event.preventDefault(); // the arrow moves the pixel, not the page
+  }
+  if (pixel) view.setTriggerValue("click", { picture: Number(frame.dataset.picture || 0), ...pixel });
 }
 
 /** A new frame set from the server: build the view once, then adopt the new values. */
 function arrive(view, frameSet) {
   view.frameSet = frameSet;
-  const kept = new Set(frameSet.parts); // forget the nodes of parts this frame set no longer holds
+  view.frameSets = frameSet.lazy ? keptSets(frameSet, view.frameSets) : [frameSet];
+  view.asked = null;
+  const kept = new Set(view.frameSets.flatMap((set) => set.parts)); // forget the nodes of parts no set holds
   for (const html of view.nodes.keys()) if (!kept.has(html)) view.nodes.delete(html);
   if (!view.root.firstChild) {
     view.root.appendChild(buildSliders(view, frameSet));
-    const first = frameSet.frames[frameSet.sliders[0].name][0];
+    const first = frameSet.rest || frameSet.frames[frameSet.sliders[0].name][0];
     const inline = new Set((frameSet.layout && frameSet.layout.inline) || []);
     view.slots = first.map(() => view.root.appendChild(document.createElement("div")));
     view.slots.forEach((slot, index) => {
@@ -150,11 +205,9 @@ function arrive(view, frameSet) {
     showHelp(input, slider.help);
     showValue(view, slider.name);
   }
-  const name = view.held || view.moved || frameSet.sliders[0].name;
-  const frame = frameFor(frameSet, view.values, name);
-  view.root.classList.toggle("scrub-pending", frame === null);
-  if (frame) showFrame(view, frame);
+  showFrameFor(view, view.held || view.moved || frameSet.sliders[0].name);
   view.root.dataset.base = JSON.stringify(frameSet.base);
+  showReady(view);
   parseAhead(view, frameSet);
 }
 
@@ -165,8 +218,10 @@ export default function ({ data, parentElement, setTriggerValue, key }) {
     root.className = "scrub-view";
     parentElement.appendChild(root);
     view = { root, key: key || "scrub", inputs: {}, slots: [], nodes: new Map(), values: null, held: null,
-             shown: null, version: 0 };
+             shown: null, version: 0, frameSets: [], asked: null };
     views.set(parentElement, view);
+    root.addEventListener("click", (event) => pictureEvent(view, event));
+    root.addEventListener("keydown", (event) => pictureEvent(view, event));
   }
   view.setTriggerValue = setTriggerValue;
   if (!data) return;

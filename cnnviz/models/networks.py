@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
-from cnnviz import netspec
+from cnnviz import i18n, netspec
 from cnnviz.models.architectures import SHOWN_LAYERS, build
 from cnnviz.models.preprocess import PreparedInput, Preprocessing, prepare
 from cnnviz.models.weights import WeightsError, load_weights, read_safetensors, read_state_dict, safetensors_metadata
@@ -165,7 +165,6 @@ def imagenet_manifest(architecture: str) -> Manifest:
     """
     if architecture not in IMAGENET:
         raise ValueError(f"Unknown ImageNet network {architecture!r}; choose one of: {', '.join(IMAGENET)}.")
-    classes = json.loads((MODELS_DIR / "imagenet_classes.json").read_text(encoding="utf-8"))
     return Manifest(
         name=architecture,
         title=IMAGENET[architecture],
@@ -174,7 +173,7 @@ def imagenet_manifest(architecture: str) -> Manifest:
         preprocessing="imagenet",
         mean=IMAGENET_MEAN,
         std=IMAGENET_STD,
-        class_names=tuple(classes),
+        class_names=i18n.imagenet_class_names(),
         dataset="ImageNet (ILSVRC-2012), 1000 classes; weights supplied by the user",
     )
 

@@ -276,3 +276,40 @@ def test_only_the_last_runs_are_kept_and_the_page_says_so(monkeypatch):
     for _ in range(3):  # the line of runs waiting to start is bounded too
         button(at, "train.start").click().run()
     assert len(at.session_state["train.queue"]) + len(at.session_state["train.runs"]) <= 2 * 2
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_training_worker_that_dies_stops_the_run_and_the_page_says_why(monkeypatch, lang):
+    """The process training a slice is killed mid-slice (as the out-of-memory killer would): the
+    student reads why in their language, the run offers no download, and Start trains again."""
+    import os
+    import signal
+
+    from cnnviz import training_workers
+
+    train_slice = training_workers.TrainingWorkers.train_slice
+
+    def slice_whose_worker_dies(workers, run, position, seconds, stop, max_steps):
+        def kill_the_worker() -> bool:
+            for pid in workers.pids():
+                os.kill(pid, signal.SIGKILL)
+            return False
+
+        return train_slice(workers, run, position, seconds, kill_the_worker, max_steps)
+
+    monkeypatch.setattr(training_workers.TrainingWorkers, "train_slice", slice_whose_worker_dies)
+    at = open_page(PAGE, lang=lang, **SMALL)
+    next(b for b in at.button if b.label == i18n.translate("train.start", lang)).click().run()
+    run_until_idle(at)
+    assert not at.exception and not at.error
+    (run,) = at.session_state["train.runs"].values()
+    assert run.failure.reason == "training_worker_stopped" and run.history == []
+    said = i18n.translate("error.training_worker_stopped", lang, step=0)
+    assert [warning.value for warning in at.warning] == [f"{run.label}: {said}"]
+    assert "trained_networks" not in at.session_state and not at.get("download_button")
+    monkeypatch.undo()  # the next worker lives
+    next(b for b in at.button if b.label == i18n.translate("train.start", lang)).click().run()
+    run_until_idle(at)
+    first, second = at.session_state["train.runs"].values()
+    assert first is run and second.failure is None and len(second.history) == second.total_steps == 7
+    assert set(at.session_state["trained_networks"]) == {second.label} and at.get("download_button")

@@ -47,6 +47,7 @@ MAIN_CONTROLS: dict[str, Control | None] = {
     "conv_steps": Control(".scrub-view", "slider"),
     "pooling": Control(".scrub-view", "slider"),
     "activations": Control(".scrub-view", "slider"),
+    "convolution": Control(".scrub-view", "slider"),
 }
 
 #: URL settings (a query string) that make a page compute on the sidebar's image, for

@@ -1,6 +1,7 @@
 """Driving a scrubbing view (``cnnviz/frontend/scrub_view.js``) in chromium, and reading what it shows.
 
-Shared by the browser tests (``test_scrub.py``, ``test_scrub_steps.py``, ``test_scrub_pool.py``) and the drag benchmark
+Shared by the browser tests (``test_scrub.py``, ``test_scrub_steps.py``, ``test_scrub_pool.py``, ``test_scrub_conv.py``)
+and the drag benchmark
 (``bench/drag.py``). A view is ``.scrub-view``; its sliders are ``<input type=range name=...>``
 (their range is read from the input itself); the frame on show is in its slots. ``shown``
 reads what a student sees; ``matches_engine`` asks the engine (or torch) what it must be for
@@ -11,6 +12,7 @@ names the one to drive by its widget key (``key=``: Streamlit marks the view's e
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,9 +24,12 @@ from playwright.sync_api import Page
 
 from cnnviz import arithmetic, convolution, kernels, pooling
 from cnnviz.arithmetic import SizeError
+from cnnviz.drawing import convolution_view
 from cnnviz.drawing.activations_view import CurvesSettings, curves_frame
 from cnnviz.drawing.losses_view import SCALES
 from cnnviz.drawing.pooling_view import marked_cells
+from cnnviz.images import load_sample
+from tests.conv_reference import reference_output
 
 VIEW = ".scrub-view"
 THUMB_PX = 16  # chromium's range thumb: its centre runs from 8 px to width - 8 px
@@ -51,9 +56,20 @@ READ_JS = """
            warning: text('.cnnviz-note.warning'),
            polylines: [...view.querySelectorAll('.act-chart polyline')].map((line) => line.getAttribute('points')),
            dots: [...view.querySelectorAll('.scrub-slot svg circle > title')].map((title) => title.textContent),
+           conv: view.classList.contains('conv-scrub') ? {
+             heading: text(':scope > .scrub-slot-1'), range: text(':scope > .scrub-slot-6 .cnnviz-caption'),
+             pictures: [...view.querySelectorAll('.click-frame img')].map((img) => img.getAttribute('src')) } : null,
            pending: view.classList.contains('scrub-pending') };
 }
 """
+
+
+def frames_ready(page: Page, name: str, key: str | None = None) -> None:
+    """Wait until a lazy view holds slider ``name``'s frames (asked for when it was pressed)."""
+    page.wait_for_function(
+        "([selector, name]) => (document.querySelector(selector)?.dataset.ready || '').split(',').includes(name)",
+        arg=[view_selector(key), name],
+    )
 
 
 def view_selector(key: str | None = None) -> str:
@@ -251,6 +267,35 @@ def act_matches(seen: dict) -> bool:
     return seen["polylines"] == want
 
 
+# --- Convolution on the photo -------------------------------------------------------------------
+
+#: The page opens on the cat (300 x 451), Sobel x, gray, zero padding, nothing clicked.
+CONV_PHOTO, CONV_KERNEL = "cat.jpg", "sobel x"
+
+
+def conv_expected(values: dict[str, float]) -> dict:
+    """What the Convolution view must show: torch's output size and range (``F.conv2d`` in float64), and the
+    engine's picture of it (``convolution_view``, whose pictures the engine test checks against torch's)."""
+    pixels = load_sample(CONV_PHOTO).pixels
+    geometry = (values["stride"], values["padding"], values["dilation"])
+    out = reference_output(pixels, kernels.preset(CONV_KERNEL), "gray", *geometry, bias=values["bias"]).numpy()
+    setup = convolution_view.ConvSetup.of(pixels, kernels.preset(CONV_KERNEL), "gray", "zeros", False)
+    (picture,) = convolution_view.convolved(setup, values).pictures
+    low, high = (f"{value:.3g}".replace("-", "−") for value in (out.min(), out.max()))
+    return {"heading": f"Output · {out.shape[1]} × {out.shape[2]}", "range": f"Values from {low} to {high}.",
+            "pictures": [f"data:image/jpeg;base64,{base64.b64encode(picture).decode()}"]}  # fmt: skip
+
+
+def conv_matches(seen: dict) -> bool:
+    shown, want = seen["conv"], conv_expected(seen["values"])
+    return (
+        shown is not None
+        and shown["heading"] == want["heading"]
+        and (shown["range"] or "").startswith(want["range"])
+        and shown["pictures"] == want["pictures"]
+    )
+
+
 @dataclass(frozen=True)
 class Lesson:
     """A lesson with a scrubbing view: where it opens, and how a frame is checked against the engine."""
@@ -258,6 +303,7 @@ class Lesson:
     path: str  # URL path and query
     matches: Callable[[dict], bool]
     key: str | None = None  # the view's widget key, on a page with more than one view
+    lazy: bool = False  # its frames are pictures, asked for when a slider is pressed (one rerun)
 
 
 LESSONS: dict[str, Lesson] = {
@@ -267,6 +313,7 @@ LESSONS: dict[str, Lesson] = {
     "losses_sigmoid": Lesson("/losses", sigmoid_matches, "loss.sigmoid_scrub"),
     "pooling": Lesson("/pooling", pool_matches),
     "activations": Lesson("/activations" + ACT_QUERY, act_matches),
+    "convolution": Lesson("/convolution", conv_matches, lazy=True),
 }
 
 

@@ -1,10 +1,11 @@
 """Clicking a pixel in chromium: the Convolution lesson's output (the window and the sum follow,
-the URL keeps it) and a feature map (its receptive field is drawn on the input)."""
+the URL keeps it) and a feature map (its receptive field is drawn on the input). The Convolution
+lesson's pictures are in its scrubbing view (``conv.scrub``), whose frames draw the click view's figures."""
 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.e2e import harness
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.e2e
 
 
 def frame(tab: Page, key: str):
-    """The first picture of the click view with widget key ``key``."""
+    """The first picture of the click view (or scrubbing view) with widget key ``key``."""
     return tab.locator(f'[class*="st-key-{key.replace(".", "-")}"] .click-frame').first
 
 
@@ -37,19 +38,19 @@ def click_pixel(tab: Page, key: str, row: int, col: int) -> tuple[int, int]:
 
 def test_clicking_the_output_shows_that_pixels_window_and_sum(tab, app_server):
     harness.open_app(tab, f"{app_server.url}/convolution?conv.stride=2&conv.padding=1")
-    row, col = click_pixel(tab, "conv.click", 40, 100)
+    row, col = click_pixel(tab, "conv.scrub", 40, 100)
     assert abs(row - 40) <= 1 and abs(col - 100) <= 1
     assert f"conv.pixel={row}%2C{col}%2C0" in tab.url
     assert f"row {row}, column {col}" in tab.locator(harness.MAIN).inner_text()
-    assert frame(tab, "conv.click").get_attribute("data-at") == f"{row},{col}"
+    expect(frame(tab, "conv.scrub")).to_have_attribute("data-at", f"{row},{col}")  # the view's new frame
     # The window drawn on the input: stride 2, so it starts at padded pixel (2 row, 2 col), 3 x 3.
-    rect = frame(tab, "conv.input_marks").locator('rect[stroke="#facc15"]:not([stroke-dasharray])').first
+    rect = tab.locator('.st-key-conv-scrub .conv-marks rect[stroke="#facc15"]:not([stroke-dasharray])').first
     assert [rect.get_attribute(name) for name in ("x", "y", "width")] == [str(2 * col), str(2 * row), "3"]
     assert not harness.error_texts(tab)
     # A link opens on the same pixel; the arrow keys move it.
     harness.open_app(tab, tab.url)
     assert f"row {row}, column {col}" in tab.locator(harness.MAIN).inner_text()
-    frame(tab, "conv.click").focus()
+    frame(tab, "conv.scrub").focus()
     with harness.rerun(tab):
         tab.keyboard.press("ArrowRight")
     assert f"row {row}, column {col + 1}" in tab.locator(harness.MAIN).inner_text()

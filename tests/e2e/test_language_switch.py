@@ -25,7 +25,7 @@ CASES = {
         {"conv.preset": "emboss", "conv.channel_mode": "sum", "conv.padding_mode": "reflect", "conv.padding": "2"},
         [("conv.preset", "conv.preset.emboss"), ("conv.channel_mode", "conv.channel.sum"),
          ("conv.padding_mode", "conv.padding_mode.reflect")],
-        "conv.bias",
+        "scrub:bias",
     ),
     "conv_steps": ({"steps.kernel": "emboss"}, [("steps.kernel", "conv.preset.emboss")], "scrub:size"),
     "losses": ({"loss.target_class": "bird"}, [("loss.target_class", "loss.class.bird")], "scrub:smoothing"),

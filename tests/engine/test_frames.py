@@ -35,6 +35,24 @@ def test_frame_sets_hold_every_value_of_every_slider_and_share_equal_parts():
     assert len(drawn) == 7  # the base setting (a=1, b=4) is in both sets and drawn once
 
 
+def test_a_lazy_frame_set_holds_the_base_frame_and_the_frames_asked_for():
+    drawn = []
+
+    def draw(settings):
+        drawn.append(dict(settings))
+        return (f"sum {settings['a'] + settings['b']}",)
+
+    sliders = [Slider("a", "A", 0, 3, 1), Slider("b", "B", 2, 8, 4, step=2)]
+    resting = frame_sets(sliders, draw, only=[], context="photo 1")
+    assert resting["frames"] == {} and resting["lazy"] and resting["context"] == "photo 1"
+    assert frame_at(resting, "b", 4) == ["sum 5"] and len(drawn) == 1  # the base frame alone
+    with pytest.raises(KeyError):
+        frame_at(resting, "b", 6)
+    pressed = frame_sets(sliders, draw, only=["b"])
+    assert list(pressed["frames"]) == ["b"] and [frame_at(pressed, "b", b) for b in (2, 8)] == [["sum 3"], ["sum 9"]]
+    assert frame_sets(sliders, draw)["rest"] == frame_sets(sliders, draw)["frames"]["a"][1]  # every set has its rest
+
+
 @pytest.mark.parametrize(
     "base",
     [DEFAULTS, {"input": 9, "kernel": 3, "padding": 1, "stride": 2, "dilation": 2}, {**DEFAULTS, "input": 3}],

@@ -177,6 +177,33 @@ def test_a_ticket_inside_with_is_computing_and_never_abandoned():
     assert waiting.position() == 0
 
 
+def test_waiting_tickets_sleep_until_something_changes():
+    """Waiters wake when a slot frees or their ticket ends, not for each other: four students
+    waiting behind one job once woke one another without end, a busy loop that took the
+    server's interpreter from everyone's sliders (bench/RESULTS.md, issue 15)."""
+    jobs = HeavyJobs(1)
+    running = jobs.enqueue("the job")
+    waiting = [jobs.enqueue(f"student {number}") for number in range(4)]
+    wakes = [0]
+    condition = jobs._changed
+    original_wait = condition.wait
+
+    def counted_wait(timeout=None):
+        wakes[0] += 1
+        return original_wait(timeout)
+
+    condition.wait = counted_wait
+    threads = [threading.Thread(target=ticket.wait, args=(0.5,)) for ticket in waiting]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert all(not ticket.running for ticket in waiting)
+    assert wakes[0] <= 4 * 2  # each waiter: one wait of its 0.5 s (a spurious wake or two at most)
+    running.release()
+    assert waiting[0].wait(TIMEOUT) and waiting[0].running  # a freed slot still wakes the next in line
+
+
 def test_invalid_slots_are_refused():
     with pytest.raises(ValueError, match="At least one"):
         HeavyJobs(0)

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 
 import {
-  changedSlots, frameFor, gunzipJson, sameNames, sameValues, shownValue, snap, valueText, valuesOnArrival,
+  changedSlots, findFrame, frameFor, gunzipJson, keptSets, sameNames, sameValues, shownValue, slidersReady, snap,
+  valueText, valuesOnArrival,
 } from "../../cnnviz/frontend/scrub_logic.js";
 
 // Two sliders around a = 1, b = 4; b moves in steps of 2. Parts: "a=…,b=…" strings.
@@ -91,4 +92,34 @@ test("a slider in decimal steps finds its frame, snaps and is shown without floa
   assert.equal(shownValue(fine.sliders[0], 0.1 + 0.2), "0.3");
   assert.equal(shownValue({ low: -20, high: 20, step: 0.5 }, -6), "−6.0");
   assert.equal(shownValue({ low: 0, high: 3, step: 1 }, 2), "2");
+});
+
+// A lazy view (Convolution on the photo): a set holds the base frame ("rest") and at most the pressed slider's frames.
+const lazy = (base, frames, context = "photo") => ({ ...frameSet, base, frames, rest: [1, 5], lazy: true, context });
+
+test("a lazy set without a slider's frames shows its base frame only", () => {
+  const resting = lazy({ a: 1, b: 4 }, {});
+  assert.deepEqual(frameFor(resting, { a: 1, b: 4 }, "b"), [1, 5]);
+  assert.equal(frameFor(resting, { a: 1, b: 6 }, "b"), null); // pressed, frames not here yet
+  assert.deepEqual(slidersReady([resting], { a: 1, b: 4 }), []);
+});
+
+test("frames kept from an earlier set serve while the other sliders keep their values", () => {
+  const bFrames = lazy({ a: 1, b: 4 }, { b: frameSet.frames.b });
+  const released = lazy({ a: 1, b: 8 }, {}); // b released at 8: its frames still hold (a has not moved)
+  const kept = keptSets(released, keptSets(bFrames, []));
+  assert.deepEqual(kept, [released, bFrames]);
+  assert.deepEqual(findFrame(kept, { a: 1, b: 6 }, "b"), { frameSet: bFrames, frame: [1, 6] });
+  assert.deepEqual(slidersReady(kept, { a: 1, b: 8 }), ["b"]);
+  const aMoved = lazy({ a: 2, b: 8 }, {}); // a released elsewhere: b's frames were drawn for a = 1
+  assert.equal(findFrame(keptSets(aMoved, kept), { a: 2, b: 6 }, "b"), null);
+  assert.deepEqual(slidersReady(keptSets(aMoved, kept), { a: 2, b: 8 }), []);
+});
+
+test("a new context (another photo, kernel or click) drops the frames kept", () => {
+  const bFrames = lazy({ a: 1, b: 4 }, { b: frameSet.frames.b });
+  const clicked = lazy({ a: 1, b: 4 }, {}, "photo, pixel 3,4");
+  assert.deepEqual(keptSets(clicked, [bFrames]), [clicked]);
+  const more = [1, 2, 3, 4, 5, 6].map((a) => lazy({ a, b: 4 }, { b: frameSet.frames.b }));
+  assert.equal(keptSets(lazy({ a: 0, b: 4 }, {}), more).length, 5); // the newest few
 });
