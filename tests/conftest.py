@@ -28,19 +28,18 @@ FRESH_SERVER_MODULES = {"tests/e2e/test_first_visit.py", "tests/e2e/test_offline
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """How ``make test`` (``pytest -n``) shares the suite between processes: each page and browser test
-    module goes whole to one process, in file order, as in a run without xdist (its tests may share
-    one AppTest session, a server in a network namespace or a proxy's replicas, made once in a module
-    fixture); the engine's tests, pure functions of their arguments, go one by one to whichever
-    process is free, so the processes finish together."""
+    """How ``make test`` (``pytest -n``) shares the suite between processes: each test module goes whole
+    to one process, in file order, as in a run without xdist (its tests may share one AppTest session,
+    a server in a network namespace, a proxy's replicas or a pool of training workers, made once in a
+    module fixture); the next module goes to the first process that is free."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class WholeModulesThenSingleEngineTests(LoadScopeScheduling):
+    class WholeModules(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            if module in FRESH_SERVER_MODULES:
-                return "fresh servers"
-            return nodeid if module.startswith("tests/engine/") else module
+            return "fresh servers" if module in FRESH_SERVER_MODULES else module
 
-    config.option.loadscopereorder = False  # collection order: pages and browsers first, the engine last
-    return WholeModulesThenSingleEngineTests(config, log)
+    # Collection order (tests/app, tests/e2e, then the engine's many short modules, which even out the end),
+    # not xdist's default of the modules with the most tests first.
+    config.option.loadscopereorder = False
+    return WholeModules(config, log)
