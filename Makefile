@@ -1,6 +1,7 @@
 # Two commands, each doing all of its own set-up from a fresh clone:
 #   make run    install the app's requirements into .venv and start the app
-#   make test   install the test tools (and Debian's chromium) and run every test
+#   make test   install the test tools (and Debian's chromium) and run every test, in two
+#               processes (pytest-xdist: tests/conftest.py says which tests stay together)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +14,7 @@ run: $(VENV)/.installed-app
 
 test: $(VENV)/.installed-test /usr/bin/chromium /usr/sbin/nginx /usr/bin/node
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 	node --test tests/frontend/
 
 # Benchmarks (see bench/RESULTS.md), niced: the machine is shared. Each prints its table;

@@ -137,6 +137,20 @@ def test_both_runs_of_a_comparison_are_on_the_chart_without_leaving_the_page():
         assert gap in captions(at)
 
 
+def test_the_data_sets_are_made_once_per_server_not_per_rerun(monkeypatch):
+    """Making the 2,500 shape pictures costs ~8 s of a core: a slider moved on the page must not pay it again."""
+    from cnnviz import datasets
+
+    made = []
+    make = datasets.shape_images
+    monkeypatch.setattr(datasets, "shape_images", lambda *args, **kwargs: made.append(args) or make(*args, **kwargs))
+    at = open_page(PAGE, **{"train.data": "shapes"})
+    for epochs in (2, 3):
+        at.slider(key="train.epochs").set_value(epochs).run()
+    assert not at.exception and not at.error
+    assert len(made) <= 1  # none when an earlier test of this process already made them
+
+
 def test_two_thousand_shapes_train_on_two_thousand():
     at = open_page(PAGE, **{"train.data": "shapes", "train.size": "2000", "train.epochs": "1", "train.batch": "256"})
     at.button[0].click().run()
