@@ -26,7 +26,7 @@ a slider's frames when it is pressed, and keeps them while the other sliders and
 stay as they were drawn for (a slider's frames depend only on the others).
 
 Pictures (``<img src="data:...">``) may travel apart (``split_pictures``): the parts then hold
-``<img data-picture="id">``, and a picture set ``{"pictures": {id: "data:..."}}`` is mounted as its
+``<img data-picture-id="id">``, and a picture set ``{"pictures": {id: "data:..."}}`` is mounted as its
 own element beside the view. A release changes a frame set's ``base``, so the frame set is sent
 again; a picture set that did not change is sent as a reference to what the browser holds
 (Streamlit's message cache), not as the megabytes of pictures again.
@@ -144,14 +144,14 @@ def frame_at(frame_set: Mapping, name: str, value: float) -> list[str]:
 
 
 _PICTURE = re.compile(r'src="(data:image/[a-z]+;base64,[A-Za-z0-9+/=]*)"')
-_REFERENCE = re.compile(r'data-picture="([0-9a-f]+)"')
+_REFERENCE = re.compile(r'data-picture-id="([0-9a-f]+)"')
 
 
 def split_pictures(frame_set: Mapping) -> tuple[dict, dict[str, str]]:
     """The frame set with every ``data:`` picture in its parts replaced by a reference, and the pictures.
 
     Returns:
-        (the frame set, its parts' ``src="data:..."`` now ``data-picture="<id>"``; {id: the
+        (the frame set, its parts' ``src="data:..."`` now ``data-picture-id="<id>"``; {id: the
         ``data:`` URL}, in the order of their ids). An id is the picture's digest: the same picture
         is one entry, in any frame or frame set, and the same pictures make the same set.
     """
@@ -160,7 +160,7 @@ def split_pictures(frame_set: Mapping) -> tuple[dict, dict[str, str]]:
     def refer(match: re.Match) -> str:
         name = hashlib.sha1(match[1].encode("ascii")).hexdigest()[:20]
         found[name] = match[1]
-        return f'data-picture="{name}"'
+        return f'data-picture-id="{name}"'
 
     parts = [_PICTURE.sub(refer, part) for part in frame_set["parts"]]
     return {**frame_set, "parts": parts}, dict(sorted(found.items()))  # by id: the same set whatever the base

@@ -19,7 +19,7 @@
 //
 // A picture set (frames.py: split_pictures), mounted as an element of its own beside a view:
 //   { pictures: {id: "data:image/webp;base64,…"} }
-// A part's <img data-picture="id"> shows pictures[id].
+// A part's <img data-picture-id="id"> shows pictures[id].
 
 /** The JSON object in gzip-compressed bytes (a Uint8Array or an ArrayBuffer). */
 export async function gunzipJson(bytes) {

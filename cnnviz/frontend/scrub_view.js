@@ -14,17 +14,17 @@
 // line come from click_logic.js and scrub_logic.js.
 //
 // The same component also mounts picture sets (`data` is { pictures }, see scrub_logic.js): it
-// draws nothing for them, and a part's <img data-picture="id"> takes its src from them. A
+// draws nothing for them, and a part's <img data-picture-id="id"> takes its src from them. A
 // release sends a new frame set (its base moved) but the same picture set, which Streamlit
 // then sends as a reference to what the browser already holds, not as megabytes again.
 
 const mounts = new WeakMap(); // parentElement -> { version, setTriggerValue, view }, kept across reruns
 const pictureSets = new Map(); // a picture set's parentElement -> its pictures ({id: data URL})
-const unfilled = new Set(); // <img data-picture> whose picture has not arrived yet
+const unfilled = new Set(); // <img data-picture-id> whose picture has not arrived yet
 
 /** Give `image` its picture (decoded before it is swapped in); false when its picture set has not arrived. */
 function fillPicture(image) {
-  const source = pictureFor(pictureSets.values(), image.dataset.picture);
+  const source = pictureFor(pictureSets.values(), image.dataset.pictureId);
   if (!source) return false;
   image.src = source;
   image.decode().catch(() => {});
@@ -142,8 +142,8 @@ function nodeFor(view, html) {
     node = document.createElement("div");
     node.style.display = "contents";
     node.innerHTML = html;
-    for (const img of node.querySelectorAll("img:not([data-picture])")) img.decode().catch(() => {}); // decoded before it is swapped in
-    for (const img of node.querySelectorAll("img[data-picture]")) if (!fillPicture(img)) unfilled.add(img);
+    for (const img of node.querySelectorAll("img:not([data-picture-id])")) img.decode().catch(() => {}); // decoded before it is swapped in
+    for (const img of node.querySelectorAll("img[data-picture-id]")) if (!fillPicture(img)) unfilled.add(img);
     view.nodes.set(html, node);
   }
   return node;

@@ -65,8 +65,8 @@ READ_JS = """
            warning: text('.cnnviz-note.warning'),
            polylines: [...view.querySelectorAll('.act-chart polyline')].map((line) => line.getAttribute('points')),
            dots: [...view.querySelectorAll('.scrub-slot svg circle > title')].map((title) => title.textContent),
-           pictures: [...view.querySelectorAll('img[data-picture]')].map((image) => image.dataset.picture),
-           unfilled: [...view.querySelectorAll('img[data-picture]')].filter((image) => !image.src.startsWith('data:image/')).length,
+           pictures: [...view.querySelectorAll('img[data-picture-id]')].map((image) => image.dataset.pictureId),
+           unfilled: [...view.querySelectorAll('img[data-picture-id]')].filter((image) => !image.src.startsWith('data:image/')).length,
            says: text('.fmap-says'),
            conv: view.classList.contains('conv-scrub') ? {
              heading: text(':scope > .scrub-slot-1'), range: text(':scope > .scrub-slot-6 .cnnviz-caption'),
@@ -293,7 +293,7 @@ def fmap_expected(values: dict[str, int], network: str = "digits", class_index: 
     row, layers = example_frame(fmap_examples(network, class_index), values["example"], "layer")
     frames_only, _ = split_pictures({"parts": [row + layers]})
     says = re.sub(r"<[^>]+>", "", re.search(r'<p class="fmap-says">(.*?)</p>', row)[1])
-    return {"pictures": re.findall(r'data-picture="([0-9a-f]+)"', frames_only["parts"][0]), "says": html.unescape(says)}
+    return {"pictures": re.findall(r'data-picture-id="([0-9a-f]+)"', frames_only["parts"][0]), "says": html.unescape(says)}
 
 
 def fmap_matches(seen: dict, network: str = "digits", class_index: int = 0) -> bool:
@@ -356,13 +356,13 @@ LESSONS: dict[str, Lesson] = {
     ),
     "pooling": Lesson("/pooling", "pool", pool_expected, pool_matches, ".pool-output"),
     "activations": Lesson("/activations" + ACT_QUERY, "act", act_lines, act_matches, ".act-chart polyline"),
-    "feature_maps": Lesson("/feature_maps", "fmap", fmap_expected, fmap_matches, "img[data-picture]", "fmap.scrub"),
+    "feature_maps": Lesson("/feature_maps", "fmap", fmap_expected, fmap_matches, "img[data-picture-id]", "fmap.scrub"),
     "feature_maps_shapes": Lesson(
         "/feature_maps" + SHAPES_QUERY,
         "fmap",
         functools.partial(fmap_expected, network="shapes", class_index=3),
         functools.partial(fmap_matches, network="shapes", class_index=3),
-        "img[data-picture]",
+        "img[data-picture-id]",
         "fmap.scrub",
     ),
     "convolution": Lesson("/convolution", "conv", conv_expected, conv_matches, lazy=True),
