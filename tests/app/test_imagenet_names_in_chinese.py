@@ -32,7 +32,7 @@ def test_the_top_five_and_the_answer_are_said_in_chinese(resnet_file):  # noqa: 
     top5 = np.argsort(-torch_probabilities(resnet_file), kind="stable")[:5]
     assert page_charts(at)[0].categories == [CHINESE[index] for index in top5]
     shown = texts(at)
-    assert f"网络认为是 **{CHINESE[top5[0]]}**" in shown
+    assert f"网络认为是 {CHINESE[top5[0]]}（" in shown  # rendered: the bold is a tag
     # The class whose map is drawn: the answer by default, any of the 1000 by its Chinese name.
     options = at.selectbox(key="fmap.cam_class").options
     assert options[0] == f"网络的回答：{CHINESE[top5[0]]}" and options[1:] == list(CHINESE)
