@@ -35,9 +35,9 @@ from cnnviz import conv_pixel, convolution, i18n
 from cnnviz.drawing import grids
 from cnnviz.drawing.frames import Slider, frame_sets
 from cnnviz.drawing.marks import Box, clickable_picture_html, marks_svg, window_boxes
+from cnnviz.drawing.markup import markdown_html, markdown_inline
 from cnnviz.drawing.mathml import formula_mathml
 from cnnviz.drawing.pictures import DISPLAY_SIDE, display_picture, picture_html
-from cnnviz.drawing.pooling_view import markdown_html
 
 #: The view's sliders: setting name -> (low, high, default, step); URL keys ``conv.<name>``.
 CONV_SLIDERS: dict[str, tuple[float, float, float, float]] = {
@@ -270,7 +270,7 @@ def number_text(value: float) -> str:
 
 
 def _line(markdown: str) -> str:
-    return f'<p class="conv-heading">{markdown_html(markdown)}</p>'
+    return f'<p class="conv-heading">{markdown_inline(markdown)}</p>'
 
 
 def _caption(*sentences: str) -> str:
@@ -278,7 +278,7 @@ def _caption(*sentences: str) -> str:
 
 
 def _note(markdown: str, kind: str) -> str:
-    return f'<div class="cnnviz-note {kind}"><p>{markdown_html(markdown)}</p></div>'
+    return f'<div class="cnnviz-note {kind}">{markdown_html(markdown)}</div>'
 
 
 @functools.lru_cache(maxsize=16)  # one text per padding: every other slider's frames share it

@@ -27,6 +27,7 @@ from cnnviz import features, i18n, models
 from cnnviz.drawing import pictures
 from cnnviz.drawing.frames import Slider, frame_sets
 from cnnviz.drawing.grids import side_by_side_html
+from cnnviz.drawing.markup import markdown_html, markdown_inline
 from cnnviz.features import FeatureMaps
 from cnnviz.models import Network, PreparedInput
 
@@ -50,12 +51,6 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return " × ".join(map(str, shape))
 
 
-def markdown_html(text: str) -> str:
-    """A catalogue sentence's ``**bold**`` as HTML, the rest escaped."""
-    parts = html.escape(text, quote=False).split("**")
-    return "".join(f"<strong>{part}</strong>" if index % 2 else part for index, part in enumerate(parts))
-
-
 def _translator(lang: str):
     """``t(key, **values)``: the catalogue's text in ``lang``."""
 
@@ -66,7 +61,7 @@ def _translator(lang: str):
 
 
 def _caption(text: str) -> str:
-    return f'<div class="cnnviz-caption"><p>{markdown_html(text)}</p></div>'
+    return f'<div class="cnnviz-caption">{markdown_html(text)}</div>'
 
 
 def _cells(*cells: str, least_px: tuple[int, ...] = ()) -> str:
@@ -127,8 +122,8 @@ def _prediction(network: Network, maps: FeatureMaps, truth: int | None, outside:
     best, probability = maps.top_classes(1)[0]
     parts = [f"<h3>{html.escape(t('fmap.prediction'))}</h3>"]
     if outside is not None:  # a photo for a network that knows only digits or shapes
-        parts.append(f'<div class="cnnviz-note warning"><p>{markdown_html(t(f"fmap.outside.{outside}"))}</p></div>')
-    says = markdown_html(t("fmap.says", label=names[best], probability=f"{probability:.1%}"))
+        parts.append(f'<div class="cnnviz-note warning">{markdown_html(t(f"fmap.outside.{outside}"))}</div>')
+    says = markdown_inline(t("fmap.says", label=names[best], probability=f"{probability:.1%}"))
     parts.append(f'<p class="fmap-says">{says}</p>')
     if truth is not None:
         parts.append(_caption(t("fmap.right" if truth == best else "fmap.wrong", label=names[truth])))

@@ -13,7 +13,6 @@ selected cell's marks are a small ``<style>`` part per cell: the cell slider has
 from __future__ import annotations
 
 import functools
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ import numpy as np
 from cnnviz import i18n, pooling
 from cnnviz.drawing import grids, pooling_figures
 from cnnviz.drawing.frames import Slider, frame_sets
+from cnnviz.drawing.markup import markdown_html
 from cnnviz.drawing.mathml import formula_mathml
 from cnnviz.pooling import PoolSettings
 
@@ -65,12 +65,6 @@ class PoolNumbers:
         """The pooling layer with the geometry in ``values`` (defaults for sliders not there)."""
         kernel, stride, padding = (values.get(name, POOL_SLIDERS[name][2]) for name in ("kernel", "stride", "padding"))
         return replace(self.settings, kernel_size=kernel, stride=stride, padding=padding)
-
-
-def markdown_html(text: str) -> str:
-    """A catalogue sentence's ``**bold**`` and ``code`` as HTML (the rest escaped)."""
-    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text, quote=False))
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
 
 
 def impossible_text(error: ValueError, height: int, width: int, settings: PoolSettings, lang: str) -> str:
@@ -118,12 +112,11 @@ class _Geometry:
 
 
 def _note(text: str, kind: str) -> str:
-    paragraphs = "".join(f"<p>{markdown_html(line)}</p>" for line in text.split("\n\n"))
-    return f'<div class="cnnviz-note {kind}">{paragraphs}</div>'
+    return f'<div class="cnnviz-note {kind}">{markdown_html(text)}</div>'
 
 
 def _caption(text: str) -> str:
-    return f'<div class="cnnviz-caption"><p>{markdown_html(text)}</p></div>'
+    return f'<div class="cnnviz-caption">{markdown_html(text)}</div>'
 
 
 @functools.lru_cache(maxsize=128)
@@ -147,7 +140,7 @@ def _geometry(numbers: PoolNumbers, size: int, settings: PoolSettings, lang: str
             notes.append(_note(translate("pool.edge.partial", n=overhang, kk=settings.kernel_size**2), "info"))
         if unused := int(pooled.unused.sum()):
             notes.append(_note(translate("pool.edge.unused", n=unused), "info"))
-    notes.append(f"<p>{markdown_html(translate('pool.shape', h=size, w=size, oh=out_h, ow=out_w))}</p>")
+    notes.append(markdown_html(translate("pool.shape", h=size, w=size, oh=out_h, ow=out_w)))
     notes.append(f'<div class="scrub-formula">{formula_mathml(size_latex)}</div>')
     if dropped:
         notes.append(_caption(translate("pool.ceil_dropped")))
