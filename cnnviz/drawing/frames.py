@@ -15,7 +15,8 @@ The data sent (JSON), which ``scrub_view.js`` documents at its top too::
      "rest": [part index, ...],           # the frame of the base settings
      "lazy": true,                        # optional: "frames" holds only the sliders asked for
      "context": "…",                      # optional: what else the frames depend on (a photo, a kernel)
-     "layout": {"class": "...", "inline": [slot, ...]}}  # optional: the view's class, slots side by side
+     "layout": {"class": "...", "inline": [slot, ...],   # optional: the view's class, slots side by side,
+                "places": {place: [slot, ...], ...}}}    # slots drawn elsewhere on the page (below)
 
 The frame for slider ``name`` at ``value`` is ``frames[name][round((value - low) / step)]``, and
 equals ``draw({**base, name: value})`` (``tests/engine/test_frames.py`` checks it).
@@ -24,6 +25,14 @@ A lazy frame set (``only=``) holds the frames of the sliders named, or none: for
 are pictures (Convolution on the photo: ~25 kB each, 41 for the bias alone), the view asks for
 a slider's frames when it is pressed, and keeps them while the other sliders and the context
 stay as they were drawn for (a slider's frames depend only on the others).
+
+Places: a frame's slots may be drawn elsewhere on the page than the view's own element (the
+sliders and the other slots): ``layout["places"]`` names, for each place, the slots drawn there
+(``frame_sets(..., places={"code": [2]})``). A page mounts the place where the slots go
+(``pages/scrub_view.py``: ``place(view key, "code")``); the view moves them there and swaps their
+parts on every slider move, as its own slots'. So a panel that depends only on the view's sliders
+(the code for the settings) follows the pointer while it drags, and a release redraws nothing on
+screen. A slot is in one place at most; ``slots_in`` says which slots a place (or the view) draws.
 
 Pictures (``<img src="data:...">``) may travel apart (``split_pictures``): the parts then hold
 ``<img data-picture-id="id">``, and a picture set ``{"pictures": {id: "data:..."}}`` is mounted as its
@@ -82,6 +91,7 @@ def frame_sets(
     layout: Mapping | None = None,
     only: Sequence[str] | None = None,
     context: str = "",
+    places: Mapping[str, Sequence[int]] | None = None,
 ) -> dict:
     """Every slider's frames around the sliders' current values, parts deduplicated.
 
@@ -94,10 +104,16 @@ def frame_sets(
             only), and mark the set lazy: the view asks for a slider's frames when it is pressed.
         context: what else the frames depend on, as a short text (a digest of the photo and
             the kernel): frames kept from another context are never shown.
+        places: place name -> the slots (indices in a frame) drawn in that place, not in the
+            view (recorded as ``layout["places"]``; also taken from ``layout`` itself).
 
     Returns:
         The JSON-ready dict described in this module's docstring. A setting shared by two
         sliders' sets (the base itself) is drawn once.
+
+    Raises:
+        ValueError: a place without a name, or a place's slot that is not a slot of the frames,
+            or that another place holds too.
     """
     base = {slider.name: slider.value for slider in sliders}
     parts: list[str] = []
@@ -123,7 +139,33 @@ def frame_sets(
     frame_set = {"sliders": shown, "base": base, "parts": parts, "frames": frames, "rest": rest}
     frame_set |= {"lazy": True} if only is not None else {}
     frame_set |= {"context": context} if context else {}
-    return frame_set | ({"layout": dict(layout)} if layout else {})
+    layout = dict(layout or {})
+    if places or layout.get("places"):
+        layout["places"] = _checked_places({**layout.get("places", {}), **(places or {})}, len(rest))
+    return frame_set | ({"layout": layout} if layout else {})
+
+
+def _checked_places(places: Mapping[str, Sequence[int]], slots: int) -> dict[str, list[int]]:
+    """The places as JSON (lists), each slot a slot of the frames and in one place at most."""
+    checked, taken = {}, set()
+    for name, indices in places.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"A place needs a name, not {name!r}.")
+        for slot in indices:
+            if not 0 <= slot < slots or slot in taken:
+                raise ValueError(f"Place {name!r}: slot {slot} is not a free slot of frames with {slots} slots.")
+            taken.add(slot)
+        checked[name] = list(indices)
+    return checked
+
+
+def slots_in(frame_set: Mapping, place: str | None = None) -> list[int]:
+    """The slots (indices in a frame) drawn in ``place``, or in the view itself when None: the slots no place holds."""
+    places = frame_set.get("layout", {}).get("places", {})
+    if place is not None:
+        return list(places.get(place, []))
+    elsewhere = {slot for indices in places.values() for slot in indices}
+    return [slot for slot in range(len(frame_set["rest"])) if slot not in elsewhere]
 
 
 def frame_at(frame_set: Mapping, name: str, value: float) -> list[str]:

@@ -9,7 +9,7 @@ from latex2mathml.converter import convert
 from cnnviz import arithmetic, windows
 from cnnviz.arithmetic import SizeError
 from cnnviz.drawing import mathml
-from cnnviz.drawing.frames import Slider, frame_at, frame_sets
+from cnnviz.drawing.frames import Slider, frame_at, frame_sets, slots_in
 from cnnviz.drawing.output_size_view import SIZE_SLIDERS, size_frame, size_frame_set
 
 DEFAULTS = {name: default for name, (_, _, default) in SIZE_SLIDERS.items()}
@@ -52,6 +52,23 @@ def test_a_lazy_frame_set_holds_the_base_frame_and_the_frames_asked_for():
     assert list(pressed["frames"]) == ["b"] and [frame_at(pressed, "b", b) for b in (2, 8)] == [["sum 3"], ["sum 9"]]
     assert frame_sets(sliders, draw)["rest"] == frame_sets(sliders, draw)["frames"]["a"][1]  # every set has its rest
 
+
+
+def test_places_record_the_slots_drawn_outside_the_view_and_change_no_frame():
+    sliders = [Slider("a", "A", 0, 3, 1)]
+
+    def draw(settings):
+        return (f"view {settings['a']}", f"code {settings['a']}", "words")
+
+    frame_set = frame_sets(sliders, draw, layout={"class": "x"}, places={"code": [1], "words": [2]})
+    assert frame_set["layout"] == {"class": "x", "places": {"code": [1], "words": [2]}}
+    assert [frame_at(frame_set, "a", a) for a in (0, 3)] == [["view 0", "code 0", "words"], ["view 3", "code 3", "words"]]
+    assert (slots_in(frame_set), slots_in(frame_set, "code"), slots_in(frame_set, "words")) == ([0], [1], [2])
+    assert slots_in(frame_set, "elsewhere") == [] and slots_in(frame_sets(sliders, draw)) == [0, 1, 2]
+    assert frame_sets(sliders, draw, layout={"places": {"code": (1,)}})["layout"] == {"places": {"code": [1]}}
+    for wrong in ({"code": [3]}, {"code": [-1]}, {"code": [1], "words": [1]}, {"": [1]}):
+        with pytest.raises(ValueError):
+            frame_sets(sliders, draw, places=wrong)
 
 @pytest.mark.parametrize(
     "base",
