@@ -27,7 +27,7 @@ from cnnviz import features, i18n, models
 from cnnviz.drawing import pictures
 from cnnviz.drawing.frames import Slider, frame_sets
 from cnnviz.drawing.grids import side_by_side_html
-from cnnviz.drawing.markup import markdown_html, markdown_inline
+from cnnviz.drawing.markup import markdown_html, markdown_inline, row_html
 from cnnviz.features import FeatureMaps
 from cnnviz.models import Network, PreparedInput
 
@@ -62,20 +62,6 @@ def _translator(lang: str):
 
 def _caption(text: str) -> str:
     return f'<div class="cnnviz-caption">{markdown_html(text)}</div>'
-
-
-def _cells(*cells: str, least_px: tuple[int, ...] = ()) -> str:
-    """Columns side by side (``ui.View.row``'s markup): equal widths, or each at least ``least_px``
-    wide, wrapping below each other when the row is narrower."""
-    if least_px:
-        inner = "".join(
-            f'<div class="cnnviz-cell" style="flex:1 1 {least}px;min-width:{least}px">{cell}</div>'
-            for cell, least in zip(cells, least_px, strict=True)
-        )
-        return f'<div class="cnnviz-row" style="display:flex;flex-wrap:wrap">{inner}</div>'
-    columns = " ".join(["minmax(0,1fr)"] * len(cells))
-    inner = "".join(f'<div class="cnnviz-cell">{cell}</div>' for cell in cells)
-    return f'<div class="cnnviz-row" style="grid-template-columns:{columns}">{inner}</div>'
 
 
 def class_label(name: str, lang: str) -> str:
@@ -154,9 +140,9 @@ def input_row(
             (``domain.outside_training``), or None.
         lang: the interface language.
     """
-    seen = _cells(*_input_cells(network, pixels, prepared, lang))
+    seen = row_html(*_input_cells(network, pixels, prepared, lang))
     # The top-k chart is 440 px (its text stays 12 px and up): below the pictures when the page is narrow.
-    return _cells(seen, _prediction(network, maps, truth, outside, lang), least_px=(280, 440))
+    return row_html(seen, _prediction(network, maps, truth, outside, lang), least_px=(280, 440))
 
 
 def layer_grid(maps: np.ndarray, bound: float | None) -> np.ndarray:

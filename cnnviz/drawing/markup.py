@@ -56,6 +56,27 @@ def markdown_html(text: str) -> str:
     return "".join(f"<p>{markdown_inline(paragraph)}</p>" for paragraph in paragraphs)
 
 
+def row_html(*cells: str, boxed: bool = False, least_px: tuple[int, ...] = ()) -> str:
+    """Columns side by side, the markup ``ui.View.row`` draws (``assets/app.css``: ``cnnviz-row``, ``cnnviz-cell``).
+
+    Args:
+        cells: each column's HTML.
+        boxed: each column in a thin rounded box (``cnnviz-cell boxed``).
+        least_px: each column's narrowest width instead of equal columns: they share the row
+            while they all fit, and wrap below each other when not.
+    """
+    cell_class = "cnnviz-cell boxed" if boxed else "cnnviz-cell"
+    if least_px:
+        inner = "".join(
+            f'<div class="{cell_class}" style="flex:1 1 {least}px;min-width:{least}px">{cell}</div>'
+            for cell, least in zip(cells, least_px, strict=True)
+        )
+        return f'<div class="cnnviz-row" style="display:flex;flex-wrap:wrap">{inner}</div>'
+    columns = " ".join(["minmax(0,1fr)"] * len(cells))
+    inner = "".join(f'<div class="{cell_class}">{cell}</div>' for cell in cells)
+    return f'<div class="cnnviz-row" style="grid-template-columns:{columns}">{inner}</div>'
+
+
 #: A token kind -> its span's class (``scrub_view.css`` colours them); names are keywords only.
 _TOKEN_CLASS = {tokenize.STRING: "code-string", tokenize.NUMBER: "code-number", tokenize.COMMENT: "code-comment"}
 #: The copy button's picture (two sheets, as Streamlit's own); it holds no text, so the block's text is the code.

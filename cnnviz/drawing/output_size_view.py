@@ -1,9 +1,13 @@
-"""The Output size lesson's scrubbing view: the output size, the filled-in formula, the windows.
+"""The Output size lesson's scrubbing view: the output size, the filled-in formula, the windows,
+and, drawn in places below the view, the PyTorch code and PyTorch and TensorFlow's rules.
 
-``size_frame`` draws the view for one setting from ``cnnviz.arithmetic`` (the size formula)
-and ``cnnviz.windows`` (where the windows land); ``size_frame_set`` draws it for every value
-of the five sliders (``cnnviz.drawing.frames``), which ``cnnviz/frontend/scrub_view.js``
-swaps while a slider is dragged. Texts are in ``lang`` (``cnnviz/locales``).
+``size_frame`` draws the view for one setting from ``cnnviz.arithmetic`` (the size formula, the
+frameworks' rules), ``cnnviz.windows`` (where the windows land) and ``cnnviz.codegen`` (the code);
+``size_frame_set`` draws it for every value of the five sliders (``cnnviz.drawing.frames``), which
+``cnnviz/frontend/scrub_view.js`` swaps while a slider is dragged. The code and the rules depend
+on the sliders alone, so they are slots of the frames drawn in places (``PLACES``): the page mounts
+``scrub_view.place("size.scrub", "code")`` in its code panel and ``"frameworks"`` above it, and they
+follow the pointer too. Texts are in ``lang`` (``cnnviz/locales``).
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ import functools
 import html
 from collections.abc import Mapping
 
-from cnnviz import arithmetic, i18n, windows
+from cnnviz import arithmetic, codegen, i18n, windows
 from cnnviz.arithmetic import SizeError
 from cnnviz.drawing import window_diagrams
 from cnnviz.drawing.frames import Slider, frame_sets
+from cnnviz.drawing.markup import code_html, markdown_html, row_html
 from cnnviz.drawing.mathml import formula_mathml
 
 #: The five sliders: setting name -> (low, high, default). Settings are named as
@@ -27,6 +32,9 @@ SIZE_SLIDERS: dict[str, tuple[int, int, int]] = {
     "stride": (1, 6, 1),
     "dilation": (1, 4, 1),
 }
+
+#: The frames' slots drawn in places, not in the view: place name -> slots (``frames``, "places").
+PLACES: dict[str, list[int]] = {"code": [2], "frameworks": [3]}
 
 
 def _arguments(settings: Mapping[str, int]) -> tuple[int, int, int, int, int]:
@@ -99,8 +107,64 @@ def _windows(settings: Mapping[str, int], out: int, lang: str) -> str:
     return f'<div class="scrub-windows">{heading}{window_diagrams.window_svg(layout, labels)}{beside}</div>'
 
 
-def size_frame(settings: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -> tuple[str, str]:
-    """The view for one setting: (the size and formula, the windows or "" when no window fits).
+def code_part(settings: Mapping[str, int], lang: str) -> str:
+    """The PyTorch code for the settings (``codegen.conv2d`` on one channel), or why there is none."""
+    size, kernel, stride, padding, dilation = _arguments(settings)
+    try:
+        code = codegen.conv2d((1, size, size), 1, kernel, stride, padding, dilation)
+    except SizeError:
+        return note_html(i18n.translate("size.code.no_output", lang))
+    return code_html(code, i18n.translate("ui.copy", lang))
+
+
+def _rule(lang: str, key: str | None, code: str, compute, *args, **values: object) -> str:
+    """One framework rule (markdown): its code, then the size it gives in bold, or in a few words why it refuses."""
+    try:
+        result = f"**{compute(*args)}**"
+    except SizeError as error:
+        return f"{code} → ✗ {i18n.translate(f'size.refused.{error.reason}', lang)}"
+    return f"{code} → {result}" if key is None else i18n.translate(key, lang, code=code, result=result, **values)
+
+
+def frameworks_html(settings: Mapping[str, int], lang: str) -> str:
+    """PyTorch's and TensorFlow's rules side by side, each with the size it gives for the settings."""
+    size, kernel, stride, padding, dilation = _arguments(settings)
+    dilated = f", dilation={dilation}" if dilation > 1 else ""
+    code = f"`nn.Conv2d(…, {kernel}, stride={stride}, padding={padding}{dilated})`"
+    torch_side = [i18n.translate("size.torch.title", lang), _rule(lang, None, code, arithmetic.conv_output_size,
+                                                                 size, kernel, stride, padding, dilation)]  # fmt: skip
+    code = f'`nn.Conv2d(…, {kernel}, padding="same"{dilated})`'
+    if stride == 1:  # PyTorch's "same" pads as TensorFlow's
+        before, after = arithmetic.tf_same_padding(size, kernel, 1, dilation)
+        torch_side.append(i18n.translate("size.torch.same", lang, code=code, result=f"**{size}**", before=before,
+                                         after=after))  # fmt: skip
+    else:
+        torch_side.append(i18n.translate("size.torch.same_strided", lang, code=code))
+    for ceil_mode in (False, True):
+        code = f"`nn.MaxPool2d({kernel}, stride={stride}, padding={padding}{dilated}{', ceil_mode=True' * ceil_mode})`"
+        key = "size.torch.ceil" if ceil_mode else "size.torch.pool"
+        pool_args = (size, kernel, stride, padding, dilation, ceil_mode)
+        torch_side.append(_rule(lang, key, code, arithmetic.pool_output_size, *pool_args))
+    rate = f", dilation_rate={dilation}" if dilation > 1 else ""
+    code = f'`Conv2D(…, {kernel}, strides={stride}, padding="valid"{rate})`'
+    tf_side = [i18n.translate("size.tf.title", lang),
+               _rule(lang, "size.tf.valid", code, arithmetic.tf_output_size, size, kernel, stride, "valid", dilation)]  # fmt: skip
+    code = f'`Conv2D(…, {kernel}, strides={stride}, padding="same"{rate})`'
+    try:
+        before, after = arithmetic.tf_same_padding(size, kernel, stride, dilation)
+    except SizeError:
+        before = after = None
+    same_args = (size, kernel, stride, "same", dilation)
+    tf_side.append(_rule(lang, "size.tf.same", code, arithmetic.tf_output_size, *same_args, before=before, after=after))
+    caption = f'<div class="cnnviz-caption">{markdown_html(i18n.translate("size.tf.no_number", lang))}</div>'
+    cells = (markdown_html("\n\n".join(torch_side)), markdown_html("\n\n".join(tf_side)) + caption)
+    heading = f"<h3>{html.escape(i18n.translate('size.frameworks.title', lang))}</h3>"
+    return heading + row_html(*cells, boxed=True)
+
+
+def size_frame(settings: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -> tuple[str, str, str, str]:
+    """The view for one setting: (the size and formula, the windows or "" when no window fits, and
+    in places: the code, the frameworks' rules).
 
     Args:
         settings: {"input", "kernel", "padding", "stride", "dilation"} -> value.
@@ -110,10 +174,11 @@ def size_frame(settings: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -
 
 
 @functools.lru_cache(maxsize=2048)  # a release redraws the other sliders' sets; most frames recur
-def _size_frame(values: tuple[int, ...], lang: str) -> tuple[str, str]:
+def _size_frame(values: tuple[int, ...], lang: str) -> tuple[str, str, str, str]:
     settings = dict(zip(SIZE_SLIDERS, values, strict=True))
     summary, out = _summary(settings, lang)
-    return summary, "" if out is None else _windows(settings, out, lang)
+    drawing = "" if out is None else _windows(settings, out, lang)
+    return summary, drawing, code_part(settings, lang), frameworks_html(settings, lang)
 
 
 def size_frame_set(values: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -> dict:
@@ -122,4 +187,4 @@ def size_frame_set(values: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE)
         Slider(name, i18n.translate(f"size.{name}", lang), low, high, values[name])
         for name, (low, high, _) in SIZE_SLIDERS.items()
     ]
-    return frame_sets(sliders, lambda settings: size_frame(settings, lang))
+    return frame_sets(sliders, lambda settings: size_frame(settings, lang), places=PLACES)
