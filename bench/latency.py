@@ -129,8 +129,10 @@ PANELS_PROBE_JS = """
   }).observe(app, { subtree: true, childList: true, characterData: true, attributes: true });
 }
 """
-#: The page's code panels' text (st.code; rendered inside a collapsed expander too).
-CODE_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stCode"]')]
+#: The page's code panels' text (rendered inside a collapsed expander too): st.code, or a code block a
+#: scrubbing view draws in a place (cnnviz/drawing/markup.py: code_html), which follows the key press itself.
+CODE_JS = """() => [...document.querySelectorAll(
+    '[data-testid="stMain"] [data-testid="stCode"], [data-testid="stMain"] .cnnviz-code code')]
   .map((code) => code.textContent).join('\\n')"""
 SETTLED_JS = f"""
 ([quietMs, timeoutMs]) => new Promise((resolve) => {{

@@ -12,6 +12,7 @@ from cnnviz.drawing.output_size_view import SIZE_SLIDERS
 from pages import scrub_view, ui
 
 PADDING_MAX = SIZE_SLIDERS["padding"][1]
+VIEW = "size.scrub"  # the scrubbing view's widget key
 QUESTIONS = 9999  # quiz questions are numbered 1..QUESTIONS; the number seeds the question
 
 
@@ -45,15 +46,6 @@ def offer_nearest(error: SizeError, view: ui.View | None = None) -> None:
             ui.t(f"size.use.{name}", value=value), on_click=move_sliders, kwargs={name: value}, key=f"size.fix.{name}",
             icon=":material/auto_fix_high:", width="stretch",
         )  # fmt: skip
-
-
-def result_line(key: str | None, code: str, compute, *args, **values: object) -> str:
-    """One framework rule: its code, then the size it gives in bold, or in a few words why it refuses."""
-    try:
-        result = f"**{compute(*args)}**"
-    except SizeError as error:
-        return f"{code} → ✗ {ui.t(f'size.refused.{error.reason}')}"
-    return f"{code} → {result}" if key is None else ui.t(key, code=code, result=result, **values)
 
 
 def describe(layer: arithmetic.Layer) -> str:
@@ -183,8 +175,10 @@ def calculator() -> None:
 
     The sliders, the size, the formula and the windows are one scrubbing view
     (``pages/scrub_view.py``): while a slider is dragged the browser swaps the frames the
-    engine drew for each of its values; the release stores the values in
-    ``st.session_state["size.<name>"]`` and reruns this fragment for the panels below.
+    engine drew for each of its values. PyTorch and TensorFlow's rules and the code are parts of
+    those frames too, drawn in places (``scrub_view.place``), so they follow the pointer; the
+    release stores the values in ``st.session_state["size.<name>"]`` and reruns this fragment for
+    the URL, the buttons that fix an impossible setting, and the transposed convolution below.
     """
     values = scrub_view.values_from_url("size", SIZE_SLIDERS)
     size, kernel, padding, stride, dilation = (values[name] for name in SIZE_SLIDERS)
@@ -199,42 +193,9 @@ def calculator() -> None:
         except SizeError as error:
             offer_nearest(error)  # the view already says why; here, the buttons that fix it
 
-    with ui.panel("size.frameworks"):
-        torch_side, tf_side = ui.View().text(ui.t("size.torch.title")), ui.View().text(ui.t("size.tf.title"))
-        dilated = f", dilation={dilation}" if dilation > 1 else ""
-        code = f"`nn.Conv2d(…, {kernel}, stride={stride}, padding={padding}{dilated})`"
-        torch_side.text(result_line(None, code, arithmetic.conv_output_size, size, *settings))
-        code = f'`nn.Conv2d(…, {kernel}, padding="same"{dilated})`'
-        if stride == 1:
-            before, after = arithmetic.tf_same_padding(size, kernel, 1, dilation)
-            torch_side.text(ui.t("size.torch.same", code=code, result=f"**{size}**", before=before, after=after))
-        else:
-            torch_side.text(ui.t("size.torch.same_strided", code=code))
-        for ceil_mode in (False, True):
-            code = (
-                f"`nn.MaxPool2d({kernel}, stride={stride}, padding={padding}{dilated}{', ceil_mode=True' * ceil_mode})`"
-            )
-            key = "size.torch.ceil" if ceil_mode else "size.torch.pool"
-            pool_args = (size, kernel, stride, padding, dilation, ceil_mode)
-            torch_side.text(result_line(key, code, arithmetic.pool_output_size, *pool_args))
-        rate = f", dilation_rate={dilation}" if dilation > 1 else ""
-        code = f'`Conv2D(…, {kernel}, strides={stride}, padding="valid"{rate})`'
-        tf_side.text(
-            result_line("size.tf.valid", code, arithmetic.tf_output_size, size, kernel, stride, "valid", dilation)
-        )
-        code = f'`Conv2D(…, {kernel}, strides={stride}, padding="same"{rate})`'
-        try:
-            before, after = arithmetic.tf_same_padding(size, kernel, stride, dilation)
-        except SizeError:
-            before = after = None
-        same_args = (size, kernel, stride, "same", dilation)
-        tf_side.text(
-            result_line("size.tf.same", code, arithmetic.tf_output_size, *same_args, before=before, after=after)
-        )
-        tf_side.caption(ui.t("size.tf.no_number"))
-        ui.View().heading(ui.t("size.frameworks.title")).row(torch_side, tf_side, border=True).draw()
-        if out is not None:
-            ui.code_panel(codegen.conv2d((1, size, size), 1, kernel, stride, padding, dilation))
+    with ui.panel("size.frameworks"):  # parts of the view's frames (output_size_view.PLACES): they follow the drag
+        scrub_view.place(VIEW, "frameworks")
+        ui.view_code_panel(VIEW)
 
     with ui.panel("size.transposed"):
         view = ui.View().heading(ui.t("size.transposed.title"))
@@ -269,7 +230,7 @@ def calculator() -> None:
 
     with view_slot, ui.panel("size.formula"):
         packed = size_frames(tuple(values.values()), ui.lang())
-        scrub_view.scrub_view("size.scrub", "size", list(SIZE_SLIDERS), packed)
+        scrub_view.scrub_view(VIEW, "size", list(SIZE_SLIDERS), packed)
 
 
 def transposed_windows(out: int, kernel: int, stride: int, padding: int, output_padding: int, dilation: int) -> None:

@@ -12,6 +12,10 @@ slider the view has no frames for sends its name, which :func:`pressed` hands to
 to draw that slider's frames; an AppTest sets ``at.session_state["<key>.pressed"] = "bias"``.
 A view whose frames hold clickable pictures stores the pixel clicked as a click view does
 (``pages/click_view.py``, ``clicks=``).
+
+A frame set's places (``frames.frame_sets(..., places=)``) are drawn where the page calls
+:func:`place`: the view puts those slots there and swaps them while a slider is dragged, so the
+panels they hold (the code for the settings) follow the pointer and a release redraws none of them.
 """
 
 from __future__ import annotations
@@ -90,6 +94,22 @@ def pack_pictures(pictures: dict[str, str]) -> bytes:
     """A picture set (``frames.split_pictures``: {id: data URL}) as :func:`scrub_view` mounts it
     (``pictures=``); the frame set whose parts refer to it is :func:`pack`-ed as any other."""
     return pack({"pictures": pictures})
+
+
+@functools.cache
+def _place_data(key: str, name: str) -> bytes:
+    return pack({"place": name, "view": key})
+
+
+def place(key: str, name: str) -> None:
+    """Where the view ``key`` draws its frames' slots of place ``name`` (``layout["places"]``).
+
+    The element is this component too, keyed ``"<key>.place.<name>"``; it shows nothing of its own,
+    and nothing at all when the view's frames have no slots for ``name``. A page mounts it in every
+    run the view is mounted in (as any element: an element a run leaves out is removed), before or
+    after the view.
+    """
+    SCRUB_VIEW(key=f"{key}.place.{name}", data=_place_data(key, name))
 
 
 def _store_press(key: str) -> None:

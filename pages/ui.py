@@ -33,6 +33,7 @@ from cnnviz.images import (
     sample_names,
     upscale_nearest,
 )
+from pages import scrub_view
 
 log = logging.getLogger("cnnviz")
 
@@ -542,6 +543,14 @@ def code_panel(code: str, expanded: bool = False) -> None:
     """
     with st.expander(t("ui.code"), expanded=expanded, icon=":material/code:"):
         st.code(code, language="python")
+        st.caption(t("ui.code_caption"))
+
+
+def view_code_panel(view_key: str, expanded: bool = False) -> None:
+    """:func:`code_panel` whose code is part of a scrubbing view's frames (``cnnviz.drawing.markup.code_html``
+    in the frames' place ``"code"``): it follows the view's sliders while they are dragged, with no rerun."""
+    with st.expander(t("ui.code"), expanded=expanded, icon=":material/code:"):
+        scrub_view.place(view_key, "code")
         st.caption(t("ui.code_caption"))
 
 

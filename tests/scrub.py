@@ -6,7 +6,10 @@ whose proto holds the data sent to the browser. Here that is a frame set (gzippe
 moves. Its sliders' values live in ``st.session_state["<prefix>.<name>"]``: a test moves a
 slider with :func:`move` (what a release does) and reads it with ``at.session_state``.
 A view whose pictures travel apart (``frames.split_pictures``) has them in the element
-``<key>.pictures``; :func:`shown` puts them back, as the browser does.
+``<key>.pictures``; :func:`shown` puts them back, as the browser does. A frame set's slots drawn in
+places (``frames.slots_in``) are read with :func:`placed`, which also checks that the page mounted
+the place (the element ``<key>.place.<name>``); :func:`shown` leaves them out, as the view's own
+element does.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import html
 import json
 import re
 
-from cnnviz.drawing.frames import frame_at, with_pictures
+from cnnviz.drawing.frames import frame_at, slots_in, with_pictures
 from cnnviz.drawing.mathml import latex_sources
 from tests.charts import _svgs
 
@@ -50,11 +53,31 @@ def every_note(at) -> list[str]:
     return found
 
 
-def shown(at, key: str) -> str:
-    """The HTML of the frame the view shows (its base setting), parts joined, pictures in place."""
+def shown(at, key: str, place: str | None = None) -> str:
+    """The HTML of the frame the view shows (its base setting) in its own element, or in ``place``:
+    those slots' parts joined, pictures in place."""
     frames = frame_set(at, key)
     first = frames["sliders"][0]["name"]
-    return with_pictures("".join(frame_at(frames, first, frames["base"][first])), pictures(at, key))
+    parts = frame_at(frames, first, frames["base"][first])
+    return with_pictures("".join(parts[slot] for slot in slots_in(frames, place)), pictures(at, key))
+
+
+def place_data(at, key: str, name: str) -> dict:
+    """What the page mounted as the view ``key``'s place ``name`` (``pages/scrub_view.py``: place)."""
+    (element,) = [node for node in at.get("bidi_component") if node.proto.id.endswith(f"-{key}.place.{name}")]
+    return json.loads(gzip.decompress(element.proto.bytes))
+
+
+def placed(at, key: str, name: str) -> str:
+    """The HTML the page shows in the view ``key``'s place ``name``: the slots the view puts there (the
+    page must have mounted the place for them)."""
+    assert place_data(at, key, name) == {"place": name, "view": key}
+    return shown(at, key, name)
+
+
+def code_text(block: str) -> str:
+    """A code block's code (``markup.code_html``) as its copy button copies it: its ``<code>``'s text."""
+    return html.unescape(re.sub(r"<[^>]+>", "", re.search(r"<code[^>]*>(.*)</code>", block, re.S)[1]))
 
 
 def notes(at, key: str, kind: str) -> list[str]:

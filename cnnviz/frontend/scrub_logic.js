@@ -10,12 +10,19 @@
 //     rest:    [part index, …],         // the frame of the base settings
 //     lazy:    true,                    // optional: frames holds only the sliders asked for (pressed)
 //     context: "…",                     // optional: what else the frames depend on (a photo, a kernel)
-//     layout:  {class: "a-view-class", inline: [slot index, …]} }   // optional: slots laid side by side
+//     layout:  {class: "a-view-class", inline: [slot index, …],  // optional: slots laid side by side,
+//               places: {name: [slot index, …]}} }               // slots drawn in places (below)
 // The frame for slider `name` at `value` is frames[name][(value - low) / step]: the server
 // drew it for {...base, [name]: value}. Only the browser moves; the numbers are the engine's.
 // A lazy view (frames that are pictures) asks for a slider's frames when it is pressed, and keeps
 // the frame sets it got while they still hold: a slider's frames depend only on the other
 // sliders, so they stay right while those keep the values they were drawn around (same context).
+//
+// Places: a slot named in layout.places is drawn in a place, not in the view's element. A place is
+// the same component mounted elsewhere on the page with
+//   { place: "code", view: "size.scrub" }       // the place's name, the view's widget key
+// (pages/scrub_view.py: place). The view moves that place's slots into the place's element and swaps
+// their parts as its own; a page finds a view's element by the class Streamlit gives it ("st-key-…").
 //
 // A picture set (frames.py: split_pictures), mounted as an element of its own beside a view:
 //   { pictures: {id: "data:image/webp;base64,…"} }
@@ -156,4 +163,38 @@ export function isPictureSet(payload) {
 export function pictureFor(sets, id) {
   for (const pictures of sets) if (Object.hasOwn(pictures, id)) return pictures[id];
   return null;
+}
+
+/** Each slot's place (its name), or null for a slot drawn in the view itself; `count` slots. */
+export function slotPlaces(layout, count) {
+  const places = new Array(count).fill(null);
+  for (const [name, slots] of Object.entries((layout && layout.places) || {})) {
+    for (const slot of slots) if (slot >= 0 && slot < count) places[slot] = name;
+  }
+  return places;
+}
+
+/** Whether a payload mounts a place (a view's slots drawn elsewhere) rather than a view or a picture set. */
+export function isPlace(payload) {
+  return Boolean(payload && typeof payload.place === "string" && typeof payload.view === "string" && !payload.sliders);
+}
+
+/** The class Streamlit gives the element of the widget keyed `key` (as pages/ui.py writes it: ".st-key-" + key). */
+export function keyClass(key) {
+  return `st-key-${key.replace(/[^a-zA-Z0-9_-]/g, "-")}`;
+}
+
+/** The "st-key-…" class among an element's classes, or "" when it has none. */
+export function keyClassIn(classNames) {
+  return [...classNames].find((name) => name.startsWith("st-key-")) || "";
+}
+
+/** What a place is known by: its view's key class and its name. */
+export function placeId(viewKeyClass, name) {
+  return `${viewKeyClass}\n${name}`;
+}
+
+/** Whether a copy button can use the clipboard API: only on a secure page (https, localhost). */
+export function canUseClipboard(navigatorLike, secureContext) {
+  return Boolean(secureContext && navigatorLike && navigatorLike.clipboard && navigatorLike.clipboard.writeText);
 }

@@ -13,6 +13,12 @@
 // picture, sends {picture, row, col} as the trigger "click". The logic functions above this
 // line come from click_logic.js and scrub_logic.js.
 //
+// Places (see scrub_logic.js): the same component mounted with data { place, view } is where the
+// view draws that place's slots (the code panel, a rules panel below the view): the view keeps them in
+// a box (.scrub-place) that it puts in the place's element, whichever of the two mounts first; a place
+// mounted again in another element (a full rerun) takes the box there. A code block in a frame
+// (cnnviz/drawing/markup.py: code_html) has a copy button: a click copies its code.
+//
 // The same component also mounts picture sets (`data` is { pictures }, see scrub_logic.js): it
 // draws nothing for them, and a part's <img data-picture-id="id"> takes its src from them. A
 // release sends a new frame set (its base moved) but the same picture set, which Streamlit
@@ -21,6 +27,87 @@
 const mounts = new WeakMap(); // parentElement -> { version, setTriggerValue, view }, kept across reruns
 const pictureSets = new Map(); // a picture set's parentElement -> its pictures ({id: data URL})
 const unfilled = new Set(); // <img data-picture-id> whose picture has not arrived yet
+const views = new Map(); // a view's element's "st-key-…" class -> the view mounted last with it
+const placeElements = new Map(); // placeId(view's key class, place name) -> the element the place was mounted in
+
+/** The "st-key-…" class of the nearest element around `element` that has one (a widget's key), or "". */
+function keyClassAround(element) {
+  for (let node = element; node; node = node.parentElement) {
+    const found = keyClassIn(node.classList);
+    if (found) return found;
+  }
+  return "";
+}
+
+/** Put the view's box for place `name` in the place's element, if both exist and it is not there yet. */
+function showPlace(view, name) {
+  const element = placeElements.get(placeId(view.keyClass, name));
+  const box = view.places[name];
+  if (element && box && box.parentElement !== element) element.replaceChildren(box);
+}
+
+/** A place mounted in `parentElement`: its view's slots for it go there (now, or when the view builds them). */
+function mountPlace(parentElement, payload) {
+  const viewKeyClass = keyClass(payload.view);
+  placeElements.set(placeId(viewKeyClass, payload.place), parentElement);
+  const view = views.get(viewKeyClass);
+  if (view && view.root.isConnected) showPlace(view, payload.place); // not a view left from another page
+}
+
+/** An unmounted element is no place any more. */
+function forgetPlace(parentElement) {
+  for (const [id, element] of placeElements) if (element === parentElement) placeElements.delete(id);
+}
+
+/** The box that holds a place's slots, made once per view and place. */
+function placeBox(view, name) {
+  if (!view.places[name]) {
+    const box = document.createElement("div");
+    box.className = `scrub-place scrub-place-${name}`;
+    box.dataset.place = name;
+    box.addEventListener("click", copyClick);
+    view.places[name] = box;
+  }
+  return view.places[name];
+}
+
+/** A click on a code block's copy button (markup.py: code_html) copies the block's code, and says so a moment. */
+function copyClick(event) {
+  const button = event.target.closest && event.target.closest(".cnnviz-code-copy");
+  if (!button) return;
+  const code = button.closest(".cnnviz-code").querySelector("code").textContent;
+  copyText(code, button).then(
+    () => flash(button, "copied"),
+    () => flash(button, "refused"),
+  );
+}
+
+async function copyText(text, button) {
+  if (canUseClipboard(navigator, window.isSecureContext)) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return;
+    } catch {
+      // refused (no permission): the text area below may still work
+    }
+  }
+  // An http page has no clipboard API: copy the selection of a hidden text area (then give the focus back).
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.cssText = "position:fixed;top:0;left:0;width:1px;height:1px;opacity:0;pointer-events:none";
+  document.body.appendChild(area);
+  area.select();
+  const copied = document.execCommand("copy");
+  area.remove();
+  button.focus();
+  if (!copied) throw new Error("The browser refused to copy.");
+}
+
+function flash(button, state) {
+  button.dataset.state = state;
+  setTimeout(() => delete button.dataset.state, 1500);
+}
 
 /** Give `image` its picture (decoded before it is swapped in); false when its picture set has not arrived. */
 function fillPicture(image) {
@@ -96,6 +183,7 @@ function move(view, name, value) {
 function showFrameFor(view, name) {
   const found = findFrame(view.frameSets, view.values, name);
   view.root.classList.toggle("scrub-pending", found === null);
+  for (const box of Object.values(view.places)) box.classList.toggle("scrub-pending", found === null);
   if (found) showFrame(view, found.frameSet, found.frame);
 }
 
@@ -206,11 +294,14 @@ function arrive(view, frameSet) {
     view.root.appendChild(buildSliders(view, frameSet));
     const first = frameSet.rest || frameSet.frames[frameSet.sliders[0].name][0];
     const inline = new Set((frameSet.layout && frameSet.layout.inline) || []);
-    view.slots = first.map(() => view.root.appendChild(document.createElement("div")));
+    const places = slotPlaces(frameSet.layout, first.length); // a slot in a place goes in that place's box
+    view.slots = first.map((_, index) => (places[index] ? placeBox(view, places[index]) : view.root)
+      .appendChild(document.createElement("div")));
     view.slots.forEach((slot, index) => {
       slot.className = `scrub-slot scrub-slot-${index}${inline.has(index) ? " scrub-slot-inline" : ""}`;
     });
     if (frameSet.layout && frameSet.layout.class) view.root.classList.add(frameSet.layout.class);
+    for (const name of Object.keys(view.places)) showPlace(view, name);
   } else if (!sameNames(Object.keys(view.inputs), frameSet.sliders.map((slider) => slider.name))) {
     view.inputs = {}; // another set of sliders (a typed grid has no size slider): build them anew
     view.root.firstChild.replaceWith(buildSliders(view, frameSet));
@@ -238,8 +329,10 @@ function newView(parentElement, key) {
   root.className = "scrub-view";
   parentElement.appendChild(root);
   const view = { root, key: key || "scrub", inputs: {}, slots: [], nodes: new Map(), values: null, held: null,
-                 shown: null, frameSets: [], asked: null };
+                 shown: null, frameSets: [], asked: null, places: {}, keyClass: keyClassAround(parentElement) };
+  if (view.keyClass) views.set(view.keyClass, view);
   root.addEventListener("click", (event) => pictureEvent(view, event));
+  root.addEventListener("click", copyClick);
   root.addEventListener("keydown", (event) => pictureEvent(view, event));
   return view;
 }
@@ -257,9 +350,16 @@ export default function ({ data, parentElement, setTriggerValue, key }) {
       arrivePictures(parentElement, payload.pictures);
       return;
     }
+    if (isPlace(payload)) {
+      mountPlace(parentElement, payload);
+      return;
+    }
     if (!mount.view) mount.view = newView(parentElement, key); // a picture set draws no view
     mount.view.setTriggerValue = mount.setTriggerValue;
     arrive(mount.view, payload);
   });
-  return () => pictureSets.delete(parentElement); // unmounted: its pictures go
+  return () => { // unmounted: its pictures go, and it is no place any more
+    pictureSets.delete(parentElement);
+    forgetPlace(parentElement);
+  };
 }

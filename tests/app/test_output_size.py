@@ -113,11 +113,12 @@ def test_dilation_with_an_even_stride_skips_pixels_between_taps():
 
 def test_pytorch_and_tensorflow_side_by_side():
     at = open_page(PAGE, **{"size.stride": "2"})
-    shown = texts(at.markdown)
-    assert 'padding="same")` → ✗ PyTorch allows padding="same" only with stride 1' in shown
-    assert "ceil_mode=True)` → **13**" in shown  # a last, partial window is kept
-    assert 'padding="same")` → **14** = ⌈n ÷ s⌉: pads 1 before and 2 after' in shown  # TensorFlow, uneven
-    assert 'padding="valid")` → **12**' in shown
+    shown = scrub.placed(at, VIEW, "frameworks")  # part of the view's frames: it follows the sliders
+    assert '<code>nn.Conv2d(…, 5, padding="same")</code> → ✗ PyTorch allows padding="same" only with stride 1' in shown
+    assert "ceil_mode=True)</code> → <strong>13</strong>" in shown  # a last, partial window is kept
+    assert 'padding="same")</code> → <strong>14</strong> = ⌈n ÷ s⌉: pads 1 before and 2 after' in shown  # TF, uneven
+    assert 'padding="valid")</code> → <strong>12</strong>' in shown
+    assert "round differently" not in texts(at.markdown)  # drawn once, in the place
 
 
 def test_transposed_convolution_resolves_the_floor_with_output_padding():
@@ -153,6 +154,7 @@ def test_an_impossible_setting_warns_and_offers_the_nearest_valid_one(query, but
     assert formula(at).endswith(r"\end{aligned}")  # the formula still shows why: a result below 1
     button = at.button(key=setting.replace("size.", "size.fix."))
     assert button.label == button_label
+    assert "there is no code to run" in scrub.placed(at, VIEW, "code")
     button.click().run()
     assert at.session_state[setting] == value
     assert output_metric(at) == "1 × 1"
@@ -206,6 +208,9 @@ def test_chinese():
     assert "已在 PyTorch 中实际运行" in texts(notes(at, "success"))
     row_labels = [g.find("{*}text").text for g in groups(page_svgs(at)[0], "row-label")]
     assert row_labels == ["输入", "窗口", "输出"]
+    assert "向下取整" in scrub.placed(at, VIEW, "frameworks")
+    assert 'title="复制"' in scrub.placed(at, VIEW, "code")
+    assert [expander.label for expander in at.expander][:1] == ["对应当前设置的 PyTorch 代码"]
     scrub.move(at, "size.input", 3)
     assert "一个窗口也放不下" in texts(notes(at, "warning"))
 
@@ -218,7 +223,10 @@ def test_the_shown_conv2d_code_prints_the_pages_output_size():
                             "size.dilation": "2"})  # fmt: skip
     side = int(output_metric(at).split(" × ")[0])
     assert side == nn.Conv2d(1, 1, 3, stride=3, padding=2, dilation=2)(torch.zeros(1, 1, 17, 17)).shape[-1] == 6
-    assert printed_shape(at.code[0].value) == (1, 1, side, side)
+    assert printed_shape(scrub.code_text(scrub.placed(at, VIEW, "code"))) == (1, 1, side, side)
+    (panel,) = [expander for expander in at.expander if expander.label == "PyTorch code for these settings"][:1]
+    assert [element.proto.id.endswith(f"-{VIEW}.place.code") for element in panel.get("bidi_component")] == [True]
+    assert len(at.code) == 1  # st.code is left to the stack tracer's code
 
 
 @pytest.mark.parametrize("preset", ["keras_mnist", "alexnet"])

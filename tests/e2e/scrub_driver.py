@@ -293,7 +293,10 @@ def fmap_expected(values: dict[str, int], network: str = "digits", class_index: 
     row, layers = example_frame(fmap_examples(network, class_index), values["example"], "layer")
     frames_only, _ = split_pictures({"parts": [row + layers]})
     says = re.sub(r"<[^>]+>", "", re.search(r'<p class="fmap-says">(.*?)</p>', row)[1])
-    return {"pictures": re.findall(r'data-picture-id="([0-9a-f]+)"', frames_only["parts"][0]), "says": html.unescape(says)}
+    return {
+        "pictures": re.findall(r'data-picture-id="([0-9a-f]+)"', frames_only["parts"][0]),
+        "says": html.unescape(says),
+    }
 
 
 def fmap_matches(seen: dict, network: str = "digits", class_index: int = 0) -> bool:
@@ -430,8 +433,9 @@ def ends_and_middle(page: Page, lesson: str, name: str) -> list[float]:
 
 
 def drag_through(
-    page: Page, lesson: str, name: str, positions: Sequence[float], url_text: Callable[[float], str] = str
-) -> dict:
+    page: Page, lesson: str, name: str, positions: Sequence[float], url_text: Callable[[float], str] = str,
+    also: Callable[[dict], None] | None = None,
+) -> dict:  # fmt: skip
     """Press slider ``name``'s thumb at ``positions[0]`` (its value now), move the pointer to each
     other position in turn, and release on the last.
 
@@ -439,7 +443,8 @@ def drag_through(
     engine's frame for it (``LESSONS[lesson].matches``); no script rerun while the pointer is held; on
     release, one rerun, the URL holds ``url_text(last value)`` under ``<prefix>.<name>`` and the
     server's new frames agree. ``positions`` must end away from where they start (the URL then holds
-    the setting). Returns what the view shows after the release.
+    the setting). ``also(seen)``, if given, checks more at every position and after the release (what
+    the view's places show: ``placed``). Returns what the view shows after the release.
     """
     key, prefix = LESSONS[lesson].key, LESSONS[lesson].prefix
     assert shown(page, key)["values"][name] == positions[0] != positions[-1]
@@ -451,13 +456,22 @@ def drag_through(
         seen = shown(page, key)
         assert seen["values"][name] == value
         assert matches_engine(seen, lesson), (seen, LESSONS[lesson].expected(seen["values"]))
+        if also:
+            also(seen)
     assert harness.runs(page) == runs  # no rerun while the pointer is held
     with harness.rerun(page):
         page.mouse.up()
     assert url_value(page, f"{prefix}.{name}") == url_text(positions[-1])
     seen = shown(page, key)
     assert seen["values"][name] == positions[-1] and matches_engine(seen, lesson)  # the server's frames agree
+    if also:
+        also(seen)
     return seen
+
+
+def placed(page: Page, key: str, name: str):
+    """The element where the view keyed ``key`` draws its place ``name`` (``pages/scrub_view.py``: place)."""
+    return page.locator(f".st-key-{key.replace('.', '-')}-place-{name} .scrub-place").first
 
 
 def press(page: Page, lesson: str, name: str, *keys: str) -> dict:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from cnnviz import codegen, i18n
+from cnnviz.arithmetic import SizeError
 from cnnviz.drawing.output_size_view import SIZE_SLIDERS
 from tests.e2e import harness
 from tests.e2e.scrub_driver import (
@@ -14,6 +16,7 @@ from tests.e2e.scrub_driver import (
     ends_and_middle,
     matches_engine,
     open_lesson,
+    placed,
     press,
     shown,
     thumb_x,
@@ -33,13 +36,48 @@ def test_dragging_each_slider_shows_the_engines_frame_at_every_position(tab, app
     drag_through(tab, "output_size", name, ends_and_middle(tab, "output_size", name))
 
 
+def code_for(values: dict[str, int]) -> str | None:
+    """The code the engine writes for the sliders' values (None when no window fits)."""
+    n, k, p, s, d = (values[name] for name in SIZE_SLIDERS)
+    try:
+        return codegen.conv2d((1, n, n), 1, k, s, p, d)
+    except SizeError:
+        return None
+
+
+def test_the_code_panel_follows_the_input_slider_under_the_pointer_and_copies_its_code(tab, app_server):
+    open_size(tab, app_server.url)
+    code_place = placed(tab, "size.scrub", "code")
+    runs = harness.runs(tab)
+
+    def code_follows(seen: dict) -> None:  # the code panel (collapsed: its text is there all the same)
+        code = code_for(seen["values"])
+        if code is None:
+            assert code_place.inner_text() == i18n.translate("size.code.no_output", "en")
+        else:
+            assert code_place.locator(".cnnviz-code code").text_content() == code
+
+    code_follows(shown(tab))
+    drag_through(tab, "output_size", "input", ends_and_middle(tab, "output_size", "input"), also=code_follows)
+    assert harness.runs(tab) == runs + 1  # the release alone
+    tab.get_by_text("PyTorch code for these settings").click()  # open the panel; hover the block: its copy button
+    tab.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_server.url)
+    block = code_place.locator(".cnnviz-code")
+    block.hover()
+    copy = block.locator("button.cnnviz-code-copy")
+    assert copy.count() == 1 and copy.is_visible() and copy.get_attribute("aria-label") == "Copy"
+    copy.click()
+    tab.wait_for_function("() => document.querySelector('.cnnviz-code-copy').dataset.state === 'copied'")
+    assert tab.evaluate("() => navigator.clipboard.readText()") == code_for(shown(tab)["values"])
+
+
 def test_keyboard_moves_the_view_and_a_release_updates_the_url_and_the_code(tab, app_server):
     open_size(tab, app_server.url)
     seen = press(tab, "output_size", "stride", "ArrowRight")  # stride 1 -> 2: (28 - 5) / 2 + 1 = 12
     stride = view(tab).locator('input[name="stride"]')
     assert seen["values"]["stride"] == 2 and seen["out"] == "12" and matches_engine(seen)
     assert "size.stride=2" in tab.url
-    code = tab.locator('[data-testid="stCode"]').first.text_content()
+    code = placed(tab, "size.scrub", "code").locator("code").text_content()
     assert "stride=2" in code
     assert stride.get_attribute("aria-valuetext") == "2"
     assert view(tab).locator("label[for]").first.inner_text() == "Input size n"
@@ -54,7 +92,7 @@ def test_keyboard_moves_the_view_and_a_release_updates_the_url_and_the_code(tab,
     with harness.rerun(tab):
         tab.mouse.up()
     assert "size.input=20" in tab.url and "size.stride=2" in tab.url
-    assert "torch.rand(1, 1, 20, 20)" in tab.locator('[data-testid="stCode"]').first.text_content()
+    assert "torch.rand(1, 1, 20, 20)" in placed(tab, "size.scrub", "code").locator("code").text_content()
 
 
 def test_a_shared_link_opens_the_view_on_its_settings(tab, app_server):

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 
 import {
-  changedSlots, findFrame, frameFor, gunzipJson, isPictureSet, keptSets, pictureFor, sameNames, sameValues, shownValue,
-  slidersReady, snap, valueText, valuesOnArrival,
+  canUseClipboard, changedSlots, findFrame, frameFor, gunzipJson, isPictureSet, isPlace, keptSets, keyClass, keyClassIn,
+  pictureFor, placeId, sameNames, sameValues, shownValue, slidersReady, slotPlaces, snap, valueText, valuesOnArrival,
 } from "../../cnnviz/frontend/scrub_logic.js";
 
 // Two sliders around a = 1, b = 4; b moves in steps of 2. Parts: "a=…,b=…" strings.
@@ -132,4 +132,34 @@ test("a picture set is told from a frame set, and a picture is found in whicheve
   assert.equal(pictureFor(sets.values(), "p1"), "data:1"); // any iterable of sets (a Map's values)
   assert.equal(pictureFor(sets, "p3"), null); // not arrived yet
   assert.equal(pictureFor([{}], "toString"), null); // an id is looked up as an own key only
+});
+
+test("a frame set's places say which slots are drawn outside the view", () => {
+  const layout = { class: "x", places: { code: [2], words: [3] } };
+  assert.deepEqual(slotPlaces(layout, 4), [null, null, "code", "words"]);
+  assert.deepEqual(slotPlaces({ class: "x" }, 2), [null, null]); // no places: every slot in the view
+  assert.deepEqual(slotPlaces(undefined, 1), [null]);
+  assert.deepEqual(slotPlaces({ places: { code: [5] } }, 2), [null, null]); // a slot the frames lack: ignored
+});
+
+test("a place payload is told from frame sets and picture sets", () => {
+  assert.ok(isPlace({ place: "code", view: "size.scrub" }));
+  assert.ok(!isPlace({ place: "code" }) && !isPlace({ pictures: {} }) && !isPlace(null));
+  assert.ok(!isPlace({ ...frameSet, place: "code", view: "size.scrub" })); // a frame set is a view, whatever else it holds
+});
+
+test("a widget key is found by the class Streamlit gives its element", () => {
+  assert.equal(keyClass("size.scrub"), "st-key-size-scrub");
+  assert.equal(keyClass("a b/c_d-e"), "st-key-a-b-c_d-e"); // as pages/ui.py writes it
+  assert.equal(keyClassIn(["stElementContainer", "element-container", "st-key-size-scrub"]), "st-key-size-scrub");
+  assert.equal(keyClassIn(["stElementContainer"]), "");
+  assert.equal(placeId("st-key-size-scrub", "code"), placeId(keyClass("size.scrub"), "code"));
+  assert.notEqual(placeId("st-key-size-scrub", "code"), placeId("st-key-size-scrub", "frameworks"));
+});
+
+test("the clipboard API is used on secure pages only; others copy through a text area", () => {
+  const clipboard = { writeText: async () => {} };
+  assert.equal(canUseClipboard({ clipboard }, true), true);
+  assert.equal(canUseClipboard({ clipboard }, false), false); // an http page
+  assert.equal(canUseClipboard({}, true), false);
 });
