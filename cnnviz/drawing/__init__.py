@@ -11,9 +11,13 @@ Shared by several lessons:
 - ``pictures``: feature maps as pictures (colours, tiles, overlays, kernels), PNG/WebP/JPEG bytes.
 - ``marks``: boxes drawn over a picture (a window, a pixel, a receptive field).
 - ``mathml``: a formula's LaTeX source as MathML, for views drawn outside Streamlit's KaTeX.
+- ``markup``: what a page would write with ``st.markdown`` or ``st.code``, as HTML for frames: the
+  catalogue's markdown (``markdown_html``), a coloured code block with a copy button (``code_html``),
+  columns side by side (``row_html``).
 - ``frames``: a "frame set" for a scrubbing view: every value of every slider, drawn ahead
   of time, deduplicated, in the shape ``cnnviz/frontend/scrub_view.js`` reads; its pictures
-  can travel apart (``split_pictures``), so a release does not send them again.
+  can travel apart (``split_pictures``), so a release does not send them again; some of its slots
+  can be drawn in places elsewhere on the page (``places``: the code panel).
 
 One lesson each (``*_view``: the lesson's scrubbing view, its frames; the others: its figures):
 
