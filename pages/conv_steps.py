@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnviz import codegen, convolution, grid_text, kernels
-from cnnviz.drawing import conv_steps_view, grids
-from cnnviz.drawing.conv_steps_view import STEPS_SLIDERS, cell_size, decimals_for
+from cnnviz import convolution, grid_text, kernels
+from cnnviz.drawing import conv_steps_view
+from cnnviz.drawing.conv_steps_view import STEPS_SLIDERS
 from pages import scrub_view, ui
 
 SOURCES = ["image", "random", "typed"]
@@ -16,6 +16,7 @@ DEFAULT_KERNEL = "sobel x"
 TYPED_KERNEL = "typed"
 MAX_GRID, MAX_PADDING, MAX_DILATION = (STEPS_SLIDERS[name][1] for name in ("size", "padding", "dilation"))
 PLAY_SECONDS = 1.0
+VIEW = "steps.scrub"  # the scrubbing view's widget key
 
 
 # --- controls ----------------------------------------------------------------------------------
@@ -126,55 +127,10 @@ def position_buttons(total: int) -> None:
 # --- panels ------------------------------------------------------------------------------------
 
 
-# The im2col grids (numbers, outlined cells, translated title), shared by every session: the
-# player and the output cell slider revisit the same steps.
-@st.cache_data(max_entries=512, show_spinner=False)
-def grid_html(
-    values: np.ndarray, title: str, highlight: tuple[tuple[int, int], ...] = (), decimals: int = 2,
-    signed: bool = True, cell_px: int = 44,
-) -> str:  # fmt: skip
-    """``grids.number_grid_html``, cached."""
-    return grids.number_grid_html(values, title, highlight=highlight, decimals=decimals, signed=signed,
-                                    cell_px=cell_px)  # fmt: skip
-
-
 @st.cache_data(max_entries=256, show_spinner=False)
 def steps_frames(numbers: conv_steps_view.StepsNumbers, values: tuple[tuple[str, int], ...], lang: str) -> bytes:
     """The scrubbing view's frames around ``values`` (name, value pairs), packed."""
     return scrub_view.pack(conv_steps_view.steps_frame_set(numbers, dict(values), lang))
-
-
-def im2col_view(kernel_row: np.ndarray, columns: np.ndarray, output: np.ndarray, position: int) -> ui.View:
-    """Falk's scheme: the columns on top, the kernel row to their left, the output row below them."""
-    size, count = columns.shape
-    # Never shrunk to fit: the matrix scrolls sideways (its container has overflow-x: auto).
-    decimals = decimals_for(columns)
-    cell = max(cell_size(columns, decimals, 700), cell_size(output.reshape(1, -1), 2, 700))
-    current = position - 1
-    kernel_side = cell_size(kernel_row, 2, 220)
-    columns_grid = grid_html(
-        columns,
-        ui.t("steps.columns", rows=size, cols=count),
-        tuple((r, current) for r in range(size)),
-        decimals=decimals,
-        signed=False,
-        cell_px=cell,
-    )
-    kernel_grid = grid_html(kernel_row, ui.t("steps.kernel_row", size=size), decimals=2, cell_px=kernel_side)
-    output_grid = grid_html(output.reshape(1, -1), ui.t("steps.output_row", cols=count), ((0, current),),
-                            decimals=2, cell_px=cell)  # fmt: skip
-    # Falk's scheme as a 2 x 2 table: the columns top right, the kernel row left of the output row.
-    return (
-        ui.View()
-        .heading(ui.t("steps.im2col"))
-        .caption(ui.t("steps.im2col_intro"))
-        .html(
-            '<div style="display:grid;grid-template-columns:max-content max-content;gap:8px 24px;align-items:end;'
-            'max-width:100%;overflow-x:auto">'
-            f"<div></div><div>{columns_grid}</div><div>{kernel_grid}</div><div>{output_grid}</div></div>"
-        )
-        .caption(ui.t("steps.im2col_note", index=position))
-    )
 
 
 def offer_nearest(grid: np.ndarray, kernel: np.ndarray, settings: dict) -> None:
@@ -205,15 +161,17 @@ def released(
     numbers: conv_steps_view.StepsNumbers, kernel: np.ndarray, others: dict, flip: bool, sized: bool
 ) -> None:  # fmt: skip
     """What the scrubbing view's sliders change: a release (or a step) reruns only this, not the row of
-    settings above (fewer elements for the browser to redraw: ``bench/RESULTS.md``): the code and the
-    im2col panel, then the view. ``sized``: the view has a grid size slider (a typed grid has not)."""
+    settings above (fewer elements for the browser to redraw: ``bench/RESULTS.md``): the URL, the buttons
+    under the view, then the view. The code and the im2col panel are parts of the view's frames, drawn in
+    places (``conv_steps_view.PLACES``): they follow the pointer, and a release redraws neither.
+    ``sized``: the view has a grid size slider (a typed grid has not)."""
     geometry = scrub_view.values_from_url("steps", STEPS_SLIDERS)
     if not sized:
         geometry.pop("size")
     grid = numbers.grid(geometry.get("size"))
     settings = {name: geometry[name] for name in ("stride", "padding", "dilation")} | others
     try:
-        kernel_row, columns, output = convolution.conv_as_matmul(grid, kernel, **settings, flip=flip)
+        output = convolution.conv_as_matmul(grid, kernel, **settings, flip=flip)[2]
     except ValueError:
         output = None
     playing = bool(st.session_state.get("steps.play"))
@@ -229,13 +187,12 @@ def released(
             offer_nearest(grid, kernel, settings)
         else:
             position_buttons(output.size)
-            ui.code_panel(codegen.conv2d_on_grid(grid, kernel, **settings, flip=flip))
-    if output is not None:
-        with ui.panel("steps.im2col"):
-            im2col_view(kernel_row, columns, output, position).draw()
+        ui.view_code_panel(VIEW)  # part of the view's frames (conv_steps_view.PLACES): it follows the drag
+    with ui.panel("steps.im2col"):
+        scrub_view.place(VIEW, "im2col")  # empty when there is no output
     with view_slot, ui.panel("steps.window"):
         values = (*geometry.items(), ("position", position))
-        scrub_view.scrub_view("steps.scrub", "steps", [*geometry, "position"], steps_frames(numbers, values, ui.lang()))
+        scrub_view.scrub_view(VIEW, "steps", [*geometry, "position"], steps_frames(numbers, values, ui.lang()))
 
 
 def timed_fragment() -> bool:

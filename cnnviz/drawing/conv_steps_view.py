@@ -10,6 +10,13 @@ each would be ~10 MB. So a frame's grids are drawn once per geometry (shared par
 what marks the current cell (taps outlined, cells not yet computed blanked) is a small
 ``<style>`` part per cell (``marks``). ``steps_frame_set`` draws the frames
 (``cnnviz.drawing.frames``) that ``cnnviz/frontend/scrub_view.js`` swaps.
+
+Two panels below the view depend on the sliders alone, so they are slots of the frames drawn in
+places (``PLACES``): the PyTorch code for the geometry (``codegen.conv2d_on_grid``), and the same
+convolution as one matrix product (im2col: the windows as columns, the kernel row, the output row),
+whose grids are drawn once per geometry too; the current column is outlined by a ``<style>`` per
+cell (``im2col_marks``). The page mounts ``scrub_view.place("steps.scrub", "code")`` in its code
+panel and ``"im2col"`` below the view, and they follow the pointer.
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz import convolution, i18n
+from cnnviz import codegen, convolution, i18n
 from cnnviz.drawing import grids
 from cnnviz.drawing.frames import Slider, frame_sets
+from cnnviz.drawing.markup import code_html, markdown_html
 
 #: The geometry sliders: name -> (low, high, default); URL keys ``steps.<name>``.
 STEPS_SLIDERS: dict[str, tuple[int, int, int]] = {
@@ -40,6 +48,10 @@ MIN_CELL = 36
 #: The view's class; the marks' selectors start with it.
 VIEW_CLASS = "steps-frame"
 AMBER = "#f59e0b"
+#: The frames' slots drawn in places, not in the view: place name -> slots (``frames``, "places").
+PLACES: dict[str, list[int]] = {"code": [5], "im2col": [6, 7]}
+#: The im2col panel's class (its marks' selectors start with it).
+IM2COL_CLASS = "steps-im2col"
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,43 @@ def marks(taps: list[tuple[int, int]], cell: tuple[int, int]) -> str:
     )
 
 
+def im2col_marks(position: int, lang: str) -> str:
+    """A ``<style>`` outlining column ``position`` (1-based) of the im2col columns and its output
+    row's cell, then the sentence that says so."""
+    columns = f".{IM2COL_CLASS} .steps-columns tbody>tr>td:nth-child({position})"
+    cell = f".{IM2COL_CLASS} .steps-outrow tbody>tr>td:nth-child({position})"
+    note = markdown_html(i18n.translate("steps.im2col_note", lang, index=position))
+    return (
+        f'<style>{columns},{cell}{{box-shadow:inset 0 0 0 3px {AMBER}}}</style><div class="cnnviz-caption">{note}</div>'
+    )
+
+
+def im2col_html(kernel_row: np.ndarray, columns: np.ndarray, output: np.ndarray, lang: str) -> str:
+    """Falk's scheme: the columns on top, the kernel row to their left, the output row below them
+    (no cell outlined: ``im2col_marks`` outlines the current one)."""
+    size, count = columns.shape
+    # Never shrunk to fit: the matrix scrolls sideways (its container has overflow-x: auto).
+    decimals = decimals_for(columns)
+    cell = max(cell_size(columns, decimals, 700), cell_size(output.reshape(1, -1), 2, 700))
+    kernel_side = cell_size(kernel_row, 2, 220)
+    columns_title = i18n.translate("steps.columns", lang, rows=size, cols=count)
+    columns_grid = grids.number_grid_html(columns, columns_title, decimals=decimals, signed=False, cell_px=cell)
+    kernel_title = i18n.translate("steps.kernel_row", lang, size=size)
+    kernel_grid = grids.number_grid_html(kernel_row, kernel_title, decimals=2, cell_px=kernel_side)
+    output_title = i18n.translate("steps.output_row", lang, cols=count)
+    output_grid = grids.number_grid_html(output.reshape(1, -1), output_title, decimals=2, cell_px=cell)
+    heading = f"<h3>{html.escape(i18n.translate('steps.im2col', lang))}</h3>"
+    intro = f'<div class="cnnviz-caption">{markdown_html(i18n.translate("steps.im2col_intro", lang))}</div>'
+    # Falk's scheme as a 2 x 2 table: the columns top right, the kernel row left of the output row.
+    scheme = (
+        '<div style="display:grid;grid-template-columns:max-content max-content;gap:8px 24px;align-items:end;'
+        'max-width:100%;overflow-x:auto">'
+        f'<div></div><div class="steps-columns">{columns_grid}</div><div>{kernel_grid}</div>'
+        f'<div class="steps-outrow">{output_grid}</div></div>'
+    )
+    return f'<div class="{IM2COL_CLASS}">{heading}{intro}{scheme}</div>'
+
+
 @functools.lru_cache(maxsize=256)
 def _grid(rows: tuple[tuple[float, ...], ...], title: str, shaded_border: int, decimals: int, signed: bool,
           room: int) -> str:  # fmt: skip
@@ -133,6 +182,8 @@ class _Geometry:
     output_part: str
     caption: str
     refusal: str  # why there is no output ("" when there is)
+    code: str  # the code panel's part: the PyTorch code, or why there is none
+    im2col: str  # the im2col panel's part, without its marks ("" when there is no output)
 
 
 @functools.lru_cache(maxsize=128)
@@ -145,12 +196,16 @@ def _geometry(numbers: StepsNumbers, geometry: tuple[int, int, int, int], lang: 
         padded = grid
     settings = {"stride": stride, "padding": padding, "dilation": dilation, "padding_mode": numbers.padding_mode}
     try:
-        *_, output = convolution.conv_as_matmul(grid, kernel, **settings, flip=numbers.flip)
+        kernel_row, columns, output = convolution.conv_as_matmul(grid, kernel, **settings, flip=numbers.flip)
     except ValueError as error:
         said = i18n.explain(error, lang) or str(error)
         note = f"<strong>{html.escape(i18n.translate('steps.no_output', lang))}</strong> {html.escape(said)}"
         plain = _grid(_rows(padded), i18n.translate("steps.input_plain", lang), 0, decimals_for(padded), False, 300)
-        return _Geometry(grid, None, plain, "", "", f'<div class="cnnviz-note warning"><p>{note}</p></div>')
+        no_code = f'<div class="cnnviz-note info">{markdown_html(i18n.translate("steps.code.no_output", lang))}</div>'
+        return _Geometry(
+            grid, None, plain, "", "", f'<div class="cnnviz-note warning"><p>{note}</p></div>', no_code, ""
+        )
+    code = codegen.conv2d_on_grid(grid, kernel, stride, padding, dilation, numbers.padding_mode, numbers.flip)
     title = i18n.translate("steps.input" if padding else "steps.input_plain", lang)
     input_part = _grid(_rows(padded), title, padding, decimals_for(padded), False, 300)
     out_title = i18n.translate("steps.output", lang, height=output.shape[0], width=output.shape[1])
@@ -158,11 +213,14 @@ def _geometry(numbers: StepsNumbers, geometry: tuple[int, int, int, int], lang: 
     caption = i18n.translate("steps.path", lang, stride=stride, dilation=dilation)
     caption = f'<div class="cnnviz-caption"><p>{html.escape(caption)}</p></div>'
     return _Geometry(grid, output, f'<div class="steps-input">{input_part}</div>',
-                     f'<div class="steps-output">{output_part}</div>', caption, "")  # fmt: skip
+                     f'<div class="steps-output">{output_part}</div>', caption, "",
+                     code_html(code, i18n.translate("ui.copy", lang)),
+                     im2col_html(kernel_row, columns, output, lang))  # fmt: skip
 
 
 def steps_frame(numbers: StepsNumbers, settings: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -> tuple:
-    """The view for one setting: (the sum, the input, the kernel and products, the output, the marks).
+    """The view for one setting: (the sum, the input, the kernel and products, the output, the marks,
+    and in places: the code, the im2col grids, their marks).
 
     Args:
         numbers: the grids, kernel, padding mode and flip.
@@ -179,7 +237,7 @@ def steps_frame(numbers: StepsNumbers, settings: Mapping[str, int], lang: str = 
 def _steps_frame(numbers: StepsNumbers, geometry: tuple[int, ...], position: int, lang: str) -> tuple[str, ...]:
     drawn = _geometry(numbers, geometry, lang)
     if drawn.output is None:
-        return drawn.refusal, drawn.input_part, "", "", ""
+        return drawn.refusal, drawn.input_part, "", "", "", drawn.code, "", ""
     _, stride, padding, dilation = geometry
     out_w = drawn.output.shape[1]
     position = min(max(position, 1), drawn.output.size)
@@ -194,7 +252,7 @@ def _steps_frame(numbers: StepsNumbers, geometry: tuple[int, ...], position: int
                                         cell_px=kernel_px)  # fmt: skip
     taps = [(int(r), int(c)) for r in step.tap_rows for c in step.tap_cols]
     return (sum_html(step, cell), drawn.input_part, weights + products, drawn.output_part,
-            marks(taps, (row, col)) + drawn.caption)  # fmt: skip
+            marks(taps, (row, col)) + drawn.caption, drawn.code, drawn.im2col, im2col_marks(position, lang))  # fmt: skip
 
 
 def output_cells(numbers: StepsNumbers, settings: Mapping[str, int]) -> int:
@@ -215,4 +273,5 @@ def steps_frame_set(numbers: StepsNumbers, values: Mapping[str, int], lang: str 
     sliders = [Slider(name, i18n.translate(LABELS[name], lang), low, high, min(values[name], high))
                for name, (low, high) in ranges.items()]  # fmt: skip
     draw = lambda settings: steps_frame(numbers, settings, lang)  # noqa: E731
-    return frame_sets(sliders, draw, {"class": VIEW_CLASS, "inline": [1, 2, 3]})  # the three grids side by side
+    layout = {"class": VIEW_CLASS, "inline": [1, 2, 3]}  # the three grids side by side
+    return frame_sets(sliders, draw, layout, places=PLACES)

@@ -52,8 +52,13 @@ def shown_sum(at) -> tuple[list[tuple[float, float]], float]:
     return pairs, float(result.strip("*"))
 
 
+def im2col(at) -> str:
+    """The im2col panel: part of the view's frames, drawn in the place "im2col" (its grids, then its marks)."""
+    return scrub.placed(at, VIEW, "im2col")
+
+
 def figure(at, title_start: str) -> Grid:
-    for grid in read_grids(scrub.shown(at, VIEW)) + page_grids(at):
+    for grid in read_grids(scrub.shown(at, VIEW)) + read_grids(im2col(at)) + page_grids(at):
         if grid.title.startswith(title_start):
             return grid
     raise AssertionError(f"no grid titled {title_start!r}")
@@ -112,6 +117,11 @@ def test_the_output_fills_in_up_to_the_current_cell():
     output_row = values(figure(at, "Output row 1 × 36"))
     assert output_row[0, 7] == result
     assert np.allclose(output_row.reshape(6, 6).ravel()[:8], output.ravel()[:8])
+    # ... column 8 outlined in amber, and said.
+    outlined = re.findall(r"\.steps-(columns|outrow) tbody>tr>td:nth-child\((\d+)\)", im2col(at))
+    assert outlined == [("columns", "8"), ("outrow", "8")]
+    assert "Output cell 8 = the kernel row times column 8 (amber)" in im2col(at)
+    assert not page_grids(at)  # drawn once, in the place
 
 
 def test_next_and_previous_buttons_step_and_wrap():
@@ -121,6 +131,7 @@ def test_next_and_previous_buttons_step_and_wrap():
     at.button(key="steps.previous").click().run()
     at.button(key="steps.previous").click().run()
     assert step_line(at).startswith("**Output cell 36 of 36 (row 6, column 6)**")
+    assert "Output cell 36 = the kernel row times column 36" in im2col(at)
 
 
 def test_play_advances_one_cell_per_run():
@@ -190,6 +201,8 @@ def test_impossible_setting_warns_and_a_suggestion_fixes_it():
     warning = notes(at, "warning")[0]
     assert "No output with these settings." in warning and "spans 7 pixels" in warning
     assert [b.label for b in at.button if b.key.startswith("steps.use_")] == ["Padding = 2", "Dilation = 1"]
+    assert "there is no code to run" in scrub.placed(at, VIEW, "code")
+    assert im2col(at) == ""  # no output, no matrix product
     at.button(key="steps.use_padding").click().run()
     assert not notes(at, "warning")
     assert step_line(at).startswith("**Output cell 1 of 4 ")
@@ -212,6 +225,9 @@ def test_chinese():
     assert not at.exception
     assert at.title[0].value == "逐步卷积"
     assert step_line(at).startswith("**第 1 个输出单元,共 36 个")
+    assert "第 1 个输出单元 = 卷积核行向量乘以第 1 列" in im2col(at)
+    assert 'title="复制"' in scrub.placed(at, VIEW, "code")
+    assert [expander.label for expander in at.expander] == ["对应当前设置的 PyTorch 代码"]
 
 
 @pytest.mark.parametrize(
@@ -225,7 +241,10 @@ def test_chinese():
 )  # fmt: skip
 def test_the_shown_code_reproduces_the_output_numbers(link):
     at = open_page(PAGE, **link)
-    code = at.code[0].value
+    code = scrub.code_text(scrub.placed(at, VIEW, "code"))  # part of the view's frames: it follows the sliders
+    (panel,) = [expander for expander in at.expander if expander.label == "PyTorch code for these settings"]
+    assert [element.proto.id.endswith(f"-{VIEW}.place.code") for element in panel.get("bidi_component")] == [True]
+    assert not at.code  # drawn once, in the place
     assert ("padding_mode='circular'" in code) == ("steps.padding_mode" in link)
     assert ("kernel.flip(0, 1)" in code) == ("steps.flip" in link)
     namespace = {}
