@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import codegen, conv_pixel, convolution, images, kernels
+from cnnviz import convolution, images, kernels
 from cnnviz.drawing import convolution_view, grids
-from cnnviz.drawing.convolution_view import CONV_SLIDERS, ConvSetup
+from cnnviz.drawing.convolution_view import CONV_SLIDERS, ConvSetup, Script
 from pages import scrub_view, ui
 from pages.click_view import clicked
 
@@ -22,19 +22,15 @@ VIEW_KEY = "conv.scrub"
 
 @st.cache_data(max_entries=12, show_spinner=False)  # 0.1-4 MB each (bench/conv_frames.py)
 def frames(_setup: ConvSetup, context: str, values: tuple[tuple[str, float], ...], pressed: str | None,
-           clicked_pixel: tuple[int, int, int] | None, lang: str) -> bytes:  # fmt: skip
+           clicked_pixel: tuple[int, int, int] | None, lang: str, _script: Script) -> bytes:  # fmt: skip
     """The scrubbing view's frames, packed: the base frame, and the pressed slider's frames if one was.
 
     ``context`` (``convolution_view.frames_context``: the photo's digest, the kernel, the modes,
-    the click, the language) stands for ``_setup``, which is not hashed: a large photo's pixels
-    would be hashed on every run.
+    the click, the language, where the code loads the photo from) stands for ``_setup`` and
+    ``_script``, which are not hashed: a large photo's pixels would be hashed on every run.
     """
-    frame_set = convolution_view.conv_frame_set(_setup, dict(values), clicked_pixel, lang, pressed)
+    frame_set = convolution_view.conv_frame_set(_setup, dict(values), clicked_pixel, lang, pressed, _script)
     return scrub_view.pack(frame_set)
-
-
-def fmt(value: float) -> str:
-    return f"{value:.3g}".replace("-", "−")
 
 
 # --- the kernel ------------------------------------------------------------------------------
@@ -139,17 +135,18 @@ def mode_controls() -> tuple[str, str]:
     return channel_mode, padding_mode
 
 
-def output_view(setup: ConvSetup, values: dict) -> None:
+def output_view(setup: ConvSetup, values: dict, script: Script) -> None:
     """The scrubbing view: stride, padding, dilation and bias over the input and the output pictures.
 
     While a slider is dragged, the browser swaps the frames ``cnnviz/drawing/convolution_view.py``
     drew (asked for when the slider is pressed: they are pictures); a release stores the setting
     in ``st.session_state["conv.<name>"]`` and the URL; a click on the output stores the pixel.
+    The frames hold the code and the pixel clicked's arithmetic too, drawn in places (``lesson``).
     """
     pixel = clicked(PIXEL_KEY, 3)
-    context = convolution_view.frames_context(setup, pixel, ui.lang())
+    context = convolution_view.frames_context(setup, pixel, ui.lang(), script)
     pressed = scrub_view.pressed(VIEW_KEY)
-    packed = frames(setup, context, tuple(values.items()), pressed, pixel, ui.lang())
+    packed = frames(setup, context, tuple(values.items()), pressed, pixel, ui.lang(), script)
     scrub_view.scrub_view(VIEW_KEY, "conv", list(CONV_SLIDERS), packed, clicks=PIXEL_KEY)
     scrub_view.values_to_url("conv", CONV_SLIDERS, values)
 
@@ -165,68 +162,15 @@ def nearest_settings(image: images.LoadedImage, setup: ConvSetup, values: dict) 
     )  # fmt: skip
 
 
-def clicked_step(setup: ConvSetup, values: dict) -> conv_pixel.PixelArithmetic | None:
-    """The arithmetic behind the output pixel clicked (the centre until one is); None without output."""
-    if setup.kernel is None:
-        return None
-    try:
-        output = convolution_view.convolved(setup, values)  # drawn for the view already: cached
-    except ValueError:
-        return None
-    return convolution_view.clicked_pixel(setup, values, output.shape, clicked(PIXEL_KEY, 3))
-
-
-def grids_row(*grids: str) -> ui.View:
-    """Number grids side by side, "×" and "=" between them."""
-    views, widths = [], []
-    for index, grid in enumerate(grids):
-        if index:
-            views.append(ui.View().html(f'<div class="cnnviz-operator">{"×" if index == 1 else "="}</div>'))
-            widths.append(0.3)
-        views.append(ui.View().html(grid))
-        widths.append(3)
-    return ui.View().row(*views, widths=tuple(widths))
-
-
-def pixel_view(step: conv_pixel.PixelArithmetic, flip: bool) -> ui.View:
-    """The window the output pixel clicked came from, times the kernel, and the products' sum."""
-    view = ui.View().heading(ui.t("conv.pixel_heading", row=step.row, col=step.col))
-    view.caption(ui.t("conv.pixel_help"))
-    cell = 44 if step.kernel.shape[1] <= 4 else 34
-    kernel_grid = grids.number_grid_html(
-        step.kernel, ui.t("conv.kernel_flipped" if flip else "conv.kernel"), decimals=3, cell_px=cell
-    )
-    sums = step.products.sum(axis=(1, 2))
-    for window, products, name, total in zip(step.windows, step.products, step.channels, sums, strict=True):
-        channel = ui.t(f"conv.pixel_channel.{name}")
-        window_grid = grids.number_grid_html(window, ui.t("conv.pixel_window", channel=channel),
-                                               shaded=step.in_padding, decimals=3, signed=False, cell_px=cell)  # fmt: skip
-        product_grid = grids.number_grid_html(
-            products, ui.t("conv.pixel_products", total=fmt(total)), decimals=3, cell_px=cell
-        )
-        view.text(grids_row(window_grid, kernel_grid, product_grid).markdown())
-    index = r"c,i,j" if len(sums) > 1 else r"i,j"
-    terms = " + ".join(f"({total:.4f})" if total < 0 else f"{total:.4f}" for total in sums)
-    bias = f"({step.bias:g})" if step.bias < 0 else f"{step.bias:g}"
-    view.formula(rf"\sum_{{{index}}} x\,w + b = {terms} + {bias} = \mathbf{{{step.value:.4f}}}")
-    notes = ["conv.pixel_sum_note", "conv.pixel_padding_note" if step.in_padding.any() else None]
-    value = f"{step.value:.4f}".replace("-", "−")
-    return view.caption(" ".join(ui.t(key, value=value) for key in notes if key))
-
-
-def code(image: images.LoadedImage, setup: ConvSetup, values: dict) -> str:
-    """The PyTorch lines that load this image as the page does and convolve it with these settings."""
+def script(image: images.LoadedImage) -> Script:
+    """Where the shown code loads the photo from, as the page got it (a sample, an upload; shrunk or not)."""
     if image.name:
         path, source = f"assets/samples/{image.name}", ui.t("conv.code_sample")
     else:
         upload = st.session_state.get("upload")
         path, source = getattr(upload, "name", None) or "my_image.png", ui.t("conv.code_upload")
     shrunk = max(image.original_size) > max(image.pixels.shape[:2])
-    geometry = {name: values[name] for name in ("stride", "padding", "dilation")}
-    return codegen.conv2d_on_image(
-        path, source, setup.weights, setup.channel_mode, **geometry, padding_mode=setup.padding_mode,
-        flip=setup.flip, bias=values["bias"], working_side=images.WORKING_SIDE if shrunk else None,
-    )  # fmt: skip
+    return Script(path, source, images.WORKING_SIDE if shrunk else None)
 
 
 @st.fragment
@@ -234,28 +178,25 @@ def lesson() -> None:
     """Everything below the title; a widget change reruns only this.
 
     The pictures, the output's size, range and legend and the size formula are one scrubbing
-    view (``output_view``); the kernel, the channel and padding modes stay Streamlit widgets.
+    view (``output_view``); the kernel, the channel and padding modes stay Streamlit widgets. The
+    code and the arithmetic of the pixel clicked are parts of the view's frames, drawn in places
+    (``convolution_view.PLACES``): they follow the sliders, and a release redraws neither.
     """
     image = ui.current_image()
     kernel_column, result_column = st.columns([1.3, 3], gap="medium")  # 1.3: its labels fit at 1024 px
     with kernel_column:
         kernel, flip = kernel_controls()
-    step = None
     with result_column:
         channel_mode, padding_mode = mode_controls()
         values = scrub_view.values_from_url("conv", CONV_SLIDERS)
         setup = ConvSetup.of(image.pixels, kernel, channel_mode, padding_mode, flip)
         with ui.panel("conv.output"):
-            output_view(setup, values)
+            output_view(setup, values, script(image))
             ui.setting_buttons(nearest_settings(image, setup, values), "conv")  # none when the settings work
-        with ui.panel("conv.pixel"):
-            step = clicked_step(setup, values)
-        if step is not None:
-            with ui.panel("conv.code"):
-                ui.code_panel(code(image, setup, values))
-    if step is not None:
-        with ui.panel("conv.pixel"):
-            pixel_view(step, flip).draw()
+        with ui.panel("conv.code"):
+            ui.view_code_panel(VIEW_KEY)
+    with ui.panel("conv.pixel"):
+        scrub_view.place(VIEW_KEY, "pixel")  # empty when there is no output
 
 
 st.title(ui.t("conv.title"))

@@ -17,6 +17,14 @@ photo's digest). The output is drawn at display size: shrunk there (an area aver
 geometry, then biased and coloured, so the 41 bias frames share one convolution and one
 shrinking (``convolution.add_bias`` on the shrunk map; the range is the full output's), and a
 1024-pixel photo costs a frame what a 480-pixel one does (``bench/conv_frames.py``).
+
+Two panels below the view depend on the sliders (and on what the frames depend on already), so
+they are slots of the frames drawn in places (``PLACES``): the PyTorch code that loads the photo
+and convolves it with these settings (``codegen.conv2d_on_image``; where it loads the photo from,
+``Script``, is part of the frames' context), and the arithmetic of the output pixel clicked (its
+windows, the kernel, the products, the sum with the bias). The page mounts
+``scrub_view.place("conv.scrub", "code")`` in its code panel and ``"pixel"`` below the columns;
+every frame of a pressed slider holds them, so they follow the pointer as the pictures do.
 """
 
 from __future__ import annotations
@@ -31,11 +39,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnviz import conv_pixel, convolution, i18n
+from cnnviz import codegen, conv_pixel, convolution, i18n
 from cnnviz.drawing import grids
 from cnnviz.drawing.frames import Slider, frame_sets
 from cnnviz.drawing.marks import Box, clickable_picture_html, marks_svg, window_boxes
-from cnnviz.drawing.markup import markdown_html, markdown_inline
+from cnnviz.drawing.markup import code_html, markdown_html, markdown_inline
 from cnnviz.drawing.mathml import formula_mathml
 from cnnviz.drawing.pictures import DISPLAY_SIDE, display_picture, picture_html
 
@@ -48,7 +56,9 @@ CONV_SLIDERS: dict[str, tuple[float, float, float, float]] = {
 }
 #: The frame's slots, in order (``cnnviz/frontend/scrub_view.css`` places them by index under ``VIEW_CLASS``).
 SLOTS = ("input_heading", "output_heading", "input_picture", "input_marks", "output", "input_notes", "legend",
-         "maps", "formula")  # fmt: skip
+         "maps", "formula", "code", "pixel")  # fmt: skip
+#: The frames' slots drawn in places, not in the view: place name -> slots (``frames``, "places").
+PLACES: dict[str, list[int]] = {"code": [SLOTS.index("code")], "pixel": [SLOTS.index("pixel")]}
 VIEW_CLASS = "conv-scrub"
 #: Where the output has no pixel on the canvas it shares with the input.
 CANVAS_GREY = 235
@@ -96,6 +106,16 @@ class ConvSetup:
     def weights(self) -> np.ndarray:
         """The kernel as an array, (kh, kw) float64."""
         return np.array(self.kernel, np.float64)
+
+
+@dataclass(frozen=True)
+class Script:
+    """Where the shown code loads the photo from: its path, a comment on it (in the interface language),
+    and the side the page shrank it to (``images.WORKING_SIDE``), or None when it was not shrunk."""
+
+    path: str = "my_image.png"
+    source: str = ""
+    working_side: int | None = None
 
 
 @dataclass(frozen=True)
@@ -316,23 +336,79 @@ def _outputs(output: ConvOutput, step: conv_pixel.PixelArithmetic, lang: str) ->
     return f'<div class="click-view">{"".join(shown)}</div>'
 
 
+def code_part(setup: ConvSetup, settings: Mapping[str, float], script: Script, lang: str) -> str:
+    """The PyTorch code that loads the photo as the page does and convolves it with these settings."""
+    geometry = {name: int(settings[name]) for name in ("stride", "padding", "dilation")}
+    code = codegen.conv2d_on_image(
+        script.path, script.source, setup.weights, setup.channel_mode, **geometry, padding_mode=setup.padding_mode,
+        flip=setup.flip, bias=float(settings["bias"]), working_side=script.working_side,
+    )  # fmt: skip
+    return code_html(code, i18n.translate("ui.copy", lang))
+
+
+def _sum_text(value: float) -> str:
+    return f"{value:.3g}".replace("-", "−")
+
+
+def _grids_row(*cells: str) -> str:
+    """Number grids side by side, "×" and "=" between them (``ui.View.row``'s markup, widths 3 : 0.3)."""
+    shown, widths = [], []
+    for index, cell in enumerate(cells):
+        if index:
+            shown.append(f'<div class="cnnviz-operator">{"×" if index == 1 else "="}</div>')
+            widths.append("0.3")
+        shown.append(cell)
+        widths.append("3")
+    columns = " ".join(f"minmax(0,{width}fr)" for width in widths)
+    inner = "".join(f'<div class="cnnviz-cell">{cell}</div>' for cell in shown)
+    return f'<div class="cnnviz-row" style="grid-template-columns:{columns}">{inner}</div>'
+
+
+def pixel_part(step: conv_pixel.PixelArithmetic, flip: bool, lang: str) -> str:
+    """The window the output pixel clicked came from, times the kernel, and the products' sum with the bias."""
+    heading = f"<h3>{html.escape(i18n.translate('conv.pixel_heading', lang, row=step.row, col=step.col))}</h3>"
+    parts = [heading, f'<div class="cnnviz-caption">{markdown_html(i18n.translate("conv.pixel_help", lang))}</div>']
+    cell = 44 if step.kernel.shape[1] <= 4 else 34
+    kernel_title = i18n.translate("conv.kernel_flipped" if flip else "conv.kernel", lang)
+    kernel_grid = grids.number_grid_html(step.kernel, kernel_title, decimals=3, cell_px=cell)
+    sums = step.products.sum(axis=(1, 2))
+    for window, products, name, total in zip(step.windows, step.products, step.channels, sums, strict=True):
+        channel = i18n.translate(f"conv.pixel_channel.{name}", lang)
+        window_grid = grids.number_grid_html(window, i18n.translate("conv.pixel_window", lang, channel=channel),
+                                             shaded=step.in_padding, decimals=3, signed=False, cell_px=cell)  # fmt: skip
+        product_title = i18n.translate("conv.pixel_products", lang, total=_sum_text(total))
+        product_grid = grids.number_grid_html(products, product_title, decimals=3, cell_px=cell)
+        parts.append(_grids_row(window_grid, kernel_grid, product_grid))
+    index = r"c,i,j" if len(sums) > 1 else r"i,j"
+    terms = " + ".join(f"({total:.4f})" if total < 0 else f"{total:.4f}" for total in sums)
+    bias = f"({step.bias:g})" if step.bias < 0 else f"{step.bias:g}"
+    latex = rf"\sum_{{{index}}} x\,w + b = {terms} + {bias} = \mathbf{{{step.value:.4f}}}"
+    parts.append(f'<div class="scrub-formula">{formula_mathml(latex)}</div>')
+    notes = ["conv.pixel_sum_note", "conv.pixel_padding_note" if step.in_padding.any() else None]
+    value = f"{step.value:.4f}".replace("-", "−")
+    said = " ".join(i18n.translate(key, lang, value=value) for key in notes if key)
+    parts.append(f'<div class="cnnviz-caption">{markdown_html(said)}</div>')
+    return f'<div class="conv-pixel">{"".join(parts)}</div>'
+
+
 def conv_frame(setup: ConvSetup, settings: Mapping[str, float], clicked: Clicked = None,
-               lang: str = i18n.DEFAULT_LANGUAGE) -> tuple[str, ...]:  # fmt: skip
-    """The view for one setting: one HTML text per slot of ``SLOTS``.
+               lang: str = i18n.DEFAULT_LANGUAGE, script: Script = Script()) -> tuple[str, ...]:  # fmt: skip
+    """The view for one setting: one HTML text per slot of ``SLOTS`` (the last two drawn in places).
 
     Args:
         setup: the photo, the kernel (None: the typed kernel is not usable), the other settings.
         settings: {"stride", "padding", "dilation", "bias"} (see ``CONV_SLIDERS``).
         clicked: the output pixel clicked (see ``Clicked``).
         lang: the interface language.
+        script: where the code loads the photo from.
     """
     geometry = (int(settings["stride"]), int(settings["padding"]), int(settings["dilation"]))
-    return _frame(setup, *geometry, bias_key(settings["bias"]), clicked, lang)
+    return _frame(setup, *geometry, bias_key(settings["bias"]), clicked, lang, script)
 
 
 @functools.lru_cache(maxsize=128)  # 15-130 kB each (~3 sliders' sets); a second student draws nothing
 def _frame(setup: ConvSetup, stride: int, padding: int, dilation: int, bias: float, clicked: Clicked,
-           lang: str) -> tuple[str, ...]:  # fmt: skip
+           lang: str, script: Script = Script()) -> tuple[str, ...]:  # fmt: skip
     settings = {"stride": stride, "padding": padding, "dilation": dilation, "bias": bias}
     height, width = setup.photo.pixels.shape[:2]
     channels = 1 if setup.channel_mode == "gray" else 3
@@ -350,6 +426,7 @@ def _frame(setup: ConvSetup, stride: int, padding: int, dilation: int, bias: flo
             said = i18n.explain(error, lang) or str(error)
             slots["output"] = _note(f"**{i18n.translate('conv.no_output', lang)}** {said}", "warning")
     if output is None:  # the image as the channels see it, without padding
+        slots["code"] = _note(i18n.translate("conv.code.no_output", lang), "info")
         slots["output_heading"] = _line(f"**{i18n.translate('conv.output', lang)}**")
         slots["input_picture"] = _input_part(setup.photo, setup.channel_mode, 0, "zeros", alt)
         slots["input_notes"] = _caption(i18n.translate("conv.input_note_plain", lang))
@@ -372,23 +449,29 @@ def _frame(setup: ConvSetup, stride: int, padding: int, dilation: int, bias: flo
     title = _line(f"**{i18n.translate('conv.formula', lang)}**")
     formula = f'<div class="scrub-formula">{formula_mathml(latex)}</div>'
     slots["formula"] = title + formula + _caption(i18n.translate("conv.formula_legend", lang))
+    slots["code"] = code_part(setup, settings, script, lang)
+    slots["pixel"] = pixel_part(step, setup.flip, lang)
     return tuple(slots.values())
 
 
-def frames_context(setup: ConvSetup, clicked: Clicked, lang: str) -> str:
-    """What the frames depend on besides the sliders, as a short digest (a new photo, kernel, click or language)."""
-    return hashlib.blake2b(repr((setup, clicked, lang)).encode(), digest_size=8).hexdigest()
+def frames_context(setup: ConvSetup, clicked: Clicked, lang: str, script: Script = Script()) -> str:
+    """What the frames depend on besides the sliders, as a short digest (a new photo, kernel, click, language,
+    or where the code loads the photo from): frames kept from another context are never shown."""
+    return hashlib.blake2b(repr((setup, clicked, lang, script)).encode(), digest_size=8).hexdigest()
 
 
 def conv_frame_set(setup: ConvSetup, values: Mapping[str, float], clicked: Clicked = None,
-                   lang: str = i18n.DEFAULT_LANGUAGE, pressed: str | None = None) -> dict:  # fmt: skip
+                   lang: str = i18n.DEFAULT_LANGUAGE, pressed: str | None = None,
+                   script: Script = Script()) -> dict:  # fmt: skip
     """The view around ``values``: its base frame, and the frames of slider ``pressed`` (if any) for
-    each of its values (``frames.frame_sets``, lazy: the view asks for a slider's frames when pressed)."""
+    each of its values (``frames.frame_sets``, lazy: the view asks for a slider's frames when pressed).
+    Every frame holds the code and the pixel clicked's arithmetic, drawn in places (``PLACES``)."""
     sliders = [
         Slider(name, i18n.translate(f"conv.{name}", lang), low, high, values[name], step,
                i18n.translate(f"conv.{name}_help", lang))
         for name, (low, high, _, step) in CONV_SLIDERS.items()
     ]  # fmt: skip
-    draw = lambda settings: conv_frame(setup, settings, clicked, lang)  # noqa: E731
+    draw = lambda settings: conv_frame(setup, settings, clicked, lang, script)  # noqa: E731
     only = [pressed] if pressed in CONV_SLIDERS else []
-    return frame_sets(sliders, draw, {"class": VIEW_CLASS}, only=only, context=frames_context(setup, clicked, lang))
+    context = frames_context(setup, clicked, lang, script)
+    return frame_sets(sliders, draw, {"class": VIEW_CLASS}, only=only, context=context, places=PLACES)

@@ -1,5 +1,6 @@
 """The Convolution lesson in AppTest: what the page shows changes with every setting."""
 
+import html
 import itertools
 import re
 
@@ -7,20 +8,39 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cnnviz.drawing.mathml import latex_sources
 from cnnviz.images import LoadedImage, load_image, load_sample
 from tests import scrub
 from tests.app.conftest import open_page
 from tests.clicks import click, decoded
 from tests.conftest import ROOT
 from tests.conv_reference import reference_output
-from tests.conv_view import formula, input_heading, input_picture, notes, output_heading, pictures, value_range
-from tests.grids import Grid, page_grids
+from tests.conv_view import VIEW, formula, input_heading, input_picture, notes, output_heading, pictures, value_range
+from tests.grids import Grid, page_grids, read_grids
 from tests.snippets import run_snippet
 from tests.views import formulas, text
 
 PAGE = "pages/convolution.py"
 # The default sample, cat.jpg, is 300 x 451; the default kernel is Sobel x (3 x 3).
 DEFAULT_OUTPUT = "**Output** · 298 × 449"
+
+
+def shown_code(at) -> str:
+    """The code panel's code: part of the view's frames, drawn in the place "code" (it follows the sliders)."""
+    code = scrub.code_text(scrub.placed(at, VIEW, "code"))
+    (panel,) = [expander for expander in at.expander if expander.label == "PyTorch code for these settings"]
+    assert [element.proto.id.endswith(f"-{VIEW}.place.code") for element in panel.get("bidi_component")] == [True]
+    assert not at.code  # drawn once, in the place
+    return code
+
+
+def pixel_panel(at) -> str:
+    """The pixel clicked's arithmetic: part of the view's frames, drawn in the place "pixel"."""
+    return scrub.placed(at, VIEW, "pixel")
+
+
+def pixel_text(at) -> str:
+    return html.unescape(re.sub(r"<math.*?</math>|<[^>]+>", " ", pixel_panel(at), flags=re.S))
 
 
 def kernel_figure(at) -> Grid:
@@ -207,7 +227,7 @@ def test_the_shown_code_reproduces_the_page(link, monkeypatch):
         at.session_state["image"] = load_sample(link["img"])
         at.run()
     assert not at.exception and not at.error
-    code = at.code[0].value
+    code = shown_code(at)
     name = link.get("img", "cat.jpg")
     assert f"Image.open('assets/samples/{name}')" in code
     monkeypatch.chdir(ROOT)  # the sample's path is the repository's
@@ -237,7 +257,7 @@ def test_the_shown_code_loads_an_upload_as_the_page_does(tmp_path, monkeypatch):
     at = open_page(PAGE, **{"conv.channel_mode": "sum"})
     at.session_state["image"] = load_image(photo.read_bytes())
     at.run()
-    code = at.code[0].value
+    code = shown_code(at)
     assert "Image.open('my_image.png')" in code and "thumbnail((1024, 1024)" in code
     monkeypatch.chdir(tmp_path)
     shape, low, high, _ = page_statistics(run_snippet(code.replace("my_image.png", photo.name)))
@@ -296,7 +316,8 @@ def test_a_photo_is_sent_as_jpeg_and_a_tiny_image_as_png_with_square_pixels():
 
 def clicked_value(at) -> float:
     """The sum the arithmetic panel lands on: its formula's bold last number."""
-    (latex,) = [formula for formula in formulas(at) if r"\sum" in formula]
+    (latex,) = latex_sources(pixel_panel(at))
+    assert not [formula for formula in formulas(at) if r"\sum" in formula]  # drawn once, in the place
     return float(re.search(r"\\mathbf\{(-?[\d.]+)\}$", latex).group(1))
 
 
@@ -338,7 +359,7 @@ def test_a_clicked_pixel_shows_its_window_and_a_sum_equal_to_the_output(link, pi
     expected = reference_output(load_sample("cat.jpg").pixels, kernel, mode, **settings).numpy()
     channel = pixel[2] if mode == "per_channel" else 0
     row, col = min(pixel[0], expected.shape[1] - 1), min(pixel[1], expected.shape[2] - 1)  # kept on the output
-    assert f"row {row}, column {col}" in text(at)
+    assert f"row {row}, column {col}" in pixel_text(at)
     assert clicked_value(at) == pytest.approx(expected[channel, row, col], abs=6e-5)
     # The window drawn on the input: the kernel's span from the first tap, in the padded picture's pixels.
     span = settings["dilation"] * (kernel.shape[0] - 1) + 1
@@ -353,7 +374,7 @@ def test_a_clicked_pixel_shows_its_window_and_a_sum_equal_to_the_output(link, pi
 def test_the_window_grids_hold_the_photo_pixels_the_kernel_reads():
     at = click(open_page(PAGE, **{"conv.channel_mode": "sum", "conv.padding": "1"}), "conv.pixel", "0,10,0")
     pixels = load_sample("cat.jpg").pixels
-    windows = [grid for grid in page_grids(at) if grid.title.startswith("Window")]
+    windows = [grid for grid in read_grids(pixel_panel(at)) if grid.title.startswith("Window")]
     assert [grid.title for grid in windows] == ["Window, R (red)", "Window, G (green)", "Window, B (blue)"]
     for index, grid in enumerate(windows):
         values = np.array([[float(cell.hover.split(": ")[1]) for cell in row] for row in grid.rows])
@@ -366,5 +387,6 @@ def test_the_clicked_pixel_in_chinese():
     at = open_page(PAGE, **{"conv.pixel": "5,6,0"})
     at.session_state["lang"] = "zh"
     at = click(at, "conv.pixel", "5,6,0")
-    assert "输出像素(第 5 行,第 6 列)从哪里来" in text(at)
-    assert any(grid.title.startswith("窗口,灰度") for grid in page_grids(at))
+    assert "输出像素(第 5 行,第 6 列)从哪里来" in pixel_text(at)
+    assert any(grid.title.startswith("窗口,灰度") for grid in read_grids(pixel_panel(at)))
+    assert 'title="复制"' in scrub.placed(at, VIEW, "code")

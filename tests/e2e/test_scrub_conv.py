@@ -1,19 +1,26 @@
 """Convolution on the photo's scrubbing view in chromium: pressing a slider brings its frames (one rerun),
 then the output picture, its size and its range follow the pointer (torch's numbers, the engine's picture)
-with no rerun while held; a release updates the URL and the code panel and keeps the frames; the keyboard
-moves a slider; a click on the output still picks the pixel (``test_click.py``)."""
+with no rerun while held, and so do the code panel and the pixel clicked's arithmetic (places); a release
+updates the URL and keeps the frames; the keyboard moves a slider; a click on the output still picks the
+pixel (``test_click.py``)."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page
 
+from cnnviz import codegen, i18n, kernels
+from cnnviz.images import load_sample
+from tests.conv_reference import reference_output
 from tests.e2e import harness
 from tests.e2e.scrub_driver import (
+    CONV_KERNEL,
+    CONV_PHOTO,
     LESSONS,
     conv_expected,
     frames_ready,
     matches_engine,
+    placed,
     shown,
     slider_values,
     thumb_x,
@@ -38,6 +45,22 @@ def press(tab: Page, name: str, value: float) -> None:
     frames_ready(tab, name)
 
 
+def places_follow(tab: Page, values: dict[str, float]) -> None:
+    """The code panel holds the engine's code for the sliders' values, and the pixel panel the centre pixel's
+    arithmetic, landing on torch's output (both collapsed or below the fold: their text is there all the same)."""
+    geometry = (int(values["stride"]), int(values["padding"]), int(values["dilation"]))
+    code = codegen.conv2d_on_image(f"assets/samples/{CONV_PHOTO}", i18n.translate("conv.code_sample", "en"),
+                                   kernels.preset(CONV_KERNEL), "gray", *geometry, bias=values["bias"])  # fmt: skip
+    assert placed(tab, "conv.scrub", "code").locator(".cnnviz-code code").text_content() == code
+    out = reference_output(load_sample(CONV_PHOTO).pixels, kernels.preset(CONV_KERNEL), "gray", *geometry,
+                           bias=values["bias"]).numpy()[0]  # fmt: skip
+    row, col = out.shape[0] // 2, out.shape[1] // 2
+    pixel = placed(tab, "conv.scrub", "pixel")
+    assert f"Where output pixel (row {row}, column {col}) comes from" in pixel.locator("h3").text_content()
+    latex = pixel.locator("annotation").text_content()
+    assert float(latex.rsplit(r"\mathbf{", 1)[1].rstrip("}")) == pytest.approx(out[row, col], abs=6e-5)
+
+
 @pytest.mark.parametrize("name", list(DEFAULTS))
 def test_dragging_each_slider_shows_torchs_output_at_every_position(tab, app_server, name):
     open_conv(tab, app_server.url)
@@ -50,6 +73,7 @@ def test_dragging_each_slider_shows_torchs_output_at_every_position(tab, app_ser
         seen = shown(tab)
         assert seen["values"][name] == value
         assert matches_engine(seen, "convolution"), (seen["values"], conv_expected(seen["values"])["heading"])
+        places_follow(tab, seen["values"])
     assert harness.runs(tab) == runs  # no rerun while the pointer is held
     with harness.rerun(tab):
         tab.mouse.up()
@@ -77,11 +101,11 @@ def test_keyboard_and_release_update_the_url_and_the_code(tab, app_server):
     assert bias.get_attribute("aria-valuetext") == "0.2" and "conv.bias=0.2" in tab.url
     main = tab.locator(harness.MAIN)
     main.locator('[data-testid="stExpander"] summary').first.click()
-    assert "layer.bias.fill_(0.2)" in main.locator('[data-testid="stCode"]').first.text_content()
+    assert "layer.bias.fill_(0.2)" in placed(tab, "conv.scrub", "code").locator("code").text_content()
     stride = view(tab).locator('input[name="stride"]')
     stride.focus()
     with harness.rerun(tab):
         stride.press("End")
     assert "conv.stride=8" in tab.url and matches_engine(shown(tab), "convolution")
-    assert "stride=8" in main.locator('[data-testid="stCode"]').first.text_content()
+    assert "stride=8" in placed(tab, "conv.scrub", "code").locator("code").text_content()
     assert "Where output pixel (row 19, column 28) comes from" in main.inner_text()  # the centre of 38 x 57
