@@ -7,7 +7,7 @@ import streamlit as st
 from safetensors.torch import save as safetensors_bytes
 
 from cnnviz import datasets, limits, netspec, network_cost, training, training_workers
-from cnnviz.drawing import training_charts
+from cnnviz.drawing import pictures, training_charts
 from pages import ui
 
 RUNS = "train.runs"  # session key: label -> TrainingRun, in start order
@@ -23,6 +23,7 @@ SLICE_SECONDS = 0.4  # training time between redraws while a run is active
 #: Stop press is seen after at most this long.
 WAIT_SECONDS = 1.0
 CURVES = "train.curves"  # session key: the learning curves last drawn, and what they show
+HELDOUT_PICTURES = "train.heldout_pictures"  # session key: (data set, its first six held-out pictures as PNG)
 DRAWN = "train.drawn"  # session key: the latest run's predictions and filter sheet, and the step they are of
 HIDDEN_ACTIVATIONS = ("as_written", "relu", "leaky_relu", "sigmoid", "tanh", "elu", "gelu")
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0)
@@ -348,16 +349,25 @@ def drawn_once_per_step(run: training.TrainingRun) -> tuple[np.ndarray | None, n
     return drawn[1]
 
 
+def heldout_pictures(data: datasets.LabelledImages) -> list[bytes]:
+    """The first six held-out pictures as PNG, made once per data set of the session (not per rerun)."""
+    made = st.session_state.get(HELDOUT_PICTURES)
+    if made is None or made[0] is not data:
+        pngs = [pictures.png((image.numpy().transpose(1, 2, 0) * 255).astype(np.uint8).squeeze())
+                for image in data.heldout_images[:6]]  # fmt: skip
+        made = st.session_state[HELDOUT_PICTURES] = (data, pngs)
+    return made[1]
+
+
 def show_predictions(run: training.TrainingRun, probabilities: np.ndarray) -> None:
     data = run.data
-    images = data.heldout_images[:6]
-    columns = st.columns(len(images))
-    for column, image, label, probs in zip(
-        columns, images, data.heldout_labels[:6].tolist(), probabilities, strict=True
+    shown = heldout_pictures(data)
+    columns = st.columns(len(shown))
+    for column, picture, label, probs in zip(
+        columns, shown, data.heldout_labels[:6].tolist(), probabilities, strict=True
     ):
-        pixels = (image.numpy().transpose(1, 2, 0) * 255).astype(np.uint8)
         best = int(probs.argmax())
-        column.image(pixels.squeeze(), width="stretch")
+        column.image(picture, width="stretch")
         mark = "✓" if best == label else "✗"
         column.caption(f"{mark} {run.class_names[best]} {probs[best]:.0%}")
 
