@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnnviz import codegen, losses
+from cnnviz import losses
 from cnnviz.drawing import loss_charts, losses_view
 from cnnviz.drawing.losses_view import CLASSES, SCALES, SOFTMAX_SLIDERS
 from pages import scrub_view, ui
 
+SOFTMAX_VIEW = "loss.scrub"  # the softmax view's widget key
 RATES = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
 SIGMOID_GRADIENTS = (  # one above the other: side by side they run off a 1024 px projector's column
     r"\begin{aligned}\frac{\partial L_{\mathrm{MSE}}}{\partial z} &= 2\,(p - y)\,\underbrace{p\,(1 - p)}_{\textstyle\sigma'(z)}"
@@ -94,7 +95,8 @@ def softmax_frames(values: tuple[tuple[str, int], ...], target: int, lang: str) 
 def softmax_panel() -> None:
     """The logits and the smoothing are a scrubbing view (``pages/scrub_view.py``): while one is
     dragged the browser swaps the frames ``cnnviz/drawing/losses_view.py`` drew for each of its
-    values; a release stores the setting in ``st.session_state["loss.<name>"]`` and the URL."""
+    values, and the code panel with them (a place of the view); a release stores the setting in
+    ``st.session_state["loss.<name>"]`` and the URL."""
     # The class's id in the URL, not its translated name: a link made in Chinese opens in English.
     target = CLASSES.index(ui.url_choice(st.selectbox, ui.t("loss.target_class"), list(CLASSES), CLASSES[1],
                                          "loss.target_class", format_func=lambda name: ui.t(f"loss.class.{name}"),
@@ -102,15 +104,13 @@ def softmax_panel() -> None:
     ranges = {name: (low, high, default) for name, (low, high, default, _) in SOFTMAX_SLIDERS.items()}
     values = scrub_view.values_from_url("loss", ranges, SCALES)
     scrub_view.values_to_url("loss", ranges, values, SCALES)
-    view_slot = scrub_view.reserve()  # the view is drawn last, after the code below
-    settings = {name: values[name] for name in SOFTMAX_SLIDERS}
-    code = codegen.cross_entropy(losses_view.logits_of(settings), target, losses_view.smoothing_of(settings),
-                                 ui.t(f"loss.class.{CLASSES[target]}"))  # fmt: skip
-    ui.code_panel(code)
+    view_slot = scrub_view.reserve()  # the view is drawn last, after the code panel below
+    # The code for the setting is part of the view's frames (losses_view.PLACES): it follows the drag.
+    ui.view_code_panel(SOFTMAX_VIEW)
     ui.View().caption(ui.t("loss.smoothing_help")).caption(ui.t("loss.softmax_note")).draw()
     with view_slot:
         packed = softmax_frames(tuple(values.items()), target, ui.lang())
-        scrub_view.scrub_view("loss.scrub", "loss", list(SOFTMAX_SLIDERS), packed, SCALES)
+        scrub_view.scrub_view(SOFTMAX_VIEW, "loss", list(SOFTMAX_SLIDERS), packed, SCALES)
 
 
 def huber_panel() -> None:

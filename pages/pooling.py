@@ -6,13 +6,16 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from cnnviz import codegen, pooling, quiz
-from cnnviz.drawing import grids, pooling_figures, pooling_view
+from cnnviz import pooling, quiz
+from cnnviz.drawing import pooling_figures, pooling_view
 from cnnviz.drawing.pooling_view import POOL_SLIDERS
 from cnnviz.pooling import PoolSettings
 from pages import scrub_view, ui
 
 MAX_SHIFT = 6
+VIEW = "pool.scrub"  # the scrubbing view's widget key
+RELEASED, IMAGE = "pool.released", "pool.image"  # the fragments a release reruns (keys for st.rerun)
+IMAGE_SLIDERS = ("kernel", "stride", "padding")  # the view's sliders the image section depends on
 
 
 def choose(key: str, options: tuple[str, ...], default: str) -> str:
@@ -74,11 +77,6 @@ def pooled_map(values: np.ndarray, settings: PoolSettings) -> np.ndarray:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def routed(grid: np.ndarray, settings: PoolSettings, upstream: np.ndarray) -> np.ndarray:
-    return pooling.route_gradient(grid, settings, upstream)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
 def shifted(values: np.ndarray, settings: PoolSettings) -> pooling.ShiftRobustness:
     return pooling.shift_robustness(values, settings, MAX_SHIFT)
 
@@ -114,11 +112,6 @@ def window_grid(
     return pooling_figures.layout_html(pooled, title, cell, values=values, decimals=decimals, cell_px=cell_px)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def numbers_grid(values: np.ndarray, title: str, cell: tuple[int, int], signed: bool, cell_px: int) -> str:
-    return grids.number_grid_html(values, title, highlight=[cell], signed=signed, cell_px=cell_px)
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def shift_chart(result: pooling.ShiftRobustness, measure: str, labels: dict[str, str]) -> str:
     return pooling_figures.shift_figure(result, measure, labels)
@@ -145,13 +138,14 @@ def grid_source() -> dict[int, np.ndarray]:
 
 def grid_section(settings: PoolSettings, grid_by_size: dict[int, np.ndarray]) -> Callable[[], None]:
     """The scrubbing view's place (grid size, window, stride, padding, selected cell:
-    ``cnnviz/drawing/pooling_view.py``), then what follows a release: the code and the backward
-    pass. Returns what draws the view, to call after the image section (``scrub_view.reserve``)."""
+    ``cnnviz/drawing/pooling_view.py``), the code panel and the backward pass. The code and the
+    backward pass's grids are parts of the view's frames drawn in places (``pooling_view.PLACES``):
+    they follow the sliders, and a release redraws none of them. Returns what draws the view, to
+    call last (``scrub_view.reserve``)."""
     sliders = pooling_view.pool_sliders(settings.kind)
     geometry = {name: st.session_state[f"pool.{name}"] for name in POOL_SLIDERS}
     grid = grid_by_size[geometry["grid.size"]]
     scrub_view.values_to_url("pool", POOL_SLIDERS, geometry)
-    pooled = cell = None
     with ui.panel("pool.forward"):
         view_slot = scrub_view.reserve()
         try:
@@ -159,55 +153,44 @@ def grid_section(settings: PoolSettings, grid_by_size: dict[int, np.ndarray]) ->
         except ValueError:
             pooled = None  # the view says why, and the nearest settings that work
         cell = current_cell(1 if pooled is None else pooled.output.size)
-        if pooled is not None:
-            code_panel(grid, pooled)
+        ui.view_code_panel(VIEW)  # codegen.pool2d for the layer, run on this grid
+
+    with ui.panel("pool.backward"):
+        ui.View().heading(ui.t("pool.backward.header")).text(ui.t("pool.backward.intro")).draw()
+        upstream = choose("pool.upstream", pooling.UPSTREAMS, "ones")
+        scrub_view.place(VIEW, "backward")  # the gradients, the selected cell's window outlined, the rule
 
     def draw_view() -> None:
         with view_slot, ui.panel("pool.forward"):
             values = {name: geometry[name] for name in sliders}
-            values |= {} if settings.kind == "global_avg" or cell is None else {"cell": cell}
-            numbers = pooling_view.PoolNumbers.of(grid_by_size, settings)
+            values |= {} if settings.kind == "global_avg" else {"cell": cell}
+            numbers = pooling_view.PoolNumbers.of(grid_by_size, settings, upstream)
             scrub_view.scrub_view(
-                "pool.scrub", "pool", list(values), pool_frames(numbers, tuple(values.items()), ui.lang())
-            )
+                VIEW, "pool", list(values), pool_frames(numbers, tuple(values.items()), ui.lang()),
+                on_release=follow_release,
+            )  # fmt: skip
 
-    if pooled is not None:
-        with ui.panel("pool.backward"):
-            cell_px = max(24, min(44, pooling_view.GRID_WIDTH // pooled.layout.shape[1]))
-            backward(grid, pooled, divmod(cell - 1, pooled.output.shape[1]), cell_px)
     return draw_view
 
 
-def code_panel(grid: np.ndarray, pooled: pooling.PooledGrid) -> None:
-    """The PyTorch layer for these settings, run on this grid."""
-    settings = pooled.settings
-    try:
-        code = codegen.pool2d(
-            (1, *grid.shape), settings.kind, settings.kernel_size, settings.stride, settings.padding,
-            settings.ceil_mode, settings.p, settings.count_include_pad, values=grid,
-        )  # fmt: skip
-    except ValueError as error:  # LPPool2d has no padding
-        st.caption(ui.explain(error))
-        return
-    ui.code_panel(code)
-    if settings.kind == "lp" and max(pooled.overhang) > 0:
-        st.caption(ui.t("pool.code_lp_ceil"))
+def image_geometry() -> tuple[int, int, int]:
+    """The window, stride and padding (as last released): what the image section depends on of the view's sliders."""
+    return tuple(st.session_state.get(f"pool.{name}") for name in IMAGE_SLIDERS)
 
 
-def backward(grid: np.ndarray, pooled: pooling.PooledGrid, cell: tuple[int, int], cell_px: int) -> None:
-    ui.View().heading(ui.t("pool.backward.header")).text(ui.t("pool.backward.intro")).draw()
-    choice = choose("pool.upstream", pooling.UPSTREAMS, "ones")
-    upstream = pooling.upstream_gradient(pooled.output.shape, choice, cell)
-    gradient = routed(grid, pooled.settings, upstream)
-    routed_title, upstream_title = ui.t("pool.routed_title"), ui.t("pool.upstream_title")
-    ui.View().html(grids.side_by_side_html(
-        window_grid(grid, pooled.settings, routed_title, cell, values=gradient, decimals=3, cell_px=cell_px),
-        numbers_grid(upstream, upstream_title, cell, signed=True, cell_px=cell_px), gap_px=48,
-    )).text(ui.t(f"pool.rule.{pooled.settings.kind}")).draw()  # fmt: skip
+def follow_release() -> None:
+    """The view's release callback: a release reruns the view's fragment (the URL, the next frame set),
+    and the image section's only when the window, stride or padding moved (not the grid size or the cell)."""
+    if st.session_state.get("pool.image.drawn") != image_geometry():
+        st.rerun(scope=[RELEASED, IMAGE])
 
 
-@st.fragment
-def image_section(settings: PoolSettings) -> None:
+@st.fragment(key=IMAGE)
+def image_section(layer: dict) -> None:
+    """The pooling layer on the image, and under shifts. Its own fragment, out of a release's rerun
+    unless the window, stride or padding moved (:func:`follow_release`)."""
+    settings = layer_settings(layer)
+    st.session_state["pool.image.drawn"] = image_geometry()
     st.subheader(ui.t("pool.image.header"))
     with st.container(horizontal=True, gap="large"):  # one block, not st.columns' three
         source = choose("pool.image.source", pooling.MAP_SOURCES, "edges")
@@ -324,18 +307,19 @@ def lesson() -> None:
     with grid_column:
         grid_by_size = grid_source()
     released(layer, grid_by_size, grid_column)
+    image_section(layer)
 
 
-@st.fragment
+@st.fragment(key=RELEASED)
 def released(layer: dict, grid_by_size: dict[int, np.ndarray], grid_column) -> None:
-    """What the scrubbing view's sliders change: a release reruns only this, not the settings column
-    or the grid's source above (fewer elements for the browser to redraw: ``bench/RESULTS.md``)."""
+    """What the scrubbing view's sliders change: a release reruns only this, not the settings column,
+    the grid's source above or the image section below (fewer elements for the browser to redraw:
+    ``bench/RESULTS.md``); the image section too when the window, stride or padding moved."""
     with ui.panel("pool.released"):  # a rerun of this alone: its own error boundary
         settings = layer_settings(layer)
         with grid_column:
             draw_view = grid_section(settings, grid_by_size)
-        image_section(settings)
-        draw_view()  # the scrubbing view last, after the panels its release changes (scrub_view.reserve)
+        draw_view()  # the scrubbing view last, after the panels (scrub_view.reserve)
 
 
 st.title(ui.t("pool.title"))

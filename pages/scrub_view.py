@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -125,8 +126,11 @@ def pressed(key: str) -> str | None:
     return st.session_state.pop(f"{key}.pressed", None)
 
 
-def _store_release(key: str, prefix: str, names: list[str], scales: dict[str, int]) -> None:
-    """on_release_change: put the released values where the page reads its settings."""
+def _store_release(
+    key: str, prefix: str, names: list[str], scales: dict[str, int], then: Callable[[], None] | None = None
+) -> None:
+    """on_release_change: put the released values where the page reads its settings; then call ``then``
+    (the page's own callback: it may choose what reruns, ``st.rerun(scope=[fragment keys])``)."""
     released = (st.session_state.get(key) or {}).get("release") or {}
     for name in names:
         if isinstance(released.get(name), int | float):
@@ -137,6 +141,8 @@ def _store_release(key: str, prefix: str, names: list[str], scales: dict[str, in
             kept = st.session_state.get(f"{prefix}.{name}")  # a whole-number slider stays whole
             value = float(released[name]) if isinstance(kept, float) else int(released[name])
             st.session_state[f"{prefix}.{name}"] = round(value, 9) if isinstance(value, float) else value
+    if then is not None:
+        then()
 
 
 def reserve():
@@ -155,7 +161,7 @@ def reserve():
 
 def scrub_view(
     key: str, prefix: str, names: list[str], packed: bytes, scales: dict[str, int] | None = None,
-    clicks: str | None = None, pictures: bytes | None = None,
+    clicks: str | None = None, pictures: bytes | None = None, on_release: Callable[[], None] | None = None,
 ) -> None:  # fmt: skip
     """Show a frame set (``cnnviz.drawing.frames.frame_sets``, :func:`pack`-ed) as a scrubbing view.
 
@@ -169,11 +175,13 @@ def scrub_view(
             (``"conv.pixel"``: "row,col,picture", as ``click_view.clicked(state_key, 3)`` reads it).
         pictures: the frame set's pictures, when sent apart (:func:`pack_pictures`): mounted
             just before the view, as the element ``<key>.pictures``.
+        on_release: called after a release has stored the values (a widget callback: it may
+            ``st.rerun(scope=[...])`` other keyed fragments along with the view's).
     """
     if pictures is not None:
         SCRUB_VIEW(key=f"{key}.pictures", data=pictures)
-    on_release = functools.partial(_store_release, key, prefix, names, dict(scales or {}))
-    callbacks = {"on_release_change": on_release, "on_press_change": functools.partial(_store_press, key)}
+    store = functools.partial(_store_release, key, prefix, names, dict(scales or {}), on_release)
+    callbacks = {"on_release_change": store, "on_press_change": functools.partial(_store_press, key)}
     if clicks:
         callbacks["on_click_change"] = functools.partial(store_click, key, clicks, True)
     SCRUB_VIEW(key=key, data=packed, **callbacks)

@@ -7,7 +7,8 @@ whether the unit is confidently wrong. z moves in tenths (-10..10, 201 frames).
 
 A frame shows, for one setting of the logits and the smoothing (and the page's right class):
 the cross-entropy, the target's entropy and KL(y ‖ p), the probability and gradient charts,
-and how close autograd's gradient is to p - y. Every number comes from
+how close autograd's gradient is to p - y, and, drawn in a place below the view (``PLACES``), the
+PyTorch code for the setting (``codegen.cross_entropy``). Every number comes from
 ``cnnviz.losses.softmax_cross_entropy`` and every chart from ``loss_charts.softmax_svgs``;
 ``softmax_frame_set`` draws the frames (``cnnviz.drawing.frames``) that
 ``cnnviz/frontend/scrub_view.js`` swaps while a slider is dragged.
@@ -24,10 +25,11 @@ import html
 import re
 from collections.abc import Mapping
 
-from cnnviz import i18n, losses
+from cnnviz import codegen, i18n, losses
 from cnnviz.drawing import loss_charts
 from cnnviz.drawing.activations_view import thin_polylines
 from cnnviz.drawing.frames import Slider, frame_sets
+from cnnviz.drawing.markup import code_html
 
 CLASSES = ("cat", "dog", "bird", "fish")
 #: name -> (low, high, default, step) in whole steps of 1 / SCALES[name]; URL keys ``loss.<name>``.
@@ -42,6 +44,8 @@ SOFTMAX_SLIDERS: dict[str, tuple[int, int, int, int]] = {
 SCALES = {"logit0": 10, "logit1": 10, "logit2": 10, "logit3": 10, "smoothing": 100}
 #: The view's class (its CSS lays the two charts side by side).
 VIEW_CLASS = "loss-softmax"
+#: The softmax frames' slots drawn in places, not in the view: the code panel (``ui.view_code_panel``).
+PLACES: dict[str, list[int]] = {"code": [4]}
 METRICS = (("ce", "loss.ce_value"), ("entropy", "loss.entropy"), ("kl", "loss.kl"))
 #: The sigmoid view's sliders: name -> (low, high, default, step); URL keys ``loss.z``, ``loss.target``.
 SIGMOID_SLIDERS: dict[str, tuple[float, float, float, float]] = {"z": (-10.0, 10.0, -5.0, 0.1), "target": (0, 1, 1, 1)}
@@ -86,7 +90,8 @@ def _stable_id(svg_text: str, name: str) -> str:
 
 
 def softmax_frame(settings: Mapping[str, int], target_class: int, lang: str = i18n.DEFAULT_LANGUAGE) -> tuple[str, ...]:
-    """The view for one setting: (the three numbers, the probability chart, the gradient chart, the check).
+    """The view for one setting: (the three numbers, the probability chart, the gradient chart, the check,
+    and in place "code": the PyTorch code that computes the loss and its gradient).
 
     Args:
         settings: {"logit0".."logit3", "smoothing"} -> slider value (see ``SOFTMAX_SLIDERS``).
@@ -107,11 +112,13 @@ def _softmax_frame(values: tuple[int, ...], target_class: int, lang: str) -> tup
     labels = {key: i18n.translate(f"loss.fig_softmax.{key}", lang) for key in ("probability", "target", "grad")}
     chances, gradient = loss_charts.softmax_svgs(result, names, labels)
     check = i18n.translate("loss.softmax_check", lang, gap=f"{result.formula_gap:.1e}")
+    code = codegen.cross_entropy(logits_of(settings), target_class, smoothing_of(settings), names[target_class])
     return (
         _metrics({"ce": result.loss, "entropy": result.entropy, "kl": result.kl}, METRICS, lang),
         _stable_id(chances, "loss-softmax-probability"),
         _stable_id(gradient, "loss-softmax-gradient"),
         f'<div class="cnnviz-caption"><p>{html.escape(check)}</p></div>',
+        code_html(code, i18n.translate("ui.copy", lang)),
     )
 
 
@@ -127,7 +134,8 @@ def softmax_frame_set(values: Mapping[str, int], target_class: int, lang: str = 
         texts = tuple(value_text(name, value) for value in range(low, high + 1, step))
         sliders.append(Slider(name, label, low, high, values[name], step, texts=texts))
     draw = lambda settings: softmax_frame(settings, target_class, lang)  # noqa: E731
-    return frame_sets(sliders, draw, {"class": VIEW_CLASS, "inline": [1, 2]})  # the two charts side by side
+    layout = {"class": VIEW_CLASS, "inline": [1, 2]}  # the two charts side by side
+    return frame_sets(sliders, draw, layout, places=PLACES)
 
 
 def sigmoid_frame(settings: Mapping[str, float], lang: str = i18n.DEFAULT_LANGUAGE) -> tuple[str, ...]:

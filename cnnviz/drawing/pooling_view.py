@@ -2,8 +2,11 @@
 
 A frame shows, for one setting of the grid size, window (kernel), stride, padding and
 selected output cell: the input as the windows see it (padding shaded), the output, the
-selected cell's window, winner and arithmetic, and the output-size formula. Every number
-comes from ``cnnviz.pooling`` (``pool_grid``); the formulas from ``cnnviz.drawing.pooling_figures``.
+selected cell's window, winner and arithmetic, and the output-size formula; and, drawn in places
+elsewhere on the page (``PLACES``), the PyTorch code for the layer and grid (``codegen.pool2d``)
+and the backward pass: the gradient autograd routes back to the input (``pooling.route_gradient``)
+from the upstream gradient the page picked (``PoolNumbers.upstream``). Every number comes from
+``cnnviz.pooling`` (``pool_grid``); the formulas from ``cnnviz.drawing.pooling_figures``.
 
 As in Step by step (``conv_steps_view``), the grids are drawn once per geometry and the
 selected cell's marks are a small ``<style>`` part per cell: the cell slider has up to
@@ -19,10 +22,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from cnnviz import i18n, pooling
+from cnnviz import codegen, i18n, pooling
 from cnnviz.drawing import grids, pooling_figures
 from cnnviz.drawing.frames import Slider, frame_sets
-from cnnviz.drawing.markup import markdown_html
+from cnnviz.drawing.markup import code_html, markdown_html
 from cnnviz.drawing.mathml import formula_mathml
 from cnnviz.pooling import PoolSettings
 
@@ -33,6 +36,10 @@ POOL_SLIDERS: dict[str, tuple[int, int, int]] = {
     "stride": (1, 5, 2),
     "padding": (0, 2, 0),
 }
+#: The frames' slots drawn in places, not in the view: the code panel and the backward pass's grids.
+PLACES: dict[str, list[int]] = {"code": [4], "backward": [5, 6]}
+#: The backward pass's place's class (``scrub_view.js``: ``scrub-place-<name>``); its marks' selectors start with it.
+BACKWARD_PLACE = "scrub-place-backward"
 #: The view's class; the marks' selectors start with it.
 VIEW_CLASS = "pool-frame"
 #: Width (pixels) the input grid may take; its cells shrink from 44 px to fit (never below 24).
@@ -43,20 +50,22 @@ WINNER = "box-shadow:inset 0 0 0 4px #000,inset 0 0 0 6px #fff"
 
 @dataclass(frozen=True)
 class PoolNumbers:
-    """What the view's sliders do not change: the grid for each size, and the layer's other settings."""
+    """What the view's sliders do not change: the grid for each size, the layer's other settings, and
+    the gradient arriving at the output in the backward pass (``pooling.UPSTREAMS``)."""
 
     grids: tuple[tuple[int, tuple[tuple[float, ...], ...]], ...]
     settings: PoolSettings
+    upstream: str = "ones"
 
     @classmethod
-    def of(cls, grids: Mapping[int, np.ndarray], settings: PoolSettings) -> PoolNumbers:
+    def of(cls, grids: Mapping[int, np.ndarray], settings: PoolSettings, upstream: str = "ones") -> PoolNumbers:
         rows = lambda array: tuple(map(tuple, np.asarray(array, float).tolist()))  # noqa: E731
         defaults = {name: POOL_SLIDERS[name][2] for name in ("kernel", "stride", "padding")}
         # The geometry is the sliders': kept at its defaults here, so the frames' caches hold across releases.
         settings = replace(
             settings, kernel_size=defaults["kernel"], stride=defaults["stride"], padding=defaults["padding"]
         )
-        return cls(tuple((size, rows(grid)) for size, grid in grids.items()), settings)
+        return cls(tuple((size, rows(grid)) for size, grid in grids.items()), settings, upstream)
 
     def grid(self, size: int) -> np.ndarray:
         return np.array(dict(self.grids)[size], float)
@@ -109,6 +118,7 @@ class _Geometry:
     input_part: str
     output_part: str
     notes: str
+    code: str  # the code panel's part (a place)
 
 
 def _note(text: str, kind: str) -> str:
@@ -126,7 +136,8 @@ def _geometry(numbers: PoolNumbers, size: int, settings: PoolSettings, lang: str
         pooled = pooling.pool_grid(grid, settings)
         size_latex, dropped = pooling_figures.size_latex(size, settings)
     except ValueError as error:
-        return _Geometry(None, _note(impossible_text(error, size, size, settings, lang), "warning"), "", "")
+        no_code = _note(i18n.translate("pool.code.no_output", lang), "info")
+        return _Geometry(None, _note(impossible_text(error, size, size, settings, lang), "warning"), "", "", no_code)
     cell_px = max(24, min(44, GRID_WIDTH // pooled.layout.shape[1]))
     (out_h, out_w), translate = pooled.output.shape, lambda key, **values: i18n.translate(key, lang, **values)
     title = translate("pool.input_title" if settings.padding else "pool.input_title_plain", h=size, w=size)
@@ -145,11 +156,84 @@ def _geometry(numbers: PoolNumbers, size: int, settings: PoolSettings, lang: str
     if dropped:
         notes.append(_caption(translate("pool.ceil_dropped")))
     return _Geometry(pooled, f'<div class="pool-input">{input_part}</div>',
-                     f'<div class="pool-output">{output_part}</div>', "".join(notes))  # fmt: skip
+                     f'<div class="pool-output">{output_part}</div>', "".join(notes), _code(grid, pooled, lang))  # fmt: skip
+
+
+def _code(grid: np.ndarray, pooled: pooling.PooledGrid, lang: str) -> str:
+    """The code panel's part: the PyTorch layer for these settings run on this grid (``codegen.pool2d``),
+    or why PyTorch has no such layer (LPPool2d takes no padding)."""
+    settings = pooled.settings
+    try:
+        code = codegen.pool2d(
+            (1, *grid.shape), settings.kind, settings.kernel_size, settings.stride, settings.padding,
+            settings.ceil_mode, settings.p, settings.count_include_pad, values=grid,
+        )  # fmt: skip
+    except ValueError as error:
+        return _caption(i18n.explain(error, lang) or str(error))
+    block = code_html(code, i18n.translate("ui.copy", lang))
+    if settings.kind == "lp" and max(pooled.overhang) > 0:
+        block += _caption(i18n.translate("pool.code_lp_ceil", lang))
+    return block
+
+
+@functools.lru_cache(maxsize=256)
+def _routed(numbers: PoolNumbers, size: int, settings: PoolSettings, cell: tuple[int, int] | None) -> tuple:
+    """The upstream gradient and what autograd routes back to the input (``cell``: the selected cell when
+    the upstream gradient depends on it, else None: one computation for every cell)."""
+    shape = _geometry(numbers, size, settings, i18n.DEFAULT_LANGUAGE).pooled.output.shape
+    upstream = pooling.upstream_gradient(shape, numbers.upstream, cell or (0, 0))
+    return upstream, pooling.route_gradient(numbers.grid(size), settings, upstream)
+
+
+@functools.lru_cache(maxsize=512)
+def _backward_grids(numbers: PoolNumbers, size: int, settings: PoolSettings, cell: tuple[int, int] | None,
+                    lang: str) -> str:  # fmt: skip
+    """The backward pass's grids (the gradient routed back to the input beside the one arriving at the
+    output), then the kind's rule; drawn once for every selected cell unless the upstream gradient
+    depends on it (``cell``, else None). The selected cell's outlines are ``_backward_marks``."""
+    pooled = _geometry(numbers, size, settings, lang).pooled
+    upstream, gradient = _routed(numbers, size, settings, cell)
+    cell_px = max(24, min(44, GRID_WIDTH // pooled.layout.shape[1]))
+    routed_title, upstream_title = (i18n.translate(key, lang) for key in ("pool.routed_title", "pool.upstream_title"))
+    routed = pooling_figures.layout_html(pooled, routed_title, values=gradient, decimals=3, cell_px=cell_px)
+    sent = grids.number_grid_html(upstream, upstream_title, signed=True, cell_px=cell_px)
+    grids_html = grids.side_by_side_html(
+        f'<div class="pool-routed">{routed}</div>', f'<div class="pool-upstream">{sent}</div>', gap_px=48
+    )
+    return grids_html + markdown_html(i18n.translate(f"pool.rule.{settings.kind}", lang))
+
+
+def backward_marks(pooled: pooling.PooledGrid, cell: tuple[int, int]) -> str:
+    """A ``<style>`` outlining, in the backward pass's place, the window of output ``cell`` (and its winner)
+    on the routed gradient and the cell on the upstream gradient, as ``layout_html``'s highlight does."""
+    place = f".{BACKWARD_PLACE}"
+    routed, sent = f"{place} .pool-routed tbody>tr", f"{place} .pool-upstream tbody>tr"
+    outlined = [f"{routed}:nth-child({r + 1})>td:nth-child({c + 1})" for r, c in pooled.window(*cell)]
+    outlined.append(f"{sent}:nth-child({cell[0] + 1})>td:nth-child({cell[1] + 1})")
+    style = f"{','.join(outlined)}{{{WINDOW}}}"
+    if pooled.winners is not None:
+        r, c = (int(v) + pooled.offset for v in pooled.winners[cell])
+        style += f"{routed}:nth-child({r + 1})>td:nth-child({c + 1}){{{WINNER}}}"
+    return f"<style>{style}</style>"
+
+
+def backward_marked_cells(part: str) -> dict:
+    """What the backward pass's marks outline (0-based), read back from their selectors: the routed
+    grid's window cells, the upstream grid's cell, the winner (max pooling). For tests."""
+    rules = re.findall(r"([^{}]*)\{([^}]*)\}", re.search(r"<style>(.*?)</style>", part)[1])
+    cell = rf"\.{BACKWARD_PLACE} \.pool-{{}}\s+tbody>tr:nth-child\((\d+)\)>td:nth-child\((\d+)\)"
+
+    def found(where: str, selectors: str) -> list[tuple[int, int]]:
+        return sorted((int(r) - 1, int(c) - 1) for r, c in re.findall(cell.format(where), selectors))
+
+    winner = rules[1][0] if len(rules) > 1 else ""
+    return {"routed": found("routed", rules[0][0]), "upstream": found("upstream", rules[0][0]),
+            "winner": found("routed", winner)}  # fmt: skip
 
 
 def pool_frame(numbers: PoolNumbers, values: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -> tuple:
-    """The view for one setting: (the input, the output, the cell's marks and formula, the notes).
+    """The view for one setting: (the input, the output, the cell's marks and formula, the notes, and in
+    places: the code, the backward pass).
 
     Args:
         numbers: the grids and the layer's other settings (kind, ceil_mode, p...).
@@ -165,12 +249,16 @@ def pool_frame(numbers: PoolNumbers, values: Mapping[str, int], lang: str = i18n
 def _pool_frame(numbers: PoolNumbers, size: int, settings: PoolSettings, cell: int, lang: str) -> tuple[str, ...]:
     drawn = _geometry(numbers, size, settings, lang)
     if drawn.pooled is None:
-        return drawn.input_part, "", "", ""
+        no_gradient = _note(i18n.translate("pool.backward.no_output", lang), "info")
+        return drawn.input_part, "", "", "", drawn.code, no_gradient, ""
     out_w = drawn.pooled.output.shape[1]
     row, col = divmod(min(max(cell, 1), drawn.pooled.output.size) - 1, out_w)
     formula = formula_mathml(pooling_figures.window_latex(drawn.pooled, row, col))
     selected = f'{marks(drawn.pooled, (row, col))}<div class="scrub-formula">{formula}</div>'
-    return drawn.input_part, drawn.output_part, selected, drawn.notes
+    backward = _backward_grids(numbers, size, settings, (row, col) if numbers.upstream == "cell" else None, lang)
+    return drawn.input_part, drawn.output_part, selected, drawn.notes, drawn.code, backward, backward_marks(
+        drawn.pooled, (row, col)
+    )
 
 
 def output_cells(numbers: PoolNumbers, values: Mapping[str, int]) -> int:
@@ -198,4 +286,5 @@ def pool_frame_set(numbers: PoolNumbers, values: Mapping[str, int], lang: str = 
                       help=i18n.translate(helps[name], lang) if name in helps else "")
                for name, (low, high) in ranges.items()]  # fmt: skip
     draw = lambda settings: pool_frame(numbers, settings, lang)  # noqa: E731
-    return frame_sets(sliders, draw, {"class": VIEW_CLASS, "inline": [0, 1]})  # the two grids side by side
+    layout = {"class": VIEW_CLASS, "inline": [0, 1]}  # the two grids side by side
+    return frame_sets(sliders, draw, layout, places=PLACES)

@@ -133,10 +133,13 @@ def test_softmax_logits_and_target_change_probabilities_and_loss():
     log_p = [z - math.log(total) for z in logits]
     assert softmax_numbers(at)["ce"] == pytest.approx(-sum(t * lp for t, lp in zip(y, log_p, strict=True)), rel=1e-9)
     assert at.session_state["loss.logit1"] == 4.0  # the target class moves no slider
-    (code,) = at.code  # the PyTorch lines for these settings print the loss the view shows
-    assert "[[2.0, 4.0, 0.5, -1.0]]" in code.value and "label_smoothing=0.2" in code.value
-    printed_loss = run_snippet(code.value).splitlines()[0]
+    assert not at.code  # the code is part of the view's frames, drawn in its place: it follows the sliders
+    code = scrub.code_text(scrub.placed(at, VIEW, "code"))  # the PyTorch lines print the loss the view shows
+    assert "[[2.0, 4.0, 0.5, -1.0]]" in code and "label_smoothing=0.2" in code and "# fish" in code
+    printed_loss = run_snippet(code).splitlines()[0]
     assert float(printed_loss) == pytest.approx(softmax_numbers(at)["ce"], abs=5e-5)
+    (panel,) = [expander for expander in at.expander if expander.label == "PyTorch code for these settings"]
+    assert [element.proto.id.endswith(f"-{VIEW}.place.code") for element in panel.get("bidi_component")] == [True]
 
 
 @pytest.mark.parametrize("shift", ["15.0", "30.0", "0.0"])
@@ -181,6 +184,9 @@ def test_chinese():
     assert softmax[0].categories == ["猫", "狗", "鸟", "鱼"] and softmax[0].legend == ["目标 y"]
     assert outlier[0].legend[-2:] == ["数据点", "离群点"]
     assert residual[0].title == "单个点的损失" and residual[1].legend[:2] == ["MSE", "Huber"]
+    code = scrub.placed(at, VIEW, "code")
+    assert 'title="复制"' in code and "# 狗" in scrub.code_text(code)
+    assert [expander.label for expander in at.expander] == ["对应当前设置的 PyTorch 代码"]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnviz.drawing import grids
-from cnnviz.drawing.pooling_view import marked_cells
+from cnnviz.drawing.pooling_view import backward_marked_cells, marked_cells
 from tests import scrub
 from tests.app.conftest import change, open_page
 from tests.charts import page_charts, within_pixels
@@ -18,7 +18,6 @@ from tests.conftest import ROOT
 from tests.grids import page_grids, read_grids
 from tests.views import captions
 from tests.views import notes as page_notes
-from tests.views import text as page_text
 
 PAGE = "pages/pooling.py"
 VIEW = "pool.scrub"  # the scrubbing view: grid size, window, stride, padding and cell sliders; the grids
@@ -29,9 +28,19 @@ def view_grids(at) -> list:
     return read_grids(scrub.shown(at, VIEW))
 
 
+def backward_grids(at) -> list:
+    """The backward pass's grids: parts of the view's frames, drawn in its place "backward"."""
+    return read_grids(scrub.placed(at, VIEW, "backward"))
+
+
 def titled_grids(at) -> dict[str, list[list[str]]]:
-    """The numbers written in each grid (the view's, then the page's), by the grid's title."""
-    return {shown.title: shown.texts for shown in view_grids(at) + page_grids(at) if shown.title}
+    """The numbers written in each grid (the view's, the backward pass's, then the page's), by the grid's title."""
+    return {shown.title: shown.texts for shown in view_grids(at) + backward_grids(at) + page_grids(at) if shown.title}
+
+
+def code(at) -> str:
+    """The code panel's code: part of the view's frames, drawn in its place "code"."""
+    return scrub.code_text(scrub.placed(at, VIEW, "code"))
 
 
 def notes(at, kind: str) -> list[str]:
@@ -63,9 +72,12 @@ def pictures(at) -> list[str]:
 
 def outlined(at, prefix: str, kind: str = "window") -> list[tuple[int, int]]:
     """(row, col) of the cells outlined on a grid: "window" (amber) or "winner" (black); on the
-    view's input grid, as its marks (a ``<style>``) outline them."""
+    view's input grid and the backward pass's grids, as their marks (a ``<style>``) outline them."""
     if prefix == "Input":
         return marked_cells(scrub.shown(at, VIEW))[kind]
+    if prefix in ("Gradient passed", "Gradient at"):
+        marks = backward_marked_cells(scrub.placed(at, VIEW, "backward"))
+        return marks["upstream"] if prefix == "Gradient at" else marks["routed" if kind == "window" else kind]
     for shown in page_grids(at):
         if shown.title.startswith(prefix):
             return shown.cells_with(kind)
@@ -92,7 +104,8 @@ def test_renders_with_every_panel(default_page):
     assert re.fullmatch(r"\\max\(\d, \d, \d, \d\) = \d", window_formula(at).strip("$\n"))
     assert r"\lfloor 2 \rfloor + 1 = 3" in size_formula(at)
     assert len(pictures(at)) == 2  # before and after pooling
-    assert len(page_grids(at)) == 3 and len(view_grids(at)) == 2  # two gradient grids, the quiz grid; the view's two
+    assert len(page_grids(at)) == 1 and len(view_grids(at)) == 2  # the quiz grid; the view's two
+    assert len(backward_grids(at)) == 2  # routed and upstream: in the view's place "backward"
     assert not at.get("plotly_chart") and len(page_charts(at)) == 1  # the shift chart
 
 
@@ -140,7 +153,7 @@ def test_pooling_type_changes_the_numbers():
     change(at, "segmented_control", "pool.kind", "avg")
     assert grid(at, "Output") != before
     assert window_formula(at).strip("$\n").startswith(r"\frac{")
-    assert "split evenly" in page_text(at)  # the backward rule follows the type
+    assert "split evenly" in scrub.placed(at, VIEW, "backward")  # the backward rule follows the type
     change(at, "segmented_control", "pool.kind", "lp")
     assert r"^{1/2}" in window_formula(at)
     lp2 = grid(at, "Output")
@@ -207,10 +220,15 @@ def test_selected_cell_moves_the_window_and_the_gradient():
     assert window_formula(at) != first
     assert outlined(at, "Input") != first_outline
     assert min(outlined(at, "Input")) == (4, 4)  # window starts at row 4, col 4
+    assert outlined(at, "Gradient passed") == outlined(at, "Input")  # the same window, on the gradient
+    assert outlined(at, "Gradient passed", "winner") == outlined(at, "Input", "winner")
+    assert outlined(at, "Gradient at") == [(2, 2)]  # the 9th output cell
     change(at, "segmented_control", "pool.upstream", "cell")
     gradient = [[float(v) for v in row] for row in grid(at, "Gradient passed back")]
     assert sum(map(sum, gradient)) == 1
     assert all(v == 0 for row in gradient[:4] for v in row)  # only the last window's winner receives it
+    ((row, col),) = outlined(at, "Input", "winner")
+    assert gradient[row][col] == 1
 
 
 def test_impossible_setting_warns_and_says_what_would_work():
@@ -220,6 +238,8 @@ def test_impossible_setting_warns_and_says_what_would_work():
     assert "at most half the window" in why and "padding 1" in why
     assert "at most half the window" in at.warning[0].value  # the image panel says it for the image
     assert not at.error and not at.code
+    assert "no layer to run" in scrub.placed(at, VIEW, "code")
+    assert "no gradient comes back" in scrub.placed(at, VIEW, "backward")
     scrub.move(at, "pool.kernel", 5)
     scrub.move(at, "pool.grid.size", 3)
     scrub.move(at, "pool.padding", 0)
@@ -364,18 +384,19 @@ def run_snippet(code: str) -> np.ndarray:
 def test_the_code_shown_reproduces_the_output_grid(settings):
     at = open_page(PAGE, **settings)
     assert not at.warning
-    (code,) = at.code
-    pooled = run_snippet(code.value)
+    assert not at.code  # the code is part of the view's frames, in its place: it follows the sliders
+    pooled = run_snippet(code(at))
     shown = np.array([[float(v) for v in row] for row in grid(at, "Output")])
     assert pooled.shape == shown.shape
     np.testing.assert_allclose(pooled, shown, atol=0.005)  # the grid shows two decimals
-    printed_shape = re.search(r"# torch\.Size\(\[1, 1, (\d+), (\d+)\]\)\s*$", code.value).groups()
+    printed_shape = re.search(r"# torch\.Size\(\[1, 1, (\d+), (\d+)\]\)\s*$", code(at)).groups()
     assert tuple(map(int, printed_shape)) == shown.shape
 
 
 def test_lp_with_padding_says_pytorch_has_none():
     at = open_page(PAGE, **{"pool.kind": "lp", "pool.padding": "1"})
-    assert not at.code and any("no padding option" in caption.value for caption in at.caption)
+    assert not at.code and "no padding option" in scrub.placed(at, VIEW, "code")
+    assert "cnnviz-code" not in scrub.placed(at, VIEW, "code")  # no code block: PyTorch has no such layer
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

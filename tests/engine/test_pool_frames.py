@@ -67,7 +67,7 @@ def test_every_pool_frame_is_the_engines_drawing_with_torchs_numbers(settings, b
                 assert expected.size
             except RuntimeError:  # torch refuses too: the frame says why, and the nearest settings
                 assert "cnnviz-note warning" in frame[0] and "Nearest settings that work" in frame[0]
-                assert frame[1:] == ("", "", "")
+                assert frame[1:4] == ("", "", "")  # the places say so too: tests/engine/test_pool_places.py
                 continue
             if settings.kind == "lp" and settings.ceil_mode:
                 continue  # torch scales a partial Lp window (tests/engine/test_pooling.py)
