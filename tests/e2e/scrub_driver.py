@@ -266,7 +266,7 @@ ACT_FUNCTIONS = ("leaky_relu", "sigmoid")
 
 def act_lines(values: dict[str, float]) -> list[str] | None:
     """The engine's chart for ``values`` (``activations_view.curves_frame``), as its lines' points; None when refused."""
-    chart, _ = curves_frame(CurvesSettings(ACT_FUNCTIONS), values)
+    chart = curves_frame(CurvesSettings(ACT_FUNCTIONS), values)[0]
     return re.findall(r'<polyline points="([^"]*)"', chart) if chart else None
 
 

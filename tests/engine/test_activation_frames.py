@@ -88,8 +88,9 @@ def test_every_curves_frame_is_the_engines_drawing_with_torchs_numbers(keys, bas
 def test_a_slider_with_too_many_values_stays_off_the_view():
     assert parameter_sliders(("rrelu", "elu")) == {"elu.alpha": (0.1, 3.0, 1.0, 0.1)}  # RReLU: steps of 0.001
     fixed = CurvesSettings(("rrelu",), fixed=(("rrelu.lower", 0.45), ("rrelu.upper", 0.2)))
-    chart, warnings = curves_frame(fixed, {"low": -6.0, "high": 6.0})
+    chart, warnings, *places = curves_frame(fixed, {"low": -6.0, "high": 6.0})
     assert chart == "" and "must not exceed" in warnings  # the page's sliders set it; the view says why
+    assert places == [""] * 4  # nor does its tab show anything
 
 
 def test_thinning_drops_only_points_on_the_line():
