@@ -29,7 +29,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-
 import torch
 
 from cnnviz import activations, codegen, i18n
@@ -260,6 +259,8 @@ def curves_frame_set(settings: CurvesSettings, values: Mapping[str, float], lang
     sliders = [Slider(name, label(name), low, high, values[name], step)
                for name, (low, high, _, step) in ranges.items()]  # fmt: skip
     return frame_sets(
-        sliders, lambda setting: curves_frame(settings, setting, lang), {"class": "act-frame"},
+        sliders,
+        lambda setting: curves_frame(settings, setting, lang),
+        {"class": "act-frame"},
         places=places(settings.keys),
     )
