@@ -9,12 +9,12 @@ import pytest
 from cnnviz import activations
 from cnnviz.drawing import activation_charts
 from cnnviz.drawing.activations_view import POINTS
+from cnnviz.drawing.mathml import latex_sources
 from pages import ui
 from tests import scrub
 from tests.app.conftest import change, open_page
 from tests.charts import SVG, Chart, page_svgs
 from tests.views import captions as page_captions
-from cnnviz.drawing.mathml import latex_sources
 from tests.views import formulas as page_formulas
 from tests.views import headings
 
