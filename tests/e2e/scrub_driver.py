@@ -471,7 +471,7 @@ def drag_through(
 
 def placed(page: Page, key: str, name: str):
     """The element where the view keyed ``key`` draws its place ``name`` (``pages/scrub_view.py``: place)."""
-    return page.locator(f".st-key-{key.replace('.', '-')}-place-{name} .scrub-place").first
+    return page.locator(f".st-key-{key.replace('.', '-')}-place-{name.replace('.', '-')} .scrub-place").first
 
 
 def press(page: Page, lesson: str, name: str, *keys: str) -> dict:
