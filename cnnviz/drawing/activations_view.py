@@ -14,7 +14,7 @@ A chart is ~40 kB of SVG at the page's 801 points per curve, and the view holds 
 every value of every slider (the range's ends: 81 values each): so a frame's curves have
 ``POINTS`` points, which draws the same picture at the chart's 580 px plot width.
 A line's points that lie on the straight line through their neighbours (ReLU's flat half,
-sigmoid's tails) are then dropped from the drawn SVG (``thin_polylines``): a 2-function set
+sigmoid's tails) are left out of the drawn SVG (``activation_charts.ThinChart``, ``thin_polylines``): a 2-function set
 goes from ~220 kB to ~39 kB gzipped (``bench/RESULTS.md``).
 A parameter slider with more than ``MAX_VALUES`` values (RReLU's bounds, in steps of 0.001)
 would cost more frames than a drag is worth: it stays a Streamlit slider (``fixed``).
@@ -59,30 +59,16 @@ _POINTS = re.compile(r'(<polyline points=")([^"]*)(")')
 
 
 def _thin(points: str) -> str:
-    """Douglas-Peucker: keep the point farthest from the chord while it is more than ``THIN_PX`` away, then recurse."""
+    """Douglas-Peucker (``activation_charts.thin_mask``) on a polyline's written points."""
     xy = np.array([pair.split(",") for pair in points.split()], float)
-    keep = np.zeros(len(xy), bool)
-    keep[[0, -1]] = True
-    spans = [(0, len(xy) - 1)]
-    while spans:
-        first, last = spans.pop()
-        if last - first < 2:
-            continue
-        (x0, y0), (x1, y1) = xy[first], xy[last]
-        inner = xy[first + 1 : last]
-        chord = max(np.hypot(x1 - x0, y1 - y0), 1e-9)
-        away = np.abs((x1 - x0) * (inner[:, 1] - y0) - (y1 - y0) * (inner[:, 0] - x0)) / chord
-        farthest = int(np.argmax(away))
-        if away[farthest] > THIN_PX:
-            middle = first + 1 + farthest
-            keep[middle] = True
-            spans += [(first, middle), (middle, last)]
-    return " ".join(f"{x:g},{y:g}" for x, y in xy[keep])
+    return " ".join(f"{x:g},{y:g}" for x, y in xy[activation_charts.thin_mask(xy, THIN_PX)])
 
 
 def thin_polylines(svg: str) -> str:
     """The SVG with each polyline's points that lie within ``THIN_PX`` of the line drawn
-    without them dropped: the same picture, in fewer bytes."""
+    without them dropped: the same picture, in fewer bytes. (A frame's chart is drawn thinned,
+    ``activation_charts.curves_chart(..., thin_px=THIN_PX)``, which gives the same SVG without
+    writing and reading back the points it drops.)"""
     return _POINTS.sub(lambda match: match[1] + _thin(match[2]) + match[3], svg)
 
 
@@ -233,7 +219,7 @@ def _curves_frame(settings: CurvesSettings, values: tuple[tuple[str, float], ...
                                points=POINTS, training=True)
              for curve in curves if curve.key == "rrelu"]  # fmt: skip
     labels = {name: i18n.translate(f"act.fig.{name}", lang) for name in FIGURE_LABELS}
-    chart = thin_polylines(activation_charts.curves_chart(curves, settings.threshold, names, labels, extra))
+    chart = activation_charts.curves_chart(curves, settings.threshold, names, labels, extra, thin_px=THIN_PX)
     captions = [_caption(i18n.translate("act.legend", lang, first=names[curves[0].key]))]
     slopes = extra[0].dy[extra[0].x < 0] if extra else []
     if len(slopes):  # the random slopes are on the negative side: none when the range starts at 0 or above
