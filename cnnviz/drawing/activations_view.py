@@ -139,7 +139,7 @@ def _summary(key: str, low: float, high: float, params: tuple, threshold: float,
         gap = activations.softplus_sigmoid_gap(curve, dict(params)["beta"])
         said.append(i18n.translate("act.softplus_check", lang, gap=f"{gap:.1e}"))
     said.append(i18n.translate("act.at_zero", lang))  # introduces the table below it
-    return "".join(_caption_md(text) for text in said)
+    return f'<div class="act-summary">{"".join(_caption_md(text) for text in said)}</div>'
 
 
 def _number(value: float) -> str:

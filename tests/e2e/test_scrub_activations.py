@@ -57,7 +57,9 @@ def tabs_follow(tab: Page):
             latex = described.locator('annotation[encoding="application/x-tex"]').all_text_contents()
             assert latex == latex_sources(formula) == [activations.get(key).formula]
             shown_captions = described.locator(".cnnviz-caption").all_text_contents()
-            assert shown_captions == [text_of(caption) for caption in re.findall(r"<div.*?</div>", summary)]
+            assert shown_captions == [
+                text_of(caption) for caption in re.findall(r"<div class=\"cnnviz-caption\">.*?</div>", summary)
+            ]
             cells = re.findall(r"<td>(.*?)</td>", table)
             assert described.locator("td").all_text_contents() == cells
             params = {"slope": seen["values"]["leaky_relu.slope"]} if key == "leaky_relu" else {}

@@ -151,7 +151,9 @@ def test_a_chart_drawn_thinned_is_the_chart_drawn_then_thinned(keys, low, high, 
                                                        for p in activations.get(key).parameters}, points=POINTS)
             for key in keys
         ]  # fmt: skip
-        extra = [activations.curve("rrelu", low + shift, high, points=POINTS, training=True)] if "rrelu" in keys else None
+        extra = (
+            [activations.curve("rrelu", low + shift, high, points=POINTS, training=True)] if "rrelu" in keys else None
+        )
         full = activation_charts.curves_chart(curves, 0.05, extra=extra)
         thinned = activation_charts.curves_chart(curves, 0.05, extra=extra, thin_px=THIN_PX)
         assert re.sub(r"cnnviz-plot-\d+", "", thinned) == re.sub(r"cnnviz-plot-\d+", "", thin_polylines(full))
