@@ -7,7 +7,7 @@ import streamlit as st
 from safetensors.torch import save as safetensors_bytes
 
 from cnnviz import datasets, limits, netspec, network_cost, training, training_workers
-from cnnviz.drawing import training_charts
+from cnnviz.drawing import pictures, training_charts
 from pages import ui
 
 RUNS = "train.runs"  # session key: label -> TrainingRun, in start order
@@ -23,6 +23,8 @@ SLICE_SECONDS = 0.4  # training time between redraws while a run is active
 #: Stop press is seen after at most this long.
 WAIT_SECONDS = 1.0
 CURVES = "train.curves"  # session key: the learning curves last drawn, and what they show
+HELDOUT_PICTURES = "train.heldout_pictures"  # session key: (data set, its first six held-out pictures as PNG)
+DRAWN = "train.drawn"  # session key: the latest run's predictions and filter sheet, and the step they are of
 HIDDEN_ACTIVATIONS = ("as_written", "relu", "leaky_relu", "sigmoid", "tanh", "elu", "gelu")
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0)
 TRAIN_SIZES = (200, 500, 1000, 2000)
@@ -309,12 +311,12 @@ def live_view() -> None:
             )
     view.draw()
     filters, samples = st.columns([1, 2])
+    sheet, probabilities = drawn_once_per_step(latest)
     with filters, ui.panel("train.filters"):
-        sheet = training_charts.first_layer_filters(latest.network)
         if sheet is not None:
             st.image(sheet, caption=ui.t("train.filters"), width="stretch")
     with samples, ui.panel("train.predictions"):
-        show_predictions(latest)
+        show_predictions(latest, probabilities)
 
 
 def learning_curves(runs: dict[str, training.TrainingRun], shown: list[str]) -> str:
@@ -332,19 +334,40 @@ def learning_curves(runs: dict[str, training.TrainingRun], shown: list[str]) -> 
     return drawn[1]
 
 
-def show_predictions(run: training.TrainingRun) -> None:
+def drawn_once_per_step(run: training.TrainingRun) -> tuple[np.ndarray | None, np.ndarray]:
+    """The run's first-layer filter sheet and its predictions on six held-out pictures, made again
+    only when the run has trained a step since: a run waiting for its turn reruns its live view
+    about once a second with the same weights, and running the network each time was most of what
+    a trainer cost the server, which every student's slider shares (bench/RESULTS.md, issue 15)."""
+    key = (id(run), run.label, len(run.history))
+    drawn = st.session_state.get(DRAWN)
+    if drawn is None or drawn[0] != key:
+        probabilities = training_charts.predictions(
+            run.network, run.data.heldout_images[:6], lambda z: training.probabilities(z, run.settings.output)
+        )
+        drawn = st.session_state[DRAWN] = (key, (training_charts.first_layer_filters(run.network), probabilities))
+    return drawn[1]
+
+
+def heldout_pictures(data: datasets.LabelledImages) -> list[bytes]:
+    """The first six held-out pictures as PNG, made once per data set of the session (not per rerun)."""
+    made = st.session_state.get(HELDOUT_PICTURES)
+    if made is None or made[0] is not data:
+        pngs = [pictures.png((image.numpy().transpose(1, 2, 0) * 255).astype(np.uint8).squeeze())
+                for image in data.heldout_images[:6]]  # fmt: skip
+        made = st.session_state[HELDOUT_PICTURES] = (data, pngs)
+    return made[1]
+
+
+def show_predictions(run: training.TrainingRun, probabilities: np.ndarray) -> None:
     data = run.data
-    images = data.heldout_images[:6]
-    probabilities = training_charts.predictions(
-        run.network, images, lambda z: training.probabilities(z, run.settings.output)
-    )
-    columns = st.columns(len(images))
-    for column, image, label, probs in zip(
-        columns, images, data.heldout_labels[:6].tolist(), probabilities, strict=True
+    shown = heldout_pictures(data)
+    columns = st.columns(len(shown))
+    for column, picture, label, probs in zip(
+        columns, shown, data.heldout_labels[:6].tolist(), probabilities, strict=True
     ):
-        pixels = (image.numpy().transpose(1, 2, 0) * 255).astype(np.uint8)
         best = int(probs.argmax())
-        column.image(pixels.squeeze(), width="stretch")
+        column.image(picture, width="stretch")
         mark = "✓" if best == label else "✗"
         column.caption(f"{mark} {run.class_names[best]} {probs[best]:.0%}")
 

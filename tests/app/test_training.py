@@ -313,3 +313,34 @@ def test_a_training_worker_that_dies_stops_the_run_and_the_page_says_why(monkeyp
     first, second = at.session_state["train.runs"].values()
     assert first is run and second.failure is None and len(second.history) == second.total_steps == 7
     assert set(at.session_state["trained_networks"]) == {second.label} and at.get("download_button")
+
+
+def test_a_rerun_with_no_new_step_does_not_run_the_network_again(trained_run, monkeypatch):
+    """While a run waits for its turn in the server's line, its live view reruns about once a second
+    with the same weights; running the network on the held-out pictures each time cost the server
+    ~2/3 of its time for a trainer (py-spy, bench/classroom_training.py): the classroom's sliders
+    waited for it. The predictions and the filter sheet are made once per step of a run."""
+    calls = {"predictions": 0, "filters": 0}
+    predict, filters = training_charts.predictions, training_charts.first_layer_filters
+
+    def counted(name, function):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(training_charts, "predictions", counted("predictions", predict))
+    monkeypatch.setattr(training_charts, "first_layer_filters", counted("filters", filters))
+    at = open_page(PAGE)
+    at.session_state["train.runs"] = {trained_run.label: trained_run}
+    for _ in range(3):
+        at.run()
+    assert not at.exception and not at.error
+    assert calls == {"predictions": 1, "filters": 1}
+    shown = [caption.value for caption in at.caption if caption.value[:1] in "✓✗"]
+    expected = training_charts.predictions(
+        trained_run.network, trained_run.data.heldout_images[:6], lambda z: z.softmax(1)
+    )  # an independent check: the shown guesses are the network's own on these pictures
+    names = [trained_run.class_names[int(row.argmax())] for row in expected]
+    assert [caption.split()[1] for caption in shown] == names

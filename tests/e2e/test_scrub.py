@@ -45,22 +45,12 @@ def code_for(values: dict[str, int]) -> str | None:
         return None
 
 
-def test_the_code_panel_follows_the_input_slider_under_the_pointer_and_copies_its_code(tab, app_server):
+def test_the_code_panel_copies_its_code_and_follows_the_input_slider_under_the_pointer(tab, app_server):
     open_size(tab, app_server.url)
     code_place = placed(tab, "size.scrub", "code")
-    runs = harness.runs(tab)
-
-    def code_follows(seen: dict) -> None:  # the code panel (collapsed: its text is there all the same)
-        code = code_for(seen["values"])
-        if code is None:
-            assert code_place.inner_text() == i18n.translate("size.code.no_output", "en")
-        else:
-            assert code_place.locator(".cnnviz-code code").text_content() == code
-
-    code_follows(shown(tab))
-    drag_through(tab, "output_size", "input", ends_and_middle(tab, "output_size", "input"), also=code_follows)
-    assert harness.runs(tab) == runs + 1  # the release alone
-    tab.get_by_text("PyTorch code for these settings").click()  # open the panel; hover the block: its copy button
+    panel = tab.locator('[data-testid="stExpander"]').filter(has=tab.locator(".st-key-size-scrub-place-code"))
+    assert panel.locator("summary").inner_text().strip().endswith("PyTorch code for these settings")
+    panel.locator("summary").click()  # open the panel; hover the block: its copy button
     tab.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_server.url)
     block = code_place.locator(".cnnviz-code")
     block.hover()
@@ -69,6 +59,18 @@ def test_the_code_panel_follows_the_input_slider_under_the_pointer_and_copies_it
     copy.click()
     tab.wait_for_function("() => document.querySelector('.cnnviz-code-copy').dataset.state === 'copied'")
     assert tab.evaluate("() => navigator.clipboard.readText()") == code_for(shown(tab)["values"])
+    runs = harness.runs(tab)
+
+    def code_follows(seen: dict) -> None:  # the code panel shows the engine's code for the values under the pointer
+        code = code_for(seen["values"])
+        if code is None:
+            assert code_place.text_content() == i18n.translate("size.code.no_output", "en")
+        else:
+            assert code_place.locator(".cnnviz-code code").text_content() == code
+
+    code_follows(shown(tab))
+    drag_through(tab, "output_size", "input", ends_and_middle(tab, "output_size", "input"), also=code_follows)
+    assert harness.runs(tab) == runs + 1  # the release alone
 
 
 def test_keyboard_moves_the_view_and_a_release_updates_the_url_and_the_code(tab, app_server):
