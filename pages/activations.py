@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-import torch
 
-from cnnviz import activations, codegen, kernels
+from cnnviz import activations, kernels
 from cnnviz.drawing import activation_charts, activations_view
 from cnnviz.images import resize_longest_side
 from pages import scrub_view, ui
@@ -20,8 +19,7 @@ DEAD_COMPARED = ("relu", "leaky_relu", "prelu")
 FEATURE_KERNELS = ("sobel x", "sobel y", "laplacian", "outline", "sharpen", "emboss")
 #: Side the feature-map panel computes at: plenty for a 480-pixel display, and fast.
 FEATURE_SIDE = 384
-#: Where the table (and the PyTorch snippet) gives exact values: at, around and away from 0.
-SAMPLE_POINTS = (-2.0, -0.5, -0.001, 0.0, 0.001, 0.5, 2.0)
+VIEW = "act.scrub"
 
 
 def name(key: str) -> str:
@@ -88,32 +86,9 @@ def curves_frames(settings: activations_view.CurvesSettings, values: tuple, lang
     return scrub_view.pack(activations_view.curves_frame_set(settings, dict(values), lang))
 
 
-def describe(curve: activations.Curve, params: dict[str, float], threshold: float) -> None:
-    """The formula and what the slope does, exact values around 0, and the PyTorch code that gives them."""
-    summary = activations.slope_summary(curve, threshold)
-    view = ui.View().formula(activations.get(curve.key).formula).caption(
-        ui.t(f"act.note.{curve.key}") + " "
-        + ui.t("act.summary", slope=fmt(summary.max_slope), x=fmt(summary.at_x), dead=f"{summary.dead_share:.0%}",
-               saturated=f"{summary.saturated_share:.0%}", threshold=threshold)
-    )  # fmt: skip
-    if curve.key == "softplus":
-        gap = activations.softplus_sigmoid_gap(curve, params["beta"])
-        view.caption(ui.t("act.softplus_check", gap=f"{gap:.1e}"))
-    view.caption(ui.t("act.at_zero")).draw()  # introduces the table below it
-    x = torch.tensor(SAMPLE_POINTS, dtype=activations.DTYPE)
-    values, slopes = activations.value_and_slope(curve.key, x, params)
-    columns = {
-        f"x = {point:g}": [value, slope]
-        for point, value, slope in zip(SAMPLE_POINTS, values.tolist(), slopes.tolist(), strict=True)
-    }
-    number = st.column_config.NumberColumn(format="%.6g")
-    st.dataframe({"": ["f(x)", "f'(x)"]} | columns, hide_index=True, column_config=dict.fromkeys(columns, number))
-    ui.code_panel(codegen.activation(curve.key, params, SAMPLE_POINTS))
-
-
 def curves_panel() -> None:
     """The chosen functions' curves as a scrubbing view (the range's ends and the parameters:
-    ``cnnviz/drawing/activations_view.py``); a release updates the formulas, tables and code below."""
+    ``cnnviz/drawing/activations_view.py``), and each function's formula, table and code in a tab below it."""
     st.subheader(ui.t("act.curves"))
     chosen = pick_functions("act.functions", "act.functions", ["sigmoid", "relu"], 6)
     on_view = activations_view.parameter_sliders(tuple(chosen))
@@ -138,29 +113,31 @@ def curves_view(chosen: tuple[str, ...], threshold: float, fixed: tuple[tuple[st
         values = scrub_view.values_from_url("act", ranges)
         settings = activations_view.CurvesSettings(chosen, threshold, fixed)
         scrub_view.values_to_url("act", ranges, values)
-        view_slot = scrub_view.reserve()  # the view is drawn last, after the tables below
+        view_slot = scrub_view.reserve()  # the view is drawn last, after the tabs below
         with ui.panel("act.curves.tables"):
-            curve_tabs(list(chosen), dict(fixed) | values, threshold)
+            curve_tabs(list(chosen), dict(fixed) | values)
         with view_slot:
-            scrub_view.scrub_view(
-                "act.scrub", "act", list(values), curves_frames(settings, tuple(values.items()), ui.lang())
-            )
+            scrub_view.scrub_view(VIEW, "act", list(values), curves_frames(settings, tuple(values.items()), ui.lang()))
 
 
-def curve_tabs(chosen: list[str], every: dict[str, float], threshold: float) -> None:
-    """A tab per function the range allows: its formula, summary, table and code (``describe``)."""
-    curves, params = [], {}
+def curve_tabs(chosen: list[str], every: dict[str, float]) -> None:
+    """A tab per function the range allows: its formula, summary and table of exact values (the view's
+    place ``fn.<key>``), and the PyTorch code that gives them (``code.<key>``): parts of the view's frames
+    (``activations_view.describe_parts``), so they follow the sliders while they are dragged."""
+    shown = []
     for key in chosen:  # the view says why a function is left out
-        params[key] = {p.name: every[f"{key}.{p.name}"] for p in activations.get(key).parameters}
+        params = {p.name: every[f"{key}.{p.name}"] for p in activations.get(key).parameters}
         try:
-            curves.append(activations.curve(key, every["low"], every["high"], params[key]))
+            activations.curve(key, every["low"], every["high"], params, points=2)
         except ValueError:
             continue
-    if not curves:
+        shown.append(key)
+    if not shown:
         return  # the view says why
-    for tab, curve in zip(st.tabs([name(curve.key) for curve in curves]), curves, strict=True):
+    for tab, key in zip(st.tabs([name(key) for key in shown]), shown, strict=True):
         with tab:
-            describe(curve, params[curve.key], threshold)
+            scrub_view.place(VIEW, f"fn.{key}")
+            ui.view_code_panel(VIEW, place=f"code.{key}")
 
 
 def vanishing_panel() -> None:

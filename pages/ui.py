@@ -546,11 +546,11 @@ def code_panel(code: str, expanded: bool = False) -> None:
         st.caption(t("ui.code_caption"))
 
 
-def view_code_panel(view_key: str, expanded: bool = False) -> None:
+def view_code_panel(view_key: str, expanded: bool = False, place: str = "code") -> None:
     """:func:`code_panel` whose code is part of a scrubbing view's frames (``cnnviz.drawing.markup.code_html``
-    in the frames' place ``"code"``): it follows the view's sliders while they are dragged, with no rerun."""
+    in the frames' place ``place``): it follows the view's sliders while they are dragged, with no rerun."""
     with st.expander(t("ui.code"), expanded=expanded, icon=":material/code:"):
-        scrub_view.place(view_key, "code")
+        scrub_view.place(view_key, place)
         st.caption(t("ui.code_caption"))
 
 

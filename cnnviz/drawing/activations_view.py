@@ -1,15 +1,20 @@
-"""The Activation functions lesson's scrubbing view: the chosen functions and their slopes.
+"""The Activation functions lesson's scrubbing view: the chosen functions and their slopes, and,
+drawn in places below the view, each function's formula, summary, value table and code.
 
 A frame is the chart of f and f' (``activation_charts.curves_chart``) of the chosen
 functions over the input range, for one setting of the range's ends and of the functions'
 parameters, with its captions, and a warning for a function whose settings are impossible.
 Every number comes from ``cnnviz.activations.curve`` (torch's own functions and autograd).
+Each function's tab on the page (``describe_parts``: its formula as MathML, what its slope does
+on the range, its exact values around 0, and ``codegen.activation``'s code) depends on the
+sliders alone, so those are slots of the frames drawn in places (``places``): the page mounts
+``fn.<key>`` and ``code.<key>`` in the function's tab, and they follow the pointer too.
 
 A chart is ~40 kB of SVG at the page's 801 points per curve, and the view holds a frame for
 every value of every slider (the range's ends: 81 values each): so a frame's curves have
 ``POINTS`` points, which draws the same picture at the chart's 580 px plot width.
 A line's points that lie on the straight line through their neighbours (ReLU's flat half,
-sigmoid's tails) are then dropped from the drawn SVG (``thin_polylines``): a 2-function set
+sigmoid's tails) are left out of the drawn SVG (``activation_charts.ThinChart``, ``thin_polylines``): a 2-function set
 goes from ~220 kB to ~39 kB gzipped (``bench/RESULTS.md``).
 A parameter slider with more than ``MAX_VALUES`` values (RReLU's bounds, in steps of 0.001)
 would cost more frames than a drag is worth: it stays a Streamlit slider (``fixed``).
@@ -24,10 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from cnnviz import activations, i18n
+from cnnviz import activations, codegen, i18n
 from cnnviz.drawing import activation_charts
 from cnnviz.drawing.frames import Slider, frame_sets
+from cnnviz.drawing.markup import code_html, markdown_html
+from cnnviz.drawing.mathml import formula_mathml
 
 #: The input range's ends: name -> (low, high, default, step); URL keys ``act.low``, ``act.high``.
 RANGE_SLIDERS: dict[str, tuple[float, float, float, float]] = {
@@ -39,6 +47,10 @@ POINTS = 241
 #: A parameter with more values than this stays a Streamlit slider.
 MAX_VALUES = 101
 FIGURE_LABELS = ("x", "value", "slope", "dead", "saturated", "training")
+#: Where the value table (and the PyTorch snippet) gives exact values: at, around and away from 0.
+SAMPLE_POINTS = (-2.0, -0.5, -0.001, 0.0, 0.001, 0.5, 2.0)
+#: A function's slots after the view's two (the chart, the warnings), in this order.
+PARTS = ("formula", "summary", "table", "code")
 
 
 #: How far (pixels) a dropped point may lie from the line drawn instead: below the SVG's 0.1 px rounding.
@@ -47,30 +59,16 @@ _POINTS = re.compile(r'(<polyline points=")([^"]*)(")')
 
 
 def _thin(points: str) -> str:
-    """Douglas-Peucker: keep the point farthest from the chord while it is more than ``THIN_PX`` away, then recurse."""
+    """Douglas-Peucker (``activation_charts.thin_mask``) on a polyline's written points."""
     xy = np.array([pair.split(",") for pair in points.split()], float)
-    keep = np.zeros(len(xy), bool)
-    keep[[0, -1]] = True
-    spans = [(0, len(xy) - 1)]
-    while spans:
-        first, last = spans.pop()
-        if last - first < 2:
-            continue
-        (x0, y0), (x1, y1) = xy[first], xy[last]
-        inner = xy[first + 1 : last]
-        chord = max(np.hypot(x1 - x0, y1 - y0), 1e-9)
-        away = np.abs((x1 - x0) * (inner[:, 1] - y0) - (y1 - y0) * (inner[:, 0] - x0)) / chord
-        farthest = int(np.argmax(away))
-        if away[farthest] > THIN_PX:
-            middle = first + 1 + farthest
-            keep[middle] = True
-            spans += [(first, middle), (middle, last)]
-    return " ".join(f"{x:g},{y:g}" for x, y in xy[keep])
+    return " ".join(f"{x:g},{y:g}" for x, y in xy[activation_charts.thin_mask(xy, THIN_PX)])
 
 
 def thin_polylines(svg: str) -> str:
     """The SVG with each polyline's points that lie within ``THIN_PX`` of the line drawn
-    without them dropped: the same picture, in fewer bytes."""
+    without them dropped: the same picture, in fewer bytes. (A frame's chart is drawn thinned,
+    ``activation_charts.curves_chart(..., thin_px=THIN_PX)``, which gives the same SVG without
+    writing and reading back the points it drops.)"""
     return _POINTS.sub(lambda match: match[1] + _thin(match[2]) + match[3], svg)
 
 
@@ -106,8 +104,88 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}".replace("-", "−")
 
 
+def places(keys: tuple[str, ...]) -> dict[str, list[int]]:
+    """The frames' slots drawn in places: each function's formula, summary and table in ``fn.<key>``,
+    its code in ``code.<key>`` (the page mounts both in the function's tab)."""
+    found = {}
+    for index, key in enumerate(keys):
+        first = 2 + len(PARTS) * index
+        found[f"fn.{key}"] = [first, first + 1, first + 2]
+        found[f"code.{key}"] = [first + 3]
+    return found
+
+
+def _caption_md(text: str) -> str:
+    return f'<div class="cnnviz-caption">{markdown_html(text)}</div>'
+
+
+@functools.lru_cache(maxsize=64)
+def _formula(key: str) -> str:
+    return f'<div class="act-formula">{formula_mathml(activations.get(key).formula)}</div>'
+
+
+@functools.lru_cache(maxsize=4096)  # a parameter slider's frames share the range; the range's share the parameters
+def _summary(key: str, low: float, high: float, params: tuple, threshold: float, lang: str) -> str:
+    """What the slope does on the range (the engine's curve at its own 801 points), then what the table shows."""
+    curve = activations.curve(key, low, high, dict(params))
+    summary = activations.slope_summary(curve, threshold)
+    said = [
+        i18n.translate(f"act.note.{key}", lang) + " "
+        + i18n.translate("act.summary", lang, slope=_fmt(summary.max_slope), x=_fmt(summary.at_x),
+                         dead=f"{summary.dead_share:.0%}", saturated=f"{summary.saturated_share:.0%}",
+                         threshold=threshold)
+    ]  # fmt: skip
+    if key == "softplus":
+        gap = activations.softplus_sigmoid_gap(curve, dict(params)["beta"])
+        said.append(i18n.translate("act.softplus_check", lang, gap=f"{gap:.1e}"))
+    said.append(i18n.translate("act.at_zero", lang))  # introduces the table below it
+    return f'<div class="act-summary">{"".join(_caption_md(text) for text in said)}</div>'
+
+
+def _number(value: float) -> str:
+    return f"{value + 0.0:.6g}"  # st.dataframe's "%.6g" (+ 0.0: no "-0")
+
+
+@functools.lru_cache(maxsize=4096)
+def _table(key: str, params: tuple) -> str:
+    """f and f' at ``SAMPLE_POINTS`` (torch, autograd) as a number table: a column per point."""
+    x = torch.tensor(SAMPLE_POINTS, dtype=activations.DTYPE)
+    values, slopes = activations.value_and_slope(key, x, dict(params))
+    heads = "".join(f'<th scope="col">x = {point:g}</th>' for point in SAMPLE_POINTS)
+    rows = "".join(
+        f'<tr><th scope="row">{label}</th>{"".join(f"<td>{_number(v)}</td>" for v in row.tolist())}</tr>'
+        for label, row in (("f(x)", values), ("f'(x)", slopes))
+    )
+    return (f'<div class="act-values"><table><thead><tr><th scope="col"></th>{heads}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>")  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _code(key: str, params: tuple, lang: str) -> str:
+    return code_html(codegen.activation(key, dict(params), SAMPLE_POINTS), i18n.translate("ui.copy", lang))
+
+
+def describe_parts(key: str, every: Mapping[str, float], threshold: float, lang: str) -> tuple[str, str, str, str]:
+    """A function's tab for one setting: its formula, what its slope does on the range, the table of its exact
+    values and slopes around 0, and the PyTorch code that gives them (``PARTS``).
+
+    Args:
+        key: the function.
+        every: {"low", "high", "<key>.<parameter>"...} -> value (a parameter not given: its default).
+        threshold: |f'| below it counts as saturated.
+        lang: the interface language.
+
+    Raises:
+        ValueError: for a range or parameters the engine refuses.
+    """
+    params = tuple((p.name, float(every.get(f"{key}.{p.name}", p.default))) for p in activations.get(key).parameters)
+    summary = _summary(key, float(every["low"]), float(every["high"]), params, threshold, lang)
+    return _formula(key), summary, _table(key, params), _code(key, params, lang)
+
+
 def curves_frame(settings: CurvesSettings, values: Mapping[str, float], lang: str = i18n.DEFAULT_LANGUAGE) -> tuple:
-    """The view for one setting: (the chart and its captions, the warnings).
+    """The view for one setting: (the chart and its captions, the warnings, then for each function in
+    ``settings.keys`` its ``PARTS``, drawn in places (``places``): "" each when the engine refuses it).
 
     Args:
         settings: the functions, the threshold and the parameters not on the view.
@@ -119,11 +197,11 @@ def curves_frame(settings: CurvesSettings, values: Mapping[str, float], lang: st
 
 
 @functools.lru_cache(maxsize=2048)
-def _curves_frame(settings: CurvesSettings, values: tuple[tuple[str, float], ...], lang: str) -> tuple[str, str]:
+def _curves_frame(settings: CurvesSettings, values: tuple[tuple[str, float], ...], lang: str) -> tuple[str, ...]:
     every = dict(values)
     low, high = every["low"], every["high"]
     names = {key: i18n.translate(f"act.name.{key}", lang) for key in activations.ACTIVATIONS}
-    curves, warnings = [], []
+    curves, warnings, described = [], [], []
     for key in settings.keys:  # a function whose settings are impossible is left out alone, saying why
         params = {p.name: every.get(f"{key}.{p.name}", p.default) for p in activations.get(key).parameters}
         try:
@@ -131,21 +209,24 @@ def _curves_frame(settings: CurvesSettings, values: tuple[tuple[str, float], ...
         except ValueError as error:
             said = _note(i18n.explain(error, lang) or str(error), "warning")
             warnings += [said] if said not in warnings else []  # an empty range refuses every function alike
+            described += [""] * len(PARTS)
+        else:
+            described += describe_parts(key, every, settings.threshold, lang)
     if not curves:
-        return "", "".join(warnings)
+        return "", "".join(warnings), *described
     extra = [activations.curve(curve.key, low, high, {p.name: every.get(f"rrelu.{p.name}", p.default)
                                                        for p in activations.get("rrelu").parameters},
                                points=POINTS, training=True)
              for curve in curves if curve.key == "rrelu"]  # fmt: skip
     labels = {name: i18n.translate(f"act.fig.{name}", lang) for name in FIGURE_LABELS}
-    chart = thin_polylines(activation_charts.curves_chart(curves, settings.threshold, names, labels, extra))
+    chart = activation_charts.curves_chart(curves, settings.threshold, names, labels, extra, thin_px=THIN_PX)
     captions = [_caption(i18n.translate("act.legend", lang, first=names[curves[0].key]))]
     slopes = extra[0].dy[extra[0].x < 0] if extra else []
     if len(slopes):  # the random slopes are on the negative side: none when the range starts at 0 or above
         evaluation = next(curve for curve in curves if curve.key == "rrelu").dy[0]
         captions.append(_caption(i18n.translate("act.rrelu_note", lang, low=_fmt(slopes.min()),
                                                 high=_fmt(slopes.max()), eval=_fmt(evaluation))))  # fmt: skip
-    return f'<div class="act-chart">{chart}</div>{"".join(captions)}', "".join(warnings)
+    return f'<div class="act-chart">{chart}</div>{"".join(captions)}', "".join(warnings), *described
 
 
 def curves_frame_set(settings: CurvesSettings, values: Mapping[str, float], lang: str = i18n.DEFAULT_LANGUAGE) -> dict:
@@ -163,4 +244,9 @@ def curves_frame_set(settings: CurvesSettings, values: Mapping[str, float], lang
 
     sliders = [Slider(name, label(name), low, high, values[name], step)
                for name, (low, high, _, step) in ranges.items()]  # fmt: skip
-    return frame_sets(sliders, lambda setting: curves_frame(settings, setting, lang), {"class": "act-frame"})
+    return frame_sets(
+        sliders,
+        lambda setting: curves_frame(settings, setting, lang),
+        {"class": "act-frame"},
+        places=places(settings.keys),
+    )

@@ -20,7 +20,7 @@ import html
 import itertools
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -191,7 +191,7 @@ class Chart:
         if radius and not (self.y_range or self.y_log or self.categories is not None):
             dots_y = _finite_span(np.concatenate([m.y for m in self.marks if m.kind == "dots"]))
             y_low, y_high = _widened(y_low, y_high, radius, height, *dots_y)
-        plot = _Frame(left, top, width, height, x_low, x_high, y_low, y_high, self.x_log, self.y_log)
+        plot = _Frame(left, top, width, height, x_low, x_high, y_low, y_high, self.x_log, self.y_log, self.points_text)
         parts = [
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width} {self.height}" '
             f'width="100%" style="max-width:{self.width}px;min-width:{math.ceil(self.width * MIN_SCALE)}px;height:auto;'
@@ -211,6 +211,10 @@ class Chart:
         parts += self._legend(legend_rows, left, self.height - len(legend_rows) * (FONT_PX + 8) + FONT_PX - 2)
         parts.append("</svg>")
         return "".join(parts)
+
+    def points_text(self, xs: np.ndarray, ys: np.ndarray) -> str:
+        """A line's points (pixels) as a polyline's ``points``: "x,y" to 0.1 px (a subclass may leave some out)."""
+        return _points(xs, ys)
 
     def _x_limits(self) -> tuple[float, float]:
         if self.x_range:
@@ -321,6 +325,7 @@ class _Frame:
     y_high: float
     x_log: bool
     y_log: bool
+    points_text: Callable[[np.ndarray, np.ndarray], str] = field(default=lambda xs, ys: _points(xs, ys))
 
     @property
     def right(self) -> float:
@@ -346,7 +351,7 @@ class _Frame:
         if mark.kind == "line":
             dash = ' stroke-dasharray="6 4"' if mark.dashed else ""
             paths = [
-                f'<polyline points="{_points(self.x_px(mark.x[run]), self.y_px(mark.y[run]))}" fill="none" '
+                f'<polyline points="{self.points_text(self.x_px(mark.x[run]), self.y_px(mark.y[run]))}" fill="none" '
                 f'stroke="{mark.colour}" stroke-width="{mark.width}"{dash} stroke-linejoin="round"/>'
                 for run in _finite_runs(mark.x, self.y_px(mark.y))
             ]

@@ -9,25 +9,50 @@ import pytest
 from cnnviz import activations
 from cnnviz.drawing import activation_charts
 from cnnviz.drawing.activations_view import POINTS
+from cnnviz.drawing.mathml import latex_sources
 from pages import ui
 from tests import scrub
 from tests.app.conftest import change, open_page
 from tests.charts import SVG, Chart, page_svgs
 from tests.views import captions as page_captions
-from tests.views import formulas, headings
+from tests.views import formulas as page_formulas
+from tests.views import headings
 
 PAGE = "pages/activations.py"
 VIEW = "act.scrub"  # the scrubbing view: the input range's ends and the parameters; the curves chart
 
 
+def mounted(at, name: str) -> bool:
+    return any(node.proto.id.endswith(f"-{VIEW}.place.{name}") for node in at.get("bidi_component"))
+
+
+def tab_places(at, kind: str) -> dict[str, str]:
+    """Each function's place ``fn.<key>`` (its formula, summary and table) or ``code.<key>`` (its code) that the
+    page mounted, in its tab, as shown: key -> HTML. The view's frames hold every chosen function's."""
+    found = {}
+    for name in scrub.frame_set(at, VIEW)["layout"]["places"]:
+        if name.startswith(f"{kind}.") and mounted(at, name):
+            found[name.split(".", 1)[1]] = scrub.placed(at, VIEW, name)
+    return found
+
+
 def captions(at) -> list[str]:
-    """The view's captions (tags dropped), then the page's."""
-    found = (
-        re.findall(r'<div class="cnnviz-caption"><p>(.*?)</p></div>', scrub.shown(at, VIEW))
-        if at.get("bidi_component")
-        else []
-    )
-    return [html.unescape(caption) for caption in found] + page_captions(at)
+    """The view's captions (tags dropped), the functions' tabs', then the page's."""
+    html_shown = scrub.shown(at, VIEW) + "".join(tab_places(at, "fn").values()) if at.get("bidi_component") else ""
+    found = re.findall(r'<div class="cnnviz-caption">(.*?)</div>', html_shown, re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", caption)) for caption in found] + page_captions(at)
+
+
+def formulas(at) -> list[str]:
+    """The LaTeX of the functions' formulas in their tabs (MathML), then the page's (KaTeX)."""
+    return latex_sources("".join(tab_places(at, "fn").values())) + page_formulas(at)
+
+
+def value_table(part: str) -> tuple[list[str], np.ndarray]:
+    """A tab's table of exact values: its column heads (after the row heads' column), and rows f(x), f'(x)."""
+    rows = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row) for row in re.findall(r"<tr>(.*?)</tr>", part, re.S)]
+    assert [row[0] for row in rows[1:]] == ["f(x)", "f'(x)"]
+    return rows[0][1:], np.array([row[1:] for row in rows[1:]], dtype=float)
 
 
 def view_warnings(at) -> list[str]:
@@ -73,7 +98,7 @@ def test_renders_every_panel_with_engine_numbers(default_page):
     assert shown["Leaky ReLU: dead after lr 100"] == "0.0%"
     assert float(shown["ReLU: dead after lr 100"].rstrip("%")) > 20
     assert any("Largest slope here: 0.25 (at x = 0)" in caption for caption in captions(at))
-    assert formulas(at), "formulas are drawn by KaTeX"
+    assert formulas(at)[:2] == [activations.get("sigmoid").formula, activations.get("relu").formula]  # MathML
 
 
 def test_the_charts_show_the_engine_numbers(default_page):
@@ -289,13 +314,20 @@ def test_the_code_shown_reproduces_the_table_of_values_and_slopes():
     change(at, "multiselect", "act.functions", ["leaky_relu", "relu", "softplus"])
     scrub.move(at, "act.leaky_relu.slope", 0.2)
     scrub.move(at, "act.softplus.beta", 2.0)
-    assert len(at.code) == len(at.dataframe) == 3  # one per function, in its tab
-    for code, table in zip(at.code, at.dataframe, strict=True):
-        namespace = run_snippet(code.value)
-        shown = table.value.drop(columns=[""]).to_numpy(dtype=float)  # rows: f(x), f'(x)
-        assert [float(c.removeprefix("x = ")) for c in table.value.columns[1:]] == namespace["x"].tolist()
-        np.testing.assert_allclose(shown[0], namespace["y"].detach().numpy(), rtol=1e-6, atol=1e-12)
-        np.testing.assert_allclose(shown[1], namespace["slope"].numpy(), rtol=1e-6, atol=1e-12)
-    leaky, relu, _ = (table.value.drop(columns=[""]).to_numpy(dtype=float) for table in at.dataframe)
+    assert [tab.label for tab in at.tabs] == ["Leaky ReLU", "ReLU", "Softplus"]
+    codes, tables = tab_places(at, "code"), tab_places(at, "fn")
+    assert list(codes) == list(tables) == ["leaky_relu", "relu", "softplus"]  # one per function, in its tab:
+    for tab, key in zip(at.tabs, codes, strict=True):
+        assert [node.proto.id.split(f"-{VIEW}.place.")[1] for node in tab.get("bidi_component")] == [
+            f"fn.{key}",
+            f"code.{key}",
+        ]
+    for key in codes:
+        namespace = run_snippet(scrub.code_text(codes[key]))
+        heads, shown = value_table(tables[key])  # rows: f(x), f'(x)
+        assert [float(c.removeprefix("x = ")) for c in heads] == namespace["x"].tolist()
+        np.testing.assert_allclose(shown[0], namespace["y"].detach().numpy(), rtol=1e-5, atol=1e-12)  # 6 digits
+        np.testing.assert_allclose(shown[1], namespace["slope"].numpy(), rtol=1e-5, atol=1e-12)
+    leaky, relu, _ = (value_table(tables[key])[1] for key in codes)
     assert leaky[1].tolist() == pytest.approx([0.2, 0.2, 0.2, 0.2, 1, 1, 1])  # torch: leaky'(0) = its slope
     assert relu[1].tolist() == [0, 0, 0, 0, 1, 1, 1]  # torch: relu'(0) = 0

@@ -266,7 +266,7 @@ ACT_FUNCTIONS = ("leaky_relu", "sigmoid")
 
 def act_lines(values: dict[str, float]) -> list[str] | None:
     """The engine's chart for ``values`` (``activations_view.curves_frame``), as its lines' points; None when refused."""
-    chart, _ = curves_frame(CurvesSettings(ACT_FUNCTIONS), values)
+    chart = curves_frame(CurvesSettings(ACT_FUNCTIONS), values)[0]
     return re.findall(r'<polyline points="([^"]*)"', chart) if chart else None
 
 
@@ -471,7 +471,7 @@ def drag_through(
 
 def placed(page: Page, key: str, name: str):
     """The element where the view keyed ``key`` draws its place ``name`` (``pages/scrub_view.py``: place)."""
-    return page.locator(f".st-key-{key.replace('.', '-')}-place-{name} .scrub-place").first
+    return page.locator(f".st-key-{key.replace('.', '-')}-place-{name.replace('.', '-')} .scrub-place").first
 
 
 def press(page: Page, lesson: str, name: str, *keys: str) -> dict:

@@ -88,8 +88,9 @@ def test_every_curves_frame_is_the_engines_drawing_with_torchs_numbers(keys, bas
 def test_a_slider_with_too_many_values_stays_off_the_view():
     assert parameter_sliders(("rrelu", "elu")) == {"elu.alpha": (0.1, 3.0, 1.0, 0.1)}  # RReLU: steps of 0.001
     fixed = CurvesSettings(("rrelu",), fixed=(("rrelu.lower", 0.45), ("rrelu.upper", 0.2)))
-    chart, warnings = curves_frame(fixed, {"low": -6.0, "high": 6.0})
+    chart, warnings, *places = curves_frame(fixed, {"low": -6.0, "high": 6.0})
     assert chart == "" and "must not exceed" in warnings  # the page's sliders set it; the view says why
+    assert places == [""] * 4  # nor does its tab show anything
 
 
 def test_thinning_drops_only_points_on_the_line():
@@ -121,3 +122,38 @@ def test_every_dropped_point_lies_within_a_fraction_of_a_pixel_of_the_thinned_li
     for full, thin in zip(read(svg), read(thin_polylines(svg)), strict=True):
         assert len(thin) < len(full) / 2
         assert max(distance_to_polyline(point, thin) for point in full) <= THIN_PX + 1e-9
+
+
+def test_tenths_are_the_written_points_read_back():
+    rng = np.random.default_rng(0)
+    ties = np.arange(-2000, 2000) / 20  # x.x5 and x.x0: where a product by 10 may round either way
+    values = np.concatenate([rng.uniform(-700, 700, 20_000), ties, ties + 1e-13, ties - 1e-13, [-0.04, 0.0, 3e5]])
+    got = activation_charts.tenths(values)
+    want = [float(f"{v:.1f}") for v in np.clip(values, -1e5, 1e5)]
+    assert [v.hex() for v in got.tolist()] == [v.hex() for v in want]  # the same floats, signed zeros too
+
+
+@pytest.mark.parametrize(
+    "keys, low, high, params",
+    [
+        (("sigmoid", "relu"), -6.0, 6.0, {}),
+        (("leaky_relu", "elu", "softplus", "gelu"), -3.0, 2.5, {"slope": 0.2, "alpha": 1.5, "beta": 2.0}),
+        (("tanh", "hardsigmoid", "mish", "selu"), -19.5, 0.5, {}),
+        (("rrelu", "hardtanh", "silu"), -0.5, 20.0, {}),
+    ],
+)
+def test_a_chart_drawn_thinned_is_the_chart_drawn_then_thinned(keys, low, high, params):
+    """``curves_chart(..., thin_px=)`` leaves out the same points as ``thin_polylines`` on the full chart, and
+    writes the kept ones alike: the same SVG, byte for byte."""
+    for shift in np.linspace(0, 0.5, 6):  # a few ranges, so the points land on many tenths
+        curves = [
+            activations.curve(key, low + shift, high, {p.name: params.get(p.name, p.default)
+                                                       for p in activations.get(key).parameters}, points=POINTS)
+            for key in keys
+        ]  # fmt: skip
+        extra = (
+            [activations.curve("rrelu", low + shift, high, points=POINTS, training=True)] if "rrelu" in keys else None
+        )
+        full = activation_charts.curves_chart(curves, 0.05, extra=extra)
+        thinned = activation_charts.curves_chart(curves, 0.05, extra=extra, thin_px=THIN_PX)
+        assert re.sub(r"cnnviz-plot-\d+", "", thinned) == re.sub(r"cnnviz-plot-\d+", "", thin_polylines(full))
