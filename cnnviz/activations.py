@@ -89,7 +89,7 @@ _ACTIVATIONS = (
     Activation(
         "prelu",
         "PReLU",
-        r"f(x) = \max(0,\ x) + a \min(0,\ x), \quad a \text{ learned}",
+        r"f(x) = \max(0,\ x) + a \min(0,\ x)",
         "F.prelu(x, weight=torch.tensor([{a}], dtype=x.dtype))",
         lambda x, p, g: F.prelu(x, torch.tensor([p["a"]], dtype=x.dtype)),
         (Parameter("a", 0.0, 1.0, 0.25, 0.01),),
@@ -98,7 +98,7 @@ _ACTIVATIONS = (
         "rrelu",
         "RReLU",
         r"f(x) = \begin{cases} x & x \ge 0 \\ a\,x & x < 0 \end{cases}, \quad "
-        r"a \sim U(l, u) \text{ (training)}, \quad a = \tfrac{l + u}{2} \text{ (evaluation)}",
+        r"a \sim U(l, u), \quad \mathbb{E}[a] = \tfrac{l + u}{2}",
         "F.rrelu(x, lower={lower}, upper={upper}, training=False)",
         _rrelu,
         (Parameter("lower", 0.0, 0.5, 0.125, 0.001), Parameter("upper", 0.0, 0.5, 1 / 3, 0.001)),
@@ -130,7 +130,7 @@ _ACTIVATIONS = (
     Activation(
         "gelu",
         "GELU",
-        r"f(x) = x\,\Phi(x), \quad \Phi = \text{standard normal CDF}",
+        r"f(x) = x\,\Phi(x), \quad \Phi(x) = \tfrac{1}{2}\left(1 + \operatorname{erf}(x / \sqrt{2})\right)",
         "F.gelu(x)",
         lambda x, p, g: F.gelu(x),
     ),

@@ -389,3 +389,10 @@ def test_a_small_map_is_a_picture_with_square_pixels_above_its_colour_bar():
     np.testing.assert_array_equal(picture[::5, ::5], expected)
     assert 'alt="Map &lt;1&gt;"' in block and "width:100%" in block
     assert "cnnviz-colour-bar" in block and "−1" in block  # the scale's low end, written with a minus sign
+
+
+def test_formulas_hold_no_words():
+    """A formula is shown as it is in both languages: words in it (``\\text{learned}``) would be English
+    in the Chinese interface; what a symbol means is said by the function's note, which is translated."""
+    for activation in activations.ACTIVATIONS.values():
+        assert r"\text" not in activation.formula, activation.key
