@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from cnnviz import arithmetic, codegen, i18n, windows
 from cnnviz.arithmetic import SizeError
-from cnnviz.drawing import window_diagrams
+from cnnviz.drawing import grids, window_diagrams
 from cnnviz.drawing.frames import Slider, frame_sets
 from cnnviz.drawing.markup import code_html, markdown_html, row_html
 from cnnviz.drawing.mathml import formula_mathml
@@ -192,7 +192,7 @@ def transposed_part(settings: Mapping[str, int], out: int | None, output_padding
             ("output_row", "size.fig.output_row"))}
     )  # fmt: skip
     text = markdown_html(i18n.translate("size.transposed.windows", lang, out=out, k=layout.span, s=stride))
-    drawing = f'<div class="scrub-transposed-windows">{window_diagrams.transposed_svg(layout, labels)}</div>'
+    drawing = grids.side_by_side_html(window_diagrams.transposed_svg(layout, labels), gap_px=16, share=True)  # as ui.View.svg
     return f'{intro}<div class="scrub-formula">{formula_mathml(latex)}</div>{note}{text}{drawing}'
 
 
