@@ -5,10 +5,10 @@ import random
 
 import streamlit as st
 
-from cnnviz import arithmetic, codegen, layers, quiz, stack_text, windows
+from cnnviz import arithmetic, codegen, layers, quiz, stack_text
 from cnnviz.arithmetic import SizeError
-from cnnviz.drawing import output_size_view, window_diagrams
-from cnnviz.drawing.output_size_view import SIZE_SLIDERS
+from cnnviz.drawing import output_size_view
+from cnnviz.drawing.output_size_view import OUTPUT_PADDING_MAX, SIZE_SLIDERS
 from pages import scrub_view, ui
 
 PADDING_MAX = SIZE_SLIDERS["padding"][1]
@@ -164,9 +164,11 @@ if quiz_switch.toggle(
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def size_frames(values: tuple[int, ...], lang: str) -> bytes:
-    """The scrubbing view's frames around ``values`` (in ``SIZE_SLIDERS`` order), packed."""
-    return scrub_view.pack(output_size_view.size_frame_set(dict(zip(SIZE_SLIDERS, values, strict=True)), lang))
+def size_frames(values: tuple[int, ...], lang: str, output_padding: int) -> bytes:
+    """The scrubbing view's frames around ``values`` (in ``SIZE_SLIDERS`` order) for the transposed
+    convolution's ``output_padding``, packed."""
+    settings = dict(zip(SIZE_SLIDERS, values, strict=True))
+    return scrub_view.pack(output_size_view.size_frame_set(settings, lang, output_padding))
 
 
 @st.fragment
@@ -178,7 +180,8 @@ def calculator() -> None:
     engine drew for each of its values. PyTorch and TensorFlow's rules and the code are parts of
     those frames too, drawn in places (``scrub_view.place``), so they follow the pointer; the
     release stores the values in ``st.session_state["size.<name>"]`` and reruns this fragment for
-    the URL, the buttons that fix an impossible setting, and the transposed convolution below.
+    the URL and the buttons that fix an impossible setting. The transposed convolution is a place
+    too; its output padding slider (outside the view) picks the frame set.
     """
     values = scrub_view.values_from_url("size", SIZE_SLIDERS)
     size, kernel, padding, stride, dilation = (values[name] for name in SIZE_SLIDERS)
@@ -197,52 +200,22 @@ def calculator() -> None:
         scrub_view.place(VIEW, "frameworks")
         ui.view_code_panel(VIEW)
 
-    with ui.panel("size.transposed"):
-        view = ui.View().heading(ui.t("size.transposed.title"))
-        if out is None:
-            view.note(ui.t("size.transposed.needs_output")).draw()
-        else:
-            view.text(ui.t("size.transposed.intro", out=out)).draw()
-            control, formula_column = st.columns([1, 3], vertical_alignment="center")
-            output_padding = control.slider(
-                ui.t("size.output_padding"), 0, 3, 0, key="size.output_padding", bind="query-params"
-            )
-            drawn = False
-            with formula_column:
-                try:
-                    formula = ui.View().formula(
-                        arithmetic.transposed_formula_latex(out, kernel, stride, padding, output_padding, dilation)
-                    )
-                except SizeError as error:
-                    offer_nearest(error, ui.View())
-                else:
-                    choices = arithmetic.transposed_choices(out, kernel, stride, padding, dilation)
-                    listed = ui.t("size.transposed.sep").join(
-                        ui.t("size.transposed.pair", op=op, n=n) for op, n in choices
-                    )
-                    back = arithmetic.uncovered_size(size, *settings)
-                    key = "size.transposed.choices" if len(choices) > 1 else "size.transposed.one_choice"
-                    formula.note(ui.t(key, out=out, listed=listed, size=size, back=back), "info",
-                                 ":material/unfold_more:").draw()  # fmt: skip
-                    drawn = True
-            if drawn:  # under the formula, the whole width
-                transposed_windows(out, kernel, stride, padding, output_padding, dilation)
+    with ui.panel("size.transposed"):  # a part of the view's frames too, drawn for this output padding
+        ui.View().heading(ui.t("size.transposed.title")).draw()
+        control, _ = st.columns([1, 3])
+        output_padding = control.slider(
+            ui.t("size.output_padding"), 0, OUTPUT_PADDING_MAX, 0, key="size.output_padding", bind="query-params"
+        )
+        scrub_view.place(VIEW, "transposed")
+        if out is not None:
+            try:
+                arithmetic.transposed_output_size(out, kernel, stride, padding, output_padding, dilation)
+            except SizeError as error:
+                offer_nearest(error)  # the place says why; here, the button that fixes it
 
     with view_slot, ui.panel("size.formula"):
-        packed = size_frames(tuple(values.values()), ui.lang())
+        packed = size_frames(tuple(values.values()), ui.lang(), output_padding)
         scrub_view.scrub_view(VIEW, "size", list(SIZE_SLIDERS), packed)
-
-
-def transposed_windows(out: int, kernel: int, stride: int, padding: int, output_padding: int, dilation: int) -> None:
-    """Where the transposed convolution's windows land (as the page draws the convolution's)."""
-    layout = windows.transposed_layout(out, kernel, stride, padding, output_padding, dilation)
-    labels = window_diagrams.TransposedLabels(
-        cropped=ui.t("size.tfig.cropped"), kept=ui.t("size.tfig.kept"), extra=ui.t("size.tfig.extra"),
-        input_row=ui.t("size.fig.input_row"), windows_row=ui.t("size.fig.windows_row"),
-        output_row=ui.t("size.fig.output_row"),
-    )  # fmt: skip
-    text = ui.t("size.transposed.windows", out=out, k=layout.span, s=stride)
-    ui.View().text(text).svg(window_diagrams.transposed_svg(layout, labels)).draw()
 
 
 @st.fragment

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from cnnviz import arithmetic, codegen, i18n, windows
 from cnnviz.arithmetic import SizeError
-from cnnviz.drawing import window_diagrams
+from cnnviz.drawing import grids, window_diagrams
 from cnnviz.drawing.frames import Slider, frame_sets
 from cnnviz.drawing.markup import code_html, markdown_html, row_html
 from cnnviz.drawing.mathml import formula_mathml
@@ -34,7 +34,10 @@ SIZE_SLIDERS: dict[str, tuple[int, int, int]] = {
 }
 
 #: The frames' slots drawn in places, not in the view: place name -> slots (``frames``, "places").
-PLACES: dict[str, list[int]] = {"code": [2], "frameworks": [3]}
+PLACES: dict[str, list[int]] = {"code": [2], "frameworks": [3], "transposed": [4]}
+
+#: The output padding slider's range (a native slider beside the "transposed" place; not one of the view's).
+OUTPUT_PADDING_MAX = 3
 
 
 def _arguments(settings: Mapping[str, int]) -> tuple[int, int, int, int, int]:
@@ -162,29 +165,65 @@ def frameworks_html(settings: Mapping[str, int], lang: str) -> str:
     return heading + row_html(*cells, boxed=True)
 
 
-def size_frame(settings: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -> tuple[str, str, str, str]:
+def transposed_part(settings: Mapping[str, int], out: int | None, output_padding: int, lang: str) -> str:
+    """The transposed convolution back from the ``out`` pixels (``None``: no window fits): the intro,
+    the filled-in formula, the output paddings that give each input size back, and where the
+    transposed windows land; for an impossible ``output_padding``, the engine's reason instead."""
+    if out is None:
+        return note_html(i18n.translate("size.transposed.needs_output", lang))
+    size, kernel, stride, padding, dilation = _arguments(settings)
+    intro = markdown_html(i18n.translate("size.transposed.intro", lang, out=out))
+    try:
+        latex = arithmetic.transposed_formula_latex(out, kernel, stride, padding, output_padding, dilation)
+        layout = windows.transposed_layout(out, kernel, stride, padding, output_padding, dilation)
+    except SizeError as error:
+        return intro + note_html(explain_size_error(error, lang), "warning")
+    choices = arithmetic.transposed_choices(out, kernel, stride, padding, dilation)
+    listed = i18n.translate("size.transposed.sep", lang).join(
+        i18n.translate("size.transposed.pair", lang, op=op, n=n) for op, n in choices
+    )
+    back = arithmetic.uncovered_size(size, kernel, stride, padding, dilation)
+    key = "size.transposed.choices" if len(choices) > 1 else "size.transposed.one_choice"
+    note = note_html(i18n.translate(key, lang, out=out, listed=listed, size=size, back=back))
+    labels = window_diagrams.TransposedLabels(
+        **{name: i18n.translate(key, lang) for name, key in (
+            ("cropped", "size.tfig.cropped"), ("kept", "size.tfig.kept"), ("extra", "size.tfig.extra"),
+            ("input_row", "size.fig.input_row"), ("windows_row", "size.fig.windows_row"),
+            ("output_row", "size.fig.output_row"))}
+    )  # fmt: skip
+    text = markdown_html(i18n.translate("size.transposed.windows", lang, out=out, k=layout.span, s=stride))
+    drawing = grids.side_by_side_html(window_diagrams.transposed_svg(layout, labels), gap_px=16, share=True)  # as ui.View.svg
+    return f'{intro}<div class="scrub-formula">{formula_mathml(latex)}</div>{note}{text}{drawing}'
+
+
+def size_frame(
+    settings: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE, output_padding: int = 0
+) -> tuple[str, str, str, str, str]:
     """The view for one setting: (the size and formula, the windows or "" when no window fits, and
-    in places: the code, the frameworks' rules).
+    in places: the code, the frameworks' rules, the transposed convolution back).
 
     Args:
         settings: {"input", "kernel", "padding", "stride", "dilation"} -> value.
         lang: the interface language.
+        output_padding: the transposed convolution's output padding (a slider outside the view).
     """
-    return _size_frame(tuple(settings[name] for name in SIZE_SLIDERS), lang)
+    return _size_frame(tuple(settings[name] for name in SIZE_SLIDERS), lang, output_padding)
 
 
 @functools.lru_cache(maxsize=2048)  # a release redraws the other sliders' sets; most frames recur
-def _size_frame(values: tuple[int, ...], lang: str) -> tuple[str, str, str, str]:
+def _size_frame(values: tuple[int, ...], lang: str, output_padding: int) -> tuple[str, str, str, str, str]:
     settings = dict(zip(SIZE_SLIDERS, values, strict=True))
     summary, out = _summary(settings, lang)
     drawing = "" if out is None else _windows(settings, out, lang)
-    return summary, drawing, code_part(settings, lang), frameworks_html(settings, lang)
+    transposed = transposed_part(settings, out, output_padding, lang)
+    return summary, drawing, code_part(settings, lang), frameworks_html(settings, lang), transposed
 
 
-def size_frame_set(values: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE) -> dict:
-    """``size_frame`` for every value of each of the five sliders around ``values`` (see ``frames``)."""
+def size_frame_set(values: Mapping[str, int], lang: str = i18n.DEFAULT_LANGUAGE, output_padding: int = 0) -> dict:
+    """``size_frame`` for every value of each of the five sliders around ``values`` (see ``frames``),
+    with the transposed convolution's ``output_padding``."""
     sliders = [
         Slider(name, i18n.translate(f"size.{name}", lang), low, high, values[name])
         for name, (low, high, _) in SIZE_SLIDERS.items()
     ]
-    return frame_sets(sliders, lambda settings: size_frame(settings, lang), places=PLACES)
+    return frame_sets(sliders, lambda settings: size_frame(settings, lang, output_padding), places=PLACES)

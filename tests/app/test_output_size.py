@@ -1,5 +1,6 @@
 """The Output size lesson in AppTest: sliders drive the size, formula and explanations shown."""
 
+import html
 import random
 import re
 
@@ -9,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from torch import nn
 
 from cnnviz import quiz
+from cnnviz.drawing.mathml import latex_sources
 from tests import scrub
 from tests.app.conftest import open_page
 from tests.charts import _svgs, groups
@@ -121,21 +123,44 @@ def test_pytorch_and_tensorflow_side_by_side():
     assert "round differently" not in texts(at.markdown)  # drawn once, in the place
 
 
+def transposed(at) -> str:
+    """The transposed convolution's place: a part of the view's frames, drawn for the output padding."""
+    return scrub.placed(at, VIEW, "transposed")
+
+
+def transposed_notes(at, kind: str) -> list[str]:
+    return [html.unescape(note["text"]) for note in scrub._NOTE.finditer(transposed(at)) if note["kind"] == kind]
+
+
 def test_transposed_convolution_resolves_the_floor_with_output_padding():
     at = open_page(PAGE, **{"size.stride": "2"})
-    info = texts(notes(at, "info"))
+    assert "turns the m = 12 output pixels back" in transposed(at)
+    info = texts(transposed_notes(at, "info"))
     assert "output padding 0 → 27; output padding 1 → 28" in info and "1 gets back the original 28" in info
-    assert formula(at, 1).endswith(r"\mathbf{27}\end{aligned}")
+    (latex,) = latex_sources(transposed(at))
+    assert latex.endswith(r"\mathbf{27}\end{aligned}")
     at.slider(key="size.output_padding").set_value(1).run()
-    assert formula(at, 1).endswith(r"\mathbf{28}\end{aligned}")
+    (latex,) = latex_sources(transposed(at))
+    assert latex.endswith(r"\mathbf{28}\end{aligned}")
+    assert len(formulas(at)) == 0 and "Going back up" in texts(at.markdown)  # the heading stays native
+
+
+def test_transposed_convolution_needs_an_output_but_keeps_its_slider():
+    at = open_page(PAGE, **{"size.input": "3"})  # no window fits
+    assert transposed(at).startswith('<div class="cnnviz-note info"><p>Choose settings where at least one window')
+    assert "<svg" not in transposed(at) and at.slider(key="size.output_padding").value == 0
+    scrub.move(at, "size.input", 28)
+    assert "turns the m = 24 output pixels back" in transposed(at)
 
 
 def test_too_much_output_padding_warns_and_offers_the_nearest_valid_value():
     at = open_page(PAGE, **{"size.output_padding": "2"})  # stride 1: output padding must be 0
-    assert "Output padding must be smaller than the stride" in texts(notes(at, "warning"))
+    assert "Output padding must be smaller than the stride" in texts(transposed_notes(at, "warning"))
+    assert "<svg" not in transposed(at) and not latex_sources(transposed(at))
     at.button(key="size.fix.output_padding").click().run()
     assert at.slider(key="size.output_padding").value == 0
-    assert not notes(at, "warning")
+    assert not notes(at, "warning") and not transposed_notes(at, "warning")
+    assert not [button for button in at.button if button.key == "size.fix.output_padding"]
 
 
 @pytest.mark.parametrize(
@@ -329,14 +354,14 @@ def test_invalid_link_values_fall_back_to_defaults_with_a_notice():
 def test_transposed_convolution_draws_where_its_windows_land_as_torch_adds_them():
     at = open_page(PAGE, **{"size.stride": "2", "size.output_padding": "1"})  # m = 12 back to 28
     assert not at.exception and not at.error
-    drawing = [svg for element in at.markdown for svg in _svgs(element.value) if groups(svg, "out-cell")]
-    (row,) = drawing
+    assert not [svg for element in at.markdown for svg in _svgs(element.value)]  # drawn in the place only
+    (row,) = [svg for svg in _svgs(transposed(at)) if groups(svg, "out-cell")]
     assert [g.find("{*}text").text for g in groups(row, "input")] == [str(n) for n in range(1, 13)]
     kept = [int(g.find("{*}text").text) for g in groups(row, "out-cell") if not groups_of_kind(g, "cropped")]
     summed = torch.nn.functional.conv_transpose1d(torch.ones(1, 1, 12), torch.ones(1, 1, 5), stride=2,
                                                   output_padding=1)[0, 0]  # fmt: skip
     assert kept == summed.round().int().tolist() and len(kept) == 28
-    assert "5-wide window" in texts(at.markdown)
+    assert "5-wide window" in transposed(at)
 
 
 def groups_of_kind(group, kind: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from cnnviz import codegen, i18n
+from cnnviz import arithmetic, codegen, i18n
 from cnnviz.arithmetic import SizeError
 from cnnviz.drawing.output_size_view import SIZE_SLIDERS
 from tests.e2e import harness
@@ -70,6 +70,31 @@ def test_the_code_panel_copies_its_code_and_follows_the_input_slider_under_the_p
 
     code_follows(shown(tab))
     drag_through(tab, "output_size", "input", ends_and_middle(tab, "output_size", "input"), also=code_follows)
+    assert harness.runs(tab) == runs + 1  # the release alone
+
+
+def test_the_transposed_convolution_follows_the_stride_slider_under_the_pointer(tab, app_server):
+    open_size(tab, app_server.url, "?size.stride=2&size.output_padding=1")
+    transposed = placed(tab, "size.scrub", "transposed")
+    runs = harness.runs(tab)
+
+    def transposed_follows(seen: dict) -> None:  # the engine's m, size back and windows for the values under the pointer
+        n, k, p, s, d = (seen["values"][name] for name in SIZE_SLIDERS)
+        m = arithmetic.conv_output_size(n, k, s, p, d)
+        text = transposed.text_content()
+        assert f"turns the m = {m} output pixels back" in text
+        try:
+            back = arithmetic.transposed_output_size(m, k, s, p, 1, d)
+        except SizeError:
+            assert "Output padding must be smaller than the stride" in text and transposed.locator("svg").count() == 0
+        else:
+            latex = transposed.locator("math annotation").text_content()
+            assert latex == arithmetic.transposed_formula_latex(m, k, s, p, 1, d)
+            assert latex.endswith(rf"\mathbf{{{back}}}\end{{aligned}}")
+            assert transposed.locator("svg").count() == 1
+
+    transposed_follows(shown(tab))
+    drag_through(tab, "output_size", "stride", ends_and_middle(tab, "output_size", "stride"), also=transposed_follows)
     assert harness.runs(tab) == runs + 1  # the release alone
 
 

@@ -6,11 +6,13 @@ import re
 
 import pytest
 
-from cnnviz import arithmetic, codegen, i18n
+from cnnviz import arithmetic, codegen, i18n, windows
 from cnnviz.arithmetic import SizeError
 from cnnviz.drawing.frames import frame_at, slots_in
 from cnnviz.drawing.markup import code_html
-from cnnviz.drawing.output_size_view import SIZE_SLIDERS, size_frame_set
+from cnnviz.drawing.mathml import latex_sources
+from cnnviz.drawing.output_size_view import SIZE_SLIDERS, explain_size_error, size_frame_set
+from cnnviz.drawing.window_diagrams import TransposedLabels, transposed_svg
 
 DEFAULTS = {name: default for name, (_, _, default) in SIZE_SLIDERS.items()}
 
@@ -108,3 +110,49 @@ def test_the_places_are_in_the_session_language():
     assert "卷积" in code or "输出" in code
     assert english_words(code) == []
     assert 'title="复制"' in frame_at(frame_set, "input", 28)[2]
+
+
+def note_text(kind: str, text: str) -> str:
+    return f'<div class="cnnviz-note {kind}"><p>' + html.escape(text) + "</p></div>"
+
+
+@pytest.mark.parametrize(
+    "base, output_padding",
+    [(DEFAULTS, 0), ({**DEFAULTS, "stride": 2}, 1), ({"input": 9, "kernel": 3, "padding": 1, "stride": 3, "dilation": 2}, 2),
+     (DEFAULTS, 3)],
+)  # fmt: skip
+def test_every_frames_transposed_convolution_is_that_of_its_settings(base, output_padding):
+    frame_set = size_frame_set(base, output_padding=output_padding)
+    (slot,) = slots_in(frame_set, "transposed")
+    for name, (low, high, _) in SIZE_SLIDERS.items():
+        for value in range(low, high + 1):
+            n, k, p, s, d = ({**base, name: value}[key] for key in SIZE_SLIDERS)
+            part = frame_at(frame_set, name, value)[slot]
+            try:
+                m = arithmetic.conv_output_size(n, k, s, p, d)
+            except SizeError:
+                assert part == note_text("info", i18n.translate("size.transposed.needs_output", "en"))
+                continue
+            assert f"turns the m = {m} output pixels back" in part
+            try:
+                back = arithmetic.transposed_output_size(m, k, s, p, output_padding, d)
+            except SizeError as error:
+                assert part.endswith(note_text("warning", explain_size_error(error, "en")))
+                assert "<svg" not in part and "<math" not in part
+                continue
+            (latex,) = latex_sources(part)
+            assert latex == arithmetic.transposed_formula_latex(m, k, s, p, output_padding, d)
+            assert latex.endswith(rf"\mathbf{{{back}}}\end{{aligned}}")
+            listed = "; ".join(f"output padding {op} → {size}" for op, size in arithmetic.transposed_choices(m, k, s, p, d))
+            assert f"({listed})" in part or f": {listed}." in part
+            assert f"output padding {arithmetic.uncovered_size(n, k, s, p, d)}" in part
+            layout = windows.transposed_layout(m, k, s, p, output_padding, d)
+            assert f"spreads a {layout.span}-wide window over the output, {s} cells after" in part
+            (svg,) = re.findall(r"<svg.*?</svg>", part, re.S)
+            assert svg == transposed_svg(layout, TransposedLabels(extra="kept by the output padding"))
+
+
+def test_the_transposed_place_is_in_the_session_language():
+    frame_set = size_frame_set({**DEFAULTS, "stride": 2}, "zh", output_padding=1)
+    part = frame_at(frame_set, "stride", 2)[slots_in(frame_set, "transposed")[0]]
+    assert "<svg" in part and english_words(re.sub(r"<svg.*?</svg>|<math.*?</math>", "", part, flags=re.S)) == []
