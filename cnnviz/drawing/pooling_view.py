@@ -86,13 +86,18 @@ def impossible_text(error: ValueError, height: int, width: int, settings: PoolSe
 
 def marks(pooled: pooling.PooledGrid, cell: tuple[int, int]) -> str:
     """A ``<style>`` outlining the window of output ``cell`` (and the output cell) in amber and its winner in black."""
-    inp, out = f".{VIEW_CLASS} .pool-input tbody>tr", f".{VIEW_CLASS} .pool-output tbody>tr"
-    outlined = [f"{inp}:nth-child({r + 1})>td:nth-child({c + 1})" for r, c in pooled.window(*cell)]
-    outlined.append(f"{out}:nth-child({cell[0] + 1})>td:nth-child({cell[1] + 1})")
+    return _outline_style(pooled, cell, f".{VIEW_CLASS} .pool-input tbody>tr", f".{VIEW_CLASS} .pool-output tbody>tr")
+
+
+def _outline_style(pooled: pooling.PooledGrid, cell: tuple[int, int], windowed: str, celled: str) -> str:
+    """A ``<style>``: the window of output ``cell`` outlined in the rows ``windowed`` selects, with its
+    winner (max pooling), and ``cell`` itself in the rows ``celled`` selects."""
+    outlined = [f"{windowed}:nth-child({r + 1})>td:nth-child({c + 1})" for r, c in pooled.window(*cell)]
+    outlined.append(f"{celled}:nth-child({cell[0] + 1})>td:nth-child({cell[1] + 1})")
     style = f"{','.join(outlined)}{{{WINDOW}}}"
     if pooled.winners is not None:
         r, c = (int(v) + pooled.offset for v in pooled.winners[cell])
-        style += f"{inp}:nth-child({r + 1})>td:nth-child({c + 1}){{{WINNER}}}"
+        style += f"{windowed}:nth-child({r + 1})>td:nth-child({c + 1}){{{WINNER}}}"
     return f"<style>{style}</style>"
 
 
@@ -207,14 +212,7 @@ def backward_marks(pooled: pooling.PooledGrid, cell: tuple[int, int]) -> str:
     """A ``<style>`` outlining, in the backward pass's place, the window of output ``cell`` (and its winner)
     on the routed gradient and the cell on the upstream gradient, as ``layout_html``'s highlight does."""
     place = f".{BACKWARD_PLACE}"
-    routed, sent = f"{place} .pool-routed tbody>tr", f"{place} .pool-upstream tbody>tr"
-    outlined = [f"{routed}:nth-child({r + 1})>td:nth-child({c + 1})" for r, c in pooled.window(*cell)]
-    outlined.append(f"{sent}:nth-child({cell[0] + 1})>td:nth-child({cell[1] + 1})")
-    style = f"{','.join(outlined)}{{{WINDOW}}}"
-    if pooled.winners is not None:
-        r, c = (int(v) + pooled.offset for v in pooled.winners[cell])
-        style += f"{routed}:nth-child({r + 1})>td:nth-child({c + 1}){{{WINNER}}}"
-    return f"<style>{style}</style>"
+    return _outline_style(pooled, cell, f"{place} .pool-routed tbody>tr", f"{place} .pool-upstream tbody>tr")
 
 
 def backward_marked_cells(part: str) -> dict:
