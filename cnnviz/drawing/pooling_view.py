@@ -173,8 +173,8 @@ def _code(grid: np.ndarray, pooled: pooling.PooledGrid, lang: str) -> str:
             (1, *grid.shape), settings.kind, settings.kernel_size, settings.stride, settings.padding,
             settings.ceil_mode, settings.p, settings.count_include_pad, values=grid,
         )  # fmt: skip
-    except ValueError as error:
-        return _caption(i18n.explain(error, lang) or str(error))
+    except ValueError as error:  # said as a note, as where the settings have no output
+        return _note(i18n.explain(error, lang) or str(error), "info")
     block = code_html(code, i18n.translate("ui.copy", lang))
     if settings.kind == "lp" and max(pooled.overhang) > 0:
         block += _caption(i18n.translate("pool.code_lp_ceil", lang))

@@ -21,7 +21,7 @@ from tests.conftest import ROOT
 
 ENGLISH = re.compile(r"\b[A-Za-z]{2,}[,.;:]?\s+[A-Za-z]{2,}[,.;:]?\s+[A-Za-z]{2,}\b")
 PANEL_FAILED = i18n.translate("ui.panel_failed", "zh")
-TINY = LoadedImage(np.full((4, 4, 3), 128, np.uint8), ())  # a 4 x 4 upload: few settings fit it
+TINY = LoadedImage(np.full((4, 4, 3), 128, np.uint8), (4, 4))  # a 4 x 4 upload: few settings fit it
 
 
 def english_runs(text: str) -> list[str]:

@@ -75,7 +75,7 @@ def test_every_frames_code_and_backward_pass_are_those_of_its_settings(settings,
                 code = codegen.pool2d((1, *grid.shape), settings.kind, kernel, stride, padding, settings.ceil_mode,
                                       settings.p, settings.count_include_pad, values=grid)  # fmt: skip
             except ValueError as error:  # LPPool2d has no padding
-                assert parts[code_slot] == f'<div class="cnnviz-caption">{markdown_html(i18n.explain(error, "en"))}</div>'
+                assert parts[code_slot] == f'<div class="cnnviz-note info">{markdown_html(i18n.explain(error, "en"))}</div>'
             else:
                 assert parts[code_slot].startswith(code_html(code, "Copy")) and code_text(parts[code_slot]) == code
                 lp_ceil = settings.kind == "lp" and max(pooled.overhang) > 0
