@@ -135,10 +135,18 @@ def _caption(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=128)
-def _geometry(numbers: PoolNumbers, size: int, settings: PoolSettings, lang: str) -> _Geometry:
-    grid = numbers.grid(size)
+def _pooled(numbers: PoolNumbers, size: int, settings: PoolSettings) -> pooling.PooledGrid | None:
+    """The engine's pooling of the grid of side ``size`` (None when no window fits), in any language."""
     try:
-        pooled = pooling.pool_grid(grid, settings)
+        return pooling.pool_grid(numbers.grid(size), settings)
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=128)
+def _geometry(numbers: PoolNumbers, size: int, settings: PoolSettings, lang: str) -> _Geometry:
+    grid, pooled = numbers.grid(size), _pooled(numbers, size, settings)
+    try:  # the same check as the pooling's: None above exactly when this raises (no window fits)
         size_latex, dropped = pooling_figures.size_latex(size, settings)
     except ValueError as error:
         no_code = _note(i18n.translate("pool.code.no_output", lang), "info")
@@ -185,7 +193,7 @@ def _code(grid: np.ndarray, pooled: pooling.PooledGrid, lang: str) -> str:
 def _routed(numbers: PoolNumbers, size: int, settings: PoolSettings, cell: tuple[int, int] | None) -> tuple:
     """The upstream gradient and what autograd routes back to the input (``cell``: the selected cell when
     the upstream gradient depends on it, else None: one computation for every cell)."""
-    shape = _geometry(numbers, size, settings, i18n.DEFAULT_LANGUAGE).pooled.output.shape
+    shape = _pooled(numbers, size, settings).output.shape
     upstream = pooling.upstream_gradient(shape, numbers.upstream, cell or (0, 0))
     return upstream, pooling.route_gradient(numbers.grid(size), settings, upstream)
 
@@ -261,7 +269,7 @@ def _pool_frame(numbers: PoolNumbers, size: int, settings: PoolSettings, cell: i
 
 def output_cells(numbers: PoolNumbers, values: Mapping[str, int]) -> int:
     """How many output cells the geometry in ``values`` has (0 when no window fits)."""
-    pooled = _geometry(numbers, values["grid.size"], numbers.layer(values), i18n.DEFAULT_LANGUAGE).pooled
+    pooled = _pooled(numbers, values["grid.size"], numbers.layer(values))
     return 0 if pooled is None else pooled.output.size
 
 
